@@ -1,0 +1,9 @@
+//! infrac: a typed configuration language for layered Terraform, and its compiler.
+//!
+//! The engine is a set of salsa queries (see `db`); the CLI, the language server and the CI step
+//! all call the same ones.
+
+pub mod db;
+pub mod diagnostics;
+pub mod source;
+pub mod syntax;

@@ -1,0 +1,371 @@
+//! The syntax tree of one `.infra` file: items, entries, types and expressions with their spans.
+
+use crate::source::TextRange;
+
+/// A name with its span.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ident {
+    pub name: String,
+    pub range: TextRange,
+}
+
+/// A float literal compared by its bits, so that trees are `Eq`.
+#[derive(Clone, Copy, Debug)]
+pub struct Float(pub f64);
+
+impl PartialEq for Float {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Float {}
+
+impl std::hash::Hash for Float {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Item {
+    pub kind: ItemKind,
+    /// The whole item, doc comments included.
+    pub range: TextRange,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    Project(Project),
+    Type(TypeDef),
+    Param(Param),
+    Module(ModuleDef),
+    Layer(Layer),
+    Env(Env),
+    Policy(Policy),
+    /// An item that did not parse; a diagnostic was already reported for it.
+    Error(ErrorItem),
+}
+
+impl Item {
+    /// The item's keyword, for symbols and messages.
+    pub fn keyword(&self) -> &'static str {
+        match &self.kind {
+            ItemKind::Project(_) => "project",
+            ItemKind::Type(_) => "type",
+            ItemKind::Param(_) => "param",
+            ItemKind::Module(_) => "module",
+            ItemKind::Layer(_) => "layer",
+            ItemKind::Env(_) => "env",
+            ItemKind::Policy(_) => "policy",
+            ItemKind::Error(error) => error.keyword.unwrap_or("item"),
+        }
+    }
+
+    pub fn name(&self) -> Option<&Ident> {
+        match &self.kind {
+            ItemKind::Project(it) => Some(&it.name),
+            ItemKind::Type(it) => Some(&it.name),
+            ItemKind::Param(it) => Some(&it.name),
+            ItemKind::Module(it) => Some(&it.name),
+            ItemKind::Layer(it) => Some(&it.name),
+            ItemKind::Env(it) => Some(&it.name),
+            ItemKind::Policy(it) => Some(&it.name),
+            ItemKind::Error(it) => it.name.as_ref(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ErrorItem {
+    pub keyword: Option<&'static str>,
+    pub name: Option<Ident>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Project {
+    pub name: Ident,
+    pub body: Block,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TypeDef {
+    pub name: Ident,
+    pub ty: TypeExpr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub default: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleDef {
+    pub name: Ident,
+    pub source: Option<(String, TextRange)>,
+    pub inputs: Vec<InputDecl>,
+    pub outputs: Vec<OutputDecl>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InputDecl {
+    pub name: Ident,
+    pub is_const: bool,
+    pub ty: TypeExpr,
+    pub default: Option<Expr>,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OutputDecl {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Layer {
+    pub name: Ident,
+    pub repeat: Option<LayerRepeat>,
+    pub instances: Vec<Instance>,
+    pub outputs: Vec<LayerOutput>,
+}
+
+/// `layer client(name, spec) for clients`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LayerRepeat {
+    pub key: Ident,
+    pub value: Option<Ident>,
+    pub over: Ident,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Instance {
+    pub kind: Ident,
+    pub name: Ident,
+    pub body: Block,
+    pub doc: Option<String>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LayerOutput {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub value: Expr,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Env {
+    pub name: Ident,
+    pub extends: Option<Ident>,
+    pub body: Block,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Policy {
+    pub name: Ident,
+    pub across: bool,
+    pub envs: Vec<Ident>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Rule {
+    pub expr: Expr,
+    pub message: Option<String>,
+    pub range: TextRange,
+}
+
+/// `{ path = value, ... }`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Block {
+    pub entries: Vec<Entry>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Entry {
+    pub path: Vec<Ident>,
+    pub append: bool,
+    pub value: Expr,
+    pub range: TextRange,
+    pub doc: Option<String>,
+}
+
+impl Entry {
+    pub fn path_range(&self) -> TextRange {
+        let first = self.path.first().map_or(self.range, |seg| seg.range);
+        let last = self.path.last().map_or(self.range, |seg| seg.range);
+        first.cover(last)
+    }
+
+    pub fn dotted(&self) -> String {
+        self.path.iter().map(|seg| seg.name.as_str()).collect::<Vec<_>>().join(".")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TypeExpr {
+    pub kind: TypeExprKind,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TypeExprKind {
+    /// `name<args>(constraint)`.
+    Named { name: Ident, args: Vec<TypeExpr>, constraint: Option<Constraint> },
+    Record(Vec<FieldType>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Constraint {
+    Range { min: Option<Number>, max: Option<Number>, range: TextRange },
+    List(Vec<ConstraintAtom>, TextRange),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Number {
+    Int(i64),
+    Float(Float),
+}
+
+impl Number {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(n) => n as f64,
+            Number::Float(f) => f.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ConstraintAtom {
+    Number(Number, TextRange),
+    Str(String, TextRange),
+    Ident(Ident),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FieldType {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub default: Option<Expr>,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "||",
+            BinOp::And => "&&",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+        }
+    }
+
+    fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            BinOp::Eq | BinOp::Ne => 3,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 4,
+            BinOp::Add | BinOp::Sub => 5,
+            BinOp::Mul | BinOp::Div => 6,
+        }
+    }
+
+    pub(crate) fn binds_tighter_or_equal(self, other: BinOp) -> bool {
+        self.precedence() >= other.precedence()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StrPart {
+    Text(String),
+    Interp(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RecordEntry {
+    pub key: Ident,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ExprKind {
+    Str(Vec<StrPart>),
+    Int(i64),
+    Float(Float),
+    Bool(bool),
+    Null,
+    List(Vec<Expr>),
+    Record(Vec<RecordEntry>),
+    /// `a.b.c`; a segment may be `*` in policy paths.
+    Ref(Vec<Ident>),
+    Index(Box<Expr>, Box<Expr>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// A value that is missing after `=`; a diagnostic was already reported.
+    Missing,
+}
+
+impl Expr {
+    /// The literal text of a string without interpolation.
+    pub fn as_plain_str(&self) -> Option<String> {
+        match &self.kind {
+            ExprKind::Str(parts) => {
+                let mut text = String::new();
+                for part in parts {
+                    match part {
+                        StrPart::Text(t) => text.push_str(t),
+                        StrPart::Interp(_) => return None,
+                    }
+                }
+                Some(text)
+            }
+            _ => None,
+        }
+    }
+}

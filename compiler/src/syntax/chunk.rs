@@ -1,0 +1,181 @@
+//! The tolerant front of the parser: cuts a file into top-level items before pest sees it.
+//!
+//! The chunker never fails. A new item starts at a line that begins, in column 0, with a top-level
+//! keyword, so one broken item costs one error and the items after it still parse.
+
+use crate::source::TextRange;
+
+pub(crate) const TOP_KEYWORDS: &[&str] = &["project", "type", "param", "module", "layer", "env", "policy"];
+
+/// One top-level item's text, and the innermost bracket it leaves open, if any.
+pub(crate) struct Chunk {
+    pub range: TextRange,
+    pub unclosed: Option<usize>,
+}
+
+/// The result of chunking: item chunks and stray text between them.
+pub(crate) struct Chunks {
+    pub items: Vec<Chunk>,
+    pub stray: Vec<TextRange>,
+}
+
+pub(crate) fn chunk(text: &str) -> Chunks {
+    let starts = item_starts(text);
+    let mut items = Vec::new();
+    let mut stray = Vec::new();
+    let first = starts.first().copied().unwrap_or(text.len());
+    if let Some(range) = non_trivia(text, 0, first) {
+        stray.push(range);
+    }
+    for (idx, &start) in starts.iter().enumerate() {
+        let end = starts.get(idx + 1).copied().unwrap_or(text.len());
+        let unclosed = unclosed_bracket(&text[start..end]).map(|at| at + start);
+        items.push(Chunk { range: TextRange::new(start, end), unclosed });
+    }
+    Chunks { items, stray }
+}
+
+/// Byte offsets where items start: a keyword line at column 0, moved up over the doc comments
+/// directly above it. Lines inside block comments do not count.
+fn item_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut in_block_comment = false;
+    let mut doc_start: Option<usize> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        if in_block_comment {
+            if line.contains("*/") {
+                in_block_comment = false;
+            }
+            continue;
+        }
+        if line.starts_with("///") && !line.starts_with("////") {
+            doc_start.get_or_insert(line_start);
+            continue;
+        }
+        if starts_with_keyword(line) {
+            starts.push(doc_start.unwrap_or(line_start));
+        }
+        doc_start = None;
+        if let Some(open) = line.rfind("/*") {
+            if !line[open..].contains("*/") && !inside_line_comment_or_string(line, open) {
+                in_block_comment = true;
+            }
+        }
+    }
+    starts
+}
+
+fn starts_with_keyword(line: &str) -> bool {
+    TOP_KEYWORDS.iter().any(|keyword| {
+        line.strip_prefix(keyword)
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|next| next == ' ' || next == '\t' || next == '{')
+    })
+}
+
+fn inside_line_comment_or_string(line: &str, at: usize) -> bool {
+    let before = &line[..at];
+    before.contains("//") || before.matches('"').count() % 2 == 1
+}
+
+fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
+    let mut idx = start;
+    let bytes = text.as_bytes();
+    let mut first: Option<usize> = None;
+    let mut last = start;
+    while idx < end {
+        if text[idx..end].starts_with("//") {
+            idx += text[idx..end].find('\n').unwrap_or(end - idx);
+            continue;
+        }
+        if text[idx..end].starts_with("/*") {
+            idx += text[idx..end].find("*/").map_or(end - idx, |n| n + 2);
+            continue;
+        }
+        if !bytes[idx].is_ascii_whitespace() {
+            first.get_or_insert(idx);
+            let line_end = text[idx..end].find('\n').map_or(end, |n| idx + n);
+            last = line_end;
+            idx = line_end;
+            continue;
+        }
+        idx += 1;
+    }
+    first.map(|first| TextRange::new(first, last.max(first + 1).min(end)))
+}
+
+/// The offset of the innermost bracket that is still open at the end of the chunk.
+fn unclosed_bracket(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<usize> = Vec::new();
+    let mut idx = 0;
+    // Inside a string, the depth of `${` interpolations: `}` closes one of those first.
+    let mut in_string = false;
+    let mut interp_depth: Vec<usize> = Vec::new();
+    while idx < bytes.len() {
+        let rest = &text[idx..];
+        if in_string {
+            match bytes[idx] {
+                b'\\' => idx += 1,
+                b'"' => in_string = false,
+                b'\n' => in_string = false,
+                b'$' if rest.starts_with("$${") => idx += 2,
+                b'$' if rest.starts_with("${") => {
+                    stack.push(idx + 1);
+                    interp_depth.push(stack.len());
+                    in_string = false;
+                    idx += 1;
+                }
+                _ => {}
+            }
+            idx += 1;
+            continue;
+        }
+        if rest.starts_with("//") {
+            idx += rest.find('\n').unwrap_or(rest.len());
+            continue;
+        }
+        if rest.starts_with("/*") {
+            idx += rest.find("*/").map_or(rest.len(), |n| n + 2);
+            continue;
+        }
+        match bytes[idx] {
+            b'"' => in_string = true,
+            b'{' | b'[' | b'(' => stack.push(idx),
+            b'}' | b']' | b')' => {
+                stack.pop();
+                if interp_depth.last() == Some(&(stack.len() + 1)) {
+                    interp_depth.pop();
+                    in_string = true;
+                }
+            }
+            _ => {}
+        }
+        idx += 1;
+    }
+    stack.last().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_at_keywords_and_keeps_docs() {
+        let text = "/// The project.\nproject p {\n}\nparam a: int = 1\n  layer x\nlayer l {\n";
+        let chunks = chunk(text);
+        let starts: Vec<u32> = chunks.items.iter().map(|c| c.range.start).collect();
+        assert_eq!(starts, vec![0, 31, 58]);
+        assert_eq!(chunks.items[2].unclosed, Some(66));
+        assert!(chunks.stray.is_empty());
+    }
+
+    #[test]
+    fn strings_and_interpolation_do_not_count_as_brackets() {
+        assert_eq!(unclosed_bracket("x { a = \"${b} { [\" }"), None);
+        assert_eq!(unclosed_bracket("x { a = \"${b\" "), Some(10));
+    }
+}

@@ -1,0 +1,128 @@
+//! Parsing: `parse(text)` returns a syntax tree and a list of errors, and never fails.
+//!
+//! pest types stay inside this module; the rest of the compiler sees `ast` only.
+
+pub mod ast;
+mod build;
+mod chunk;
+
+use crate::source::TextRange;
+pub use ast::*;
+
+/// A syntax error, before it is attached to a file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SyntaxError {
+    pub code: crate::diagnostics::Code,
+    pub range: TextRange,
+    pub message: String,
+    pub label: String,
+    pub help: Option<String>,
+}
+
+/// The tree of one file and the errors met while building it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Parse {
+    pub items: Vec<Item>,
+    pub errors: Vec<SyntaxError>,
+}
+
+/// Parses a whole file. One broken item gives one error; the other items still parse.
+pub fn parse(text: &str) -> Parse {
+    let chunks = chunk::chunk(text);
+    let mut parse = Parse::default();
+    for range in chunks.stray {
+        parse.errors.push(SyntaxError {
+            // Diagnostic: E0103 stray-text
+            code: crate::diagnostics::E0103,
+            range,
+            message: "text outside any item".into(),
+            label: "not part of an item".into(),
+            help: Some(format!("items start at the beginning of a line with one of: {}", chunk::TOP_KEYWORDS.join(", "))),
+        });
+    }
+    for chunk in chunks.items {
+        let chunk_text = &text[chunk.range.start as usize..chunk.range.end as usize];
+        build::parse_item(chunk_text, chunk.range.start as usize, chunk.unclosed, &mut parse);
+    }
+    parse
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_broken_item_costs_one_error() {
+        let text = "param a: int = 1\nlayer broken {\n  network n { cidr = }\n}\nparam b: string = \"x\"\n";
+        let parse = parse(text);
+        let names: Vec<_> = parse.items.iter().filter_map(|it| it.name()).map(|n| n.name.as_str()).collect();
+        assert_eq!(names, vec!["a", "broken", "b"]);
+        assert!(matches!(parse.items[0].kind, ItemKind::Param(_)));
+        assert!(matches!(parse.items[2].kind, ItemKind::Param(_)));
+        assert_eq!(parse.errors.len(), 1, "{:?}", parse.errors);
+    }
+
+    #[test]
+    fn parses_the_language_tour() {
+        let text = r#"
+/// The shop.
+project shop {
+  region = "eu-west-1"
+  tags   = { project = "shop", "cost-center" = "cc-1" }
+}
+type NatMode = enum("single", "per_az")
+param azs: int(2..6) = 2
+param clients: map<{ nodes: int(1..10), class: string = "small" }> = {}
+module network {
+  source = "stdlib/network"
+  /// The CIDR.
+  input cidr: string(cidr)
+  input name: const string = "${project}-${env}"
+  output vpc_id: string
+}
+layer foundation {
+  network vpc {
+    cidr = "10.0.0.0/16"
+    azs  = azs > 2 ? 3 : azs * 1
+  }
+  output vpc_id: string = vpc.vpc_id
+}
+layer client(name, spec) for clients {
+  s3_bucket b { bucket = "x-${name}-$${literal}" }
+}
+env pro extends pre {
+  azs = 3
+  databases.orders.instance_class = "db.r6g.large"
+  allowed += ["10.0.0.0/8"]
+}
+policy hardening for pro, pre {
+  require databases.*.deletion_protection "must protect"
+  require !(azs < 3) && nat == "per_az"
+}
+"#;
+        let parse = parse(text);
+        assert!(parse.errors.is_empty(), "{:#?}", parse.errors);
+        assert_eq!(parse.items.len(), 9);
+        assert_eq!(parse.items[0].doc.as_deref(), Some("The shop."));
+        let ItemKind::Env(env) = &parse.items[7].kind else { panic!("not an env") };
+        assert_eq!(env.body.entries.len(), 3);
+        assert_eq!(env.body.entries[1].dotted(), "databases.orders.instance_class");
+        assert!(env.body.entries[2].append);
+    }
+
+    #[test]
+    fn a_missing_value_is_reported_and_the_block_survives() {
+        let parse = parse("env dev {\n  azs =\n  nat = \"single\"\n}\n");
+        assert_eq!(parse.errors.len(), 1, "{:?}", parse.errors);
+        let ItemKind::Env(env) = &parse.items[0].kind else { panic!("not an env") };
+        assert_eq!(env.body.entries.len(), 2, "{:#?}", env.body.entries);
+        assert_eq!(env.body.entries[0].value.kind, ExprKind::Missing);
+    }
+
+    #[test]
+    fn never_fails_on_garbage() {
+        for text in ["", "}}}}", "layer", "env e extends", "\u{0}\u{1}layer x {", "param : = ", "\"unterminated"] {
+            let _ = parse(text);
+        }
+    }
+}
