@@ -369,3 +369,9 @@ impl Expr {
         }
     }
 }
+
+impl From<f64> for Float {
+    fn from(value: f64) -> Self {
+        Float(value)
+    }
+}

@@ -1,0 +1,452 @@
+//! The `infrac` command line: the only code that reads arguments and writes files.
+
+mod output;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use infrac::analysis::{self, check_env, emit_env, env_of_file, envs_in_file, load_project};
+use infrac::config::{effective_config, EnvName};
+use infrac::db::{RootDatabase, SourceFile, Workspace};
+use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES};
+use infrac::model::env_model;
+use infrac::render::{display_path, one_line, to_miette};
+use infrac::value::to_json;
+
+#[derive(Parser)]
+#[command(name = "infrac", version, about = "A typed configuration language that compiles to layered Terraform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Type-check an environment and write its layered Terraform.
+    Build {
+        /// The environment file, e.g. environments/pro.infra.
+        env_file: PathBuf,
+        /// The output directory [default: build/ENV].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Type-check environments without writing anything.
+    Check {
+        /// Environment files or project directories [default: environments].
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Explain a diagnostic code (`infrac explain E0401`), or where a value comes from
+    /// (`infrac explain environments/pro.infra databases.orders.instance_class`).
+    Explain {
+        /// A code such as E0401, or an environment file.
+        subject: String,
+        /// With an environment file: the path of a value.
+        path: Option<String>,
+    },
+    /// Print the effective, fully resolved values of an environment.
+    Eval {
+        env_file: PathBuf,
+        #[arg(long, value_enum, default_value_t = EvalFormat::Json)]
+        format: EvalFormat,
+    },
+    /// Print the layer graph of an environment.
+    Graph {
+        env_file: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EvalFormat {
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    Json,
+    Dot,
+    Mermaid,
+}
+
+/// Exit codes, documented in docs/cli.md.
+const EXIT_ERRORS: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    miette::set_hook(Box::new(|_| Box::new(miette::MietteHandlerOpts::new().width(100).build()))).ok();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build { env_file, out, format } => build(&env_file, out, format),
+        Command::Check { paths, format } => check(paths, format),
+        Command::Explain { subject, path } => explain(&subject, path.as_deref()),
+        Command::Eval { env_file, format: EvalFormat::Json } => eval(&env_file),
+        Command::Graph { env_file, format } => graph(&env_file, format),
+    }
+}
+
+/// A loaded project with the file that was named on the command line.
+struct Loaded {
+    db: RootDatabase,
+    workspace: Workspace,
+    file: SourceFile,
+    load_errors: Vec<Diagnostic>,
+}
+
+fn load_env_file(env_file: &Path) -> Result<Loaded, ExitCode> {
+    if !env_file.is_file() {
+        eprintln!("error: {} is not a file", env_file.display());
+        return Err(ExitCode::from(EXIT_USAGE));
+    }
+    let absolute = std::fs::canonicalize(env_file).unwrap_or_else(|_| env_file.to_path_buf());
+    let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let mut db = RootDatabase::default();
+    let (workspace, load_errors) = load_project(&mut db, &dir);
+    let file = workspace.files(&db).iter().copied().find(|f| f.path(&db) == &absolute);
+    let Some(file) = file else {
+        eprintln!("error: {} is not an .infra file", env_file.display());
+        return Err(ExitCode::from(EXIT_USAGE));
+    };
+    Ok(Loaded { db, workspace, file, load_errors })
+}
+
+fn report(db: &RootDatabase, diagnostics: &[Diagnostic], format: Format) {
+    match format {
+        Format::Human => {
+            for diagnostic in diagnostics {
+                eprintln!("{:?}", miette::Report::new(to_miette(db, diagnostic)));
+            }
+        }
+        Format::Json => {
+            let items: Vec<serde_json::Value> = diagnostics.iter().map(|d| diagnostic_json(db, d)).collect();
+            println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+        }
+    }
+}
+
+fn diagnostic_json(db: &RootDatabase, diagnostic: &Diagnostic) -> serde_json::Value {
+    let labels: Vec<serde_json::Value> = diagnostic
+        .labels
+        .iter()
+        .map(|label| {
+            let text = label.file.text(db);
+            let index = infrac::source::LineIndex::new(text);
+            let start = index.line_col(text, label.range.start);
+            let end = index.line_col(text, label.range.end);
+            serde_json::json!({
+                "file": display_path(db, label.file),
+                "line": start.line + 1,
+                "column": start.col + 1,
+                "end_line": end.line + 1,
+                "end_column": end.col + 1,
+                "message": label.message,
+                "primary": label.primary,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "code": diagnostic.code.id,
+        "severity": format!("{:?}", diagnostic.severity).to_lowercase(),
+        "message": diagnostic.message,
+        "help": diagnostic.help,
+        "labels": labels,
+        "text": one_line(db, diagnostic),
+    })
+}
+
+fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
+    let started = Instant::now();
+    let loaded = match load_env_file(env_file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let Loaded { db, workspace, file, load_errors } = loaded;
+    let env = match env_of_file(&db, file) {
+        Ok(env) => env,
+        Err(diagnostic) => {
+            let mut diagnostics = load_errors;
+            diagnostics.push(diagnostic);
+            report(&db, &diagnostics, format);
+            return ExitCode::from(EXIT_ERRORS);
+        }
+    };
+    let env_name = EnvName::new(&db, env.clone());
+    let mut diagnostics = load_errors;
+    diagnostics.extend(check_env(&db, workspace, env_name).iter().cloned());
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    if !diagnostics.is_empty() {
+        report(&db, &diagnostics, format);
+    }
+    if has_errors {
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        eprintln!("error: env `{env}` has {errors} error(s); nothing was written");
+        return ExitCode::from(EXIT_ERRORS);
+    }
+    let Some(emitted) = emit_env(&db, workspace, env_name, file) else {
+        eprintln!("error: env `{env}` did not check; nothing was written");
+        return ExitCode::from(EXIT_ERRORS);
+    };
+    let out = out.unwrap_or_else(|| PathBuf::from("build").join(&env));
+    let root = workspace.root(&db).clone();
+    if let Err(error) = output::write_tree(&out, emitted, &root) {
+        eprintln!("error[{}]: {error}", error.code());
+        eprintln!("nothing was written; the previous output in {} is untouched", out.display());
+        return ExitCode::from(EXIT_ERRORS);
+    }
+    let model = env_model(&db, workspace, env_name);
+    let mut dirs: Vec<String> = model.bootstrap.iter().map(|_| "00-bootstrap".to_string()).collect();
+    dirs.extend(model.layers.iter().map(|l| l.dir.clone()));
+    let elapsed = started.elapsed();
+    match format {
+        Format::Human => eprintln!(
+            "built env `{env}`: {} layer(s) in {} ({}) in {:.1} ms",
+            model.layers.len(),
+            out.display(),
+            dirs.join(", "),
+            elapsed.as_secs_f64() * 1000.0
+        ),
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({"env": env, "out": out.display().to_string(), "dirs": dirs, "millis": elapsed.as_secs_f64() * 1000.0})
+        ),
+    }
+    ExitCode::SUCCESS
+}
+
+fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
+    let paths = if paths.is_empty() { vec![PathBuf::from("environments")] } else { paths };
+    let mut all: Vec<String> = Vec::new();
+    let mut json_items: Vec<serde_json::Value> = Vec::new();
+    let mut errors = 0usize;
+    let mut checked = 0usize;
+    for path in &paths {
+        let (dir, only) = if path.is_dir() {
+            (path.clone(), None)
+        } else if path.is_file() {
+            (path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")), Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())))
+        } else {
+            eprintln!("error: {} does not exist", path.display());
+            return ExitCode::from(EXIT_USAGE);
+        };
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        let mut db = RootDatabase::default();
+        let (workspace, load_errors) = load_project(&mut db, &dir);
+        let mut diagnostics = load_errors;
+        let files: Vec<SourceFile> = workspace
+            .files(&db)
+            .iter()
+            .copied()
+            .filter(|f| f.path(&db).starts_with(&dir))
+            .filter(|f| only.as_ref().is_none_or(|o| f.path(&db) == o))
+            .collect();
+        let mut envs: Vec<String> = files.iter().flat_map(|f| envs_in_file(&db, *f)).collect();
+        envs.sort();
+        envs.dedup();
+        diagnostics.extend(analysis::project_diagnostics(&db, workspace).iter().cloned());
+        for env in &envs {
+            diagnostics.extend(check_env(&db, workspace, EnvName::new(&db, env.clone())).iter().cloned());
+            checked += 1;
+        }
+        analysis::sort_diagnostics(&db, &mut diagnostics);
+        errors += diagnostics.iter().filter(|d| d.is_error()).count();
+        match format {
+            Format::Human => report(&db, &diagnostics, format),
+            Format::Json => json_items.extend(diagnostics.iter().map(|d| diagnostic_json(&db, d))),
+        }
+        all.extend(envs);
+    }
+    match format {
+        Format::Human => {
+            let verdict = if errors == 0 { "ok".to_string() } else { format!("{errors} error(s)") };
+            eprintln!("checked {checked} environment(s) ({}): {verdict}", all.join(", "));
+        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&json_items).unwrap_or_default()),
+    }
+    if errors > 0 {
+        ExitCode::from(EXIT_ERRORS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn explain(subject: &str, path: Option<&str>) -> ExitCode {
+    if let Some(code) = code_by_id(subject) {
+        match infrac::stdlib::diagnostic_page(code.id) {
+            Some(page) => print!("{page}"),
+            None => println!("{}: {} ({})", code.id, code.summary, code.slug),
+        }
+        return ExitCode::SUCCESS;
+    }
+    let Some(path) = path else {
+        let looks_like_code = subject.len() == 5 && subject[1..].chars().all(|c| c.is_ascii_digit());
+        if looks_like_code {
+            eprintln!("error: unknown code {subject}; the codes are {}", ALL_CODES.iter().map(|c| c.id).collect::<Vec<_>>().join(", "));
+        } else {
+            eprintln!("error: `infrac explain` takes a code (E0401) or an environment file and a value path");
+        }
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let loaded = match load_env_file(Path::new(subject)) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let db = &loaded.db;
+    let env = match env_of_file(db, loaded.file) {
+        Ok(env) => env,
+        Err(diagnostic) => {
+            report(db, &[diagnostic], Format::Human);
+            return ExitCode::from(EXIT_ERRORS);
+        }
+    };
+    let env_name = EnvName::new(db, env.clone());
+    let segments: Vec<String> = path.split('.').map(str::to_string).collect();
+    let model = env_model(db, loaded.workspace, env_name);
+    let value = match segments.as_slice() {
+        [param, rest @ ..] if model.params.contains_key(param) => field(model.params.get(param).cloned(), rest),
+        [layer, instance, input, rest @ ..] => field(model.input(layer, instance, input).cloned(), rest),
+        _ => None,
+    };
+    let Some(value) = value else {
+        eprintln!("error: `{path}` names no value in env `{env}` (paths are PARAM or LAYER.INSTANCE.INPUT)");
+        return ExitCode::from(EXIT_ERRORS);
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{path} = {value}    (env {env}, chain {})", effective_config(db, loaded.workspace, env_name).chain.join(" → "));
+    match infrac::policy::provenance(db, loaded.workspace, env_name, &segments) {
+        Some(origin) => {
+            if let Some(def) = &origin.def {
+                let _ = writeln!(stdout, "  set at      {}  ({})", location(db, def.file, def.range.start), def.env.as_deref().map_or("base".to_string(), |e| format!("env {e}")));
+            }
+            if let Some((file, range, module)) = &origin.default_of {
+                let _ = writeln!(stdout, "  default of  module `{module}` at {}", location(db, *file, range.start));
+            }
+            for old in &origin.overrode {
+                let _ = writeln!(stdout, "  overrode    {}  ({})", location(db, old.file, old.range.start), old.env.as_deref().map_or("base".to_string(), |e| format!("env {e}")));
+            }
+        }
+        None => {
+            let _ = writeln!(stdout, "  (no source location)");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn field(value: Option<infrac::value::Value>, rest: &[String]) -> Option<infrac::value::Value> {
+    let mut value = value?;
+    for key in rest {
+        value = match value {
+            infrac::value::Value::Record(mut entries) => entries.remove(key)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+fn location(db: &RootDatabase, file: SourceFile, offset: u32) -> String {
+    let text = file.text(db);
+    let pos = infrac::source::LineIndex::new(text).line_col(text, offset);
+    format!("{}:{}:{}", display_path(db, file), pos.line + 1, pos.col + 1)
+}
+
+/// Loads, checks and returns the model of an environment file, reporting errors.
+fn checked(env_file: &Path) -> Result<(Loaded, String), ExitCode> {
+    let loaded = load_env_file(env_file)?;
+    let env = match env_of_file(&loaded.db, loaded.file) {
+        Ok(env) => env,
+        Err(diagnostic) => {
+            report(&loaded.db, &[diagnostic], Format::Human);
+            return Err(ExitCode::from(EXIT_ERRORS));
+        }
+    };
+    let diagnostics = check_env(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env.clone()));
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        report(&loaded.db, diagnostics, Format::Human);
+        return Err(ExitCode::from(EXIT_ERRORS));
+    }
+    Ok((loaded, env))
+}
+
+fn eval(env_file: &Path) -> ExitCode {
+    let (loaded, env) = match checked(env_file) {
+        Ok(ok) => ok,
+        Err(code) => return code,
+    };
+    let model = env_model(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env));
+    let layers: serde_json::Map<String, serde_json::Value> = model
+        .layers
+        .iter()
+        .map(|layer| {
+            let instances: serde_json::Map<String, serde_json::Value> = layer
+                .instances
+                .iter()
+                .map(|i| {
+                    let inputs: serde_json::Map<String, serde_json::Value> = i.inputs.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
+                    (i.name.clone(), serde_json::json!({"module": i.kind, "inputs": inputs}))
+                })
+                .collect();
+            let outputs: serde_json::Map<String, serde_json::Value> = layer.outputs.iter().map(|o| (o.name.clone(), to_json(&o.value))).collect();
+            (layer.name.clone(), serde_json::json!({"dir": layer.dir, "depends_on": layer.depends_on, "instances": instances, "outputs": outputs}))
+        })
+        .collect();
+    let params: serde_json::Map<String, serde_json::Value> = model.params.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
+    let json = serde_json::json!({"env": model.env, "chain": model.chain, "params": params, "layers": layers});
+    println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    ExitCode::SUCCESS
+}
+
+fn graph(env_file: &Path, format: GraphFormat) -> ExitCode {
+    let (loaded, env) = match checked(env_file) {
+        Ok(ok) => ok,
+        Err(code) => return code,
+    };
+    let model = env_model(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env.clone()));
+    match format {
+        GraphFormat::Json => {
+            let layers: Vec<serde_json::Value> = model
+                .layers
+                .iter()
+                .map(|l| serde_json::json!({"name": l.name, "dir": l.dir, "depends_on": l.depends_on}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"env": env, "layers": layers})).unwrap_or_default());
+        }
+        GraphFormat::Dot => {
+            println!("digraph \"{env}\" {{");
+            println!("  rankdir = LR;");
+            for layer in &model.layers {
+                println!("  \"{}\";", layer.dir);
+                for dep in &layer.depends_on {
+                    if let Some(d) = model.layers.iter().find(|l| &l.name == dep) {
+                        println!("  \"{}\" -> \"{}\";", d.dir, layer.dir);
+                    }
+                }
+            }
+            println!("}}");
+        }
+        GraphFormat::Mermaid => {
+            println!("graph LR");
+            for layer in &model.layers {
+                let id = layer.dir.replace('-', "_");
+                println!("  {id}[\"{}\"]", layer.dir);
+                for dep in &layer.depends_on {
+                    if let Some(d) = model.layers.iter().find(|l| &l.name == dep) {
+                        println!("  {} --> {id}", d.dir.replace('-', "_"));
+                    }
+                }
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

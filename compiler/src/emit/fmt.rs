@@ -1,0 +1,131 @@
+//! A post-pass over hcl-rs output that gives it `terraform fmt`'s layout: aligned `=` in runs of
+//! single-line attributes, and `{}` for empty blocks.
+
+/// Aligns the `=` of consecutive single-line attributes, as `terraform fmt` does.
+pub fn align_equals(text: &str) -> String {
+    let lines: Vec<String> = text.lines().map(collapse_empty_block).collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut run: Vec<(usize, usize)> = Vec::new(); // (line index, position of `=`)
+    let flush = |run: &mut Vec<(usize, usize)>, lines: &mut Vec<String>| {
+        if run.len() > 1 {
+            let width = run.iter().map(|(idx, eq)| lines[*idx][..*eq].trim_end().len()).max().unwrap_or(0);
+            for (idx, eq) in run.iter() {
+                let line = &lines[*idx];
+                let key = line[..*eq].trim_end();
+                let rest = line[*eq..].to_string();
+                lines[*idx] = format!("{key:width$} {rest}");
+            }
+        }
+        run.clear();
+    };
+    let mut lines = lines;
+    for idx in 0..lines.len() {
+        match single_line_attribute(&lines[idx]) {
+            Some(eq) => run.push((idx, eq)),
+            None => flush(&mut run, &mut lines),
+        }
+    }
+    flush(&mut run, &mut lines);
+    for line in lines {
+        out.push(line);
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+fn collapse_empty_block(line: &str) -> String {
+    let trimmed = line.trim_end();
+    if let Some(prefix) = trimmed.strip_suffix('}') {
+        let inner = prefix.trim_end();
+        if inner.ends_with('{') && prefix.len() > inner.len() && !inner.ends_with("${") {
+            return format!("{inner}}}");
+        }
+    }
+    trimmed.to_string()
+}
+
+/// The byte position of the `=` of a `key = value` line whose value is complete on the line.
+fn single_line_attribute(line: &str) -> Option<usize> {
+    let trimmed = line.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("//") {
+        return None;
+    }
+    let bytes = line.as_bytes();
+    let mut eq = None;
+    let mut in_string = false;
+    let mut idx = 0;
+    while idx < bytes.len() {
+        let c = bytes[idx];
+        if in_string {
+            if c == b'\\' {
+                idx += 1;
+            } else if c == b'"' {
+                in_string = false;
+            }
+        } else if c == b'"' {
+            in_string = true;
+        } else if c == b'=' {
+            let next = bytes.get(idx + 1).copied();
+            let prev = if idx > 0 { bytes[idx - 1] } else { b' ' };
+            if next != Some(b'=') && next != Some(b'>') && !matches!(prev, b'=' | b'!' | b'<' | b'>') {
+                eq = Some(idx);
+                break;
+            }
+        } else if matches!(c, b'{' | b'[' | b'(') {
+            return None;
+        }
+        idx += 1;
+    }
+    let eq = eq?;
+    let key = line[..eq].trim();
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '"' || c == '.') {
+        return None;
+    }
+    balanced(&line[eq + 1..]).then_some(eq)
+}
+
+fn balanced(text: &str) -> bool {
+    let mut depth: i32 = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' | '(' => depth += 1,
+            '}' | ']' | ')' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0 && !in_string
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_runs_and_breaks_at_blocks() {
+        let text = "a = 1\nlong_name = \"x\"\ntags = {\n  k = \"v\"\n  kk = \"w\"\n}\nb = 2\n";
+        let want = "a         = 1\nlong_name = \"x\"\ntags = {\n  k  = \"v\"\n  kk = \"w\"\n}\nb = 2\n";
+        assert_eq!(align_equals(text), want);
+    }
+
+    #[test]
+    fn collapses_empty_blocks() {
+        assert_eq!(align_equals("backend \"s3\" {  }\n"), "backend \"s3\" {}\n");
+    }
+}

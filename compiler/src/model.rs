@@ -1,0 +1,1258 @@
+//! Evaluation and type checking of one environment: the typed model of every layer, instance and
+//! output, the layer graph, and the diagnostics found on the way.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::config::{effective_config, Def, EffectiveConfig, EnvName, Node};
+use crate::db::{Db, SourceFile, Workspace};
+use crate::diagnostics::*;
+use crate::project::{project_index, ItemRef, ProjectIndex};
+use crate::source::TextRange;
+use crate::syntax::{BinOp, Expr, ExprKind, Ident, ItemKind, StrPart, UnaryOp};
+use crate::types::{coerce, Field, Ty, TypeResolver};
+use crate::value::{Rt, TemplatePart, Value};
+
+/// A module type's interface.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleSig {
+    pub name: String,
+    pub source: String,
+    pub inputs: Vec<InputSig>,
+    pub outputs: Vec<OutputSig>,
+    pub doc: Option<String>,
+    pub item: ItemRef,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InputSig {
+    pub name: String,
+    pub ty: Ty,
+    pub is_const: bool,
+    pub default: Option<Expr>,
+    pub doc: Option<String>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OutputSig {
+    pub name: String,
+    pub ty: Ty,
+    pub doc: Option<String>,
+    pub range: TextRange,
+}
+
+/// Resolves a module's interface; type errors in it are reported by `module_diagnostics`.
+pub fn module_sig(db: &dyn Db, index: &ProjectIndex, item: ItemRef, diagnostics: &mut Vec<Diagnostic>) -> Option<ModuleSig> {
+    let it = item.item(db);
+    let ItemKind::Module(module) = &it.kind else { return None };
+    let mut resolver = TypeResolver::new(db, index);
+    let inputs = module
+        .inputs
+        .iter()
+        .map(|input| InputSig {
+            name: input.name.name.clone(),
+            ty: resolver.resolve(item.file, &input.ty, diagnostics),
+            is_const: input.is_const,
+            default: input.default.clone(),
+            doc: input.doc.clone(),
+            range: input.name.range,
+        })
+        .collect();
+    let outputs = module
+        .outputs
+        .iter()
+        .map(|output| OutputSig {
+            name: output.name.name.clone(),
+            ty: resolver.resolve(item.file, &output.ty, diagnostics),
+            doc: output.doc.clone(),
+            range: output.name.range,
+        })
+        .collect();
+    let source = module.source.as_ref().map_or_else(|| format!("stdlib/{}", module.name.name), |(s, _)| s.clone());
+    Some(ModuleSig { name: module.name.name.clone(), source, inputs, outputs, doc: it.doc.clone(), item })
+}
+
+/// The settings of the `project` item after evaluation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ProjectSettings {
+    pub name: String,
+    pub region: String,
+    pub terraform: String,
+    pub providers: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub state_bucket: String,
+    pub state_region: String,
+    /// `Some(table)` when DynamoDB locking was asked for.
+    pub dynamodb_table: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceModel {
+    pub kind: String,
+    pub name: String,
+    /// Inputs in declaration order, defaults filled in.
+    pub inputs: Vec<(String, Value)>,
+    pub doc: Option<String>,
+    pub file: SourceFile,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OutputModel {
+    pub name: String,
+    pub ty: Ty,
+    pub value: Value,
+    pub doc: Option<String>,
+}
+
+/// A cross-layer read: this layer uses `layer.output`, of the given type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RemoteRead {
+    pub layer: String,
+    pub output: String,
+    pub ty: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LayerModel {
+    /// The layer's name; `template-key` for repeated layers.
+    pub name: String,
+    /// `NN-name`, set once the order is known.
+    pub dir: String,
+    pub doc: Option<String>,
+    pub depends_on: Vec<String>,
+    pub instances: Vec<InstanceModel>,
+    pub outputs: Vec<OutputModel>,
+    pub reads: Vec<RemoteRead>,
+    pub file: SourceFile,
+    pub name_range: TextRange,
+}
+
+/// The typed model of one environment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct EnvModel {
+    pub env: String,
+    pub chain: Vec<String>,
+    pub project: ProjectSettings,
+    pub params: BTreeMap<String, Value>,
+    /// Layers in dependency order.
+    pub layers: Vec<LayerModel>,
+    /// Module types used by this environment, by name, with their `source`.
+    pub modules: BTreeMap<String, String>,
+    /// The state bucket's bootstrap instance, when the stdlib module is available.
+    pub bootstrap: Option<InstanceModel>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl EnvModel {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The value of `layer.instance.input`.
+    pub fn input(&self, layer: &str, instance: &str, input: &str) -> Option<&Value> {
+        let layer = self.layers.iter().find(|l| l.name == layer)?;
+        let instance = layer.instances.iter().find(|i| i.name == instance)?;
+        instance.inputs.iter().find(|(n, _)| n == input).map(|(_, v)| v)
+    }
+}
+
+/// Evaluates, type-checks and orders one environment.
+#[salsa::tracked(returns(ref))]
+pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) -> EnvModel {
+    let index = project_index(db, workspace);
+    let config = effective_config(db, workspace, env);
+    let mut eval = Eval::new(db, index, config);
+    let mut model = EnvModel { env: config.env.clone(), chain: config.chain.clone(), ..Default::default() };
+    model.project = eval.project_settings();
+    eval.region = model.project.region.clone();
+    eval.project_name = model.project.name.clone();
+    for name in index.params.keys() {
+        if let Some(value) = eval.param_value(name) {
+            model.params.insert(name.clone(), value);
+        }
+    }
+    let mut layers = Vec::new();
+    let mut order_key: HashMap<String, (usize, usize)> = HashMap::new();
+    let file_order: HashMap<SourceFile, usize> = workspace.files(db).iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    for (layer_name, layer_ref) in &index.layers {
+        for layer in eval.layer(layer_name, *layer_ref) {
+            order_key.insert(layer.name.clone(), (file_order.get(&layer_ref.file).copied().unwrap_or(0), layer_ref.idx));
+            layers.push(layer);
+        }
+    }
+    for layer in &layers {
+        for instance in &layer.instances {
+            if let Some(sig) = eval.modules.get(&instance.kind).and_then(|s| s.as_ref()) {
+                model.modules.insert(sig.name.clone(), sig.source.clone());
+            }
+        }
+    }
+    model.bootstrap = eval.bootstrap(&model.project);
+    if model.bootstrap.is_some() {
+        model.modules.insert("state_bootstrap".into(), "stdlib/state_bootstrap".into());
+    }
+    model.layers = crate::layers::order_layers(layers, &order_key, &mut eval.diagnostics);
+    model.diagnostics = std::mem::take(&mut eval.diagnostics);
+    model
+}
+
+/// Where names in an expression come from.
+#[derive(Clone, Copy)]
+struct Scope<'s> {
+    layer: Option<&'s LayerCtx>,
+    instance: Option<&'s str>,
+    /// Inside a module input default: names are the instance's other inputs.
+    inputs: Option<&'s str>,
+    params: bool,
+}
+
+impl Scope<'_> {
+    const PARAMS: Scope<'static> = Scope { layer: None, instance: None, inputs: None, params: true };
+}
+
+struct LayerCtx {
+    template: String,
+    name: String,
+    /// Instance name to module kind.
+    instances: BTreeMap<String, String>,
+    repeat: Vec<(String, Value)>,
+}
+
+struct Eval<'a> {
+    db: &'a dyn Db,
+    index: &'a ProjectIndex,
+    config: &'a EffectiveConfig,
+    env: String,
+    region: String,
+    project_name: String,
+    param_types: HashMap<String, Ty>,
+    param_values: HashMap<String, Option<Value>>,
+    param_stack: Vec<String>,
+    modules: HashMap<String, Option<ModuleSig>>,
+    /// Evaluated inputs of the instance being built, for defaults that read other inputs.
+    input_values: HashMap<String, Option<Value>>,
+    input_stack: Vec<String>,
+    current_inputs: Option<(ModuleSig, Option<Node>, String)>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Eval<'a> {
+    fn new(db: &'a dyn Db, index: &'a ProjectIndex, config: &'a EffectiveConfig) -> Self {
+        Self {
+            db,
+            index,
+            config,
+            env: config.env.clone(),
+            region: String::new(),
+            project_name: String::new(),
+            param_types: HashMap::new(),
+            param_values: HashMap::new(),
+            param_stack: Vec::new(),
+            modules: HashMap::new(),
+            input_values: HashMap::new(),
+            input_stack: Vec::new(),
+            current_inputs: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, code: Code, file: SourceFile, range: TextRange, message: impl Into<String>) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic::error(code, file, range, message));
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    fn module(&mut self, kind: &str) -> Option<ModuleSig> {
+        if let Some(sig) = self.modules.get(kind) {
+            return sig.clone();
+        }
+        let sig = self.index.modules.get(kind).and_then(|item| {
+            let mut ignored = Vec::new();
+            module_sig(self.db, self.index, *item, &mut ignored)
+        });
+        self.modules.insert(kind.to_string(), sig.clone());
+        sig
+    }
+
+    fn project_settings(&mut self) -> ProjectSettings {
+        let mut settings = ProjectSettings::default();
+        let Some(project_ref) = self.index.project else {
+            if let Some((_, env_ref)) = self.index.envs.iter().next() {
+                let range = env_ref.item(self.db).name().map_or(TextRange::default(), |n| n.range);
+                // Diagnostic: E0205 project-missing
+                self.error(E0205, env_ref.file, range, "the project has no `project` item")
+                    .with_help_mut("add `project NAME { region = \"eu-west-1\", state = { bucket = \"...\" } }` to a file of the project");
+            }
+            return settings;
+        };
+        let ItemKind::Project(project) = &project_ref.item(self.db).kind else { return settings };
+        settings.name = project.name.name.clone();
+        self.project_name = settings.name.clone();
+        let file = project_ref.file;
+        let at = project.name.range;
+        let lit = |text: &str| Expr { kind: ExprKind::Str(vec![StrPart::Text(text.into())]), range: at };
+        let field = |name: &str, ty: Ty, default: Option<Expr>| Field { name: name.into(), ty, default: default.map(|d| (d, file)), doc: None };
+        let empty_map = Expr { kind: ExprKind::Record(Vec::new()), range: at };
+        let aws = Expr {
+            kind: ExprKind::Record(vec![crate::syntax::RecordEntry {
+                key: Ident { name: "aws".into(), range: at },
+                value: lit("~> 5.100"),
+            }]),
+            range: at,
+        };
+        let state_ty = Ty::Record(vec![
+            field("bucket", Ty::Str(None), None),
+            field("region", Ty::Str(Some(crate::types::Pattern::Region)), Some(lit(""))),
+            field("lock", Ty::Enum(vec!["lockfile".into(), "dynamodb".into()]), Some(lit("lockfile"))),
+            field("dynamodb_table", Ty::Str(None), Some(lit(""))),
+        ]);
+        let project_ty = Ty::Record(vec![
+            field("region", Ty::Str(Some(crate::types::Pattern::Region)), None),
+            field("terraform", Ty::Str(None), Some(lit(">= 1.10"))),
+            field("providers", Ty::Map(Box::new(Ty::Str(None))), Some(aws)),
+            field("tags", Ty::Map(Box::new(Ty::Str(None))), Some(empty_map)),
+            field("state", state_ty, None),
+        ]);
+        let Some(node) = self.config.project.clone() else { return settings };
+        let Some(Value::Record(value)) = self.eval_node_typed(&node, &project_ty, Scope::PARAMS) else {
+            return settings;
+        };
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+        let strings = |v: Option<&Value>| match v {
+            Some(Value::Record(m)) => m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect(),
+            _ => BTreeMap::new(),
+        };
+        settings.region = text(value.get("region"));
+        settings.terraform = text(value.get("terraform"));
+        settings.providers = strings(value.get("providers"));
+        settings.tags = strings(value.get("tags"));
+        if let Some(Value::Record(state)) = value.get("state") {
+            settings.state_bucket = text(state.get("bucket"));
+            settings.state_region = text(state.get("region"));
+            if settings.state_region.is_empty() {
+                settings.state_region = settings.region.clone();
+            }
+            if text(state.get("lock")) == "dynamodb" {
+                let table = text(state.get("dynamodb_table"));
+                if table.is_empty() {
+                    let range = node.get(&["state".into()]).map_or(at, |n| n.def().range);
+                    let def_file = node.get(&["state".into()]).map_or(file, |n| n.def().file);
+                    // Diagnostic: E0403 missing-field
+                    self.error(E0403, def_file, range, "`state.lock = \"dynamodb\"` needs `state.dynamodb_table`")
+                        .with_help_mut("name the lock table, or use the default S3 lock file (`lock = \"lockfile\"`)");
+                }
+                settings.dynamodb_table = Some(table);
+            }
+        }
+        settings
+    }
+
+    fn param_type(&mut self, name: &str) -> Ty {
+        if let Some(ty) = self.param_types.get(name) {
+            return ty.clone();
+        }
+        let ty = match self.index.params.get(name).map(|r| (r.file, &r.item(self.db).kind)) {
+            Some((file, ItemKind::Param(param))) => {
+                let mut resolver = TypeResolver::new(self.db, self.index);
+                let mut ignored = Vec::new();
+                resolver.resolve(file, &param.ty, &mut ignored)
+            }
+            _ => Ty::Error,
+        };
+        self.param_types.insert(name.to_string(), ty.clone());
+        ty
+    }
+
+    fn param_value(&mut self, name: &str) -> Option<Value> {
+        if let Some(value) = self.param_values.get(name) {
+            return value.clone();
+        }
+        let param_ref = *self.index.params.get(name)?;
+        if self.param_stack.iter().any(|n| n == name) {
+            let mut cycle = self.param_stack.clone();
+            cycle.push(name.to_string());
+            let range = param_ref.item(self.db).name().map_or(TextRange::default(), |n| n.range);
+            // Diagnostic: E0406 evaluation-error
+            self.error(E0406, param_ref.file, range, format!("parameters depend on each other in a cycle: {}", cycle.join(" → ")))
+                .with_label_mut("part of the cycle");
+            self.param_values.insert(name.to_string(), None);
+            return None;
+        }
+        let ty = self.param_type(name);
+        let value = match self.config.params.get(name).cloned() {
+            Some(node) => {
+                self.param_stack.push(name.to_string());
+                let value = self.eval_node_typed(&node, &ty, Scope::PARAMS);
+                self.param_stack.pop();
+                value
+            }
+            None => {
+                let range = param_ref.item(self.db).name().map_or(TextRange::default(), |n| n.range);
+                let env = self.env.clone();
+                // Diagnostic: E0403 missing-field
+                self.error(E0403, param_ref.file, range, format!("parameter `{name}` has no value in environment `{env}`"))
+                    .with_label_mut("no default")
+                    .with_help_mut(format!("give it a default, or set `{name} = ...` in env `{env}`"));
+                None
+            }
+        };
+        if let Some(v) = &value {
+            if v.is_runtime() {
+                let def = self.config.params.get(name).map(|n| n.def().clone());
+                if let Some(def) = def {
+                    // Diagnostic: E0405 run-time-value
+                    self.error(E0405, def.file, def.range, format!("parameter `{name}` needs a compile-time value"))
+                        .with_label_mut("known only when Terraform runs")
+                        .with_help_mut("parameters configure the build; pass run-time values to module inputs instead");
+                }
+            }
+        }
+        self.param_values.insert(name.to_string(), value.clone());
+        value
+    }
+
+    /// Evaluates a merged node against a type, reporting errors at the most precise span.
+    fn eval_node_typed(&mut self, node: &Node, ty: &Ty, scope: Scope<'_>) -> Option<Value> {
+        match node {
+            Node::Record { entries, def, .. } => match ty.resolved() {
+                Ty::Record(fields) => {
+                    let mut out = BTreeMap::new();
+                    let mut ok = true;
+                    for (key, slot) in entries {
+                        if !fields.iter().any(|f| &f.name == key) {
+                            let help = did_you_mean(key, fields.iter().map(|f| f.name.as_str()));
+                            // Diagnostic: E0402 unknown-field
+                            self.error(E0402, slot.key_file, slot.key_range, format!("unknown field `{key}` in {ty}"))
+                                .with_label_mut("unknown field")
+                                .with_help_opt_mut(help.or_else(|| Some(format!("the fields are: {}", field_list(fields)))));
+                            ok = false;
+                        }
+                    }
+                    for field in fields {
+                        match entries.get(&field.name) {
+                            Some(slot) => match self.eval_node_typed(&slot.node, &field.ty, scope) {
+                                Some(v) => {
+                                    out.insert(field.name.clone(), v);
+                                }
+                                None => ok = false,
+                            },
+                            None => match self.field_default(field) {
+                                Some(v) => {
+                                    out.insert(field.name.clone(), v);
+                                }
+                                None => {
+                                    // Diagnostic: E0403 missing-field
+                                    self.error(E0403, def.file, def.range, format!("missing field `{}` of type {}", field.name, field.ty))
+                                        .with_label_mut(format!("`{}` is required here", field.name))
+                                        .with_help_mut(format!("add `{} = ...`", field.name));
+                                    ok = false;
+                                }
+                            },
+                        }
+                    }
+                    ok.then_some(Value::Record(out))
+                }
+                Ty::Map(inner) => {
+                    let mut out = BTreeMap::new();
+                    let mut ok = true;
+                    for (key, slot) in entries {
+                        match self.eval_node_typed(&slot.node, inner, scope) {
+                            Some(v) => {
+                                out.insert(key.clone(), v);
+                            }
+                            None => ok = false,
+                        }
+                    }
+                    ok.then_some(Value::Record(out))
+                }
+                Ty::Any | Ty::Error => {
+                    let mut out = BTreeMap::new();
+                    for (key, slot) in entries {
+                        out.insert(key.clone(), self.eval_node_typed(&slot.node, &Ty::Any, scope)?);
+                    }
+                    Some(Value::Record(out))
+                }
+                _ => {
+                    // Diagnostic: E0401 type-mismatch
+                    self.error(E0401, def.file, def.range, format!("expected {ty}, found a record")).with_label_mut(format!("expected {ty}"));
+                    None
+                }
+            },
+            Node::Leaf { expr, def, appends, .. } => {
+                let mut value = self.eval_expr(expr, def.file, scope)?;
+                for (extra, extra_def) in appends {
+                    let more = self.eval_expr(extra, extra_def.file, scope)?;
+                    match (&mut value, more) {
+                        (Value::List(items), Value::List(more)) => items.extend(more),
+                        (_, more) => {
+                            // Diagnostic: E0401 type-mismatch
+                            self.error(E0401, extra_def.file, extra.range, format!("`+=` appends a list to a list, found {} and {}", value.describe(), more.describe()))
+                                .with_label_mut("not a list append");
+                            return None;
+                        }
+                    }
+                }
+                self.check_value(value, ty, expr, def.file)
+            }
+        }
+    }
+
+    fn field_default(&mut self, field: &Field) -> Option<Value> {
+        let (expr, file) = field.default.clone()?;
+        let value = self.eval_expr(&expr, file, Scope::PARAMS)?;
+        self.check_value(value, &field.ty, &expr, file)
+    }
+
+    /// Checks a value against a type and reports a failure at the sub-expression it comes from.
+    fn check_value(&mut self, value: Value, ty: &Ty, expr: &Expr, file: SourceFile) -> Option<Value> {
+        // Record defaults are expressions: evaluate them first, then check the whole value.
+        let filled = self.fill_defaults(value, ty);
+        match coerce(&filled, ty, &mut |_| None) {
+            Ok(v) => Some(v),
+            Err(error) => {
+                let range = locate(expr, &error.path).unwrap_or(expr.range);
+                let at = if error.path.is_empty() { String::new() } else { format!(" (at `{}`)", error.path.join(".")) };
+                self.error(error.code, file, range, format!("{}{at}", error.message)).with_label_mut(format!("expected {ty}")).with_help_opt_mut(error.help);
+                None
+            }
+        }
+    }
+
+    /// Adds default values of record fields that a compile-time value leaves out.
+    fn fill_defaults(&mut self, value: Value, ty: &Ty) -> Value {
+        match (ty.resolved(), value) {
+            (Ty::Record(fields), Value::Record(mut entries)) => {
+                for field in fields {
+                    match entries.remove(&field.name) {
+                        Some(v) => {
+                            let v = self.fill_defaults(v, &field.ty);
+                            entries.insert(field.name.clone(), v);
+                        }
+                        None => {
+                            if let Some(v) = self.field_default(field) {
+                                entries.insert(field.name.clone(), v);
+                            }
+                        }
+                    }
+                }
+                Value::Record(entries)
+            }
+            (Ty::List(inner), Value::List(items)) => Value::List(items.into_iter().map(|v| self.fill_defaults(v, inner)).collect()),
+            (Ty::Map(inner), Value::Record(entries)) => {
+                Value::Record(entries.into_iter().map(|(k, v)| (k, self.fill_defaults(v, inner))).collect())
+            }
+            (_, value) => value,
+        }
+    }
+
+    fn eval_expr(&mut self, expr: &Expr, file: SourceFile, scope: Scope<'_>) -> Option<Value> {
+        match &expr.kind {
+            ExprKind::Missing => None,
+            ExprKind::Null => Some(Value::Null),
+            ExprKind::Bool(b) => Some(Value::Bool(*b)),
+            ExprKind::Int(n) => Some(Value::Int(*n)),
+            ExprKind::Float(f) => Some(Value::Float(*f)),
+            ExprKind::Str(parts) => {
+                let mut out: Vec<TemplatePart> = Vec::new();
+                let push_text = |out: &mut Vec<TemplatePart>, text: &str| match out.last_mut() {
+                    Some(TemplatePart::Text(t)) => t.push_str(text),
+                    _ => out.push(TemplatePart::Text(text.to_string())),
+                };
+                for part in parts {
+                    match part {
+                        StrPart::Text(text) => push_text(&mut out, text),
+                        StrPart::Interp(inner) => match self.eval_expr(inner, file, scope)? {
+                            Value::Str(s) => push_text(&mut out, &s),
+                            Value::Int(n) => push_text(&mut out, &n.to_string()),
+                            Value::Float(f) => push_text(&mut out, &f.0.to_string()),
+                            Value::Bool(b) => push_text(&mut out, &b.to_string()),
+                            Value::Rt(rt, _) => out.push(TemplatePart::Rt(rt)),
+                            Value::Template(more) => {
+                                for p in more {
+                                    match p {
+                                        TemplatePart::Text(t) => push_text(&mut out, &t),
+                                        rt => out.push(rt),
+                                    }
+                                }
+                            }
+                            other => {
+                                // Diagnostic: E0401 type-mismatch
+                                self.error(E0401, file, inner.range, format!("cannot interpolate {} into a string", other.describe()))
+                                    .with_label_mut("not a string, number or bool");
+                                return None;
+                            }
+                        },
+                    }
+                }
+                if out.iter().all(|p| matches!(p, TemplatePart::Text(_))) {
+                    Some(Value::Str(out.into_iter().map(|p| if let TemplatePart::Text(t) = p { t } else { String::new() }).collect()))
+                } else {
+                    Some(Value::Template(out))
+                }
+            }
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for item in items {
+                    match self.eval_expr(item, file, scope) {
+                        Some(v) => out.push(v),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(Value::List(out))
+            }
+            ExprKind::Record(entries) => {
+                let mut out = BTreeMap::new();
+                let mut ok = true;
+                for entry in entries {
+                    match self.eval_expr(&entry.value, file, scope) {
+                        Some(v) => {
+                            out.insert(entry.key.name.clone(), v);
+                        }
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(Value::Record(out))
+            }
+            ExprKind::Ref(segments) => self.resolve_ref(segments, expr.range, file, scope),
+            ExprKind::Index(base, key) => {
+                let base_value = self.eval_expr(base, file, scope)?;
+                let key_value = self.eval_expr(key, file, scope)?;
+                if base_value.is_runtime() || key_value.is_runtime() {
+                    self.runtime_error(file, expr.range, "index");
+                    return None;
+                }
+                match (&base_value, &key_value) {
+                    (Value::List(items), Value::Int(n)) => {
+                        let found = usize::try_from(*n).ok().and_then(|n| items.get(n)).cloned();
+                        if found.is_none() {
+                            // Diagnostic: E0406 evaluation-error
+                            self.error(E0406, file, key.range, format!("index {n} is out of range for a list of {} item(s)", items.len()))
+                                .with_label_mut("out of range");
+                        }
+                        found
+                    }
+                    (Value::Record(entries), Value::Str(k)) => {
+                        let found = entries.get(k).cloned();
+                        if found.is_none() {
+                            let help = did_you_mean(k, entries.keys().map(String::as_str));
+                            // Diagnostic: E0406 evaluation-error
+                            self.error(E0406, file, key.range, format!("no key \"{k}\" in this record")).with_label_mut("no such key").with_help_opt_mut(help);
+                        }
+                        found
+                    }
+                    _ => {
+                        // Diagnostic: E0401 type-mismatch
+                        self.error(E0401, file, expr.range, format!("cannot index {} with {}", base_value.describe(), key_value.describe()))
+                            .with_label_mut("lists take an int, records a string");
+                        None
+                    }
+                }
+            }
+            ExprKind::Unary(op, operand) => {
+                let value = self.eval_expr(operand, file, scope)?;
+                match (op, value) {
+                    (UnaryOp::Not, Value::Bool(b)) => Some(Value::Bool(!b)),
+                    (UnaryOp::Neg, Value::Int(n)) => Some(Value::Int(-n)),
+                    (UnaryOp::Neg, Value::Float(f)) => Some(Value::Float((-f.0).into())),
+                    (_, v) if v.is_runtime() => {
+                        self.runtime_error(file, expr.range, "operator");
+                        None
+                    }
+                    (op, v) => {
+                        let want = if *op == UnaryOp::Not { "a bool" } else { "a number" };
+                        // Diagnostic: E0401 type-mismatch
+                        self.error(E0401, file, operand.range, format!("expected {want}, found {}", v.describe())).with_label_mut(format!("expected {want}"));
+                        None
+                    }
+                }
+            }
+            ExprKind::Binary(op, lhs, rhs) => {
+                let left = self.eval_expr(lhs, file, scope)?;
+                if *op == BinOp::And && left == Value::Bool(false) {
+                    return Some(Value::Bool(false));
+                }
+                if *op == BinOp::Or && left == Value::Bool(true) {
+                    return Some(Value::Bool(true));
+                }
+                let right = self.eval_expr(rhs, file, scope)?;
+                if left.is_runtime() || right.is_runtime() {
+                    self.runtime_error(file, expr.range, "operator");
+                    return None;
+                }
+                match binary(*op, &left, &right) {
+                    Ok(v) => Some(v),
+                    Err(message) => {
+                        // Diagnostic: E0406 evaluation-error
+                        self.error(E0406, file, expr.range, message).with_label_mut(format!("`{}` cannot be applied here", op.symbol()));
+                        None
+                    }
+                }
+            }
+            ExprKind::Cond(cond, then, otherwise) => {
+                let c = self.eval_expr(cond, file, scope)?;
+                match c {
+                    Value::Bool(true) => self.eval_expr(then, file, scope),
+                    Value::Bool(false) => self.eval_expr(otherwise, file, scope),
+                    v if v.is_runtime() => {
+                        self.runtime_error(file, cond.range, "condition");
+                        None
+                    }
+                    v => {
+                        // Diagnostic: E0401 type-mismatch
+                        self.error(E0401, file, cond.range, format!("a condition must be a bool, found {}", v.describe())).with_label_mut("expected bool");
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn runtime_error(&mut self, file: SourceFile, range: TextRange, what: &str) {
+        // Diagnostic: E0405 run-time-value
+        self.error(E0405, file, range, format!("this {what} needs compile-time values, but a value here is only known when Terraform runs"))
+            .with_label_mut("run-time value")
+            .with_help_mut("module outputs and cross-layer references can be passed on, interpolated into strings, or put in lists and records, but not computed with");
+    }
+
+    fn resolve_ref(&mut self, segments: &[Ident], range: TextRange, file: SourceFile, scope: Scope<'_>) -> Option<Value> {
+        let head = &segments[0];
+        let rest = &segments[1..];
+        let name = head.name.as_str();
+        if name == "*" {
+            // Diagnostic: E0201 unknown-name
+            self.error(E0201, file, head.range, "`*` is only allowed in policy paths").with_label_mut("wildcard");
+            return None;
+        }
+        if let Some(instance) = scope.inputs {
+            if let Some(value) = self.input_value(name, instance, file, head.range) {
+                return self.field_access(value, rest, file);
+            }
+        }
+        if let Some(layer) = scope.layer {
+            if let Some(kind) = layer.instances.get(name) {
+                return self.instance_output(kind.clone(), name, rest, range, file);
+            }
+            if let Some((_, value)) = layer.repeat.iter().find(|(n, _)| n == name) {
+                return self.field_access(value.clone(), rest, file);
+            }
+            if let Some(layer_ref) = self.index.layers.get(name).copied() {
+                return self.layer_output(layer, layer_ref, head, rest, file);
+            }
+        }
+        if scope.params && self.index.params.contains_key(name) {
+            let value = self.param_value(name)?;
+            return self.field_access(value, rest, file);
+        }
+        let builtin = match name {
+            "env" => Some(self.env.clone()),
+            "project" => Some(self.project_name.clone()),
+            "region" => Some(self.region.clone()),
+            "layer" => scope.layer.map(|l| l.name.clone()),
+            "instance" => scope.instance.map(str::to_string),
+            _ => None,
+        };
+        if let Some(text) = builtin {
+            return self.field_access(Value::Str(text), rest, file);
+        }
+        let mut candidates: Vec<String> = vec!["env".into(), "project".into(), "region".into()];
+        if scope.params {
+            candidates.extend(self.index.params.keys().cloned());
+        }
+        if let Some(layer) = scope.layer {
+            candidates.extend(layer.instances.keys().cloned());
+            candidates.extend(layer.repeat.iter().map(|(n, _)| n.clone()));
+            candidates.extend(self.index.layers.keys().cloned());
+        }
+        if let Some((sig, _, _)) = &self.current_inputs {
+            candidates.extend(sig.inputs.iter().map(|i| i.name.clone()));
+        }
+        let foreign = scope.layer.and_then(|_| {
+            self.config.instances.keys().find(|(_, inst)| inst == name).map(|(layer, _)| layer.clone())
+        });
+        let help = match foreign {
+            Some(layer) => Some(format!("`{name}` is an instance of layer `{layer}`: declare an `output` there and read it as `{layer}.OUTPUT`")),
+            None => did_you_mean(name, candidates.iter().map(String::as_str)),
+        };
+        let code = if help.as_deref().is_some_and(|h| h.contains("declare an `output`")) { E0504 } else { E0201 };
+        // Diagnostic: E0201 unknown-name
+        // Diagnostic: E0504 foreign-instance
+        self.error(code, file, head.range, format!("unknown name `{name}`")).with_label_mut("not found in this scope").with_help_opt_mut(help);
+        None
+    }
+
+    fn field_access(&mut self, mut value: Value, rest: &[Ident], file: SourceFile) -> Option<Value> {
+        for segment in rest {
+            value = match value {
+                Value::Record(mut entries) => match entries.remove(&segment.name) {
+                    Some(v) => v,
+                    None => {
+                        let help = did_you_mean(&segment.name, entries.keys().map(String::as_str));
+                        // Diagnostic: E0402 unknown-field
+                        self.error(E0402, file, segment.range, format!("no field `{}` here", segment.name)).with_label_mut("unknown field").with_help_opt_mut(help);
+                        return None;
+                    }
+                },
+                other if other.is_runtime() => {
+                    self.runtime_error(file, segment.range, "field access");
+                    return None;
+                }
+                other => {
+                    // Diagnostic: E0401 type-mismatch
+                    self.error(E0401, file, segment.range, format!("{} has no fields", other.describe())).with_label_mut("not a record");
+                    return None;
+                }
+            };
+        }
+        Some(value)
+    }
+
+    fn instance_output(&mut self, kind: String, instance: &str, rest: &[Ident], range: TextRange, file: SourceFile) -> Option<Value> {
+        let sig = self.module(&kind)?;
+        let Some(output_ident) = rest.first() else {
+            let outputs: Vec<&str> = sig.outputs.iter().map(|o| o.name.as_str()).collect();
+            // Diagnostic: E0401 type-mismatch
+            self.error(E0401, file, range, format!("instance `{instance}` is not a value"))
+                .with_label_mut("an instance")
+                .with_help_mut(format!("use one of its outputs: {}", outputs.join(", ")));
+            return None;
+        };
+        let Some(output) = sig.outputs.iter().find(|o| o.name == output_ident.name) else {
+            let help = did_you_mean(&output_ident.name, sig.outputs.iter().map(|o| o.name.as_str()));
+            // Diagnostic: E0201 unknown-name
+            self.error(E0201, file, output_ident.range, format!("module `{kind}` has no output `{}`", output_ident.name))
+                .with_label_mut("unknown output")
+                .with_help_opt_mut(help.or_else(|| Some(format!("its outputs are: {}", sig.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")))));
+            return None;
+        };
+        if rest.len() > 1 {
+            self.runtime_error(file, rest[1].range, "field access");
+            return None;
+        }
+        Some(Value::Rt(Rt::ModuleOutput { instance: instance.to_string(), output: output.name.clone() }, output.ty.clone()))
+    }
+
+    fn layer_output(&mut self, current: &LayerCtx, layer_ref: ItemRef, head: &Ident, rest: &[Ident], file: SourceFile) -> Option<Value> {
+        let ItemKind::Layer(layer) = &layer_ref.item(self.db).kind else { return None };
+        if layer.name.name == current.template {
+            // Diagnostic: E0201 unknown-name
+            self.error(E0201, file, head.range, "a layer reads its own instances directly, not through its outputs")
+                .with_label_mut("this layer")
+                .with_help_mut("use `INSTANCE.OUTPUT`");
+            return None;
+        }
+        if layer.repeat.is_some() {
+            // Diagnostic: E0201 unknown-name
+            self.error(E0201, file, head.range, format!("layer `{}` is repeated and cannot be read by other layers", head.name))
+                .with_label_mut("repeated layer");
+            return None;
+        }
+        let Some(output_ident) = rest.first() else {
+            // Diagnostic: E0401 type-mismatch
+            self.error(E0401, file, head.range, format!("layer `{}` is not a value", head.name))
+                .with_label_mut("a layer")
+                .with_help_mut(format!("read one of its outputs: {}", layer.outputs.iter().map(|o| o.name.name.as_str()).collect::<Vec<_>>().join(", ")));
+            return None;
+        };
+        let Some(output) = layer.outputs.iter().find(|o| o.name.name == output_ident.name) else {
+            let help = did_you_mean(&output_ident.name, layer.outputs.iter().map(|o| o.name.name.as_str()));
+            // Diagnostic: E0502 unknown-layer-output
+            self.error(E0502, file, output_ident.range, format!("layer `{}` has no output `{}`", head.name, output_ident.name))
+                .with_label_mut("not an output of that layer")
+                .with_help_opt_mut(help.or_else(|| Some(format!("declare it in layer `{}`: `output {}: TYPE = ...`", head.name, output_ident.name))));
+            return None;
+        };
+        if rest.len() > 1 {
+            self.runtime_error(file, rest[1].range, "field access");
+            return None;
+        }
+        let mut resolver = TypeResolver::new(self.db, self.index);
+        let mut ignored = Vec::new();
+        let ty = resolver.resolve(layer_ref.file, &output.ty, &mut ignored);
+        Some(Value::Rt(Rt::LayerOutput { layer: head.name.clone(), output: output.name.name.clone() }, ty))
+    }
+
+    /// The value of another input of the instance being built, for late-bound defaults.
+    fn input_value(&mut self, name: &str, instance: &str, file: SourceFile, range: TextRange) -> Option<Value> {
+        let (sig, node, _) = self.current_inputs.clone()?;
+        let input = sig.inputs.iter().find(|i| i.name == name)?;
+        if let Some(value) = self.input_values.get(name) {
+            return value.clone();
+        }
+        if self.input_stack.iter().any(|n| n == name) {
+            let mut cycle = self.input_stack.clone();
+            cycle.push(name.to_string());
+            // Diagnostic: E0406 evaluation-error
+            self.error(E0406, file, range, format!("defaults of `{}` depend on each other in a cycle: {}", sig.name, cycle.join(" → ")))
+                .with_label_mut("part of the cycle");
+            self.input_values.insert(name.to_string(), None);
+            return None;
+        }
+        self.input_stack.push(name.to_string());
+        let explicit = node.as_ref().and_then(|n| n.get(&[name.to_string()])).cloned();
+        let value = match explicit {
+            Some(child) => {
+                // Explicit values were evaluated in the layer's scope already.
+                self.input_values.get(name).cloned().flatten().or_else(|| {
+                    let scope = Scope { layer: None, instance: Some(instance), inputs: None, params: true };
+                    self.eval_node_typed(&child, &input.ty, scope)
+                })
+            }
+            None => match &input.default {
+                Some(default) => {
+                    let scope = Scope { layer: None, instance: Some(instance), inputs: Some(instance), params: false };
+                    let value = self.eval_expr(default, sig.item.file, scope);
+                    value.and_then(|v| self.check_value(v, &input.ty, default, sig.item.file))
+                }
+                None => None,
+            },
+        };
+        self.input_stack.pop();
+        self.input_values.insert(name.to_string(), value.clone());
+        value
+    }
+
+    fn layer(&mut self, layer_name: &str, layer_ref: ItemRef) -> Vec<LayerModel> {
+        let item = layer_ref.item(self.db);
+        let ItemKind::Layer(layer) = &item.kind else { return Vec::new() };
+        let file = layer_ref.file;
+        let mut expansions: Vec<(String, Vec<(String, Value)>)> = Vec::new();
+        match &layer.repeat {
+            None => expansions.push((layer_name.to_string(), Vec::new())),
+            Some(repeat) => {
+                let over = if self.index.params.contains_key(&repeat.over.name) {
+                    self.param_value(&repeat.over.name)
+                } else {
+                    let help = did_you_mean(&repeat.over.name, self.index.params.keys().map(String::as_str));
+                    // Diagnostic: E0201 unknown-name
+                    self.error(E0201, file, repeat.over.range, format!("unknown parameter `{}`", repeat.over.name))
+                        .with_label_mut("a layer repeats over a parameter")
+                        .with_help_opt_mut(help);
+                    None
+                };
+                let keys: Vec<(String, Value)> = match over {
+                    Some(Value::List(items)) => items.into_iter().map(|v| (v.as_str().unwrap_or_default().to_string(), v)).collect(),
+                    Some(Value::Record(entries)) => entries.into_iter().collect(),
+                    Some(other) => {
+                        // Diagnostic: E0401 type-mismatch
+                        self.error(E0401, file, repeat.over.range, format!("a layer repeats over a list of strings or a map, found {}", other.describe()))
+                            .with_label_mut("not a list or map");
+                        Vec::new()
+                    }
+                    None => Vec::new(),
+                };
+                for (key, value) in keys {
+                    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                        // Diagnostic: E0404 constraint-violation
+                        self.error(E0404, file, repeat.over.range, format!("\"{key}\" cannot name a layer"))
+                            .with_label_mut("layer keys become directory names")
+                            .with_help_mut("use letters, digits, `-` and `_`");
+                        continue;
+                    }
+                    let mut bindings = vec![(repeat.key.name.clone(), Value::Str(key.clone()))];
+                    if let Some(value_name) = &repeat.value {
+                        bindings.push((value_name.name.clone(), value));
+                    }
+                    expansions.push((format!("{layer_name}-{key}"), bindings));
+                }
+            }
+        }
+        let mut seen_instances: BTreeMap<String, TextRange> = BTreeMap::new();
+        let mut instance_kinds = BTreeMap::new();
+        for instance in &layer.instances {
+            if let Some(first) = seen_instances.get(&instance.name.name) {
+                // Diagnostic: E0202 duplicate-definition
+                self.error(E0202, file, instance.name.range, format!("layer `{layer_name}` has two instances named `{}`", instance.name.name))
+                    .with_label_mut("second instance")
+                    .with_secondary_mut(file, *first, "first instance")
+                    .with_help_mut("instance names are unique in a layer");
+                continue;
+            }
+            seen_instances.insert(instance.name.name.clone(), instance.name.range);
+            instance_kinds.insert(instance.name.name.clone(), instance.kind.name.clone());
+        }
+        let mut out = Vec::new();
+        for (expanded_name, bindings) in expansions {
+            let ctx = LayerCtx { template: layer_name.to_string(), name: expanded_name.clone(), instances: instance_kinds.clone(), repeat: bindings };
+            let mut model = LayerModel {
+                name: expanded_name,
+                dir: String::new(),
+                doc: item.doc.clone(),
+                depends_on: Vec::new(),
+                instances: Vec::new(),
+                outputs: Vec::new(),
+                reads: Vec::new(),
+                file,
+                name_range: layer.name.range,
+            };
+            for instance in &layer.instances {
+                if instance_kinds.get(&instance.name.name) != Some(&instance.kind.name) {
+                    continue;
+                }
+                if let Some(built) = self.instance(&ctx, instance, file) {
+                    model.instances.push(built);
+                }
+            }
+            let mut seen_outputs = BTreeSet::new();
+            for output in &layer.outputs {
+                if !seen_outputs.insert(output.name.name.clone()) {
+                    // Diagnostic: E0202 duplicate-definition
+                    self.error(E0202, file, output.name.range, format!("layer `{layer_name}` declares output `{}` twice", output.name.name))
+                        .with_label_mut("second output");
+                    continue;
+                }
+                let mut resolver = TypeResolver::new(self.db, self.index);
+                let ty = resolver.resolve(file, &output.ty, &mut self.diagnostics);
+                let scope = Scope { layer: Some(&ctx), instance: None, inputs: None, params: true };
+                if let Some(value) = self.eval_expr(&output.value, file, scope).and_then(|v| self.check_value(v, &ty, &output.value, file)) {
+                    model.outputs.push(OutputModel { name: output.name.name.clone(), ty, value, doc: output.doc.clone() });
+                }
+            }
+            let mut reads = BTreeSet::new();
+            let mut refs = Vec::new();
+            for instance in &model.instances {
+                for (_, value) in &instance.inputs {
+                    value.runtime_refs(&mut refs);
+                }
+            }
+            for output in &model.outputs {
+                output.value.runtime_refs(&mut refs);
+            }
+            for rt in refs {
+                if let Rt::LayerOutput { layer, output } = rt {
+                    let ty = self.layer_output_type(layer, output);
+                    reads.insert(RemoteRead { layer: layer.clone(), output: output.clone(), ty });
+                }
+            }
+            model.depends_on = reads.iter().map(|r| r.layer.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+            model.reads = reads.into_iter().collect();
+            out.push(model);
+        }
+        out
+    }
+
+    fn layer_output_type(&mut self, layer: &str, output: &str) -> String {
+        let Some(layer_ref) = self.index.layers.get(layer) else { return "any".into() };
+        let ItemKind::Layer(l) = &layer_ref.item(self.db).kind else { return "any".into() };
+        let Some(decl) = l.outputs.iter().find(|o| o.name.name == output) else { return "any".into() };
+        let mut resolver = TypeResolver::new(self.db, self.index);
+        let mut ignored = Vec::new();
+        resolver.resolve(layer_ref.file, &decl.ty, &mut ignored).terraform()
+    }
+
+    fn instance(&mut self, ctx: &LayerCtx, instance: &crate::syntax::Instance, file: SourceFile) -> Option<InstanceModel> {
+        let kind = &instance.kind.name;
+        let Some(sig) = self.module(kind) else {
+            let help = did_you_mean(kind, self.index.modules.keys().map(String::as_str));
+            // Diagnostic: E0203 unknown-module
+            self.error(E0203, file, instance.kind.range, format!("unknown module `{kind}`"))
+                .with_label_mut("not a module")
+                .with_help_opt_mut(help.or_else(|| Some("declare it with `module NAME { ... }` or use a standard library module".into())));
+            return None;
+        };
+        let node = self.config.instances.get(&(ctx.template.clone(), instance.name.name.clone())).cloned();
+        let mut ok = true;
+        if let Some(Node::Record { entries, .. }) = &node {
+            for (key, slot) in entries {
+                if !sig.inputs.iter().any(|i| &i.name == key) {
+                    let help = did_you_mean(key, sig.inputs.iter().map(|i| i.name.as_str()));
+                    // Diagnostic: E0402 unknown-field
+                    self.error(E0402, slot.key_file, slot.key_range, format!("module `{kind}` has no input `{key}`"))
+                        .with_label_mut("unknown input")
+                        .with_help_opt_mut(help);
+                    ok = false;
+                }
+            }
+        }
+        self.input_values.clear();
+        self.input_stack.clear();
+        self.current_inputs = Some((sig.clone(), node.clone(), instance.name.name.clone()));
+        // Explicit inputs first, in the layer's scope.
+        for input in &sig.inputs {
+            let Some(child) = node.as_ref().and_then(|n| n.get(std::slice::from_ref(&input.name))) else { continue };
+            let scope = Scope { layer: Some(ctx), instance: Some(&instance.name.name), inputs: None, params: true };
+            let value = self.eval_node_typed(child, &input.ty, scope);
+            if let (Some(v), true) = (&value, input.is_const) {
+                if v.is_runtime() {
+                    let def = child.def();
+                    // Diagnostic: E0405 run-time-value
+                    self.error(E0405, def.file, def.range, format!("input `{}` of `{kind}` needs a compile-time value", input.name))
+                        .with_label_mut("known only when Terraform runs")
+                        .with_secondary_mut(sig.item.file, input.range, "declared `const` here");
+                }
+            }
+            ok &= value.is_some();
+            self.input_values.insert(input.name.clone(), value);
+        }
+        let mut inputs = Vec::new();
+        for input in &sig.inputs {
+            let value = match self.input_values.get(&input.name) {
+                Some(v) => v.clone(),
+                None if input.default.is_some() => self.input_value(&input.name, &instance.name.name, file, instance.name.range),
+                None => {
+                    // Diagnostic: E0403 missing-field
+                    self.error(E0403, file, instance.name.range, format!("`{}` needs input `{}` of type {}", instance.name.name, input.name, input.ty))
+                        .with_label_mut(format!("missing `{}`", input.name))
+                        .with_secondary_mut(sig.item.file, input.range, "declared here")
+                        .with_help_mut(format!("add `{} = ...` to the instance", input.name));
+                    ok = false;
+                    continue;
+                }
+            };
+            match value {
+                Some(Value::Null) | None => {}
+                Some(v) => inputs.push((input.name.clone(), v)),
+            }
+        }
+        self.current_inputs = None;
+        ok.then(|| InstanceModel {
+            kind: kind.clone(),
+            name: instance.name.name.clone(),
+            inputs,
+            doc: instance.doc.clone(),
+            file,
+            range: instance.range,
+        })
+    }
+
+    /// The bootstrap instance that creates the state bucket.
+    fn bootstrap(&mut self, project: &ProjectSettings) -> Option<InstanceModel> {
+        let sig = self.module("state_bootstrap")?;
+        if project.state_bucket.is_empty() {
+            return None;
+        }
+        let mut inputs = Vec::new();
+        for input in &sig.inputs {
+            let value = match input.name.as_str() {
+                "bucket" | "bucket_name" => Value::Str(project.state_bucket.clone()),
+                "lock_table" | "dynamodb_table" => Value::Str(project.dynamodb_table.clone().unwrap_or_default()),
+                _ => {
+                    let Some(default) = &input.default else { continue };
+                    let scope = Scope { layer: None, instance: Some("state"), inputs: None, params: false };
+                    match self.eval_expr(default, sig.item.file, scope) {
+                        Some(v) => v,
+                        None => continue,
+                    }
+                }
+            };
+            inputs.push((input.name.clone(), value));
+        }
+        Some(InstanceModel {
+            kind: "state_bootstrap".into(),
+            name: "state".into(),
+            inputs,
+            doc: None,
+            file: sig.item.file,
+            range: TextRange::default(),
+        })
+    }
+}
+
+fn field_list(fields: &[Field]) -> String {
+    fields.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ")
+}
+
+/// The span of the sub-expression at a path inside a literal (`[0]`, `key`), when there is one.
+fn locate(expr: &Expr, path: &[String]) -> Option<TextRange> {
+    let Some((head, rest)) = path.split_first() else { return Some(expr.range) };
+    match &expr.kind {
+        ExprKind::List(items) => {
+            let idx: usize = head.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+            locate(items.get(idx)?, rest)
+        }
+        ExprKind::Record(entries) => {
+            let entry = entries.iter().find(|e| &e.key.name == head);
+            match entry {
+                Some(e) => locate(&e.value, rest),
+                None => Some(expr.range),
+            }
+        }
+        _ => Some(expr.range),
+    }
+}
+
+/// Applies a binary operator to compile-time values.
+pub fn binary(op: BinOp, left: &Value, right: &Value) -> Result<Value, String> {
+    use Value::*;
+    let num = |v: &Value| v.as_f64();
+    Ok(match (op, left, right) {
+        (BinOp::And, Bool(a), Bool(b)) => Bool(*a && *b),
+        (BinOp::Or, Bool(a), Bool(b)) => Bool(*a || *b),
+        (BinOp::Eq, a, b) => Bool(values_equal(a, b)),
+        (BinOp::Ne, a, b) => Bool(!values_equal(a, b)),
+        (BinOp::Add, Int(a), Int(b)) => Int(a.checked_add(*b).ok_or("integer overflow")?),
+        (BinOp::Sub, Int(a), Int(b)) => Int(a.checked_sub(*b).ok_or("integer overflow")?),
+        (BinOp::Mul, Int(a), Int(b)) => Int(a.checked_mul(*b).ok_or("integer overflow")?),
+        (BinOp::Div, Int(_), Int(0)) => return Err("division by zero".into()),
+        (BinOp::Div, Int(a), Int(b)) => Int(a / b),
+        (BinOp::Add, Str(a), Str(b)) => Str(format!("{a}{b}")),
+        (BinOp::Add, List(a), List(b)) => List(a.iter().chain(b).cloned().collect()),
+        (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(a), Str(b)) => Bool(match op {
+            BinOp::Lt => a < b,
+            BinOp::Le => a <= b,
+            BinOp::Gt => a > b,
+            _ => a >= b,
+        }),
+        (op, a, b) => match (num(a), num(b)) {
+            (Some(x), Some(y)) => match op {
+                BinOp::Add => Float((x + y).into()),
+                BinOp::Sub => Float((x - y).into()),
+                BinOp::Mul => Float((x * y).into()),
+                BinOp::Div if y == 0.0 => return Err("division by zero".into()),
+                BinOp::Div => Float((x / y).into()),
+                BinOp::Lt => Bool(x < y),
+                BinOp::Le => Bool(x <= y),
+                BinOp::Gt => Bool(x > y),
+                BinOp::Ge => Bool(x >= y),
+                _ => return Err(format!("`{}` needs bools, found {} and {}", op.symbol(), a.describe(), b.describe())),
+            },
+            _ => return Err(format!("cannot apply `{}` to {} and {}", op.symbol(), a.describe(), b.describe())),
+        },
+    })
+}
+
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Convenience setters on a diagnostic that was just pushed.
+trait DiagnosticMut {
+    fn with_label_mut(&mut self, text: impl Into<String>) -> &mut Self;
+    fn with_help_mut(&mut self, text: impl Into<String>) -> &mut Self;
+    fn with_help_opt_mut(&mut self, text: Option<String>) -> &mut Self;
+    fn with_secondary_mut(&mut self, file: SourceFile, range: TextRange, text: impl Into<String>) -> &mut Self;
+}
+
+impl DiagnosticMut for Diagnostic {
+    fn with_label_mut(&mut self, text: impl Into<String>) -> &mut Self {
+        if let Some(label) = self.labels.iter_mut().find(|label| label.primary) {
+            label.message = text.into();
+        }
+        self
+    }
+
+    fn with_help_mut(&mut self, text: impl Into<String>) -> &mut Self {
+        self.help = Some(text.into());
+        self
+    }
+
+    fn with_help_opt_mut(&mut self, text: Option<String>) -> &mut Self {
+        if text.is_some() {
+            self.help = text;
+        }
+        self
+    }
+
+    fn with_secondary_mut(&mut self, file: SourceFile, range: TextRange, text: impl Into<String>) -> &mut Self {
+        self.labels.push(crate::diagnostics::Label { file, range, message: text.into(), primary: false });
+        self
+    }
+}
+
+/// Def of an explicit value, for provenance.
+pub fn node_def(config: &EffectiveConfig, layer: &str, instance: &str, input: &str) -> Option<Def> {
+    config.instances.get(&(layer.to_string(), instance.to_string()))?.get(&[input.to_string()]).map(|n| n.def().clone())
+}

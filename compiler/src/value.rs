@@ -1,0 +1,162 @@
+//! Evaluated values: compile-time data, and Terraform run-time references that flow into the output.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::syntax::Float;
+use crate::types::Ty;
+
+/// A Terraform run-time value: known only when Terraform applies.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Rt {
+    /// `instance.output` of a module instance in the same layer.
+    ModuleOutput { instance: String, output: String },
+    /// `layer.output` of another layer, read through remote state.
+    LayerOutput { layer: String, output: String },
+}
+
+/// One piece of a string with run-time parts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TemplatePart {
+    Text(String),
+    Rt(Rt),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(Float),
+    Str(String),
+    List(Vec<Value>),
+    Record(BTreeMap<String, Value>),
+    /// A run-time reference with its declared type.
+    Rt(Rt, Ty),
+    /// A string with run-time parts.
+    Template(Vec<TemplatePart>),
+}
+
+impl Value {
+    /// A short description of the value's kind, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Value::Null => "null".into(),
+            Value::Bool(b) => format!("bool `{b}`"),
+            Value::Int(n) => format!("int `{n}`"),
+            Value::Float(f) => format!("float `{}`", f.0),
+            Value::Str(s) => format!("string \"{s}\""),
+            Value::List(_) => "a list".into(),
+            Value::Record(_) => "a record".into(),
+            Value::Rt(_, ty) => format!("a run-time {ty}"),
+            Value::Template(_) => "a run-time string".into(),
+        }
+    }
+
+    /// Whether any part of the value is only known when Terraform runs.
+    pub fn is_runtime(&self) -> bool {
+        match self {
+            Value::Rt(..) | Value::Template(_) => true,
+            Value::List(items) => items.iter().any(Value::is_runtime),
+            Value::Record(entries) => entries.values().any(Value::is_runtime),
+            _ => false,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(n) => Some(*n as f64),
+            Value::Float(f) => Some(f.0),
+            _ => None,
+        }
+    }
+
+    /// Every run-time reference inside the value.
+    pub fn runtime_refs<'a>(&'a self, out: &mut Vec<&'a Rt>) {
+        match self {
+            Value::Rt(rt, _) => out.push(rt),
+            Value::Template(parts) => out.extend(parts.iter().filter_map(|p| match p {
+                TemplatePart::Rt(rt) => Some(rt),
+                TemplatePart::Text(_) => None,
+            })),
+            Value::List(items) => items.iter().for_each(|v| v.runtime_refs(out)),
+            Value::Record(entries) => entries.values().for_each(|v| v.runtime_refs(out)),
+            _ => {}
+        }
+    }
+}
+
+impl fmt::Display for Rt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rt::ModuleOutput { instance, output } => write!(f, "{instance}.{output}"),
+            Rt::LayerOutput { layer, output } => write!(f, "{layer}.{output}"),
+        }
+    }
+}
+
+/// infrac syntax for a value, for messages, hover and `explain`.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => write!(f, "null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Float(x) => write!(f, "{}", x.0),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::List(items) => {
+                write!(f, "[")?;
+                for (idx, item) in items.iter().enumerate() {
+                    if idx > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                write!(f, "]")
+            }
+            Value::Record(entries) => {
+                write!(f, "{{ ")?;
+                for (idx, (key, item)) in entries.iter().enumerate() {
+                    if idx > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{key} = {item}")?;
+                }
+                write!(f, " }}")
+            }
+            Value::Rt(rt, _) => write!(f, "{rt}"),
+            Value::Template(parts) => {
+                write!(f, "\"")?;
+                for part in parts {
+                    match part {
+                        TemplatePart::Text(t) => write!(f, "{}", t.escape_debug())?,
+                        TemplatePart::Rt(rt) => write!(f, "${{{rt}}}")?,
+                    }
+                }
+                write!(f, "\"")
+            }
+        }
+    }
+}
+
+/// JSON for `infrac eval`: run-time values print as `"${ref}"` strings.
+pub fn to_json(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Int(n) => (*n).into(),
+        Value::Float(x) => serde_json::Number::from_f64(x.0).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Value::Str(s) => s.clone().into(),
+        Value::List(items) => items.iter().map(to_json).collect::<Vec<_>>().into(),
+        Value::Record(entries) => entries.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<serde_json::Map<_, _>>().into(),
+        Value::Rt(rt, _) => format!("${{{rt}}}").into(),
+        Value::Template(_) => value.to_string().trim_matches('"').to_string().into(),
+    }
+}
