@@ -144,6 +144,8 @@ pub fn envs_in_file(db: &dyn Db, file: SourceFile) -> Vec<String> {
         .iter()
         .filter_map(|item| match &item.kind {
             ItemKind::Env(env) => Some(env.name.name.clone()),
+            // A broken environment still names itself, so that its errors are reported.
+            ItemKind::Error(error) if error.keyword == Some("env") => error.name.as_ref().map(|n| n.name.clone()),
             _ => None,
         })
         .collect()

@@ -302,7 +302,7 @@ impl<'a> Eval<'a> {
         };
         let state_ty = Ty::Record(vec![
             field("bucket", Ty::Str(None), None),
-            field("region", Ty::Str(Some(crate::types::Pattern::Region)), Some(lit(""))),
+            field("region", Ty::Str(None), Some(lit(""))),
             field("lock", Ty::Enum(vec!["lockfile".into(), "dynamodb".into()]), Some(lit("lockfile"))),
             field("dynamodb_table", Ty::Str(None), Some(lit(""))),
         ]);

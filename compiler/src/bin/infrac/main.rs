@@ -178,7 +178,9 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
         Ok(env) => env,
         Err(diagnostic) => {
             let mut diagnostics = load_errors;
+            diagnostics.extend(analysis::project_diagnostics(&db, workspace).iter().cloned());
             diagnostics.push(diagnostic);
+            analysis::sort_diagnostics(&db, &mut diagnostics);
             report(&db, &diagnostics, format);
             return ExitCode::from(EXIT_ERRORS);
         }

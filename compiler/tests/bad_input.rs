@@ -1,0 +1,218 @@
+//! The bad-input table: each broken project gives the expected code at the expected line and
+//! column, a non-zero exit, no panic, and no output directory.
+
+use std::path::Path;
+use std::process::Command;
+
+const BASE: &str = r#"project shop {
+  region = "eu-west-1"
+  state  = { bucket = "shop-tfstate" }
+}
+type Nat = enum("single", "per_az", "none")
+param nat: Nat = "single"
+param azs: int(1..6) = 2
+param log_days: int(1, 3, 5, 7, 14, 30, 60, 90) = 30
+module comp {
+  source = "mods/comp"
+  input cidr: string(cidr) = "10.0.0.0/16"
+  input size: int(1..10) = 1
+  input multi_az: bool = false
+  input vpc: string = ""
+  input name: string = "${project}-${env}-${instance}"
+  output id: string
+}
+layer foundation {
+  comp net { size = azs }
+  output vpc_id: string = net.id
+}
+layer apps {
+  comp web { vpc = foundation.vpc_id }
+}
+"#;
+
+const NO_PROJECT: &str = "param azs: int = 2\n";
+
+struct Case {
+    name: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    code: &'static str,
+    file: &'static str,
+    line: u64,
+    column: u64,
+}
+
+const fn case(name: &'static str, files: &'static [(&'static str, &'static str)], code: &'static str, file: &'static str, line: u64, column: u64) -> Case {
+    Case { name, files, code, file, line, column }
+}
+
+const CASES: &[Case] = &[
+    // Syntax.
+    case("unclosed brace", &[("pro.infra", "env pro extends pre {\n  azs = 3\n")], "E0101", "pro.infra", 1, 21),
+    case("missing value", &[("pro.infra", "env pro extends pre {\n  azs =\n}\n")], "E0100", "pro.infra", 2, 8),
+    case("entry without =", &[("pro.infra", "env pro extends pre {\n  azs 3\n}\n")], "E0102", "pro.infra", 2, 3),
+    case("stray text", &[("pro.infra", "hello world\nenv pro extends pre {\n}\n")], "E0103", "pro.infra", 1, 1),
+    case("unterminated string", &[("pro.infra", "env pro extends pre {\n  nat = \"per_az\n}\n")], "E0102", "pro.infra", 2, 3),
+    case("extends without a name", &[("pro.infra", "env pro extends {\n}\n")], "E0100", "pro.infra", 1, 17),
+    case("empty file", &[("pro.infra", "")], "E0304", "pro.infra", 1, 1),
+    case("integer too large", &[("pro.infra", "env pro extends pre {\n  azs = 99999999999999999999\n}\n")], "E0100", "pro.infra", 2, 9),
+    case("bad escape", &[("pro.infra", "env pro extends pre {\n  nat = \"a\\qb\"\n}\n")], "E0100", "pro.infra", 2, 11),
+    // Names.
+    case("unknown name", &[("extra.infra", "layer extra {\n  comp x { size = azz }\n}\n")], "E0201", "extra.infra", 2, 19),
+    case("unknown module", &[("extra.infra", "layer extra {\n  compp x {}\n}\n")], "E0203", "extra.infra", 2, 3),
+    case("duplicate parameter", &[("extra.infra", "param azs: int = 1\n")], "E0202", "extra.infra", 1, 7),
+    case("unknown type", &[("extra.infra", "param p: strin = \"x\"\n")], "E0204", "extra.infra", 1, 10),
+    case("duplicate instance", &[("extra.infra", "layer extra {\n  comp x {}\n  comp x {}\n}\n")], "E0202", "extra.infra", 3, 8),
+    case("no project", &[("base.infra", NO_PROJECT)], "E0205", "dev.infra", 1, 5),
+    case("two projects", &[("extra.infra", "project other {\n  region = \"eu-west-1\"\n  state = { bucket = \"b\" }\n}\n")], "E0205", "extra.infra", 1, 9),
+    case("instance of another layer", &[("extra.infra", "layer extra {\n  comp x { vpc = net.id }\n}\n")], "E0504", "extra.infra", 2, 18),
+    case("unknown module output", &[("extra.infra", "layer extra {\n  comp x {}\n  output o: string = x.idd\n}\n")], "E0201", "extra.infra", 3, 24),
+    // Environments.
+    case("extends an unknown env", &[("pro.infra", "env pro extends pree {\n}\n")], "E0301", "pro.infra", 1, 17),
+    case("extends cycle", &[("pro.infra", "env pro extends pre {\n}\n"), ("pre.infra", "env pre extends pro {\n}\n")], "E0302", "pro.infra", 1, 17),
+    case("duplicate assignment", &[("pro.infra", "env pro extends pre {\n  azs = 3\n  azs = 4\n}\n")], "E0303", "pro.infra", 3, 9),
+    case("duplicate through a record", &[("pro.infra", "env pro extends pre {\n  apps.web = { size = 2 }\n  apps.web.size = 3\n}\n")], "E0303", "pro.infra", 3, 19),
+    case("unknown override target", &[("pro.infra", "env pro extends pre {\n  azz = 3\n}\n")], "E0305", "pro.infra", 2, 3),
+    case("unknown instance override", &[("pro.infra", "env pro extends pre {\n  apps.webb.size = 3\n}\n")], "E0305", "pro.infra", 2, 8),
+    case("two envs in the built file", &[("pro.infra", "env pro extends pre {\n}\nenv pro2 {\n}\n")], "E0304", "pro.infra", 1, 1),
+    case("key inside a scalar", &[("pro.infra", "env pro extends pre {\n  azs.x = 3\n}\n")], "E0305", "pro.infra", 2, 7),
+    // Types.
+    case("wrong type", &[("pro.infra", "env pro extends pre {\n  azs = \"three\"\n}\n")], "E0401", "pro.infra", 2, 9),
+    case("out of range", &[("pro.infra", "env pro extends pre {\n  azs = 9\n}\n")], "E0404", "pro.infra", 2, 9),
+    case("enum typo", &[("pro.infra", "env pro extends pre {\n  nat = \"per-az\"\n}\n")], "E0404", "pro.infra", 2, 9),
+    case("retention not in the set", &[("pro.infra", "env pro extends pre {\n  log_days = 45\n}\n")], "E0404", "pro.infra", 2, 14),
+    case("invalid cidr", &[("pro.infra", "env pro extends pre {\n  apps.web.cidr = \"10.0.0.300/16\"\n}\n")], "E0404", "pro.infra", 2, 19),
+    case("unknown module input", &[("pro.infra", "env pro extends pre {\n  apps.web = { multiaz = true }\n}\n")], "E0402", "pro.infra", 2, 16),
+    case(
+        "missing required input",
+        &[("extra.infra", "module req {\n  source = \"mods/comp\"\n  input needed: string\n  output id: string\n}\nlayer extra {\n  req x {}\n}\n")],
+        "E0403",
+        "extra.infra",
+        7,
+        7,
+    ),
+    case("bool expected", &[("pro.infra", "env pro extends pre {\n  apps.web.multi_az = \"yes\"\n}\n")], "E0401", "pro.infra", 2, 23),
+    case(
+        "run-time value for a const input",
+        &[("extra.infra", "module c2 {\n  source = \"mods/comp\"\n  input n: const string\n  output id: string\n}\nlayer extra {\n  c2 x { n = foundation.vpc_id }\n}\n")],
+        "E0405",
+        "extra.infra",
+        7,
+        14,
+    ),
+    case("arithmetic on a run-time value", &[("extra.infra", "layer extra {\n  comp x { vpc = foundation.vpc_id + \"x\" }\n}\n")], "E0405", "extra.infra", 2, 18),
+    case("parameter without a value", &[("extra.infra", "param region_code: string\n")], "E0403", "extra.infra", 1, 7),
+    case("unknown string pattern", &[("extra.infra", "param p: string(cidrr) = \"x\"\n")], "E0407", "extra.infra", 1, 17),
+    case("unknown record field", &[("extra.infra", "param spec: { a: int } = { b = 1 }\n")], "E0402", "extra.infra", 1, 28),
+    case("division by zero", &[("pro.infra", "env pro extends pre {\n  azs = 6 / 0\n}\n")], "E0406", "pro.infra", 2, 9),
+    case("missing record field", &[("extra.infra", "param spec: { a: int, b: int } = { a = 1 }\n")], "E0403", "extra.infra", 1, 34),
+    // Layers.
+    case("unknown layer output", &[("extra.infra", "layer extra {\n  comp x { vpc = foundation.vpc }\n}\n")], "E0502", "extra.infra", 2, 29),
+    case(
+        "layer cycle",
+        &[("extra.infra", "layer a {\n  comp x { vpc = b.o }\n  output o: string = x.id\n}\nlayer b {\n  comp y { vpc = a.o }\n  output o: string = y.id\n}\n")],
+        "E0501",
+        "extra.infra",
+        1,
+        7,
+    ),
+    case("output type mismatch", &[("extra.infra", "layer extra {\n  comp x {}\n  output o: int = x.id\n}\n")], "E0401", "extra.infra", 3, 19),
+    // Policies.
+    case("policy violation", &[("extra.infra", "policy p for pro {\n  require azs >= 4 \"pro needs 4 AZs\"\n}\n")], "E0601", "extra.infra", 2, 11),
+    case("wildcard policy violation", &[("extra.infra", "policy p for pro {\n  require *.*.multi_az\n}\n")], "E0601", "extra.infra", 2, 11),
+    case("policy on a run-time value", &[("extra.infra", "policy p for pro {\n  require apps.web.vpc == \"\"\n}\n")], "E0602", "extra.infra", 2, 11),
+    case("policy for an unknown env", &[("extra.infra", "policy p for prod {\n  require azs > 0\n}\n")], "E0301", "extra.infra", 1, 14),
+    case("cross-environment policy", &[("extra.infra", "policy p across pre, pro {\n  require pro.azs < pre.azs\n}\n")], "E0601", "extra.infra", 2, 11),
+];
+
+fn write_project(dir: &Path, files: &[(&str, &str)]) {
+    let defaults: [(&str, &str); 4] = [
+        ("base.infra", BASE),
+        ("dev.infra", "env dev {\n  azs = 1\n}\n"),
+        ("pre.infra", "env pre {\n}\n"),
+        ("pro.infra", "env pro extends pre {\n  azs = 3\n}\n"),
+    ];
+    for (name, text) in defaults {
+        std::fs::write(dir.join(name), text).expect("write default file");
+    }
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write case file");
+    }
+}
+
+fn run_case(dir: &Path) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["build", "pro.infra", "--out", "out", "--format", "json"])
+        .current_dir(dir)
+        .output()
+        .expect("run infrac");
+    (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+fn check_case(case: &Case, dir: &Path) -> Result<(), String> {
+    let (code, stdout, stderr) = run_case(dir);
+    if stderr.contains("panicked") {
+        return Err(format!("panicked: {stderr}"));
+    }
+    if code != Some(1) {
+        return Err(format!("exit code {code:?}, expected 1\nstdout: {stdout}\nstderr: {stderr}"));
+    }
+    if dir.join("out").exists() {
+        return Err("an output directory was written".into());
+    }
+    let diagnostics: Vec<serde_json::Value> = serde_json::from_str(&stdout).map_err(|e| format!("stdout is not JSON ({e}): {stdout}"))?;
+    let found = diagnostics.iter().any(|d| {
+        let primary = d["labels"].as_array().and_then(|labels| labels.iter().find(|l| l["primary"] == true));
+        d["code"] == case.code
+            && primary.is_some_and(|l| {
+                l["file"].as_str().is_some_and(|f| f.ends_with(case.file)) && l["line"] == case.line && l["column"] == case.column
+            })
+    });
+    if found {
+        Ok(())
+    } else {
+        let summary: Vec<String> = diagnostics.iter().map(|d| d["text"].as_str().unwrap_or_default().to_string()).collect();
+        Err(format!("expected {} at {}:{}:{}, got:\n  {}", case.code, case.file, case.line, case.column, summary.join("\n  ")))
+    }
+}
+
+#[test]
+fn bad_inputs_give_their_code_at_their_position() {
+    assert!(CASES.len() >= 40, "the table holds at least 40 cases");
+    let mut failures = Vec::new();
+    for case in CASES {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write_project(dir.path(), case.files);
+        std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
+        if let Err(message) = check_case(case, dir.path()) {
+            failures.push(format!("{}: {message}", case.name));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn binary_garbage_and_a_5mb_file_fail_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_project(dir.path(), &[]);
+    std::fs::write(dir.path().join("pro.infra"), b"\xff\xfe\x00\x01garbage{{{\n").expect("write garbage");
+    let (code, stdout, stderr) = run_case(dir.path());
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stdout.contains("E0104"), "{stdout}");
+    assert!(!dir.path().join("out").exists());
+
+    let mut big = String::from("env pro extends pre {\n");
+    let padding = "  // padding line that makes this environment file large, on purpose\n";
+    let lines = 5 * 1024 * 1024 / padding.len() + 1;
+    for _ in 0..lines {
+        big.push_str(padding);
+    }
+    big.push_str("  azs = true\n}\n");
+    assert!(big.len() > 5 * 1024 * 1024);
+    std::fs::write(dir.path().join("pro.infra"), &big).expect("write big file");
+    let (code, stdout, stderr) = run_case(dir.path());
+    assert_eq!(code, Some(1), "{stderr}");
+    let want = format!("\"line\": {}", lines + 2);
+    assert!(stdout.contains("E0401") && stdout.contains(&want), "expected E0401 at line {}: {stdout}", lines + 2);
+    assert!(!dir.path().join("out").exists());
+}
