@@ -479,11 +479,16 @@ impl<'a> Eval<'a> {
                 }
             },
             Node::Leaf { expr, def, appends, .. } => {
-                let mut value = self.eval_expr(expr, def.file, scope)?;
+                let value = self.eval_expr(expr, def.file, scope)?;
+                let mut value = self.check_value(value, ty, expr, def.file)?;
+                // Each appended list is checked on its own, so an error points into its own literal.
                 for (extra, extra_def) in appends {
                     let more = self.eval_expr(extra, extra_def.file, scope)?;
                     match (&mut value, more) {
-                        (Value::List(items), Value::List(more)) => items.extend(more),
+                        (Value::List(items), more @ Value::List(_)) => match self.check_value(more, ty, extra, extra_def.file)? {
+                            Value::List(more) => items.extend(more),
+                            _ => return None,
+                        },
                         (_, more) => {
                             // Diagnostic: E0401 type-mismatch
                             self.error(E0401, extra_def.file, extra.range, format!("`+=` appends a list to a list, found {} and {}", value.describe(), more.describe()))
@@ -492,7 +497,7 @@ impl<'a> Eval<'a> {
                         }
                     }
                 }
-                self.check_value(value, ty, expr, def.file)
+                Some(value)
             }
         }
     }

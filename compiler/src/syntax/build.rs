@@ -83,6 +83,8 @@ fn convert_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) ->
         }
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
+    // An error at the end of the item points just after its last token, not after trailing comments.
+    let at = if text[at.min(text.len())..].trim().is_empty() || only_comments(&text[at.min(text.len())..]) { end_of_content(text).min(at) } else { at };
     let found = describe_found(&text[at.min(text.len())..]);
     let message = if expected.is_empty() {
         format!("unexpected {found}")
@@ -98,6 +100,24 @@ fn convert_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) ->
         label: "unexpected here".into(),
         help: None,
     }
+}
+
+fn only_comments(rest: &str) -> bool {
+    rest.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with("//"))
+}
+
+/// The offset just after the last token of a chunk, skipping trailing blank and comment lines.
+fn end_of_content(text: &str) -> usize {
+    let mut end = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with("//") {
+            end = offset + line.trim_end().len();
+        }
+        offset += line.len();
+    }
+    end
 }
 
 fn next_char_end(text: &str, at: usize) -> usize {
