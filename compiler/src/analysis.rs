@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use salsa::Setter as _;
 
-use crate::config::{env_chain, effective_config, EnvName};
+use crate::config::{effective_config, env_chain, EnvName};
 use crate::db::{parse_file, syntax_diagnostics, Db, RootDatabase, SourceFile, Workspace};
 use crate::diagnostics::{did_you_mean, Diagnostic, E0104, E0301, E0304};
 use crate::emit::{emit, Emitted};
@@ -25,7 +25,13 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "infra") && p.is_file()).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "infra") && p.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     paths.sort();
     for path in paths {
@@ -33,7 +39,9 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
         let file = SourceFile::new(db, path, Arc::from(text), false);
         if let Some(problem) = problem {
             // Diagnostic: E0104 unreadable-file
-            diagnostics.push(Diagnostic::error(E0104, file, Default::default(), problem).with_label("this file"));
+            diagnostics.push(
+                Diagnostic::error(E0104, file, Default::default(), problem).with_label("this file"),
+            );
         }
         files.push(file);
     }
@@ -46,9 +54,20 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
 pub fn read_source(path: &Path) -> (String, Option<String>) {
     match std::fs::metadata(path) {
         Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-            return (String::new(), Some(format!("the file is {} bytes, more than the limit of {MAX_FILE_BYTES}", meta.len())));
+            return (
+                String::new(),
+                Some(format!(
+                    "the file is {} bytes, more than the limit of {MAX_FILE_BYTES}",
+                    meta.len()
+                )),
+            );
         }
-        Err(error) => return (String::new(), Some(format!("cannot read the file: {error}"))),
+        Err(error) => {
+            return (
+                String::new(),
+                Some(format!("cannot read the file: {error}")),
+            )
+        }
         Ok(_) => {}
     }
     match std::fs::read(path) {
@@ -56,17 +75,29 @@ pub fn read_source(path: &Path) -> (String, Option<String>) {
             Ok(text) => (text, None),
             Err(error) => {
                 let at = error.utf8_error().valid_up_to();
-                (String::from_utf8_lossy(error.as_bytes()).into_owned(), Some(format!("the file is not valid UTF-8 (first bad byte at offset {at})")))
+                (
+                    String::from_utf8_lossy(error.as_bytes()).into_owned(),
+                    Some(format!(
+                        "the file is not valid UTF-8 (first bad byte at offset {at})"
+                    )),
+                )
             }
         },
-        Err(error) => (String::new(), Some(format!("cannot read the file: {error}"))),
+        Err(error) => (
+            String::new(),
+            Some(format!("cannot read the file: {error}")),
+        ),
     }
 }
 
 /// The standard library as high-durability inputs.
 pub fn stdlib_files(db: &mut RootDatabase) -> Vec<SourceFile> {
     crate::stdlib::infra_files()
-        .map(|(path, text)| SourceFile::builder(PathBuf::from(path), Arc::from(text), false).durability(salsa::Durability::HIGH).new(db))
+        .map(|(path, text)| {
+            SourceFile::builder(PathBuf::from(path), Arc::from(text), false)
+                .durability(salsa::Durability::HIGH)
+                .new(db)
+        })
         .collect()
 }
 
@@ -105,9 +136,17 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
                 if !index.envs.contains_key(&env.name) {
                     diagnostics.push(
                         // Diagnostic: E0301 unknown-environment
-                        Diagnostic::error(E0301, policy.file, env.range, format!("unknown environment `{}`", env.name))
-                            .with_label("no such environment")
-                            .with_help_opt(did_you_mean(&env.name, index.envs.keys().map(String::as_str))),
+                        Diagnostic::error(
+                            E0301,
+                            policy.file,
+                            env.range,
+                            format!("unknown environment `{}`", env.name),
+                        )
+                        .with_label("no such environment")
+                        .with_help_opt(did_you_mean(
+                            &env.name,
+                            index.envs.keys().map(String::as_str),
+                        )),
                     );
                 }
             }
@@ -121,7 +160,12 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
 pub fn check_env<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = project_diagnostics(db, workspace).clone();
     diagnostics.extend(env_chain(db, workspace, env).diagnostics.iter().cloned());
-    diagnostics.extend(effective_config(db, workspace, env).diagnostics.iter().cloned());
+    diagnostics.extend(
+        effective_config(db, workspace, env)
+            .diagnostics
+            .iter()
+            .cloned(),
+    );
     diagnostics.extend(env_model(db, workspace, env).diagnostics.iter().cloned());
     diagnostics.extend(check_policies(db, workspace, env).iter().cloned());
     sort_diagnostics(db, &mut diagnostics);
@@ -132,7 +176,12 @@ pub fn check_env<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
 pub fn sort_diagnostics(db: &dyn Db, diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.sort_by(|a, b| {
         let (la, lb) = (a.primary(), b.primary());
-        (la.file.path(db), la.range.start, a.code.id, &a.message).cmp(&(lb.file.path(db), lb.range.start, b.code.id, &b.message))
+        (la.file.path(db), la.range.start, a.code.id, &a.message).cmp(&(
+            lb.file.path(db),
+            lb.range.start,
+            b.code.id,
+            &b.message,
+        ))
     });
     diagnostics.dedup();
 }
@@ -145,34 +194,56 @@ pub fn envs_in_file(db: &dyn Db, file: SourceFile) -> Vec<String> {
         .filter_map(|item| match &item.kind {
             ItemKind::Env(env) => Some(env.name.name.clone()),
             // A broken environment still names itself, so that its errors are reported.
-            ItemKind::Error(error) if error.keyword == Some("env") => error.name.as_ref().map(|n| n.name.clone()),
+            ItemKind::Error(error) if error.keyword == Some("env") => {
+                error.name.as_ref().map(|n| n.name.clone())
+            }
             _ => None,
         })
         .collect()
 }
 
 /// The one environment a file given to `build` declares, or E0304.
-pub fn env_of_file(db: &dyn Db, file: SourceFile) -> Result<String, Diagnostic> {
+pub fn env_of_file(db: &dyn Db, file: SourceFile) -> Result<String, Box<Diagnostic>> {
     let envs = envs_in_file(db, file);
     match envs.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(
+        [] => Err(Box::new(
             // Diagnostic: E0304 environment-file
-            Diagnostic::error(E0304, file, Default::default(), "this file declares no environment")
-                .with_label("no `env` item")
-                .with_help("build a file that declares one environment, e.g. `env pro extends pre { ... }`"),
-        ),
-        many => Err(
+            Diagnostic::error(
+                E0304,
+                file,
+                Default::default(),
+                "this file declares no environment",
+            )
+            .with_label("no `env` item")
+            .with_help(
+                "build a file that declares one environment, e.g. `env pro extends pre { ... }`",
+            ),
+        )),
+        many => Err(Box::new(
             // Diagnostic: E0304 environment-file
-            Diagnostic::error(E0304, file, Default::default(), format!("this file declares {} environments: {}", many.len(), many.join(", ")))
-                .with_label("more than one `env`")
-                .with_help("put each environment in its own file"),
-        ),
+            Diagnostic::error(
+                E0304,
+                file,
+                Default::default(),
+                format!(
+                    "this file declares {} environments: {}",
+                    many.len(),
+                    many.join(", ")
+                ),
+            )
+            .with_label("more than one `env`")
+            .with_help("put each environment in its own file"),
+        )),
     }
 }
 
 /// The environment's model, when it checks without errors.
-pub fn checked_model<'db>(db: &'db dyn Db, workspace: Workspace, env: &str) -> Result<&'db EnvModel, Vec<Diagnostic>> {
+pub fn checked_model<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: &str,
+) -> Result<&'db EnvModel, Vec<Diagnostic>> {
     let env_name = EnvName::new(db, env.to_string());
     let diagnostics = check_env(db, workspace, env_name);
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -183,10 +254,22 @@ pub fn checked_model<'db>(db: &'db dyn Db, workspace: Workspace, env: &str) -> R
 
 /// Emits an environment that checks clean; `source` names the environment file in headers.
 #[salsa::tracked(returns(ref))]
-pub fn emit_env<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>, source: SourceFile) -> Option<Emitted> {
-    if check_env(db, workspace, env).iter().any(Diagnostic::is_error) {
+pub fn emit_env<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+    source: SourceFile,
+) -> Option<Emitted> {
+    if check_env(db, workspace, env)
+        .iter()
+        .any(Diagnostic::is_error)
+    {
         return None;
     }
-    let name = source.path(db).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = source
+        .path(db)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Some(emit(env_model(db, workspace, env), &name))
 }

@@ -30,9 +30,18 @@ pub struct Def {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Node {
     /// A value that is not a record literal, with the lists appended to it.
-    Leaf { expr: Expr, def: Def, appends: Vec<(Expr, Def)>, overrode: Vec<Def> },
+    Leaf {
+        expr: Expr,
+        def: Def,
+        appends: Vec<(Expr, Def)>,
+        overrode: Vec<Def>,
+    },
     /// A record literal, merged key by key.
-    Record { entries: BTreeMap<String, Slot>, def: Def, overrode: Vec<Def> },
+    Record {
+        entries: BTreeMap<String, Slot>,
+        def: Def,
+        overrode: Vec<Def>,
+    },
 }
 
 /// A record entry: the key's span and the value.
@@ -50,15 +59,32 @@ impl Node {
             ExprKind::Record(entries) => {
                 let mut map = BTreeMap::new();
                 for entry in entries {
-                    let child_def = Def { file: def.file, range: entry.value.range, env: def.env.clone() };
+                    let child_def = Def {
+                        file: def.file,
+                        range: entry.value.range,
+                        env: def.env.clone(),
+                    };
                     map.insert(
                         entry.key.name.clone(),
-                        Slot { key_file: def.file, key_range: entry.key.range, node: Node::from_expr(&entry.value, child_def) },
+                        Slot {
+                            key_file: def.file,
+                            key_range: entry.key.range,
+                            node: Node::from_expr(&entry.value, child_def),
+                        },
                     );
                 }
-                Node::Record { entries: map, def, overrode: Vec::new() }
+                Node::Record {
+                    entries: map,
+                    def,
+                    overrode: Vec::new(),
+                }
             }
-            _ => Node::Leaf { expr: expr.clone(), def, appends: Vec::new(), overrode: Vec::new() },
+            _ => Node::Leaf {
+                expr: expr.clone(),
+                def,
+                appends: Vec::new(),
+                overrode: Vec::new(),
+            },
         }
     }
 
@@ -76,7 +102,11 @@ impl Node {
     }
 
     pub fn empty_record(def: Def) -> Node {
-        Node::Record { entries: BTreeMap::new(), def, overrode: Vec::new() }
+        Node::Record {
+            entries: BTreeMap::new(),
+            def,
+            overrode: Vec::new(),
+        }
     }
 
     /// The child at a dotted path.
@@ -103,8 +133,7 @@ pub fn env_chain<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
     let index = project_index(db, workspace);
     let mut chain = EnvChain::default();
     let mut current = env.name(db).clone();
-    loop {
-        let Some(&item_ref) = index.envs.get(&current) else { break };
+    while let Some(&item_ref) = index.envs.get(&current) {
         if let Some(pos) = chain.envs.iter().position(|(name, _)| *name == current) {
             let mut cycle: Vec<String> = chain.envs[pos..].iter().map(|(n, _)| n.clone()).collect();
             cycle.push(current.clone());
@@ -116,22 +145,40 @@ pub fn env_chain<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
             };
             chain.diagnostics.push(
                 // Diagnostic: E0302 extends-cycle
-                Diagnostic::error(E0302, first.file, range, format!("environments extend each other in a cycle: {}", cycle.join(" → ")))
-                    .with_label("this `extends` closes the cycle")
-                    .with_help("remove one `extends` so that the chain ends at the base"),
+                Diagnostic::error(
+                    E0302,
+                    first.file,
+                    range,
+                    format!(
+                        "environments extend each other in a cycle: {}",
+                        cycle.join(" → ")
+                    ),
+                )
+                .with_label("this `extends` closes the cycle")
+                .with_help("remove one `extends` so that the chain ends at the base"),
             );
             chain.envs.truncate(pos.max(1));
             break;
         }
         chain.envs.push((current.clone(), item_ref));
-        let ItemKind::Env(def) = &item_ref.item(db).kind else { break };
+        let ItemKind::Env(def) = &item_ref.item(db).kind else {
+            break;
+        };
         let Some(parent) = &def.extends else { break };
         if !index.envs.contains_key(&parent.name) {
             chain.diagnostics.push(
                 // Diagnostic: E0301 unknown-environment
-                Diagnostic::error(E0301, item_ref.file, parent.range, format!("unknown environment `{}`", parent.name))
-                    .with_label("no such environment")
-                    .with_help_opt(did_you_mean(&parent.name, index.envs.keys().map(String::as_str))),
+                Diagnostic::error(
+                    E0301,
+                    item_ref.file,
+                    parent.range,
+                    format!("unknown environment `{}`", parent.name),
+                )
+                .with_label("no such environment")
+                .with_help_opt(did_you_mean(
+                    &parent.name,
+                    index.envs.keys().map(String::as_str),
+                )),
             );
             break;
         }
@@ -155,7 +202,11 @@ pub struct EffectiveConfig {
 }
 
 #[salsa::tracked(returns(ref))]
-pub fn effective_config<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) -> EffectiveConfig {
+pub fn effective_config<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+) -> EffectiveConfig {
     let index = project_index(db, workspace);
     let chain = env_chain(db, workspace, env);
     let mut config = EffectiveConfig {
@@ -165,9 +216,17 @@ pub fn effective_config<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName
     };
     if let Some(project) = index.project {
         if let ItemKind::Project(p) = &project.item(db).kind {
-            let def = Def { file: project.file, range: p.body.range, env: None };
+            let def = Def {
+                file: project.file,
+                range: p.body.range,
+                env: None,
+            };
             let mut node = Node::empty_record(def);
-            let mut merger = Merger { env: None, seen: BTreeMap::new(), diagnostics: &mut config.diagnostics };
+            let mut merger = Merger {
+                env: None,
+                seen: BTreeMap::new(),
+                diagnostics: &mut config.diagnostics,
+            };
             for entry in &p.body.entries {
                 merger.apply(&mut node, &entry.path, entry, project.file);
             }
@@ -177,36 +236,63 @@ pub fn effective_config<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName
     for (name, param) in &index.params {
         if let ItemKind::Param(p) = &param.item(db).kind {
             if let Some(default) = &p.default {
-                let def = Def { file: param.file, range: default.range, env: None };
-                config.params.insert(name.clone(), Node::from_expr(default, def));
+                let def = Def {
+                    file: param.file,
+                    range: default.range,
+                    env: None,
+                };
+                config
+                    .params
+                    .insert(name.clone(), Node::from_expr(default, def));
             }
         }
     }
     for (layer_name, layer) in &index.layers {
         if let ItemKind::Layer(l) = &layer.item(db).kind {
             for instance in &l.instances {
-                let def = Def { file: layer.file, range: instance.body.range, env: None };
+                let def = Def {
+                    file: layer.file,
+                    range: instance.body.range,
+                    env: None,
+                };
                 let mut node = Node::empty_record(def);
-                let mut merger = Merger { env: None, seen: BTreeMap::new(), diagnostics: &mut config.diagnostics };
+                let mut merger = Merger {
+                    env: None,
+                    seen: BTreeMap::new(),
+                    diagnostics: &mut config.diagnostics,
+                };
                 for entry in &instance.body.entries {
                     if entry.path.len() != 1 {
                         merger.diagnostics.push(
                             // Diagnostic: E0305 unknown-override-target
-                            Diagnostic::error(E0305, layer.file, entry.path_range(), "an instance sets its own inputs only")
-                                .with_label("dotted path")
-                                .with_help(format!("write `{} = {{ ... }}`", entry.path[0].name)),
+                            Diagnostic::error(
+                                E0305,
+                                layer.file,
+                                entry.path_range(),
+                                "an instance sets its own inputs only",
+                            )
+                            .with_label("dotted path")
+                            .with_help(format!("write `{} = {{ ... }}`", entry.path[0].name)),
                         );
                         continue;
                     }
                     merger.apply(&mut node, &entry.path, entry, layer.file);
                 }
-                config.instances.insert((layer_name.clone(), instance.name.name.clone()), node);
+                config
+                    .instances
+                    .insert((layer_name.clone(), instance.name.name.clone()), node);
             }
         }
     }
     for (env_name, env_ref) in &chain.envs {
-        let ItemKind::Env(env_def) = &env_ref.item(db).kind else { continue };
-        let mut merger = Merger { env: Some(env_name.clone()), seen: BTreeMap::new(), diagnostics: &mut config.diagnostics };
+        let ItemKind::Env(env_def) = &env_ref.item(db).kind else {
+            continue;
+        };
+        let mut merger = Merger {
+            env: Some(env_name.clone()),
+            seen: BTreeMap::new(),
+            diagnostics: &mut config.diagnostics,
+        };
         for entry in &env_def.body.entries {
             let file = env_ref.file;
             let head = &entry.path[0];
@@ -217,9 +303,15 @@ pub fn effective_config<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName
             } else if index.params.contains_key(&head.name) {
                 let slot = config.params.entry(head.name.clone());
                 match slot {
-                    std::collections::btree_map::Entry::Occupied(mut o) => merger.apply(o.get_mut(), &entry.path[1..], entry, file),
+                    std::collections::btree_map::Entry::Occupied(mut o) => {
+                        merger.apply(o.get_mut(), &entry.path[1..], entry, file)
+                    }
                     std::collections::btree_map::Entry::Vacant(v) => {
-                        let def = Def { file, range: entry.value.range, env: Some(env_name.clone()) };
+                        let def = Def {
+                            file,
+                            range: entry.value.range,
+                            env: Some(env_name.clone()),
+                        };
                         let node = v.insert(Node::empty_record(def));
                         merger.apply_fresh(node, &entry.path[1..], entry, file);
                     }
@@ -228,24 +320,48 @@ pub fn effective_config<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName
                 let Some(instance) = entry.path.get(1) else {
                     merger.diagnostics.push(
                         // Diagnostic: E0305 unknown-override-target
-                        Diagnostic::error(E0305, file, head.range, format!("cannot override layer `{}` as a whole", head.name))
-                            .with_label("a layer")
-                            .with_help(format!("override an instance's inputs: `{}.INSTANCE.INPUT = ...`", head.name)),
+                        Diagnostic::error(
+                            E0305,
+                            file,
+                            head.range,
+                            format!("cannot override layer `{}` as a whole", head.name),
+                        )
+                        .with_label("a layer")
+                        .with_help(format!(
+                            "override an instance's inputs: `{}.INSTANCE.INPUT = ...`",
+                            head.name
+                        )),
                     );
                     continue;
                 };
-                match config.instances.get_mut(&(head.name.clone(), instance.name.clone())) {
+                match config
+                    .instances
+                    .get_mut(&(head.name.clone(), instance.name.clone()))
+                {
                     Some(node) => merger.apply(node, &entry.path[2..], entry, file),
                     None => {
                         let names = match &layer.item(db).kind {
-                            ItemKind::Layer(l) => l.instances.iter().map(|i| i.name.name.clone()).collect(),
+                            ItemKind::Layer(l) => {
+                                l.instances.iter().map(|i| i.name.name.clone()).collect()
+                            }
                             _ => Vec::new(),
                         };
                         merger.diagnostics.push(
                             // Diagnostic: E0305 unknown-override-target
-                            Diagnostic::error(E0305, file, instance.range, format!("layer `{}` has no instance `{}`", head.name, instance.name))
-                                .with_label("no such instance")
-                                .with_help_opt(did_you_mean(&instance.name, names.iter().map(String::as_str))),
+                            Diagnostic::error(
+                                E0305,
+                                file,
+                                instance.range,
+                                format!(
+                                    "layer `{}` has no instance `{}`",
+                                    head.name, instance.name
+                                ),
+                            )
+                            .with_label("no such instance")
+                            .with_help_opt(did_you_mean(
+                                &instance.name,
+                                names.iter().map(String::as_str),
+                            )),
                         );
                     }
                 }
@@ -259,9 +375,14 @@ pub fn effective_config<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName
                     .collect();
                 merger.diagnostics.push(
                     // Diagnostic: E0305 unknown-override-target
-                    Diagnostic::error(E0305, file, head.range, format!("`{}` is not a parameter, a layer or `project`", head.name))
-                        .with_label("nothing to override")
-                        .with_help_opt(did_you_mean(&head.name, candidates)),
+                    Diagnostic::error(
+                        E0305,
+                        file,
+                        head.range,
+                        format!("`{}` is not a parameter, a layer or `project`", head.name),
+                    )
+                    .with_label("nothing to override")
+                    .with_help_opt(did_you_mean(&head.name, candidates)),
                 );
             }
         }
@@ -285,7 +406,11 @@ impl Merger<'_> {
     }
 
     fn apply_fresh(&mut self, node: &mut Node, rest: &[Ident], entry: &Entry, file: SourceFile) {
-        let def = Def { file, range: entry.value.range, env: self.env.clone() };
+        let def = Def {
+            file,
+            range: entry.value.range,
+            env: self.env.clone(),
+        };
         if rest.is_empty() && !entry.append {
             *node = Node::from_expr(&entry.value, def);
             let full: Vec<String> = entry.path.iter().map(|s| s.name.clone()).collect();
@@ -307,14 +432,27 @@ impl Merger<'_> {
                 return;
             }
         }
-        let conflict = self.seen.iter().find(|(seen, _)| seen.starts_with(path) || path.starts_with(seen)).map(|(p, at)| (p.clone(), *at));
+        let conflict = self
+            .seen
+            .iter()
+            .find(|(seen, _)| seen.starts_with(path) || path.starts_with(seen))
+            .map(|(p, at)| (p.clone(), *at));
         if let Some((seen_path, (seen_file, seen_range))) = conflict {
             self.diagnostics.push(
                 // Diagnostic: E0303 duplicate-assignment
-                Diagnostic::error(E0303, file, value.range, format!("`{}` is set twice in this environment", path.join(".")))
-                    .with_label("second assignment")
-                    .with_secondary(seen_file, seen_range, format!("`{}` first set here", seen_path.join(".")))
-                    .with_help("keep one assignment; to add to a list, use `+=` once"),
+                Diagnostic::error(
+                    E0303,
+                    file,
+                    value.range,
+                    format!("`{}` is set twice in this environment", path.join(".")),
+                )
+                .with_label("second assignment")
+                .with_secondary(
+                    seen_file,
+                    seen_range,
+                    format!("`{}` first set here", seen_path.join(".")),
+                )
+                .with_help("keep one assignment; to add to a list, use `+=` once"),
             );
         } else {
             self.seen.insert(path.to_vec(), (file, value.range));
@@ -322,43 +460,74 @@ impl Merger<'_> {
     }
 
     fn set(&mut self, node: &mut Node, rest: &[Ident], entry: &Entry, file: SourceFile) {
-        let def = Def { file, range: entry.value.range, env: self.env.clone() };
+        let def = Def {
+            file,
+            range: entry.value.range,
+            env: self.env.clone(),
+        };
         match rest.split_first() {
             Some((head, tail)) => {
-                if let Node::Leaf { expr, def: leaf_def, .. } = node {
+                if let Node::Leaf {
+                    expr,
+                    def: leaf_def,
+                    ..
+                } = node
+                {
                     // Setting a key inside a value that is not a record literal: turn it into one
                     // only when it is empty so far; otherwise the key has no place to go.
                     if !matches!(expr.kind, ExprKind::Missing) {
                         self.diagnostics.push(
                             // Diagnostic: E0305 unknown-override-target
-                            Diagnostic::error(E0305, file, head.range, format!("cannot set `{}` inside a value that is not a record", head.name))
-                                .with_label("not a record here")
-                                .with_secondary(leaf_def.file, leaf_def.range, "the value being overridden")
-                                .with_help("replace the whole value instead"),
+                            Diagnostic::error(
+                                E0305,
+                                file,
+                                head.range,
+                                format!(
+                                    "cannot set `{}` inside a value that is not a record",
+                                    head.name
+                                ),
+                            )
+                            .with_label("not a record here")
+                            .with_secondary(
+                                leaf_def.file,
+                                leaf_def.range,
+                                "the value being overridden",
+                            )
+                            .with_help("replace the whole value instead"),
                         );
                         return;
                     }
                     *node = Node::empty_record(def.clone());
                 }
-                let Node::Record { entries, .. } = node else { return };
+                let Node::Record { entries, .. } = node else {
+                    return;
+                };
                 let slot = entries.entry(head.name.clone()).or_insert_with(|| Slot {
                     key_file: file,
                     key_range: head.range,
                     node: Node::Leaf {
-                        expr: Expr { kind: ExprKind::Missing, range: head.range },
+                        expr: Expr {
+                            kind: ExprKind::Missing,
+                            range: head.range,
+                        },
                         def: def.clone(),
                         appends: Vec::new(),
                         overrode: Vec::new(),
                     },
                 });
-                if tail.is_empty() && !matches!(entry.value.kind, ExprKind::Record(_)) && !entry.append {
+                if tail.is_empty()
+                    && !matches!(entry.value.kind, ExprKind::Record(_))
+                    && !entry.append
+                {
                     slot.key_file = file;
                     slot.key_range = head.range;
                 }
                 self.set(&mut slot.node, tail, entry, file);
             }
             None if entry.append => match node {
-                Node::Leaf { appends, expr, .. } if !matches!(expr.kind, ExprKind::Missing) => appends.push((entry.value.clone(), def)),
+                Node::Leaf { appends, expr, .. } if !matches!(expr.kind, ExprKind::Missing) => {
+                    appends.push((entry.value.clone(), def))
+                }
                 _ => *node = Node::from_expr(&entry.value, def),
             },
             None => merge_value(node, &entry.value, def),
@@ -368,17 +537,33 @@ impl Merger<'_> {
 
 /// Merges a value into a node: record literals merge into records, anything else replaces.
 fn merge_value(node: &mut Node, value: &Expr, def: Def) {
-    if let (Node::Record { entries, overrode, def: old_def }, ExprKind::Record(new_entries)) = (&mut *node, &value.kind) {
+    if let (
+        Node::Record {
+            entries,
+            overrode,
+            def: old_def,
+        },
+        ExprKind::Record(new_entries),
+    ) = (&mut *node, &value.kind)
+    {
         overrode.insert(0, old_def.clone());
         *old_def = def.clone();
         for record_entry in new_entries {
-            let child_def = Def { file: def.file, range: record_entry.value.range, env: def.env.clone() };
+            let child_def = Def {
+                file: def.file,
+                range: record_entry.value.range,
+                env: def.env.clone(),
+            };
             match entries.get_mut(&record_entry.key.name) {
                 Some(slot) => merge_value(&mut slot.node, &record_entry.value, child_def),
                 None => {
                     entries.insert(
                         record_entry.key.name.clone(),
-                        Slot { key_file: def.file, key_range: record_entry.key.range, node: Node::from_expr(&record_entry.value, child_def) },
+                        Slot {
+                            key_file: def.file,
+                            key_range: record_entry.key.range,
+                            node: Node::from_expr(&record_entry.value, child_def),
+                        },
                     );
                 }
             }
@@ -387,7 +572,8 @@ fn merge_value(node: &mut Node, value: &Expr, def: Def) {
     }
     let mut history: Vec<Def> = vec![node.def().clone()];
     history.extend(node.overrode().iter().cloned());
-    let is_placeholder = matches!(node, Node::Leaf { expr, .. } if matches!(expr.kind, ExprKind::Missing));
+    let is_placeholder =
+        matches!(node, Node::Leaf { expr, .. } if matches!(expr.kind, ExprKind::Missing));
     let mut replacement = Node::from_expr(value, def);
     if !is_placeholder {
         match &mut replacement {

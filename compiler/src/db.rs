@@ -53,7 +53,9 @@ impl RootDatabase {
                 }
             }
         };
-        Self { storage: salsa::Storage::new(Some(Box::new(callback))) }
+        Self {
+            storage: salsa::Storage::new(Some(Box::new(callback))),
+        }
     }
 }
 

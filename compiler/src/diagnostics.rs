@@ -64,7 +64,10 @@ codes! {
 
 /// Looks up a code by its id, case-insensitively (`e0401` works).
 pub fn code_by_id(id: &str) -> Option<Code> {
-    ALL_CODES.iter().copied().find(|code| code.id.eq_ignore_ascii_case(id))
+    ALL_CODES
+        .iter()
+        .copied()
+        .find(|code| code.id.eq_ignore_ascii_case(id))
 }
 
 /// A labelled span in a file.
@@ -87,20 +90,41 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: Code, file: SourceFile, range: TextRange, message: impl Into<String>) -> Self {
+    pub fn error(
+        code: Code,
+        file: SourceFile,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(code, Severity::Error, file, range, message)
     }
 
-    pub fn warning(code: Code, file: SourceFile, range: TextRange, message: impl Into<String>) -> Self {
+    pub fn warning(
+        code: Code,
+        file: SourceFile,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(code, Severity::Warning, file, range, message)
     }
 
-    fn new(code: Code, severity: Severity, file: SourceFile, range: TextRange, message: impl Into<String>) -> Self {
+    fn new(
+        code: Code,
+        severity: Severity,
+        file: SourceFile,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> Self {
         let message = message.into();
         Self {
             code,
             severity,
-            labels: vec![Label { file, range, message: String::new(), primary: true }],
+            labels: vec![Label {
+                file,
+                range,
+                message: String::new(),
+                primary: true,
+            }],
             message,
             help: None,
         }
@@ -114,8 +138,18 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_secondary(mut self, file: SourceFile, range: TextRange, text: impl Into<String>) -> Self {
-        self.labels.push(Label { file, range, message: text.into(), primary: false });
+    pub fn with_secondary(
+        mut self,
+        file: SourceFile,
+        range: TextRange,
+        text: impl Into<String>,
+    ) -> Self {
+        self.labels.push(Label {
+            file,
+            range,
+            message: text.into(),
+            primary: false,
+        });
         self
     }
 
@@ -132,7 +166,10 @@ impl Diagnostic {
     }
 
     pub fn primary(&self) -> &Label {
-        self.labels.iter().find(|label| label.primary).unwrap_or(&self.labels[0])
+        self.labels
+            .iter()
+            .find(|label| label.primary)
+            .unwrap_or(&self.labels[0])
     }
 
     pub fn is_error(&self) -> bool {
@@ -141,7 +178,10 @@ impl Diagnostic {
 }
 
 /// "did you mean `x`?" for the closest candidate within a small edit distance.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
         let distance = edit_distance(name, candidate);
@@ -161,7 +201,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut current = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != cb);
-            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
         }
         previous = current;
     }
@@ -174,14 +218,22 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_name() {
-        assert_eq!(did_you_mean("multiaz", ["multi_az", "nat"]), Some("did you mean `multi_az`?".into()));
+        assert_eq!(
+            did_you_mean("multiaz", ["multi_az", "nat"]),
+            Some("did you mean `multi_az`?".into())
+        );
         assert_eq!(did_you_mean("zzz", ["multi_az", "nat"]), None);
     }
 
     #[test]
     fn codes_are_unique_and_sorted() {
         for pair in ALL_CODES.windows(2) {
-            assert!(pair[0].id < pair[1].id, "{} then {}", pair[0].id, pair[1].id);
+            assert!(
+                pair[0].id < pair[1].id,
+                "{} then {}",
+                pair[0].id,
+                pair[1].id
+            );
         }
     }
 }

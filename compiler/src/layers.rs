@@ -9,11 +9,27 @@ use crate::model::LayerModel;
 
 /// Orders layers so that each comes after the layers it reads; ties keep declaration order.
 /// A cycle is reported once, with its path, and its layers are placed last in declaration order.
-pub fn order_layers(mut layers: Vec<LayerModel>, declared: &HashMap<String, (usize, usize)>, diagnostics: &mut Vec<Diagnostic>) -> Vec<LayerModel> {
-    layers.sort_by_key(|layer| (declared.get(&layer.name).copied().unwrap_or((usize::MAX, 0)), layer.name.clone()));
+pub fn order_layers(
+    mut layers: Vec<LayerModel>,
+    declared: &HashMap<String, (usize, usize)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<LayerModel> {
+    layers.sort_by_key(|layer| {
+        (
+            declared
+                .get(&layer.name)
+                .copied()
+                .unwrap_or((usize::MAX, 0)),
+            layer.name.clone(),
+        )
+    });
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..layers.len()).map(|idx| graph.add_node(idx)).collect();
-    let by_name: HashMap<&str, usize> = layers.iter().enumerate().map(|(idx, l)| (l.name.as_str(), idx)).collect();
+    let by_name: HashMap<&str, usize> = layers
+        .iter()
+        .enumerate()
+        .map(|(idx, l)| (l.name.as_str(), idx))
+        .collect();
     for (idx, layer) in layers.iter().enumerate() {
         for dep in &layer.depends_on {
             if let Some(&dep_idx) = by_name.get(dep.as_str()) {
@@ -29,7 +45,11 @@ pub fn order_layers(mut layers: Vec<LayerModel>, declared: &HashMap<String, (usi
         let members: BTreeSet<usize> = component.iter().map(|n| graph[*n]).collect();
         let path = cycle_path(&layers, &members, &by_name);
         let first = &layers[path[0]];
-        let names: Vec<&str> = path.iter().chain(std::iter::once(&path[0])).map(|&i| layers[i].name.as_str()).collect();
+        let names: Vec<&str> = path
+            .iter()
+            .chain(std::iter::once(&path[0]))
+            .map(|&i| layers[i].name.as_str())
+            .collect();
         let mut diagnostic = Diagnostic::error(
             E0501,
             first.file,
@@ -40,12 +60,20 @@ pub fn order_layers(mut layers: Vec<LayerModel>, declared: &HashMap<String, (usi
         .with_label("this layer is part of the cycle")
         .with_help("move the shared resources into a layer that both can read, or drop one of the cross-layer references");
         for &idx in &path[1..] {
-            diagnostic = diagnostic.with_secondary(layers[idx].file, layers[idx].name_range, "and this one");
+            diagnostic =
+                diagnostic.with_secondary(layers[idx].file, layers[idx].name_range, "and this one");
         }
         diagnostics.push(diagnostic);
     }
     // Kahn's algorithm; the ready set is ordered by declaration position, so the order is stable.
-    let mut indegree: Vec<usize> = nodes.iter().map(|n| graph.neighbors_directed(*n, petgraph::Direction::Incoming).count()).collect();
+    let mut indegree: Vec<usize> = nodes
+        .iter()
+        .map(|n| {
+            graph
+                .neighbors_directed(*n, petgraph::Direction::Incoming)
+                .count()
+        })
+        .collect();
     let mut ready: BTreeSet<usize> = (0..layers.len()).filter(|&i| indegree[i] == 0).collect();
     let mut order = Vec::with_capacity(layers.len());
     while let Some(next) = ready.pop_first() {
@@ -73,13 +101,21 @@ pub fn order_layers(mut layers: Vec<LayerModel>, declared: &HashMap<String, (usi
 }
 
 /// A walk around the cycle, starting at its first declared member.
-fn cycle_path(layers: &[LayerModel], members: &BTreeSet<usize>, by_name: &HashMap<&str, usize>) -> Vec<usize> {
+fn cycle_path(
+    layers: &[LayerModel],
+    members: &BTreeSet<usize>,
+    by_name: &HashMap<&str, usize>,
+) -> Vec<usize> {
     let start = *members.first().expect("a cycle has members");
     let mut path = vec![start];
     let mut current = start;
     loop {
         // Follow a dependency that stays inside the cycle.
-        let next = layers[current].depends_on.iter().filter_map(|d| by_name.get(d.as_str()).copied()).find(|d| members.contains(d));
+        let next = layers[current]
+            .depends_on
+            .iter()
+            .filter_map(|d| by_name.get(d.as_str()).copied())
+            .find(|d| members.contains(d));
         match next {
             Some(n) if n == start || path.contains(&n) => break,
             Some(n) => {

@@ -3,18 +3,18 @@
 //! The engine is a set of salsa queries (see `db`); the CLI, the language server and the CI step
 //! all call the same ones.
 
+pub mod analysis;
+pub mod config;
 pub mod db;
 pub mod diagnostics;
-pub mod source;
-pub mod syntax;
-pub mod config;
+pub mod emit;
 pub mod layers;
 pub mod model;
+pub mod policy;
 pub mod project;
+pub mod render;
+pub mod source;
+pub mod stdlib;
+pub mod syntax;
 pub mod types;
 pub mod value;
-pub mod policy;
-pub mod stdlib;
-pub mod emit;
-pub mod analysis;
-pub mod render;

@@ -42,9 +42,16 @@ pub struct OutputSig {
 }
 
 /// Resolves a module's interface; type errors in it are reported by `module_diagnostics`.
-pub fn module_sig(db: &dyn Db, index: &ProjectIndex, item: ItemRef, diagnostics: &mut Vec<Diagnostic>) -> Option<ModuleSig> {
+pub fn module_sig(
+    db: &dyn Db,
+    index: &ProjectIndex,
+    item: ItemRef,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ModuleSig> {
     let it = item.item(db);
-    let ItemKind::Module(module) = &it.kind else { return None };
+    let ItemKind::Module(module) = &it.kind else {
+        return None;
+    };
     let mut resolver = TypeResolver::new(db, index);
     let inputs = module
         .inputs
@@ -68,8 +75,18 @@ pub fn module_sig(db: &dyn Db, index: &ProjectIndex, item: ItemRef, diagnostics:
             range: output.name.range,
         })
         .collect();
-    let source = module.source.as_ref().map_or_else(|| format!("stdlib/{}", module.name.name), |(s, _)| s.clone());
-    Some(ModuleSig { name: module.name.name.clone(), source, inputs, outputs, doc: it.doc.clone(), item })
+    let source = module.source.as_ref().map_or_else(
+        || format!("stdlib/{}", module.name.name),
+        |(s, _)| s.clone(),
+    );
+    Some(ModuleSig {
+        name: module.name.name.clone(),
+        source,
+        inputs,
+        outputs,
+        doc: it.doc.clone(),
+        item,
+    })
 }
 
 /// The settings of the `project` item after evaluation.
@@ -153,7 +170,11 @@ impl EnvModel {
     pub fn input(&self, layer: &str, instance: &str, input: &str) -> Option<&Value> {
         let layer = self.layers.iter().find(|l| l.name == layer)?;
         let instance = layer.instances.iter().find(|i| i.name == instance)?;
-        instance.inputs.iter().find(|(n, _)| n == input).map(|(_, v)| v)
+        instance
+            .inputs
+            .iter()
+            .find(|(n, _)| n == input)
+            .map(|(_, v)| v)
     }
 }
 
@@ -163,7 +184,11 @@ pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
     let index = project_index(db, workspace);
     let config = effective_config(db, workspace, env);
     let mut eval = Eval::new(db, index, config);
-    let mut model = EnvModel { env: config.env.clone(), chain: config.chain.clone(), ..Default::default() };
+    let mut model = EnvModel {
+        env: config.env.clone(),
+        chain: config.chain.clone(),
+        ..Default::default()
+    };
     model.project = eval.project_settings();
     eval.region = model.project.region.clone();
     eval.project_name = model.project.name.clone();
@@ -174,10 +199,21 @@ pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
     }
     let mut layers = Vec::new();
     let mut order_key: HashMap<String, (usize, usize)> = HashMap::new();
-    let file_order: HashMap<SourceFile, usize> = workspace.files(db).iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    let file_order: HashMap<SourceFile, usize> = workspace
+        .files(db)
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (*f, i))
+        .collect();
     for (layer_name, layer_ref) in &index.layers {
         for layer in eval.layer(layer_name, *layer_ref) {
-            order_key.insert(layer.name.clone(), (file_order.get(&layer_ref.file).copied().unwrap_or(0), layer_ref.idx));
+            order_key.insert(
+                layer.name.clone(),
+                (
+                    file_order.get(&layer_ref.file).copied().unwrap_or(0),
+                    layer_ref.idx,
+                ),
+            );
             layers.push(layer);
         }
     }
@@ -190,7 +226,9 @@ pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
     }
     model.bootstrap = eval.bootstrap(&model.project);
     if model.bootstrap.is_some() {
-        model.modules.insert("state_bootstrap".into(), "stdlib/state_bootstrap".into());
+        model
+            .modules
+            .insert("state_bootstrap".into(), "stdlib/state_bootstrap".into());
     }
     model.layers = crate::layers::order_layers(layers, &order_key, &mut eval.diagnostics);
     model.diagnostics = std::mem::take(&mut eval.diagnostics);
@@ -208,7 +246,12 @@ struct Scope<'s> {
 }
 
 impl Scope<'_> {
-    const PARAMS: Scope<'static> = Scope { layer: None, instance: None, inputs: None, params: true };
+    const PARAMS: Scope<'static> = Scope {
+        layer: None,
+        instance: None,
+        inputs: None,
+        params: true,
+    };
 }
 
 struct LayerCtx {
@@ -257,8 +300,15 @@ impl<'a> Eval<'a> {
         }
     }
 
-    fn error(&mut self, code: Code, file: SourceFile, range: TextRange, message: impl Into<String>) -> &mut Diagnostic {
-        self.diagnostics.push(Diagnostic::error(code, file, range, message));
+    fn error(
+        &mut self,
+        code: Code,
+        file: SourceFile,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diagnostics
+            .push(Diagnostic::error(code, file, range, message));
         self.diagnostics.last_mut().expect("just pushed")
     }
 
@@ -278,24 +328,43 @@ impl<'a> Eval<'a> {
         let mut settings = ProjectSettings::default();
         let Some(project_ref) = self.index.project else {
             if let Some((_, env_ref)) = self.index.envs.iter().next() {
-                let range = env_ref.item(self.db).name().map_or(TextRange::default(), |n| n.range);
+                let range = env_ref
+                    .item(self.db)
+                    .name()
+                    .map_or(TextRange::default(), |n| n.range);
                 // Diagnostic: E0205 project-missing
                 self.error(E0205, env_ref.file, range, "the project has no `project` item")
                     .with_help_mut("add `project NAME { region = \"eu-west-1\", state = { bucket = \"...\" } }` to a file of the project");
             }
             return settings;
         };
-        let ItemKind::Project(project) = &project_ref.item(self.db).kind else { return settings };
+        let ItemKind::Project(project) = &project_ref.item(self.db).kind else {
+            return settings;
+        };
         settings.name = project.name.name.clone();
         self.project_name = settings.name.clone();
         let file = project_ref.file;
         let at = project.name.range;
-        let lit = |text: &str| Expr { kind: ExprKind::Str(vec![StrPart::Text(text.into())]), range: at };
-        let field = |name: &str, ty: Ty, default: Option<Expr>| Field { name: name.into(), ty, default: default.map(|d| (d, file)), doc: None };
-        let empty_map = Expr { kind: ExprKind::Record(Vec::new()), range: at };
+        let lit = |text: &str| Expr {
+            kind: ExprKind::Str(vec![StrPart::Text(text.into())]),
+            range: at,
+        };
+        let field = |name: &str, ty: Ty, default: Option<Expr>| Field {
+            name: name.into(),
+            ty,
+            default: default.map(|d| (d, file)),
+            doc: None,
+        };
+        let empty_map = Expr {
+            kind: ExprKind::Record(Vec::new()),
+            range: at,
+        };
         let aws = Expr {
             kind: ExprKind::Record(vec![crate::syntax::RecordEntry {
-                key: Ident { name: "aws".into(), range: at },
+                key: Ident {
+                    name: "aws".into(),
+                    range: at,
+                },
                 value: lit("~> 5.100"),
             }]),
             range: at,
@@ -303,7 +372,11 @@ impl<'a> Eval<'a> {
         let state_ty = Ty::Record(vec![
             field("bucket", Ty::Str(None), None),
             field("region", Ty::Str(None), Some(lit(""))),
-            field("lock", Ty::Enum(vec!["lockfile".into(), "dynamodb".into()]), Some(lit("lockfile"))),
+            field(
+                "lock",
+                Ty::Enum(vec!["lockfile".into(), "dynamodb".into()]),
+                Some(lit("lockfile")),
+            ),
             field("dynamodb_table", Ty::Str(None), Some(lit(""))),
         ]);
         let project_ty = Ty::Record(vec![
@@ -313,13 +386,19 @@ impl<'a> Eval<'a> {
             field("tags", Ty::Map(Box::new(Ty::Str(None))), Some(empty_map)),
             field("state", state_ty, None),
         ]);
-        let Some(node) = self.config.project.clone() else { return settings };
-        let Some(Value::Record(value)) = self.eval_node_typed(&node, &project_ty, Scope::PARAMS) else {
+        let Some(node) = self.config.project.clone() else {
+            return settings;
+        };
+        let Some(Value::Record(value)) = self.eval_node_typed(&node, &project_ty, Scope::PARAMS)
+        else {
             return settings;
         };
         let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
         let strings = |v: Option<&Value>| match v {
-            Some(Value::Record(m)) => m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect(),
+            Some(Value::Record(m)) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect(),
             _ => BTreeMap::new(),
         };
         settings.region = text(value.get("region"));
@@ -351,7 +430,12 @@ impl<'a> Eval<'a> {
         if let Some(ty) = self.param_types.get(name) {
             return ty.clone();
         }
-        let ty = match self.index.params.get(name).map(|r| (r.file, &r.item(self.db).kind)) {
+        let ty = match self
+            .index
+            .params
+            .get(name)
+            .map(|r| (r.file, &r.item(self.db).kind))
+        {
             Some((file, ItemKind::Param(param))) => {
                 let mut resolver = TypeResolver::new(self.db, self.index);
                 let mut ignored = Vec::new();
@@ -371,10 +455,21 @@ impl<'a> Eval<'a> {
         if self.param_stack.iter().any(|n| n == name) {
             let mut cycle = self.param_stack.clone();
             cycle.push(name.to_string());
-            let range = param_ref.item(self.db).name().map_or(TextRange::default(), |n| n.range);
+            let range = param_ref
+                .item(self.db)
+                .name()
+                .map_or(TextRange::default(), |n| n.range);
             // Diagnostic: E0406 evaluation-error
-            self.error(E0406, param_ref.file, range, format!("parameters depend on each other in a cycle: {}", cycle.join(" → ")))
-                .with_label_mut("part of the cycle");
+            self.error(
+                E0406,
+                param_ref.file,
+                range,
+                format!(
+                    "parameters depend on each other in a cycle: {}",
+                    cycle.join(" → ")
+                ),
+            )
+            .with_label_mut("part of the cycle");
             self.param_values.insert(name.to_string(), None);
             return None;
         }
@@ -387,12 +482,22 @@ impl<'a> Eval<'a> {
                 value
             }
             None => {
-                let range = param_ref.item(self.db).name().map_or(TextRange::default(), |n| n.range);
+                let range = param_ref
+                    .item(self.db)
+                    .name()
+                    .map_or(TextRange::default(), |n| n.range);
                 let env = self.env.clone();
                 // Diagnostic: E0403 missing-field
-                self.error(E0403, param_ref.file, range, format!("parameter `{name}` has no value in environment `{env}`"))
-                    .with_label_mut("no default")
-                    .with_help_mut(format!("give it a default, or set `{name} = ...` in env `{env}`"));
+                self.error(
+                    E0403,
+                    param_ref.file,
+                    range,
+                    format!("parameter `{name}` has no value in environment `{env}`"),
+                )
+                .with_label_mut("no default")
+                .with_help_mut(format!(
+                    "give it a default, or set `{name} = ...` in env `{env}`"
+                ));
                 None
             }
         };
@@ -422,29 +527,46 @@ impl<'a> Eval<'a> {
                         if !fields.iter().any(|f| &f.name == key) {
                             let help = did_you_mean(key, fields.iter().map(|f| f.name.as_str()));
                             // Diagnostic: E0402 unknown-field
-                            self.error(E0402, slot.key_file, slot.key_range, format!("unknown field `{key}` in {ty}"))
-                                .with_label_mut("unknown field")
-                                .with_help_opt_mut(help.or_else(|| Some(format!("the fields are: {}", field_list(fields)))));
+                            self.error(
+                                E0402,
+                                slot.key_file,
+                                slot.key_range,
+                                format!("unknown field `{key}` in {ty}"),
+                            )
+                            .with_label_mut("unknown field")
+                            .with_help_opt_mut(help.or_else(|| {
+                                Some(format!("the fields are: {}", field_list(fields)))
+                            }));
                             ok = false;
                         }
                     }
                     for field in fields {
                         match entries.get(&field.name) {
-                            Some(slot) => match self.eval_node_typed(&slot.node, &field.ty, scope) {
-                                Some(v) => {
-                                    out.insert(field.name.clone(), v);
+                            Some(slot) => {
+                                match self.eval_node_typed(&slot.node, &field.ty, scope) {
+                                    Some(v) => {
+                                        out.insert(field.name.clone(), v);
+                                    }
+                                    None => ok = false,
                                 }
-                                None => ok = false,
-                            },
+                            }
                             None => match self.field_default(field) {
                                 Some(v) => {
                                     out.insert(field.name.clone(), v);
                                 }
                                 None => {
                                     // Diagnostic: E0403 missing-field
-                                    self.error(E0403, def.file, def.range, format!("missing field `{}` of type {}", field.name, field.ty))
-                                        .with_label_mut(format!("`{}` is required here", field.name))
-                                        .with_help_mut(format!("add `{} = ...`", field.name));
+                                    self.error(
+                                        E0403,
+                                        def.file,
+                                        def.range,
+                                        format!(
+                                            "missing field `{}` of type {}",
+                                            field.name, field.ty
+                                        ),
+                                    )
+                                    .with_label_mut(format!("`{}` is required here", field.name))
+                                    .with_help_mut(format!("add `{} = ...`", field.name));
                                     ok = false;
                                 }
                             },
@@ -468,31 +590,53 @@ impl<'a> Eval<'a> {
                 Ty::Any | Ty::Error => {
                     let mut out = BTreeMap::new();
                     for (key, slot) in entries {
-                        out.insert(key.clone(), self.eval_node_typed(&slot.node, &Ty::Any, scope)?);
+                        out.insert(
+                            key.clone(),
+                            self.eval_node_typed(&slot.node, &Ty::Any, scope)?,
+                        );
                     }
                     Some(Value::Record(out))
                 }
                 _ => {
                     // Diagnostic: E0401 type-mismatch
-                    self.error(E0401, def.file, def.range, format!("expected {ty}, found a record")).with_label_mut(format!("expected {ty}"));
+                    self.error(
+                        E0401,
+                        def.file,
+                        def.range,
+                        format!("expected {ty}, found a record"),
+                    )
+                    .with_label_mut(format!("expected {ty}"));
                     None
                 }
             },
-            Node::Leaf { expr, def, appends, .. } => {
+            Node::Leaf {
+                expr, def, appends, ..
+            } => {
                 let value = self.eval_expr(expr, def.file, scope)?;
                 let mut value = self.check_value(value, ty, expr, def.file)?;
                 // Each appended list is checked on its own, so an error points into its own literal.
                 for (extra, extra_def) in appends {
                     let more = self.eval_expr(extra, extra_def.file, scope)?;
                     match (&mut value, more) {
-                        (Value::List(items), more @ Value::List(_)) => match self.check_value(more, ty, extra, extra_def.file)? {
-                            Value::List(more) => items.extend(more),
-                            _ => return None,
-                        },
+                        (Value::List(items), more @ Value::List(_)) => {
+                            match self.check_value(more, ty, extra, extra_def.file)? {
+                                Value::List(more) => items.extend(more),
+                                _ => return None,
+                            }
+                        }
                         (_, more) => {
                             // Diagnostic: E0401 type-mismatch
-                            self.error(E0401, extra_def.file, extra.range, format!("`+=` appends a list to a list, found {} and {}", value.describe(), more.describe()))
-                                .with_label_mut("not a list append");
+                            self.error(
+                                E0401,
+                                extra_def.file,
+                                extra.range,
+                                format!(
+                                    "`+=` appends a list to a list, found {} and {}",
+                                    value.describe(),
+                                    more.describe()
+                                ),
+                            )
+                            .with_label_mut("not a list append");
                             return None;
                         }
                     }
@@ -509,15 +653,27 @@ impl<'a> Eval<'a> {
     }
 
     /// Checks a value against a type and reports a failure at the sub-expression it comes from.
-    fn check_value(&mut self, value: Value, ty: &Ty, expr: &Expr, file: SourceFile) -> Option<Value> {
+    fn check_value(
+        &mut self,
+        value: Value,
+        ty: &Ty,
+        expr: &Expr,
+        file: SourceFile,
+    ) -> Option<Value> {
         // Record defaults are expressions: evaluate them first, then check the whole value.
         let filled = self.fill_defaults(value, ty);
         match coerce(&filled, ty, &mut |_| None) {
             Ok(v) => Some(v),
             Err(error) => {
                 let range = locate(expr, &error.path).unwrap_or(expr.range);
-                let at = if error.path.is_empty() { String::new() } else { format!(" (at `{}`)", error.path.join(".")) };
-                self.error(error.code, file, range, format!("{}{at}", error.message)).with_label_mut(format!("expected {ty}")).with_help_opt_mut(error.help);
+                let at = if error.path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (at `{}`)", error.path.join("."))
+                };
+                self.error(error.code, file, range, format!("{}{at}", error.message))
+                    .with_label_mut(format!("expected {ty}"))
+                    .with_help_opt_mut(error.help);
                 None
             }
         }
@@ -542,10 +698,18 @@ impl<'a> Eval<'a> {
                 }
                 Value::Record(entries)
             }
-            (Ty::List(inner), Value::List(items)) => Value::List(items.into_iter().map(|v| self.fill_defaults(v, inner)).collect()),
-            (Ty::Map(inner), Value::Record(entries)) => {
-                Value::Record(entries.into_iter().map(|(k, v)| (k, self.fill_defaults(v, inner))).collect())
-            }
+            (Ty::List(inner), Value::List(items)) => Value::List(
+                items
+                    .into_iter()
+                    .map(|v| self.fill_defaults(v, inner))
+                    .collect(),
+            ),
+            (Ty::Map(inner), Value::Record(entries)) => Value::Record(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, self.fill_defaults(v, inner)))
+                    .collect(),
+            ),
             (_, value) => value,
         }
     }
@@ -582,15 +746,33 @@ impl<'a> Eval<'a> {
                             }
                             other => {
                                 // Diagnostic: E0401 type-mismatch
-                                self.error(E0401, file, inner.range, format!("cannot interpolate {} into a string", other.describe()))
-                                    .with_label_mut("not a string, number or bool");
+                                self.error(
+                                    E0401,
+                                    file,
+                                    inner.range,
+                                    format!(
+                                        "cannot interpolate {} into a string",
+                                        other.describe()
+                                    ),
+                                )
+                                .with_label_mut("not a string, number or bool");
                                 return None;
                             }
                         },
                     }
                 }
                 if out.iter().all(|p| matches!(p, TemplatePart::Text(_))) {
-                    Some(Value::Str(out.into_iter().map(|p| if let TemplatePart::Text(t) = p { t } else { String::new() }).collect()))
+                    Some(Value::Str(
+                        out.into_iter()
+                            .map(|p| {
+                                if let TemplatePart::Text(t) = p {
+                                    t
+                                } else {
+                                    String::new()
+                                }
+                            })
+                            .collect(),
+                    ))
                 } else {
                     Some(Value::Template(out))
                 }
@@ -632,8 +814,16 @@ impl<'a> Eval<'a> {
                         let found = usize::try_from(*n).ok().and_then(|n| items.get(n)).cloned();
                         if found.is_none() {
                             // Diagnostic: E0406 evaluation-error
-                            self.error(E0406, file, key.range, format!("index {n} is out of range for a list of {} item(s)", items.len()))
-                                .with_label_mut("out of range");
+                            self.error(
+                                E0406,
+                                file,
+                                key.range,
+                                format!(
+                                    "index {n} is out of range for a list of {} item(s)",
+                                    items.len()
+                                ),
+                            )
+                            .with_label_mut("out of range");
                         }
                         found
                     }
@@ -642,14 +832,30 @@ impl<'a> Eval<'a> {
                         if found.is_none() {
                             let help = did_you_mean(k, entries.keys().map(String::as_str));
                             // Diagnostic: E0406 evaluation-error
-                            self.error(E0406, file, key.range, format!("no key \"{k}\" in this record")).with_label_mut("no such key").with_help_opt_mut(help);
+                            self.error(
+                                E0406,
+                                file,
+                                key.range,
+                                format!("no key \"{k}\" in this record"),
+                            )
+                            .with_label_mut("no such key")
+                            .with_help_opt_mut(help);
                         }
                         found
                     }
                     _ => {
                         // Diagnostic: E0401 type-mismatch
-                        self.error(E0401, file, expr.range, format!("cannot index {} with {}", base_value.describe(), key_value.describe()))
-                            .with_label_mut("lists take an int, records a string");
+                        self.error(
+                            E0401,
+                            file,
+                            expr.range,
+                            format!(
+                                "cannot index {} with {}",
+                                base_value.describe(),
+                                key_value.describe()
+                            ),
+                        )
+                        .with_label_mut("lists take an int, records a string");
                         None
                     }
                 }
@@ -665,9 +871,19 @@ impl<'a> Eval<'a> {
                         None
                     }
                     (op, v) => {
-                        let want = if *op == UnaryOp::Not { "a bool" } else { "a number" };
+                        let want = if *op == UnaryOp::Not {
+                            "a bool"
+                        } else {
+                            "a number"
+                        };
                         // Diagnostic: E0401 type-mismatch
-                        self.error(E0401, file, operand.range, format!("expected {want}, found {}", v.describe())).with_label_mut(format!("expected {want}"));
+                        self.error(
+                            E0401,
+                            file,
+                            operand.range,
+                            format!("expected {want}, found {}", v.describe()),
+                        )
+                        .with_label_mut(format!("expected {want}"));
                         None
                     }
                 }
@@ -689,7 +905,8 @@ impl<'a> Eval<'a> {
                     Ok(v) => Some(v),
                     Err(message) => {
                         // Diagnostic: E0406 evaluation-error
-                        self.error(E0406, file, expr.range, message).with_label_mut(format!("`{}` cannot be applied here", op.symbol()));
+                        self.error(E0406, file, expr.range, message)
+                            .with_label_mut(format!("`{}` cannot be applied here", op.symbol()));
                         None
                     }
                 }
@@ -705,7 +922,13 @@ impl<'a> Eval<'a> {
                     }
                     v => {
                         // Diagnostic: E0401 type-mismatch
-                        self.error(E0401, file, cond.range, format!("a condition must be a bool, found {}", v.describe())).with_label_mut("expected bool");
+                        self.error(
+                            E0401,
+                            file,
+                            cond.range,
+                            format!("a condition must be a bool, found {}", v.describe()),
+                        )
+                        .with_label_mut("expected bool");
                         None
                     }
                 }
@@ -720,13 +943,25 @@ impl<'a> Eval<'a> {
             .with_help_mut("module outputs and cross-layer references can be passed on, interpolated into strings, or put in lists and records, but not computed with");
     }
 
-    fn resolve_ref(&mut self, segments: &[Ident], range: TextRange, file: SourceFile, scope: Scope<'_>) -> Option<Value> {
+    fn resolve_ref(
+        &mut self,
+        segments: &[Ident],
+        range: TextRange,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
         let head = &segments[0];
         let rest = &segments[1..];
         let name = head.name.as_str();
         if name == "*" {
             // Diagnostic: E0201 unknown-name
-            self.error(E0201, file, head.range, "`*` is only allowed in policy paths").with_label_mut("wildcard");
+            self.error(
+                E0201,
+                file,
+                head.range,
+                "`*` is only allowed in policy paths",
+            )
+            .with_label_mut("wildcard");
             return None;
         }
         if let Some(instance) = scope.inputs {
@@ -773,20 +1008,38 @@ impl<'a> Eval<'a> {
             candidates.extend(sig.inputs.iter().map(|i| i.name.clone()));
         }
         let foreign = scope.layer.and_then(|_| {
-            self.config.instances.keys().find(|(_, inst)| inst == name).map(|(layer, _)| layer.clone())
+            self.config
+                .instances
+                .keys()
+                .find(|(_, inst)| inst == name)
+                .map(|(layer, _)| layer.clone())
         });
         let help = match foreign {
             Some(layer) => Some(format!("`{name}` is an instance of layer `{layer}`: declare an `output` there and read it as `{layer}.OUTPUT`")),
             None => did_you_mean(name, candidates.iter().map(String::as_str)),
         };
-        let code = if help.as_deref().is_some_and(|h| h.contains("declare an `output`")) { E0504 } else { E0201 };
+        let code = if help
+            .as_deref()
+            .is_some_and(|h| h.contains("declare an `output`"))
+        {
+            E0504
+        } else {
+            E0201
+        };
         // Diagnostic: E0201 unknown-name
         // Diagnostic: E0504 foreign-instance
-        self.error(code, file, head.range, format!("unknown name `{name}`")).with_label_mut("not found in this scope").with_help_opt_mut(help);
+        self.error(code, file, head.range, format!("unknown name `{name}`"))
+            .with_label_mut("not found in this scope")
+            .with_help_opt_mut(help);
         None
     }
 
-    fn field_access(&mut self, mut value: Value, rest: &[Ident], file: SourceFile) -> Option<Value> {
+    fn field_access(
+        &mut self,
+        mut value: Value,
+        rest: &[Ident],
+        file: SourceFile,
+    ) -> Option<Value> {
         for segment in rest {
             value = match value {
                 Value::Record(mut entries) => match entries.remove(&segment.name) {
@@ -794,7 +1047,14 @@ impl<'a> Eval<'a> {
                     None => {
                         let help = did_you_mean(&segment.name, entries.keys().map(String::as_str));
                         // Diagnostic: E0402 unknown-field
-                        self.error(E0402, file, segment.range, format!("no field `{}` here", segment.name)).with_label_mut("unknown field").with_help_opt_mut(help);
+                        self.error(
+                            E0402,
+                            file,
+                            segment.range,
+                            format!("no field `{}` here", segment.name),
+                        )
+                        .with_label_mut("unknown field")
+                        .with_help_opt_mut(help);
                         return None;
                     }
                 },
@@ -804,7 +1064,13 @@ impl<'a> Eval<'a> {
                 }
                 other => {
                     // Diagnostic: E0401 type-mismatch
-                    self.error(E0401, file, segment.range, format!("{} has no fields", other.describe())).with_label_mut("not a record");
+                    self.error(
+                        E0401,
+                        file,
+                        segment.range,
+                        format!("{} has no fields", other.describe()),
+                    )
+                    .with_label_mut("not a record");
                     return None;
                 }
             };
@@ -812,59 +1078,149 @@ impl<'a> Eval<'a> {
         Some(value)
     }
 
-    fn instance_output(&mut self, kind: String, instance: &str, rest: &[Ident], range: TextRange, file: SourceFile) -> Option<Value> {
+    fn instance_output(
+        &mut self,
+        kind: String,
+        instance: &str,
+        rest: &[Ident],
+        range: TextRange,
+        file: SourceFile,
+    ) -> Option<Value> {
         let sig = self.module(&kind)?;
         let Some(output_ident) = rest.first() else {
             let outputs: Vec<&str> = sig.outputs.iter().map(|o| o.name.as_str()).collect();
             // Diagnostic: E0401 type-mismatch
-            self.error(E0401, file, range, format!("instance `{instance}` is not a value"))
-                .with_label_mut("an instance")
-                .with_help_mut(format!("use one of its outputs: {}", outputs.join(", ")));
+            self.error(
+                E0401,
+                file,
+                range,
+                format!("instance `{instance}` is not a value"),
+            )
+            .with_label_mut("an instance")
+            .with_help_mut(format!("use one of its outputs: {}", outputs.join(", ")));
             return None;
         };
         let Some(output) = sig.outputs.iter().find(|o| o.name == output_ident.name) else {
-            let help = did_you_mean(&output_ident.name, sig.outputs.iter().map(|o| o.name.as_str()));
+            let help = did_you_mean(
+                &output_ident.name,
+                sig.outputs.iter().map(|o| o.name.as_str()),
+            );
             // Diagnostic: E0201 unknown-name
-            self.error(E0201, file, output_ident.range, format!("module `{kind}` has no output `{}`", output_ident.name))
-                .with_label_mut("unknown output")
-                .with_help_opt_mut(help.or_else(|| Some(format!("its outputs are: {}", sig.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")))));
+            self.error(
+                E0201,
+                file,
+                output_ident.range,
+                format!("module `{kind}` has no output `{}`", output_ident.name),
+            )
+            .with_label_mut("unknown output")
+            .with_help_opt_mut(help.or_else(|| {
+                Some(format!(
+                    "its outputs are: {}",
+                    sig.outputs
+                        .iter()
+                        .map(|o| o.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }));
             return None;
         };
         if rest.len() > 1 {
             self.runtime_error(file, rest[1].range, "field access");
             return None;
         }
-        Some(Value::Rt(Rt::ModuleOutput { instance: instance.to_string(), output: output.name.clone() }, output.ty.clone()))
+        Some(Value::Rt(
+            Rt::ModuleOutput {
+                instance: instance.to_string(),
+                output: output.name.clone(),
+            },
+            output.ty.clone(),
+        ))
     }
 
-    fn layer_output(&mut self, current: &LayerCtx, layer_ref: ItemRef, head: &Ident, rest: &[Ident], file: SourceFile) -> Option<Value> {
-        let ItemKind::Layer(layer) = &layer_ref.item(self.db).kind else { return None };
+    fn layer_output(
+        &mut self,
+        current: &LayerCtx,
+        layer_ref: ItemRef,
+        head: &Ident,
+        rest: &[Ident],
+        file: SourceFile,
+    ) -> Option<Value> {
+        let ItemKind::Layer(layer) = &layer_ref.item(self.db).kind else {
+            return None;
+        };
         if layer.name.name == current.template {
             // Diagnostic: E0201 unknown-name
-            self.error(E0201, file, head.range, "a layer reads its own instances directly, not through its outputs")
-                .with_label_mut("this layer")
-                .with_help_mut("use `INSTANCE.OUTPUT`");
+            self.error(
+                E0201,
+                file,
+                head.range,
+                "a layer reads its own instances directly, not through its outputs",
+            )
+            .with_label_mut("this layer")
+            .with_help_mut("use `INSTANCE.OUTPUT`");
             return None;
         }
         if layer.repeat.is_some() {
             // Diagnostic: E0201 unknown-name
-            self.error(E0201, file, head.range, format!("layer `{}` is repeated and cannot be read by other layers", head.name))
-                .with_label_mut("repeated layer");
+            self.error(
+                E0201,
+                file,
+                head.range,
+                format!(
+                    "layer `{}` is repeated and cannot be read by other layers",
+                    head.name
+                ),
+            )
+            .with_label_mut("repeated layer");
             return None;
         }
         let Some(output_ident) = rest.first() else {
             // Diagnostic: E0401 type-mismatch
-            self.error(E0401, file, head.range, format!("layer `{}` is not a value", head.name))
-                .with_label_mut("a layer")
-                .with_help_mut(format!("read one of its outputs: {}", layer.outputs.iter().map(|o| o.name.name.as_str()).collect::<Vec<_>>().join(", ")));
+            self.error(
+                E0401,
+                file,
+                head.range,
+                format!("layer `{}` is not a value", head.name),
+            )
+            .with_label_mut("a layer")
+            .with_help_mut(format!(
+                "read one of its outputs: {}",
+                layer
+                    .outputs
+                    .iter()
+                    .map(|o| o.name.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
             return None;
         };
-        let Some(output) = layer.outputs.iter().find(|o| o.name.name == output_ident.name) else {
-            let help = did_you_mean(&output_ident.name, layer.outputs.iter().map(|o| o.name.name.as_str()));
+        let Some(output) = layer
+            .outputs
+            .iter()
+            .find(|o| o.name.name == output_ident.name)
+        else {
+            let help = did_you_mean(
+                &output_ident.name,
+                layer.outputs.iter().map(|o| o.name.name.as_str()),
+            );
             // Diagnostic: E0502 unknown-layer-output
-            self.error(E0502, file, output_ident.range, format!("layer `{}` has no output `{}`", head.name, output_ident.name))
-                .with_label_mut("not an output of that layer")
-                .with_help_opt_mut(help.or_else(|| Some(format!("declare it in layer `{}`: `output {}: TYPE = ...`", head.name, output_ident.name))));
+            self.error(
+                E0502,
+                file,
+                output_ident.range,
+                format!(
+                    "layer `{}` has no output `{}`",
+                    head.name, output_ident.name
+                ),
+            )
+            .with_label_mut("not an output of that layer")
+            .with_help_opt_mut(help.or_else(|| {
+                Some(format!(
+                    "declare it in layer `{}`: `output {}: TYPE = ...`",
+                    head.name, output_ident.name
+                ))
+            }));
             return None;
         };
         if rest.len() > 1 {
@@ -874,11 +1230,23 @@ impl<'a> Eval<'a> {
         let mut resolver = TypeResolver::new(self.db, self.index);
         let mut ignored = Vec::new();
         let ty = resolver.resolve(layer_ref.file, &output.ty, &mut ignored);
-        Some(Value::Rt(Rt::LayerOutput { layer: head.name.clone(), output: output.name.name.clone() }, ty))
+        Some(Value::Rt(
+            Rt::LayerOutput {
+                layer: head.name.clone(),
+                output: output.name.name.clone(),
+            },
+            ty,
+        ))
     }
 
     /// The value of another input of the instance being built, for late-bound defaults.
-    fn input_value(&mut self, name: &str, instance: &str, file: SourceFile, range: TextRange) -> Option<Value> {
+    fn input_value(
+        &mut self,
+        name: &str,
+        instance: &str,
+        file: SourceFile,
+        range: TextRange,
+    ) -> Option<Value> {
         let (sig, node, _) = self.current_inputs.clone()?;
         let input = sig.inputs.iter().find(|i| i.name == name)?;
         if let Some(value) = self.input_values.get(name) {
@@ -888,24 +1256,46 @@ impl<'a> Eval<'a> {
             let mut cycle = self.input_stack.clone();
             cycle.push(name.to_string());
             // Diagnostic: E0406 evaluation-error
-            self.error(E0406, file, range, format!("defaults of `{}` depend on each other in a cycle: {}", sig.name, cycle.join(" → ")))
-                .with_label_mut("part of the cycle");
+            self.error(
+                E0406,
+                file,
+                range,
+                format!(
+                    "defaults of `{}` depend on each other in a cycle: {}",
+                    sig.name,
+                    cycle.join(" → ")
+                ),
+            )
+            .with_label_mut("part of the cycle");
             self.input_values.insert(name.to_string(), None);
             return None;
         }
         self.input_stack.push(name.to_string());
-        let explicit = node.as_ref().and_then(|n| n.get(&[name.to_string()])).cloned();
+        let explicit = node
+            .as_ref()
+            .and_then(|n| n.get(&[name.to_string()]))
+            .cloned();
         let value = match explicit {
             Some(child) => {
                 // Explicit values were evaluated in the layer's scope already.
                 self.input_values.get(name).cloned().flatten().or_else(|| {
-                    let scope = Scope { layer: None, instance: Some(instance), inputs: None, params: true };
+                    let scope = Scope {
+                        layer: None,
+                        instance: Some(instance),
+                        inputs: None,
+                        params: true,
+                    };
                     self.eval_node_typed(&child, &input.ty, scope)
                 })
             }
             None => match &input.default {
                 Some(default) => {
-                    let scope = Scope { layer: None, instance: Some(instance), inputs: Some(instance), params: false };
+                    let scope = Scope {
+                        layer: None,
+                        instance: Some(instance),
+                        inputs: Some(instance),
+                        params: false,
+                    };
                     let value = self.eval_expr(default, sig.item.file, scope);
                     value.and_then(|v| self.check_value(v, &input.ty, default, sig.item.file))
                 }
@@ -919,7 +1309,9 @@ impl<'a> Eval<'a> {
 
     fn layer(&mut self, layer_name: &str, layer_ref: ItemRef) -> Vec<LayerModel> {
         let item = layer_ref.item(self.db);
-        let ItemKind::Layer(layer) = &item.kind else { return Vec::new() };
+        let ItemKind::Layer(layer) = &item.kind else {
+            return Vec::new();
+        };
         let file = layer_ref.file;
         let mut expansions: Vec<(String, Vec<(String, Value)>)> = Vec::new();
         match &layer.repeat {
@@ -928,30 +1320,58 @@ impl<'a> Eval<'a> {
                 let over = if self.index.params.contains_key(&repeat.over.name) {
                     self.param_value(&repeat.over.name)
                 } else {
-                    let help = did_you_mean(&repeat.over.name, self.index.params.keys().map(String::as_str));
+                    let help = did_you_mean(
+                        &repeat.over.name,
+                        self.index.params.keys().map(String::as_str),
+                    );
                     // Diagnostic: E0201 unknown-name
-                    self.error(E0201, file, repeat.over.range, format!("unknown parameter `{}`", repeat.over.name))
-                        .with_label_mut("a layer repeats over a parameter")
-                        .with_help_opt_mut(help);
+                    self.error(
+                        E0201,
+                        file,
+                        repeat.over.range,
+                        format!("unknown parameter `{}`", repeat.over.name),
+                    )
+                    .with_label_mut("a layer repeats over a parameter")
+                    .with_help_opt_mut(help);
                     None
                 };
                 let keys: Vec<(String, Value)> = match over {
-                    Some(Value::List(items)) => items.into_iter().map(|v| (v.as_str().unwrap_or_default().to_string(), v)).collect(),
+                    Some(Value::List(items)) => items
+                        .into_iter()
+                        .map(|v| (v.as_str().unwrap_or_default().to_string(), v))
+                        .collect(),
                     Some(Value::Record(entries)) => entries.into_iter().collect(),
                     Some(other) => {
                         // Diagnostic: E0401 type-mismatch
-                        self.error(E0401, file, repeat.over.range, format!("a layer repeats over a list of strings or a map, found {}", other.describe()))
-                            .with_label_mut("not a list or map");
+                        self.error(
+                            E0401,
+                            file,
+                            repeat.over.range,
+                            format!(
+                                "a layer repeats over a list of strings or a map, found {}",
+                                other.describe()
+                            ),
+                        )
+                        .with_label_mut("not a list or map");
                         Vec::new()
                     }
                     None => Vec::new(),
                 };
                 for (key, value) in keys {
-                    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                    if key.is_empty()
+                        || !key
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    {
                         // Diagnostic: E0404 constraint-violation
-                        self.error(E0404, file, repeat.over.range, format!("\"{key}\" cannot name a layer"))
-                            .with_label_mut("layer keys become directory names")
-                            .with_help_mut("use letters, digits, `-` and `_`");
+                        self.error(
+                            E0404,
+                            file,
+                            repeat.over.range,
+                            format!("\"{key}\" cannot name a layer"),
+                        )
+                        .with_label_mut("layer keys become directory names")
+                        .with_help_mut("use letters, digits, `-` and `_`");
                         continue;
                     }
                     let mut bindings = vec![(repeat.key.name.clone(), Value::Str(key.clone()))];
@@ -967,10 +1387,18 @@ impl<'a> Eval<'a> {
         for instance in &layer.instances {
             if let Some(first) = seen_instances.get(&instance.name.name) {
                 // Diagnostic: E0202 duplicate-definition
-                self.error(E0202, file, instance.name.range, format!("layer `{layer_name}` has two instances named `{}`", instance.name.name))
-                    .with_label_mut("second instance")
-                    .with_secondary_mut(file, *first, "first instance")
-                    .with_help_mut("instance names are unique in a layer");
+                self.error(
+                    E0202,
+                    file,
+                    instance.name.range,
+                    format!(
+                        "layer `{layer_name}` has two instances named `{}`",
+                        instance.name.name
+                    ),
+                )
+                .with_label_mut("second instance")
+                .with_secondary_mut(file, *first, "first instance")
+                .with_help_mut("instance names are unique in a layer");
                 continue;
             }
             seen_instances.insert(instance.name.name.clone(), instance.name.range);
@@ -978,7 +1406,12 @@ impl<'a> Eval<'a> {
         }
         let mut out = Vec::new();
         for (expanded_name, bindings) in expansions {
-            let ctx = LayerCtx { template: layer_name.to_string(), name: expanded_name.clone(), instances: instance_kinds.clone(), repeat: bindings };
+            let ctx = LayerCtx {
+                template: layer_name.to_string(),
+                name: expanded_name.clone(),
+                instances: instance_kinds.clone(),
+                repeat: bindings,
+            };
             let mut model = LayerModel {
                 name: expanded_name,
                 dir: String::new(),
@@ -1002,15 +1435,36 @@ impl<'a> Eval<'a> {
             for output in &layer.outputs {
                 if !seen_outputs.insert(output.name.name.clone()) {
                     // Diagnostic: E0202 duplicate-definition
-                    self.error(E0202, file, output.name.range, format!("layer `{layer_name}` declares output `{}` twice", output.name.name))
-                        .with_label_mut("second output");
+                    self.error(
+                        E0202,
+                        file,
+                        output.name.range,
+                        format!(
+                            "layer `{layer_name}` declares output `{}` twice",
+                            output.name.name
+                        ),
+                    )
+                    .with_label_mut("second output");
                     continue;
                 }
                 let mut resolver = TypeResolver::new(self.db, self.index);
                 let ty = resolver.resolve(file, &output.ty, &mut self.diagnostics);
-                let scope = Scope { layer: Some(&ctx), instance: None, inputs: None, params: true };
-                if let Some(value) = self.eval_expr(&output.value, file, scope).and_then(|v| self.check_value(v, &ty, &output.value, file)) {
-                    model.outputs.push(OutputModel { name: output.name.name.clone(), ty, value, doc: output.doc.clone() });
+                let scope = Scope {
+                    layer: Some(&ctx),
+                    instance: None,
+                    inputs: None,
+                    params: true,
+                };
+                if let Some(value) = self
+                    .eval_expr(&output.value, file, scope)
+                    .and_then(|v| self.check_value(v, &ty, &output.value, file))
+                {
+                    model.outputs.push(OutputModel {
+                        name: output.name.name.clone(),
+                        ty,
+                        value,
+                        doc: output.doc.clone(),
+                    });
                 }
             }
             let mut reads = BTreeSet::new();
@@ -1026,10 +1480,19 @@ impl<'a> Eval<'a> {
             for rt in refs {
                 if let Rt::LayerOutput { layer, output } = rt {
                     let ty = self.layer_output_type(layer, output);
-                    reads.insert(RemoteRead { layer: layer.clone(), output: output.clone(), ty });
+                    reads.insert(RemoteRead {
+                        layer: layer.clone(),
+                        output: output.clone(),
+                        ty,
+                    });
                 }
             }
-            model.depends_on = reads.iter().map(|r| r.layer.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+            model.depends_on = reads
+                .iter()
+                .map(|r| r.layer.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
             model.reads = reads.into_iter().collect();
             out.push(model);
         }
@@ -1037,34 +1500,65 @@ impl<'a> Eval<'a> {
     }
 
     fn layer_output_type(&mut self, layer: &str, output: &str) -> String {
-        let Some(layer_ref) = self.index.layers.get(layer) else { return "any".into() };
-        let ItemKind::Layer(l) = &layer_ref.item(self.db).kind else { return "any".into() };
-        let Some(decl) = l.outputs.iter().find(|o| o.name.name == output) else { return "any".into() };
+        let Some(layer_ref) = self.index.layers.get(layer) else {
+            return "any".into();
+        };
+        let ItemKind::Layer(l) = &layer_ref.item(self.db).kind else {
+            return "any".into();
+        };
+        let Some(decl) = l.outputs.iter().find(|o| o.name.name == output) else {
+            return "any".into();
+        };
         let mut resolver = TypeResolver::new(self.db, self.index);
         let mut ignored = Vec::new();
-        resolver.resolve(layer_ref.file, &decl.ty, &mut ignored).terraform()
+        resolver
+            .resolve(layer_ref.file, &decl.ty, &mut ignored)
+            .terraform()
     }
 
-    fn instance(&mut self, ctx: &LayerCtx, instance: &crate::syntax::Instance, file: SourceFile) -> Option<InstanceModel> {
+    fn instance(
+        &mut self,
+        ctx: &LayerCtx,
+        instance: &crate::syntax::Instance,
+        file: SourceFile,
+    ) -> Option<InstanceModel> {
         let kind = &instance.kind.name;
         let Some(sig) = self.module(kind) else {
             let help = did_you_mean(kind, self.index.modules.keys().map(String::as_str));
             // Diagnostic: E0203 unknown-module
-            self.error(E0203, file, instance.kind.range, format!("unknown module `{kind}`"))
-                .with_label_mut("not a module")
-                .with_help_opt_mut(help.or_else(|| Some("declare it with `module NAME { ... }` or use a standard library module".into())));
+            self.error(
+                E0203,
+                file,
+                instance.kind.range,
+                format!("unknown module `{kind}`"),
+            )
+            .with_label_mut("not a module")
+            .with_help_opt_mut(help.or_else(|| {
+                Some(
+                    "declare it with `module NAME { ... }` or use a standard library module".into(),
+                )
+            }));
             return None;
         };
-        let node = self.config.instances.get(&(ctx.template.clone(), instance.name.name.clone())).cloned();
+        let node = self
+            .config
+            .instances
+            .get(&(ctx.template.clone(), instance.name.name.clone()))
+            .cloned();
         let mut ok = true;
         if let Some(Node::Record { entries, .. }) = &node {
             for (key, slot) in entries {
                 if !sig.inputs.iter().any(|i| &i.name == key) {
                     let help = did_you_mean(key, sig.inputs.iter().map(|i| i.name.as_str()));
                     // Diagnostic: E0402 unknown-field
-                    self.error(E0402, slot.key_file, slot.key_range, format!("module `{kind}` has no input `{key}`"))
-                        .with_label_mut("unknown input")
-                        .with_help_opt_mut(help);
+                    self.error(
+                        E0402,
+                        slot.key_file,
+                        slot.key_range,
+                        format!("module `{kind}` has no input `{key}`"),
+                    )
+                    .with_label_mut("unknown input")
+                    .with_help_opt_mut(help);
                     ok = false;
                 }
             }
@@ -1074,16 +1568,38 @@ impl<'a> Eval<'a> {
         self.current_inputs = Some((sig.clone(), node.clone(), instance.name.name.clone()));
         // Explicit inputs first, in the layer's scope.
         for input in &sig.inputs {
-            let Some(child) = node.as_ref().and_then(|n| n.get(std::slice::from_ref(&input.name))) else { continue };
-            let scope = Scope { layer: Some(ctx), instance: Some(&instance.name.name), inputs: None, params: true };
+            let Some(child) = node
+                .as_ref()
+                .and_then(|n| n.get(std::slice::from_ref(&input.name)))
+            else {
+                continue;
+            };
+            let scope = Scope {
+                layer: Some(ctx),
+                instance: Some(&instance.name.name),
+                inputs: None,
+                params: true,
+            };
             let value = self.eval_node_typed(child, &input.ty, scope);
             if let (Some(v), true) = (&value, input.is_const) {
                 if v.is_runtime() {
                     let def = child.def();
                     // Diagnostic: E0405 run-time-value
-                    self.error(E0405, def.file, def.range, format!("input `{}` of `{kind}` needs a compile-time value", input.name))
-                        .with_label_mut("known only when Terraform runs")
-                        .with_secondary_mut(sig.item.file, input.range, "declared `const` here");
+                    self.error(
+                        E0405,
+                        def.file,
+                        def.range,
+                        format!(
+                            "input `{}` of `{kind}` needs a compile-time value",
+                            input.name
+                        ),
+                    )
+                    .with_label_mut("known only when Terraform runs")
+                    .with_secondary_mut(
+                        sig.item.file,
+                        input.range,
+                        "declared `const` here",
+                    );
                 }
             }
             ok &= value.is_some();
@@ -1093,13 +1609,23 @@ impl<'a> Eval<'a> {
         for input in &sig.inputs {
             let value = match self.input_values.get(&input.name) {
                 Some(v) => v.clone(),
-                None if input.default.is_some() => self.input_value(&input.name, &instance.name.name, file, instance.name.range),
+                None if input.default.is_some() => {
+                    self.input_value(&input.name, &instance.name.name, file, instance.name.range)
+                }
                 None => {
                     // Diagnostic: E0403 missing-field
-                    self.error(E0403, file, instance.name.range, format!("`{}` needs input `{}` of type {}", instance.name.name, input.name, input.ty))
-                        .with_label_mut(format!("missing `{}`", input.name))
-                        .with_secondary_mut(sig.item.file, input.range, "declared here")
-                        .with_help_mut(format!("add `{} = ...` to the instance", input.name));
+                    self.error(
+                        E0403,
+                        file,
+                        instance.name.range,
+                        format!(
+                            "`{}` needs input `{}` of type {}",
+                            instance.name.name, input.name, input.ty
+                        ),
+                    )
+                    .with_label_mut(format!("missing `{}`", input.name))
+                    .with_secondary_mut(sig.item.file, input.range, "declared here")
+                    .with_help_mut(format!("add `{} = ...` to the instance", input.name));
                     ok = false;
                     continue;
                 }
@@ -1130,10 +1656,19 @@ impl<'a> Eval<'a> {
         for input in &sig.inputs {
             let value = match input.name.as_str() {
                 "bucket" | "bucket_name" => Value::Str(project.state_bucket.clone()),
-                "lock_table" | "dynamodb_table" => Value::Str(project.dynamodb_table.clone().unwrap_or_default()),
+                "lock_table" | "dynamodb_table" => {
+                    Value::Str(project.dynamodb_table.clone().unwrap_or_default())
+                }
                 _ => {
-                    let Some(default) = &input.default else { continue };
-                    let scope = Scope { layer: None, instance: Some("state"), inputs: None, params: false };
+                    let Some(default) = &input.default else {
+                        continue;
+                    };
+                    let scope = Scope {
+                        layer: None,
+                        instance: Some("state"),
+                        inputs: None,
+                        params: false,
+                    };
                     match self.eval_expr(default, sig.item.file, scope) {
                         Some(v) => v,
                         None => continue,
@@ -1154,15 +1689,25 @@ impl<'a> Eval<'a> {
 }
 
 fn field_list(fields: &[Field]) -> String {
-    fields.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ")
+    fields
+        .iter()
+        .map(|f| format!("`{}`", f.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The span of the sub-expression at a path inside a literal (`[0]`, `key`), when there is one.
 fn locate(expr: &Expr, path: &[String]) -> Option<TextRange> {
-    let Some((head, rest)) = path.split_first() else { return Some(expr.range) };
+    let Some((head, rest)) = path.split_first() else {
+        return Some(expr.range);
+    };
     match &expr.kind {
         ExprKind::List(items) => {
-            let idx: usize = head.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+            let idx: usize = head
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse()
+                .ok()?;
             locate(items.get(idx)?, rest)
         }
         ExprKind::Record(entries) => {
@@ -1209,9 +1754,23 @@ pub fn binary(op: BinOp, left: &Value, right: &Value) -> Result<Value, String> {
                 BinOp::Le => Bool(x <= y),
                 BinOp::Gt => Bool(x > y),
                 BinOp::Ge => Bool(x >= y),
-                _ => return Err(format!("`{}` needs bools, found {} and {}", op.symbol(), a.describe(), b.describe())),
+                _ => {
+                    return Err(format!(
+                        "`{}` needs bools, found {} and {}",
+                        op.symbol(),
+                        a.describe(),
+                        b.describe()
+                    ))
+                }
             },
-            _ => return Err(format!("cannot apply `{}` to {} and {}", op.symbol(), a.describe(), b.describe())),
+            _ => {
+                return Err(format!(
+                    "cannot apply `{}` to {} and {}",
+                    op.symbol(),
+                    a.describe(),
+                    b.describe()
+                ))
+            }
         },
     })
 }
@@ -1228,7 +1787,12 @@ trait DiagnosticMut {
     fn with_label_mut(&mut self, text: impl Into<String>) -> &mut Self;
     fn with_help_mut(&mut self, text: impl Into<String>) -> &mut Self;
     fn with_help_opt_mut(&mut self, text: Option<String>) -> &mut Self;
-    fn with_secondary_mut(&mut self, file: SourceFile, range: TextRange, text: impl Into<String>) -> &mut Self;
+    fn with_secondary_mut(
+        &mut self,
+        file: SourceFile,
+        range: TextRange,
+        text: impl Into<String>,
+    ) -> &mut Self;
 }
 
 impl DiagnosticMut for Diagnostic {
@@ -1251,13 +1815,27 @@ impl DiagnosticMut for Diagnostic {
         self
     }
 
-    fn with_secondary_mut(&mut self, file: SourceFile, range: TextRange, text: impl Into<String>) -> &mut Self {
-        self.labels.push(crate::diagnostics::Label { file, range, message: text.into(), primary: false });
+    fn with_secondary_mut(
+        &mut self,
+        file: SourceFile,
+        range: TextRange,
+        text: impl Into<String>,
+    ) -> &mut Self {
+        self.labels.push(crate::diagnostics::Label {
+            file,
+            range,
+            message: text.into(),
+            primary: false,
+        });
         self
     }
 }
 
 /// Def of an explicit value, for provenance.
 pub fn node_def(config: &EffectiveConfig, layer: &str, instance: &str, input: &str) -> Option<Def> {
-    config.instances.get(&(layer.to_string(), instance.to_string()))?.get(&[input.to_string()]).map(|n| n.def().clone())
+    config
+        .instances
+        .get(&(layer.to_string(), instance.to_string()))?
+        .get(&[input.to_string()])
+        .map(|n| n.def().clone())
 }

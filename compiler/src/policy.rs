@@ -22,7 +22,12 @@ pub struct Provenance {
 }
 
 /// The provenance of `param` or `layer.instance.input[.field...]` in an environment.
-pub fn provenance(db: &dyn Db, workspace: Workspace, env: EnvName<'_>, path: &[String]) -> Option<Provenance> {
+pub fn provenance(
+    db: &dyn Db,
+    workspace: Workspace,
+    env: EnvName<'_>,
+    path: &[String],
+) -> Option<Provenance> {
     let index = project_index(db, workspace);
     let config = effective_config(db, workspace, env);
     let (head, rest) = path.split_first()?;
@@ -30,38 +35,65 @@ pub fn provenance(db: &dyn Db, workspace: Workspace, env: EnvName<'_>, path: &[S
         config.params.get(head).and_then(|n| n.get(rest))
     } else if index.layers.contains_key(head) && rest.len() >= 2 {
         // Repeated layers are addressed by their expanded name `template-key`; try the template.
-        config.instances.get(&(head.clone(), rest[0].clone())).and_then(|n| n.get(&rest[1..]))
+        config
+            .instances
+            .get(&(head.clone(), rest[0].clone()))
+            .and_then(|n| n.get(&rest[1..]))
     } else if head == "project" {
         config.project.as_ref().and_then(|n| n.get(rest))
     } else {
         None
     };
     if let Some(node) = node {
-        return Some(Provenance { def: Some(node.def().clone()), overrode: node.overrode().to_vec(), default_of: None });
+        return Some(Provenance {
+            def: Some(node.def().clone()),
+            overrode: node.overrode().to_vec(),
+            default_of: None,
+        });
     }
     // A module input default.
     let template = head.split('-').next().unwrap_or(head);
     let layer_ref = index.layers.get(template)?;
-    let ItemKind::Layer(layer) = &layer_ref.item(db).kind else { return None };
-    let instance = layer.instances.iter().find(|i| Some(&i.name.name) == rest.first())?;
+    let ItemKind::Layer(layer) = &layer_ref.item(db).kind else {
+        return None;
+    };
+    let instance = layer
+        .instances
+        .iter()
+        .find(|i| Some(&i.name.name) == rest.first())?;
     let module_ref = index.modules.get(&instance.kind.name)?;
-    let ItemKind::Module(module) = &module_ref.item(db).kind else { return None };
-    let input = module.inputs.iter().find(|i| Some(&i.name.name) == rest.get(1))?;
+    let ItemKind::Module(module) = &module_ref.item(db).kind else {
+        return None;
+    };
+    let input = module
+        .inputs
+        .iter()
+        .find(|i| Some(&i.name.name) == rest.get(1))?;
     Some(Provenance {
         def: None,
         overrode: Vec::new(),
-        default_of: Some((module_ref.file, input.default.as_ref().map_or(input.name.range, |d| d.range), module.name.name.clone())),
+        default_of: Some((
+            module_ref.file,
+            input.default.as_ref().map_or(input.name.range, |d| d.range),
+            module.name.name.clone(),
+        )),
     })
 }
 
 /// Evaluates every policy that names this environment.
 #[salsa::tracked(returns(ref))]
-pub fn check_policies<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) -> Vec<Diagnostic> {
+pub fn check_policies<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+) -> Vec<Diagnostic> {
     let index = project_index(db, workspace);
     let env_name = env.name(db).clone();
     let mut diagnostics = Vec::new();
     for policy_ref in &index.policies {
-        let ItemKind::Policy(policy) = &policy_ref.item(db).kind else { continue };
+        let ItemKind::Policy(policy) = &policy_ref.item(db).kind else {
+            continue;
+        };
         if !policy.envs.iter().any(|e| e.name == env_name) {
             continue;
         }
@@ -84,7 +116,14 @@ pub fn check_policies<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'
             continue;
         }
         for rule in &policy.rules {
-            let ctx = RuleCtx { db, workspace, models: &models, across: policy.across, env: &env_name, file: policy_ref.file };
+            let ctx = RuleCtx {
+                db,
+                workspace,
+                models: &models,
+                across: policy.across,
+                env: &env_name,
+                file: policy_ref.file,
+            };
             ctx.check_rule(rule, &policy.name.name, &mut diagnostics);
         }
     }
@@ -107,7 +146,12 @@ enum Fail {
 }
 
 impl RuleCtx<'_> {
-    fn check_rule(&self, rule: &crate::syntax::Rule, policy: &str, diagnostics: &mut Vec<Diagnostic>) {
+    fn check_rule(
+        &self,
+        rule: &crate::syntax::Rule,
+        policy: &str,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
         let wildcard = first_wildcard(&rule.expr);
         let bindings: Vec<Vec<String>> = match &wildcard {
             Some(segments) => self.expand(segments),
@@ -118,25 +162,40 @@ impl RuleCtx<'_> {
             match self.eval(&rule.expr, &binding, &mut used, diagnostics) {
                 Ok(Value::Bool(true)) | Err(Fail::Skip) | Err(Fail::Reported) => {}
                 Ok(Value::Bool(false)) => {
-                    let shown: Vec<String> = used.iter().map(|(path, value)| format!("`{path}` is {value}")).collect();
+                    let shown: Vec<String> = used
+                        .iter()
+                        .map(|(path, value)| format!("`{path}` is {value}"))
+                        .collect();
                     let mut message = format!("policy `{policy}` fails for env `{}`", self.env);
                     if !shown.is_empty() {
                         message.push_str(&format!(": {}", shown.join(", ")));
                     }
-                    let mut diagnostic = Diagnostic::error(E0601, self.file, rule.expr.range, message)
-                        // Diagnostic: E0601 policy-violation
-                        .with_label(rule.message.clone().unwrap_or_else(|| "this rule does not hold".into()));
+                    let mut diagnostic =
+                        Diagnostic::error(E0601, self.file, rule.expr.range, message)
+                            // Diagnostic: E0601 policy-violation
+                            .with_label(
+                                rule.message
+                                    .clone()
+                                    .unwrap_or_else(|| "this rule does not hold".into()),
+                            );
                     for (path, _) in &used {
                         if let Some(label) = self.origin_label(path) {
                             diagnostic = diagnostic.with_secondary(label.0, label.1, label.2);
                         }
                     }
-                    diagnostics.push(diagnostic.with_help("change the value, or the policy if the rule is wrong for this environment"));
+                    diagnostics.push(diagnostic.with_help(
+                        "change the value, or the policy if the rule is wrong for this environment",
+                    ));
                 }
                 Ok(other) => diagnostics.push(
                     // Diagnostic: E0602 invalid-policy
-                    Diagnostic::error(E0602, self.file, rule.expr.range, format!("a rule must be a bool, found {}", other.describe()))
-                        .with_label("not a condition"),
+                    Diagnostic::error(
+                        E0602,
+                        self.file,
+                        rule.expr.range,
+                        format!("a rule must be a bool, found {}", other.describe()),
+                    )
+                    .with_label("not a condition"),
                 ),
             }
         }
@@ -145,25 +204,48 @@ impl RuleCtx<'_> {
     /// A label at the definition of the value at `path`, for the violation's provenance.
     fn origin_label(&self, path: &str) -> Option<(SourceFile, TextRange, String)> {
         let mut segments: Vec<String> = path.split('.').map(str::to_string).collect();
-        let env = if self.across { segments.remove(0) } else { self.env.to_string() };
+        let env = if self.across {
+            segments.remove(0)
+        } else {
+            self.env.to_string()
+        };
         let env_name = EnvName::new(self.db, env.clone());
         let origin = provenance(self.db, self.workspace, env_name, &segments)?;
         match (origin.def, origin.default_of) {
-            (Some(def), _) => Some((def.file, def.range, format!("`{path}` set here{}", def.env.map(|e| format!(" (env {e})")).unwrap_or_default()))),
-            (None, Some((file, range, module))) => Some((file, range, format!("`{path}` is the default of module `{module}`"))),
+            (Some(def), _) => Some((
+                def.file,
+                def.range,
+                format!(
+                    "`{path}` set here{}",
+                    def.env.map(|e| format!(" (env {e})")).unwrap_or_default()
+                ),
+            )),
+            (None, Some((file, range, module))) => Some((
+                file,
+                range,
+                format!("`{path}` is the default of module `{module}`"),
+            )),
             _ => None,
         }
     }
 
     /// The concrete paths for a wildcard reference: one binding per matching layer and instance.
     fn expand(&self, segments: &[String]) -> Vec<Vec<String>> {
-        let (env_prefix, rest) = if self.across { (segments.first().cloned(), &segments[1..]) } else { (None, segments) };
+        let (env_prefix, rest) = if self.across {
+            (segments.first().cloned(), &segments[1..])
+        } else {
+            (None, segments)
+        };
         let model = match &env_prefix {
             Some(e) => self.models.get(e).copied(),
             None => self.models.get(self.env).copied(),
         };
-        let Some(model) = model else { return Vec::new() };
-        let (Some(layer_pat), Some(instance_pat)) = (rest.first(), rest.get(1)) else { return Vec::new() };
+        let Some(model) = model else {
+            return Vec::new();
+        };
+        let (Some(layer_pat), Some(instance_pat)) = (rest.first(), rest.get(1)) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for layer in &model.layers {
             if layer_pat != "*" && !layer_matches(&layer.name, layer_pat) {
@@ -179,7 +261,13 @@ impl RuleCtx<'_> {
         out
     }
 
-    fn eval(&self, expr: &Expr, binding: &[String], used: &mut Vec<(String, Value)>, diagnostics: &mut Vec<Diagnostic>) -> Result<Value, Fail> {
+    fn eval(
+        &self,
+        expr: &Expr,
+        binding: &[String],
+        used: &mut Vec<(String, Value)>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
         match &expr.kind {
             ExprKind::Missing => Err(Fail::Reported),
             ExprKind::Null => Ok(Value::Null),
@@ -191,58 +279,98 @@ impl RuleCtx<'_> {
                 for part in parts {
                     match part {
                         StrPart::Text(t) => text.push_str(t),
-                        StrPart::Interp(inner) => match self.eval(inner, binding, used, diagnostics)? {
-                            Value::Str(s) => text.push_str(&s),
-                            other => text.push_str(&other.to_string()),
-                        },
+                        StrPart::Interp(inner) => {
+                            match self.eval(inner, binding, used, diagnostics)? {
+                                Value::Str(s) => text.push_str(&s),
+                                other => text.push_str(&other.to_string()),
+                            }
+                        }
                     }
                 }
                 Ok(Value::Str(text))
             }
-            ExprKind::List(items) => items.iter().map(|i| self.eval(i, binding, used, diagnostics)).collect::<Result<_, _>>().map(Value::List),
+            ExprKind::List(items) => items
+                .iter()
+                .map(|i| self.eval(i, binding, used, diagnostics))
+                .collect::<Result<_, _>>()
+                .map(Value::List),
             ExprKind::Record(entries) => entries
                 .iter()
-                .map(|e| Ok((e.key.name.clone(), self.eval(&e.value, binding, used, diagnostics)?)))
+                .map(|e| {
+                    Ok((
+                        e.key.name.clone(),
+                        self.eval(&e.value, binding, used, diagnostics)?,
+                    ))
+                })
                 .collect::<Result<BTreeMap<_, _>, _>>()
                 .map(Value::Record),
-            ExprKind::Ref(segments) => self.lookup(segments, binding, expr.range, used, diagnostics),
+            ExprKind::Ref(segments) => {
+                self.lookup(segments, binding, expr.range, used, diagnostics)
+            }
             ExprKind::Index(base, key) => {
                 let base = self.eval(base, binding, used, diagnostics)?;
                 let key = self.eval(key, binding, used, diagnostics)?;
                 match (base, key) {
-                    (Value::List(items), Value::Int(n)) => usize::try_from(n).ok().and_then(|n| items.get(n).cloned()).ok_or(Fail::Skip),
-                    (Value::Record(entries), Value::Str(k)) => entries.get(&k).cloned().ok_or(Fail::Skip),
+                    (Value::List(items), Value::Int(n)) => usize::try_from(n)
+                        .ok()
+                        .and_then(|n| items.get(n).cloned())
+                        .ok_or(Fail::Skip),
+                    (Value::Record(entries), Value::Str(k)) => {
+                        entries.get(&k).cloned().ok_or(Fail::Skip)
+                    }
                     _ => Err(Fail::Skip),
                 }
             }
-            ExprKind::Unary(op, operand) => match (op, self.eval(operand, binding, used, diagnostics)?) {
-                (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
-                (UnaryOp::Neg, Value::Int(n)) => Ok(Value::Int(-n)),
-                (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float((-f.0).into())),
-                (_, other) => {
-                    // Diagnostic: E0602 invalid-policy
-                    diagnostics.push(Diagnostic::error(E0602, self.file, expr.range, format!("cannot apply this operator to {}", other.describe())).with_label("invalid operand"));
-                    Err(Fail::Reported)
+            ExprKind::Unary(op, operand) => {
+                match (op, self.eval(operand, binding, used, diagnostics)?) {
+                    (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+                    (UnaryOp::Neg, Value::Int(n)) => Ok(Value::Int(-n)),
+                    (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float((-f.0).into())),
+                    (_, other) => {
+                        // Diagnostic: E0602 invalid-policy
+                        diagnostics.push(
+                            Diagnostic::error(
+                                E0602,
+                                self.file,
+                                expr.range,
+                                format!("cannot apply this operator to {}", other.describe()),
+                            )
+                            .with_label("invalid operand"),
+                        );
+                        Err(Fail::Reported)
+                    }
                 }
-            },
+            }
             ExprKind::Binary(op, lhs, rhs) => {
                 let left = self.eval(lhs, binding, used, diagnostics)?;
                 let right = self.eval(rhs, binding, used, diagnostics)?;
                 binary(*op, &left, &right).map_err(|message| {
                     // Diagnostic: E0602 invalid-policy
-                    diagnostics.push(Diagnostic::error(E0602, self.file, expr.range, message).with_label("cannot be evaluated"));
+                    diagnostics.push(
+                        Diagnostic::error(E0602, self.file, expr.range, message)
+                            .with_label("cannot be evaluated"),
+                    );
                     Fail::Reported
                 })
             }
-            ExprKind::Cond(cond, then, otherwise) => match self.eval(cond, binding, used, diagnostics)? {
-                Value::Bool(true) => self.eval(then, binding, used, diagnostics),
-                Value::Bool(false) => self.eval(otherwise, binding, used, diagnostics),
-                _ => Err(Fail::Skip),
-            },
+            ExprKind::Cond(cond, then, otherwise) => {
+                match self.eval(cond, binding, used, diagnostics)? {
+                    Value::Bool(true) => self.eval(then, binding, used, diagnostics),
+                    Value::Bool(false) => self.eval(otherwise, binding, used, diagnostics),
+                    _ => Err(Fail::Skip),
+                }
+            }
         }
     }
 
-    fn lookup(&self, segments: &[crate::syntax::Ident], binding: &[String], range: TextRange, used: &mut Vec<(String, Value)>, diagnostics: &mut Vec<Diagnostic>) -> Result<Value, Fail> {
+    fn lookup(
+        &self,
+        segments: &[crate::syntax::Ident],
+        binding: &[String],
+        range: TextRange,
+        used: &mut Vec<(String, Value)>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
         let mut names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
         let offset = usize::from(self.across);
         // Fill the wildcards from the binding, in order.
@@ -259,9 +387,14 @@ impl RuleCtx<'_> {
                     let help = did_you_mean(&names[0], self.models.keys().map(String::as_str));
                     // Diagnostic: E0201 unknown-name
                     diagnostics.push(
-                        Diagnostic::error(E0201, self.file, segments[0].range, format!("`{}` is not an environment of this policy", names[0]))
-                            .with_label("paths of an `across` policy start with an environment")
-                            .with_help_opt(help),
+                        Diagnostic::error(
+                            E0201,
+                            self.file,
+                            segments[0].range,
+                            format!("`{}` is not an environment of this policy", names[0]),
+                        )
+                        .with_label("paths of an `across` policy start with an environment")
+                        .with_help_opt(help),
                     );
                     return Err(Fail::Reported);
                 }
@@ -270,19 +403,25 @@ impl RuleCtx<'_> {
             self.models.get(self.env).copied().ok_or(Fail::Skip)?
         };
         let path = &names[offset..];
-        let Some(head) = path.first() else { return Err(Fail::Skip) };
+        let Some(head) = path.first() else {
+            return Err(Fail::Skip);
+        };
         let value = if let Some(value) = model.params.get(head) {
             field_path(value.clone(), &path[1..])
         } else if head == "env" {
             Some(Value::Str(model.env.clone()))
         } else if let Some(layer) = model.layers.iter().find(|l| layer_matches(&l.name, head)) {
-            let instance = path.get(1).and_then(|i| layer.instances.iter().find(|x| &x.name == i));
+            let instance = path
+                .get(1)
+                .and_then(|i| layer.instances.iter().find(|x| &x.name == i));
             match (instance, path.get(2)) {
-                (Some(instance), Some(input)) => match instance.inputs.iter().find(|(n, _)| n == input) {
-                    Some((_, v)) => field_path(v.clone(), &path[3..]),
-                    None if segments.iter().any(|s| s.name == "*") => return Err(Fail::Skip),
-                    None => None,
-                },
+                (Some(instance), Some(input)) => {
+                    match instance.inputs.iter().find(|(n, _)| n == input) {
+                        Some((_, v)) => field_path(v.clone(), &path[3..]),
+                        None if segments.iter().any(|s| s.name == "*") => return Err(Fail::Skip),
+                        None => None,
+                    }
+                }
                 _ => None,
             }
         } else {
@@ -293,9 +432,14 @@ impl RuleCtx<'_> {
             Some(v) if v.is_runtime() => {
                 // Diagnostic: E0602 invalid-policy
                 diagnostics.push(
-                    Diagnostic::error(E0602, self.file, range, format!("`{shown}` is only known when Terraform runs"))
-                        .with_label("run-time value")
-                        .with_help("policies check compile-time values only"),
+                    Diagnostic::error(
+                        E0602,
+                        self.file,
+                        range,
+                        format!("`{shown}` is only known when Terraform runs"),
+                    )
+                    .with_label("run-time value")
+                    .with_help("policies check compile-time values only"),
                 );
                 Err(Fail::Reported)
             }
@@ -319,7 +463,10 @@ impl RuleCtx<'_> {
 
 /// `client` matches the expanded layers `client-a`, `client-b`.
 fn layer_matches(layer: &str, pattern: &str) -> bool {
-    layer == pattern || layer.strip_prefix(pattern).is_some_and(|rest| rest.starts_with('-'))
+    layer == pattern
+        || layer
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('-'))
 }
 
 fn field_path(mut value: Value, path: &[String]) -> Option<Value> {
@@ -334,10 +481,14 @@ fn field_path(mut value: Value, path: &[String]) -> Option<Value> {
 
 fn first_wildcard(expr: &Expr) -> Option<Vec<String>> {
     match &expr.kind {
-        ExprKind::Ref(segments) if segments.iter().any(|s| s.name == "*") => Some(segments.iter().map(|s| s.name.clone()).collect()),
+        ExprKind::Ref(segments) if segments.iter().any(|s| s.name == "*") => {
+            Some(segments.iter().map(|s| s.name.clone()).collect())
+        }
         ExprKind::Unary(_, e) => first_wildcard(e),
         ExprKind::Binary(_, a, b) => first_wildcard(a).or_else(|| first_wildcard(b)),
-        ExprKind::Cond(a, b, c) => first_wildcard(a).or_else(|| first_wildcard(b)).or_else(|| first_wildcard(c)),
+        ExprKind::Cond(a, b, c) => first_wildcard(a)
+            .or_else(|| first_wildcard(b))
+            .or_else(|| first_wildcard(c)),
         ExprKind::Index(a, b) => first_wildcard(a).or_else(|| first_wildcard(b)),
         ExprKind::List(items) => items.iter().find_map(first_wildcard),
         ExprKind::Str(parts) => parts.iter().find_map(|p| match p {

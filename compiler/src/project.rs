@@ -49,9 +49,18 @@ pub fn project_index(db: &dyn Db, workspace: Workspace) -> ProjectIndex {
                     if let Some((other_file, other_range)) = first_project {
                         index.diagnostics.push(
                             // Diagnostic: E0205 project-missing
-                            Diagnostic::error(E0205, file, name.range, "a project has exactly one `project` item")
-                                .with_label("second `project`")
-                                .with_secondary(other_file, other_range, "first `project` here"),
+                            Diagnostic::error(
+                                E0205,
+                                file,
+                                name.range,
+                                "a project has exactly one `project` item",
+                            )
+                            .with_label("second `project`")
+                            .with_secondary(
+                                other_file,
+                                other_range,
+                                "first `project` here",
+                            ),
                         );
                     } else {
                         first_project = Some((file, name.range));
@@ -72,13 +81,20 @@ pub fn project_index(db: &dyn Db, workspace: Workspace) -> ProjectIndex {
             };
             if let Some(previous) = table.get(&name.name) {
                 let previous_item = previous.item(db);
-                let previous_range = previous_item.name().map_or(previous_item.range, |n| n.range);
+                let previous_range = previous_item
+                    .name()
+                    .map_or(previous_item.range, |n| n.range);
                 index.diagnostics.push(
                     // Diagnostic: E0202 duplicate-definition
-                    Diagnostic::error(E0202, file, name.range, format!("`{}` is defined twice", name.name))
-                        .with_label(format!("second {} `{}`", item.keyword(), name.name))
-                        .with_secondary(previous.file, previous_range, "first defined here")
-                        .with_help("rename one of them"),
+                    Diagnostic::error(
+                        E0202,
+                        file,
+                        name.range,
+                        format!("`{}` is defined twice", name.name),
+                    )
+                    .with_label(format!("second {} `{}`", item.keyword(), name.name))
+                    .with_secondary(previous.file, previous_range, "first defined here")
+                    .with_help("rename one of them"),
                 );
             } else {
                 table.insert(name.name.clone(), item_ref);
@@ -88,14 +104,25 @@ pub fn project_index(db: &dyn Db, workspace: Workspace) -> ProjectIndex {
     // A parameter and a layer share the namespace of references.
     for (name, layer) in &index.layers {
         if let Some(param) = index.params.get(name) {
-            let range = param.item(db).name().map_or(TextRange::default(), |n| n.range);
-            let layer_range = layer.item(db).name().map_or(TextRange::default(), |n| n.range);
+            let range = param
+                .item(db)
+                .name()
+                .map_or(TextRange::default(), |n| n.range);
+            let layer_range = layer
+                .item(db)
+                .name()
+                .map_or(TextRange::default(), |n| n.range);
             index.diagnostics.push(
                 // Diagnostic: E0202 duplicate-definition
-                Diagnostic::error(E0202, param.file, range, format!("`{name}` names both a parameter and a layer"))
-                    .with_label("parameter")
-                    .with_secondary(layer.file, layer_range, "layer")
-                    .with_help("references would be ambiguous: rename one of them"),
+                Diagnostic::error(
+                    E0202,
+                    param.file,
+                    range,
+                    format!("`{name}` names both a parameter and a layer"),
+                )
+                .with_label("parameter")
+                .with_secondary(layer.file, layer_range, "layer")
+                .with_help("references would be ambiguous: rename one of them"),
             );
         }
     }

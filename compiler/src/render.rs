@@ -38,7 +38,9 @@ impl miette::Diagnostic for Rendered {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -50,7 +52,10 @@ impl miette::Diagnostic for Rendered {
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        (!self.related.is_empty()).then(|| Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)) as Box<dyn Iterator<Item = &'a dyn miette::Diagnostic>>)
+        (!self.related.is_empty()).then(|| {
+            Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic))
+                as Box<dyn Iterator<Item = &'a dyn miette::Diagnostic>>
+        })
     }
 }
 
@@ -58,13 +63,22 @@ impl miette::Diagnostic for Rendered {
 pub fn display_path(db: &dyn Db, file: SourceFile) -> String {
     let path = file.path(db);
     let cwd = std::env::current_dir().ok();
-    cwd.and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string())).unwrap_or_else(|| path.display().to_string())
+    cwd.and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 pub fn to_miette(db: &dyn Db, diagnostic: &Diagnostic) -> Rendered {
     let primary = diagnostic.primary().clone();
-    let same_file: Vec<&Label> = diagnostic.labels.iter().filter(|l| l.file == primary.file).collect();
-    let other: Vec<&Label> = diagnostic.labels.iter().filter(|l| l.file != primary.file).collect();
+    let same_file: Vec<&Label> = diagnostic
+        .labels
+        .iter()
+        .filter(|l| l.file == primary.file)
+        .collect();
+    let other: Vec<&Label> = diagnostic
+        .labels
+        .iter()
+        .filter(|l| l.file != primary.file)
+        .collect();
     let related = other
         .into_iter()
         .map(|label| Rendered {
@@ -115,7 +129,9 @@ fn file_len(db: &dyn Db, file: SourceFile) -> usize {
 
 /// Renders one diagnostic as text with a fixed theme and width (for tests and plain output).
 pub fn render_plain(db: &dyn Db, diagnostic: &Diagnostic, width: usize) -> String {
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(width);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(width);
     let mut out = String::new();
     let rendered = to_miette(db, diagnostic);
     if handler.render_report(&mut out, &rendered).is_err() {
@@ -134,5 +150,12 @@ pub fn one_line(db: &dyn Db, diagnostic: &Diagnostic) -> String {
         Severity::Warning => "warning",
         Severity::Hint => "hint",
     };
-    format!("{}:{}:{}: {severity}[{}]: {}", display_path(db, label.file), pos.line + 1, pos.col + 1, diagnostic.code.id, diagnostic.message)
+    format!(
+        "{}:{}:{}: {severity}[{}]: {}",
+        display_path(db, label.file),
+        pos.line + 1,
+        pos.col + 1,
+        diagnostic.code.id,
+        diagnostic.message
+    )
 }

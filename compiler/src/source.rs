@@ -11,7 +11,10 @@ pub struct TextRange {
 
 impl TextRange {
     pub fn new(start: usize, end: usize) -> Self {
-        Self { start: to_u32(start), end: to_u32(end.max(start)) }
+        Self {
+            start: to_u32(start),
+            end: to_u32(end.max(start)),
+        }
     }
 
     pub fn empty(at: usize) -> Self {
@@ -32,7 +35,10 @@ impl TextRange {
     }
 
     pub fn cover(self, other: TextRange) -> Self {
-        Self { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Self {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn contains(self, offset: u32) -> bool {
@@ -89,7 +95,10 @@ impl LineIndex {
     pub fn line_col(&self, text: &str, offset: u32) -> LineCol {
         let offset = clamp_to_char(text, offset);
         let line = self.line_of(offset);
-        LineCol { line: to_u32(line), col: offset - self.line_starts[line] }
+        LineCol {
+            line: to_u32(line),
+            col: offset - self.line_starts[line],
+        }
     }
 
     /// Line and column, the column in UTF-16 code units (the LSP default).
@@ -97,8 +106,14 @@ impl LineIndex {
         let offset = clamp_to_char(text, offset);
         let line = self.line_of(offset);
         let start = self.line_starts[line] as usize;
-        let col: usize = text[start..offset as usize].chars().map(char::len_utf16).sum();
-        LineCol { line: to_u32(line), col: to_u32(col) }
+        let col: usize = text[start..offset as usize]
+            .chars()
+            .map(char::len_utf16)
+            .sum();
+        LineCol {
+            line: to_u32(line),
+            col: to_u32(col),
+        }
     }
 
     /// The byte offset of a line and UTF-8 column, clamped to the line's end.
@@ -127,7 +142,11 @@ impl LineIndex {
     }
 
     fn line_end(&self, text: &str, line: usize) -> u32 {
-        let next = self.line_starts.get(line + 1).copied().unwrap_or(to_u32(text.len()));
+        let next = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(to_u32(text.len()));
         let bytes = text.as_bytes();
         let mut end = next as usize;
         if line + 1 < self.line_starts.len() {

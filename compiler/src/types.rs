@@ -31,7 +31,10 @@ impl Pattern {
     ];
 
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, p)| *p == self).map_or("?", |(n, _)| n)
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("?", |(n, _)| n)
     }
 
     pub fn matches(self, text: &str) -> bool {
@@ -39,7 +42,11 @@ impl Pattern {
             Pattern::Cidr => parse_cidr(text).is_some(),
             Pattern::Ipv4 => parse_ipv4(text).is_some(),
             Pattern::Region => is_region(text),
-            Pattern::Az => text.len() > 1 && is_region(&text[..text.len() - 1]) && text.ends_with(|c: char| c.is_ascii_lowercase()),
+            Pattern::Az => {
+                text.len() > 1
+                    && is_region(&text[..text.len() - 1])
+                    && text.ends_with(|c: char| c.is_ascii_lowercase())
+            }
             Pattern::Dns => {
                 !text.is_empty()
                     && text.len() <= 253
@@ -48,7 +55,9 @@ impl Pattern {
                             && label.len() <= 63
                             && !label.starts_with('-')
                             && !label.ends_with('-')
-                            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
+                            && label
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
                     })
             }
             Pattern::Arn => text.starts_with("arn:") && text.split(':').count() >= 6,
@@ -73,7 +82,11 @@ pub fn parse_ipv4(text: &str) -> Option<[u8; 4]> {
     let mut parts = text.split('.');
     for octet in &mut octets {
         let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || !part.chars().all(|c| c.is_ascii_digit()) || (part.len() > 1 && part.starts_with('0')) {
+        if part.is_empty()
+            || part.len() > 3
+            || !part.chars().all(|c| c.is_ascii_digit())
+            || (part.len() > 1 && part.starts_with('0'))
+        {
             return None;
         }
         *octet = part.parse().ok()?;
@@ -93,7 +106,11 @@ pub fn parse_cidr(text: &str) -> Option<(u32, u8)> {
         return None;
     }
     let addr = u32::from_be_bytes(octets);
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
     (addr & !mask == 0).then_some((addr, prefix))
 }
 
@@ -101,7 +118,11 @@ pub fn parse_cidr(text: &str) -> Option<(u32, u8)> {
 pub fn cidr_within(inner: &str, outer: &str) -> bool {
     match (parse_cidr(inner), parse_cidr(outer)) {
         (Some((inner_addr, inner_len)), Some((outer_addr, outer_len))) => {
-            let mask = if outer_len == 0 { 0 } else { u32::MAX << (32 - outer_len) };
+            let mask = if outer_len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - outer_len)
+            };
             inner_len >= outer_len && inner_addr & mask == outer_addr
         }
         _ => false,
@@ -111,7 +132,9 @@ pub fn cidr_within(inner: &str, outer: &str) -> bool {
 fn is_region(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     parts.len() >= 3
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
@@ -136,7 +159,11 @@ impl std::hash::Hash for NumConstraint {
             }
             NumConstraint::OneOf(values) => {
                 2u8.hash(state);
-                values.iter().map(|v| v.to_bits()).collect::<Vec<_>>().hash(state);
+                values
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>()
+                    .hash(state);
             }
         }
     }
@@ -188,7 +215,10 @@ impl Ty {
             Ty::List(inner) => format!("list({})", inner.terraform()),
             Ty::Map(inner) => format!("map({})", inner.terraform()),
             Ty::Record(fields) => {
-                let fields: Vec<String> = fields.iter().map(|f| format!("{} = {}", f.name, f.ty.terraform())).collect();
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{} = {}", f.name, f.ty.terraform()))
+                    .collect();
                 format!("object({{ {} }})", fields.join(", "))
             }
         }
@@ -203,7 +233,9 @@ impl Ty {
             (Ty::Int(_), Ty::Int(_) | Ty::Float(_)) | (Ty::Float(_), Ty::Float(_)) => true,
             (Ty::List(a), Ty::List(b)) | (Ty::Map(a), Ty::Map(b)) => a.assignable_to(b),
             (Ty::Record(a), Ty::Record(b)) => b.iter().all(|field| {
-                a.iter().find(|f| f.name == field.name).map_or(field.default.is_some(), |f| f.ty.assignable_to(&field.ty))
+                a.iter()
+                    .find(|f| f.name == field.name)
+                    .map_or(field.default.is_some(), |f| f.ty.assignable_to(&field.ty))
             }),
             _ => false,
         }
@@ -211,16 +243,36 @@ impl Ty {
 
     pub fn describe_constraint(&self) -> Option<String> {
         match self.resolved() {
-            Ty::Int(NumConstraint::Range(min, max)) | Ty::Float(NumConstraint::Range(min, max)) => Some(format!(
-                "from {} to {}",
-                min.map_or("-∞".into(), fmt_num),
-                max.map_or("∞".into(), fmt_num)
-            )),
-            Ty::Int(NumConstraint::OneOf(values)) | Ty::Float(NumConstraint::OneOf(values)) => {
-                Some(format!("one of {}", values.iter().map(|v| fmt_num(*v)).collect::<Vec<_>>().join(", ")))
+            Ty::Int(NumConstraint::Range(min, max)) | Ty::Float(NumConstraint::Range(min, max)) => {
+                Some(format!(
+                    "from {} to {}",
+                    min.map_or("-∞".into(), fmt_num),
+                    max.map_or("∞".into(), fmt_num)
+                ))
             }
-            Ty::Enum(values) => Some(format!("one of {}", values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", "))),
-            Ty::Str(Some(pattern)) => Some(format!("a {} such as {}", pattern.name(), pattern.example())),
+            Ty::Int(NumConstraint::OneOf(values)) | Ty::Float(NumConstraint::OneOf(values)) => {
+                Some(format!(
+                    "one of {}",
+                    values
+                        .iter()
+                        .map(|v| fmt_num(*v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
+            Ty::Enum(values) => Some(format!(
+                "one of {}",
+                values
+                    .iter()
+                    .map(|v| format!("\"{v}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Ty::Str(Some(pattern)) => Some(format!(
+                "a {} such as {}",
+                pattern.name(),
+                pattern.example()
+            )),
             _ => None,
         }
     }
@@ -244,13 +296,32 @@ impl fmt::Display for Ty {
             Ty::Str(Some(pattern)) => write!(f, "string({})", pattern.name()),
             Ty::Int(c) => write!(f, "int{}", fmt_constraint(c)),
             Ty::Float(c) => write!(f, "float{}", fmt_constraint(c)),
-            Ty::Enum(values) => write!(f, "enum({})", values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")),
+            Ty::Enum(values) => write!(
+                f,
+                "enum({})",
+                values
+                    .iter()
+                    .map(|v| format!("\"{v}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Ty::List(inner) => write!(f, "list<{inner}>"),
             Ty::Map(inner) => write!(f, "map<{inner}>"),
             Ty::Record(fields) => {
                 let fields: Vec<String> = fields
                     .iter()
-                    .map(|field| format!("{}: {}{}", field.name, field.ty, if field.default.is_some() { " = ..." } else { "" }))
+                    .map(|field| {
+                        format!(
+                            "{}: {}{}",
+                            field.name,
+                            field.ty,
+                            if field.default.is_some() {
+                                " = ..."
+                            } else {
+                                ""
+                            }
+                        )
+                    })
                     .collect();
                 write!(f, "{{ {} }}", fields.join(", "))
             }
@@ -262,8 +333,19 @@ impl fmt::Display for Ty {
 fn fmt_constraint(c: &NumConstraint) -> String {
     match c {
         NumConstraint::None => String::new(),
-        NumConstraint::Range(min, max) => format!("({}..{})", min.map(fmt_num).unwrap_or_default(), max.map(fmt_num).unwrap_or_default()),
-        NumConstraint::OneOf(values) => format!("({})", values.iter().map(|v| fmt_num(*v)).collect::<Vec<_>>().join(", ")),
+        NumConstraint::Range(min, max) => format!(
+            "({}..{})",
+            min.map(fmt_num).unwrap_or_default(),
+            max.map(fmt_num).unwrap_or_default()
+        ),
+        NumConstraint::OneOf(values) => format!(
+            "({})",
+            values
+                .iter()
+                .map(|v| fmt_num(*v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -276,10 +358,19 @@ pub struct TypeResolver<'a> {
 
 impl<'a> TypeResolver<'a> {
     pub fn new(db: &'a dyn Db, index: &'a ProjectIndex) -> Self {
-        Self { db, index, stack: Vec::new() }
+        Self {
+            db,
+            index,
+            stack: Vec::new(),
+        }
     }
 
-    pub fn resolve(&mut self, file: SourceFile, expr: &TypeExpr, diagnostics: &mut Vec<Diagnostic>) -> Ty {
+    pub fn resolve(
+        &mut self,
+        file: SourceFile,
+        expr: &TypeExpr,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Ty {
         match &expr.kind {
             TypeExprKind::Record(fields) => Ty::Record(
                 fields
@@ -292,13 +383,26 @@ impl<'a> TypeResolver<'a> {
                     })
                     .collect(),
             ),
-            TypeExprKind::Named { name, args, constraint } => {
+            TypeExprKind::Named {
+                name,
+                args,
+                constraint,
+            } => {
                 let arity = |n: usize, diagnostics: &mut Vec<Diagnostic>| {
                     if args.len() != n {
                         diagnostics.push(
                             // Diagnostic: E0407 invalid-type
-                            Diagnostic::error(E0407, file, expr.range, format!("`{}` takes {n} type argument(s), found {}", name.name, args.len()))
-                                .with_label("wrong number of type arguments"),
+                            Diagnostic::error(
+                                E0407,
+                                file,
+                                expr.range,
+                                format!(
+                                    "`{}` takes {n} type argument(s), found {}",
+                                    name.name,
+                                    args.len()
+                                ),
+                            )
+                            .with_label("wrong number of type arguments"),
                         );
                         false
                     } else {
@@ -309,8 +413,13 @@ impl<'a> TypeResolver<'a> {
                     if let Some(c) = constraint {
                         diagnostics.push(
                             // Diagnostic: E0407 invalid-type
-                            Diagnostic::error(E0407, file, constraint_range(c), format!("`{}` takes no constraint", name.name))
-                                .with_label("not allowed here"),
+                            Diagnostic::error(
+                                E0407,
+                                file,
+                                constraint_range(c),
+                                format!("`{}` takes no constraint", name.name),
+                            )
+                            .with_label("not allowed here"),
                         );
                     }
                 };
@@ -325,12 +434,14 @@ impl<'a> TypeResolver<'a> {
                     }
                     "string" => match constraint {
                         None => Ty::Str(None),
-                        Some(Constraint::List(atoms, range)) if atoms.len() == 1 => match &atoms[0] {
-                            ConstraintAtom::Ident(ident) => match Pattern::ALL.iter().find(|(n, _)| *n == ident.name) {
-                                Some((_, pattern)) => Ty::Str(Some(*pattern)),
-                                None => {
-                                    let names = Pattern::ALL.iter().map(|(n, _)| *n);
-                                    diagnostics.push(
+                        Some(Constraint::List(atoms, range)) if atoms.len() == 1 => match &atoms[0]
+                        {
+                            ConstraintAtom::Ident(ident) => {
+                                match Pattern::ALL.iter().find(|(n, _)| *n == ident.name) {
+                                    Some((_, pattern)) => Ty::Str(Some(*pattern)),
+                                    None => {
+                                        let names = Pattern::ALL.iter().map(|(n, _)| *n);
+                                        diagnostics.push(
                                         // Diagnostic: E0407 invalid-type
                                         Diagnostic::error(E0407, file, ident.range, format!("unknown string pattern `{}`", ident.name))
                                             .with_label("not a pattern")
@@ -338,11 +449,14 @@ impl<'a> TypeResolver<'a> {
                                                 "the patterns are cidr, ipv4, region, az, dns and arn".into()
                                             })),
                                     );
-                                    Ty::Error
+                                        Ty::Error
+                                    }
                                 }
-                            },
+                            }
                             ConstraintAtom::Str(text, _) => Ty::Enum(vec![text.clone()]),
-                            ConstraintAtom::Number(_, _) => invalid_constraint(file, *range, "a string pattern", diagnostics),
+                            ConstraintAtom::Number(_, _) => {
+                                invalid_constraint(file, *range, "a string pattern", diagnostics)
+                            }
                         },
                         Some(Constraint::List(atoms, range)) => {
                             let values: Option<Vec<String>> = atoms
@@ -352,9 +466,17 @@ impl<'a> TypeResolver<'a> {
                                     _ => None,
                                 })
                                 .collect();
-                            values.map_or_else(|| invalid_constraint(file, *range, "strings", diagnostics), Ty::Enum)
+                            values.map_or_else(
+                                || invalid_constraint(file, *range, "strings", diagnostics),
+                                Ty::Enum,
+                            )
                         }
-                        Some(c) => invalid_constraint(file, constraint_range(c), "a string pattern such as `cidr`", diagnostics),
+                        Some(c) => invalid_constraint(
+                            file,
+                            constraint_range(c),
+                            "a string pattern such as `cidr`",
+                            diagnostics,
+                        ),
                     },
                     "int" | "float" => {
                         let c = match constraint {
@@ -362,10 +484,18 @@ impl<'a> TypeResolver<'a> {
                             Some(Constraint::Range { min, max, range }) => {
                                 if let (Some(a), Some(b)) = (min, max) {
                                     if a.as_f64() > b.as_f64() {
-                                        invalid_constraint(file, *range, "a range whose start is not above its end", diagnostics);
+                                        invalid_constraint(
+                                            file,
+                                            *range,
+                                            "a range whose start is not above its end",
+                                            diagnostics,
+                                        );
                                     }
                                 }
-                                NumConstraint::Range(min.map(Number::as_f64), max.map(Number::as_f64))
+                                NumConstraint::Range(
+                                    min.map(Number::as_f64),
+                                    max.map(Number::as_f64),
+                                )
                             }
                             Some(Constraint::List(atoms, range)) => {
                                 let values: Option<Vec<f64>> = atoms
@@ -399,9 +529,17 @@ impl<'a> TypeResolver<'a> {
                                     _ => None,
                                 })
                                 .collect();
-                            values.map_or_else(|| invalid_constraint(file, *range, "strings", diagnostics), Ty::Enum)
+                            values.map_or_else(
+                                || invalid_constraint(file, *range, "strings", diagnostics),
+                                Ty::Enum,
+                            )
                         }
-                        _ => invalid_constraint(file, expr.range, "a list of strings: enum(\"a\", \"b\")", diagnostics),
+                        _ => invalid_constraint(
+                            file,
+                            expr.range,
+                            "a list of strings: enum(\"a\", \"b\")",
+                            diagnostics,
+                        ),
                     },
                     "list" | "map" => {
                         no_constraint(diagnostics);
@@ -421,10 +559,24 @@ impl<'a> TypeResolver<'a> {
         }
     }
 
-    fn named(&mut self, file: SourceFile, name: &crate::syntax::Ident, other: &str, diagnostics: &mut Vec<Diagnostic>) -> Ty {
+    fn named(
+        &mut self,
+        file: SourceFile,
+        name: &crate::syntax::Ident,
+        other: &str,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Ty {
         let Some(item_ref) = self.index.types.get(other) else {
-            let builtins = ["string", "int", "float", "bool", "list", "map", "enum", "any"];
-            let candidates: Vec<&str> = self.index.types.keys().map(String::as_str).chain(builtins).collect();
+            let builtins = [
+                "string", "int", "float", "bool", "list", "map", "enum", "any",
+            ];
+            let candidates: Vec<&str> = self
+                .index
+                .types
+                .keys()
+                .map(String::as_str)
+                .chain(builtins)
+                .collect();
             diagnostics.push(
                 // Diagnostic: E0204 unknown-type
                 Diagnostic::error(E0204, file, name.range, format!("unknown type `{other}`"))
@@ -436,13 +588,20 @@ impl<'a> TypeResolver<'a> {
         if self.stack.iter().any(|n| n == other) {
             diagnostics.push(
                 // Diagnostic: E0407 invalid-type
-                Diagnostic::error(E0407, file, name.range, format!("type `{other}` is defined in terms of itself"))
-                    .with_label("recursive type"),
+                Diagnostic::error(
+                    E0407,
+                    file,
+                    name.range,
+                    format!("type `{other}` is defined in terms of itself"),
+                )
+                .with_label("recursive type"),
             );
             return Ty::Error;
         }
         let item = item_ref.item(self.db);
-        let ItemKind::Type(def) = &item.kind else { return Ty::Error };
+        let ItemKind::Type(def) = &item.kind else {
+            return Ty::Error;
+        };
         self.stack.push(other.to_string());
         // Errors inside the definition are reported where the type is defined, once.
         let mut ignored = Vec::new();
@@ -458,10 +617,21 @@ fn constraint_range(c: &Constraint) -> crate::source::TextRange {
     }
 }
 
-fn invalid_constraint(file: SourceFile, range: crate::source::TextRange, wanted: &str, diagnostics: &mut Vec<Diagnostic>) -> Ty {
+fn invalid_constraint(
+    file: SourceFile,
+    range: crate::source::TextRange,
+    wanted: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Ty {
     diagnostics.push(
         // Diagnostic: E0407 invalid-type
-        Diagnostic::error(E0407, file, range, format!("invalid constraint: expected {wanted}")).with_label("invalid constraint"),
+        Diagnostic::error(
+            E0407,
+            file,
+            range,
+            format!("invalid constraint: expected {wanted}"),
+        )
+        .with_label("invalid constraint"),
     );
     Ty::Error
 }
@@ -477,7 +647,11 @@ pub struct TypeError {
 
 /// Checks a compile-time value against a type and returns it with record defaults filled in
 /// and ints widened to floats. Run-time values are checked by their declared type.
-pub fn coerce(value: &Value, ty: &Ty, defaults: &mut dyn FnMut(&Field) -> Option<Value>) -> Result<Value, TypeError> {
+pub fn coerce(
+    value: &Value,
+    ty: &Ty,
+    defaults: &mut dyn FnMut(&Field) -> Option<Value>,
+) -> Result<Value, TypeError> {
     use crate::diagnostics::{E0401, E0402, E0403, E0404};
     let mismatch = |found: String| TypeError {
         code: E0401,
@@ -488,11 +662,19 @@ pub fn coerce(value: &Value, ty: &Ty, defaults: &mut dyn FnMut(&Field) -> Option
     let out_of = |shown: String| TypeError {
         code: E0404,
         path: Vec::new(),
-        message: format!("{shown} is not {}", ty.describe_constraint().unwrap_or_else(|| format!("a {ty}"))),
+        message: format!(
+            "{shown} is not {}",
+            ty.describe_constraint()
+                .unwrap_or_else(|| format!("a {ty}"))
+        ),
         help: None,
     };
     if let Value::Rt(_, rt_ty) = value {
-        return if rt_ty.assignable_to(ty) { Ok(value.clone()) } else { Err(mismatch(format!("a run-time {rt_ty}"))) };
+        return if rt_ty.assignable_to(ty) {
+            Ok(value.clone())
+        } else {
+            Err(mismatch(format!("a run-time {rt_ty}")))
+        };
     }
     match (ty.resolved(), value) {
         (Ty::Any | Ty::Error, _) => Ok(value.clone()),
@@ -515,14 +697,24 @@ pub fn coerce(value: &Value, ty: &Ty, defaults: &mut dyn FnMut(&Field) -> Option
                 Err(TypeError {
                     code: E0404,
                     path: Vec::new(),
-                    message: format!("\"{text}\" is not {}", ty.describe_constraint().unwrap_or_default()),
-                    help: did_you_mean(text, values.iter().map(String::as_str)).map(|h| h.replace('`', "\"")),
+                    message: format!(
+                        "\"{text}\" is not {}",
+                        ty.describe_constraint().unwrap_or_default()
+                    ),
+                    help: did_you_mean(text, values.iter().map(String::as_str))
+                        .map(|h| h.replace('`', "\"")),
                 })
             }
         }
-        (Ty::Int(c), Value::Int(n)) => check_num(c, *n as f64).then(|| value.clone()).ok_or_else(|| out_of(n.to_string())),
-        (Ty::Float(c), Value::Int(n)) => check_num(c, *n as f64).then(|| Value::Float((*n as f64).into())).ok_or_else(|| out_of(n.to_string())),
-        (Ty::Float(c), Value::Float(f)) => check_num(c, f.0).then(|| value.clone()).ok_or_else(|| out_of(f.0.to_string())),
+        (Ty::Int(c), Value::Int(n)) => check_num(c, *n as f64)
+            .then(|| value.clone())
+            .ok_or_else(|| out_of(n.to_string())),
+        (Ty::Float(c), Value::Int(n)) => check_num(c, *n as f64)
+            .then(|| Value::Float((*n as f64).into()))
+            .ok_or_else(|| out_of(n.to_string())),
+        (Ty::Float(c), Value::Float(f)) => check_num(c, f.0)
+            .then(|| value.clone())
+            .ok_or_else(|| out_of(f.0.to_string())),
         (Ty::List(inner), Value::List(items)) => {
             let mut out = Vec::with_capacity(items.len());
             for (idx, item) in items.iter().enumerate() {
@@ -567,7 +759,10 @@ pub fn coerce(value: &Value, ty: &Ty, defaults: &mut dyn FnMut(&Field) -> Option
                             return Err(TypeError {
                                 code: E0403,
                                 path: Vec::new(),
-                                message: format!("missing field `{}` of type {}", field.name, field.ty),
+                                message: format!(
+                                    "missing field `{}` of type {}",
+                                    field.name, field.ty
+                                ),
                                 help: Some(format!("add `{} = ...`", field.name)),
                             })
                         }

@@ -152,10 +152,15 @@ pub fn to_json(value: &Value) -> serde_json::Value {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => (*b).into(),
         Value::Int(n) => (*n).into(),
-        Value::Float(x) => serde_json::Number::from_f64(x.0).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Value::Float(x) => serde_json::Number::from_f64(x.0)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
         Value::Str(s) => s.clone().into(),
         Value::List(items) => items.iter().map(to_json).collect::<Vec<_>>().into(),
-        Value::Record(entries) => entries.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<serde_json::Map<_, _>>().into(),
+        Value::Record(entries) => entries
+            .iter()
+            .map(|(k, v)| (k.clone(), to_json(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
         Value::Rt(rt, _) => format!("${{{rt}}}").into(),
         Value::Template(_) => value.to_string().trim_matches('"').to_string().into(),
     }

@@ -41,8 +41,22 @@ struct Case {
     column: u64,
 }
 
-const fn case(name: &'static str, files: &'static [(&'static str, &'static str)], code: &'static str, file: &'static str, line: u64, column: u64) -> Case {
-    Case { name, files, code, file, line, column }
+const fn case(
+    name: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    code: &'static str,
+    file: &'static str,
+    line: u64,
+    column: u64,
+) -> Case {
+    Case {
+        name,
+        files,
+        code,
+        file,
+        line,
+        column,
+    }
 }
 
 const CASES: &[Case] = &[
@@ -145,7 +159,11 @@ fn run_case(dir: &Path) -> (Option<i32>, String, String) {
         .current_dir(dir)
         .output()
         .expect("run infrac");
-    (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn check_case(case: &Case, dir: &Path) -> Result<(), String> {
@@ -154,24 +172,41 @@ fn check_case(case: &Case, dir: &Path) -> Result<(), String> {
         return Err(format!("panicked: {stderr}"));
     }
     if code != Some(1) {
-        return Err(format!("exit code {code:?}, expected 1\nstdout: {stdout}\nstderr: {stderr}"));
+        return Err(format!(
+            "exit code {code:?}, expected 1\nstdout: {stdout}\nstderr: {stderr}"
+        ));
     }
     if dir.join("out").exists() {
         return Err("an output directory was written".into());
     }
-    let diagnostics: Vec<serde_json::Value> = serde_json::from_str(&stdout).map_err(|e| format!("stdout is not JSON ({e}): {stdout}"))?;
+    let diagnostics: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout).map_err(|e| format!("stdout is not JSON ({e}): {stdout}"))?;
     let found = diagnostics.iter().any(|d| {
-        let primary = d["labels"].as_array().and_then(|labels| labels.iter().find(|l| l["primary"] == true));
+        let primary = d["labels"]
+            .as_array()
+            .and_then(|labels| labels.iter().find(|l| l["primary"] == true));
         d["code"] == case.code
             && primary.is_some_and(|l| {
-                l["file"].as_str().is_some_and(|f| f.ends_with(case.file)) && l["line"] == case.line && l["column"] == case.column
+                l["file"].as_str().is_some_and(|f| f.ends_with(case.file))
+                    && l["line"] == case.line
+                    && l["column"] == case.column
             })
     });
     if found {
         Ok(())
     } else {
-        let summary: Vec<String> = diagnostics.iter().map(|d| d["text"].as_str().unwrap_or_default().to_string()).collect();
-        Err(format!("expected {} at {}:{}:{}, got:\n  {}", case.code, case.file, case.line, case.column, summary.join("\n  ")))
+        let summary: Vec<String> = diagnostics
+            .iter()
+            .map(|d| d["text"].as_str().unwrap_or_default().to_string())
+            .collect();
+        Err(format!(
+            "expected {} at {}:{}:{}, got:\n  {}",
+            case.code,
+            case.file,
+            case.line,
+            case.column,
+            summary.join("\n  ")
+        ))
     }
 }
 
@@ -187,14 +222,24 @@ fn bad_inputs_give_their_code_at_their_position() {
             failures.push(format!("{}: {message}", case.name));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
 fn binary_garbage_and_a_5mb_file_fail_cleanly() {
     let dir = tempfile::tempdir().expect("temp dir");
     write_project(dir.path(), &[]);
-    std::fs::write(dir.path().join("pro.infra"), b"\xff\xfe\x00\x01garbage{{{\n").expect("write garbage");
+    std::fs::write(
+        dir.path().join("pro.infra"),
+        b"\xff\xfe\x00\x01garbage{{{\n",
+    )
+    .expect("write garbage");
     let (code, stdout, stderr) = run_case(dir.path());
     assert_eq!(code, Some(1), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -213,6 +258,10 @@ fn binary_garbage_and_a_5mb_file_fail_cleanly() {
     let (code, stdout, stderr) = run_case(dir.path());
     assert_eq!(code, Some(1), "{stderr}");
     let want = format!("\"line\": {}", lines + 2);
-    assert!(stdout.contains("E0401") && stdout.contains(&want), "expected E0401 at line {}: {stdout}", lines + 2);
+    assert!(
+        stdout.contains("E0401") && stdout.contains(&want),
+        "expected E0401 at line {}: {stdout}",
+        lines + 2
+    );
     assert!(!dir.path().join("out").exists());
 }

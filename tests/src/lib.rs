@@ -8,7 +8,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infrac::analysis::{check_env, envs_in_file, project_diagnostics, sort_diagnostics, stdlib_files};
+use infrac::analysis::{
+    check_env, envs_in_file, project_diagnostics, sort_diagnostics, stdlib_files,
+};
 use infrac::config::EnvName;
 use infrac::db::{RootDatabase, SourceFile, Workspace};
 use infrac::diagnostics::{Diagnostic, Severity};
@@ -25,11 +27,17 @@ pub fn split_fixture(fixture: &str) -> Vec<FixtureFile> {
     let mut files: Vec<FixtureFile> = Vec::new();
     for line in fixture.split_inclusive('\n') {
         if let Some(path) = line.strip_prefix("//- /") {
-            files.push(FixtureFile { path: path.trim().to_string(), text: String::new() });
+            files.push(FixtureFile {
+                path: path.trim().to_string(),
+                text: String::new(),
+            });
         } else if let Some(file) = files.last_mut() {
             file.text.push_str(line);
         } else if !line.trim().is_empty() {
-            files.push(FixtureFile { path: "main.infra".into(), text: line.to_string() });
+            files.push(FixtureFile {
+                path: "main.infra".into(),
+                text: line.to_string(),
+            });
         }
     }
     files
@@ -40,7 +48,14 @@ pub fn load_fixture(fixture: &str) -> (RootDatabase, Workspace, Vec<SourceFile>)
     let mut db = RootDatabase::default();
     let files: Vec<SourceFile> = split_fixture(fixture)
         .into_iter()
-        .map(|f| SourceFile::new(&db, PathBuf::from("/fixture").join(&f.path), Arc::from(f.text), false))
+        .map(|f| {
+            SourceFile::new(
+                &db,
+                PathBuf::from("/fixture").join(&f.path),
+                Arc::from(f.text),
+                false,
+            )
+        })
         .collect();
     let mut all = files.clone();
     all.extend(stdlib_files(&mut db));
@@ -49,11 +64,19 @@ pub fn load_fixture(fixture: &str) -> (RootDatabase, Workspace, Vec<SourceFile>)
 }
 
 /// Every diagnostic of every environment the fixture declares, plus project-wide ones.
-pub fn fixture_diagnostics(db: &RootDatabase, workspace: Workspace, files: &[SourceFile]) -> Vec<Diagnostic> {
+pub fn fixture_diagnostics(
+    db: &RootDatabase,
+    workspace: Workspace,
+    files: &[SourceFile],
+) -> Vec<Diagnostic> {
     let mut diagnostics = project_diagnostics(db, workspace).clone();
     for file in files {
         for env in envs_in_file(db, *file) {
-            diagnostics.extend(check_env(db, workspace, EnvName::new(db, env)).iter().cloned());
+            diagnostics.extend(
+                check_env(db, workspace, EnvName::new(db, env))
+                    .iter()
+                    .cloned(),
+            );
         }
     }
     sort_diagnostics(db, &mut diagnostics);
@@ -76,7 +99,9 @@ fn expectations(fixture: &str) -> Vec<Expectation> {
         let mut source_line: Option<u32> = None;
         for (idx, line) in file.text.lines().enumerate() {
             let trimmed = line.trim_start();
-            let is_annotation = trimmed.strip_prefix("//").is_some_and(|rest| rest.trim_start().starts_with('^'));
+            let is_annotation = trimmed
+                .strip_prefix("//")
+                .is_some_and(|rest| rest.trim_start().starts_with('^'));
             if !is_annotation {
                 source_line = Some(idx as u32);
                 continue;
@@ -107,7 +132,12 @@ pub fn check_fixture(fixture: &str) -> Result<(), String> {
     let mut unexpected = Vec::new();
     for diagnostic in &diagnostics {
         let label = diagnostic.primary();
-        let path = label.file.path(&db).strip_prefix("/fixture").map(|p| p.display().to_string()).unwrap_or_default();
+        let path = label
+            .file
+            .path(&db)
+            .strip_prefix("/fixture")
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         let text = label.file.text(&db);
         let pos = LineIndex::new(text).line_col(text, label.range.start);
         let severity = match diagnostic.severity {
@@ -116,18 +146,46 @@ pub fn check_fixture(fixture: &str) -> Result<(), String> {
             Severity::Hint => "hint",
         };
         let found = wanted.iter().position(|w| {
-            w.path == path && w.line == pos.line && w.col == pos.col && w.code == diagnostic.code.id && w.severity == severity && diagnostic.message.contains(&w.text)
+            w.path == path
+                && w.line == pos.line
+                && w.col == pos.col
+                && w.code == diagnostic.code.id
+                && w.severity == severity
+                && diagnostic.message.contains(&w.text)
         });
         match found {
             Some(idx) => {
                 wanted.remove(idx);
             }
-            None => unexpected.push(format!("{path}:{}:{}: {severity}[{}]: {}", pos.line + 1, pos.col + 1, diagnostic.code.id, diagnostic.message)),
+            None => unexpected.push(format!(
+                "{path}:{}:{}: {severity}[{}]: {}",
+                pos.line + 1,
+                pos.col + 1,
+                diagnostic.code.id,
+                diagnostic.message
+            )),
         }
     }
     if unexpected.is_empty() && wanted.is_empty() {
         return Ok(());
     }
-    let missing: Vec<String> = wanted.iter().map(|w| format!("{}:{}:{}: {}[{}]: {}", w.path, w.line + 1, w.col + 1, w.severity, w.code, w.text)).collect();
-    Err(format!("unexpected diagnostics:\n  {}\nexpected but not reported:\n  {}", unexpected.join("\n  "), missing.join("\n  ")))
+    let missing: Vec<String> = wanted
+        .iter()
+        .map(|w| {
+            format!(
+                "{}:{}:{}: {}[{}]: {}",
+                w.path,
+                w.line + 1,
+                w.col + 1,
+                w.severity,
+                w.code,
+                w.text
+            )
+        })
+        .collect();
+    Err(format!(
+        "unexpected diagnostics:\n  {}\nexpected but not reported:\n  {}",
+        unexpected.join("\n  "),
+        missing.join("\n  ")
+    ))
 }

@@ -3,11 +3,18 @@
 #[test]
 fn check_fixtures() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/check");
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("fixtures/check exists").flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures/check exists")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     let mut failures = Vec::new();
     let mut count = 0;
-    for path in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "infra")) {
+    for path in entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "infra"))
+    {
         count += 1;
         let fixture = std::fs::read_to_string(path).expect("read fixture");
         if let Err(report) = infrac_tests::check_fixture(&fixture) {

@@ -8,7 +8,11 @@ pub fn align_equals(text: &str) -> String {
     let mut run: Vec<(usize, usize)> = Vec::new(); // (line index, position of `=`)
     let flush = |run: &mut Vec<(usize, usize)>, lines: &mut Vec<String>| {
         if run.len() > 1 {
-            let width = run.iter().map(|(idx, eq)| lines[*idx][..*eq].trim_end().len()).max().unwrap_or(0);
+            let width = run
+                .iter()
+                .map(|(idx, eq)| lines[*idx][..*eq].trim_end().len())
+                .max()
+                .unwrap_or(0);
             for (idx, eq) in run.iter() {
                 let line = &lines[*idx];
                 let key = line[..*eq].trim_end();
@@ -68,7 +72,10 @@ fn single_line_attribute(line: &str) -> Option<usize> {
         } else if c == b'=' {
             let next = bytes.get(idx + 1).copied();
             let prev = if idx > 0 { bytes[idx - 1] } else { b' ' };
-            if next != Some(b'=') && next != Some(b'>') && !matches!(prev, b'=' | b'!' | b'<' | b'>') {
+            if next != Some(b'=')
+                && next != Some(b'>')
+                && !matches!(prev, b'=' | b'!' | b'<' | b'>')
+            {
                 eq = Some(idx);
                 break;
             }
@@ -79,7 +86,11 @@ fn single_line_attribute(line: &str) -> Option<usize> {
     }
     let eq = eq?;
     let key = line[..eq].trim();
-    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '"' || c == '.') {
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '"' || c == '.')
+    {
         return None;
     }
     balanced(&line[eq + 1..]).then_some(eq)
@@ -120,7 +131,8 @@ mod tests {
     #[test]
     fn aligns_runs_and_breaks_at_blocks() {
         let text = "a = 1\nlong_name = \"x\"\ntags = {\n  k = \"v\"\n  kk = \"w\"\n}\nb = 2\n";
-        let want = "a         = 1\nlong_name = \"x\"\ntags = {\n  k  = \"v\"\n  kk = \"w\"\n}\nb = 2\n";
+        let want =
+            "a         = 1\nlong_name = \"x\"\ntags = {\n  k  = \"v\"\n  kk = \"w\"\n}\nb = 2\n";
         assert_eq!(align_equals(text), want);
     }
 

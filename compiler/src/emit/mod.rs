@@ -41,7 +41,10 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
     if let Some(bootstrap) = &model.bootstrap {
         let dir = "00-bootstrap";
         add(format!("{dir}/versions.tf"), versions_tf(&model.project));
-        add(format!("{dir}/providers.tf"), providers_tf(model, &model.project.state_region, dir));
+        add(
+            format!("{dir}/providers.tf"),
+            providers_tf(model, &model.project.state_region, dir),
+        );
         let mut body = Body::builder();
         body = body.add_block(module_block(bootstrap, "state_bootstrap"));
         add(format!("{dir}/main.tf"), render(body.build()));
@@ -51,9 +54,26 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
     for layer in &model.layers {
         let dir = &layer.dir;
         add(format!("{dir}/versions.tf"), versions_tf(&model.project));
-        add(format!("{dir}/providers.tf"), providers_tf(model, &model.project.region, dir));
-        add(format!("{dir}/backend.tf"), render(Body::builder().add_block(Block::builder("terraform").add_block(Block::builder("backend").add_label("s3").build()).build()).build()));
-        add(format!("{dir}/{}.s3.tfbackend", model.env), backend_config(model, dir));
+        add(
+            format!("{dir}/providers.tf"),
+            providers_tf(model, &model.project.region, dir),
+        );
+        add(
+            format!("{dir}/backend.tf"),
+            render(
+                Body::builder()
+                    .add_block(
+                        Block::builder("terraform")
+                            .add_block(Block::builder("backend").add_label("s3").build())
+                            .build(),
+                    )
+                    .build(),
+            ),
+        );
+        add(
+            format!("{dir}/{}.s3.tfbackend", model.env),
+            backend_config(model, dir),
+        );
         add(format!("{dir}/main.tf"), main_tf(model, layer));
         add(format!("{dir}/variables.tf"), variables_tf(layer));
         add(format!("{dir}/outputs.tf"), outputs_tf(layer));
@@ -65,10 +85,14 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
                     add(format!("modules/{name}/{file}"), text.to_string());
                 }
             }
-            None => emitted.copies.push((source_path.clone(), format!("modules/{name}"))),
+            None => emitted
+                .copies
+                .push((source_path.clone(), format!("modules/{name}"))),
         }
     }
-    emitted.files.insert("layers.json".into(), manifest(model, source));
+    emitted
+        .files
+        .insert("layers.json".into(), manifest(model, source));
     emitted
 }
 
@@ -81,13 +105,23 @@ fn versions_tf(project: &ProjectSettings) -> String {
     let mut providers = Vec::new();
     for (name, version) in &project.providers {
         let mut object = hcl::Object::new();
-        object.insert(ObjectKey::Identifier(ident("source")), Expression::String(format!("hashicorp/{name}")));
-        object.insert(ObjectKey::Identifier(ident("version")), Expression::String(version.clone()));
+        object.insert(
+            ObjectKey::Identifier(ident("source")),
+            Expression::String(format!("hashicorp/{name}")),
+        );
+        object.insert(
+            ObjectKey::Identifier(ident("version")),
+            Expression::String(version.clone()),
+        );
         providers.push(Attribute::new(ident(name), Expression::Object(object)));
     }
     let terraform = Block::builder("terraform")
         .add_attribute(("required_version", project.terraform.clone()))
-        .add_block(Block::builder("required_providers").add_attributes(providers).build())
+        .add_block(
+            Block::builder("required_providers")
+                .add_attributes(providers)
+                .build(),
+        )
         .build();
     render(Body::builder().add_block(terraform).build())
 }
@@ -101,7 +135,11 @@ fn providers_tf(model: &EnvModel, region: &str, dir: &str) -> String {
     let provider = Block::builder("provider")
         .add_label("aws")
         .add_attribute(("region", region.to_string()))
-        .add_block(Block::builder("default_tags").add_attribute(("tags", expression(&tags_value))).build())
+        .add_block(
+            Block::builder("default_tags")
+                .add_attribute(("tags", expression(&tags_value)))
+                .build(),
+        )
         .build();
     render(Body::builder().add_block(provider).build())
 }
@@ -124,12 +162,28 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
     let mut read_layers: Vec<&str> = layer.reads.iter().map(|r| r.layer.as_str()).collect();
     read_layers.dedup();
     for producer in &read_layers {
-        let Some(producer_dir) = model.layers.iter().find(|l| l.name == *producer).map(|l| l.dir.clone()) else { continue };
+        let Some(producer_dir) = model
+            .layers
+            .iter()
+            .find(|l| l.name == *producer)
+            .map(|l| l.dir.clone())
+        else {
+            continue;
+        };
         let config = Value::Record(
             [
-                ("bucket".to_string(), Value::Str(model.project.state_bucket.clone())),
-                ("key".to_string(), Value::Str(state_key(&model.env, &producer_dir))),
-                ("region".to_string(), Value::Str(model.project.state_region.clone())),
+                (
+                    "bucket".to_string(),
+                    Value::Str(model.project.state_bucket.clone()),
+                ),
+                (
+                    "key".to_string(),
+                    Value::Str(state_key(&model.env, &producer_dir)),
+                ),
+                (
+                    "region".to_string(),
+                    Value::Str(model.project.state_region.clone()),
+                ),
             ]
             .into_iter()
             .collect(),
@@ -147,7 +201,11 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
         let mut locals = Block::builder("locals");
         for read in &layer.reads {
             let name = local_name(&read.layer, &read.output);
-            let remote = format!("data.terraform_remote_state.{}.outputs.{}", tf_name(&read.layer), read.output);
+            let remote = format!(
+                "data.terraform_remote_state.{}.outputs.{}",
+                tf_name(&read.layer),
+                read.output
+            );
             let converted = match converter(&read.ty) {
                 Some(function) => format!("{function}({remote})"),
                 None => remote,
@@ -182,7 +240,13 @@ fn variables_tf(layer: &LayerModel) -> String {
         body = body.add_block(
             Block::builder("variable")
                 .add_label(name)
-                .add_attribute(("description", format!("Overrides `{}.{}`, which is otherwise read from the state of layer {}.", read.layer, read.output, read.layer)))
+                .add_attribute((
+                    "description",
+                    format!(
+                        "Overrides `{}.{}`, which is otherwise read from the state of layer {}.",
+                        read.layer, read.output, read.layer
+                    ),
+                ))
                 .add_attribute(("type", parse_expr(&read.ty)))
                 .add_attribute(("default", Expression::Null))
                 .build(),
@@ -219,7 +283,10 @@ fn bootstrap_outputs(model: &EnvModel) -> String {
     body = body.add_block(
         Block::builder("output")
             .add_label("state_bucket")
-            .add_attribute(("description", "The S3 bucket that holds the state of every layer."))
+            .add_attribute((
+                "description",
+                "The S3 bucket that holds the state of every layer.",
+            ))
             .add_attribute(("value", model.project.state_bucket.clone()))
             .build(),
     );
@@ -227,7 +294,9 @@ fn bootstrap_outputs(model: &EnvModel) -> String {
 }
 
 fn module_block(instance: &InstanceModel, module: &str) -> Block {
-    let mut block = Block::builder("module").add_label(instance.name.clone()).add_attribute(("source", format!("../modules/{module}")));
+    let mut block = Block::builder("module")
+        .add_label(instance.name.clone())
+        .add_attribute(("source", format!("../modules/{module}")));
     for (name, value) in &instance.inputs {
         block = block.add_attribute((ident(name), expression(value)));
     }
@@ -275,7 +344,8 @@ fn ident(name: &str) -> Identifier {
 }
 
 fn parse_expr(text: &str) -> Expression {
-    text.parse().unwrap_or_else(|_| Expression::String(text.to_string()))
+    text.parse()
+        .unwrap_or_else(|_| Expression::String(text.to_string()))
 }
 
 /// A value as an HCL expression.
@@ -347,10 +417,10 @@ fn escape_template(text: &str) -> String {
 /// Formats a body the way `terraform fmt` does.
 pub fn render(body: Body) -> String {
     use hcl::format::{Format, Formatter};
-    let mut formatter = Formatter::builder().prefer_ident_keys(true).compact_arrays(true).build_vec();
-    let text = match body.format_string(&mut formatter) {
-        Ok(text) => text,
-        Err(_) => String::new(),
-    };
+    let mut formatter = Formatter::builder()
+        .prefer_ident_keys(true)
+        .compact_arrays(true)
+        .build_vec();
+    let text = body.format_string(&mut formatter).unwrap_or_default();
     align_equals(&text)
 }

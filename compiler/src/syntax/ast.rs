@@ -205,7 +205,11 @@ impl Entry {
     }
 
     pub fn dotted(&self) -> String {
-        self.path.iter().map(|seg| seg.name.as_str()).collect::<Vec<_>>().join(".")
+        self.path
+            .iter()
+            .map(|seg| seg.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }
 
@@ -218,13 +222,21 @@ pub struct TypeExpr {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TypeExprKind {
     /// `name<args>(constraint)`.
-    Named { name: Ident, args: Vec<TypeExpr>, constraint: Option<Constraint> },
+    Named {
+        name: Ident,
+        args: Vec<TypeExpr>,
+        constraint: Option<Constraint>,
+    },
     Record(Vec<FieldType>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Constraint {
-    Range { min: Option<Number>, max: Option<Number>, range: TextRange },
+    Range {
+        min: Option<Number>,
+        max: Option<Number>,
+        range: TextRange,
+    },
     List(Vec<ConstraintAtom>, TextRange),
 }
 

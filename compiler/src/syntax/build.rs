@@ -31,7 +31,10 @@ pub(super) fn parse_item(text: &str, offset: usize, unclosed: Option<usize>, par
     match InfraParser::parse(Rule::item_file, text) {
         Ok(mut pairs) => {
             let file = pairs.next().expect("item_file always yields one pair");
-            let mut builder = Builder { offset, errors: Vec::new() };
+            let mut builder = Builder {
+                offset,
+                errors: Vec::new(),
+            };
             let item = builder.item_file(file, chunk_range);
             parse.errors.append(&mut builder.errors);
             parse.items.push(item);
@@ -53,20 +56,36 @@ fn closing(open: char) -> char {
 
 /// Guesses the kind and name of an item that did not parse, for symbols and later phases.
 fn error_item(text: &str, range: TextRange) -> Item {
-    let body = text.lines().find(|line| !line.trim_start().starts_with("//")).unwrap_or("");
+    let body = text
+        .lines()
+        .find(|line| !line.trim_start().starts_with("//"))
+        .unwrap_or("");
     let mut words = body.split(|c: char| c.is_whitespace() || c == '{' || c == '(' || c == ':');
-    let keyword = words
-        .next()
-        .and_then(|word| super::chunk::TOP_KEYWORDS.iter().copied().find(|kw| *kw == word));
+    let keyword = words.next().and_then(|word| {
+        super::chunk::TOP_KEYWORDS
+            .iter()
+            .copied()
+            .find(|kw| *kw == word)
+    });
     let name_start = body.find(|c: char| c.is_whitespace()).map(|n| n + 1);
     let name = words.find(|w| !w.is_empty()).and_then(|word| {
         let is_ident = word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && word.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+            && word
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
         let line_offset = text.find(body)?;
         let at = line_offset + body[name_start?..].find(word)? + name_start?;
-        is_ident.then(|| Ident { name: word.to_string(), range: TextRange::new(at, at + word.len()).shift(range.start as usize) })
+        is_ident.then(|| Ident {
+            name: word.to_string(),
+            range: TextRange::new(at, at + word.len()).shift(range.start as usize),
+        })
     });
-    Item { kind: ItemKind::Error(ErrorItem { keyword, name }), range, doc: None }
+    Item {
+        kind: ItemKind::Error(ErrorItem { keyword, name }),
+        range,
+        doc: None,
+    }
 }
 
 fn convert_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) -> SyntaxError {
@@ -76,7 +95,10 @@ fn convert_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) ->
     };
     let expected = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut words: Vec<&str> = positives.iter().filter_map(|rule| rule_word(*rule)).collect();
+            let mut words: Vec<&str> = positives
+                .iter()
+                .filter_map(|rule| rule_word(*rule))
+                .collect();
             words.sort_unstable();
             words.dedup();
             words
@@ -84,7 +106,13 @@ fn convert_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) ->
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
     // An error at the end of the item points just after its last token, not after trailing comments.
-    let at = if text[at.min(text.len())..].trim().is_empty() || only_comments(&text[at.min(text.len())..]) { end_of_content(text).min(at) } else { at };
+    let at = if text[at.min(text.len())..].trim().is_empty()
+        || only_comments(&text[at.min(text.len())..])
+    {
+        end_of_content(text).min(at)
+    } else {
+        at
+    };
     let found = describe_found(&text[at.min(text.len())..]);
     let message = if expected.is_empty() {
         format!("unexpected {found}")
@@ -103,7 +131,8 @@ fn convert_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) ->
 }
 
 fn only_comments(rest: &str) -> bool {
-    rest.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with("//"))
+    rest.lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with("//"))
 }
 
 /// The offset just after the last token of a chunk, skipping trailing blank and comment lines.
@@ -130,7 +159,10 @@ fn describe_found(rest: &str) -> String {
         None => "end of item".into(),
         Some('\n') | Some('\r') => "end of line".into(),
         Some(c) if c.is_alphanumeric() || c == '_' => {
-            let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let word: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
             format!("`{word}`")
         }
         Some(c) => format!("`{c}`"),
@@ -157,15 +189,37 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
         Rule::int | Rule::float => "a number",
         Rule::type_expr | Rule::named_type => "a type",
         Rule::kw_extends => "`extends`",
-        Rule::kw_input | Rule::kw_output | Rule::kw_source | Rule::module_member => "`input`, `output` or `source`",
-        Rule::layer_member | Rule::instance | Rule::layer_output => "an instance `kind name { ... }` or `output`",
+        Rule::kw_input | Rule::kw_output | Rule::kw_source | Rule::module_member => {
+            "`input`, `output` or `source`"
+        }
+        Rule::layer_member | Rule::instance | Rule::layer_output => {
+            "an instance `kind name { ... }` or `output`"
+        }
         Rule::require_rule | Rule::kw_require => "`require`",
         Rule::policy_scope | Rule::scope_for | Rule::scope_across => "`for` or `across`",
         Rule::kw_for => "`for`",
         Rule::layer_for => "`(`",
         Rule::EOI => "the end of the item",
-        Rule::item_file | Rule::project | Rule::type_def | Rule::param | Rule::module_def | Rule::layer | Rule::env | Rule::policy => "an item",
-        Rule::or | Rule::and | Rule::eq | Rule::ne | Rule::le | Rule::ge | Rule::lt | Rule::gt | Rule::add | Rule::sub | Rule::mul | Rule::div => "an operator",
+        Rule::item_file
+        | Rule::project
+        | Rule::type_def
+        | Rule::param
+        | Rule::module_def
+        | Rule::layer
+        | Rule::env
+        | Rule::policy => "an item",
+        Rule::or
+        | Rule::and
+        | Rule::eq
+        | Rule::ne
+        | Rule::le
+        | Rule::ge
+        | Rule::lt
+        | Rule::gt
+        | Rule::add
+        | Rule::sub
+        | Rule::mul
+        | Rule::div => "an operator",
         Rule::index => "`[`",
         Rule::constraint => "`(`",
         Rule::type_args => "`<`",
@@ -186,7 +240,10 @@ impl Builder {
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), range: self.range(&pair) }
+        Ident {
+            name: pair.as_str().to_string(),
+            range: self.range(&pair),
+        }
     }
 
     fn item_file(&mut self, pair: Pair<'_, Rule>, range: TextRange) -> Item {
@@ -197,12 +254,18 @@ impl Builder {
             Rule::project => {
                 let mut it = item.into_inner().skip(1);
                 let name = self.ident(it.next().expect("project name"));
-                ItemKind::Project(Project { name, body: self.block(it.next().expect("project body")) })
+                ItemKind::Project(Project {
+                    name,
+                    body: self.block(it.next().expect("project body")),
+                })
             }
             Rule::type_def => {
                 let mut it = item.into_inner().skip(1);
                 let name = self.ident(it.next().expect("type name"));
-                ItemKind::Type(TypeDef { name, ty: self.type_expr(it.next().expect("type expr")) })
+                ItemKind::Type(TypeDef {
+                    name,
+                    ty: self.type_expr(it.next().expect("type expr")),
+                })
             }
             Rule::param => {
                 let mut it = item.into_inner().skip(1);
@@ -225,7 +288,11 @@ impl Builder {
                         _ => {}
                     }
                 }
-                ItemKind::Env(Env { name, extends, body: body.expect("env body") })
+                ItemKind::Env(Env {
+                    name,
+                    extends,
+                    body: body.expect("env body"),
+                })
             }
             Rule::policy => ItemKind::Policy(self.policy(item)),
             rule => unreachable!("item rule {rule:?}"),
@@ -236,7 +303,12 @@ impl Builder {
     fn module_def(&mut self, pair: Pair<'_, Rule>) -> ModuleDef {
         let mut it = pair.into_inner().skip(1);
         let name = self.ident(it.next().expect("module name"));
-        let mut module = ModuleDef { name, source: None, inputs: Vec::new(), outputs: Vec::new() };
+        let mut module = ModuleDef {
+            name,
+            source: None,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        };
         for member in it {
             let mut parts = member.into_inner();
             let doc = docs(parts.next().expect("member docs"));
@@ -262,7 +334,13 @@ impl Builder {
                             _ => default = Some(self.expr(part)),
                         }
                     }
-                    module.inputs.push(InputDecl { name, is_const, ty: ty.expect("input type"), default, doc });
+                    module.inputs.push(InputDecl {
+                        name,
+                        is_const,
+                        ty: ty.expect("input type"),
+                        default,
+                        doc,
+                    });
                 }
                 Rule::output_decl => {
                     let mut d = decl.into_inner().skip(1);
@@ -279,12 +357,21 @@ impl Builder {
     fn layer(&mut self, pair: Pair<'_, Rule>) -> Layer {
         let mut it = pair.into_inner().skip(1);
         let name = self.ident(it.next().expect("layer name"));
-        let mut layer = Layer { name, repeat: None, instances: Vec::new(), outputs: Vec::new() };
+        let mut layer = Layer {
+            name,
+            repeat: None,
+            instances: Vec::new(),
+            outputs: Vec::new(),
+        };
         for part in it {
             match part.as_rule() {
                 Rule::layer_for => {
-                    let idents: Vec<Pair<'_, Rule>> = part.into_inner().filter(|p| p.as_rule() == Rule::ident).collect();
-                    let mut idents: Vec<Ident> = idents.into_iter().map(|p| self.ident(p)).collect();
+                    let idents: Vec<Pair<'_, Rule>> = part
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::ident)
+                        .collect();
+                    let mut idents: Vec<Ident> =
+                        idents.into_iter().map(|p| self.ident(p)).collect();
                     let over = idents.pop().expect("layer_for has a collection");
                     let key = idents.remove(0);
                     let value = idents.pop();
@@ -301,14 +388,25 @@ impl Builder {
                             let name = self.ident(d.next().expect("output name"));
                             let ty = self.type_expr(d.next().expect("output type"));
                             let value = self.expr(d.next().expect("output value"));
-                            layer.outputs.push(LayerOutput { name, ty, value, doc });
+                            layer.outputs.push(LayerOutput {
+                                name,
+                                ty,
+                                value,
+                                doc,
+                            });
                         }
                         Rule::instance => {
                             let mut d = decl.into_inner();
                             let kind = self.ident(d.next().expect("instance kind"));
                             let name = self.ident(d.next().expect("instance name"));
                             let body = self.block(d.next().expect("instance body"));
-                            layer.instances.push(Instance { kind, name, body, doc, range: member_range });
+                            layer.instances.push(Instance {
+                                kind,
+                                name,
+                                body,
+                                doc,
+                                range: member_range,
+                            });
                         }
                         rule => unreachable!("layer member {rule:?}"),
                     }
@@ -330,10 +428,21 @@ impl Builder {
             let range = self.range(&rule);
             let mut parts = rule.into_inner().skip(2);
             let expr = self.expr(parts.next().expect("rule expr"));
-            let message = parts.next().map(|p| self.expr_of_string(p).as_plain_str().unwrap_or_default());
-            rules.push(Rule_ { expr, message, range });
+            let message = parts
+                .next()
+                .map(|p| self.expr_of_string(p).as_plain_str().unwrap_or_default());
+            rules.push(Rule_ {
+                expr,
+                message,
+                range,
+            });
         }
-        Policy { name, across, envs, rules }
+        Policy {
+            name,
+            across,
+            envs,
+            rules,
+        }
     }
 
     fn block(&mut self, pair: Pair<'_, Rule>) -> Block {
@@ -348,11 +457,16 @@ impl Builder {
                 Rule::assign => {
                     let mut a = body.into_inner();
                     let path_pair = a.next().expect("assign path");
-                    let path = path_pair.into_inner().map(|seg| self.path_seg(seg)).collect();
+                    let path = path_pair
+                        .into_inner()
+                        .map(|seg| self.path_seg(seg))
+                        .collect();
                     let append = a.next().expect("assign op").as_str() == "+=";
                     let value_pair = a.next().expect("assign value");
                     let value = match value_pair.as_rule() {
-                        Rule::value => self.expr(value_pair.into_inner().next().expect("value expr")),
+                        Rule::value => {
+                            self.expr(value_pair.into_inner().next().expect("value expr"))
+                        }
                         _ => {
                             let at = self.range(&value_pair);
                             self.errors.push(SyntaxError {
@@ -363,10 +477,19 @@ impl Builder {
                                 label: "value missing".into(),
                                 help: None,
                             });
-                            Expr { kind: ExprKind::Missing, range: at }
+                            Expr {
+                                kind: ExprKind::Missing,
+                                range: at,
+                            }
                         }
                     };
-                    entries.push(Entry { path, append, value, range: entry_range, doc });
+                    entries.push(Entry {
+                        path,
+                        append,
+                        value,
+                        range: entry_range,
+                        doc,
+                    });
                 }
                 _ => {
                     self.errors.push(SyntaxError {
@@ -388,7 +511,10 @@ impl Builder {
         match inner.as_rule() {
             Rule::string => {
                 let range = self.range(&inner);
-                let name = self.expr_of_string(inner).as_plain_str().unwrap_or_default();
+                let name = self
+                    .expr_of_string(inner)
+                    .as_plain_str()
+                    .unwrap_or_default();
                 Ident { name, range }
             }
             _ => self.ident(inner),
@@ -408,7 +534,12 @@ impl Builder {
                         let name = self.ident(f.next().expect("field name"));
                         let ty = self.type_expr(f.next().expect("field type"));
                         let default = f.next().map(|p| self.expr(p));
-                        FieldType { name, ty, default, doc }
+                        FieldType {
+                            name,
+                            ty,
+                            default,
+                            doc,
+                        }
                     })
                     .collect();
                 TypeExprKind::Record(fields)
@@ -420,12 +551,18 @@ impl Builder {
                 let mut constraint = None;
                 for part in parts {
                     match part.as_rule() {
-                        Rule::type_args => args = part.into_inner().map(|p| self.type_expr(p)).collect(),
+                        Rule::type_args => {
+                            args = part.into_inner().map(|p| self.type_expr(p)).collect()
+                        }
                         Rule::constraint => constraint = Some(self.constraint(part)),
                         rule => unreachable!("type part {rule:?}"),
                     }
                 }
-                TypeExprKind::Named { name, args, constraint }
+                TypeExprKind::Named {
+                    name,
+                    args,
+                    constraint,
+                }
             }
         };
         TypeExpr { kind, range }
@@ -436,7 +573,8 @@ impl Builder {
         let inner = pair.into_inner().next().expect("constraint body");
         match inner.as_rule() {
             Rule::range => {
-                let dots = inner.as_span().start() + inner.as_str().find("..").expect("a range has `..`");
+                let dots =
+                    inner.as_span().start() + inner.as_str().find("..").expect("a range has `..`");
                 let mut min = None;
                 let mut max = None;
                 for part in inner.into_inner() {
@@ -454,7 +592,10 @@ impl Builder {
                     .map(|atom| match atom.as_rule() {
                         Rule::string => {
                             let r = self.range(&atom);
-                            ConstraintAtom::Str(self.expr_of_string(atom).as_plain_str().unwrap_or_default(), r)
+                            ConstraintAtom::Str(
+                                self.expr_of_string(atom).as_plain_str().unwrap_or_default(),
+                                r,
+                            )
                         }
                         Rule::ident => ConstraintAtom::Ident(self.ident(atom)),
                         _ => ConstraintAtom::Number(number(&atom), self.range(&atom)),
@@ -473,7 +614,11 @@ impl Builder {
                 let cond = self.expr(parts.next().expect("expr body"));
                 match (parts.next(), parts.next()) {
                     (Some(then), Some(otherwise)) => Expr {
-                        kind: ExprKind::Cond(Box::new(cond), Box::new(self.expr(then)), Box::new(self.expr(otherwise))),
+                        kind: ExprKind::Cond(
+                            Box::new(cond),
+                            Box::new(self.expr(then)),
+                            Box::new(self.expr(otherwise)),
+                        ),
                         range,
                     },
                     _ => cond,
@@ -494,12 +639,28 @@ impl Builder {
                 let mut parts: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
                 let operand = self.expr(parts.pop().expect("unary operand"));
                 parts.into_iter().rev().fold(operand, |acc, op_pair| {
-                    let op = if op_pair.as_rule() == Rule::neg { UnaryOp::Neg } else { UnaryOp::Not };
-                    let range = TextRange::new(op_pair.as_span().start() + self.offset, acc.range.end as usize);
+                    let op = if op_pair.as_rule() == Rule::neg {
+                        UnaryOp::Neg
+                    } else {
+                        UnaryOp::Not
+                    };
+                    let range = TextRange::new(
+                        op_pair.as_span().start() + self.offset,
+                        acc.range.end as usize,
+                    );
                     match (op, &acc.kind) {
-                        (UnaryOp::Neg, ExprKind::Int(n)) => Expr { kind: ExprKind::Int(-n), range },
-                        (UnaryOp::Neg, ExprKind::Float(f)) => Expr { kind: ExprKind::Float(Float(-f.0)), range },
-                        _ => Expr { kind: ExprKind::Unary(op, Box::new(acc)), range },
+                        (UnaryOp::Neg, ExprKind::Int(n)) => Expr {
+                            kind: ExprKind::Int(-n),
+                            range,
+                        },
+                        (UnaryOp::Neg, ExprKind::Float(f)) => Expr {
+                            kind: ExprKind::Float(Float(-f.0)),
+                            range,
+                        },
+                        _ => Expr {
+                            kind: ExprKind::Unary(op, Box::new(acc)),
+                            range,
+                        },
                     }
                 })
             }
@@ -509,12 +670,18 @@ impl Builder {
                 for index in parts {
                     let index_range = self.range(&index);
                     let key = self.expr(index.into_inner().next().expect("index expr"));
-                    acc = Expr { range: acc.range.cover(index_range), kind: ExprKind::Index(Box::new(acc), Box::new(key)) };
+                    acc = Expr {
+                        range: acc.range.cover(index_range),
+                        kind: ExprKind::Index(Box::new(acc), Box::new(key)),
+                    };
                 }
                 acc
             }
             Rule::value | Rule::paren => self.expr(pair.into_inner().next().expect("inner expr")),
-            Rule::list => Expr { kind: ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()), range },
+            Rule::list => Expr {
+                kind: ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
+                range,
+            },
             Rule::record => {
                 let entries = pair
                     .into_inner()
@@ -524,18 +691,33 @@ impl Builder {
                         let key = match key_pair.as_rule() {
                             Rule::string => {
                                 let r = self.range(&key_pair);
-                                Ident { name: self.expr_of_string(key_pair).as_plain_str().unwrap_or_default(), range: r }
+                                Ident {
+                                    name: self
+                                        .expr_of_string(key_pair)
+                                        .as_plain_str()
+                                        .unwrap_or_default(),
+                                    range: r,
+                                }
                             }
                             _ => self.ident(key_pair),
                         };
-                        RecordEntry { key, value: self.expr(e.next().expect("record value")) }
+                        RecordEntry {
+                            key,
+                            value: self.expr(e.next().expect("record value")),
+                        }
                     })
                     .collect();
-                Expr { kind: ExprKind::Record(entries), range }
+                Expr {
+                    kind: ExprKind::Record(entries),
+                    range,
+                }
             }
             Rule::string => self.expr_of_string(pair),
             Rule::int => match pair.as_str().parse::<i64>() {
-                Ok(n) => Expr { kind: ExprKind::Int(n), range },
+                Ok(n) => Expr {
+                    kind: ExprKind::Int(n),
+                    range,
+                },
                 Err(_) => {
                     self.errors.push(SyntaxError {
                         // Diagnostic: E0100 syntax-error
@@ -545,18 +727,36 @@ impl Builder {
                         label: "does not fit in 64 bits".into(),
                         help: None,
                     });
-                    Expr { kind: ExprKind::Missing, range }
+                    Expr {
+                        kind: ExprKind::Missing,
+                        range,
+                    }
                 }
             },
-            Rule::float => Expr { kind: ExprKind::Float(Float(pair.as_str().parse().unwrap_or(0.0))), range },
-            Rule::boolean => Expr { kind: ExprKind::Bool(pair.as_str() == "true"), range },
-            Rule::null => Expr { kind: ExprKind::Null, range },
+            Rule::float => Expr {
+                kind: ExprKind::Float(Float(pair.as_str().parse().unwrap_or(0.0))),
+                range,
+            },
+            Rule::boolean => Expr {
+                kind: ExprKind::Bool(pair.as_str() == "true"),
+                range,
+            },
+            Rule::null => Expr {
+                kind: ExprKind::Null,
+                range,
+            },
             Rule::reference => {
                 let segments = pair
                     .into_inner()
-                    .map(|seg| Ident { name: seg.as_str().to_string(), range: self.range(&seg) })
+                    .map(|seg| Ident {
+                        name: seg.as_str().to_string(),
+                        range: self.range(&seg),
+                    })
                     .collect();
-                Expr { kind: ExprKind::Ref(segments), range }
+                Expr {
+                    kind: ExprKind::Ref(segments),
+                    range,
+                }
             }
             rule => unreachable!("expression rule {rule:?}"),
         }
@@ -588,18 +788,25 @@ impl Builder {
                                 range: at,
                                 message: format!("unknown escape `{other}`"),
                                 label: "not an escape".into(),
-                                help: Some("the escapes are \\n, \\t, \\r, \\\", \\\\ and $${".into()),
+                                help: Some(
+                                    "the escapes are \\n, \\t, \\r, \\\", \\\\ and $${".into(),
+                                ),
                             });
                             ""
                         }
                     };
                     push_text(&mut parts, unescaped);
                 }
-                Rule::interp => parts.push(StrPart::Interp(self.expr(part.into_inner().next().expect("interp expr")))),
+                Rule::interp => parts.push(StrPart::Interp(
+                    self.expr(part.into_inner().next().expect("interp expr")),
+                )),
                 rule => unreachable!("string part {rule:?}"),
             }
         }
-        Expr { kind: ExprKind::Str(parts), range }
+        Expr {
+            kind: ExprKind::Str(parts),
+            range,
+        }
     }
 }
 
@@ -607,7 +814,10 @@ impl Builder {
 type Rule_ = super::ast::Rule;
 
 fn docs(pair: Pair<'_, Rule>) -> Option<String> {
-    let lines: Vec<&str> = pair.into_inner().map(|doc| doc.into_inner().next().map_or("", |t| t.as_str().trim())).collect();
+    let lines: Vec<&str> = pair
+        .into_inner()
+        .map(|doc| doc.into_inner().next().map_or("", |t| t.as_str().trim()))
+        .collect();
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
@@ -644,12 +854,18 @@ fn fold_binary(operands: Vec<Expr>, ops: Vec<BinOp>) -> Expr {
         let rhs = output.pop().expect("rhs operand");
         let lhs = output.pop().expect("lhs operand");
         let range = lhs.range.cover(rhs.range);
-        output.push(Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), range });
+        output.push(Expr {
+            kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+            range,
+        });
     };
     let mut operands = operands.into_iter();
     output.push(operands.next().expect("at least one operand"));
     for (op, operand) in ops.into_iter().zip(operands) {
-        while stack.last().is_some_and(|top| top.binds_tighter_or_equal(op)) {
+        while stack
+            .last()
+            .is_some_and(|top| top.binds_tighter_or_equal(op))
+        {
             let top = stack.pop().expect("checked non-empty");
             reduce(&mut output, top);
         }

@@ -5,7 +5,9 @@
 
 use crate::source::TextRange;
 
-pub(crate) const TOP_KEYWORDS: &[&str] = &["project", "type", "param", "module", "layer", "env", "policy"];
+pub(crate) const TOP_KEYWORDS: &[&str] = &[
+    "project", "type", "param", "module", "layer", "env", "policy",
+];
 
 /// One top-level item's text, and the innermost bracket it leaves open, if any.
 pub(crate) struct Chunk {
@@ -30,7 +32,10 @@ pub(crate) fn chunk(text: &str) -> Chunks {
     for (idx, &start) in starts.iter().enumerate() {
         let end = starts.get(idx + 1).copied().unwrap_or(text.len());
         let unclosed = unclosed_bracket(&text[start..end]).map(|at| at + start);
-        items.push(Chunk { range: TextRange::new(start, end), unclosed });
+        items.push(Chunk {
+            range: TextRange::new(start, end),
+            unclosed,
+        });
     }
     Chunks { items, stray }
 }

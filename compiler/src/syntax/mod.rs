@@ -37,12 +37,20 @@ pub fn parse(text: &str) -> Parse {
             range,
             message: "text outside any item".into(),
             label: "not part of an item".into(),
-            help: Some(format!("items start at the beginning of a line with one of: {}", chunk::TOP_KEYWORDS.join(", "))),
+            help: Some(format!(
+                "items start at the beginning of a line with one of: {}",
+                chunk::TOP_KEYWORDS.join(", ")
+            )),
         });
     }
     for chunk in chunks.items {
         let chunk_text = &text[chunk.range.start as usize..chunk.range.end as usize];
-        build::parse_item(chunk_text, chunk.range.start as usize, chunk.unclosed, &mut parse);
+        build::parse_item(
+            chunk_text,
+            chunk.range.start as usize,
+            chunk.unclosed,
+            &mut parse,
+        );
     }
     parse
 }
@@ -55,7 +63,12 @@ mod tests {
     fn one_broken_item_costs_one_error() {
         let text = "param a: int = 1\nlayer broken {\n  network n { cidr = }\n}\nparam b: string = \"x\"\n";
         let parse = parse(text);
-        let names: Vec<_> = parse.items.iter().filter_map(|it| it.name()).map(|n| n.name.as_str()).collect();
+        let names: Vec<_> = parse
+            .items
+            .iter()
+            .filter_map(|it| it.name())
+            .map(|n| n.name.as_str())
+            .collect();
         assert_eq!(names, vec!["a", "broken", "b"]);
         assert!(matches!(parse.items[0].kind, ItemKind::Param(_)));
         assert!(matches!(parse.items[2].kind, ItemKind::Param(_)));
@@ -104,9 +117,14 @@ policy hardening for pro, pre {
         assert!(parse.errors.is_empty(), "{:#?}", parse.errors);
         assert_eq!(parse.items.len(), 9);
         assert_eq!(parse.items[0].doc.as_deref(), Some("The shop."));
-        let ItemKind::Env(env) = &parse.items[7].kind else { panic!("not an env") };
+        let ItemKind::Env(env) = &parse.items[7].kind else {
+            panic!("not an env")
+        };
         assert_eq!(env.body.entries.len(), 3);
-        assert_eq!(env.body.entries[1].dotted(), "databases.orders.instance_class");
+        assert_eq!(
+            env.body.entries[1].dotted(),
+            "databases.orders.instance_class"
+        );
         assert!(env.body.entries[2].append);
     }
 
@@ -114,14 +132,24 @@ policy hardening for pro, pre {
     fn a_missing_value_is_reported_and_the_block_survives() {
         let parse = parse("env dev {\n  azs =\n  nat = \"single\"\n}\n");
         assert_eq!(parse.errors.len(), 1, "{:?}", parse.errors);
-        let ItemKind::Env(env) = &parse.items[0].kind else { panic!("not an env") };
+        let ItemKind::Env(env) = &parse.items[0].kind else {
+            panic!("not an env")
+        };
         assert_eq!(env.body.entries.len(), 2, "{:#?}", env.body.entries);
         assert_eq!(env.body.entries[0].value.kind, ExprKind::Missing);
     }
 
     #[test]
     fn never_fails_on_garbage() {
-        for text in ["", "}}}}", "layer", "env e extends", "\u{0}\u{1}layer x {", "param : = ", "\"unterminated"] {
+        for text in [
+            "",
+            "}}}}",
+            "layer",
+            "env e extends",
+            "\u{0}\u{1}layer x {",
+            "param : = ",
+            "\"unterminated",
+        ] {
             let _ = parse(text);
         }
     }

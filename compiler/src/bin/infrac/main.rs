@@ -17,7 +17,11 @@ use infrac::render::{display_path, one_line, to_miette};
 use infrac::value::to_json;
 
 #[derive(Parser)]
-#[command(name = "infrac", version, about = "A typed configuration language that compiles to layered Terraform")]
+#[command(
+    name = "infrac",
+    version,
+    about = "A typed configuration language that compiles to layered Terraform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -87,13 +91,23 @@ const EXIT_ERRORS: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    miette::set_hook(Box::new(|_| Box::new(miette::MietteHandlerOpts::new().width(100).build()))).ok();
+    miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().width(100).build())
+    }))
+    .ok();
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { env_file, out, format } => build(&env_file, out, format),
+        Command::Build {
+            env_file,
+            out,
+            format,
+        } => build(&env_file, out, format),
         Command::Check { paths, format } => check(paths, format),
         Command::Explain { subject, path } => explain(&subject, path.as_deref()),
-        Command::Eval { env_file, format: EvalFormat::Json } => eval(&env_file),
+        Command::Eval {
+            env_file,
+            format: EvalFormat::Json,
+        } => eval(&env_file),
         Command::Graph { env_file, format } => graph(&env_file, format),
     }
 }
@@ -112,15 +126,27 @@ fn load_env_file(env_file: &Path) -> Result<Loaded, ExitCode> {
         return Err(ExitCode::from(EXIT_USAGE));
     }
     let absolute = std::fs::canonicalize(env_file).unwrap_or_else(|_| env_file.to_path_buf());
-    let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let dir = absolute
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let mut db = RootDatabase::default();
     let (workspace, load_errors) = load_project(&mut db, &dir);
-    let file = workspace.files(&db).iter().copied().find(|f| f.path(&db) == &absolute);
+    let file = workspace
+        .files(&db)
+        .iter()
+        .copied()
+        .find(|f| f.path(&db) == &absolute);
     let Some(file) = file else {
         eprintln!("error: {} is not an .infra file", env_file.display());
         return Err(ExitCode::from(EXIT_USAGE));
     };
-    Ok(Loaded { db, workspace, file, load_errors })
+    Ok(Loaded {
+        db,
+        workspace,
+        file,
+        load_errors,
+    })
 }
 
 fn report(db: &RootDatabase, diagnostics: &[Diagnostic], format: Format) {
@@ -131,8 +157,12 @@ fn report(db: &RootDatabase, diagnostics: &[Diagnostic], format: Format) {
             }
         }
         Format::Json => {
-            let items: Vec<serde_json::Value> = diagnostics.iter().map(|d| diagnostic_json(db, d)).collect();
-            println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+            let items: Vec<serde_json::Value> =
+                diagnostics.iter().map(|d| diagnostic_json(db, d)).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&items).unwrap_or_default()
+            );
         }
     }
 }
@@ -173,13 +203,22 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let Loaded { db, workspace, file, load_errors } = loaded;
+    let Loaded {
+        db,
+        workspace,
+        file,
+        load_errors,
+    } = loaded;
     let env = match env_of_file(&db, file) {
         Ok(env) => env,
         Err(diagnostic) => {
             let mut diagnostics = load_errors;
-            diagnostics.extend(analysis::project_diagnostics(&db, workspace).iter().cloned());
-            diagnostics.push(diagnostic);
+            diagnostics.extend(
+                analysis::project_diagnostics(&db, workspace)
+                    .iter()
+                    .cloned(),
+            );
+            diagnostics.push(*diagnostic);
             analysis::sort_diagnostics(&db, &mut diagnostics);
             report(&db, &diagnostics, format);
             return ExitCode::from(EXIT_ERRORS);
@@ -205,11 +244,18 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
     let root = workspace.root(&db).clone();
     if let Err(error) = output::write_tree(&out, emitted, &root) {
         eprintln!("error[{}]: {error}", error.code());
-        eprintln!("nothing was written; the previous output in {} is untouched", out.display());
+        eprintln!(
+            "nothing was written; the previous output in {} is untouched",
+            out.display()
+        );
         return ExitCode::from(EXIT_ERRORS);
     }
     let model = env_model(&db, workspace, env_name);
-    let mut dirs: Vec<String> = model.bootstrap.iter().map(|_| "00-bootstrap".to_string()).collect();
+    let mut dirs: Vec<String> = model
+        .bootstrap
+        .iter()
+        .map(|_| "00-bootstrap".to_string())
+        .collect();
     dirs.extend(model.layers.iter().map(|l| l.dir.clone()));
     let elapsed = started.elapsed();
     match format {
@@ -229,7 +275,11 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
 }
 
 fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
-    let paths = if paths.is_empty() { vec![PathBuf::from("environments")] } else { paths };
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("environments")]
+    } else {
+        paths
+    };
     let mut all: Vec<String> = Vec::new();
     let mut json_items: Vec<serde_json::Value> = Vec::new();
     let mut errors = 0usize;
@@ -238,7 +288,12 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
         let (dir, only) = if path.is_dir() {
             (path.clone(), None)
         } else if path.is_file() {
-            (path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")), Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())))
+            (
+                path.parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+                Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
+            )
         } else {
             eprintln!("error: {} does not exist", path.display());
             return ExitCode::from(EXIT_USAGE);
@@ -257,9 +312,17 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
         let mut envs: Vec<String> = files.iter().flat_map(|f| envs_in_file(&db, *f)).collect();
         envs.sort();
         envs.dedup();
-        diagnostics.extend(analysis::project_diagnostics(&db, workspace).iter().cloned());
+        diagnostics.extend(
+            analysis::project_diagnostics(&db, workspace)
+                .iter()
+                .cloned(),
+        );
         for env in &envs {
-            diagnostics.extend(check_env(&db, workspace, EnvName::new(&db, env.clone())).iter().cloned());
+            diagnostics.extend(
+                check_env(&db, workspace, EnvName::new(&db, env.clone()))
+                    .iter()
+                    .cloned(),
+            );
             checked += 1;
         }
         analysis::sort_diagnostics(&db, &mut diagnostics);
@@ -272,10 +335,20 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
     }
     match format {
         Format::Human => {
-            let verdict = if errors == 0 { "ok".to_string() } else { format!("{errors} error(s)") };
-            eprintln!("checked {checked} environment(s) ({}): {verdict}", all.join(", "));
+            let verdict = if errors == 0 {
+                "ok".to_string()
+            } else {
+                format!("{errors} error(s)")
+            };
+            eprintln!(
+                "checked {checked} environment(s) ({}): {verdict}",
+                all.join(", ")
+            );
         }
-        Format::Json => println!("{}", serde_json::to_string_pretty(&json_items).unwrap_or_default()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json_items).unwrap_or_default()
+        ),
     }
     if errors > 0 {
         ExitCode::from(EXIT_ERRORS)
@@ -293,9 +366,17 @@ fn explain(subject: &str, path: Option<&str>) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let Some(path) = path else {
-        let looks_like_code = subject.len() == 5 && subject[1..].chars().all(|c| c.is_ascii_digit());
+        let looks_like_code =
+            subject.len() == 5 && subject[1..].chars().all(|c| c.is_ascii_digit());
         if looks_like_code {
-            eprintln!("error: unknown code {subject}; the codes are {}", ALL_CODES.iter().map(|c| c.id).collect::<Vec<_>>().join(", "));
+            eprintln!(
+                "error: unknown code {subject}; the codes are {}",
+                ALL_CODES
+                    .iter()
+                    .map(|c| c.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         } else {
             eprintln!("error: `infrac explain` takes a code (E0401) or an environment file and a value path");
         }
@@ -309,7 +390,7 @@ fn explain(subject: &str, path: Option<&str>) -> ExitCode {
     let env = match env_of_file(db, loaded.file) {
         Ok(env) => env,
         Err(diagnostic) => {
-            report(db, &[diagnostic], Format::Human);
+            report(db, &[*diagnostic], Format::Human);
             return ExitCode::from(EXIT_ERRORS);
         }
     };
@@ -317,8 +398,12 @@ fn explain(subject: &str, path: Option<&str>) -> ExitCode {
     let segments: Vec<String> = path.split('.').map(str::to_string).collect();
     let model = env_model(db, loaded.workspace, env_name);
     let value = match segments.as_slice() {
-        [param, rest @ ..] if model.params.contains_key(param) => field(model.params.get(param).cloned(), rest),
-        [layer, instance, input, rest @ ..] => field(model.input(layer, instance, input).cloned(), rest),
+        [param, rest @ ..] if model.params.contains_key(param) => {
+            field(model.params.get(param).cloned(), rest)
+        }
+        [layer, instance, input, rest @ ..] => {
+            field(model.input(layer, instance, input).cloned(), rest)
+        }
         _ => None,
     };
     let Some(value) = value else {
@@ -326,17 +411,41 @@ fn explain(subject: &str, path: Option<&str>) -> ExitCode {
         return ExitCode::from(EXIT_ERRORS);
     };
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{path} = {value}    (env {env}, chain {})", effective_config(db, loaded.workspace, env_name).chain.join(" → "));
+    let _ = writeln!(
+        stdout,
+        "{path} = {value}    (env {env}, chain {})",
+        effective_config(db, loaded.workspace, env_name)
+            .chain
+            .join(" → ")
+    );
     match infrac::policy::provenance(db, loaded.workspace, env_name, &segments) {
         Some(origin) => {
             if let Some(def) = &origin.def {
-                let _ = writeln!(stdout, "  set at      {}  ({})", location(db, def.file, def.range.start), def.env.as_deref().map_or("base".to_string(), |e| format!("env {e}")));
+                let _ = writeln!(
+                    stdout,
+                    "  set at      {}  ({})",
+                    location(db, def.file, def.range.start),
+                    def.env
+                        .as_deref()
+                        .map_or("base".to_string(), |e| format!("env {e}"))
+                );
             }
             if let Some((file, range, module)) = &origin.default_of {
-                let _ = writeln!(stdout, "  default of  module `{module}` at {}", location(db, *file, range.start));
+                let _ = writeln!(
+                    stdout,
+                    "  default of  module `{module}` at {}",
+                    location(db, *file, range.start)
+                );
             }
             for old in &origin.overrode {
-                let _ = writeln!(stdout, "  overrode    {}  ({})", location(db, old.file, old.range.start), old.env.as_deref().map_or("base".to_string(), |e| format!("env {e}")));
+                let _ = writeln!(
+                    stdout,
+                    "  overrode    {}  ({})",
+                    location(db, old.file, old.range.start),
+                    old.env
+                        .as_deref()
+                        .map_or("base".to_string(), |e| format!("env {e}"))
+                );
             }
         }
         None => {
@@ -360,7 +469,12 @@ fn field(value: Option<infrac::value::Value>, rest: &[String]) -> Option<infrac:
 fn location(db: &RootDatabase, file: SourceFile, offset: u32) -> String {
     let text = file.text(db);
     let pos = infrac::source::LineIndex::new(text).line_col(text, offset);
-    format!("{}:{}:{}", display_path(db, file), pos.line + 1, pos.col + 1)
+    format!(
+        "{}:{}:{}",
+        display_path(db, file),
+        pos.line + 1,
+        pos.col + 1
+    )
 }
 
 /// Loads, checks and returns the model of an environment file, reporting errors.
@@ -369,11 +483,15 @@ fn checked(env_file: &Path) -> Result<(Loaded, String), ExitCode> {
     let env = match env_of_file(&loaded.db, loaded.file) {
         Ok(env) => env,
         Err(diagnostic) => {
-            report(&loaded.db, &[diagnostic], Format::Human);
+            report(&loaded.db, &[*diagnostic], Format::Human);
             return Err(ExitCode::from(EXIT_ERRORS));
         }
     };
-    let diagnostics = check_env(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env.clone()));
+    let diagnostics = check_env(
+        &loaded.db,
+        loaded.workspace,
+        EnvName::new(&loaded.db, env.clone()),
+    );
     if diagnostics.iter().any(Diagnostic::is_error) {
         report(&loaded.db, diagnostics, Format::Human);
         return Err(ExitCode::from(EXIT_ERRORS));
@@ -403,9 +521,16 @@ fn eval(env_file: &Path) -> ExitCode {
             (layer.name.clone(), serde_json::json!({"dir": layer.dir, "depends_on": layer.depends_on, "instances": instances, "outputs": outputs}))
         })
         .collect();
-    let params: serde_json::Map<String, serde_json::Value> = model.params.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
+    let params: serde_json::Map<String, serde_json::Value> = model
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), to_json(v)))
+        .collect();
     let json = serde_json::json!({"env": model.env, "chain": model.chain, "params": params, "layers": layers});
-    println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    );
     ExitCode::SUCCESS
 }
 
@@ -414,7 +539,11 @@ fn graph(env_file: &Path, format: GraphFormat) -> ExitCode {
         Ok(ok) => ok,
         Err(code) => return code,
     };
-    let model = env_model(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env.clone()));
+    let model = env_model(
+        &loaded.db,
+        loaded.workspace,
+        EnvName::new(&loaded.db, env.clone()),
+    );
     match format {
         GraphFormat::Json => {
             let layers: Vec<serde_json::Value> = model
@@ -422,7 +551,11 @@ fn graph(env_file: &Path, format: GraphFormat) -> ExitCode {
                 .iter()
                 .map(|l| serde_json::json!({"name": l.name, "dir": l.dir, "depends_on": l.depends_on}))
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"env": env, "layers": layers})).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"env": env, "layers": layers}))
+                    .unwrap_or_default()
+            );
         }
         GraphFormat::Dot => {
             println!("digraph \"{env}\" {{");
