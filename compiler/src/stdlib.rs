@@ -31,3 +31,14 @@ pub fn diagnostic_page(code: &str) -> Option<&'static str> {
         .find(|(path, _)| *path == file)
         .map(|(_, text)| *text)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_stdlib_file_parses() {
+        for (path, text) in super::infra_files() {
+            let parse = crate::syntax::parse(text);
+            assert!(parse.errors.is_empty(), "{path}: {:?}", parse.errors);
+        }
+    }
+}

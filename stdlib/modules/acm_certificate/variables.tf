@@ -1,0 +1,16 @@
+variable "domain" {
+  description = "The certificate's domain name."
+  type        = string
+}
+
+variable "alternative_names" {
+  description = "More names on the certificate."
+  type        = list(string)
+  default     = []
+}
+
+variable "zone_id" {
+  description = "A public Route 53 zone for the validation records (empty to validate elsewhere)."
+  type        = string
+  default     = ""
+}

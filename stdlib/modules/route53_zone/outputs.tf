@@ -1,0 +1,9 @@
+output "zone_id" {
+  description = "The zone's id."
+  value       = aws_route53_zone.this.zone_id
+}
+
+output "name" {
+  description = "The zone's name."
+  value       = aws_route53_zone.this.name
+}
