@@ -37,6 +37,7 @@ resource "aws_vpc_security_group_egress_rule" "targets" {
 
 # Access logs: load balancers can only write to buckets encrypted with S3-managed keys.
 resource "aws_s3_bucket" "logs" {
+  # checkov:skip=CKV_AWS_145:Load balancers write access logs only to buckets encrypted with S3-managed keys (SSE-S3).
   bucket_prefix = "${substr(var.name, 0, 20)}-alb-logs-"
   force_destroy = !var.deletion_protection
 }
@@ -50,7 +51,6 @@ resource "aws_s3_bucket_versioning" "logs" {
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
-  # checkov:skip=CKV_AWS_145:Load balancers write access logs only to buckets encrypted with S3-managed keys (SSE-S3).
   bucket = aws_s3_bucket.logs.id
 
   rule {
@@ -234,6 +234,28 @@ resource "aws_wafv2_web_acl" "this" {
     visibility_config {
       cloudwatch_metrics_enabled = true
       metric_name                = "${var.name}-known-bad-inputs"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "anonymous-ip"
+    priority = 3
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        vendor_name = "AWS"
+        name        = "AWSManagedRulesAnonymousIpList"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-anonymous-ip"
       sampled_requests_enabled   = true
     }
   }
