@@ -160,6 +160,10 @@ mod doc_comment_tests {
     #[test]
     fn a_doc_comment_after_a_value_is_not_a_division() {
         let text = "module m {\n  input a: string = \"\"\n  /// A.\n  input z: string = \"x\" // note\n  output o: int\n}\n";
-        assert!(super::parse(text).errors.is_empty(), "{:?}", super::parse(text).errors);
+        assert!(
+            super::parse(text).errors.is_empty(),
+            "{:?}",
+            super::parse(text).errors
+        );
     }
 }
