@@ -1,0 +1,121 @@
+//! The real `infrac` binary on the default system: check, explain (codes and provenance), eval, graph.
+
+mod common;
+
+use std::process::Command;
+
+use common::repo_root;
+
+fn infrac(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("run infrac");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_passes_on_every_environment() {
+    let (code, _, stderr) = infrac(&["check", "environments"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("checked 3 environment(s) (dev, pre, pro): ok"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn explain_prints_the_override_chain() {
+    let (code, stdout, stderr) = infrac(&["explain", "environments/pro.infra", "log_days"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("log_days = 90"), "{stdout}");
+    assert!(
+        lines[1].contains("environments/pro.infra:") && lines[1].contains("(env pro)"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].contains("overrode")
+            && lines[2].contains("environments/pre.infra:")
+            && lines[2].contains("(env pre)"),
+        "{stdout}"
+    );
+    assert!(
+        lines[3].contains("overrode")
+            && lines[3].contains("environments/base.infra:")
+            && lines[3].contains("(base)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn explain_names_module_defaults() {
+    let (code, stdout, _) = infrac(&["explain", "environments/pro.infra", "foundation.vpc.name"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.starts_with("foundation.vpc.name = \"shop-pro-vpc\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("default of  module `network`"), "{stdout}");
+}
+
+#[test]
+fn explain_prints_a_code_and_rejects_unknown_ones() {
+    let (code, stdout, _) = infrac(&["explain", "E0401"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("E0401"), "{stdout}");
+    let (code, _, stderr) = infrac(&["explain", "E9999"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("unknown code E9999"), "{stderr}");
+}
+
+#[test]
+fn eval_prints_effective_values_as_json() {
+    let (code, stdout, stderr) = infrac(&["eval", "environments/pro.infra", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("eval prints JSON");
+    assert_eq!(json["params"]["nat"], "per_az");
+    assert_eq!(
+        json["layers"]["databases"]["instances"]["orders"]["inputs"]["multi_az"],
+        true
+    );
+    assert_eq!(
+        json["layers"]["client-mtn-ghana"]["instances"]["db"]["inputs"]["instance_class"],
+        "db.r6g.large"
+    );
+    assert_eq!(json["layers"]["foundation"]["dir"], "01-foundation");
+}
+
+#[test]
+fn graph_orders_layers_by_their_references() {
+    let (code, stdout, _) = infrac(&["graph", "environments/pro.infra", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("graph prints JSON");
+    let dirs: Vec<&str> = json["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l["dir"].as_str().expect("dir"))
+        .collect();
+    assert_eq!(
+        dirs,
+        [
+            "01-foundation",
+            "02-platform",
+            "03-databases",
+            "04-applications",
+            "05-client-ezra",
+            "06-client-mtn-ghana"
+        ]
+    );
+    let (_, dot, _) = infrac(&["graph", "environments/pro.infra", "--format", "dot"]);
+    assert!(
+        dot.contains("\"01-foundation\" -> \"04-applications\";"),
+        "{dot}"
+    );
+}
