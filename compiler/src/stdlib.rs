@@ -42,3 +42,40 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod tidy {
+    use crate::diagnostics::ALL_CODES;
+
+    #[test]
+    fn every_code_has_a_page_with_its_slug() {
+        for code in ALL_CODES {
+            let page = super::diagnostic_page(code.id).unwrap_or_else(|| panic!("docs/diagnostics/{}.md is missing", code.id));
+            let title = format!("# {}: {}", code.id, code.slug);
+            assert!(page.starts_with(&title), "docs/diagnostics/{}.md must start with `{title}`", code.id);
+        }
+    }
+
+    #[test]
+    fn every_emitted_code_is_registered() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![src];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read src").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("read source");
+                for (idx, line) in text.lines().enumerate() {
+                    let Some(rest) = line.trim_start().strip_prefix("// Diagnostic: ") else { continue };
+                    let id = rest.split_whitespace().next().unwrap_or_default();
+                    let code = ALL_CODES.iter().find(|c| c.id == id);
+                    let slug = rest.split_whitespace().nth(1).unwrap_or_default();
+                    assert!(code.is_some_and(|c| c.slug == slug), "{}:{}: `{line}` names no registered code and slug", path.display(), idx + 1);
+                }
+            }
+        }
+    }
+}

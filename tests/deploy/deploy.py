@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Deploys a built environment layer by layer against the moto AWS emulator, checks the wiring,
+and destroys it in reverse order.
+
+usage: deploy.py BUILD_DIR ORDER_JSON [--keep]
+
+BUILD_DIR is the output of `infrac build` (it is copied; the copy gets Terraform override files
+beside the generated ones, and the generated files are never changed). ORDER_JSON is the output
+of `infrac graph ENV --format json`: the layers in the compiler's order. The emulator runs on
+127.0.0.1 with a bounded lifetime and is stopped by its PID.
+
+Environment: INFRAC_TERRAFORM, INFRAC_TF_PLUGIN_DIR, INFRAC_MOTO_SERVER (from scripts/install-tools).
+Exit status: 0 when every layer applied, every check held and every layer was destroyed.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import boto3  # Installed with moto[server].
+
+SERVICES = [
+    "acm", "appautoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "elb", "elbv2", "iam",
+    "kms", "logs", "rds", "route53", "s3", "secretsmanager", "ssm", "sts", "wafv2",
+]
+MOTO_TTL_SECONDS = 3600
+STEP_TIMEOUT_SECONDS = 1800
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Moto:
+    """The emulator: started under `timeout`, so it ends even if this process is killed."""
+
+    def __init__(self, server):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workdir = tempfile.mkdtemp(prefix="moto-")
+        env = dict(
+            os.environ,
+            MOTO_IAM_LOAD_MANAGED_POLICIES="true",
+            MOTO_ENABLE_RECORDING="true",
+            MOTO_RECORDER_FILEPATH=os.path.join(self.workdir, "recording"),
+        )
+        self.log_file = open(os.path.join(self.workdir, "moto.log"), "w")
+        self.process = subprocess.Popen(
+            ["timeout", str(MOTO_TTL_SECONDS), server, "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self.log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=self.workdir,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"moto did not start; see {self.log_file.name}")
+                # Readiness poll on a condition with a deadline, not a fixed wait.
+                time.sleep(0.1)
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/recorder/start-recording", method="POST")).read()
+        log(f"moto: {self.url} (pid {self.process.pid}, ttl {MOTO_TTL_SECONDS} s)")
+
+    def recording(self):
+        with urllib.request.urlopen(f"{self.url}/moto-api/recorder/download-recording") as response:
+            return [json.loads(line) for line in response.read().decode().splitlines() if line.strip()]
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        log(f"moto: stopped (pid {self.process.pid})")
+
+
+def client(moto, service, region):
+    return boto3.client(service, endpoint_url=moto.url, region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def terraform_env(region):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": region,
+        "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": "/dev/null",
+    })
+    return env
+
+
+def terraform(args, cwd, region, check=True):
+    result = subprocess.run(
+        [os.environ["INFRAC_TERRAFORM"], *args], cwd=cwd, env=terraform_env(region),
+        capture_output=True, text=True, timeout=STEP_TIMEOUT_SECONDS,
+    )
+    if check and result.returncode != 0:
+        raise StepFailed(f"terraform {' '.join(args[:1])} in {os.path.basename(cwd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+class StepFailed(Exception):
+    pass
+
+
+def emulator_settings(moto):
+    return {
+        "access_key": "test", "secret_key": "test", "skip_credentials_validation": True,
+        "skip_requesting_account_id": True, "skip_metadata_api_check": True, "skip_region_validation": True,
+    }
+
+
+def write_overrides(layer_dir, moto, manifest, layer_name, reads):
+    """Points the provider, the backend and remote-state reads at the emulator, beside the generated files."""
+    provider = dict(emulator_settings(moto))
+    provider["s3_use_path_style"] = True
+    provider["endpoints"] = [{service: moto.url for service in SERVICES}]
+    override = {"provider": {"aws": [provider]}}
+    if reads:
+        configs = {}
+        for producer in reads:
+            layer = next(l for l in manifest["layers"] if l["name"] == producer)
+            config = dict(emulator_settings(moto))
+            config.update({
+                "bucket": manifest["state_bucket"], "key": layer["state_key"], "region": manifest["state_region"],
+                "use_path_style": True, "endpoints": {"s3": moto.url, "sts": moto.url},
+            })
+            configs[producer.replace("-", "_")] = [{"config": config}]
+        override["data"] = {"terraform_remote_state": configs}
+    with open(os.path.join(layer_dir, "zz_infrac_test_override.tf.json"), "w") as handle:
+        json.dump(override, handle, indent=2)
+    backend = [
+        'access_key = "test"', 'secret_key = "test"', "use_path_style = true",
+        "skip_credentials_validation = true", "skip_requesting_account_id = true", "skip_metadata_api_check = true",
+        f'endpoints = {{ s3 = "{moto.url}", sts = "{moto.url}" }}',
+    ]
+    with open(os.path.join(layer_dir, "zz_infrac_test.backend.hcl"), "w") as handle:
+        handle.write("\n".join(backend) + "\n")
+
+
+def state_resources(layer_dir, region):
+    shown = json.loads(terraform(["show", "-json"], layer_dir, region).stdout or "{}")
+    resources = []
+
+    def walk(module):
+        resources.extend(module.get("resources", []))
+        for child in module.get("child_modules", []):
+            walk(child)
+
+    walk(shown.get("values", {}).get("root_module", {}))
+    return resources
+
+
+def empty_bucket(s3, bucket):
+    """moto 5.2.5 fails DeleteObjects batches with delete markers; delete one version at a time."""
+    paginator = s3.get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=bucket):
+        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+
+
+def main():
+    build_dir, order_file = sys.argv[1], sys.argv[2]
+    keep = "--keep" in sys.argv
+    started = time.monotonic()
+    work = tempfile.mkdtemp(prefix="infrac-deploy-")
+    root = os.path.join(work, "out")
+    shutil.copytree(build_dir, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"))
+    with open(os.path.join(root, "layers.json")) as handle:
+        manifest = json.load(handle)
+    with open(order_file) as handle:
+        order = json.load(handle)
+    env = manifest["env"]
+    region = manifest["state_region"]
+    plugin_arg = f"-plugin-dir={os.environ['INFRAC_TF_PLUGIN_DIR']}"
+    moto = Moto(os.environ["INFRAC_MOTO_SERVER"])
+    s3 = client(moto, "s3", region)
+    applied = []
+    failures = []
+    report = {"env": env, "layers": [], "checks": []}
+    try:
+        # 1. The bootstrap root creates the state bucket (local state).
+        bootstrap = os.path.join(root, "00-bootstrap")
+        write_overrides(bootstrap, moto, manifest, "bootstrap", [])
+        terraform(["init", "-input=false", "-no-color", plugin_arg], bootstrap, region)
+        t0 = time.monotonic()
+        terraform(["apply", "-auto-approve", "-input=false", "-no-color"], bootstrap, region)
+        applied.append(("00-bootstrap", bootstrap))
+        buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        assert manifest["state_bucket"] in buckets, f"bootstrap did not create {manifest['state_bucket']}: {buckets}"
+        # moto ignores the Condition of the bucket's TLS-only Deny and would deny every state read.
+        s3.delete_bucket_policy(Bucket=manifest["state_bucket"])
+        log(f"APPLIED 00-bootstrap: {len(state_resources(bootstrap, region))} resources in {time.monotonic() - t0:.1f} s; "
+            f"state bucket {manifest['state_bucket']} created (its TLS-only policy removed in the emulator only)")
+        outputs = {}
+        # 2. Every layer, in the compiler's order.
+        for layer in order["layers"]:
+            name, directory, reads = layer["name"], layer["dir"], layer["depends_on"]
+            layer_dir = os.path.join(root, directory)
+            write_overrides(layer_dir, moto, manifest, name, reads)
+            t0 = time.monotonic()
+            terraform(["init", "-input=false", "-no-color", plugin_arg, f"-backend-config={env}.s3.tfbackend",
+                       "-backend-config=zz_infrac_test.backend.hcl"], layer_dir, region)
+            try:
+                terraform(["apply", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
+            finally:
+                applied.append((directory, layer_dir))
+            resources = state_resources(layer_dir, region)
+            outputs[name] = {k: v["value"] for k, v in json.loads(terraform(["output", "-json"], layer_dir, region).stdout).items()}
+            managed = [r for r in resources if r.get("mode") == "managed"]
+            log(f"APPLIED {directory}: {len(managed)} resources in {time.monotonic() - t0:.1f} s")
+            report["layers"].append({"dir": directory, "resources": len(managed), "seconds": round(time.monotonic() - t0, 1)})
+            # Cross-layer values: what this layer read equals what the producer declared.
+            for resource in resources:
+                if resource.get("type") != "terraform_remote_state":
+                    continue
+                producer = resource["name"].replace("_", "-")
+                producer = next((l["name"] for l in order["layers"] if l["name"].replace("-", "_") == resource["name"]), producer)
+                read = resource["values"].get("outputs", {})
+                for key, value in read.items():
+                    expected = outputs[producer][key]
+                    if value != expected:
+                        failures.append(f"{directory} read {producer}.{key} = {value!r}, but {producer} has {expected!r}")
+                    else:
+                        report["checks"].append(f"{directory} reads {producer}.{key} = {json.dumps(value)[:60]}")
+            # The state object sits at its key.
+            key = f"{env}/{directory}/terraform.tfstate"
+            head = s3.head_object(Bucket=manifest["state_bucket"], Key=key)
+            report["checks"].append(f"state s3://{manifest['state_bucket']}/{key} ({head['ContentLength']} bytes)")
+        # 3. Locking: every layer's state was locked with an S3 lock file while Terraform wrote it.
+        lock_puts = {r.get("uri", "").split("?")[0] for r in moto.recording() if r.get("method") == "PUT" and ".tflock" in r.get("uri", "")}
+        for layer in order["layers"]:
+            lock = f"{env}/{layer['dir']}/terraform.tfstate.tflock"
+            if not any(uri.endswith(lock) for uri in lock_puts):
+                failures.append(f"no S3 lock file was written for {layer['dir']} ({lock})")
+            else:
+                report["checks"].append(f"lock file {lock} used")
+    except (StepFailed, AssertionError, KeyError) as error:
+        failures.append(str(error))
+    finally:
+        # 4. Destroy in reverse order; the bootstrap goes last, after its bucket is emptied.
+        for directory, layer_dir in reversed(applied):
+            t0 = time.monotonic()
+            try:
+                if directory == "00-bootstrap":
+                    empty_bucket(s3, manifest["state_bucket"])
+                terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
+                left = [r for r in state_resources(layer_dir, region) if r.get("mode") == "managed"] if directory != "00-bootstrap" else []
+                if left:
+                    failures.append(f"{directory}: {len(left)} resources left after destroy")
+                log(f"DESTROYED {directory} in {time.monotonic() - t0:.1f} s")
+            except StepFailed as error:
+                failures.append(f"destroy {directory}: {error}")
+        moto.stop()
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    for check in report["checks"]:
+        log(f"CHECK {check}")
+    for failure in failures:
+        log(f"FAILED {failure}")
+    log(f"deploy {env}: {len(report['layers'])} layer(s) applied, {len(report['checks'])} check(s), "
+        f"{len(failures)} failure(s), {time.monotonic() - started:.0f} s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
