@@ -30,6 +30,12 @@ SERVICES = [
     "acm", "appautoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "elb", "elbv2", "iam",
     "kms", "logs", "rds", "route53", "s3", "secretsmanager", "ssm", "sts", "wafv2",
 ]
+# What the emulator does not implement, by module, and the input that leaves it out. The harness
+# sets these inputs through an override file beside the generated `main.tf`; nothing else changes.
+EXCLUSIONS = {
+    "ecs_service": ("autoscaling", False, "Application Auto Scaling: moto 5.2.5 answers ListTagsForResource "
+                    "on scalable targets with HTTP 500, so the provider cannot read the target back"),
+}
 MOTO_TTL_SECONDS = 3600
 STEP_TIMEOUT_SECONDS = 1800
 
@@ -142,8 +148,26 @@ def write_overrides(layer_dir, moto, manifest, layer_name, reads):
             })
             configs[producer.replace("-", "_")] = [{"config": config}]
         override["data"] = {"terraform_remote_state": configs}
+    excluded = []
+    main_tf = os.path.join(layer_dir, "main.tf")
+    if os.path.exists(main_tf):
+        modules = {}
+        current = None
+        for line in open(main_tf):
+            if line.startswith('module "'):
+                current = line.split('"')[1]
+            elif current and line.strip().startswith("source") and "../modules/" in line:
+                kind = line.split("../modules/")[1].split('"')[0]
+                if kind in EXCLUSIONS:
+                    name, value, reason = EXCLUSIONS[kind]
+                    modules[current] = [{name: value}]
+                    excluded.append(f"module.{current} ({kind}): {name} = {json.dumps(value)}; {reason}")
+                current = None
+        if modules:
+            override["module"] = modules
     with open(os.path.join(layer_dir, "zz_infrac_test_override.tf.json"), "w") as handle:
         json.dump(override, handle, indent=2)
+    return excluded
     backend = [
         'access_key = "test"', 'secret_key = "test"', "use_path_style = true",
         "skip_credentials_validation = true", "skip_requesting_account_id = true", "skip_metadata_api_check = true",
@@ -212,7 +236,9 @@ def main():
         for layer in order["layers"]:
             name, directory, reads = layer["name"], layer["dir"], layer["depends_on"]
             layer_dir = os.path.join(root, directory)
-            write_overrides(layer_dir, moto, manifest, name, reads)
+            for excluded in write_overrides(layer_dir, moto, manifest, name, reads):
+                log(f"EXCLUDED {directory} {excluded}")
+                report["checks"].append(f"excluded in {directory}: {excluded.split(';')[0]}")
             t0 = time.monotonic()
             terraform(["init", "-input=false", "-no-color", plugin_arg, f"-backend-config={env}.s3.tfbackend",
                        "-backend-config=zz_infrac_test.backend.hcl"], layer_dir, region)

@@ -75,6 +75,12 @@ variable "max_tasks" {
   default     = 2
 }
 
+variable "autoscaling" {
+  description = "Scale the number of tasks between min_tasks and max_tasks on CPU."
+  type        = bool
+  default     = true
+}
+
 variable "cpu_target" {
   description = "Average CPU utilisation that autoscaling aims for, in percent."
   type        = number
