@@ -432,11 +432,7 @@ impl Merger<'_> {
                 return;
             }
         }
-        let conflict = self
-            .seen
-            .iter()
-            .find(|(seen, _)| seen.starts_with(path) || path.starts_with(seen))
-            .map(|(p, at)| (p.clone(), *at));
+        let conflict = self.conflict(path);
         if let Some((seen_path, (seen_file, seen_range))) = conflict {
             self.diagnostics.push(
                 // Diagnostic: E0303 duplicate-assignment
@@ -457,6 +453,18 @@ impl Merger<'_> {
         } else {
             self.seen.insert(path.to_vec(), (file, value.range));
         }
+    }
+
+    /// A path already set that equals `path`, contains it, or lies inside it. Paths sort so that
+    /// a path's descendants follow it directly, so this is a few ordered lookups, not a scan.
+    fn conflict(&self, path: &[String]) -> Option<(Vec<String>, (SourceFile, TextRange))> {
+        for len in 1..=path.len() {
+            if let Some(at) = self.seen.get(&path[..len]) {
+                return Some((path[..len].to_vec(), *at));
+            }
+        }
+        let (next, at) = self.seen.range(path.to_vec()..).next()?;
+        next.starts_with(path).then(|| (next.clone(), *at))
     }
 
     fn set(&mut self, node: &mut Node, rest: &[Ident], entry: &Entry, file: SourceFile) {
