@@ -26,6 +26,9 @@ pub struct Parse {
     pub errors: Vec<SyntaxError>,
 }
 
+/// Files larger than this parse their items in parallel.
+const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
+
 /// Parses a whole file. One broken item gives one error; the other items still parse.
 pub fn parse(text: &str) -> Parse {
     let chunks = chunk::chunk(text);
@@ -43,14 +46,22 @@ pub fn parse(text: &str) -> Parse {
             )),
         });
     }
-    for chunk in chunks.items {
+    // Items parse independently; large files parse their items on every core.
+    let parse_one = |chunk: &chunk::Chunk| {
         let chunk_text = &text[chunk.range.start as usize..chunk.range.end as usize];
-        build::parse_item(
-            chunk_text,
-            chunk.range.start as usize,
-            chunk.unclosed,
-            &mut parse,
-        );
+        let mut one = Parse::default();
+        build::parse_item(chunk_text, chunk.range.start as usize, chunk.unclosed, &mut one);
+        one
+    };
+    let parsed: Vec<Parse> = if text.len() > PARALLEL_PARSE_BYTES {
+        use rayon::prelude::*;
+        chunks.items.par_iter().map(parse_one).collect()
+    } else {
+        chunks.items.iter().map(parse_one).collect()
+    };
+    for mut one in parsed {
+        parse.items.append(&mut one.items);
+        parse.errors.append(&mut one.errors);
     }
     parse
 }
