@@ -167,7 +167,6 @@ def write_overrides(layer_dir, moto, manifest, layer_name, reads):
             override["module"] = modules
     with open(os.path.join(layer_dir, "zz_infrac_test_override.tf.json"), "w") as handle:
         json.dump(override, handle, indent=2)
-    return excluded
     backend = [
         'access_key = "test"', 'secret_key = "test"', "use_path_style = true",
         "skip_credentials_validation = true", "skip_requesting_account_id = true", "skip_metadata_api_check = true",
@@ -175,6 +174,7 @@ def write_overrides(layer_dir, moto, manifest, layer_name, reads):
     ]
     with open(os.path.join(layer_dir, "zz_infrac_test.backend.hcl"), "w") as handle:
         handle.write("\n".join(backend) + "\n")
+    return excluded
 
 
 def state_resources(layer_dir, region):
