@@ -57,6 +57,7 @@ codes! {
     E0503 = "E0503", "output-refused", "the build refuses to overwrite or delete a file it did not generate";
     E0504 = "E0504", "foreign-instance", "an instance of another layer is referenced directly";
     E0505 = "E0505", "output-error", "the output directory cannot be written";
+    E0506 = "E0506", "output-drift", "committed generated output differs from a fresh build";
     E0601 = "E0601", "policy-violation", "a policy rule does not hold for an environment";
     E0602 = "E0602", "invalid-policy", "a policy rule cannot be evaluated at compile time";
     W0201 = "W0201", "unused-parameter", "a parameter is never used";

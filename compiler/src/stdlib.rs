@@ -50,9 +50,14 @@ mod tidy {
     #[test]
     fn every_code_has_a_page_with_its_slug() {
         for code in ALL_CODES {
-            let page = super::diagnostic_page(code.id).unwrap_or_else(|| panic!("docs/diagnostics/{}.md is missing", code.id));
+            let page = super::diagnostic_page(code.id)
+                .unwrap_or_else(|| panic!("docs/diagnostics/{}.md is missing", code.id));
             let title = format!("# {}: {}", code.id, code.slug);
-            assert!(page.starts_with(&title), "docs/diagnostics/{}.md must start with `{title}`", code.id);
+            assert!(
+                page.starts_with(&title),
+                "docs/diagnostics/{}.md must start with `{title}`",
+                code.id
+            );
         }
     }
 
@@ -69,11 +74,18 @@ mod tidy {
                 }
                 let text = std::fs::read_to_string(&path).expect("read source");
                 for (idx, line) in text.lines().enumerate() {
-                    let Some(rest) = line.trim_start().strip_prefix("// Diagnostic: ") else { continue };
+                    let Some(rest) = line.trim_start().strip_prefix("// Diagnostic: ") else {
+                        continue;
+                    };
                     let id = rest.split_whitespace().next().unwrap_or_default();
                     let code = ALL_CODES.iter().find(|c| c.id == id);
                     let slug = rest.split_whitespace().nth(1).unwrap_or_default();
-                    assert!(code.is_some_and(|c| c.slug == slug), "{}:{}: `{line}` names no registered code and slug", path.display(), idx + 1);
+                    assert!(
+                        code.is_some_and(|c| c.slug == slug),
+                        "{}:{}: `{line}` names no registered code and slug",
+                        path.display(),
+                        idx + 1
+                    );
                 }
             }
         }

@@ -50,7 +50,12 @@ pub fn parse(text: &str) -> Parse {
     let parse_one = |chunk: &chunk::Chunk| {
         let chunk_text = &text[chunk.range.start as usize..chunk.range.end as usize];
         let mut one = Parse::default();
-        build::parse_item(chunk_text, chunk.range.start as usize, chunk.unclosed, &mut one);
+        build::parse_item(
+            chunk_text,
+            chunk.range.start as usize,
+            chunk.unclosed,
+            &mut one,
+        );
         one
     };
     let parsed: Vec<Parse> = if text.len() > PARALLEL_PARSE_BYTES {

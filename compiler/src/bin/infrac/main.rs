@@ -1,6 +1,23 @@
 //! The `infrac` command line: the only code that reads arguments and writes files.
 
+/// Prints to standard output; a closed pipe (`infrac ... | head`) is not an error worth a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// Like `out!`, without a newline.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod output;
+mod verify;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -45,6 +62,20 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+    /// The CI step: check every environment and its policies, and optionally compare committed
+    /// generated output with a fresh build.
+    Verify {
+        /// Project directories [default: environments].
+        paths: Vec<PathBuf>,
+        /// Only these environments (repeatable).
+        #[arg(long = "env")]
+        envs: Vec<String>,
+        /// A directory of committed builds, one subdirectory per environment (`DIR/pro/...`).
+        #[arg(long)]
+        compare: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = verify::VerifyFormat::Human)]
+        format: verify::VerifyFormat,
     },
     /// Explain a diagnostic code (`infrac explain E0401`), or where a value comes from
     /// (`infrac explain environments/pro.infra databases.orders.instance_class`).
@@ -103,6 +134,17 @@ fn main() -> ExitCode {
             format,
         } => build(&env_file, out, format),
         Command::Check { paths, format } => check(paths, format),
+        Command::Verify {
+            paths,
+            envs,
+            compare,
+            format,
+        } => ExitCode::from(verify::verify(verify::VerifyArgs {
+            paths,
+            envs,
+            compare,
+            format,
+        })),
         Command::Explain { subject, path } => explain(&subject, path.as_deref()),
         Command::Eval {
             env_file,
@@ -159,7 +201,7 @@ fn report(db: &RootDatabase, diagnostics: &[Diagnostic], format: Format) {
         Format::Json => {
             let items: Vec<serde_json::Value> =
                 diagnostics.iter().map(|d| diagnostic_json(db, d)).collect();
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&items).unwrap_or_default()
             );
@@ -266,7 +308,7 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
             dirs.join(", "),
             elapsed.as_secs_f64() * 1000.0
         ),
-        Format::Json => println!(
+        Format::Json => out!(
             "{}",
             serde_json::json!({"env": env, "out": out.display().to_string(), "dirs": dirs, "millis": elapsed.as_secs_f64() * 1000.0})
         ),
@@ -345,7 +387,7 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
                 all.join(", ")
             );
         }
-        Format::Json => println!(
+        Format::Json => out!(
             "{}",
             serde_json::to_string_pretty(&json_items).unwrap_or_default()
         ),
@@ -360,8 +402,8 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
 fn explain(subject: &str, path: Option<&str>) -> ExitCode {
     if let Some(code) = code_by_id(subject) {
         match infrac::stdlib::diagnostic_page(code.id) {
-            Some(page) => print!("{page}"),
-            None => println!("{}: {} ({})", code.id, code.summary, code.slug),
+            Some(page) => out_raw!("{page}"),
+            None => out!("{}: {} ({})", code.id, code.summary, code.slug),
         }
         return ExitCode::SUCCESS;
     }
@@ -527,7 +569,7 @@ fn eval(env_file: &Path) -> ExitCode {
         .map(|(k, v)| (k.clone(), to_json(v)))
         .collect();
     let json = serde_json::json!({"env": model.env, "chain": model.chain, "params": params, "layers": layers});
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(&json).unwrap_or_default()
     );
@@ -551,33 +593,33 @@ fn graph(env_file: &Path, format: GraphFormat) -> ExitCode {
                 .iter()
                 .map(|l| serde_json::json!({"name": l.name, "dir": l.dir, "depends_on": l.depends_on}))
                 .collect();
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({"env": env, "layers": layers}))
                     .unwrap_or_default()
             );
         }
         GraphFormat::Dot => {
-            println!("digraph \"{env}\" {{");
-            println!("  rankdir = LR;");
+            out!("digraph \"{env}\" {{");
+            out!("  rankdir = LR;");
             for layer in &model.layers {
-                println!("  \"{}\";", layer.dir);
+                out!("  \"{}\";", layer.dir);
                 for dep in &layer.depends_on {
                     if let Some(d) = model.layers.iter().find(|l| &l.name == dep) {
-                        println!("  \"{}\" -> \"{}\";", d.dir, layer.dir);
+                        out!("  \"{}\" -> \"{}\";", d.dir, layer.dir);
                     }
                 }
             }
-            println!("}}");
+            out!("}}");
         }
         GraphFormat::Mermaid => {
-            println!("graph LR");
+            out!("graph LR");
             for layer in &model.layers {
                 let id = layer.dir.replace('-', "_");
-                println!("  {id}[\"{}\"]", layer.dir);
+                out!("  {id}[\"{}\"]", layer.dir);
                 for dep in &layer.depends_on {
                     if let Some(d) = model.layers.iter().find(|l| &l.name == dep) {
-                        println!("  {} --> {id}", d.dir.replace('-', "_"));
+                        out!("  {} --> {id}", d.dir.replace('-', "_"));
                     }
                 }
             }
