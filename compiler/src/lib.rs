@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod config;
 pub mod db;
 pub mod diagnostics;
+pub mod doc;
 pub mod emit;
 pub mod layers;
 pub mod model;

@@ -119,3 +119,13 @@ fn graph_orders_layers_by_their_references() {
         "{dot}"
     );
 }
+
+#[test]
+fn module_docs_are_up_to_date() {
+    let (code, _, stderr) = infrac(&["doc", "--check"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "docs/modules is stale: run `infrac doc` and commit it\n{stderr}"
+    );
+}

@@ -77,6 +77,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = verify::VerifyFormat::Human)]
         format: verify::VerifyFormat,
     },
+    /// Write Markdown documentation of every module (the standard library and the project's own)
+    /// from their typed interfaces.
+    Doc {
+        /// The directory to write `README.md` and one `MODULE.md` per module into.
+        #[arg(long, default_value = "docs/modules")]
+        out: PathBuf,
+        /// A project directory whose own modules are documented too.
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// Do not write: exit 1 when the directory is not up to date.
+        #[arg(long)]
+        check: bool,
+    },
     /// Explain a diagnostic code (`infrac explain E0401`), or where a value comes from
     /// (`infrac explain environments/pro.infra databases.orders.instance_class`).
     Explain {
@@ -145,6 +158,11 @@ fn main() -> ExitCode {
             compare,
             format,
         })),
+        Command::Doc {
+            out,
+            project,
+            check,
+        } => doc(&out, project.as_deref(), check),
         Command::Explain { subject, path } => explain(&subject, path.as_deref()),
         Command::Eval {
             env_file,
@@ -397,6 +415,52 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn doc(out: &Path, project: Option<&Path>, check: bool) -> ExitCode {
+    let mut db = RootDatabase::default();
+    let workspace = match project {
+        Some(dir) => load_project(&mut db, dir).0,
+        None => {
+            let files = analysis::stdlib_files(&mut db);
+            Workspace::new(&db, files, PathBuf::from("."))
+        }
+    };
+    let index = infrac::project::project_index(&db, workspace);
+    let mut pages = vec![("README".to_string(), infrac::doc::index_page(&db, index))];
+    pages.extend(infrac::doc::module_pages(&db, index));
+    let mut stale = Vec::new();
+    for (name, page) in &pages {
+        let path = out.join(format!("{name}.md"));
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(page.as_str()) {
+            continue;
+        }
+        if check {
+            stale.push(path.display().to_string());
+        } else if let Err(error) =
+            std::fs::create_dir_all(out).and_then(|()| std::fs::write(&path, page))
+        {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            return ExitCode::from(EXIT_ERRORS);
+        }
+    }
+    if !stale.is_empty() {
+        eprintln!(
+            "error: module documentation is out of date: {}",
+            stale.join(", ")
+        );
+        eprintln!(
+            "run `infrac doc --out {}` and commit the result",
+            out.display()
+        );
+        return ExitCode::from(EXIT_ERRORS);
+    }
+    eprintln!(
+        "{} module page(s) in {} are up to date",
+        pages.len() - 1,
+        out.display()
+    );
+    ExitCode::SUCCESS
 }
 
 fn explain(subject: &str, path: Option<&str>) -> ExitCode {
