@@ -1631,6 +1631,31 @@ impl<'a> Eval<'a> {
                 }
             };
             match value {
+                Some(Value::Null) if input.default.is_none() => {
+                    let at = node
+                        .as_ref()
+                        .and_then(|n| n.get(std::slice::from_ref(&input.name)))
+                        .map_or((file, instance.name.range), |n| {
+                            (n.def().file, n.def().range)
+                        });
+                    // Diagnostic: E0403 missing-field
+                    self.error(
+                        E0403,
+                        at.0,
+                        at.1,
+                        format!(
+                            "input `{}` of `{kind}` is required; `null` leaves it unset",
+                            input.name
+                        ),
+                    )
+                    .with_label_mut("null for a required input")
+                    .with_secondary_mut(
+                        sig.item.file,
+                        input.range,
+                        "declared here without a default",
+                    );
+                    ok = false;
+                }
                 Some(Value::Null) | None => {}
                 Some(v) => inputs.push((input.name.clone(), v)),
             }

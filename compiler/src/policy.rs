@@ -31,13 +31,18 @@ pub fn provenance(
     let index = project_index(db, workspace);
     let config = effective_config(db, workspace, env);
     let (head, rest) = path.split_first()?;
+    // `client-acme` is an expansion of the repeated layer `client`.
+    let template = if index.layers.contains_key(head) {
+        head.as_str()
+    } else {
+        head.split('-').next().unwrap_or(head)
+    };
     let node = if index.params.contains_key(head) {
         config.params.get(head).and_then(|n| n.get(rest))
-    } else if index.layers.contains_key(head) && rest.len() >= 2 {
-        // Repeated layers are addressed by their expanded name `template-key`; try the template.
+    } else if index.layers.contains_key(template) && rest.len() >= 2 {
         config
             .instances
-            .get(&(head.clone(), rest[0].clone()))
+            .get(&(template.to_string(), rest[0].clone()))
             .and_then(|n| n.get(&rest[1..]))
     } else if head == "project" {
         config.project.as_ref().and_then(|n| n.get(rest))
@@ -52,7 +57,6 @@ pub fn provenance(
         });
     }
     // A module input default.
-    let template = head.split('-').next().unwrap_or(head);
     let layer_ref = index.layers.get(template)?;
     let ItemKind::Layer(layer) = &layer_ref.item(db).kind else {
         return None;
@@ -152,8 +156,9 @@ impl RuleCtx<'_> {
         policy: &str,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
-        let wildcard = first_wildcard(&rule.expr);
-        let bindings: Vec<Vec<String>> = match &wildcard {
+        // A path with `*`, or one that names a repeated layer, is checked for every match.
+        let pattern = first_pattern(&rule.expr, &|segments: &[String]| self.is_pattern(segments));
+        let bindings: Vec<Vec<String>> = match &pattern {
             Some(segments) => self.expand(segments),
             None => vec![Vec::new()],
         };
@@ -226,6 +231,28 @@ impl RuleCtx<'_> {
                 format!("`{path}` is the default of module `{module}`"),
             )),
             _ => None,
+        }
+    }
+
+    /// Whether a path matches more than one value: it has `*` for a layer or instance, or it names
+    /// a repeated layer (`client.db.x` for every `client-KEY`).
+    fn is_pattern(&self, segments: &[String]) -> bool {
+        let offset = usize::from(self.across);
+        let rest = segments.get(offset..).unwrap_or_default();
+        if rest.iter().take(2).any(|s| s == "*") {
+            return true;
+        }
+        let model = if self.across {
+            segments.first().and_then(|e| self.models.get(e))
+        } else {
+            self.models.get(self.env)
+        };
+        match (model, rest.first()) {
+            (Some(model), Some(layer)) => model
+                .layers
+                .iter()
+                .any(|l| l.name != *layer && layer_matches(&l.name, layer)),
+            _ => false,
         }
     }
 
@@ -373,12 +400,21 @@ impl RuleCtx<'_> {
     ) -> Result<Value, Fail> {
         let mut names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
         let offset = usize::from(self.across);
-        // Fill the wildcards from the binding, in order.
-        let mut bound = binding.iter();
-        for name in names.iter_mut().skip(offset) {
-            if name == "*" {
-                *name = bound.next().cloned().ok_or(Fail::Skip)?;
+        // Fill the layer and instance positions from the binding: `*`, or a repeated layer's name.
+        if let [layer, instance] = binding {
+            if let Some(name) = names.get_mut(offset) {
+                if name == "*" || layer_matches(layer, name) {
+                    name.clone_from(layer);
+                }
             }
+            if let Some(name) = names.get_mut(offset + 1) {
+                if name == "*" {
+                    name.clone_from(instance);
+                }
+            }
+        }
+        if names.iter().skip(offset).take(2).any(|n| n == "*") {
+            return Err(Fail::Skip);
         }
         let model = if self.across {
             match self.models.get(&names[0]) {
@@ -479,20 +515,21 @@ fn field_path(mut value: Value, path: &[String]) -> Option<Value> {
     Some(value)
 }
 
-fn first_wildcard(expr: &Expr) -> Option<Vec<String>> {
+/// The first reference in a rule for which `is_pattern` holds.
+fn first_pattern(expr: &Expr, is_pattern: &dyn Fn(&[String]) -> bool) -> Option<Vec<String>> {
+    let recurse = |e: &Expr| first_pattern(e, is_pattern);
     match &expr.kind {
-        ExprKind::Ref(segments) if segments.iter().any(|s| s.name == "*") => {
-            Some(segments.iter().map(|s| s.name.clone()).collect())
+        ExprKind::Ref(segments) => {
+            let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
+            is_pattern(&names).then_some(names)
         }
-        ExprKind::Unary(_, e) => first_wildcard(e),
-        ExprKind::Binary(_, a, b) => first_wildcard(a).or_else(|| first_wildcard(b)),
-        ExprKind::Cond(a, b, c) => first_wildcard(a)
-            .or_else(|| first_wildcard(b))
-            .or_else(|| first_wildcard(c)),
-        ExprKind::Index(a, b) => first_wildcard(a).or_else(|| first_wildcard(b)),
-        ExprKind::List(items) => items.iter().find_map(first_wildcard),
+        ExprKind::Unary(_, e) => recurse(e),
+        ExprKind::Binary(_, a, b) => recurse(a).or_else(|| recurse(b)),
+        ExprKind::Cond(a, b, c) => recurse(a).or_else(|| recurse(b)).or_else(|| recurse(c)),
+        ExprKind::Index(a, b) => recurse(a).or_else(|| recurse(b)),
+        ExprKind::List(items) => items.iter().find_map(recurse),
         ExprKind::Str(parts) => parts.iter().find_map(|p| match p {
-            StrPart::Interp(e) => first_wildcard(e),
+            StrPart::Interp(e) => recurse(e),
             StrPart::Text(_) => None,
         }),
         _ => None,

@@ -92,17 +92,18 @@ fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
     let mut first: Option<usize> = None;
     let mut last = start;
     while idx < end {
-        if text[idx..end].starts_with("//") {
-            idx += text[idx..end].find('\n').unwrap_or(end - idx);
+        let rest = &bytes[idx..end];
+        if rest.starts_with(b"//") {
+            idx += find(rest, b"\n").unwrap_or(end - idx);
             continue;
         }
-        if text[idx..end].starts_with("/*") {
-            idx += text[idx..end].find("*/").map_or(end - idx, |n| n + 2);
+        if rest.starts_with(b"/*") {
+            idx += find(rest, b"*/").map_or(end - idx, |n| n + 2);
             continue;
         }
         if !bytes[idx].is_ascii_whitespace() {
             first.get_or_insert(idx);
-            let line_end = text[idx..end].find('\n').map_or(end, |n| idx + n);
+            let line_end = find(&bytes[idx..end], b"\n").map_or(end, |n| idx + n);
             last = line_end;
             idx = line_end;
             continue;
@@ -121,14 +122,15 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
     let mut in_string = false;
     let mut interp_depth: Vec<usize> = Vec::new();
     while idx < bytes.len() {
-        let rest = &text[idx..];
+        // Bytes, not `&str`: an index inside a multi-byte character must not be sliced as text.
+        let rest = &bytes[idx..];
         if in_string {
             match bytes[idx] {
                 b'\\' => idx += 1,
                 b'"' => in_string = false,
                 b'\n' => in_string = false,
-                b'$' if rest.starts_with("$${") => idx += 2,
-                b'$' if rest.starts_with("${") => {
+                b'$' if rest.starts_with(b"$${") => idx += 2,
+                b'$' if rest.starts_with(b"${") => {
                     stack.push(idx + 1);
                     interp_depth.push(stack.len());
                     in_string = false;
@@ -139,12 +141,12 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
             idx += 1;
             continue;
         }
-        if rest.starts_with("//") {
-            idx += rest.find('\n').unwrap_or(rest.len());
+        if rest.starts_with(b"//") {
+            idx += find(rest, b"\n").unwrap_or(rest.len());
             continue;
         }
-        if rest.starts_with("/*") {
-            idx += rest.find("*/").map_or(rest.len(), |n| n + 2);
+        if rest.starts_with(b"/*") {
+            idx += find(rest, b"*/").map_or(rest.len(), |n| n + 2);
             continue;
         }
         match bytes[idx] {
@@ -164,6 +166,13 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
     stack.last().copied()
 }
 
+/// The position of `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +185,16 @@ mod tests {
         assert_eq!(starts, vec![0, 31, 58]);
         assert_eq!(chunks.items[2].unclosed, Some(66));
         assert!(chunks.stray.is_empty());
+    }
+
+    #[test]
+    fn non_ascii_text_is_scanned_by_bytes() {
+        let text =
+            "project p {\n  tags = { owner = \"José 😀\" } /* é */\n}\nparam x: int = 1 // ü\n";
+        let chunks = chunk(text);
+        assert_eq!(chunks.items.len(), 2);
+        assert!(chunks.items.iter().all(|c| c.unclosed.is_none()));
+        assert!(chunk("é {\nparam x: int = 1\n").stray.len() == 1);
     }
 
     #[test]

@@ -16,6 +16,7 @@ macro_rules! out_raw {
     }};
 }
 
+mod ops;
 mod output;
 mod verify;
 
@@ -76,6 +77,35 @@ enum Command {
         compare: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = verify::VerifyFormat::Human)]
         format: verify::VerifyFormat,
+    },
+    /// The semantic difference of two environments: parameters, layers, instances, inputs and
+    /// state keys, with where each side was set.
+    Diff {
+        /// The first environment file.
+        left: PathBuf,
+        /// The second environment file, of the same project.
+        right: PathBuf,
+    },
+    /// Refuse deletes and replaces of protected resources (databases, buckets, KMS keys, ...) in a
+    /// Terraform plan (`terraform show -json PLANFILE`).
+    Guard {
+        /// The plan as JSON.
+        plan: PathBuf,
+        /// The environment the plan is for (printed in the report).
+        #[arg(long)]
+        env: String,
+        /// Resource addresses that may be deleted or replaced (repeatable).
+        #[arg(long = "allow")]
+        allow: Vec<String>,
+    },
+    /// The layers whose emitted root module changed between two builds of an environment.
+    Affected {
+        /// The build before the change.
+        #[arg(long)]
+        base: PathBuf,
+        /// The build after the change.
+        #[arg(long)]
+        head: PathBuf,
     },
     /// Write Markdown documentation of every module (the standard library and the project's own)
     /// from their typed interfaces.
@@ -158,6 +188,21 @@ fn main() -> ExitCode {
             compare,
             format,
         })),
+        Command::Diff { left, right } => diff(&left, &right),
+        Command::Guard { plan, env, allow } => guard(&plan, &env, &allow),
+        Command::Affected { base, head } => match ops::affected(&base, &head) {
+            Ok(dirs) => {
+                for dir in &dirs {
+                    out!("{dir}");
+                }
+                eprintln!("{} layer(s) affected", dirs.len());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Doc {
             out,
             project,
@@ -414,6 +459,92 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
         ExitCode::from(EXIT_ERRORS)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn diff(left: &Path, right: &Path) -> ExitCode {
+    let name = |p: &Path| {
+        p.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let dir = |p: &Path| {
+        std::fs::canonicalize(p)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("."))
+    };
+    if dir(left) != dir(right) {
+        eprintln!("error: both environment files must belong to one project directory");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let (left_env, right_env) = (name(left), name(right));
+    match ops::diff(&dir(left), &left_env, &right_env) {
+        Ok(changes) => {
+            for change in &changes {
+                let side = |value: &Option<String>, origin: &str| match value {
+                    Some(v) if origin.is_empty() => v.clone(),
+                    Some(v) => format!("{v}  ({origin})"),
+                    None => "(absent)".into(),
+                };
+                out!(
+                    "~ {}
+    {left_env}: {}
+    {right_env}: {}",
+                    change.path,
+                    side(&change.left, &change.left_origin),
+                    side(&change.right, &change.right_origin)
+                );
+            }
+            eprintln!(
+                "{} difference(s) between {left_env} and {right_env}",
+                changes.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_ERRORS)
+        }
+    }
+}
+
+fn guard(plan: &Path, env: &str, allow: &[String]) -> ExitCode {
+    let text = match std::fs::read_to_string(plan) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", plan.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match ops::guard(&text, allow) {
+        Ok((refusals, total)) => {
+            for refusal in &refusals {
+                out!(
+                    "REFUSED {} {}: {} (allow it with --allow {})",
+                    refusal.actions,
+                    refusal.address,
+                    refusal.reason,
+                    refusal.address
+                );
+            }
+            if refusals.is_empty() {
+                eprintln!(
+                    "guard {env}: {total} change(s), no delete or replace of a protected resource"
+                );
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "guard {env}: {} protected resource(s) would be deleted or replaced; refusing",
+                    refusals.len()
+                );
+                ExitCode::from(EXIT_ERRORS)
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_USAGE)
+        }
     }
 }
 

@@ -127,8 +127,8 @@ fn fill_and_swap(
     for (relative, contents) in &emitted.files {
         write_file(&tmp.join(relative), contents)?;
     }
-    for (source, destination) in &emitted.copies {
-        copy_module(&project_root.join(source), &tmp.join(destination), source)?;
+    for (relative, contents) in &copied_files(project_root, &emitted.copies)? {
+        write_file(&tmp.join(relative), contents)?;
     }
     if out.exists() {
         if !out.is_dir() {
@@ -197,23 +197,34 @@ fn collect_foreign(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()
     Ok(())
 }
 
-/// Copies a user module's Terraform files, with the generated-file header on each.
-fn copy_module(from: &Path, to: &Path, source: &str) -> Result<(), OutputError> {
-    let entries =
-        std::fs::read_dir(from).map_err(|e| io("cannot read module directory", from, e))?;
-    let mut entries: Vec<_> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let text = std::fs::read_to_string(&path).map_err(|e| io("cannot read", &path, e))?;
-        let file_name = path.file_name().expect("a file has a name");
-        write_file(
-            &to.join(file_name),
-            &format!("{}{text}", header(&format!("module {source}"))),
-        )?;
+/// The files that user modules contribute to a build: each `.tf` file of each copied module
+/// directory, with the generated-file header, by path relative to the output.
+pub fn copied_files(
+    project_root: &Path,
+    copies: &[(String, String)],
+) -> Result<std::collections::BTreeMap<String, String>, OutputError> {
+    let mut out = std::collections::BTreeMap::new();
+    for (source, destination) in copies {
+        let from = project_root.join(source);
+        let entries =
+            std::fs::read_dir(&from).map_err(|e| io("cannot read module directory", &from, e))?;
+        let mut entries: Vec<_> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let text = std::fs::read_to_string(&path).map_err(|e| io("cannot read", &path, e))?;
+            let file_name = path
+                .file_name()
+                .expect("a file has a name")
+                .to_string_lossy();
+            out.insert(
+                format!("{destination}/{file_name}"),
+                format!("{}{text}", header(&format!("module {source}"))),
+            );
+        }
     }
-    Ok(())
+    Ok(out)
 }

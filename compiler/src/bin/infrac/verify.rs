@@ -69,7 +69,12 @@ pub fn verify(args: VerifyArgs) -> u8 {
             if let (Some(compare), Some(emitted)) =
                 (&args.compare, emit_env(&db, workspace, env_name, file))
             {
-                diagnostics.extend(drift(&db, file, &compare.join(&env), &emitted.files));
+                let mut expected = emitted.files.clone();
+                match crate::output::copied_files(&dir, &emitted.copies) {
+                    Ok(copied) => expected.extend(copied),
+                    Err(error) => eprintln!("warning: {error}"),
+                }
+                diagnostics.extend(drift(&db, file, &compare.join(&env), &expected));
             }
             checked.push(env);
         }
