@@ -2,6 +2,7 @@
 //! output, the layer graph, and the diagnostics found on the way.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use crate::config::{effective_config, Def, EffectiveConfig, EnvName, Node};
 use crate::db::{Db, SourceFile, Workspace};
@@ -272,11 +273,11 @@ struct Eval<'a> {
     param_types: HashMap<String, Ty>,
     param_values: HashMap<String, Option<Value>>,
     param_stack: Vec<String>,
-    modules: HashMap<String, Option<ModuleSig>>,
+    modules: HashMap<String, Option<Rc<ModuleSig>>>,
     /// Evaluated inputs of the instance being built, for defaults that read other inputs.
     input_values: HashMap<String, Option<Value>>,
     input_stack: Vec<String>,
-    current_inputs: Option<(ModuleSig, Option<Node>, String)>,
+    current_inputs: Option<(Rc<ModuleSig>, Option<&'a Node>, String)>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -312,13 +313,14 @@ impl<'a> Eval<'a> {
         self.diagnostics.last_mut().expect("just pushed")
     }
 
-    fn module(&mut self, kind: &str) -> Option<ModuleSig> {
+    /// A module's interface, resolved once per evaluation and shared.
+    fn module(&mut self, kind: &str) -> Option<Rc<ModuleSig>> {
         if let Some(sig) = self.modules.get(kind) {
             return sig.clone();
         }
         let sig = self.index.modules.get(kind).and_then(|item| {
             let mut ignored = Vec::new();
-            module_sig(self.db, self.index, *item, &mut ignored)
+            module_sig(self.db, self.index, *item, &mut ignored).map(Rc::new)
         });
         self.modules.insert(kind.to_string(), sig.clone());
         sig
@@ -1540,13 +1542,12 @@ impl<'a> Eval<'a> {
             }));
             return None;
         };
-        let node = self
-            .config
+        let config = self.config;
+        let node: Option<&'a Node> = config
             .instances
-            .get(&(ctx.template.clone(), instance.name.name.clone()))
-            .cloned();
+            .get(&(ctx.template.clone(), instance.name.name.clone()));
         let mut ok = true;
-        if let Some(Node::Record { entries, .. }) = &node {
+        if let Some(Node::Record { entries, .. }) = node {
             for (key, slot) in entries {
                 if !sig.inputs.iter().any(|i| &i.name == key) {
                     let help = did_you_mean(key, sig.inputs.iter().map(|i| i.name.as_str()));
@@ -1565,7 +1566,7 @@ impl<'a> Eval<'a> {
         }
         self.input_values.clear();
         self.input_stack.clear();
-        self.current_inputs = Some((sig.clone(), node.clone(), instance.name.name.clone()));
+        self.current_inputs = Some((sig.clone(), node, instance.name.name.clone()));
         // Explicit inputs first, in the layer's scope.
         for input in &sig.inputs {
             let Some(child) = node
