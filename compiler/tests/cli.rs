@@ -85,8 +85,12 @@ fn eval_prints_effective_values_as_json() {
         true
     );
     assert_eq!(
-        json["layers"]["client-mtn-ghana"]["instances"]["db"]["inputs"]["instance_class"],
-        "db.r6g.large"
+        json["layers"]["client-mtn-ghana"]["instances"]["records"]["inputs"]["deletion_protection"],
+        true
+    );
+    assert_eq!(
+        json["layers"]["client-ezra"]["instances"]["files"]["inputs"]["noncurrent_version_days"],
+        365
     );
     assert_eq!(json["layers"]["foundation"]["dir"], "01-foundation");
 }

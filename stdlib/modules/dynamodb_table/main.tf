@@ -1,0 +1,29 @@
+resource "aws_dynamodb_table" "this" {
+  name                        = var.name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = var.hash_key
+  range_key                   = var.range_key == "" ? null : var.range_key
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = var.hash_key
+    type = "S"
+  }
+
+  dynamic "attribute" {
+    for_each = var.range_key == "" ? [] : [var.range_key]
+    content {
+      name = attribute.value
+      type = "S"
+    }
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+}
