@@ -122,7 +122,7 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
     for item in index.types.values().chain(index.params.values()) {
         match &item.item(db).kind {
             ItemKind::Type(def) => {
-                resolver.resolve(item.file, &def.ty, &mut diagnostics);
+                resolver.resolve_definition(&def.name.name, item.file, &def.ty, &mut diagnostics);
             }
             ItemKind::Param(param) => {
                 resolver.resolve(item.file, &param.ty, &mut diagnostics);

@@ -365,6 +365,21 @@ impl<'a> TypeResolver<'a> {
         }
     }
 
+    /// Resolves the definition of `type NAME = expr`, so that a definition that refers to
+    /// itself is reported.
+    pub fn resolve_definition(
+        &mut self,
+        name: &str,
+        file: SourceFile,
+        expr: &TypeExpr,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Ty {
+        self.stack.push(name.to_string());
+        let ty = self.resolve(file, expr, diagnostics);
+        self.stack.pop();
+        ty
+    }
+
     pub fn resolve(
         &mut self,
         file: SourceFile,
@@ -604,8 +619,8 @@ impl<'a> TypeResolver<'a> {
         };
         self.stack.push(other.to_string());
         // Errors inside the definition are reported where the type is defined, once.
-        let mut ignored = Vec::new();
-        let inner = self.resolve(item_ref.file, &def.ty, &mut ignored);
+        // Errors inside the definition surface wherever it is used; callers sort and deduplicate.
+        let inner = self.resolve(item_ref.file, &def.ty, diagnostics);
         self.stack.pop();
         Ty::Named(other.to_string(), Box::new(inner))
     }

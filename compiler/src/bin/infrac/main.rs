@@ -395,6 +395,7 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
         } else if path.is_file() {
             (
                 path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| PathBuf::from(".")),
                 Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
