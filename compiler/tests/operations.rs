@@ -1,0 +1,116 @@
+//! Everyday operations on the default system: `guard` on a recorded plan, `affected` between two
+//! builds, and `diff` of two environments.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn infrac(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("run infrac");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn guard_refuses_to_destroy_a_database_unless_allowed() {
+    let plan = "compiler/tests/fixtures/plans/destroys-a-database.json";
+    let (code, stdout, stderr) = infrac(&["guard", plan, "--env", "pro"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("REFUSED delete aws_db_instance.orders: a database"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("aws_security_group.old"),
+        "security groups are not protected: {stdout}"
+    );
+    assert!(
+        !stdout.contains("aws_s3_bucket.kept"),
+        "an update is not a delete: {stdout}"
+    );
+    assert!(
+        stderr.contains("guard pro: 1 protected resource(s) would be deleted or replaced"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = infrac(&[
+        "guard",
+        plan,
+        "--env",
+        "pro",
+        "--allow",
+        "aws_db_instance.orders",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = infrac(&["guard", "README.md", "--env", "pro"]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+#[test]
+fn affected_lists_the_layers_a_change_touches() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("environments");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    for entry in std::fs::read_dir(repo_root().join("environments"))
+        .expect("read")
+        .flatten()
+    {
+        std::fs::copy(entry.path(), project.join(entry.file_name())).expect("copy");
+    }
+    build(&project.join("pro.infra"), &dir.path().join("base"));
+    // The database class only changes the databases layer.
+    let pro = project.join("pro.infra");
+    std::fs::write(&pro, read(&pro).replace("db.r6g.large", "db.r6g.xlarge")).expect("edit");
+    build(&pro, &dir.path().join("head"));
+    let base = dir.path().join("base");
+    let head = dir.path().join("head");
+    let (code, stdout, stderr) = infrac(&[
+        "affected",
+        "--base",
+        base.to_str().expect("utf-8"),
+        "--head",
+        head.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), ["03-databases"]);
+    let (_, stdout, _) = infrac(&[
+        "affected",
+        "--base",
+        base.to_str().expect("utf-8"),
+        "--head",
+        base.to_str().expect("utf-8"),
+    ]);
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+#[test]
+fn diff_shows_what_differs_between_environments_and_where_it_was_set() {
+    let (code, stdout, stderr) =
+        infrac(&["diff", "environments/dev.infra", "environments/pro.infra"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("~ param nat\n    dev: \"single\"  (environments/base.infra:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("    pro: \"per_az\"  (environments/pro.infra:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("~ databases.orders.deletion_protection\n    dev: false"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("~ databases: state key\n    dev: dev/03-databases/terraform.tfstate\n    pro: pro/03-databases/terraform.tfstate"), "{stdout}");
+    assert!(
+        stdout.contains("~ client-mtn-ghana.files: module\n    dev: (absent)\n    pro: s3_bucket"),
+        "{stdout}"
+    );
+}
