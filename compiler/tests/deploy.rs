@@ -14,7 +14,12 @@ fn deploy(env: &str) {
     let build_dir = out.path().join("out");
     build(&root.join(format!("environments/{env}.infra")), &build_dir);
     let graph = Command::new(env!("CARGO_BIN_EXE_infrac"))
-        .args(["graph", &format!("environments/{env}.infra"), "--format", "json"])
+        .args([
+            "graph",
+            &format!("environments/{env}.infra"),
+            "--format",
+            "json",
+        ])
         .current_dir(&root)
         .output()
         .expect("run infrac graph");
@@ -25,7 +30,10 @@ fn deploy(env: &str) {
     tool("INFRAC_TERRAFORM");
     tool("INFRAC_TF_PLUGIN_DIR");
     let python = moto_server.parent().expect("venv bin").join("python");
-    let (ok, output) = run(Command::new(python).arg(root.join("tests/deploy/deploy.py")).arg(&build_dir).arg(&order));
+    let (ok, output) = run(Command::new(python)
+        .arg(root.join("tests/deploy/deploy.py"))
+        .arg(&build_dir)
+        .arg(&order));
     println!("{output}");
     assert!(ok, "deploying {env} against the emulator failed:\n{output}");
     assert!(output.contains("0 failure(s)"), "{output}");

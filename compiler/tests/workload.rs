@@ -9,12 +9,27 @@ use common::*;
 
 fn check_size(size: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (ok, output) = run(Command::new("python3").arg(repo_root().join("benches/gen.py")).arg(size).arg(dir.path()).arg("--reference"));
+    let (ok, output) = run(Command::new("python3")
+        .arg(repo_root().join("benches/gen.py"))
+        .arg(size)
+        .arg(dir.path())
+        .arg("--reference"));
     assert!(ok, "gen.py failed: {output}");
-    let eval = Command::new(env!("CARGO_BIN_EXE_infrac")).arg("eval").arg(dir.path().join("pro.infra")).output().expect("run infrac eval");
-    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
-    let effective: serde_json::Value = serde_json::from_slice(&eval.stdout).expect("eval prints JSON");
-    let reference: serde_json::Value = serde_json::from_str(&read(&dir.path().join("reference-pro.json"))).expect("reference JSON");
+    let eval = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .arg("eval")
+        .arg(dir.path().join("pro.infra"))
+        .output()
+        .expect("run infrac eval");
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let effective: serde_json::Value =
+        serde_json::from_slice(&eval.stdout).expect("eval prints JSON");
+    let reference: serde_json::Value =
+        serde_json::from_str(&read(&dir.path().join("reference-pro.json")))
+            .expect("reference JSON");
     let mut compared = 0;
     for (layer, instances) in reference.as_object().expect("layers") {
         for (instance, attrs) in instances.as_object().expect("instances") {
@@ -25,7 +40,10 @@ fn check_size(size: &str) {
                     (Some(a), Some(b)) => a == b,
                     _ => got == want,
                 };
-                assert!(same, "{layer}.{instance}.{attr}: infrac {got}, reference {want}");
+                assert!(
+                    same,
+                    "{layer}.{instance}.{attr}: infrac {got}, reference {want}"
+                );
                 compared += 1;
             }
         }
