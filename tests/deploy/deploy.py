@@ -269,7 +269,7 @@ def main():
             head = s3.head_object(Bucket=manifest["state_bucket"], Key=key)
             report["checks"].append(f"state s3://{manifest['state_bucket']}/{key} ({head['ContentLength']} bytes)")
         # 3. Locking: every layer's state was locked with an S3 lock file while Terraform wrote it.
-        lock_puts = {r.get("uri", "").split("?")[0] for r in moto.recording() if r.get("method") == "PUT" and ".tflock" in r.get("uri", "")}
+        lock_puts = {r.get("url", "").split("?")[0] for r in moto.recording() if r.get("method") == "PUT" and ".tflock" in r.get("url", "")}
         for layer in order["layers"]:
             lock = f"{env}/{layer['dir']}/terraform.tfstate.tflock"
             if not any(uri.endswith(lock) for uri in lock_puts):
