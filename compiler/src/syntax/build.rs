@@ -33,6 +33,7 @@ pub(super) fn parse_item(text: &str, offset: usize, unclosed: Option<usize>, par
             let file = pairs.next().expect("item_file always yields one pair");
             let mut builder = Builder {
                 offset,
+                text,
                 errors: Vec::new(),
             };
             let item = builder.item_file(file, chunk_range);
@@ -165,6 +166,7 @@ fn describe_found(rest: &str) -> String {
                 .collect();
             format!("`{word}`")
         }
+        Some(c) if c.is_control() => format!("`{}`", c.escape_unicode()),
         Some(c) => format!("`{c}`"),
     }
 }
@@ -228,12 +230,14 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
     })
 }
 
-struct Builder {
+struct Builder<'t> {
     offset: usize,
+    /// The chunk's text.
+    text: &'t str,
     errors: Vec<SyntaxError>,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn range(&self, pair: &Pair<'_, Rule>) -> TextRange {
         let span = pair.as_span();
         TextRange::new(span.start(), span.end()).shift(self.offset)
@@ -271,7 +275,7 @@ impl Builder {
                 let mut it = item.into_inner().skip(1);
                 let name = self.ident(it.next().expect("param name"));
                 let ty = self.type_expr(it.next().expect("param type"));
-                let default = it.next().map(|p| self.expr(p));
+                let default = it.next().map(|p| self.expr_or_missing(p));
                 ItemKind::Param(Param { name, ty, default })
             }
             Rule::module_def => ItemKind::Module(self.module_def(item)),
@@ -331,7 +335,7 @@ impl Builder {
                         match part.as_rule() {
                             Rule::const_mark => is_const = true,
                             Rule::type_expr => ty = Some(self.type_expr(part)),
-                            _ => default = Some(self.expr(part)),
+                            _ => default = Some(self.expr_or_missing(part)),
                         }
                     }
                     module.inputs.push(InputDecl {
@@ -387,7 +391,7 @@ impl Builder {
                             let mut d = decl.into_inner().skip(1);
                             let name = self.ident(d.next().expect("output name"));
                             let ty = self.type_expr(d.next().expect("output type"));
-                            let value = self.expr(d.next().expect("output value"));
+                            let value = self.expr_or_missing(d.next().expect("output value"));
                             layer.outputs.push(LayerOutput {
                                 name,
                                 ty,
@@ -606,6 +610,28 @@ impl Builder {
         }
     }
 
+    /// An expression, or `Expr::Missing` with a diagnostic where the grammar found none after `=`.
+    fn expr_or_missing(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        if pair.as_rule() != Rule::missing_value {
+            return self.expr(pair);
+        }
+        // Point just after the `=`, not at whatever follows the blank space.
+        let end = self.text[..pair.as_span().start()].trim_end().len();
+        let at = TextRange::new(end, end).shift(self.offset);
+        self.errors.push(SyntaxError {
+            // Diagnostic: E0100 syntax-error
+            code: E0100,
+            range: at,
+            message: "expected a value after `=`".into(),
+            label: "value missing".into(),
+            help: None,
+        });
+        Expr {
+            kind: ExprKind::Missing,
+            range: at,
+        }
+    }
+
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let range = self.range(&pair);
         match pair.as_rule() {
@@ -703,7 +729,7 @@ impl Builder {
                         };
                         RecordEntry {
                             key,
-                            value: self.expr(e.next().expect("record value")),
+                            value: self.expr_or_missing(e.next().expect("record value")),
                         }
                     })
                     .collect();

@@ -48,8 +48,16 @@ fn item_starts(text: &str) -> Vec<usize> {
     let mut doc_start: Option<usize> = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let line_start = offset;
+        let mut line_start = offset;
         offset += line.len();
+        // A byte order mark is not part of the first item.
+        let line = match line.strip_prefix(BOM) {
+            Some(rest) if line_start == 0 => {
+                line_start = BOM.len();
+                rest
+            }
+            _ => line,
+        };
         if in_block_comment {
             if line.contains("*/") {
                 in_block_comment = false;
@@ -73,11 +81,18 @@ fn item_starts(text: &str) -> Vec<usize> {
     starts
 }
 
+/// The byte order mark some editors put at the start of a file.
+const BOM: &str = "\u{feff}";
+
+/// Whether a line starts an item: a keyword alone on its line counts, so that an item being typed
+/// (`env`) is an item and not stray text.
 fn starts_with_keyword(line: &str) -> bool {
     TOP_KEYWORDS.iter().any(|keyword| {
-        line.strip_prefix(keyword)
-            .and_then(|rest| rest.chars().next())
-            .is_some_and(|next| next == ' ' || next == '\t' || next == '{')
+        line.strip_prefix(keyword).is_some_and(|rest| {
+            rest.chars()
+                .next()
+                .is_none_or(|next| matches!(next, ' ' | '\t' | '{' | '\n' | '\r'))
+        })
     })
 }
 
@@ -91,6 +106,9 @@ fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
     let bytes = text.as_bytes();
     let mut first: Option<usize> = None;
     let mut last = start;
+    if start == 0 && text.starts_with(BOM) {
+        idx = BOM.len();
+    }
     while idx < end {
         let rest = &bytes[idx..end];
         if rest.starts_with(b"//") {
@@ -98,7 +116,15 @@ fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
             continue;
         }
         if rest.starts_with(b"/*") {
-            idx += find(rest, b"*/").map_or(end - idx, |n| n + 2);
+            match find(rest, b"*/") {
+                Some(n) => idx += n + 2,
+                // An unclosed comment hides the rest of the file: it is reported, not skipped.
+                None => {
+                    first.get_or_insert(idx);
+                    last = end;
+                    break;
+                }
+            }
             continue;
         }
         if !bytes[idx].is_ascii_whitespace() {

@@ -34,6 +34,17 @@ pub fn parse(text: &str) -> Parse {
     let chunks = chunk::chunk(text);
     let mut parse = Parse::default();
     for range in chunks.stray {
+        if text[range.start as usize..].starts_with("/*") {
+            parse.errors.push(SyntaxError {
+                // Diagnostic: E0101 unclosed-delimiter
+                code: crate::diagnostics::E0101,
+                range: TextRange::new(range.start as usize, range.start as usize + 2),
+                message: "this `/*` is never closed".into(),
+                label: "unclosed comment".into(),
+                help: Some("add `*/` where the comment ends".into()),
+            });
+            continue;
+        }
         parse.errors.push(SyntaxError {
             // Diagnostic: E0103 stray-text
             code: crate::diagnostics::E0103,
