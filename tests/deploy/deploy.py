@@ -177,6 +177,25 @@ def write_overrides(layer_dir, moto, manifest, layer_name, reads):
     return excluded
 
 
+def unprotect(layer_dir):
+    """Writes an override that sets `deletion_protection = false` on every module call that has it
+    true in the generated main.tf; returns the module addresses."""
+    main_tf = os.path.join(layer_dir, "main.tf")
+    if not os.path.exists(main_tf):
+        return []
+    modules, current = [], None
+    for line in open(main_tf):
+        if line.startswith('module "'):
+            current = line.split('"')[1]
+        elif current and line.split("=")[0].strip() == "deletion_protection" and line.split("=")[1].strip() == "true":
+            modules.append(current)
+    if modules:
+        override = {"module": {name: [{"deletion_protection": False}] for name in modules}}
+        with open(os.path.join(layer_dir, "zz_infrac_test_unprotect_override.tf.json"), "w") as handle:
+            json.dump(override, handle, indent=2)
+    return [f"module.{name}" for name in modules]
+
+
 def state_resources(layer_dir, region):
     shown = json.loads(terraform(["show", "-json"], layer_dir, region).stdout or "{}")
     resources = []
@@ -285,6 +304,12 @@ def main():
             try:
                 if directory == "00-bootstrap":
                     empty_bucket(s3, manifest["state_bucket"])
+                unprotected = unprotect(layer_dir)
+                if unprotected:
+                    # Deletion protection refuses a destroy (as it should); switch it off first,
+                    # the way an operator would, through an override of the module inputs.
+                    terraform(["apply", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
+                    log(f"UNPROTECTED {directory}: {', '.join(unprotected)} (deletion_protection = false, applied)")
                 terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
                 left = [r for r in state_resources(layer_dir, region) if r.get("mode") == "managed"] if directory != "00-bootstrap" else []
                 if left:
