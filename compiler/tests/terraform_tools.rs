@@ -216,7 +216,7 @@ fn checkov(dir: &Path) {
         }
     }
     assert!(
-        passed > 100,
+        passed > 20,
         "checkov passed only {passed} checks on {}: did it scan anything?",
         dir.display()
     );
