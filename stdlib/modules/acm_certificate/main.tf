@@ -23,3 +23,11 @@ resource "aws_route53_record" "validation" {
   ttl             = 300
   allow_overwrite = true
 }
+
+# Waiting blocks the apply until DNS answers (up to 75 minutes); off by default so a layer can
+# apply before the zone is delegated.
+resource "aws_acm_certificate_validation" "this" {
+  count                   = var.wait_for_validation ? 1 : 0
+  certificate_arn         = aws_acm_certificate.this.arn
+  validation_record_fqdns = [for record in aws_route53_record.validation : record.fqdn]
+}

@@ -14,3 +14,9 @@ variable "zone_id" {
   type        = string
   default     = ""
 }
+
+variable "wait_for_validation" {
+  description = "Wait until the certificate is issued before dependent resources use it."
+  type        = bool
+  default     = false
+}

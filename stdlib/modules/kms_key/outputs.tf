@@ -12,3 +12,8 @@ output "alias_name" {
   description = "The alias name, `alias/NAME`."
   value       = aws_kms_alias.this.name
 }
+
+output "alias_arn" {
+  description = "The alias's ARN."
+  value       = aws_kms_alias.this.arn
+}

@@ -1,7 +1,7 @@
 resource "aws_ssm_parameter" "this" {
   name        = var.name
   description = var.description
-  type        = "SecureString"
-  key_id      = var.kms_key_arn
+  type        = var.secure ? "SecureString" : "String"
+  key_id      = var.secure ? var.kms_key_arn : null
   value       = var.value
 }
