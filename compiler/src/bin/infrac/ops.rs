@@ -159,6 +159,14 @@ pub const PROTECTED_TYPES: &[(&str, &str)] = &[
         "aws_route53_zone",
         "a hosted zone: deleting it changes its name servers",
     ),
+    (
+        "aws_eks_cluster",
+        "a Kubernetes cluster: deleting it removes every workload on it",
+    ),
+    (
+        "aws_elasticache_replication_group",
+        "a cache cluster: deleting it loses its data",
+    ),
 ];
 
 /// A refused change of a plan.
