@@ -1,97 +1,127 @@
-//! Shared helpers for tests that run the real `infrac` binary and the real Terraform tools.
+//! Shared helpers for the tests that run the real `infrac` binary and the real third-party tools:
+//! finding the tools `scripts/install-tools` installs, building an environment into a temporary
+//! directory, walking and comparing the emitted files, running commands, and the projects of the
+//! repository (`environments/` and each `examples/<name>/`).
+//!
+//! The tools come from environment variables that `scripts/install-tools` writes to
+//! `.tools/env.sh` and `scripts/test` exports. A missing tool fails the test with a loud message;
+//! these tests are never skipped.
 
+// Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod emitted;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The environments every project has, in promotion order.
+pub const ENVS: [&str; 3] = ["dev", "pre", "pro"];
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("compiler/ is inside the repository")
+        .expect("the compiler package lives inside the repository")
         .to_path_buf()
 }
 
-/// A tool path from an environment variable that `scripts/install-tools` writes; a missing tool
-/// fails the test loudly, it is never skipped.
+// ---------------------------------------------------------------------------------------------
+// The real tools.
+
+/// Terraform (>= 1.10).
+pub const TERRAFORM: &str = "INFRAC_TERRAFORM";
+/// The filesystem mirror that holds the hashicorp/aws provider.
+pub const TF_PLUGIN_DIR: &str = "INFRAC_TF_PLUGIN_DIR";
+/// `hcl2json FILE...`: HashiCorp's HCL parser (npm @cdktf/hcl2json) as a command.
+pub const HCL2JSON: &str = "INFRAC_HCL2JSON";
+/// checkov, in its venv.
+pub const CHECKOV: &str = "INFRAC_CHECKOV";
+/// `moto_server`, in its venv.
+pub const MOTO_SERVER: &str = "INFRAC_MOTO_SERVER";
+
+fn missing_tool(message: &str) -> ! {
+    let bar = "!".repeat(100);
+    panic!(
+        "\n\n{bar}\n!!! {message}\n!!!\n\
+         !!! The real-tool tests are never skipped. Install the tools and export their paths with\n\
+         !!!     scripts/test                                   (installs, then runs everything), or\n\
+         !!!     scripts/install-tools && . .tools/env.sh       (then cargo test / cargo nextest run)\n\
+         !!! scripts/install-tools also says what to do when Terraform or the provider mirror is missing.\n\
+         {bar}\n"
+    )
+}
+
+/// The path of a tool from its environment variable (one of the constants above). An unset
+/// variable or a path that does not exist fails the test loudly.
 pub fn tool(var: &str) -> PathBuf {
-    let value = std::env::var(var).unwrap_or_else(|_| {
-        panic!(
-            "\n\n!!! {var} is not set: the real-tool tests need the tools that scripts/install-tools installs.\n\
-             !!! Run `scripts/test` (or `scripts/install-tools && . .tools/env.sh` before cargo test).\n\n"
-        )
-    });
+    let value = std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| missing_tool(&format!("{var} is not set.")));
     let path = PathBuf::from(value);
-    assert!(
-        path.exists(),
-        "\n\n!!! {var}={} does not exist; run scripts/install-tools\n\n",
-        path.display()
-    );
+    if !path.exists() {
+        missing_tool(&format!("{var}={} does not exist.", path.display()));
+    }
     path
 }
 
-/// Builds `env_file` with the real binary into `out`; panics with infrac's output on failure.
-pub fn build(env_file: &Path, out: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
-        .arg("build")
-        .arg(env_file)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("run infrac");
-    assert!(
-        output.status.success(),
-        "infrac build {} failed:\n{}{}",
-        env_file.display(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Every file under `dir`, sorted, skipping Terraform's working directories.
-pub fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    walk(dir, &mut out);
-    out.sort();
-    out
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            if entry.file_name() != ".terraform" {
-                walk(&path, out);
-            }
-        } else {
-            out.push(path);
-        }
+/// The provider mirror, checked to hold hashicorp/aws.
+pub fn plugin_dir() -> PathBuf {
+    let dir = tool(TF_PLUGIN_DIR);
+    let aws = dir.join("registry.terraform.io/hashicorp/aws");
+    let has_aws = std::fs::read_dir(&aws).is_ok_and(|mut entries| entries.next().is_some());
+    if !has_aws {
+        missing_tool(&format!(
+            "{TF_PLUGIN_DIR}={} has no hashicorp/aws provider (looked in {}).",
+            dir.display(),
+            aws.display()
+        ));
     }
+    dir
 }
 
-/// The root modules of a build: `00-bootstrap` and every numbered layer.
-pub fn root_modules(dir: &Path) -> Vec<PathBuf> {
-    let mut roots: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read build dir")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_dir()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.as_bytes()[0].is_ascii_digit())
-        })
-        .collect();
-    roots.sort();
-    roots
+/// A Terraform command run in `dir`, isolated from the machine's CLI configuration and from
+/// `TF_*` settings that would change what it does.
+pub fn terraform(dir: &Path) -> Command {
+    let mut command = Command::new(tool(TERRAFORM));
+    command
+        .current_dir(dir)
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .env("TF_INPUT", "0");
+    for var in [
+        "TF_CLI_ARGS",
+        "TF_CLI_ARGS_init",
+        "TF_CLI_ARGS_validate",
+        "TF_CLI_ARGS_fmt",
+        "TF_DATA_DIR",
+        "TF_WORKSPACE",
+        "TF_PLUGIN_CACHE_DIR",
+        "TF_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
 }
 
-/// Runs a command and returns (success, stdout + stderr).
-pub fn run(command: &mut Command) -> (bool, String) {
-    let output = command
+// ---------------------------------------------------------------------------------------------
+// Running commands.
+
+/// Runs a command to completion; failing to start it at all fails the test.
+pub fn output_of(command: &mut Command) -> Output {
+    command
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
+}
+
+/// Runs a command and returns whether it succeeded and its stdout followed by its stderr.
+pub fn run(command: &mut Command) -> (bool, String) {
+    let output = output_of(command);
     (
         output.status.success(),
         format!(
@@ -102,18 +132,229 @@ pub fn run(command: &mut Command) -> (bool, String) {
     )
 }
 
-/// A Terraform command with no CLI config or credentials from the machine.
-pub fn terraform(dir: &Path) -> Command {
-    let mut command = Command::new(tool("INFRAC_TERRAFORM"));
-    command
-        .current_dir(dir)
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_CLI_CONFIG_FILE", "/dev/null");
+/// How many tool processes one test runs at a time: `INFRAC_TEST_JOBS`, default 2.
+pub fn jobs() -> usize {
+    std::env::var("INFRAC_TEST_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(2)
+}
+
+/// `f` on every item with `jobs` threads; the results come back in the items' order.
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = f(item);
+                results.lock().expect("a worker panicked")[i] = Some(result);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("a worker panicked")
+        .into_iter()
+        .map(|r| r.expect("every item was processed"))
+        .collect()
+}
+
+/// Times a step of a test and prints it (shown by `cargo nextest run --no-capture`, and with
+/// the output of a failing test).
+pub fn timed<R>(what: &str, f: impl FnOnce() -> R) -> R {
+    let start = Instant::now();
+    let result = f();
+    eprintln!("[timing] {what}: {:.1} s", start.elapsed().as_secs_f64());
+    result
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projects and builds.
+
+/// A directory of `.infra` files with `dev`, `pre` and `pro` environments.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// `environments` or `examples/<name>`.
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl Project {
+    /// The environment file of `env`.
+    pub fn env_file(&self, env: &str) -> PathBuf {
+        self.dir.join(format!("{env}.infra"))
+    }
+}
+
+/// The default system, `environments/`.
+pub fn default_system() -> Project {
+    Project {
+        name: "environments".into(),
+        dir: repo_root().join("environments"),
+    }
+}
+
+/// Every example: each directory under `examples/` with `.infra` files, sorted. (An example that
+/// lacks one of dev/pre/pro fails when that environment is built.)
+pub fn examples() -> Vec<Project> {
+    let root = repo_root().join("examples");
+    let mut examples: Vec<Project> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
+        .map(|entry| entry.expect("read an entry of examples/").path())
+        .filter(|dir| {
+            dir.is_dir()
+                && std::fs::read_dir(dir).is_ok_and(|mut entries| {
+                    entries.any(|e| {
+                        e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "infra"))
+                    })
+                })
+        })
+        .map(|dir| Project {
+            name: format!(
+                "examples/{}",
+                dir.file_name().expect("a directory name").to_string_lossy()
+            ),
+            dir,
+        })
+        .collect();
+    examples.sort_by(|a, b| a.name.cmp(&b.name));
+    examples
+}
+
+/// A `Command` for the real `infrac` binary, run from the repository root.
+pub fn infrac() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_infrac"));
+    command.current_dir(repo_root());
     command
 }
 
-/// The text of a file of a build.
+/// `infrac build ENV_FILE --out OUT`; the error is infrac's exit status and output.
+pub fn try_build(env_file: &Path, out: &Path) -> Result<(), String> {
+    let (ok, output) = run(infrac().arg("build").arg(env_file).arg("--out").arg(out));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`infrac build {} --out {}` failed:\n{output}",
+            env_file.display(),
+            out.display()
+        ))
+    }
+}
+
+/// `infrac build ENV_FILE --out OUT`; a failed build fails the test with infrac's output.
+pub fn build(env_file: &Path, out: &Path) {
+    if let Err(message) = try_build(env_file, out) {
+        panic!("{message}");
+    }
+}
+
+/// The output of one `infrac build` in a temporary directory, removed when this is dropped.
+pub struct Build {
+    /// `dev`, `pre` or `pro`.
+    pub env: String,
+    /// `<project>/<env>`, for messages.
+    pub label: String,
+    /// The output directory: `00-bootstrap/`, the layers, `modules/`, `layers.json`.
+    pub root: PathBuf,
+    _temp: tempfile::TempDir,
+}
+
+/// Builds `env` of `project` into a fresh temporary directory.
+pub fn build_in_tempdir(project: &Project, env: &str) -> Result<Build, String> {
+    let temp = tempfile::Builder::new()
+        .prefix("infrac-test-")
+        .tempdir()
+        .expect("create a temporary directory for a build");
+    let root = temp.path().join(env);
+    try_build(&project.env_file(env), &root)?;
+    Ok(Build {
+        env: env.to_string(),
+        label: format!("{}/{env}", project.name),
+        root,
+        _temp: temp,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files.
+
+/// Every file under `dir`, sorted, skipping Terraform's working directories (`.terraform/`).
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        for entry in entries {
+            let entry = entry.unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+            let path = entry.path();
+            if path.is_dir() {
+                if entry.file_name() != ".terraform" {
+                    walk(&path, out);
+                }
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort();
+    out
+}
+
+/// The files under `dir` whose names end in one of `extensions` (without the dot).
+pub fn files_with_extension(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
+    files(dir)
+        .into_iter()
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| extensions.iter().any(|x| e == *x))
+        })
+        .collect()
+}
+
+/// Every file under `dir` by its path relative to `dir`, with its bytes.
+pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    files(dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            (relative(&path, dir), bytes)
+        })
+        .collect()
+}
+
+/// `path` relative to `base` (or `path` itself when it is not under `base`).
+pub fn relative(path: &Path, base: &Path) -> PathBuf {
+    path.strip_prefix(base).unwrap_or(path).to_path_buf()
+}
+
+/// The root modules of a build: `00-bootstrap` and every numbered layer directory, sorted.
+pub fn root_modules(dir: &Path) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("read a build directory entry").path())
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    roots.sort();
+    roots
+}
+
+/// The text of a file; a missing or unreadable file fails the test.
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
