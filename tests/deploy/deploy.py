@@ -308,7 +308,10 @@ def main():
                 if unprotected:
                     # Deletion protection refuses a destroy (as it should); switch it off first,
                     # the way an operator would, through an override of the module inputs.
-                    terraform(["apply", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
+                    # Only the protected modules: a full apply would also fight moto's read-back
+                    # quirks (a private zone's VPC association is not returned).
+                    targets = [f"-target={address}" for address in unprotected]
+                    terraform(["apply", "-auto-approve", "-input=false", "-no-color", *targets], layer_dir, region)
                     log(f"UNPROTECTED {directory}: {', '.join(unprotected)} (deletion_protection = false, applied)")
                 terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
                 left = [r for r in state_resources(layer_dir, region) if r.get("mode") == "managed"] if directory != "00-bootstrap" else []
