@@ -1,57 +1,156 @@
-//! `infrac-lsp`: the infrac language server over standard input and output.
+//! `infrac-lsp`: the infrac language server, over standard input and output.
 
 mod convert;
+mod diagnostics;
 mod server;
+mod snapshot;
+mod state;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    // A frame whose body is not JSON would end tower-lsp-server's transport, so frames pass
-    // through a filter first: malformed ones are dropped (and logged), the server keeps running.
-    let (mut to_server, from_filter) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        let mut stdin = BufReader::new(tokio::io::stdin());
-        loop {
-            let mut length: Option<usize> = None;
-            loop {
-                let mut line = String::new();
-                match stdin.read_line(&mut line).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-                let line = line.trim();
-                if line.is_empty() {
-                    if length.is_some() {
-                        break;
-                    }
-                    continue;
-                }
-                if let Some(value) = line.strip_prefix("Content-Length:") {
-                    length = value.trim().parse().ok();
-                }
-            }
-            let length = length.unwrap_or(0).min(64 << 20);
-            let mut body = vec![0u8; length];
-            if stdin.read_exact(&mut body).await.is_err() {
+const USAGE: &str = "usage: infrac-lsp [--stdio]
+
+The infrac language server. It speaks the Language Server Protocol over standard input and
+output; editors start it (see docs/editors.md).
+
+options:
+  --stdio      use standard input and output (the default and only transport)
+  --version    print the version
+  --help       print this message";
+
+/// The largest message body accepted; a larger one is skipped.
+const MAX_BODY: usize = 64 << 20;
+
+fn main() {
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--stdio" => {}
+            "--version" | "-V" => {
+                println!("infrac-lsp {}", env!("CARGO_PKG_VERSION"));
                 return;
             }
-            if serde_json::from_slice::<serde_json::Value>(&body).is_err() {
-                eprintln!("infrac-lsp: dropped a message that is not JSON ({length} bytes)");
-                continue;
-            }
-            let header = format!("Content-Length: {length}\r\n\r\n");
-            if to_server.write_all(header.as_bytes()).await.is_err()
-                || to_server.write_all(&body).await.is_err()
-            {
+            "--help" | "-h" => {
+                println!("{USAGE}");
                 return;
+            }
+            other => {
+                eprintln!("infrac-lsp: unknown argument `{other}`\n\n{USAGE}");
+                std::process::exit(2);
             }
         }
-    });
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts");
+    runtime.block_on(serve());
+    // The frame filter may still wait on standard input; the session is over, so is the process.
+    std::process::exit(0);
+}
+
+async fn serve() {
+    // tower-lsp-server ends the session on a frame whose body is not JSON, so frames pass
+    // through a filter first: malformed ones are dropped and logged, the server keeps running.
+    let (to_server, from_filter) = tokio::io::duplex(1 << 20);
+    tokio::spawn(filter_frames(to_server));
     let (service, socket) = tower_lsp_server::LspService::new(server::Server::new);
     tower_lsp_server::Server::new(from_filter, tokio::io::stdout(), socket)
         .serve(service)
         .await;
-    // The filter may still wait on standard input; the session is over, so is the process.
-    std::process::exit(0);
+}
+
+/// Copies well-formed frames from standard input to the server; drops the others.
+async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
+    let mut stdin = BufReader::new(tokio::io::stdin());
+    loop {
+        let mut length: Option<usize> = None;
+        let mut saw_header = false;
+        loop {
+            let mut line = String::new();
+            match stdin.read_line(&mut line).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            let line = line.trim();
+            if line.is_empty() {
+                if saw_header {
+                    break;
+                }
+                continue;
+            }
+            saw_header = true;
+            if let Some((name, value)) = line.split_once(':') {
+                if name.trim().eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().ok();
+                }
+            }
+        }
+        let Some(length) = length else {
+            eprintln!("infrac-lsp: dropped a header without a valid Content-Length");
+            continue;
+        };
+        if length > MAX_BODY {
+            eprintln!("infrac-lsp: dropped a message of {length} bytes (limit {MAX_BODY})");
+            let mut skipped = (&mut stdin).take(length as u64);
+            if tokio::io::copy(&mut skipped, &mut tokio::io::sink())
+                .await
+                .is_err()
+            {
+                return;
+            }
+            continue;
+        }
+        let mut body = vec![0u8; length];
+        if stdin.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let Some(body) = checked(body) else {
+            continue;
+        };
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        if to_server.write_all(header.as_bytes()).await.is_err()
+            || to_server.write_all(&body).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// A body the server's transport accepts: a JSON-RPC request, notification or response. A
+/// malformed message that carries an id is replaced by a call of a method that does not exist,
+/// so that the client still gets an error answer for that id; other malformed messages are
+/// dropped.
+fn checked(body: Vec<u8>) -> Option<Vec<u8>> {
+    use tower_lsp_server::jsonrpc::{Request, Response};
+    if serde_json::from_slice::<Request>(&body).is_ok()
+        || serde_json::from_slice::<Response>(&body).is_ok()
+    {
+        return Some(body);
+    }
+    let value = serde_json::from_slice::<serde_json::Value>(&body).ok();
+    let id = value
+        .as_ref()
+        .and_then(|v| v.get("id"))
+        .filter(|id| id.is_number() || id.is_string());
+    match id {
+        Some(id) => {
+            eprintln!(
+                "infrac-lsp: answered a malformed request ({} bytes) with an error",
+                body.len()
+            );
+            let replacement = serde_json::json!({
+                "jsonrpc": "2.0",
+                "id": id,
+                "method": "infrac/malformedRequest",
+            });
+            Some(replacement.to_string().into_bytes())
+        }
+        None => {
+            eprintln!(
+                "infrac-lsp: dropped a malformed message ({} bytes)",
+                body.len()
+            );
+            None
+        }
+    }
 }

@@ -1,209 +1,182 @@
-//! The language server: owns the database and the open documents, runs every analysis on a
-//! database snapshot off the async runtime, and publishes diagnostics with the document version
-//! they were computed for.
+//! The `LanguageServer` handlers: thin. Notifications change the state under its lock without
+//! awaiting, then schedule a diagnostics run; requests take a snapshot and run the `ide` query
+//! off the async runtime (see `snapshot.rs`).
 
-use std::collections::{BTreeMap, HashMap};
-use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-use infrac::analysis::{check_env, load_project, project_diagnostics, set_file_text};
-use infrac::config::EnvName;
-use infrac::db::{RootDatabase, SourceFile, Workspace};
 use infrac::ide;
-use infrac::project::project_index;
-use salsa::Setter as _;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::convert::{self, Encoding};
-
-struct State {
-    db: RootDatabase,
-    /// Project directory to its workspace.
-    projects: HashMap<PathBuf, Workspace>,
-    /// Open documents and their versions.
-    versions: HashMap<PathBuf, i32>,
-    encoding: Encoding,
-}
+use crate::convert::{self, Encoding, Lines, Texts};
+use crate::snapshot::{run_blocking, ReadError};
+use crate::state::{materialize_stdlib, FileSnapshot, State};
 
 pub struct Server {
     client: Client,
     state: Arc<Mutex<State>>,
+    /// Serializes publishing, so that a newer run's diagnostics never go out before an older
+    /// run's that passed its staleness check first.
+    publishing: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// How long to wait for the client to answer a request of ours.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many times a request cancelled by an edit is retried on a newer snapshot.
+const RETRIES: usize = 3;
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn content_modified() -> Error {
+    Error {
+        code: ErrorCode::ContentModified,
+        message: "the content was modified during the request".into(),
+        data: None,
+    }
+}
+
+fn request_failed(message: String) -> Error {
+    Error {
+        // LSP's RequestFailed.
+        code: ErrorCode::ServerError(-32803),
+        message: message.into(),
+        data: None,
+    }
 }
 
 impl Server {
     pub fn new(client: Client) -> Self {
-        let state = State {
-            db: RootDatabase::default(),
-            projects: HashMap::new(),
-            versions: HashMap::new(),
-            encoding: Encoding::Utf16,
-        };
         Self {
             client,
-            state: Arc::new(Mutex::new(state)),
+            state: Arc::new(Mutex::new(State::new())),
+            publishing: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn path(&self, uri: &lsp::Uri) -> Option<PathBuf> {
+        lock(&self.state).paths.path(uri)
     }
 
-    /// Sets the text of a document; loads its project on first sight. Never awaits.
-    fn update(
-        &self,
-        path: &Path,
-        text: String,
-        version: Option<i32>,
-    ) -> Option<(Workspace, PathBuf)> {
-        let mut state = self.lock();
-        let dir = path.parent()?.to_path_buf();
-        let workspace = match state.projects.get(&dir) {
-            Some(ws) => *ws,
-            None => {
-                let (ws, _) = load_project(&mut state.db, &dir);
-                state.projects.insert(dir.clone(), ws);
-                ws
-            }
-        };
-        let existing = workspace
-            .files(&state.db)
-            .iter()
-            .copied()
-            .find(|f| f.path(&state.db) == path);
-        match existing {
-            Some(file) => {
-                if **file.text(&state.db) != *text {
-                    set_file_text(&mut state.db, file, text);
+    /// Computes the project's diagnostics on a snapshot and publishes them, unless a newer
+    /// change made them stale. Runs in the background; a newer edit cancels it.
+    fn schedule_diagnostics(&self, project: usize) {
+        let state = self.state.clone();
+        let client = self.client.clone();
+        let publishing = self.publishing.clone();
+        tokio::spawn(async move {
+            let job = {
+                let state = lock(&state);
+                if !state.projects.get(project).is_some_and(|p| p.active) {
+                    return;
                 }
+                state.diagnostics_job(project)
+            };
+            let generation = job.generation;
+            let started = std::time::Instant::now();
+            let by_file = match run_blocking(move || crate::diagnostics::compute(&job)).await {
+                Ok(by_file) => by_file,
+                // A newer edit cancelled this run; its own run publishes.
+                Err(ReadError::Cancelled) => return,
+                Err(ReadError::Panicked(message)) => {
+                    client
+                        .log_message(
+                            lsp::MessageType::ERROR,
+                            format!("infrac-lsp: diagnostics failed: {message}"),
+                        )
+                        .await;
+                    return;
+                }
+            };
+            let _order = publishing.lock().await;
+            let to_publish = {
+                let mut state = lock(&state);
+                if state.projects[project].generation != generation {
+                    return;
+                }
+                state.unpublished(project, by_file)
+            };
+            if std::env::var_os("INFRAC_LSP_TIMING").is_some() {
+                eprintln!(
+                    "infrac-lsp: diagnostics of generation {generation} in {:.1} ms",
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
             }
-            None => {
-                let file = SourceFile::new(&state.db, path.to_path_buf(), Arc::from(text), false);
-                let mut files = workspace.files(&state.db).clone();
-                files.push(file);
-                workspace.set_files(&mut state.db).to(files);
+            for (uri, diagnostics, version) in to_publish {
+                client.publish_diagnostics(uri, diagnostics, version).await;
             }
-        }
-        if let Some(version) = version {
-            state.versions.insert(path.to_path_buf(), version);
-        }
-        Some((workspace, dir))
+        });
     }
 
-    /// Runs `f` on a snapshot of the database, off the async runtime; a newer edit cancels it.
+    /// Runs `f` on a snapshot of the document's project; retried when an edit cancels it.
     async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&RootDatabase, Encoding) -> T + Send + 'static,
-    ) -> Option<T> {
-        let (snapshot, encoding) = {
-            let state = self.lock();
-            (state.db.clone(), state.encoding)
-        };
-        let job = move || salsa::Cancelled::catch(AssertUnwindSafe(|| f(&snapshot, encoding)));
-        match tokio::task::spawn_blocking(job).await {
-            Ok(Ok(value)) => Some(value),
-            Ok(Err(_cancelled)) => None,
-            Err(join_error) => {
-                self.client
-                    .log_message(
-                        lsp::MessageType::ERROR,
-                        format!("infrac-lsp: analysis failed: {join_error}"),
-                    )
-                    .await;
-                None
-            }
-        }
-    }
-
-    /// Publishes the diagnostics of every file of the project, with the versions they were
-    /// computed for; results for a document edited since are dropped.
-    async fn publish(&self, workspace: Workspace, dir: PathBuf) {
-        let versions = self.lock().versions.clone();
-        let result = self
-            .read(move |db, encoding| {
-                let mut by_file: BTreeMap<PathBuf, Vec<lsp::Diagnostic>> = BTreeMap::new();
-                for file in workspace.files(db) {
-                    if file.path(db).starts_with(&dir) && !file.deleted(db) {
-                        by_file.entry(file.path(db).clone()).or_default();
-                    }
-                }
-                let mut all = project_diagnostics(db, workspace).clone();
-                for env in project_index(db, workspace).envs.keys() {
-                    all.extend(
-                        check_env(db, workspace, EnvName::new(db, env.clone()))
-                            .iter()
-                            .cloned(),
-                    );
-                }
-                infrac::analysis::sort_diagnostics(db, &mut all);
-                for diagnostic in &all {
-                    let path = diagnostic.primary().file.path(db).clone();
-                    if let Some(list) = by_file.get_mut(&path) {
-                        list.push(convert::diagnostic(db, diagnostic, encoding));
-                    }
-                }
-                by_file
-            })
-            .await;
-        let Some(by_file) = result else { return };
-        for (path, diagnostics) in by_file {
-            let version = versions.get(&path).copied();
-            if version.is_some() && self.lock().versions.get(&path).copied() != version {
-                continue;
-            }
-            if let Some(uri) = convert::uri(&path) {
-                self.client
-                    .publish_diagnostics(uri, diagnostics, version)
-                    .await;
-            }
-        }
-    }
-
-    fn locate(&self, uri: &lsp::Uri) -> Option<(Workspace, SourceFile)> {
-        let path = uri.to_file_path()?.into_owned();
-        let state = self.lock();
-        let workspace = *state.projects.get(path.parent()?)?;
-        let file = workspace
-            .files(&state.db)
-            .iter()
-            .copied()
-            .find(|f| f.path(&state.db) == &path)?;
-        Some((workspace, file))
-    }
-
-    async fn at_position<T: Send + 'static>(
-        &self,
-        params: &lsp::TextDocumentPositionParams,
-        f: impl FnOnce(&RootDatabase, Workspace, SourceFile, u32, Encoding) -> Option<T>
-            + Send
-            + 'static,
+        uri: &lsp::Uri,
+        f: impl Fn(&FileSnapshot) -> T + Send + Sync + 'static,
     ) -> Result<Option<T>> {
-        let Some((workspace, file)) = self.locate(&params.text_document.uri) else {
-            return Ok(None);
-        };
-        let position = params.position;
-        match self
-            .read(move |db, encoding| {
-                f(
-                    db,
-                    workspace,
-                    file,
-                    convert::offset(file.text(db), position, encoding),
-                    encoding,
-                )
+        let f = Arc::new(f);
+        for _ in 0..RETRIES {
+            let Some(snapshot) = lock(&self.state).snapshot(uri) else {
+                return Ok(None);
+            };
+            let f = f.clone();
+            match run_blocking(move || f(&snapshot)).await {
+                Ok(value) => return Ok(Some(value)),
+                Err(ReadError::Cancelled) => continue,
+                Err(ReadError::Panicked(message)) => {
+                    self.client
+                        .log_message(
+                            lsp::MessageType::ERROR,
+                            format!("infrac-lsp: request failed: {message}"),
+                        )
+                        .await;
+                    return Err(Error::internal_error());
+                }
+            }
+        }
+        Err(content_modified())
+    }
+
+    /// `read` at a position: `f` gets the byte offset.
+    async fn at<T: Send + 'static>(
+        &self,
+        position: &lsp::TextDocumentPositionParams,
+        f: impl Fn(&FileSnapshot, &Lines<'_>, u32) -> Option<T> + Send + Sync + 'static,
+    ) -> Result<Option<T>> {
+        let at = position.position;
+        self.read(&position.text_document.uri, move |snap| {
+            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let offset = lines.offset(at);
+            f(snap, &lines, offset)
+        })
+        .await
+        .map(Option::flatten)
+    }
+
+    async fn register_watchers(&self) {
+        let registration = lsp::Registration {
+            id: "infrac-watch".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(lsp::DidChangeWatchedFilesRegistrationOptions {
+                watchers: vec![lsp::FileSystemWatcher {
+                    glob_pattern: lsp::GlobPattern::String("**/*.infra".into()),
+                    kind: None,
+                }],
             })
-            .await
-        {
-            Some(value) => Ok(value),
-            None => Err(Error {
-                code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32801),
-                message: "content modified".into(),
-                data: None,
-            }),
+            .ok(),
+        };
+        let request = self.client.register_capability(vec![registration]);
+        if tokio::time::timeout(CLIENT_TIMEOUT, request).await.is_err() {
+            self.client
+                .log_message(
+                    lsp::MessageType::WARNING,
+                    "infrac-lsp: the client did not answer the file watcher registration",
+                )
+                .await;
         }
     }
 }
@@ -216,11 +189,38 @@ impl LanguageServer for Server {
             .as_ref()
             .and_then(|g| g.position_encodings.as_ref())
             .is_some_and(|encodings| encodings.contains(&lsp::PositionEncodingKind::UTF8));
-        self.lock().encoding = if utf8 {
-            Encoding::Utf8
-        } else {
-            Encoding::Utf16
-        };
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|folder| folder.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        #[allow(deprecated)]
+        if roots.is_empty() {
+            if let Some(root) = params.root_uri.as_ref().and_then(|u| u.to_file_path()) {
+                roots.push(root.into_owned());
+            }
+        }
+        let watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|w| w.dynamic_registration)
+            .unwrap_or(false);
+        {
+            let mut state = lock(&self.state);
+            state.encoding = if utf8 {
+                Encoding::Utf8
+            } else {
+                Encoding::Utf16
+            };
+            state.paths.stdlib_dir = materialize_stdlib();
+            for root in &roots {
+                state.discover(root);
+            }
+            state.watch_files = watch;
+        }
         Ok(lsp::InitializeResult {
             server_info: Some(lsp::ServerInfo {
                 name: "infrac-lsp".into(),
@@ -235,22 +235,58 @@ impl LanguageServer for Server {
                 text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
                     lsp::TextDocumentSyncOptions {
                         open_close: Some(true),
-                        change: Some(lsp::TextDocumentSyncKind::FULL),
+                        change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
                         save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
                         ..Default::default()
                     },
                 )),
                 hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
                 definition_provider: Some(lsp::OneOf::Left(true)),
-                document_symbol_provider: Some(lsp::OneOf::Left(true)),
+                references_provider: Some(lsp::OneOf::Left(true)),
+                rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
                 completion_provider: Some(lsp::CompletionOptions {
-                    trigger_characters: Some(vec![".".into(), " ".into()]),
+                    trigger_characters: Some(vec![".".into(), "\"".into(), " ".into()]),
                     ..Default::default()
                 }),
+                document_symbol_provider: Some(lsp::OneOf::Left(true)),
+                workspace_symbol_provider: Some(lsp::OneOf::Left(true)),
+                document_formatting_provider: Some(lsp::OneOf::Left(true)),
+                code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+                    lsp::CodeActionOptions {
+                        code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                        ..Default::default()
+                    },
+                )),
+                inlay_hint_provider: Some(lsp::OneOf::Left(true)),
+                signature_help_provider: Some(lsp::SignatureHelpOptions {
+                    trigger_characters: Some(vec!["{".into(), ",".into(), "=".into()]),
+                    retrigger_characters: Some(vec![" ".into()]),
+                    work_done_progress_options: Default::default(),
+                }),
+                semantic_tokens_provider: Some(
+                    lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        lsp::SemanticTokensOptions {
+                            legend: convert::token_legend(),
+                            full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                            range: None,
+                            ..Default::default()
+                        },
+                    ),
+                ),
                 ..Default::default()
             },
-            ..Default::default()
+            offset_encoding: None,
         })
+    }
+
+    async fn initialized(&self, _: lsp::InitializedParams) {
+        let watch = lock(&self.state).watch_files;
+        if watch {
+            self.register_watchers().await;
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -258,105 +294,102 @@ impl LanguageServer for Server {
     }
 
     async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
-        let Some(path) = params
-            .text_document
-            .uri
-            .to_file_path()
-            .map(|p| p.into_owned())
-        else {
+        let document = params.text_document;
+        let Some(path) = self.path(&document.uri) else {
             return;
         };
-        if let Some((workspace, dir)) = self.update(
-            &path,
-            params.text_document.text,
-            Some(params.text_document.version),
-        ) {
-            self.publish(workspace, dir).await;
+        let project = lock(&self.state).open(&path, document.version, document.text);
+        if let Some(project) = project {
+            self.schedule_diagnostics(project);
         }
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
-        let Some(path) = params
-            .text_document
-            .uri
-            .to_file_path()
-            .map(|p| p.into_owned())
-        else {
+        let Some(path) = self.path(&params.text_document.uri) else {
             return;
         };
-        // Full sync: the last change holds the whole text.
-        let Some(change) = params.content_changes.into_iter().last() else {
-            return;
-        };
-        let stale = self
-            .lock()
-            .versions
-            .get(&path)
-            .is_some_and(|v| *v >= params.text_document.version);
-        if stale {
-            self.client
-                .log_message(
-                    lsp::MessageType::WARNING,
-                    format!(
-                        "infrac-lsp: out-of-order version {} for {}",
-                        params.text_document.version,
-                        path.display()
-                    ),
-                )
-                .await;
-        }
-        if let Some((workspace, dir)) =
-            self.update(&path, change.text, Some(params.text_document.version))
-        {
-            self.publish(workspace, dir).await;
+        let version = params.text_document.version;
+        let result = lock(&self.state).change(&path, version, params.content_changes);
+        match result {
+            Some((project, out_of_order)) => {
+                self.schedule_diagnostics(project);
+                if out_of_order {
+                    self.client
+                        .log_message(
+                            lsp::MessageType::WARNING,
+                            format!(
+                                "infrac-lsp: version {version} of {} did not increase",
+                                path.display()
+                            ),
+                        )
+                        .await;
+                }
+            }
+            None => {
+                self.client
+                    .log_message(
+                        lsp::MessageType::WARNING,
+                        format!(
+                            "infrac-lsp: a change to {} that is not open",
+                            path.display()
+                        ),
+                    )
+                    .await;
+            }
         }
     }
 
     async fn did_save(&self, params: lsp::DidSaveTextDocumentParams) {
-        let Some((workspace, _)) = self.locate(&params.text_document.uri) else {
+        let Some(path) = self.path(&params.text_document.uri) else {
             return;
         };
-        let Some(path) = params
-            .text_document
-            .uri
-            .to_file_path()
-            .map(|p| p.into_owned())
-        else {
-            return;
-        };
-        if let Some(dir) = path.parent() {
-            self.publish(workspace, dir.to_path_buf()).await;
+        let project = lock(&self.state).find(&path).map(|(p, _)| p);
+        if let Some(project) = project {
+            self.schedule_diagnostics(project);
         }
     }
 
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
-        // The file stays part of its project with the text on disk.
-        let Some(path) = params
-            .text_document
-            .uri
-            .to_file_path()
-            .map(|p| p.into_owned())
-        else {
+        let Some(path) = self.path(&params.text_document.uri) else {
             return;
         };
-        self.lock().versions.remove(&path);
-        let (text, _) = infrac::analysis::read_source(&path);
-        if let Some((workspace, dir)) = self.update(&path, text, None) {
-            self.publish(workspace, dir).await;
+        let project = lock(&self.state).close(&path);
+        if let Some(project) = project {
+            self.schedule_diagnostics(project);
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: lsp::DidChangeWatchedFilesParams) {
+        let mut projects = Vec::new();
+        {
+            let mut state = lock(&self.state);
+            for change in params.changes {
+                let Some(path) = state.paths.path(&change.uri) else {
+                    continue;
+                };
+                if let Some(project) = state.reload(&path) {
+                    projects.push(project);
+                }
+            }
+        }
+        projects.sort_unstable();
+        projects.dedup();
+        for project in projects {
+            self.schedule_diagnostics(project);
         }
     }
 
     async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
-        self.at_position(
+        self.at(
             &params.text_document_position_params,
-            |db, workspace, file, offset, encoding| {
-                let hover = ide::hover(db, workspace, file, offset)?;
+            |snap, lines, offset| {
+                let hover = ide::hover::hover(&snap.db, snap.workspace, snap.file, offset)?;
                 Some(lsp::Hover {
                     contents: lsp::HoverContents::Markup(lsp::MarkupContent {
                         kind: lsp::MarkupKind::Markdown,
                         value: hover.markdown,
                     }),
-                    range: Some(convert::range(file.text(db), hover.range, encoding)),
+                    range: Some(lines.range(hover.range)),
                 })
             },
         )
@@ -367,53 +400,103 @@ impl LanguageServer for Server {
         &self,
         params: lsp::GotoDefinitionParams,
     ) -> Result<Option<lsp::GotoDefinitionResponse>> {
-        self.at_position(
-            &params.text_document_position_params,
-            |db, workspace, file, offset, encoding| {
-                let location = ide::goto_definition(db, workspace, file, offset)?;
-                let uri = convert::uri(location.file.path(db))?;
-                Some(lsp::GotoDefinitionResponse::Scalar(lsp::Location {
-                    uri,
-                    range: convert::range(location.file.text(db), location.range, encoding),
-                }))
-            },
-        )
+        self.at(&params.text_document_position_params, |snap, _, offset| {
+            let targets =
+                ide::symbols::goto_definition(&snap.db, snap.workspace, snap.file, offset);
+            let mut texts = Texts::new(&snap.db, snap.encoding);
+            let locations: Vec<lsp::Location> = targets
+                .iter()
+                .filter_map(|t| texts.location(&snap.paths, t.file, t.focus_range))
+                .collect();
+            (!locations.is_empty()).then_some(lsp::GotoDefinitionResponse::Array(locations))
+        })
         .await
+    }
+
+    async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
+        let include = params.context.include_declaration;
+        self.at(&params.text_document_position, move |snap, _, offset| {
+            let found =
+                ide::symbols::references(&snap.db, snap.workspace, snap.file, offset, include);
+            let mut texts = Texts::new(&snap.db, snap.encoding);
+            Some(
+                found
+                    .iter()
+                    .filter_map(|r| texts.location(&snap.paths, r.file, r.range))
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: lsp::TextDocumentPositionParams,
+    ) -> Result<Option<lsp::PrepareRenameResponse>> {
+        let result = self
+            .at(&params, |snap, lines, offset| {
+                Some(
+                    ide::symbols::prepare_rename(&snap.db, snap.workspace, snap.file, offset)
+                        .map(|(range, _)| lsp::PrepareRenameResponse::Range(lines.range(range))),
+                )
+            })
+            .await?;
+        match result {
+            None => Ok(None),
+            Some(Ok(response)) => Ok(Some(response)),
+            Some(Err(message)) => Err(request_failed(message)),
+        }
+    }
+
+    async fn rename(&self, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
+        let new_name = params.new_name;
+        let result = self
+            .at(&params.text_document_position, move |snap, _, offset| {
+                let change =
+                    ide::symbols::rename(&snap.db, snap.workspace, snap.file, offset, &new_name);
+                Some(change.map(|change| {
+                    Texts::new(&snap.db, snap.encoding).workspace_edit(&snap.paths, &change)
+                }))
+            })
+            .await?;
+        match result {
+            None => Ok(None),
+            Some(Ok(edit)) => Ok(Some(edit)),
+            Some(Err(message)) => Err(request_failed(message)),
+        }
     }
 
     async fn completion(
         &self,
         params: lsp::CompletionParams,
     ) -> Result<Option<lsp::CompletionResponse>> {
-        self.at_position(
-            &params.text_document_position,
-            |db, workspace, file, offset, _| {
-                let items = ide::completion(db, workspace, file, offset)
-                    .into_iter()
-                    .map(|item| lsp::CompletionItem {
-                        label: item.label,
-                        kind: Some(match item.kind {
-                            ide::CompletionKind::Keyword => lsp::CompletionItemKind::KEYWORD,
-                            ide::CompletionKind::Param => lsp::CompletionItemKind::VARIABLE,
-                            ide::CompletionKind::Module => lsp::CompletionItemKind::MODULE,
-                            ide::CompletionKind::Input => lsp::CompletionItemKind::FIELD,
-                            ide::CompletionKind::Output => lsp::CompletionItemKind::PROPERTY,
-                            ide::CompletionKind::Layer => lsp::CompletionItemKind::CLASS,
-                            ide::CompletionKind::Env => lsp::CompletionItemKind::ENUM_MEMBER,
-                        }),
-                        detail: Some(item.detail),
-                        documentation: item.documentation.map(|d| {
-                            lsp::Documentation::MarkupContent(lsp::MarkupContent {
-                                kind: lsp::MarkupKind::Markdown,
-                                value: d,
-                            })
-                        }),
-                        ..Default::default()
-                    })
-                    .collect();
-                Some(lsp::CompletionResponse::Array(items))
-            },
-        )
+        self.at(&params.text_document_position, |snap, lines, offset| {
+            let items = ide::completion::completion(&snap.db, snap.workspace, snap.file, offset);
+            let items: Vec<lsp::CompletionItem> = items
+                .into_iter()
+                .map(|item| lsp::CompletionItem {
+                    text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+                        range: lines.range(item.replace),
+                        new_text: item
+                            .insert_text
+                            .clone()
+                            .unwrap_or_else(|| item.label.clone()),
+                    })),
+                    filter_text: Some(item.label.trim_matches('"').to_string()),
+                    kind: Some(convert::completion_kind(item.kind)),
+                    detail: item.detail,
+                    documentation: item.documentation.map(|value| {
+                        lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                            kind: lsp::MarkupKind::Markdown,
+                            value,
+                        })
+                    }),
+                    label: item.label,
+                    ..Default::default()
+                })
+                .collect();
+            Some(lsp::CompletionResponse::Array(items))
+        })
         .await
     }
 
@@ -421,51 +504,215 @@ impl LanguageServer for Server {
         &self,
         params: lsp::DocumentSymbolParams,
     ) -> Result<Option<lsp::DocumentSymbolResponse>> {
-        let Some((_, file)) = self.locate(&params.text_document.uri) else {
-            return Ok(None);
+        self.read(&params.text_document.uri, |snap| {
+            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let symbols = ide::outline::document_symbols(&snap.db, snap.file);
+            lsp::DocumentSymbolResponse::Nested(
+                symbols.iter().map(|s| document_symbol(&lines, s)).collect(),
+            )
+        })
+        .await
+    }
+
+    async fn symbol(
+        &self,
+        params: lsp::WorkspaceSymbolParams,
+    ) -> Result<Option<lsp::WorkspaceSymbolResponse>> {
+        let (db, workspaces, encoding, paths) = {
+            let state = lock(&self.state);
+            let workspaces: Vec<_> = state.projects.iter().map(|p| p.workspace).collect();
+            (
+                state.db.clone(),
+                workspaces,
+                state.encoding,
+                state.paths.clone(),
+            )
         };
-        let symbols = self
-            .read(move |db, encoding| {
-                let text = file.text(db).clone();
-                fn convert_symbol(
-                    symbol: ide::Symbol,
-                    text: &str,
-                    encoding: Encoding,
-                ) -> lsp::DocumentSymbol {
-                    #[allow(deprecated)]
-                    lsp::DocumentSymbol {
-                        name: symbol.name,
-                        detail: Some(symbol.kind.to_string()),
-                        kind: match symbol.kind {
-                            "layer" => lsp::SymbolKind::NAMESPACE,
-                            "module" => lsp::SymbolKind::MODULE,
-                            "param" | "input" => lsp::SymbolKind::VARIABLE,
-                            "env" => lsp::SymbolKind::ENUM,
-                            "policy" => lsp::SymbolKind::EVENT,
-                            "type" => lsp::SymbolKind::STRUCT,
-                            "output" => lsp::SymbolKind::PROPERTY,
-                            "instance" => lsp::SymbolKind::OBJECT,
-                            _ => lsp::SymbolKind::KEY,
-                        },
-                        tags: None,
-                        deprecated: None,
-                        range: convert::range(text, symbol.range, encoding),
-                        selection_range: convert::range(text, symbol.selection, encoding),
-                        children: Some(
-                            symbol
-                                .children
-                                .into_iter()
-                                .map(|c| convert_symbol(c, text, encoding))
-                                .collect(),
-                        ),
+        let query = params.query;
+        let found = run_blocking(move || {
+            let mut texts = Texts::new(&db, encoding);
+            let mut out = Vec::new();
+            for (idx, workspace) in workspaces.iter().enumerate() {
+                for symbol in ide::outline::workspace_symbols(&db, *workspace, &query) {
+                    // The standard library is in every project; list it once.
+                    if idx > 0 && ide::is_stdlib(&db, symbol.file) {
+                        continue;
                     }
+                    let Some(location) = texts.location(&paths, symbol.file, symbol.range) else {
+                        continue;
+                    };
+                    out.push(lsp::WorkspaceSymbol {
+                        name: symbol.name,
+                        kind: convert::symbol_kind(symbol.kind),
+                        tags: None,
+                        container_name: symbol.container,
+                        location: lsp::OneOf::Left(location),
+                        data: None,
+                    });
                 }
-                ide::document_symbols(db, file)
+            }
+            out
+        })
+        .await;
+        match found {
+            Ok(symbols) => Ok(Some(lsp::WorkspaceSymbolResponse::Nested(symbols))),
+            Err(ReadError::Cancelled) => Err(content_modified()),
+            Err(ReadError::Panicked(_)) => Err(Error::internal_error()),
+        }
+    }
+
+    async fn formatting(
+        &self,
+        params: lsp::DocumentFormattingParams,
+    ) -> Result<Option<Vec<lsp::TextEdit>>> {
+        self.read(&params.text_document.uri, |snap| {
+            let text = snap.file.text(&snap.db);
+            let lines = Lines::new(text, snap.encoding);
+            ide::format::format_edits(text).map(|edits| {
+                edits
                     .into_iter()
-                    .map(|s| convert_symbol(s, &text, encoding))
-                    .collect::<Vec<_>>()
+                    .map(|edit| lsp::TextEdit {
+                        range: lines.range(edit.range),
+                        new_text: edit.new_text,
+                    })
+                    .collect()
             })
-            .await;
-        Ok(symbols.map(lsp::DocumentSymbolResponse::Nested))
+        })
+        .await
+        .map(Option::flatten)
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: lsp::SemanticTokensParams,
+    ) -> Result<Option<lsp::SemanticTokensResult>> {
+        self.read(&params.text_document.uri, |snap| {
+            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let tokens = ide::tokens::semantic_tokens(&snap.db, snap.workspace, snap.file);
+            lsp::SemanticTokensResult::Tokens(lsp::SemanticTokens {
+                result_id: None,
+                data: convert::semantic_tokens(&lines, &tokens),
+            })
+        })
+        .await
+    }
+
+    async fn inlay_hint(
+        &self,
+        params: lsp::InlayHintParams,
+    ) -> Result<Option<Vec<lsp::InlayHint>>> {
+        let range = params.range;
+        self.read(&params.text_document.uri, move |snap| {
+            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let range = lines.text_range(range);
+            ide::hints::inlay_hints(&snap.db, snap.workspace, snap.file, range)
+                .into_iter()
+                .map(|hint| lsp::InlayHint {
+                    position: lines.position(hint.offset),
+                    label: lsp::InlayHintLabel::String(hint.label),
+                    kind: None,
+                    text_edits: None,
+                    tooltip: hint.tooltip.map(lsp::InlayHintTooltip::String),
+                    padding_left: Some(true),
+                    padding_right: None,
+                    data: None,
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn signature_help(
+        &self,
+        params: lsp::SignatureHelpParams,
+    ) -> Result<Option<lsp::SignatureHelp>> {
+        self.at(&params.text_document_position_params, |snap, _, offset| {
+            let help = ide::signature::signature_help(&snap.db, snap.workspace, snap.file, offset)?;
+            let markdown = |value: String| {
+                lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                    kind: lsp::MarkupKind::Markdown,
+                    value,
+                })
+            };
+            // Parameter ranges are offsets into the label, in UTF-16 units.
+            let units = |byte: u32| help.label[..byte as usize].encode_utf16().count() as u32;
+            let parameters = help
+                .parameters
+                .iter()
+                .map(|((start, end), doc)| lsp::ParameterInformation {
+                    label: lsp::ParameterLabel::LabelOffsets([units(*start), units(*end)]),
+                    documentation: doc.clone().map(markdown),
+                })
+                .collect();
+            Some(lsp::SignatureHelp {
+                signatures: vec![lsp::SignatureInformation {
+                    label: help.label.clone(),
+                    documentation: help.documentation.clone().map(markdown),
+                    parameters: Some(parameters),
+                    active_parameter: help.active_parameter,
+                }],
+                active_signature: Some(0),
+                active_parameter: help.active_parameter,
+            })
+        })
+        .await
+    }
+
+    async fn code_action(
+        &self,
+        params: lsp::CodeActionParams,
+    ) -> Result<Option<lsp::CodeActionResponse>> {
+        let range = params.range;
+        self.read(&params.text_document.uri, move |snap| {
+            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let range = lines.text_range(range);
+            let diagnostics = crate::diagnostics::all_diagnostics(&snap.db, snap.workspace);
+            let actions = ide::actions::code_actions(
+                &snap.db,
+                snap.workspace,
+                snap.file,
+                range,
+                &diagnostics,
+            );
+            let mut texts = Texts::new(&snap.db, snap.encoding);
+            actions
+                .into_iter()
+                .map(|action| {
+                    let diagnostic = texts.diagnostic(&snap.paths, &diagnostics[action.diagnostic]);
+                    lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                        title: action.title,
+                        kind: Some(lsp::CodeActionKind::QUICKFIX),
+                        diagnostics: Some(vec![diagnostic]),
+                        edit: Some(texts.workspace_edit(&snap.paths, &action.edit)),
+                        is_preferred: Some(action.preferred),
+                        ..Default::default()
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+}
+
+fn document_symbol(
+    lines: &Lines<'_>,
+    symbol: &ide::outline::DocumentSymbol,
+) -> lsp::DocumentSymbol {
+    #[allow(deprecated)]
+    lsp::DocumentSymbol {
+        name: symbol.name.clone(),
+        detail: symbol.detail.clone(),
+        kind: convert::symbol_kind(symbol.kind),
+        tags: None,
+        deprecated: None,
+        range: lines.range(symbol.range),
+        selection_range: lines.range(symbol.selection_range),
+        children: (!symbol.children.is_empty()).then(|| {
+            symbol
+                .children
+                .iter()
+                .map(|c| document_symbol(lines, c))
+                .collect()
+        }),
     }
 }

@@ -1,377 +1,614 @@
-//! The real `infrac-lsp` binary over stdio: open, change, cross-file diagnostics, hover,
-//! definition, completion, symbols, UTF-16 positions, malformed input, unknown files, a burst of
-//! edits, and a clean exit. Waits on messages with a timeout, never on a sleep.
+//! The real `infrac-lsp` binary over stdio: diagnostics after open and edits (also in the files
+//! that inherit from the edited one), the requests of an editor as data (fixture + markers +
+//! expected results), UTF-8 and UTF-16 positions with non-ASCII text, malformed messages,
+//! unknown files, a burst of edits, and a clean exit.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::{Duration, Instant};
+mod common;
 
+use common::{apply_edits, place, position, Project, Session};
 use serde_json::{json, Value};
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+/// Three environments (pro extends pre), a user module, a repeated layer, a policy on pro.
+const SHOP: &str = r#"
+//- /base.infra
+project shop {
+  region = "eu-west-1"
+  state  = { bucket = "shop-tfstate" }
+}
+/// NAT gateways.
+type Nat = enum("single", "per_az")
+/// Availability zones.
+param a$1zs: int(1..6) = 2
+param nat: Nat = "single"
+param clients: map<{ size: int = 1 }> = { acme = {} }
 
-struct Session {
-    child: Child,
-    stdin: ChildStdin,
-    messages: Receiver<Value>,
-    next_id: i64,
-    dir: tempfile::TempDir,
+/// A component.
+module comp {
+  source = "mods/comp"
+  /// The name.
+  input name: string = "${project}-${env}-${instance}"
+  input size: int(1..10) = 1
+  input mode: enum("fast", "slow") = "fast"
+  input vpc: string = ""
+  /// The id.
+  output id: string
 }
 
-impl Session {
-    fn start(utf8: bool) -> Session {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../environments");
-        for entry in std::fs::read_dir(source)
-            .expect("read environments")
-            .flatten()
-        {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
-        }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_infrac-lsp"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start infrac-lsp");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, messages) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(n) = line.strip_prefix("Content-Length: ") {
-                        length = n.parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0u8; length];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                if let Ok(value) = serde_json::from_slice::<Value>(&body) {
-                    if sender.send(value).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        let mut session = Session {
-            child,
-            stdin,
-            messages,
-            next_id: 1,
-            dir,
-        };
-        let encodings = if utf8 {
-            json!(["utf-8", "utf-16"])
-        } else {
-            json!(["utf-16"])
-        };
-        let root = session.uri("");
-        let result = session.request("initialize", json!({"processId": null, "rootUri": root, "capabilities": {"general": {"positionEncodings": encodings}}}));
-        assert_eq!(
-            result["capabilities"]["positionEncoding"],
-            if utf8 { "utf-8" } else { "utf-16" }
-        );
-        session.notify("initialized", json!({}));
-        session
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn uri(&self, name: &str) -> String {
-        format!("file://{}", self.path(name).display())
-    }
-
-    fn send(&mut self, value: &Value) {
-        let body = value.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len())
-            .expect("write to server");
-        self.stdin.flush().expect("flush");
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        let message = self.wait(|m| m["id"] == id);
-        assert!(message.get("error").is_none(), "{method} failed: {message}");
-        message["result"].clone()
-    }
-
-    /// The next message that satisfies `want`; other messages are dropped.
-    fn wait(&mut self, want: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let message = self
-                .messages
-                .recv_timeout(left)
-                .expect("the server answered within the timeout");
-            if want(&message) {
-                return message;
-            }
-        }
-    }
-
-    /// The next diagnostics published for `name` at `version` (None: any version).
-    fn diagnostics(&mut self, name: &str, version: Option<i64>) -> Vec<Value> {
-        let uri = self.uri(name);
-        let message = self.wait(|m| {
-            m["method"] == "textDocument/publishDiagnostics"
-                && m["params"]["uri"] == uri.as_str()
-                && version.is_none_or(|v| m["params"]["version"] == v)
-        });
-        message["params"]["diagnostics"]
-            .as_array()
-            .expect("diagnostics array")
-            .clone()
-    }
-
-    fn open(&mut self, name: &str) -> String {
-        let text = std::fs::read_to_string(self.path(name)).expect("read");
-        let uri = self.uri(name);
-        self.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "infra", "version": 1, "text": text}}));
-        text
-    }
-
-    fn change(&mut self, name: &str, version: i64, text: &str) {
-        let uri = self.uri(name);
-        self.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}));
-    }
-
-    fn at(&mut self, method: &str, name: &str, line: u32, character: u32) -> Value {
-        let uri = self.uri(name);
-        self.request(method, json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}))
-    }
-
-    fn finish(mut self) {
-        self.request("shutdown", Value::Null);
-        self.notify("exit", Value::Null);
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.success(), "infrac-lsp exited with {status}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "infrac-lsp did not exit");
-            std::thread::yield_now();
-        }
-    }
+layer foundation {
+  comp net { size = azs }
+  output vpc_$5id: string = net.id
 }
-
-/// The 0-based line and UTF-16 column of the first occurrence of `needle` (plus `delta` chars).
-fn position_of(text: &str, needle: &str, delta: usize) -> (u32, u32) {
-    let at = text.find(needle).expect("needle in text") + delta;
-    let line = text[..at].matches('\n').count() as u32;
-    let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
-    (line, text[line_start..at].encode_utf16().count() as u32)
+layer apps {
+  comp web { vpc = foundation.vpc$2_id, size = 2 }
 }
-
-#[test]
-fn diagnostics_follow_edits_and_cross_file_changes() {
-    let mut session = Session::start(false);
-    let pro = session.open("pro.infra");
-    assert!(session.diagnostics("pro.infra", Some(1)).is_empty());
-    session.change(
-        "pro.infra",
-        2,
-        &pro.replace("azs           = 3", "azs           = \"three\""),
-    );
-    let diagnostics = session.diagnostics("pro.infra", Some(2));
-    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
-    let d = &diagnostics[0];
-    assert_eq!(d["code"], "E0401");
-    assert_eq!(d["source"], "infrac");
-    assert_eq!(d["range"]["start"], json!({"line": 3, "character": 18}));
-    assert!(d["codeDescription"]["href"]
-        .as_str()
-        .is_some_and(|h| h.ends_with("E0401.md")));
-    session.change("pro.infra", 3, &pro);
-    assert!(session.diagnostics("pro.infra", Some(3)).is_empty());
-    // Editing pre changes what pro's policies see: the cross-environment rule now fails.
-    let pre = session.open("pre.infra");
-    session.change(
-        "pre.infra",
-        2,
-        &pre.replace(
-            "api_tasks = { min = 2, max = 4 }",
-            "api_tasks = { min = 2, max = 40 }",
-        ),
-    );
-    let uri = session.uri("policies.infra");
-    let published = session.wait(|m| {
-        m["method"] == "textDocument/publishDiagnostics"
-            && m["params"]["uri"] == uri.as_str()
-            && m["params"]["diagnostics"]
-                .as_array()
-                .is_some_and(|d| !d.is_empty())
-    });
-    let policy = published["params"]["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .clone();
-    assert!(
-        policy.iter().any(|d| d["code"] == "E0601"
-            && d["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("pre.api_tasks.max"))),
-        "{policy:?}"
-    );
-    session.finish();
+layer client(name, spec) for clients {
+  comp c { size = spec.size, vpc = "${foundation.vpc_id}-${name}" }
 }
+//- /dev.infra
+env dev {
+  azs = 1
+}
+//- /pre.infra
+env pre {
+  azs = 3
+}
+//- /pro.infra
+env pro extends pre {
+  a$3zs = 4
+  apps.web.$4
+}
+policy big for pro {
+  require azs >= 4 "pro spans four zones"
+}
+"#;
 
-#[test]
-fn hover_definition_completion_and_symbols() {
-    let mut session = Session::start(false);
-    let pro = session.open("pro.infra");
-    let layers = session.open("layers.infra");
-    // Hover on a parameter override: its type, doc and the value in every environment.
-    let (line, col) = position_of(&pro, "azs ", 1);
-    let hover = session.at("textDocument/hover", "pro.infra", line, col);
-    let text = hover["contents"]["value"].as_str().expect("markdown");
-    assert!(text.contains("param azs: int(2..6)"), "{text}");
-    assert!(text.contains("| pro | `3` | pro.infra:"), "{text}");
-    assert!(text.contains("| dev | `2` | base.infra:"), "{text}");
-    // Definition of `extends pre` is the env in pre.infra.
-    let (line, col) = position_of(&pro, "extends pre", 9);
-    let definition = session.at("textDocument/definition", "pro.infra", line, col);
-    assert!(
-        definition["uri"]
-            .as_str()
-            .is_some_and(|u| u.ends_with("/pre.infra")),
-        "{definition}"
-    );
-    // Definition of a cross-layer output is its declaration in the producing layer.
-    let (line, col) = position_of(&layers, "foundation.kms_key_arn", 12);
-    let definition = session.at("textDocument/definition", "layers.infra", line, col);
-    let (want_line, _) = position_of(&layers, "output kms_key_arn", 7);
-    assert_eq!(
-        definition["range"]["start"]["line"], want_line,
-        "{definition}"
-    );
-    // Completion after `foundation.` offers the layer's outputs.
-    let edited = layers.replacen(
-        "    kms_key_arn        = foundation.kms_key_arn\n",
-        "    kms_key_arn        = foundation.\n",
-        1,
-    );
-    session.change("layers.infra", 2, &edited);
-    let (line, col) = position_of(&edited, "foundation.\n", 11);
-    let completion = session.at("textDocument/completion", "layers.infra", line, col);
-    let labels: Vec<&str> = completion
-        .as_array()
-        .expect("items")
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics
         .iter()
-        .filter_map(|i| i["label"].as_str())
-        .collect();
-    assert!(
-        labels.contains(&"vpc_id") && labels.contains(&"private_subnet_ids"),
-        "{labels:?}"
+        .map(|d| {
+            format!(
+                "{}@{}:{} {}",
+                d["code"].as_str().unwrap_or_default(),
+                d["range"]["start"]["line"],
+                d["range"]["start"]["character"],
+                d["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace('\n', " | ")
+            )
+        })
+        .collect()
+}
+
+/// SHOP with a clean pro (no half-typed line).
+fn clean_shop() -> String {
+    SHOP.replace("  apps.web.$4\n", "  apps.web.size = 4\n")
+}
+
+#[test]
+fn diagnostics_follow_edits_and_files_that_inherit() {
+    let project = Project::new(&clean_shop());
+    let mut session = Session::start(project.dir.path(), false);
+    let (pro, pre, dev) = (
+        project.uri("pro.infra"),
+        project.uri("pre.infra"),
+        project.uri("dev.infra"),
     );
-    // Symbols: the layers with their instances.
-    let uri = session.uri("layers.infra");
+    session.open(&project, "pro.infra");
+    assert_eq!(
+        codes(&session.diagnostics(&pro, Some(1))),
+        Vec::<String>::new()
+    );
+    session.open(&project, "pre.infra");
+    assert_eq!(
+        codes(&session.diagnostics(&pre, Some(1))),
+        Vec::<String>::new()
+    );
+
+    // Renaming pre breaks pro's `extends`: pro's diagnostics are published again, at pro's
+    // own version.
+    session.change_full(&pre, 2, "env prex {\n  azs = 3\n}\n");
+    let pro_diagnostics = session.diagnostics(&pro, Some(1));
+    assert_eq!(
+        codes(&pro_diagnostics),
+        vec!["E0301@0:16 unknown environment `pre` | help: did you mean `prex`?"]
+    );
+    let first = &pro_diagnostics[0];
+    assert_eq!(first["source"], "infrac");
+    assert_eq!(first["severity"], 1);
+    assert!(first["codeDescription"]["href"]
+        .as_str()
+        .is_some_and(|h| h.ends_with("docs/diagnostics/E0301.md")));
+
+    // pre keeps too few zones for pro's policy: the violation is reported in pro.infra.
+    session.change_full(&pre, 3, "env pre {\n  azs = 3\n}\n");
+    assert_eq!(
+        codes(&session.diagnostics(&pro, Some(1))),
+        Vec::<String>::new()
+    );
+    session.change_full(&pro, 2, "env pro extends pre {\n}\npolicy big for pro {\n  require azs >= 4 \"pro spans four zones\"\n}\n");
+    let violation = codes(&session.diagnostics(&pro, Some(2)));
+    assert_eq!(violation.len(), 1, "{violation:?}");
+    assert!(violation[0].starts_with("E0601@3:"), "{violation:?}");
+    session.change_range(
+        &pre,
+        4,
+        json!({"line": 1, "character": 8}),
+        json!({"line": 1, "character": 9}),
+        "5",
+    );
+    assert_eq!(
+        codes(&session.diagnostics(&pro, Some(2))),
+        Vec::<String>::new()
+    );
+
+    // An incremental edit in dev: a value out of its type's range, with the related
+    // information pointing at the declaration when the compiler gives one.
+    session.open(&project, "dev.infra");
+    assert_eq!(
+        codes(&session.diagnostics(&dev, Some(1))),
+        Vec::<String>::new()
+    );
+    session.change_range(
+        &dev,
+        2,
+        json!({"line": 1, "character": 8}),
+        json!({"line": 1, "character": 9}),
+        "9",
+    );
+    let dev_diagnostics = codes(&session.diagnostics(&dev, Some(2)));
+    assert_eq!(dev_diagnostics.len(), 1, "{dev_diagnostics:?}");
+    assert!(
+        dev_diagnostics[0].starts_with("E0404@1:8 "),
+        "{dev_diagnostics:?}"
+    );
+    // Closing the document falls back to the file on disk, which is clean.
+    session.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": dev}}),
+    );
+    assert_eq!(
+        codes(&session.diagnostics(&dev, None)),
+        Vec::<String>::new()
+    );
+
+    // A file created on disk, then deleted, as the client's file watcher reports them.
+    let extra = project.uri("extra.infra");
+    std::fs::write(project.path("extra.infra"), "param extra: int = \"x\"\n").expect("write");
+    session.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": extra, "type": 1}]}),
+    );
+    let created = codes(&session.diagnostics(&extra, None));
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert!(created[0].starts_with("E0401@0:19 "), "{created:?}");
+    std::fs::remove_file(project.path("extra.infra")).expect("remove");
+    session.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": extra, "type": 3}]}),
+    );
+    assert_eq!(
+        codes(&session.diagnostics(&extra, None)),
+        Vec::<String>::new()
+    );
+    session.shutdown();
+}
+
+/// One editor request and what it must return.
+enum Case {
+    /// Hover at a marker: the Markdown contains each string.
+    Hover(&'static str, &'static [&'static str]),
+    /// Definition at a marker: `file:line:character` of each target.
+    Definition(&'static str, &'static [&'static str]),
+    /// References (with the declaration) at a marker.
+    References(&'static str, &'static [&'static str]),
+    /// Completion at a marker: these labels are offered.
+    Completion(&'static str, &'static [&'static str]),
+    /// Rename at a marker: `file` becomes the given text.
+    Rename(&'static str, &'static str, &'static str, &'static str),
+}
+
+#[test]
+fn editor_requests_as_data() {
+    let project = Project::new(SHOP);
+    let mut session = Session::start(project.dir.path(), false);
+    for name in ["base.infra", "pro.infra"] {
+        session.open(&project, name);
+    }
+    let cases = [
+        Case::Hover(
+            "$1",
+            &[
+                "param azs: int(1..6) = 2",
+                "Availability zones.",
+                "- **pro**: `4`",
+                "set at pro.infra:2 (env `pro`): `4`",
+                "overrode pre.infra:2 (env `pre`): `3`",
+            ],
+        ),
+        Case::Hover("$2", &["output foundation.vpc_id: string = net.id"]),
+        Case::Hover("$3", &["param azs", "- **pro**: `4`"]),
+        Case::Definition("$2", &["base.infra:25:9"]),
+        // The override's definition is the value it overrides, in pre.
+        Case::Definition("$3", &["pre.infra:1:8"]),
+        Case::References(
+            "$1",
+            &[
+                "base.infra:7:6",
+                "base.infra:24:20",
+                "dev.infra:1:2",
+                "pre.infra:1:2",
+                "pro.infra:1:2",
+                "pro.infra:5:10",
+            ],
+        ),
+        Case::Completion("$4", &["mode", "name", "size", "vpc"]),
+        Case::Rename(
+            "$5",
+            "network_id",
+            "base.infra",
+            "  comp web { vpc = foundation.network_id, size = 2 }",
+        ),
+    ];
+    for case in cases {
+        match case {
+            Case::Hover(marker, want) => {
+                let (name, pos) = project.marker(marker);
+                let result = session.request(
+                    "textDocument/hover",
+                    json!({"textDocument": {"uri": project.uri(&name)}, "position": pos}),
+                );
+                let markdown = result["contents"]["value"].as_str().unwrap_or_default();
+                for part in want {
+                    assert!(
+                        markdown.contains(part),
+                        "hover at {marker}: no {part:?} in\n{markdown}"
+                    );
+                }
+            }
+            Case::Definition(marker, want) => {
+                let (name, pos) = project.marker(marker);
+                let result = session.request(
+                    "textDocument/definition",
+                    json!({"textDocument": {"uri": project.uri(&name)}, "position": pos}),
+                );
+                let found: Vec<String> = result
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| place(&project, l))
+                    .collect();
+                assert_eq!(found, want, "definition at {marker}");
+            }
+            Case::References(marker, want) => {
+                let (name, pos) = project.marker(marker);
+                let result = session.request("textDocument/references", json!({"textDocument": {"uri": project.uri(&name)}, "position": pos, "context": {"includeDeclaration": true}}));
+                let found: Vec<String> = result
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| place(&project, l))
+                    .collect();
+                assert_eq!(found, want, "references at {marker}");
+            }
+            Case::Completion(marker, want) => {
+                let (name, pos) = project.marker(marker);
+                let result = session.request(
+                    "textDocument/completion",
+                    json!({"textDocument": {"uri": project.uri(&name)}, "position": pos}),
+                );
+                let labels: Vec<&str> = result
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["label"].as_str())
+                    .collect();
+                for label in want {
+                    assert!(
+                        labels.contains(label),
+                        "completion at {marker}: no {label} in {labels:?}"
+                    );
+                }
+            }
+            Case::Rename(marker, new_name, file, want_line) => {
+                let (name, pos) = project.marker(marker);
+                let prepared = session.request(
+                    "textDocument/prepareRename",
+                    json!({"textDocument": {"uri": project.uri(&name)}, "position": pos}),
+                );
+                assert_eq!(prepared["start"]["line"], pos["line"]);
+                let result = session.request("textDocument/rename", json!({"textDocument": {"uri": project.uri(&name)}, "position": pos, "newName": new_name}));
+                let edits = result["changes"][project.uri(file)]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let renamed = apply_edits(&project.text(file), &edits, false);
+                assert!(
+                    renamed.lines().any(|l| l == want_line),
+                    "rename at {marker}:\n{renamed}"
+                );
+                // A builtin cannot be renamed: the server says why.
+                let error = session.request_raw("textDocument/rename", json!({"textDocument": {"uri": project.uri("base.infra")}, "position": {"line": 15, "character": 28}, "newName": "x"}));
+                assert!(
+                    error["error"]["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("built in")),
+                    "{error}"
+                );
+            }
+        }
+    }
+    session.shutdown();
+}
+
+#[test]
+fn formatting_symbols_tokens_hints_and_quick_fixes() {
+    let project = Project::new(&format!(
+        "{}\n//- /extra.infra\nparam  extra:int=1\npolicy p for dev {{\n\trequire  extra>=1\n  }}\n",
+        clean_shop().replace("env dev {\n  azs = 1\n}", "env dev {\n  azz = 1\n}")
+    ));
+    let mut session = Session::start(project.dir.path(), false);
+    let (extra, dev, base) = (
+        project.uri("extra.infra"),
+        project.uri("dev.infra"),
+        project.uri("base.infra"),
+    );
+    session.open(&project, "extra.infra");
+    session.open(&project, "dev.infra");
+
+    let edits = session.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": extra}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let formatted = apply_edits(
+        &project.text("extra.infra"),
+        edits.as_array().expect("edits"),
+        false,
+    );
+    assert_eq!(
+        formatted,
+        "param  extra:int = 1\npolicy p for dev {\n  require  extra>=1\n}\n"
+    );
+
     let symbols = session.request(
         "textDocument/documentSymbol",
-        json!({"textDocument": {"uri": uri}}),
+        json!({"textDocument": {"uri": base}}),
     );
     let names: Vec<&str> = symbols
         .as_array()
-        .expect("symbols")
-        .iter()
+        .into_iter()
+        .flatten()
         .filter_map(|s| s["name"].as_str())
         .collect();
     assert_eq!(
         names,
         [
+            "shop",
+            "Nat",
+            "azs",
+            "nat",
+            "clients",
+            "comp",
             "foundation",
-            "platform",
-            "databases",
-            "applications",
+            "apps",
             "client"
         ]
     );
-    session.finish();
-}
-
-#[test]
-fn utf16_positions_survive_non_ascii_text() {
-    let mut session = Session::start(false);
-    let text = "/// Production: é😀 protected.\nenv pro extends pre {\n  nat = \"per_az\" // ünïcode 😀\n  azs = 3 ; azs\n}\n".replace(" ; azs", "");
-    let text = text.replace("  azs = 3", "  /* 😀é */ azs = 3");
-    std::fs::write(session.path("pro.infra"), &text).expect("write");
-    session.open("pro.infra");
-    let diagnostics = session.diagnostics("pro.infra", Some(1));
-    assert!(
-        diagnostics.iter().all(|d| d["code"] == "E0601"),
-        "{diagnostics:?}"
-    );
-    let (line, col) = position_of(&text, "azs = 3", 1);
+    let found = session.request("workspace/symbol", json!({"query": "vpcid"}));
+    let found: Vec<String> = found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            format!(
+                "{} in {}",
+                s["name"].as_str().unwrap_or_default(),
+                s["containerName"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    // The project first, then the standard library (`vpc_cidr` has v, p, c, i, d in order).
     assert_eq!(
-        col, 13,
-        "the emoji counts as two UTF-16 units (it is 15 bytes in UTF-8)"
+        found,
+        [
+            "vpc_id in foundation",
+            "vpc_id in network",
+            "vpc_cidr in network"
+        ]
     );
-    let hover = session.at("textDocument/hover", "pro.infra", line, col);
+
+    let tokens = session.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": extra}}),
+    );
+    let data = tokens["data"].as_array().expect("token data");
+    // `param` is a keyword (type 0) at 0:0 of length 5; `extra` a parameter declaration.
+    assert_eq!(
+        &data[..10],
+        &[
+            json!(0),
+            json!(0),
+            json!(5),
+            json!(0),
+            json!(0),
+            json!(0),
+            json!(7),
+            json!(5),
+            json!(6),
+            json!(9)
+        ]
+    );
+
+    let hints = session.request("textDocument/inlayHint", json!({"textDocument": {"uri": project.uri("pro.infra")}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 9, "character": 0}}}));
+    let labels: Vec<&str> = hints
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["was 3 (pre)", "was 2 (base)"]);
+
+    // Signature help inside an instance: the module's inputs, the one being written active.
+    let help = session.request(
+        "textDocument/signatureHelp",
+        json!({"textDocument": {"uri": base}, "position": {"line": 24, "character": 14}}),
+    );
+    let signature = &help["signatures"][0];
     assert!(
-        hover["contents"]["value"]
+        signature["label"]
             .as_str()
-            .is_some_and(|v| v.contains("param azs")),
-        "{hover}"
+            .is_some_and(|l| l.starts_with("comp(name: string")),
+        "{help}"
     );
+    assert_eq!(help["activeParameter"], 1, "{help}");
+
+    // The did-you-mean fix for `azz` in dev.
+    let diagnostics = session.diagnostics(&dev, Some(1));
     assert_eq!(
-        hover["range"]["start"],
-        json!({"line": line, "character": 12})
+        codes(&diagnostics),
+        ["E0305@1:2 `azz` is not a parameter, a layer or `project` | help: did you mean `azs`?"]
     );
-    session.finish();
+    let actions = session.request("textDocument/codeAction", json!({"textDocument": {"uri": dev}, "range": diagnostics[0]["range"], "context": {"diagnostics": diagnostics}}));
+    let action = &actions[0];
+    assert_eq!(action["title"], "Replace with `azs`");
+    assert_eq!(action["kind"], "quickfix");
+    let fixed = apply_edits(
+        &project.text("dev.infra"),
+        action["edit"]["changes"][&dev].as_array().expect("edits"),
+        false,
+    );
+    assert_eq!(fixed, "env dev {\n  azs = 1\n}\n");
+    session.shutdown();
 }
 
 #[test]
-fn survives_malformed_input_unknown_files_and_a_burst_of_edits() {
-    let mut session = Session::start(true);
-    // Malformed JSON-RPC bodies are answered or ignored, never fatal.
-    session
-        .stdin
-        .write_all(b"Content-Length: 12\r\n\r\n{not json!!}")
-        .expect("write");
-    session.send(
-        &json!({"jsonrpc": "2.0", "id": 999, "method": "textDocument/unknownThing", "params": {}}),
+fn positions_in_utf16_and_utf8_with_non_ascii_text() {
+    let fixture = format!(
+        "{}//- /dev.infra\nenv dev {{\n  /* é😀 */ a$9zs = 9\n}}\n",
+        clean_shop()
+            .split("//- /dev.infra")
+            .next()
+            .unwrap_or_default()
     );
-    // A file the server has never seen: no hover, no error.
-    let unknown = session.at("textDocument/hover", "nowhere.infra", 0, 0);
-    assert!(unknown.is_null(), "{unknown}");
-    let pro = session.open("pro.infra");
-    assert!(session.diagnostics("pro.infra", Some(1)).is_empty());
-    for version in 2..52 {
-        let azs = if version == 51 {
-            "\"last\"".to_string()
-        } else {
-            (2 + version % 3).to_string()
-        };
-        session.change(
-            "pro.infra",
+    for utf8 in [false, true] {
+        let project = Project::new(&fixture);
+        let dev = project.uri("dev.infra");
+        let text = project.text("dev.infra");
+        let mut session = Session::start(project.dir.path(), utf8);
+        session.open(&project, "dev.infra");
+        let diagnostics = session.diagnostics(&dev, Some(1));
+        let nine = text.find("= 9").expect("the value") + 2;
+        let expected = position(&text, nine, utf8);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0]["range"]["start"], expected, "utf8 = {utf8}");
+        assert_eq!(expected["character"], if utf8 { 21 } else { 18 });
+        // Hover on `azs`, positioned after the non-ASCII comment.
+        let (_, _, at) = project
+            .markers
+            .iter()
+            .find(|(m, _, _)| m == "$9")
+            .cloned()
+            .expect("marker");
+        let hover = session.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": dev}, "position": position(&text, at, utf8)}),
+        );
+        assert!(
+            hover["contents"]["value"]
+                .as_str()
+                .is_some_and(|m| m.contains("param azs")),
+            "{hover}"
+        );
+        assert_eq!(hover["range"]["start"], position(&text, at - 1, utf8));
+        // An edit in the negotiated encoding: replace the 9 by 3.
+        let end = position(&text, nine + 1, utf8);
+        session.change_range(&dev, 2, expected.clone(), end, "3");
+        assert_eq!(session.diagnostics(&dev, Some(2)), Vec::<Value>::new());
+        session.shutdown();
+    }
+}
+
+#[test]
+fn survives_malformed_messages_unknown_files_and_a_burst_of_edits() {
+    let project = Project::new(&clean_shop());
+    let mut session = Session::start(project.dir.path(), false);
+    // A body that is not JSON, a header without a length, JSON that is not an object, a
+    // message that is not JSON-RPC, and an unknown method.
+    session.send_raw(b"Content-Length: 9\r\n\r\n{not json");
+    session.send_raw(b"garbage without a header\r\n\r\n");
+    session.send_raw(b"Content-Length: 2\r\n\r\n[]");
+    let malformed = session.request_raw("textDocument/hover", json!(5));
+    assert!(malformed.get("error").is_some(), "{malformed}");
+    session.send(&json!({"jsonrpc": "2.0", "id": 999, "method": 5}));
+    session.wait("an error for the malformed request 999", |m| {
+        m["id"] == 999 && m.get("error").is_some()
+    });
+    session.send(&json!({"jsonrpc": "2.0", "method": {"not": "a method"}}));
+    let unknown = session.request_raw("infrac/unknown", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    // Requests and edits for files the server does not know.
+    let nowhere = "file:///nowhere/missing.infra";
+    let hover = session.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": nowhere}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(hover, Value::Null);
+    let definition = session.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": nowhere}, "position": {"line": 3, "character": 1}}),
+    );
+    assert_eq!(definition, Value::Null);
+    session.change_full(nowhere, 2, "env x {}");
+    let far = session.request("textDocument/hover", json!({"textDocument": {"uri": project.uri("base.infra")}, "position": {"line": 999, "character": 999}}));
+    assert_eq!(far, Value::Null);
+
+    // A burst of 50 incremental edits: type a comment one character at a time, then break the
+    // value. The last version's diagnostics are published, with its version.
+    let dev = project.uri("dev.infra");
+    session.open(&project, "dev.infra");
+    session.change_range(
+        &dev,
+        2,
+        json!({"line": 2, "character": 1}),
+        json!({"line": 2, "character": 1}),
+        "\n// ",
+    );
+    for version in 3..51 {
+        let column = 3 + (version - 3);
+        // The last character typed is a space, which formatting trims.
+        let typed = if version == 50 { " " } else { "é" };
+        session.change_range(
+            &dev,
             version,
-            &pro.replace("azs           = 3", &format!("azs           = {azs}")),
+            json!({"line": 3, "character": column}),
+            json!({"line": 3, "character": column}),
+            typed,
         );
     }
-    let last = session.diagnostics("pro.infra", Some(51));
-    assert!(last.iter().any(|d| d["code"] == "E0401"), "{last:?}");
-    session.finish();
+    session.change_range(
+        &dev,
+        51,
+        json!({"line": 1, "character": 8}),
+        json!({"line": 1, "character": 9}),
+        "7",
+    );
+    let last = session.diagnostics(&dev, Some(51));
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!(last[0]["code"], "E0404");
+    assert_eq!(
+        last[0]["range"]["start"],
+        json!({"line": 1, "character": 8})
+    );
+    // The server's text is the client's: formatting trims the space typed last.
+    let client_text = format!("env dev {{\n  azs = 7\n}}\n// {} \n", "é".repeat(47));
+    let edits = session.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": dev}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let formatted = apply_edits(&client_text, edits.as_array().expect("edits"), false);
+    assert_eq!(
+        formatted,
+        format!("env dev {{\n  azs = 7\n}}\n// {}\n", "é".repeat(47))
+    );
+    session.shutdown();
 }

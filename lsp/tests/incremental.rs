@@ -1,0 +1,106 @@
+//! Incrementality, shown with salsa's event log: after an edit to `dev.infra`, checking `pro`
+//! (which does not extend dev) does not evaluate pro again; the editor's per-keystroke work stays
+//! with the environment being edited.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use infrac::analysis::{check_env, set_file_text, stdlib_files};
+use infrac::config::EnvName;
+use infrac::db::{RootDatabase, SourceFile, Workspace};
+
+const BASE: &str = r#"project shop {
+  region = "eu-west-1"
+  state  = { bucket = "shop-tfstate" }
+}
+param azs: int(1..6) = 2
+param nat: string = "single"
+layer foundation {
+  kms_key main { description = "shop ${env}" }
+  s3_bucket logs { bucket = "shop-${env}-logs", kms_key_arn = main.arn }
+}
+"#;
+
+/// The salsa queries that ran since the log was last cleared, by query name.
+fn executed(log: &Mutex<Vec<String>>, query: &str) -> usize {
+    log.lock()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e.starts_with(&format!("{query}(")))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn clear(log: &Mutex<Vec<String>>) {
+    if let Ok(mut entries) = log.lock() {
+        entries.clear();
+    }
+}
+
+#[test]
+fn editing_dev_does_not_evaluate_pro_again() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut db = RootDatabase::with_event_log(log.clone());
+    let file = |db: &RootDatabase, name: &str, text: &str| {
+        SourceFile::new(
+            db,
+            PathBuf::from(format!("/shop/{name}")),
+            Arc::from(text),
+            false,
+        )
+    };
+    let base = file(&db, "base.infra", BASE);
+    let dev = file(&db, "dev.infra", "env dev {\n  azs = 1\n}\n");
+    let pre = file(&db, "pre.infra", "env pre {\n  azs = 3\n}\n");
+    let pro = file(
+        &db,
+        "pro.infra",
+        "env pro extends pre {\n  nat = \"per_az\"\n}\n",
+    );
+    let mut files = vec![base, dev, pre, pro];
+    files.extend(stdlib_files(&mut db));
+    let workspace = Workspace::new(&db, files, PathBuf::from("/shop"));
+    let check = |db: &RootDatabase, env: &str| {
+        let env = EnvName::new(db, env.to_string());
+        check_env(db, workspace, env).clone()
+    };
+    assert_eq!(check(&db, "pro"), Vec::new());
+    assert_eq!(check(&db, "dev"), Vec::new());
+
+    // A value edit in dev.
+    clear(&log);
+    set_file_text(&mut db, dev, "env dev {\n  azs = 2\n}\n".into());
+    assert_eq!(check(&db, "pro"), Vec::new());
+    assert_eq!(
+        executed(&log, "parse_file"),
+        1,
+        "dev is parsed again: {:?}",
+        log.lock().map(|l| l.clone())
+    );
+    for query in [
+        "env_chain",
+        "effective_config",
+        "env_model",
+        "check_policies",
+    ] {
+        assert_eq!(
+            executed(&log, query),
+            0,
+            "{query} of pro ran again after an edit to dev: {:?}",
+            log.lock().map(|l| l.clone())
+        );
+    }
+    // dev itself is evaluated again (the test would pass vacuously otherwise).
+    clear(&log);
+    assert_eq!(check(&db, "dev"), Vec::new());
+    assert_eq!(executed(&log, "env_model"), 1);
+    assert_eq!(executed(&log, "effective_config"), 1);
+
+    // An edit in pre does evaluate pro again: pro extends pre.
+    clear(&log);
+    set_file_text(&mut db, pre, "env pre {\n  azs = 4\n}\n".into());
+    assert_eq!(check(&db, "pro"), Vec::new());
+    assert_eq!(executed(&log, "env_model"), 1);
+}
