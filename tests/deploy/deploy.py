@@ -209,6 +209,17 @@ def state_resources(layer_dir, region):
     return resources
 
 
+def delete_leftover_interfaces(ec2):
+    """moto 5.2.5 leaves the network interfaces it created for load balancers and databases behind,
+    unattached, after those are deleted; a subnet that holds one cannot be deleted, so a destroy of
+    the network would wait on it forever. Deletes unattached interfaces in the emulator only."""
+    removed = []
+    for interface in ec2.describe_network_interfaces(Filters=[{"Name": "status", "Values": ["available"]}])["NetworkInterfaces"]:
+        ec2.delete_network_interface(NetworkInterfaceId=interface["NetworkInterfaceId"])
+        removed.append(interface["NetworkInterfaceId"])
+    return removed
+
+
 def empty_bucket(s3, bucket):
     """moto 5.2.5 fails DeleteObjects batches with delete markers; delete one version at a time."""
     paginator = s3.get_paginator("list_object_versions")
@@ -304,6 +315,9 @@ def main():
             try:
                 if directory == "00-bootstrap":
                     empty_bucket(s3, manifest["state_bucket"])
+                removed = delete_leftover_interfaces(client(moto, "ec2", region))
+                if removed:
+                    log(f"NOTE {directory}: deleted {len(removed)} unattached network interface(s) moto left behind")
                 unprotected = unprotect(layer_dir)
                 if unprotected:
                     # Deletion protection refuses a destroy (as it should); switch it off first,
