@@ -212,9 +212,16 @@ def state_resources(layer_dir, region):
 def delete_leftover_interfaces(ec2):
     """moto 5.2.5 leaves the network interfaces it created for load balancers and databases behind,
     unattached, after those are deleted; a subnet that holds one cannot be deleted, so a destroy of
-    the network would wait on it forever. Deletes unattached interfaces in the emulator only."""
+    the network would wait on it forever. Deletes unattached interfaces that no VPC endpoint owns,
+    in the emulator only."""
+    # Interface VPC endpoints own their interfaces; the endpoint still needs them until it goes.
+    owned = set()
+    for endpoint in ec2.describe_vpc_endpoints()["VpcEndpoints"]:
+        owned.update(endpoint.get("NetworkInterfaceIds", []))
     removed = []
     for interface in ec2.describe_network_interfaces(Filters=[{"Name": "status", "Values": ["available"]}])["NetworkInterfaces"]:
+        if interface["NetworkInterfaceId"] in owned or interface.get("InterfaceType", "interface") != "interface":
+            continue
         ec2.delete_network_interface(NetworkInterfaceId=interface["NetworkInterfaceId"])
         removed.append(interface["NetworkInterfaceId"])
     return removed
