@@ -52,6 +52,7 @@ codes! {
     E0405 = "E0405", "run-time-value", "a Terraform run-time value is used where a compile-time value is needed";
     E0406 = "E0406", "evaluation-error", "an expression cannot be evaluated";
     E0407 = "E0407", "invalid-type", "a type expression is malformed";
+    E0408 = "E0408", "secret-literal", "a `secret` is given a literal instead of a reference to a stored secret";
     E0501 = "E0501", "layer-cycle", "layers read each other's outputs in a cycle";
     E0502 = "E0502", "unknown-layer-output", "a cross-layer reference names an output the layer does not declare";
     E0503 = "E0503", "output-refused", "the build refuses to overwrite or delete a file it did not generate";

@@ -128,7 +128,10 @@ pub struct OutputModel {
 pub struct RemoteRead {
     pub layer: String,
     pub output: String,
+    /// The Terraform type constraint of the output.
     pub ty: String,
+    /// The output is or holds a `secret`.
+    pub sensitive: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -737,6 +740,21 @@ impl<'a> Eval<'a> {
                             Value::Int(n) => push_text(&mut out, &n.to_string()),
                             Value::Float(f) => push_text(&mut out, &f.0.to_string()),
                             Value::Bool(b) => push_text(&mut out, &b.to_string()),
+                            Value::Rt(_, ty) if ty.contains_secret() => {
+                                // Diagnostic: E0408 secret-literal
+                                self.error(
+                                    E0408,
+                                    file,
+                                    inner.range,
+                                    "a secret cannot be interpolated into a string",
+                                )
+                                .with_label_mut("a secret")
+                                .with_help_mut(
+                                    "pass the reference itself to an input declared `secret`; a \
+                                     string built from it would no longer be marked sensitive",
+                                );
+                                return None;
+                            }
                             Value::Rt(rt, _) => out.push(TemplatePart::Rt(rt)),
                             Value::Template(more) => {
                                 for p in more {
@@ -1485,7 +1503,8 @@ impl<'a> Eval<'a> {
                     reads.insert(RemoteRead {
                         layer: layer.clone(),
                         output: output.clone(),
-                        ty,
+                        ty: ty.terraform(),
+                        sensitive: ty.contains_secret(),
                     });
                 }
             }
@@ -1501,21 +1520,19 @@ impl<'a> Eval<'a> {
         out
     }
 
-    fn layer_output_type(&mut self, layer: &str, output: &str) -> String {
+    fn layer_output_type(&mut self, layer: &str, output: &str) -> Ty {
         let Some(layer_ref) = self.index.layers.get(layer) else {
-            return "any".into();
+            return Ty::Any;
         };
         let ItemKind::Layer(l) = &layer_ref.item(self.db).kind else {
-            return "any".into();
+            return Ty::Any;
         };
         let Some(decl) = l.outputs.iter().find(|o| o.name.name == output) else {
-            return "any".into();
+            return Ty::Any;
         };
         let mut resolver = TypeResolver::new(self.db, self.index);
         let mut ignored = Vec::new();
-        resolver
-            .resolve(layer_ref.file, &decl.ty, &mut ignored)
-            .terraform()
+        resolver.resolve(layer_ref.file, &decl.ty, &mut ignored)
     }
 
     fn instance(

@@ -47,6 +47,69 @@ mod tests {
 mod tidy {
     use crate::diagnostics::ALL_CODES;
 
+    /// An output typed `secret` in a module's interface is `sensitive = true` in its Terraform,
+    /// and a sensitive Terraform output is typed `secret`, so that the compiler knows which
+    /// values to keep sensitive in the layers that carry them on.
+    #[test]
+    fn secret_outputs_are_sensitive_and_only_they() {
+        use crate::syntax::{ItemKind, TypeExprKind};
+        let mut problems = Vec::new();
+        for (path, text) in super::infra_files() {
+            for item in crate::syntax::parse(text).items {
+                let ItemKind::Module(module) = &item.kind else {
+                    continue;
+                };
+                let Some((source, _)) = &module.source else {
+                    continue;
+                };
+                let Some(dir) = source.strip_prefix("stdlib/") else {
+                    continue;
+                };
+                let outputs_tf = super::module_files(dir)
+                    .into_iter()
+                    .find(|(name, _)| *name == "outputs.tf")
+                    .map(|(_, text)| text)
+                    .unwrap_or_default();
+                let body: hcl::Body = hcl::from_str(outputs_tf)
+                    .unwrap_or_else(|e| panic!("{dir}/outputs.tf does not parse: {e}"));
+                let sensitive: std::collections::BTreeSet<String> = body
+                    .blocks()
+                    .filter(|b| b.identifier() == "output")
+                    .filter(|b| {
+                        b.body().attributes().any(|a| {
+                            a.key() == "sensitive" && a.expr == hcl::Expression::Bool(true)
+                        })
+                    })
+                    .filter_map(|b| b.labels().first().map(|l| l.as_str().to_string()))
+                    .collect();
+                for output in &module.outputs {
+                    let is_secret = matches!(
+                        &output.ty.kind,
+                        TypeExprKind::Named { name, .. } if name.name == "secret"
+                    );
+                    if is_secret != sensitive.contains(&output.name.name) {
+                        problems.push(format!(
+                            "{path}: output `{}` of `{}` is {} but its Terraform output is {}",
+                            output.name.name,
+                            module.name.name,
+                            if is_secret {
+                                "a secret"
+                            } else {
+                                "not a secret"
+                            },
+                            if is_secret {
+                                "not sensitive"
+                            } else {
+                                "sensitive"
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
     #[test]
     fn every_code_has_a_page_with_its_slug() {
         for code in ALL_CODES {

@@ -9,6 +9,11 @@ use crate::project::ProjectIndex;
 use crate::syntax::{Constraint, ConstraintAtom, Expr, ItemKind, Number, TypeExpr, TypeExprKind};
 use crate::value::Value;
 
+/// The names of the built-in types.
+pub const BUILTIN_TYPES: &[&str] = &[
+    "string", "int", "float", "bool", "enum", "list", "map", "secret", "any",
+];
+
 /// A built-in string pattern, `string(cidr)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pattern {
@@ -190,6 +195,9 @@ pub enum Ty {
     List(Box<Ty>),
     Map(Box<Ty>),
     Record(Vec<Field>),
+    /// A reference to a value stored outside the code (a Secrets Manager secret, an SSM
+    /// parameter): only run-time `secret` values satisfy it, never a literal.
+    Secret,
     /// A named type, kept for messages and hover.
     Named(String, Box<Ty>),
     /// The type of an expression that already failed; it matches anything, so errors do not cascade.
@@ -205,12 +213,23 @@ impl Ty {
         }
     }
 
+    /// Whether a value of this type is or holds a secret, so that Terraform must treat it as
+    /// sensitive.
+    pub fn contains_secret(&self) -> bool {
+        match self.resolved() {
+            Ty::Secret => true,
+            Ty::List(inner) | Ty::Map(inner) => inner.contains_secret(),
+            Ty::Record(fields) => fields.iter().any(|f| f.ty.contains_secret()),
+            _ => false,
+        }
+    }
+
     /// The Terraform type constraint for a `variable` block.
     pub fn terraform(&self) -> String {
         match self.resolved() {
             Ty::Any | Ty::Error | Ty::Named(..) => "any".into(),
             Ty::Bool => "bool".into(),
-            Ty::Str(_) | Ty::Enum(_) => "string".into(),
+            Ty::Str(_) | Ty::Enum(_) | Ty::Secret => "string".into(),
             Ty::Int(_) | Ty::Float(_) => "number".into(),
             Ty::List(inner) => format!("list({})", inner.terraform()),
             Ty::Map(inner) => format!("map({})", inner.terraform()),
@@ -228,7 +247,7 @@ impl Ty {
     pub fn assignable_to(&self, expected: &Ty) -> bool {
         match (self.resolved(), expected.resolved()) {
             (_, Ty::Any) | (Ty::Any, _) | (Ty::Error, _) | (_, Ty::Error) => true,
-            (Ty::Bool, Ty::Bool) => true,
+            (Ty::Bool, Ty::Bool) | (Ty::Secret, Ty::Secret) => true,
             (Ty::Str(_) | Ty::Enum(_), Ty::Str(_) | Ty::Enum(_)) => true,
             (Ty::Int(_), Ty::Int(_) | Ty::Float(_)) | (Ty::Float(_), Ty::Float(_)) => true,
             (Ty::List(a), Ty::List(b)) | (Ty::Map(a), Ty::Map(b)) => a.assignable_to(b),
@@ -292,6 +311,7 @@ impl fmt::Display for Ty {
             Ty::Any => write!(f, "any"),
             Ty::Error => write!(f, "{{unknown}}"),
             Ty::Bool => write!(f, "bool"),
+            Ty::Secret => write!(f, "secret"),
             Ty::Str(None) => write!(f, "string"),
             Ty::Str(Some(pattern)) => write!(f, "string({})", pattern.name()),
             Ty::Int(c) => write!(f, "int{}", fmt_constraint(c)),
@@ -447,6 +467,10 @@ impl<'a> TypeResolver<'a> {
                         no_constraint(diagnostics);
                         Ty::Bool
                     }
+                    "secret" => {
+                        no_constraint(diagnostics);
+                        Ty::Secret
+                    }
                     "string" => match constraint {
                         None => Ty::Str(None),
                         Some(Constraint::List(atoms, range)) if atoms.len() == 1 => match &atoms[0]
@@ -582,15 +606,12 @@ impl<'a> TypeResolver<'a> {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Ty {
         let Some(item_ref) = self.index.types.get(other) else {
-            let builtins = [
-                "string", "int", "float", "bool", "list", "map", "enum", "any",
-            ];
             let candidates: Vec<&str> = self
                 .index
                 .types
                 .keys()
                 .map(String::as_str)
-                .chain(builtins)
+                .chain(BUILTIN_TYPES.iter().copied())
                 .collect();
             diagnostics.push(
                 // Diagnostic: E0204 unknown-type
@@ -667,7 +688,7 @@ pub fn coerce(
     ty: &Ty,
     defaults: &mut dyn FnMut(&Field) -> Option<Value>,
 ) -> Result<Value, TypeError> {
-    use crate::diagnostics::{E0401, E0402, E0403, E0404};
+    use crate::diagnostics::{E0401, E0402, E0403, E0404, E0408};
     let mismatch = |found: String| TypeError {
         code: E0401,
         path: Vec::new(),
@@ -687,6 +708,14 @@ pub fn coerce(
     if let Value::Rt(_, rt_ty) = value {
         return if rt_ty.assignable_to(ty) {
             Ok(value.clone())
+        } else if matches!(rt_ty.resolved(), Ty::Secret) {
+            Err(TypeError {
+                help: Some(format!(
+                    "a secret only flows into inputs and outputs declared `secret`, so that it stays \
+                     marked sensitive; declare this one `secret` instead of {ty}"
+                )),
+                ..mismatch(format!("a run-time {rt_ty}"))
+            })
         } else {
             Err(mismatch(format!("a run-time {rt_ty}")))
         };
@@ -694,6 +723,16 @@ pub fn coerce(
     match (ty.resolved(), value) {
         (Ty::Any | Ty::Error, _) => Ok(value.clone()),
         (_, Value::Null) => Ok(Value::Null),
+        (Ty::Secret, Value::Str(_) | Value::Template(_)) => Err(TypeError {
+            code: E0408,
+            path: Vec::new(),
+            message: "a secret cannot be written in the code".into(),
+            help: Some(
+                "reference a stored secret instead: the `value_from` output of a `secret` or \
+                 `ssm_parameter` instance, or a database's `master_user_secret_arn`"
+                    .into(),
+            ),
+        }),
         (Ty::Bool, Value::Bool(_)) => Ok(value.clone()),
         (Ty::Str(pattern), Value::Str(text)) => match pattern {
             Some(p) if !p.matches(text) => Err(TypeError {

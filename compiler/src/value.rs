@@ -78,6 +78,16 @@ impl Value {
         }
     }
 
+    /// Whether any run-time reference inside the value is a secret.
+    pub fn holds_secret(&self) -> bool {
+        match self {
+            Value::Rt(_, ty) => ty.contains_secret(),
+            Value::List(items) => items.iter().any(Value::holds_secret),
+            Value::Record(entries) => entries.values().any(Value::holds_secret),
+            _ => false,
+        }
+    }
+
     /// Every run-time reference inside the value.
     pub fn runtime_refs<'a>(&'a self, out: &mut Vec<&'a Rt>) {
         match self {

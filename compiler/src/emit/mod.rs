@@ -237,20 +237,23 @@ fn variables_tf(layer: &LayerModel) -> String {
     let mut body = Body::builder();
     for read in &layer.reads {
         let name = local_name(&read.layer, &read.output);
-        body = body.add_block(
-            Block::builder("variable")
-                .add_label(name)
-                .add_attribute((
-                    "description",
-                    format!(
-                        "Overrides `{}.{}`, which is otherwise read from the state of layer {}.",
-                        read.layer, read.output, read.layer
-                    ),
-                ))
-                .add_attribute(("type", parse_expr(&read.ty)))
-                .add_attribute(("default", Expression::Null))
-                .build(),
-        );
+        let block = Block::builder("variable")
+            .add_label(name)
+            .add_attribute((
+                "description",
+                format!(
+                    "Overrides `{}.{}`, which is otherwise read from the state of layer {}.",
+                    read.layer, read.output, read.layer
+                ),
+            ))
+            .add_attribute(("type", parse_expr(&read.ty)))
+            .add_attribute(("default", Expression::Null));
+        let block = if read.sensitive {
+            block.add_attribute(("sensitive", true))
+        } else {
+            block
+        };
+        body = body.add_block(block.build());
     }
     let text = render(body.build());
     if text.trim().is_empty() {
@@ -268,6 +271,11 @@ fn outputs_tf(layer: &LayerModel) -> String {
             block = block.add_attribute(("description", doc.replace('\n', " ")));
         }
         block = block.add_attribute(("value", expression(&output.value)));
+        // An output that is or carries a secret is sensitive, so that Terraform keeps it out of
+        // plans and logs; a consumer layer reads it into a sensitive variable too.
+        if output.ty.contains_secret() || output.value.holds_secret() {
+            block = block.add_attribute(("sensitive", true));
+        }
         body = body.add_block(block.build());
     }
     let text = render(body.build());

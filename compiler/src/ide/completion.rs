@@ -44,9 +44,7 @@ pub struct CompletionItem {
 const TOP_KEYWORDS: &[&str] = &[
     "project", "type", "param", "module", "layer", "env", "policy",
 ];
-const BUILTIN_TYPES: &[&str] = &[
-    "string", "int", "float", "bool", "enum", "list", "map", "any",
-];
+use crate::types::BUILTIN_TYPES;
 const PROJECT_FIELDS: &[(&str, &str)] = &[
     ("region", "the default AWS region of every layer"),
     ("terraform", "`required_version` of every root module"),

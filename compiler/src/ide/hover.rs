@@ -145,6 +145,7 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
                 "enum" => "One of the given strings: `enum(\"a\", \"b\")`.",
                 "list" => "`list<T>`: `[a, b, c]`.",
                 "map" => "`map<T>`: `{ key = value }` with free keys.",
+                "secret" => "A reference to a stored secret (the `value_from` of a `secret` or `ssm_parameter` instance, a database's `master_user_secret_arn`), never a literal; outputs that carry one are `sensitive`.",
                 _ => "Anything (avoid).",
             };
             md.push_str(&code_block(name));

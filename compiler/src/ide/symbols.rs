@@ -198,9 +198,7 @@ struct Walker<'a> {
 }
 
 const BUILTINS: &[&str] = &["env", "project", "region", "layer", "instance"];
-const BUILTIN_TYPES: &[&str] = &[
-    "string", "int", "float", "bool", "enum", "list", "map", "any",
-];
+use crate::types::BUILTIN_TYPES;
 
 impl<'a> Walker<'a> {
     fn add(&mut self, ident: &Ident, symbol: Symbol, kind: OccurrenceKind) {

@@ -21,6 +21,7 @@ output "arn" {
 output "master_user_secret_arn" {
   description = "The Secrets Manager secret that holds the master password."
   value       = try(aws_db_instance.this.master_user_secret[0].secret_arn, "")
+  sensitive   = true
 }
 
 output "security_group_id" {

@@ -7,3 +7,9 @@ output "arn" {
   description = "The parameter's ARN."
   value       = aws_ssm_parameter.this.arn
 }
+
+output "value_from" {
+  description = "The reference that consumers read the value through: the parameter's ARN."
+  value       = aws_ssm_parameter.this.arn
+  sensitive   = true
+}
