@@ -38,16 +38,19 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
         let (text, problem) = read_source(&path);
         let file = SourceFile::new(db, path, Arc::from(text), false);
         if let Some(problem) = problem {
-            // Diagnostic: E0104 unreadable-file
-            diagnostics.push(
-                Diagnostic::error(E0104, file, Default::default(), problem).with_label("this file"),
-            );
+            diagnostics.push(unreadable_file(file, problem));
         }
         files.push(file);
     }
     files.extend(stdlib_files(db));
     let workspace = Workspace::new(db, files, dir.to_path_buf());
     (workspace, diagnostics)
+}
+
+/// The diagnostic of a file that `read_source` could not read entirely.
+pub fn unreadable_file(file: SourceFile, problem: String) -> Diagnostic {
+    // Diagnostic: E0104 unreadable-file
+    Diagnostic::error(E0104, file, Default::default(), problem).with_label("this file")
 }
 
 /// The text of a file, and a problem if it is not entirely readable UTF-8.

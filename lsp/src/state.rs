@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use infrac::analysis::{load_project, read_source, set_file_text};
+use infrac::analysis::{load_project, read_source, set_file_text, unreadable_file};
 use infrac::db::{RootDatabase, SourceFile, Workspace};
 use infrac::diagnostics::Diagnostic;
 use salsa::Setter as _;
@@ -212,6 +212,10 @@ impl State {
 
     pub fn open(&mut self, path: &Path, version: i32, text: String) -> Option<usize> {
         let project = self.set_text(path, &text);
+        // The editor's text replaces the file on disk, and whatever made it unreadable.
+        if let Some(project) = project {
+            self.set_load_problem(project, path, None);
+        }
         self.documents
             .insert(path.to_path_buf(), Document { version, text });
         let project = project.or_else(|| self.find(path).map(|(p, _)| p))?;
@@ -262,15 +266,31 @@ impl State {
             return None;
         }
         if path.is_file() {
-            let (text, _) = read_source(path);
-            return self.set_text(path, &text);
+            let (text, problem) = read_source(path);
+            let project = self.set_text(path, &text)?;
+            self.set_load_problem(project, path, problem);
+            return Some(project);
         }
         let (project, file) = self.find(path)?;
         if !file.deleted(&self.db) {
             file.set_deleted(&mut self.db).to(true);
             self.projects[project].generation += 1;
         }
+        self.set_load_problem(project, path, None);
         Some(project)
+    }
+
+    /// Records why the file at `path` could not be read (invalid UTF-8, too large), replacing
+    /// what was recorded before, so that a fixed file loses its diagnostic and a file that
+    /// breaks on disk gets one.
+    fn set_load_problem(&mut self, project: usize, path: &Path, problem: Option<String>) {
+        let file = self.find(path).map(|(_, file)| file);
+        let db = &self.db;
+        let diagnostics = &mut self.projects[project].load_diagnostics;
+        diagnostics.retain(|d| d.labels.iter().all(|l| l.file.path(db) != path));
+        if let (Some(problem), Some(file)) = (problem, file) {
+            diagnostics.push(unreadable_file(file, problem));
+        }
     }
 
     /// Keeps only the diagnostics that differ from what was last published for each file (or

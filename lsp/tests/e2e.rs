@@ -612,3 +612,120 @@ fn survives_malformed_messages_unknown_files_and_a_burst_of_edits() {
     );
     session.shutdown();
 }
+
+#[test]
+fn survives_invalid_utf8_on_disk_files_deleted_under_it_and_a_huge_file() {
+    let project = Project::new(&clean_shop());
+    // A file that is not UTF-8 is on disk before the server starts.
+    std::fs::write(
+        project.path("notes.infra"),
+        b"/// caf\xe9 in Latin-1\nparam note: int = 1\n",
+    )
+    .expect("write a Latin-1 file");
+    let mut session = Session::start(project.dir.path(), false);
+    session.open(&project, "pro.infra");
+    let pro = project.uri("pro.infra");
+    let notes = project.uri("notes.infra");
+    assert_eq!(session.diagnostics(&pro, Some(1)), Vec::<Value>::new());
+    let unreadable = session.diagnostics(&notes, None);
+    assert_eq!(
+        codes(&unreadable),
+        vec!["E0104@0:0 the file is not valid UTF-8 (first bad byte at offset 7)"],
+    );
+
+    // pre.infra, which pro extends, is deleted under the server: pro now extends nothing.
+    std::fs::remove_file(project.path("pre.infra")).expect("delete pre.infra");
+    let pre = project.uri("pre.infra");
+    session.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": pre, "type": 3}]}),
+    );
+    let broken = session.diagnostics(&pro, Some(1));
+    assert!(
+        codes(&broken).iter().any(|c| c.starts_with("E0301@0:")),
+        "{broken:?}"
+    );
+    // It comes back; the Latin-1 file is fixed on disk; dev.infra turns into bytes that are
+    // not UTF-8. Each is reported, or its report cleared, from what is on disk now.
+    std::fs::write(
+        project.path("pre.infra"),
+        project
+            .text("pro.infra")
+            .replace("env pro extends pre", "env pre")
+            .replace("  azs = 4\n", "  azs = 3\n"),
+    )
+    .expect("restore pre.infra");
+    std::fs::write(
+        project.path("notes.infra"),
+        "/// café\nparam note: int = 1\n",
+    )
+    .expect("fix notes.infra");
+    std::fs::write(project.path("dev.infra"), b"env dev {\n  azs = \xff\n}\n")
+        .expect("break dev.infra");
+    let dev = project.uri("dev.infra");
+    session.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [
+            {"uri": pre, "type": 1},
+            {"uri": notes, "type": 2},
+            {"uri": dev, "type": 2},
+        ]}),
+    );
+    // Earlier publications of these files may still be queued: wait for the ones that say so.
+    session.wait("dev.infra reported unreadable", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == dev
+            && m["params"]["diagnostics"].as_array().is_some_and(|d| {
+                codes(d)
+                    .iter()
+                    .any(|c| c.starts_with("E0104@0:0 the file is not valid UTF-8"))
+            })
+    });
+    session.wait("notes.infra cleared", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == notes
+            && m["params"]["diagnostics"] == json!([])
+    });
+
+    // A 1.5 MB document: 60,000 parameters. The server checks it, answers about it, and a
+    // one-line edit of it is checked again.
+    let mut huge = String::from("env dev {\n  azs = 2\n}\n");
+    for i in 0..60_000 {
+        huge.push_str(&format!("param p{i}: int(0..10) = {}\n", i % 10));
+    }
+    assert!(huge.len() > 1_500_000);
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": dev, "languageId": "infra", "version": 1, "text": huge}}),
+    );
+    let diagnostics = session.diagnostics(&dev, Some(1));
+    assert!(
+        codes(&diagnostics).iter().all(|c| c.starts_with("W0201")),
+        "only unused-parameter warnings: {:?}",
+        &codes(&diagnostics)[..3.min(diagnostics.len())]
+    );
+    let hover = session.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": dev}, "position": {"line": 60_002, "character": 7}}),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .is_some_and(|h| h.contains("p59999")),
+        "{hover}"
+    );
+    session.change_range(
+        &dev,
+        2,
+        json!({"line": 1, "character": 8}),
+        json!({"line": 1, "character": 9}),
+        "9",
+    );
+    let after = session.diagnostics(&dev, Some(2));
+    assert!(
+        codes(&after).iter().any(|c| c.starts_with("E0404@1:8")),
+        "{:?}",
+        &codes(&after)[..3.min(after.len())]
+    );
+    session.shutdown();
+}
