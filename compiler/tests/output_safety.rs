@@ -181,3 +181,179 @@ fn a_busy_lock_refuses_a_concurrent_build() {
     std::fs::write(dir.path().join(".out.infrac-lock"), "999999999").expect("write stale lock");
     assert!(build(dir.path(), "out").status.success());
 }
+
+/// A project large enough that a debug build takes a while: `layers` layers of `per_layer`
+/// instances each.
+fn large_project(layers: usize, per_layer: usize) -> tempfile::TempDir {
+    let dir = project();
+    let mut text = BASE.to_string();
+    for l in 0..layers {
+        text.push_str(&format!("layer bulk{l} {{\n"));
+        for i in 0..per_layer {
+            text.push_str(&format!(
+                "  comp c{i} {{ size = size, vpc = foundation.vpc_id }}\n"
+            ));
+        }
+        text.push_str("}\n");
+    }
+    std::fs::write(dir.path().join("base.infra"), text).expect("write base");
+    dir
+}
+
+/// Hand-written files that every build of `out` must keep.
+fn add_hand_written(out: &Path) {
+    std::fs::create_dir_all(out.join("01-foundation/.terraform/providers")).expect("mkdir");
+    std::fs::write(
+        out.join("01-foundation/.terraform/providers/marker"),
+        "provider",
+    )
+    .expect("write");
+    std::fs::write(out.join("NOTES.md"), "my notes\n").expect("write");
+}
+
+/// The files under `dir` while a build writes, moves or removes them (errors count as nothing).
+fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| {
+                let path = e.path();
+                if path.is_dir() {
+                    count_files(&path)
+                } else {
+                    1
+                }
+            })
+            .sum()
+    })
+}
+
+/// What a build leaves beside its output: scratch trees and the lock.
+fn scratch(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".out.infrac-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_build_killed_at_any_point_leaves_the_previous_output_whole() {
+    let dir = large_project(30, 60);
+    let out = dir.path().join("out");
+    assert!(build(dir.path(), "out").status.success());
+    add_hand_written(&out);
+    let before = tree(&out);
+
+    // The tree the next build makes, with the same hand-written files, for comparison.
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 5\n}\n").expect("edit pro");
+    assert!(build(dir.path(), "after").status.success());
+    add_hand_written(&dir.path().join("after"));
+    let after = tree(&dir.path().join("after"));
+    assert_ne!(before, after);
+    let total_files = after.len();
+
+    // Kill builds at different points: before they write, after a share of the new tree is
+    // written (watching the scratch tree grow), by SIGKILL and by SIGINT.
+    let mut outcomes = Vec::new();
+    for (round, share) in [0usize, 10, 40, 70, 95, 100].into_iter().enumerate() {
+        let signal = if round % 2 == 0 { "-KILL" } else { "-INT" };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_infrac"))
+            .args(["build", "pro.infra", "--out", "out"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start infrac");
+        let tmp = dir.path().join(format!(".out.infrac-tmp-{}", child.id()));
+        let wanted = total_files * share / 100;
+        let finished = loop {
+            if share == 0 {
+                break false;
+            }
+            if child.try_wait().expect("poll the build").is_some() {
+                break true;
+            }
+            let written = count_files(&tmp);
+            if written >= wanted.max(1) {
+                break false;
+            }
+            std::thread::yield_now();
+        };
+        if !finished {
+            let status = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .expect("run kill");
+            assert!(status.success() || child.try_wait().expect("poll").is_some());
+        }
+        let _ = child.wait().expect("reap the build");
+        let now = tree(&out);
+        let outcome = if now == before {
+            "previous"
+        } else if now == after {
+            "new"
+        } else {
+            panic!(
+                "round {round} ({signal} at {share}%): the output is neither the previous nor the new tree"
+            );
+        };
+        outcomes.push(format!("{signal}@{share}%: {outcome}"));
+        // The next build recovers: it takes over the stale lock, clears the scratch tree, and
+        // writes the new output with the hand-written files kept.
+        let next = build(dir.path(), "out");
+        assert!(
+            next.status.success(),
+            "after round {round}: {}",
+            String::from_utf8_lossy(&next.stderr)
+        );
+        assert_eq!(tree(&out), after, "after round {round}");
+        assert_eq!(
+            scratch(dir.path()),
+            Vec::<String>::new(),
+            "after round {round}"
+        );
+        // Back to the previous output for the next round.
+        std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 3\n}\n")
+            .expect("edit pro");
+        assert!(build(dir.path(), "out").status.success());
+        assert_eq!(tree(&out), before);
+        std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 5\n}\n")
+            .expect("edit pro");
+    }
+    eprintln!("interrupted builds: {}", outcomes.join(", "));
+}
+
+#[test]
+fn a_previous_output_moved_aside_by_an_interrupted_build_is_put_back() {
+    // Where no atomic exchange exists, a build moves the previous output aside and then moves
+    // the new one in; stopped between the two, the next build puts the previous one back first.
+    let dir = project();
+    let out = dir.path().join("out");
+    assert!(build(dir.path(), "out").status.success());
+    add_hand_written(&out);
+    std::fs::rename(&out, dir.path().join(".out.infrac-old-999999999")).expect("move aside");
+    std::fs::create_dir_all(dir.path().join(".out.infrac-tmp-999999998/01-foundation"))
+        .expect("a stale scratch tree");
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 4\n}\n").expect("edit pro");
+    let output = build(dir.path(), "out");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("NOTES.md")).expect("notes put back and kept"),
+        "my notes\n"
+    );
+    assert!(out
+        .join("01-foundation/.terraform/providers/marker")
+        .is_file());
+    assert!(std::fs::read_to_string(out.join("01-foundation/main.tf"))
+        .expect("main.tf")
+        .contains("size   = 4"));
+    assert_eq!(scratch(dir.path()), Vec::<String>::new());
+}

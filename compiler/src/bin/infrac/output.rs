@@ -1,5 +1,5 @@
-//! Writes a build atomically: a temporary tree, then a rename. Files without the generated-file
-//! header are never overwritten or deleted: they are carried over into the new tree.
+//! Writes a build atomically: a temporary tree, then an atomic exchange. Files without the
+//! generated-file header are never overwritten or deleted: they are carried over into the new tree.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -76,10 +76,7 @@ fn lock(path: PathBuf) -> Result<Lock, OutputError> {
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                 // A lock whose process is gone is stale.
                 let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                let alive = pid
-                    .trim()
-                    .parse::<u32>()
-                    .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                let alive = pid.trim().parse::<u32>().is_ok_and(process_alive);
                 if alive {
                     return Err(OutputError::Locked(path));
                 }
@@ -92,6 +89,12 @@ fn lock(path: PathBuf) -> Result<Lock, OutputError> {
 }
 
 /// Writes `emitted` to `out` atomically.
+///
+/// The new tree is written beside `out` and swapped in with one atomic exchange, so that a build
+/// killed at any point (SIGINT, SIGKILL, power loss) leaves either the previous output or the new
+/// one, whole. Hand-written files and Terraform's `.terraform/` caches are hard-linked (or
+/// copied) into the new tree before the swap, so they exist in both. Whatever an interrupted
+/// build left behind is put back or cleared by the next one, under the lock.
 pub fn write_tree(out: &Path, emitted: &Emitted, project_root: &Path) -> Result<(), OutputError> {
     let parent = out
         .parent()
@@ -105,6 +108,7 @@ pub fn write_tree(out: &Path, emitted: &Emitted, project_root: &Path) -> Result<
         .unwrap_or_else(|| "out".into());
     let pid = std::process::id();
     let _lock = lock(parent.join(format!(".{name}.infrac-lock")))?;
+    recover_interrupted(out, &parent, &name)?;
     let tmp = parent.join(format!(".{name}.infrac-tmp-{pid}"));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| io("cannot clear", &tmp, e))?;
@@ -114,6 +118,44 @@ pub fn write_tree(out: &Path, emitted: &Emitted, project_root: &Path) -> Result<
         let _ = std::fs::remove_dir_all(&tmp);
     }
     result
+}
+
+/// The scratch directories of builds of `out` by processes that are gone: `(path, is the
+/// previous output moved aside)`.
+fn leftovers(parent: &Path, name: &str) -> Vec<(PathBuf, bool)> {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(PathBuf, bool)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            let rest = file_name.strip_prefix(&format!(".{name}.infrac-"))?;
+            let (kind, pid) = rest.split_once('-')?;
+            let pid: u32 = pid.parse().ok()?;
+            let gone = pid != std::process::id() && !process_alive(pid);
+            match kind {
+                "tmp" if gone => Some((entry.path(), false)),
+                "old" if gone => Some((entry.path(), true)),
+                _ => None,
+            }
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Puts back what an interrupted build left: the previous output if it was moved aside and not
+/// replaced; scratch trees are removed.
+fn recover_interrupted(out: &Path, parent: &Path, name: &str) -> Result<(), OutputError> {
+    for (dir, moved_aside) in leftovers(parent, name) {
+        if moved_aside && !out.exists() {
+            std::fs::rename(&dir, out).map_err(|e| io("cannot restore", out, e))?;
+            continue;
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| io("cannot clear", &dir, e))?;
+    }
+    Ok(())
 }
 
 fn fill_and_swap(
@@ -130,38 +172,94 @@ fn fill_and_swap(
     for (relative, contents) in &copied_files(project_root, &emitted.copies)? {
         write_file(&tmp.join(relative), contents)?;
     }
-    if out.exists() {
-        if !out.is_dir() {
-            return Err(OutputError::Refused(out.to_path_buf()));
+    if !out.exists() {
+        return std::fs::rename(tmp, out).map_err(|e| io("cannot move into place", out, e));
+    }
+    if !out.is_dir() {
+        return Err(OutputError::Refused(out.to_path_buf()));
+    }
+    // Every file that infrac did not generate is kept: linked into the new tree, so that it is in
+    // both trees until the swap (a `.terraform/` cache whole). A generated file may not take its
+    // place.
+    let mut foreign = Vec::new();
+    collect_foreign(out, out, &mut foreign)?;
+    for relative in &foreign {
+        if tmp.join(relative).exists() {
+            return Err(OutputError::Refused(out.join(relative)));
         }
-        // Carry every file that infrac did not generate into the new tree, or refuse.
-        let mut foreign = Vec::new();
-        collect_foreign(out, out, &mut foreign)?;
-        for relative in &foreign {
-            if tmp.join(relative).exists() {
-                return Err(OutputError::Refused(out.join(relative)));
+    }
+    for relative in &foreign {
+        let to = tmp.join(relative);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
+        }
+        keep(&out.join(relative), &to)?;
+    }
+    match exchange(tmp, out) {
+        Ok(()) => {
+            // `tmp` now holds the previous output.
+            std::fs::remove_dir_all(tmp)
+                .map_err(|e| io("cannot remove the previous output", tmp, e))?;
+        }
+        Err(_) => {
+            // No atomic exchange on this system: two renames, with the previous output put back
+            // by the next build if this one stops between them.
+            let old = parent.join(format!(".{name}.infrac-old-{}", std::process::id()));
+            std::fs::rename(out, &old).map_err(|e| io("cannot move aside", out, e))?;
+            if let Err(error) = std::fs::rename(tmp, out) {
+                let _ = std::fs::rename(&old, out);
+                return Err(io("cannot move into place", out, error));
             }
+            std::fs::remove_dir_all(&old)
+                .map_err(|e| io("cannot remove the previous output", &old, e))?;
         }
-        for relative in &foreign {
-            let to = tmp.join(relative);
-            if let Some(dir) = to.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
-            }
-            std::fs::rename(out.join(relative), &to)
-                .map_err(|e| io("cannot move", &out.join(relative), e))?;
-        }
-        let old = parent.join(format!(".{name}.infrac-old-{}", std::process::id()));
-        std::fs::rename(out, &old).map_err(|e| io("cannot move aside", out, e))?;
-        if let Err(error) = std::fs::rename(tmp, out) {
-            let _ = std::fs::rename(&old, out);
-            return Err(io("cannot move into place", out, error));
-        }
-        std::fs::remove_dir_all(&old)
-            .map_err(|e| io("cannot remove the previous output", &old, e))?;
-    } else {
-        std::fs::rename(tmp, out).map_err(|e| io("cannot move into place", out, e))?;
     }
     Ok(())
+}
+
+/// A hand-written file or directory of the previous output, in the new tree: files as hard links
+/// (else copies), symbolic links as links to the same target, directories entry by entry.
+fn keep(from: &Path, to: &Path) -> Result<(), OutputError> {
+    let meta = std::fs::symlink_metadata(from).map_err(|e| io("cannot inspect", from, e))?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(from).map_err(|e| io("cannot read link", from, e))?;
+        #[cfg(unix)]
+        return std::os::unix::fs::symlink(&target, to).map_err(|e| io("cannot link", to, e));
+        #[cfg(not(unix))]
+        return std::fs::copy(from, to)
+            .map(|_| ())
+            .map_err(|e| io("cannot copy", from, e));
+    }
+    if meta.is_dir() {
+        std::fs::create_dir_all(to).map_err(|e| io("cannot create", to, e))?;
+        let entries = std::fs::read_dir(from).map_err(|e| io("cannot read", from, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io("cannot read", from, e))?;
+            keep(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        return Ok(());
+    }
+    std::fs::hard_link(from, to)
+        .or_else(|_| std::fs::copy(from, to).map(|_| ()))
+        .map_err(|e| io("cannot keep", from, e))
+}
+
+/// Swaps two directories in one step (`renameat2(RENAME_EXCHANGE)` on Linux, `renameatx_np`
+/// on macOS).
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// Whether a process with this id is running.
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
 }
 
 fn write_file(path: &Path, contents: &str) -> Result<(), OutputError> {
