@@ -12,7 +12,7 @@ use crate::db::{parse_file, syntax_diagnostics, Db, RootDatabase, SourceFile, Wo
 use crate::diagnostics::{did_you_mean, Diagnostic, E0104, E0301, E0304};
 use crate::emit::{emit, Emitted};
 use crate::model::{env_model, module_sig, EnvModel};
-use crate::policy::check_policies;
+use crate::policy::{check_policies, policy_results};
 use crate::project::project_index;
 use crate::syntax::ItemKind;
 
@@ -274,5 +274,44 @@ pub fn emit_env<'db>(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Some(emit(env_model(db, workspace, env), &name))
+    let model = env_model(db, workspace, env);
+    let mut emitted = emit(model, &name);
+    // The Terraform of each module kind, for the generated tests: embedded for the standard
+    // library, read from the project for its own modules.
+    let root = workspace.root(db).clone();
+    let module_files = |kind: &str| -> Vec<(String, String)> {
+        let Some(source) = model.modules.get(kind) else {
+            return Vec::new();
+        };
+        match source.strip_prefix("stdlib/") {
+            Some(stdlib) => crate::stdlib::module_files(stdlib)
+                .into_iter()
+                .map(|(file, text)| (file.to_string(), text.to_string()))
+                .collect(),
+            None => {
+                let mut files: Vec<(String, String)> = std::fs::read_dir(root.join(source))
+                    .map(|entries| {
+                        entries
+                            .flatten()
+                            .filter(|e| e.path().extension().is_some_and(|x| x == "tf"))
+                            .filter_map(|e| {
+                                let text = std::fs::read_to_string(e.path()).ok()?;
+                                Some((e.file_name().to_string_lossy().into_owned(), text))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                files.sort();
+                files
+            }
+        }
+    };
+    crate::emit::tftest::add_tests(
+        &mut emitted,
+        model,
+        &policy_results(db, workspace, env).facts,
+        &crate::emit::header(&name),
+        &module_files,
+    );
+    Some(emitted)
 }

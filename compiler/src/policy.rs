@@ -84,16 +84,47 @@ pub fn provenance(
     })
 }
 
-/// Evaluates every policy that names this environment.
-#[salsa::tracked(returns(ref))]
+/// A module input that a policy rule read and found to hold, so that generated Terraform tests
+/// can check that the module's resources really take the value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PolicyFact {
+    pub layer: String,
+    pub instance: String,
+    pub input: String,
+    pub value: Value,
+    pub policy: String,
+    /// The rule's message, or its text when it has none.
+    pub rule: String,
+}
+
+/// Everything the policies of one environment found.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct PolicyResults {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The instance inputs that rules held on (rules that compare environments are left out).
+    pub facts: Vec<PolicyFact>,
+}
+
+/// Evaluates every policy that names this environment: its violations.
 pub fn check_policies<'db>(
     db: &'db dyn Db,
     workspace: Workspace,
     env: EnvName<'db>,
-) -> Vec<Diagnostic> {
+) -> &'db Vec<Diagnostic> {
+    &policy_results(db, workspace, env).diagnostics
+}
+
+/// Evaluates every policy that names this environment.
+#[salsa::tracked(returns(ref))]
+pub fn policy_results<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+) -> PolicyResults {
     let index = project_index(db, workspace);
     let env_name = env.name(db).clone();
     let mut diagnostics = Vec::new();
+    let mut facts = Vec::new();
     for policy_ref in &index.policies {
         let ItemKind::Policy(policy) = &policy_ref.item(db).kind else {
             continue;
@@ -128,10 +159,10 @@ pub fn check_policies<'db>(
                 env: &env_name,
                 file: policy_ref.file,
             };
-            ctx.check_rule(rule, &policy.name.name, &mut diagnostics);
+            ctx.check_rule(rule, &policy.name.name, &mut diagnostics, &mut facts);
         }
     }
-    diagnostics
+    PolicyResults { diagnostics, facts }
 }
 
 struct RuleCtx<'a> {
@@ -155,6 +186,7 @@ impl RuleCtx<'_> {
         rule: &crate::syntax::Rule,
         policy: &str,
         diagnostics: &mut Vec<Diagnostic>,
+        facts: &mut Vec<PolicyFact>,
     ) {
         // A path with `*`, or one that names a repeated layer, is checked for every match.
         let pattern = first_pattern(&rule.expr, &|segments: &[String]| self.is_pattern(segments));
@@ -165,6 +197,24 @@ impl RuleCtx<'_> {
         for binding in bindings {
             let mut used = Vec::new();
             match self.eval(&rule.expr, &binding, &mut used, diagnostics) {
+                Ok(Value::Bool(true)) if !self.across => {
+                    for (path, value) in used {
+                        let segments: Vec<&str> = path.split('.').collect();
+                        if let [layer, instance, input] = segments[..] {
+                            facts.push(PolicyFact {
+                                layer: layer.to_string(),
+                                instance: instance.to_string(),
+                                input: input.to_string(),
+                                value,
+                                policy: policy.to_string(),
+                                rule: rule
+                                    .message
+                                    .clone()
+                                    .unwrap_or_else(|| format!("a rule of policy `{policy}`")),
+                            });
+                        }
+                    }
+                }
                 Ok(Value::Bool(true)) | Err(Fail::Skip) | Err(Fail::Reported) => {}
                 Ok(Value::Bool(false)) => {
                     let shown: Vec<String> = used

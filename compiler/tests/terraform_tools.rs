@@ -6,7 +6,8 @@
 //! - HashiCorp's own HCL parser (`hcl2json`) on every `.tf` and `.tfbackend` file;
 //! - `terraform fmt -check` (and the same layout for the `.tfbackend` files);
 //! - `terraform init -backend=false` and `terraform validate` with the real hashicorp/aws provider
-//!   in `00-bootstrap` and every layer;
+//!   in `00-bootstrap` and every layer, then `terraform test` on each layer's generated
+//!   `tests/policies.tftest.hcl` (mock provider, policies asserted at plan time);
 //! - checkov on pro, with the agreed skip list `stdlib/checkov-skips.txt`;
 //! - two builds of the same environment are byte-identical;
 //! - dev and pro differ where the mission says (read from the emitted files, not snapshots).
@@ -541,7 +542,10 @@ fn layout(build: &Build) -> Vec<String> {
         if !dir.is_dir() {
             continue; // Reported above.
         }
-        for file in ROOT_MODULE_FILES {
+        for file in ROOT_MODULE_FILES
+            .iter()
+            .chain(["tests/policies.tftest.hcl"].iter())
+        {
             if !dir.join(file).is_file() {
                 problems.push(format!("{}/{file} is missing", layer.dir));
             }
@@ -769,14 +773,30 @@ fn validate(root: &Path) -> Vec<String> {
             .map(|d| diagnostic(&name, d))
             .collect();
         let valid = report["valid"].as_bool() == Some(true) && output.status.success();
-        (!valid || !diagnostics.is_empty()).then(|| {
-            format!(
+        if !valid || !diagnostics.is_empty() {
+            return Some(format!(
                 "{name}: terraform validate: {} error(s), {} warning(s)\n{}",
                 report["error_count"],
                 report["warning_count"],
                 diagnostics.join("\n")
-            )
-        })
+            ));
+        }
+        // The generated plan-time tests of the layer (mock provider, policies asserted).
+        if dir.join("tests/policies.tftest.hcl").is_file() {
+            let started = Instant::now();
+            let (ok, output) = run(terraform(dir).args(["test", "-no-color"]));
+            eprintln!(
+                "[timing]   {name}: terraform test {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            if !ok || !output.contains("Success!") {
+                return Some(format!(
+                    "{name}: terraform test failed:\n{}",
+                    indent(&output)
+                ));
+            }
+        }
+        None
     })
     .into_iter()
     .flatten()
@@ -997,4 +1017,46 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
         Some((number, (x, y))) => format!("line {}: {x:?} vs {y:?}", number + 1),
         None => format!("{} vs {} lines", a.lines().count(), b.lines().count()),
     }
+}
+
+/// The generated plan-time tests fail when a module stops honouring a value a policy checked:
+/// pro's orders database with `deletion_protection` hard-wired to false in the module code.
+#[test]
+fn generated_tests_catch_a_module_that_drops_a_policy_value() {
+    let build = build_in_tempdir(&default_system(), "pro").unwrap_or_else(|e| panic!("{e}"));
+    let module = build.root.join("modules/postgres/main.tf");
+    let text = read(&module);
+    let line = text
+        .lines()
+        .find(|l| {
+            l.trim_start().starts_with("deletion_protection")
+                && l.trim_end().ends_with("var.deletion_protection")
+        })
+        .expect("the postgres module sets deletion_protection from its input")
+        .to_string();
+    std::fs::write(
+        &module,
+        text.replace(&line, "  deletion_protection = false"),
+    )
+    .expect("patch the module");
+    let layer = build.root.join("03-databases");
+    let plugin_arg = format!("-plugin-dir={}", plugin_dir().display());
+    let (ok, output) = run(terraform(&layer).args([
+        "init",
+        "-backend=false",
+        "-input=false",
+        "-no-color",
+        &plugin_arg,
+    ]));
+    assert!(ok, "{output}");
+    let (ok, output) = run(terraform(&layer).args(["test", "-no-color"]));
+    assert!(
+        !ok,
+        "terraform test passed with the broken module:\n{output}"
+    );
+    assert!(
+        output.contains("orders.deletion_protection = true must reach")
+            && output.contains("aws_db_instance.this.deletion_protection"),
+        "{output}"
+    );
 }

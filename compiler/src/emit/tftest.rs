@@ -1,0 +1,435 @@
+//! Generated `terraform test` files: per layer, `tests/policies.tftest.hcl`.
+//!
+//! Each file runs at plan time with `mock_provider "aws"` (no account, no network):
+//!
+//! - `run "layer"` plans the whole layer, with the other layers' outputs supplied by
+//!   `override_data` on their `terraform_remote_state` data sources, so the cross-layer wiring
+//!   and every module call are planned by Terraform itself;
+//! - one `run` per module instance that a policy rule held on plans that instance's module alone
+//!   with the instance's compile-time inputs (run-time inputs replaced by typed placeholders) and
+//!   asserts that the module's resources really take the values the policy checked, e.g.
+//!   `aws_db_instance.this.deletion_protection == true` for `require *.*.deletion_protection`.
+//!
+//! The resources an input reaches are read from the module's Terraform: every attribute of a
+//! `resource` block whose value is exactly `var.INPUT`. An input that reaches no attribute that
+//! way is listed in a comment instead of asserted.
+
+use std::collections::BTreeMap;
+
+use hcl::expr::Expression;
+use hcl::structure::{Block, Body};
+
+use super::{expression, ident, parse_expr, render, tf_name, Emitted};
+use crate::model::{EnvModel, LayerModel};
+use crate::policy::PolicyFact;
+use crate::types::Ty;
+use crate::value::Value;
+
+/// Where an input of a module lands: `resource_type.name.attribute`, and whether the resource
+/// has `count` or `for_each`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Target {
+    resource: String,
+    attribute: String,
+    repeated: bool,
+}
+
+/// Adds `NN-layer/tests/policies.tftest.hcl` for every layer. `module_files` gives the Terraform
+/// files of a module kind, as (file name, text).
+pub fn add_tests(
+    emitted: &mut Emitted,
+    model: &EnvModel,
+    facts: &[PolicyFact],
+    head: &str,
+    module_files: &dyn Fn(&str) -> Vec<(String, String)>,
+) {
+    for layer in &model.layers {
+        let text = layer_tests(model, layer, facts, module_files);
+        emitted.files.insert(
+            format!("{}/tests/policies.tftest.hcl", layer.dir),
+            format!("{head}{text}"),
+        );
+    }
+}
+
+fn layer_tests(
+    model: &EnvModel,
+    layer: &LayerModel,
+    facts: &[PolicyFact],
+    module_files: &dyn Fn(&str) -> Vec<(String, String)>,
+) -> String {
+    let mut text = render(
+        Body::builder()
+            .add_block(mock_provider(&model.project.region))
+            .build(),
+    );
+    let mut producers: Vec<&str> = layer.reads.iter().map(|r| r.layer.as_str()).collect();
+    producers.dedup();
+    for producer in producers {
+        let mut outputs = hcl::Object::new();
+        for read in layer.reads.iter().filter(|r| r.layer == producer) {
+            outputs.insert(
+                hcl::ObjectKey::Identifier(ident(&read.output)),
+                expression(&mock_of_terraform_type(&read.ty, &read.output)),
+            );
+        }
+        let mut values = hcl::Object::new();
+        values.insert(
+            hcl::ObjectKey::Identifier(ident("outputs")),
+            Expression::Object(outputs),
+        );
+        let block = Block::builder("override_data")
+            .add_attribute((
+                "target",
+                parse_expr(&format!(
+                    "data.terraform_remote_state.{}",
+                    tf_name(producer)
+                )),
+            ))
+            .add_attribute(("values", Expression::Object(values)))
+            .build();
+        text.push('\n');
+        text.push_str(&render(Body::builder().add_block(block).build()));
+    }
+    text.push('\n');
+    text.push_str(&render(
+        Body::builder()
+            .add_block(
+                Block::builder("run")
+                    .add_label("layer")
+                    .add_attribute(("command", parse_expr("plan")))
+                    .build(),
+            )
+            .build(),
+    ));
+
+    // The facts of this layer by instance, each input once, in the layer's order.
+    let mut by_instance: BTreeMap<&str, Vec<&PolicyFact>> = BTreeMap::new();
+    for fact in facts.iter().filter(|f| f.layer == layer.name) {
+        let list = by_instance.entry(fact.instance.as_str()).or_default();
+        if !list.iter().any(|f| f.input == fact.input) {
+            list.push(fact);
+        }
+    }
+    for instance in &layer.instances {
+        let Some(facts) = by_instance.get(instance.name.as_str()) else {
+            continue;
+        };
+        let targets = input_targets(&module_files(&instance.kind));
+        let mut run = Block::builder("run")
+            .add_label(instance.name.clone())
+            .add_attribute(("command", parse_expr("plan")))
+            .add_block(
+                Block::builder("module")
+                    .add_attribute(("source", format!("../modules/{}", instance.kind)))
+                    .build(),
+            );
+        let mut variables = Block::builder("variables");
+        for (name, value) in &instance.inputs {
+            variables = variables.add_attribute((ident(name), expression(&mock(value, name))));
+        }
+        run = run.add_block(variables.build());
+        let mut unasserted = Vec::new();
+        let mut asserted = 0;
+        for fact in facts {
+            let Some(targets) = targets.get(&fact.input) else {
+                unasserted.push(fact.input.clone());
+                continue;
+            };
+            let Some(wanted) = scalar(&fact.value) else {
+                unasserted.push(fact.input.clone());
+                continue;
+            };
+            for target in targets {
+                let condition = if target.repeated {
+                    format!(
+                        "alltrue([for r in {} : r.{} == {wanted}])",
+                        target.resource, target.attribute
+                    )
+                } else {
+                    format!("{}.{} == {wanted}", target.resource, target.attribute)
+                };
+                let message = format!(
+                    "{} (policy {}): {}.{} = {wanted} must reach {}.{}",
+                    fact.rule,
+                    fact.policy,
+                    instance.name,
+                    fact.input,
+                    target.resource,
+                    target.attribute
+                );
+                run = run.add_block(
+                    Block::builder("assert")
+                        .add_attribute(("condition", parse_expr(&condition)))
+                        .add_attribute(("error_message", message))
+                        .build(),
+                );
+                asserted += 1;
+            }
+        }
+        if asserted == 0 {
+            continue;
+        }
+        text.push('\n');
+        if !unasserted.is_empty() {
+            unasserted.sort();
+            text.push_str(&format!(
+                "# Checked by policies but not asserted here (no resource attribute takes the \
+                 input directly): {}.\n",
+                unasserted.join(", ")
+            ));
+        }
+        text.push_str(&render(Body::builder().add_block(run.build()).build()));
+    }
+    text
+}
+
+/// The mocked AWS provider: data sources that modules read get values that plans can use.
+fn mock_provider(region: &str) -> Block {
+    let zones: Vec<Value> = ["a", "b", "c", "d", "e", "f"]
+        .iter()
+        .map(|z| Value::Str(format!("{region}{z}")))
+        .collect();
+    let zone_ids: Vec<Value> = (1..=6).map(|n| Value::Str(format!("mock-az{n}"))).collect();
+    let data = |kind: &str, defaults: Vec<(&str, Value)>| {
+        let record = Value::Record(
+            defaults
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        );
+        Block::builder("mock_data")
+            .add_label(kind)
+            .add_attribute(("defaults", expression(&record)))
+            .build()
+    };
+    let s = |text: &str| Value::Str(text.to_string());
+    Block::builder("mock_provider")
+        .add_label("aws")
+        .add_block(data(
+            "aws_availability_zones",
+            vec![
+                ("names", Value::List(zones)),
+                ("zone_ids", Value::List(zone_ids)),
+            ],
+        ))
+        .add_block(data(
+            "aws_caller_identity",
+            vec![
+                ("account_id", s(MOCK_ACCOUNT)),
+                ("arn", s(&format!("arn:aws:iam::{MOCK_ACCOUNT}:user/mock"))),
+            ],
+        ))
+        .add_block(data(
+            "aws_partition",
+            vec![("partition", s("aws")), ("dns_suffix", s("amazonaws.com"))],
+        ))
+        .add_block(data("aws_region", vec![("name", s(region))]))
+        .add_block(data(
+            "aws_elb_service_account",
+            vec![("arn", s(&format!("arn:aws:iam::{MOCK_ACCOUNT}:root")))],
+        ))
+        .add_block(data(
+            "aws_ssm_parameter",
+            vec![("value", s("ami-0123456789abcdef0"))],
+        ))
+        .build()
+}
+
+const MOCK_ACCOUNT: &str = "123456789012";
+
+/// A placeholder string for a run-time value named `name`: an ARN or a CIDR block when the name
+/// says so.
+fn mock_string(name: &str) -> Value {
+    if name.contains("cidr") {
+        Value::Str("10.0.0.0/16".into())
+    } else if name.contains("arn") {
+        Value::Str(format!("arn:aws:iam::{MOCK_ACCOUNT}:role/mock-{name}"))
+    } else {
+        Value::Str(format!("mock-{name}"))
+    }
+}
+
+/// `value` with every run-time part replaced by a placeholder of its type.
+fn mock(value: &Value, name: &str) -> Value {
+    match value {
+        Value::Rt(_, ty) => mock_of_type(ty, name),
+        Value::Template(_) => mock_string(name),
+        Value::List(items) => Value::List(items.iter().map(|v| mock(v, name)).collect()),
+        Value::Record(entries) => Value::Record(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), mock(v, k)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn mock_of_type(ty: &Ty, name: &str) -> Value {
+    match ty.resolved() {
+        Ty::Bool => Value::Bool(false),
+        Ty::Int(_) | Ty::Float(_) => Value::Int(1),
+        Ty::List(inner) => Value::List(
+            (1..=3)
+                .map(|n| mock_of_type(inner, &format!("{name}-{n}")))
+                .collect(),
+        ),
+        Ty::Map(_) => Value::Record(BTreeMap::new()),
+        Ty::Str(Some(pattern)) => Value::Str(pattern.example().trim_matches('"').to_string()),
+        Ty::Record(fields) => Value::Record(
+            fields
+                .iter()
+                .map(|f| (f.name.clone(), mock_of_type(&f.ty, &f.name)))
+                .collect(),
+        ),
+        _ => mock_string(name),
+    }
+}
+
+/// A placeholder for a remote-state output of Terraform type `ty` (`string`, `list(string)`,
+/// ...).
+fn mock_of_terraform_type(ty: &str, name: &str) -> Value {
+    if let Some(inner) = ty.strip_prefix("list(").and_then(|t| t.strip_suffix(')')) {
+        return Value::List(
+            (1..=3)
+                .map(|n| mock_of_terraform_type(inner, &format!("{name}-{n}")))
+                .collect(),
+        );
+    }
+    match ty {
+        "bool" => Value::Bool(false),
+        "number" => Value::Int(1),
+        t if t.starts_with("map(") || t.starts_with("object(") => Value::Record(BTreeMap::new()),
+        _ => mock_string(name),
+    }
+}
+
+/// A compile-time scalar as HCL text, for a comparison.
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => {
+            let body = Body::builder()
+                .add_attribute(("v", expression(value)))
+                .build();
+            let text = render(body);
+            text.split_once('=').map(|(_, v)| v.trim().to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Every input of a module that a resource attribute takes directly (`attr = var.INPUT`), with
+/// the attributes it reaches.
+fn input_targets(files: &[(String, String)]) -> BTreeMap<String, Vec<Target>> {
+    let mut targets: BTreeMap<String, Vec<Target>> = BTreeMap::new();
+    for (_, text) in files {
+        let Ok(body) = hcl::from_str::<Body>(text) else {
+            continue;
+        };
+        for block in body.blocks().filter(|b| b.identifier() == "resource") {
+            let [kind, name] = block.labels() else {
+                continue;
+            };
+            let repeated = block
+                .body()
+                .attributes()
+                .any(|a| a.key() == "count" || a.key() == "for_each");
+            for attribute in block.body().attributes() {
+                let Some(input) = variable_name(&attribute.expr) else {
+                    continue;
+                };
+                targets.entry(input).or_default().push(Target {
+                    resource: format!("{}.{}", kind.as_str(), name.as_str()),
+                    attribute: attribute.key().to_string(),
+                    repeated,
+                });
+            }
+        }
+    }
+    targets
+}
+
+/// `X` when the expression is exactly `var.X`.
+fn variable_name(expr: &Expression) -> Option<String> {
+    let Expression::Traversal(traversal) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &traversal.expr else {
+        return None;
+    };
+    match (root.as_str(), traversal.operators.as_slice()) {
+        ("var", [hcl::TraversalOperator::GetAttr(name)]) => Some(name.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_traced_to_the_resource_attributes_that_take_them() {
+        let files = vec![(
+            "main.tf".to_string(),
+            r#"
+resource "aws_db_instance" "this" {
+  deletion_protection = var.deletion_protection
+  multi_az            = var.multi_az
+  tags                = merge(var.tags, {})
+}
+resource "aws_cloudwatch_log_group" "logs" {
+  count             = var.enabled ? 1 : 0
+  retention_in_days = var.retention
+}
+"#
+            .to_string(),
+        )];
+        let targets = input_targets(&files);
+        assert_eq!(
+            targets["deletion_protection"],
+            vec![Target {
+                resource: "aws_db_instance.this".into(),
+                attribute: "deletion_protection".into(),
+                repeated: false
+            }]
+        );
+        assert!(targets["retention"][0].repeated);
+        assert!(
+            !targets.contains_key("tags"),
+            "only direct references count"
+        );
+        assert!(!targets.contains_key("enabled"));
+    }
+
+    #[test]
+    fn run_time_inputs_become_typed_placeholders() {
+        let rt = |ty: Ty| {
+            Value::Rt(
+                crate::value::Rt::ModuleOutput {
+                    instance: "x".into(),
+                    output: "y".into(),
+                },
+                ty,
+            )
+        };
+        assert_eq!(
+            mock(&rt(Ty::Str(None)), "kms_key_arn"),
+            Value::Str("arn:aws:iam::123456789012:role/mock-kms_key_arn".into())
+        );
+        assert_eq!(
+            mock(&rt(Ty::List(Box::new(Ty::Str(None)))), "subnet_ids"),
+            Value::List(vec![
+                Value::Str("mock-subnet_ids-1".into()),
+                Value::Str("mock-subnet_ids-2".into()),
+                Value::Str("mock-subnet_ids-3".into()),
+            ])
+        );
+        assert_eq!(mock(&Value::Int(7), "days"), Value::Int(7));
+        assert_eq!(scalar(&Value::Bool(true)).as_deref(), Some("true"));
+        assert_eq!(
+            scalar(&Value::Str("per_az".into())).as_deref(),
+            Some("\"per_az\"")
+        );
+    }
+}
