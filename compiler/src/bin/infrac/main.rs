@@ -17,6 +17,8 @@ macro_rules! out_raw {
 }
 
 mod ci;
+mod generated;
+mod git;
 mod ops;
 mod output;
 mod verify;
@@ -86,6 +88,9 @@ enum Command {
         left: PathBuf,
         /// The second environment file, of the same project.
         right: PathBuf,
+        /// Print the unified diff of the two environments' generated files instead.
+        #[arg(long)]
+        generated: bool,
     },
     /// Refuse deletes and replaces of protected resources (databases, buckets, KMS keys, ...) in a
     /// Terraform plan (`terraform show -json PLANFILE`).
@@ -99,14 +104,17 @@ enum Command {
         #[arg(long = "allow")]
         allow: Vec<String>,
     },
-    /// The layers whose emitted root module changed between two builds of an environment.
+    /// The layers whose emitted root module changed between two builds of an environment, or
+    /// between the project as committed at a Git revision and the working tree.
     Affected {
-        /// The build before the change.
+        /// The build before the change; without --head, a Git revision (`main`, `HEAD~1`, a hash).
         #[arg(long)]
-        base: PathBuf,
+        base: String,
         /// The build after the change.
         #[arg(long)]
-        head: PathBuf,
+        head: Option<PathBuf>,
+        /// With a Git revision: the environment files to compare.
+        env_files: Vec<PathBuf>,
     },
     /// Generate a CI workflow for the project.
     Ci {
@@ -192,6 +200,8 @@ enum GraphFormat {
 /// Exit codes, documented in docs/cli.md.
 const EXIT_ERRORS: u8 = 1;
 const EXIT_USAGE: u8 = 2;
+/// A tool the command needs (`terraform`, `git`) cannot be run.
+const EXIT_TOOL: u8 = 3;
 
 fn main() -> ExitCode {
     miette::set_hook(Box::new(|_| {
@@ -226,21 +236,23 @@ fn main() -> ExitCode {
                     out,
                 },
         } => ci_github(&env_files, &protect, &install, out.as_deref()),
-        Command::Diff { left, right } => diff(&left, &right),
+        Command::Diff {
+            left,
+            right,
+            generated,
+        } => {
+            if generated {
+                diff_generated(&left, &right)
+            } else {
+                diff(&left, &right)
+            }
+        }
         Command::Guard { plan, env, allow } => guard(&plan, &env, &allow),
-        Command::Affected { base, head } => match ops::affected(&base, &head) {
-            Ok(dirs) => {
-                for dir in &dirs {
-                    out!("{dir}");
-                }
-                eprintln!("{} layer(s) affected", dirs.len());
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
+        Command::Affected {
+            base,
+            head,
+            env_files,
+        } => affected(&base, head.as_deref(), &env_files),
         Command::Doc {
             out,
             project,
@@ -587,6 +599,90 @@ fn diff(left: &Path, right: &Path) -> ExitCode {
             ExitCode::from(EXIT_ERRORS)
         }
     }
+}
+
+/// The environment name and canonical project directory of an environment file.
+fn env_and_project(env_file: &Path) -> Result<(String, PathBuf), ExitCode> {
+    let (loaded, env) = checked(env_file)?;
+    Ok((env, loaded.workspace.root(&loaded.db).clone()))
+}
+
+fn diff_generated(left: &Path, right: &Path) -> ExitCode {
+    let mut sides = Vec::new();
+    for env_file in [left, right] {
+        let (env, project) = match env_and_project(env_file) {
+            Ok(ok) => ok,
+            Err(code) => return code,
+        };
+        match generated::build_in_memory(&project, &env) {
+            Ok(files) => sides.push((env, files)),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(EXIT_ERRORS);
+            }
+        }
+    }
+    let (left_env, left_files) = &sides[0];
+    let (right_env, right_files) = &sides[1];
+    let text = generated::unified_diff(left_env, left_files, right_env, right_files);
+    out_raw!("{text}");
+    let changed = text.lines().filter(|l| l.starts_with("diff ")).count();
+    eprintln!("{changed} generated file(s) differ between {left_env} and {right_env}");
+    ExitCode::SUCCESS
+}
+
+fn affected(base: &str, head: Option<&Path>, env_files: &[PathBuf]) -> ExitCode {
+    let dirs = match head {
+        Some(head) => {
+            if !env_files.is_empty() {
+                eprintln!(
+                    "error: environment files go with `--base GIT_REF` alone, not with --head"
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+            match ops::affected(Path::new(base), head) {
+                Ok(dirs) => dirs,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            }
+        }
+        None => {
+            if env_files.is_empty() {
+                eprintln!("error: `infrac affected --base GIT_REF` needs environment files (e.g. environments/pro.infra), or --head BUILD_DIR");
+                return ExitCode::from(EXIT_USAGE);
+            }
+            let mut dirs = Vec::new();
+            for env_file in env_files {
+                let (env, project) = match env_and_project(env_file) {
+                    Ok(ok) => ok,
+                    Err(code) => return code,
+                };
+                match git::affected_since(base, &project, &[env]) {
+                    Ok(more) => dirs.extend(more),
+                    Err(git::GitError::Missing(error)) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(EXIT_TOOL);
+                    }
+                    Err(git::GitError::Usage(error)) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(EXIT_USAGE);
+                    }
+                    Err(git::GitError::Build(error)) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(EXIT_ERRORS);
+                    }
+                }
+            }
+            dirs
+        }
+    };
+    for dir in &dirs {
+        out!("{dir}");
+    }
+    eprintln!("{} layer(s) affected", dirs.len());
+    ExitCode::SUCCESS
 }
 
 fn guard(plan: &Path, env: &str, allow: &[String]) -> ExitCode {
