@@ -21,6 +21,7 @@ mod generated;
 mod git;
 mod ops;
 mod output;
+mod validate;
 mod verify;
 
 use std::io::Write as _;
@@ -80,6 +81,17 @@ enum Command {
         compare: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = verify::VerifyFormat::Human)]
         format: verify::VerifyFormat,
+        /// Also run `terraform init -backend=false` and `terraform validate` on a fresh build of
+        /// every environment, in 00-bootstrap and every layer.
+        #[arg(long)]
+        validate: bool,
+        /// With --validate: the Terraform binary [default: $INFRAC_TERRAFORM, else `terraform`].
+        #[arg(long)]
+        terraform: Option<PathBuf>,
+        /// With --validate: a provider mirror for `terraform init -plugin-dir`
+        /// [default: $INFRAC_TF_PLUGIN_DIR, else Terraform's normal provider installation].
+        #[arg(long)]
+        plugin_dir: Option<PathBuf>,
     },
     /// The semantic difference of two environments: parameters, layers, instances, inputs and
     /// state keys, with where each side was set.
@@ -221,12 +233,29 @@ fn main() -> ExitCode {
             envs,
             compare,
             format,
-        } => ExitCode::from(verify::verify(verify::VerifyArgs {
-            paths,
-            envs,
-            compare,
-            format,
-        })),
+            validate,
+            terraform,
+            plugin_dir,
+        } => {
+            let validate = if validate {
+                match validate::Terraform::find(terraform, plugin_dir) {
+                    Ok(terraform) => Some(terraform),
+                    Err(error) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(EXIT_TOOL);
+                    }
+                }
+            } else {
+                None
+            };
+            ExitCode::from(verify::verify(verify::VerifyArgs {
+                paths,
+                envs,
+                compare,
+                format,
+                validate,
+            }))
+        }
         Command::Ci {
             target:
                 CiTarget::Github {
