@@ -19,6 +19,7 @@ macro_rules! out_raw {
 mod ci;
 mod generated;
 mod git;
+mod moved;
 mod ops;
 mod output;
 mod validate;
@@ -33,7 +34,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use infrac::analysis::{self, check_env, emit_env, env_of_file, envs_in_file, load_project};
 use infrac::config::{effective_config, EnvName};
 use infrac::db::{RootDatabase, SourceFile, Workspace};
-use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES};
+use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES, E0507};
 use infrac::model::env_model;
 use infrac::render::{display_path, one_line, to_miette};
 use infrac::value::to_json;
@@ -60,6 +61,13 @@ enum Command {
         out: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// A module instance renamed within a layer, for a `moved` block that the build cannot
+        /// infer (e.g. renamed and given other inputs): LAYER.FROM=TO (repeatable).
+        #[arg(long = "moved", value_name = "LAYER.FROM=TO")]
+        moved: Vec<moved::Explicit>,
+        /// Build even when a layer's state key differs from the previous build's in --out (E0507).
+        #[arg(long)]
+        allow_state_key_change: bool,
     },
     /// Type-check environments without writing anything.
     Check {
@@ -226,7 +234,9 @@ fn main() -> ExitCode {
             env_file,
             out,
             format,
-        } => build(&env_file, out, format),
+            moved,
+            allow_state_key_change,
+        } => build(&env_file, out, format, &moved, allow_state_key_change),
         Command::Check { paths, format } => check(paths, format),
         Command::Verify {
             paths,
@@ -381,7 +391,13 @@ fn diagnostic_json(db: &RootDatabase, diagnostic: &Diagnostic) -> serde_json::Va
     })
 }
 
-fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
+fn build(
+    env_file: &Path,
+    out: Option<PathBuf>,
+    format: Format,
+    explicit_moves: &[moved::Explicit],
+    allow_state_key_change: bool,
+) -> ExitCode {
     let started = Instant::now();
     let loaded = match load_env_file(env_file) {
         Ok(loaded) => loaded,
@@ -426,7 +442,35 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
     };
     let out = out.unwrap_or_else(|| PathBuf::from("build").join(&env));
     let root = workspace.root(&db).clone();
-    if let Err(error) = output::write_tree(&out, emitted, &root) {
+    let source = file
+        .path(&db)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let plan = match moved::plan(&out, &emitted.files, explicit_moves, &source) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    if !plan.key_changes.is_empty() {
+        let diagnostics = state_key_changes(&db, file, &out, &plan, allow_state_key_change);
+        report(&db, &diagnostics, format);
+        if !allow_state_key_change {
+            eprintln!(
+                "error: env `{env}`: {} layer(s) would change their state key; nothing was written",
+                plan.key_changes.len()
+            );
+            return ExitCode::from(EXIT_ERRORS);
+        }
+    }
+    for note in &plan.notes {
+        eprintln!("warning: {note}");
+    }
+    let mut emitted = emitted.clone();
+    emitted.files.extend(plan.files.clone());
+    if let Err(error) = output::write_tree(&out, &emitted, &root) {
         eprintln!("error[{}]: {error}", error.code());
         eprintln!(
             "nothing was written; the previous output in {} is untouched",
@@ -442,6 +486,16 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
         .collect();
     dirs.extend(model.layers.iter().map(|l| l.dir.clone()));
     let elapsed = started.elapsed();
+    let moves: Vec<String> = plan
+        .renames
+        .iter()
+        .map(|(dir, from, to)| format!("{dir}: module.{from} -> module.{to}"))
+        .collect();
+    if format == Format::Human {
+        for line in &moves {
+            eprintln!("moved {line} (moved.tf)");
+        }
+    }
     match format {
         Format::Human => eprintln!(
             "built env `{env}`: {} layer(s) in {} ({}) in {:.1} ms",
@@ -452,10 +506,54 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
         ),
         Format::Json => out!(
             "{}",
-            serde_json::json!({"env": env, "out": out.display().to_string(), "dirs": dirs, "millis": elapsed.as_secs_f64() * 1000.0})
+            serde_json::json!({"env": env, "out": out.display().to_string(), "dirs": dirs, "moved": moves, "millis": elapsed.as_secs_f64() * 1000.0})
         ),
     }
     ExitCode::SUCCESS
+}
+
+/// E0507 for each layer whose state would move to another key: errors, or warnings when allowed.
+fn state_key_changes(
+    db: &RootDatabase,
+    file: SourceFile,
+    out: &Path,
+    plan: &moved::Plan,
+    allowed: bool,
+) -> Vec<Diagnostic> {
+    let at = verify::env_range(db, file);
+    let bucket = std::fs::read_to_string(out.join("layers.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|j| j["state_bucket"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "BUCKET".into());
+    plan.key_changes
+        .iter()
+        .map(|change| {
+            let renamed = if change.old_layer == change.layer {
+                String::new()
+            } else {
+                format!(" (it was layer `{}`)", change.old_layer)
+            };
+            let message = format!(
+                "layer `{}`{renamed} would move its state from `{}` to `{}`",
+                change.layer, change.old_key, change.new_key
+            );
+            let help = format!(
+                "a `moved` block cannot move state between backend keys; before applying, copy the state object (`aws s3 cp s3://{bucket}/{} s3://{bucket}/{}`, or `terraform state pull` in the old layer and `terraform state push` in the new one), then build with --allow-state-key-change",
+                change.old_key, change.new_key
+            );
+            let diagnostic = if allowed {
+                // Diagnostic: E0507 state-key-change
+                Diagnostic::warning(E0507, file, at, message)
+            } else {
+                // Diagnostic: E0507 state-key-change
+                Diagnostic::error(E0507, file, at, message)
+            };
+            diagnostic
+                .with_label("the layers of this environment changed")
+                .with_help(help)
+        })
+        .collect()
 }
 
 fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {

@@ -78,6 +78,8 @@ pub fn verify(args: VerifyArgs) -> u8 {
                 }
                 if let Some(compare) = &args.compare {
                     let committed = compare.join(&env);
+                    // The moved blocks a build into the committed directory would keep or add.
+                    expected.extend(crate::moved::carried(&committed, &expected));
                     diagnostics.extend(drift(&db, file, &committed, &expected));
                 }
                 if let Some(terraform) = &args.validate {
@@ -220,7 +222,7 @@ fn drift(
 }
 
 /// The name of the environment a file declares, where environment-wide problems are reported.
-fn env_range(db: &RootDatabase, file: SourceFile) -> infrac::source::TextRange {
+pub fn env_range(db: &RootDatabase, file: SourceFile) -> infrac::source::TextRange {
     infrac::syntax::parse(file.text(db))
         .items
         .iter()
