@@ -100,56 +100,41 @@ pub fn validate(
     roots.dedup();
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut sources: Vec<(String, SourceFile)> = Vec::new();
-    for root in &roots {
-        let dir = scratch.0.join(root);
-        let mut init = terraform.command(&dir);
-        init.args(["init", "-backend=false", "-input=false", "-no-color"]);
-        if let Some(plugin_dir) = &terraform.plugin_dir {
-            init.arg(format!("-plugin-dir={}", plugin_dir.display()));
-        }
-        let failed = match init.output() {
-            Ok(output) if output.status.success() => None,
-            Ok(output) => Some(String::from_utf8_lossy(&output.stderr).trim().to_string()),
-            Err(error) => Some(error.to_string()),
-        };
-        if let Some(why) = failed {
-            // Diagnostic: E0508 terraform-invalid
-            out.push(
-                Diagnostic::error(
-                    E0508,
-                    env_file,
-                    env_range,
-                    format!(
-                        "`terraform init -backend=false` failed in {}/{root}",
-                        shown_root.display()
+    // Terraform runs in a few root modules at once; its reports are turned into diagnostics in
+    // order afterwards, so the result does not depend on which finished first.
+    let jobs = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    let results = run_roots(terraform, &scratch.0, &roots, jobs);
+    for (root, result) in roots.iter().zip(results) {
+        let report = match result {
+            Ok(report) => report,
+            Err(failure) => {
+                let (message, help) = match failure {
+                    RootFailure::Init(why) => (
+                        format!(
+                            "`terraform init -backend=false` failed in {}/{root}",
+                            shown_root.display()
+                        ),
+                        Some(why),
                     ),
-                )
-                .with_label("its generated Terraform was not validated")
-                .with_help(why),
-            );
-            continue;
-        }
-        let report = terraform
-            .command(&dir)
-            .args(["validate", "-json", "-no-color"])
-            .output()
-            .ok()
-            .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
-        let Some(report) = report else {
-            // Diagnostic: E0508 terraform-invalid
-            out.push(
-                Diagnostic::error(
-                    E0508,
-                    env_file,
-                    env_range,
-                    format!(
-                        "`terraform validate -json` printed no report in {}/{root}",
-                        shown_root.display()
+                    RootFailure::NoReport => (
+                        format!(
+                            "`terraform validate -json` printed no report in {}/{root}",
+                            shown_root.display()
+                        ),
+                        None,
                     ),
-                )
-                .with_label("its generated Terraform was not validated"),
-            );
-            continue;
+                };
+                // Diagnostic: E0508 terraform-invalid
+                let diagnostic = Diagnostic::error(E0508, env_file, env_range, message)
+                    .with_label("its generated Terraform was not validated");
+                out.push(match help {
+                    Some(help) => diagnostic.with_help(help),
+                    None => diagnostic,
+                });
+                continue;
+            }
         };
         for item in report["diagnostics"].as_array().into_iter().flatten() {
             out.push(diagnostic(
@@ -166,6 +151,68 @@ pub fn validate(
         }
     }
     out
+}
+
+enum RootFailure {
+    Init(String),
+    NoReport,
+}
+
+/// `terraform init` and `terraform validate -json` in each root module, `jobs` at a time; the
+/// results come back in the order of `roots`.
+fn run_roots(
+    terraform: &Terraform,
+    scratch: &Path,
+    roots: &[String],
+    jobs: usize,
+) -> Vec<Result<serde_json::Value, RootFailure>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<serde_json::Value, RootFailure>>>> =
+        Mutex::new(roots.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(roots.len()).max(1) {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(root) = roots.get(index) else { break };
+                let result = run_root(terraform, &scratch.join(root));
+                if let Ok(mut results) = results.lock() {
+                    results[index] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(RootFailure::NoReport)))
+        .collect()
+}
+
+fn run_root(terraform: &Terraform, dir: &Path) -> Result<serde_json::Value, RootFailure> {
+    let mut init = terraform.command(dir);
+    init.args(["init", "-backend=false", "-input=false", "-no-color"]);
+    if let Some(plugin_dir) = &terraform.plugin_dir {
+        init.arg(format!("-plugin-dir={}", plugin_dir.display()));
+    }
+    match init.output() {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => {
+            return Err(RootFailure::Init(
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ))
+        }
+        Err(error) => return Err(RootFailure::Init(error.to_string())),
+    }
+    terraform
+        .command(dir)
+        .args(["validate", "-json", "-no-color"])
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
+        .ok_or(RootFailure::NoReport)
 }
 
 /// One diagnostic of `terraform validate -json`, placed on the emitted file it names.
