@@ -59,6 +59,8 @@ codes! {
     E0504 = "E0504", "foreign-instance", "an instance of another layer is referenced directly";
     E0505 = "E0505", "output-error", "the output directory cannot be written";
     E0506 = "E0506", "output-drift", "committed generated output differs from a fresh build";
+    E0507 = "E0507", "state-key-change", "a rebuild moves a layer's state to a different backend key";
+    E0508 = "E0508", "terraform-invalid", "`terraform validate` rejects the generated Terraform";
     E0601 = "E0601", "policy-violation", "a policy rule does not hold for an environment";
     E0602 = "E0602", "invalid-policy", "a policy rule cannot be evaluated at compile time";
     W0201 = "W0201", "unused-parameter", "a parameter is never used";

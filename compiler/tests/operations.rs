@@ -114,3 +114,110 @@ fn diff_shows_what_differs_between_environments_and_where_it_was_set() {
         "{stdout}"
     );
 }
+
+#[test]
+fn diff_generated_prints_a_deterministic_unified_diff_of_the_emitted_files() {
+    let args = [
+        "diff",
+        "environments/dev.infra",
+        "environments/pro.infra",
+        "--generated",
+    ];
+    let (code, stdout, stderr) = infrac(&args);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains(
+            "diff dev/00-bootstrap/main.tf pro/00-bootstrap/main.tf\n--- dev/00-bootstrap/main.tf\n+++ pro/00-bootstrap/main.tf\n@@ "
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("-  bucket     = \"shop-tfstate-dev\"\n+  bucket     = \"shop-tfstate-pro\""),
+        "{stdout}"
+    );
+    // A layer only pro has is a new file on the right.
+    assert!(
+        stdout.contains("--- /dev/null\n+++ pro/06-client-mtn-ghana/main.tf\n"),
+        "{stdout}"
+    );
+    // Files are in path order, and a second run prints the same bytes.
+    let headers: Vec<&str> = stdout.lines().filter(|l| l.starts_with("diff ")).collect();
+    let mut sorted = headers.clone();
+    sorted.sort();
+    assert_eq!(headers, sorted);
+    assert_eq!(infrac(&args).1, stdout);
+    // An environment against itself has no difference.
+    let (code, stdout, _) = infrac(&[
+        "diff",
+        "environments/pro.infra",
+        "environments/pro.infra",
+        "--generated",
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn affected_against_a_git_revision_lists_the_layers_the_working_tree_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("environments");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    for entry in std::fs::read_dir(repo_root().join("environments"))
+        .expect("read")
+        .flatten()
+    {
+        std::fs::copy(entry.path(), project.join(entry.file_name())).expect("copy");
+    }
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "environments"]);
+    git(dir.path(), &["commit", "-q", "-m", "initial"]);
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("run infrac");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let envs = ["environments/dev.infra", "environments/pro.infra"];
+    let (code, stdout, stderr) = run(&[&["affected", "--base", "HEAD"][..], &envs].concat());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.is_empty(), "nothing changed yet: {stdout}");
+
+    // The database class of pro only changes pro's databases layer.
+    let pro = project.join("pro.infra");
+    std::fs::write(&pro, read(&pro).replace("db.r6g.large", "db.r6g.xlarge")).expect("edit");
+    let (code, stdout, stderr) = run(&[&["affected", "--base", "HEAD"][..], &envs].concat());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), ["pro/03-databases"]);
+
+    // Once committed, the previous revision still sees it, HEAD does not.
+    git(dir.path(), &["commit", "-q", "-am", "bigger database"]);
+    let (_, stdout, _) = run(&[&["affected", "--base", "HEAD~1"][..], &envs].concat());
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), ["pro/03-databases"]);
+    let (_, stdout, _) = run(&[&["affected", "--base", "HEAD"][..], &envs].concat());
+    assert!(stdout.is_empty(), "{stdout}");
+
+    let (code, _, stderr) = run(&["affected", "--base", "no-such-ref", envs[0]]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("`no-such-ref` is not a commit"), "{stderr}");
+}

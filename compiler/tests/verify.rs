@@ -130,3 +130,120 @@ fn a_policy_violation_fails_with_json() {
         "{violation}"
     );
 }
+
+/// A small project with a user module: two layers, one Terraform module of the project's own.
+const SMALL_BASE: &str = r#"project shop {
+  region = "eu-west-1"
+  tags   = { project = "shop" }
+  state  = { bucket = "shop-tfstate" }
+}
+module comp {
+  source = "mods/comp"
+  input size: int(1..10) = 1
+  input vpc: string = ""
+  output id: string
+}
+layer foundation {
+  comp net { size = 2 }
+  output vpc_id: string = net.id
+}
+layer apps {
+  comp web { vpc = foundation.vpc_id }
+}
+"#;
+
+const SMALL_MODULE: &str = "variable \"size\" {\n  type = number\n}\n\nvariable \"vpc\" {\n  type = string\n}\n\nresource \"terraform_data\" \"this\" {\n  input = var.size\n}\n\noutput \"id\" {\n  value = terraform_data.this.id\n}\n";
+
+fn small_project(module: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("environments");
+    std::fs::create_dir_all(project.join("mods/comp")).expect("mkdir");
+    std::fs::write(project.join("base.infra"), SMALL_BASE).expect("write base");
+    std::fs::write(project.join("pro.infra"), "env pro {}\n").expect("write pro");
+    std::fs::write(project.join("mods/comp/main.tf"), module).expect("write module");
+    dir
+}
+
+fn verify_with_terraform(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .arg("verify")
+        .arg("environments")
+        .args(args)
+        .env("INFRAC_TERRAFORM", tool(TERRAFORM))
+        .env("INFRAC_TF_PLUGIN_DIR", plugin_dir())
+        .current_dir(dir)
+        .output()
+        .expect("run infrac verify");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn validate_passes_generated_terraform_that_terraform_accepts() {
+    let dir = small_project(SMALL_MODULE);
+    let (code, _, stderr) = verify_with_terraform(dir.path(), &["--validate"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("verified 1 environment(s) (pro): ok"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validate_reports_terraform_errors_on_the_emitted_file_in_every_format() {
+    let broken = format!("{SMALL_MODULE}\noutput \"broken\" {{\n  value = var.undeclared\n}}\n");
+    let dir = small_project(&broken);
+    let (code, stdout, stderr) =
+        verify_with_terraform(dir.path(), &["--validate", "--format", "json"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let diagnostics = json["diagnostics"].as_array().expect("diagnostics");
+    // Both layers call the module; each reports it, on the copied module file.
+    let invalid: Vec<&serde_json::Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "E0508")
+        .collect();
+    assert!(!invalid.is_empty(), "{stdout}");
+    for d in &invalid {
+        assert!(
+            d["message"]
+                .as_str()
+                .expect("message")
+                .contains("Reference to undeclared input variable"),
+            "{d}"
+        );
+        let label = &d["labels"][0];
+        assert_eq!(label["file"], "build/pro/modules/comp/main.tf", "{d}");
+        // The header and a blank line come first, so the module's line 18 is line 20 of the copy.
+        assert_eq!(label["line"], 20, "{d}");
+    }
+    let (code, stdout, _) = verify_with_terraform(
+        dir.path(),
+        &["--validate", "--format", "github", "--compare", "committed"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains("::error file=committed/pro/modules/comp/main.tf,line=20,col=11,")
+            && stdout.contains(
+                "title=E0508::terraform validate: Reference to undeclared input variable"
+            ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn validate_without_terraform_is_an_error_not_a_pass() {
+    let dir = small_project(SMALL_MODULE);
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["verify", "environments", "--validate"])
+        .env("INFRAC_TERRAFORM", dir.path().join("no-terraform-here"))
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac verify");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("--validate needs Terraform"), "{stderr}");
+}

@@ -17,8 +17,12 @@ macro_rules! out_raw {
 }
 
 mod ci;
+mod generated;
+mod git;
+mod moved;
 mod ops;
 mod output;
+mod validate;
 mod verify;
 
 use std::io::Write as _;
@@ -30,7 +34,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use infrac::analysis::{self, check_env, emit_env, env_of_file, envs_in_file, load_project};
 use infrac::config::{effective_config, EnvName};
 use infrac::db::{RootDatabase, SourceFile, Workspace};
-use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES};
+use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES, E0507};
 use infrac::model::env_model;
 use infrac::render::{display_path, one_line, to_miette};
 use infrac::value::to_json;
@@ -57,6 +61,13 @@ enum Command {
         out: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// A module instance renamed within a layer, for a `moved` block that the build cannot
+        /// infer (e.g. renamed and given other inputs): LAYER.FROM=TO (repeatable).
+        #[arg(long = "moved", value_name = "LAYER.FROM=TO")]
+        moved: Vec<moved::Explicit>,
+        /// Build even when a layer's state key differs from the previous build's in --out (E0507).
+        #[arg(long)]
+        allow_state_key_change: bool,
     },
     /// Type-check environments without writing anything.
     Check {
@@ -78,6 +89,17 @@ enum Command {
         compare: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = verify::VerifyFormat::Human)]
         format: verify::VerifyFormat,
+        /// Also run `terraform init -backend=false` and `terraform validate` on a fresh build of
+        /// every environment, in 00-bootstrap and every layer.
+        #[arg(long)]
+        validate: bool,
+        /// With --validate: the Terraform binary [default: $INFRAC_TERRAFORM, else `terraform`].
+        #[arg(long)]
+        terraform: Option<PathBuf>,
+        /// With --validate: a provider mirror for `terraform init -plugin-dir`
+        /// [default: $INFRAC_TF_PLUGIN_DIR, else Terraform's normal provider installation].
+        #[arg(long)]
+        plugin_dir: Option<PathBuf>,
     },
     /// The semantic difference of two environments: parameters, layers, instances, inputs and
     /// state keys, with where each side was set.
@@ -86,6 +108,9 @@ enum Command {
         left: PathBuf,
         /// The second environment file, of the same project.
         right: PathBuf,
+        /// Print the unified diff of the two environments' generated files instead.
+        #[arg(long)]
+        generated: bool,
     },
     /// Refuse deletes and replaces of protected resources (databases, buckets, KMS keys, ...) in a
     /// Terraform plan (`terraform show -json PLANFILE`).
@@ -99,14 +124,17 @@ enum Command {
         #[arg(long = "allow")]
         allow: Vec<String>,
     },
-    /// The layers whose emitted root module changed between two builds of an environment.
+    /// The layers whose emitted root module changed between two builds of an environment, or
+    /// between the project as committed at a Git revision and the working tree.
     Affected {
-        /// The build before the change.
+        /// The build before the change; without --head, a Git revision (`main`, `HEAD~1`, a hash).
         #[arg(long)]
-        base: PathBuf,
+        base: String,
         /// The build after the change.
         #[arg(long)]
-        head: PathBuf,
+        head: Option<PathBuf>,
+        /// With a Git revision: the environment files to compare.
+        env_files: Vec<PathBuf>,
     },
     /// Generate a CI workflow for the project.
     Ci {
@@ -192,6 +220,8 @@ enum GraphFormat {
 /// Exit codes, documented in docs/cli.md.
 const EXIT_ERRORS: u8 = 1;
 const EXIT_USAGE: u8 = 2;
+/// A tool the command needs (`terraform`, `git`) cannot be run.
+const EXIT_TOOL: u8 = 3;
 
 fn main() -> ExitCode {
     miette::set_hook(Box::new(|_| {
@@ -204,19 +234,38 @@ fn main() -> ExitCode {
             env_file,
             out,
             format,
-        } => build(&env_file, out, format),
+            moved,
+            allow_state_key_change,
+        } => build(&env_file, out, format, &moved, allow_state_key_change),
         Command::Check { paths, format } => check(paths, format),
         Command::Verify {
             paths,
             envs,
             compare,
             format,
-        } => ExitCode::from(verify::verify(verify::VerifyArgs {
-            paths,
-            envs,
-            compare,
-            format,
-        })),
+            validate,
+            terraform,
+            plugin_dir,
+        } => {
+            let validate = if validate {
+                match validate::Terraform::find(terraform, plugin_dir) {
+                    Ok(terraform) => Some(terraform),
+                    Err(error) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(EXIT_TOOL);
+                    }
+                }
+            } else {
+                None
+            };
+            ExitCode::from(verify::verify(verify::VerifyArgs {
+                paths,
+                envs,
+                compare,
+                format,
+                validate,
+            }))
+        }
         Command::Ci {
             target:
                 CiTarget::Github {
@@ -226,21 +275,23 @@ fn main() -> ExitCode {
                     out,
                 },
         } => ci_github(&env_files, &protect, &install, out.as_deref()),
-        Command::Diff { left, right } => diff(&left, &right),
+        Command::Diff {
+            left,
+            right,
+            generated,
+        } => {
+            if generated {
+                diff_generated(&left, &right)
+            } else {
+                diff(&left, &right)
+            }
+        }
         Command::Guard { plan, env, allow } => guard(&plan, &env, &allow),
-        Command::Affected { base, head } => match ops::affected(&base, &head) {
-            Ok(dirs) => {
-                for dir in &dirs {
-                    out!("{dir}");
-                }
-                eprintln!("{} layer(s) affected", dirs.len());
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
+        Command::Affected {
+            base,
+            head,
+            env_files,
+        } => affected(&base, head.as_deref(), &env_files),
         Command::Doc {
             out,
             project,
@@ -340,7 +391,13 @@ fn diagnostic_json(db: &RootDatabase, diagnostic: &Diagnostic) -> serde_json::Va
     })
 }
 
-fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
+fn build(
+    env_file: &Path,
+    out: Option<PathBuf>,
+    format: Format,
+    explicit_moves: &[moved::Explicit],
+    allow_state_key_change: bool,
+) -> ExitCode {
     let started = Instant::now();
     let loaded = match load_env_file(env_file) {
         Ok(loaded) => loaded,
@@ -385,7 +442,35 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
     };
     let out = out.unwrap_or_else(|| PathBuf::from("build").join(&env));
     let root = workspace.root(&db).clone();
-    if let Err(error) = output::write_tree(&out, emitted, &root) {
+    let source = file
+        .path(&db)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let plan = match moved::plan(&out, &emitted.files, explicit_moves, &source) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    if !plan.key_changes.is_empty() {
+        let diagnostics = state_key_changes(&db, file, &out, &plan, allow_state_key_change);
+        report(&db, &diagnostics, format);
+        if !allow_state_key_change {
+            eprintln!(
+                "error: env `{env}`: {} layer(s) would change their state key; nothing was written",
+                plan.key_changes.len()
+            );
+            return ExitCode::from(EXIT_ERRORS);
+        }
+    }
+    for note in &plan.notes {
+        eprintln!("warning: {note}");
+    }
+    let mut emitted = emitted.clone();
+    emitted.files.extend(plan.files.clone());
+    if let Err(error) = output::write_tree(&out, &emitted, &root) {
         eprintln!("error[{}]: {error}", error.code());
         eprintln!(
             "nothing was written; the previous output in {} is untouched",
@@ -401,6 +486,16 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
         .collect();
     dirs.extend(model.layers.iter().map(|l| l.dir.clone()));
     let elapsed = started.elapsed();
+    let moves: Vec<String> = plan
+        .renames
+        .iter()
+        .map(|(dir, from, to)| format!("{dir}: module.{from} -> module.{to}"))
+        .collect();
+    if format == Format::Human {
+        for line in &moves {
+            eprintln!("moved {line} (moved.tf)");
+        }
+    }
     match format {
         Format::Human => eprintln!(
             "built env `{env}`: {} layer(s) in {} ({}) in {:.1} ms",
@@ -411,10 +506,54 @@ fn build(env_file: &Path, out: Option<PathBuf>, format: Format) -> ExitCode {
         ),
         Format::Json => out!(
             "{}",
-            serde_json::json!({"env": env, "out": out.display().to_string(), "dirs": dirs, "millis": elapsed.as_secs_f64() * 1000.0})
+            serde_json::json!({"env": env, "out": out.display().to_string(), "dirs": dirs, "moved": moves, "millis": elapsed.as_secs_f64() * 1000.0})
         ),
     }
     ExitCode::SUCCESS
+}
+
+/// E0507 for each layer whose state would move to another key: errors, or warnings when allowed.
+fn state_key_changes(
+    db: &RootDatabase,
+    file: SourceFile,
+    out: &Path,
+    plan: &moved::Plan,
+    allowed: bool,
+) -> Vec<Diagnostic> {
+    let at = verify::env_range(db, file);
+    let bucket = std::fs::read_to_string(out.join("layers.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|j| j["state_bucket"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "BUCKET".into());
+    plan.key_changes
+        .iter()
+        .map(|change| {
+            let renamed = if change.old_layer == change.layer {
+                String::new()
+            } else {
+                format!(" (it was layer `{}`)", change.old_layer)
+            };
+            let message = format!(
+                "layer `{}`{renamed} would move its state from `{}` to `{}`",
+                change.layer, change.old_key, change.new_key
+            );
+            let help = format!(
+                "a `moved` block cannot move state between backend keys; before applying, copy the state object (`aws s3 cp s3://{bucket}/{} s3://{bucket}/{}`, or `terraform state pull` in the old layer and `terraform state push` in the new one), then build with --allow-state-key-change",
+                change.old_key, change.new_key
+            );
+            let diagnostic = if allowed {
+                // Diagnostic: E0507 state-key-change
+                Diagnostic::warning(E0507, file, at, message)
+            } else {
+                // Diagnostic: E0507 state-key-change
+                Diagnostic::error(E0507, file, at, message)
+            };
+            diagnostic
+                .with_label("the layers of this environment changed")
+                .with_help(help)
+        })
+        .collect()
 }
 
 fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
@@ -587,6 +726,90 @@ fn diff(left: &Path, right: &Path) -> ExitCode {
             ExitCode::from(EXIT_ERRORS)
         }
     }
+}
+
+/// The environment name and canonical project directory of an environment file.
+fn env_and_project(env_file: &Path) -> Result<(String, PathBuf), ExitCode> {
+    let (loaded, env) = checked(env_file)?;
+    Ok((env, loaded.workspace.root(&loaded.db).clone()))
+}
+
+fn diff_generated(left: &Path, right: &Path) -> ExitCode {
+    let mut sides = Vec::new();
+    for env_file in [left, right] {
+        let (env, project) = match env_and_project(env_file) {
+            Ok(ok) => ok,
+            Err(code) => return code,
+        };
+        match generated::build_in_memory(&project, &env) {
+            Ok(files) => sides.push((env, files)),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(EXIT_ERRORS);
+            }
+        }
+    }
+    let (left_env, left_files) = &sides[0];
+    let (right_env, right_files) = &sides[1];
+    let text = generated::unified_diff(left_env, left_files, right_env, right_files);
+    out_raw!("{text}");
+    let changed = text.lines().filter(|l| l.starts_with("diff ")).count();
+    eprintln!("{changed} generated file(s) differ between {left_env} and {right_env}");
+    ExitCode::SUCCESS
+}
+
+fn affected(base: &str, head: Option<&Path>, env_files: &[PathBuf]) -> ExitCode {
+    let dirs = match head {
+        Some(head) => {
+            if !env_files.is_empty() {
+                eprintln!(
+                    "error: environment files go with `--base GIT_REF` alone, not with --head"
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+            match ops::affected(Path::new(base), head) {
+                Ok(dirs) => dirs,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            }
+        }
+        None => {
+            if env_files.is_empty() {
+                eprintln!("error: `infrac affected --base GIT_REF` needs environment files (e.g. environments/pro.infra), or --head BUILD_DIR");
+                return ExitCode::from(EXIT_USAGE);
+            }
+            let mut dirs = Vec::new();
+            for env_file in env_files {
+                let (env, project) = match env_and_project(env_file) {
+                    Ok(ok) => ok,
+                    Err(code) => return code,
+                };
+                match git::affected_since(base, &project, &[env]) {
+                    Ok(more) => dirs.extend(more),
+                    Err(git::GitError::Missing(error)) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(EXIT_TOOL);
+                    }
+                    Err(git::GitError::Usage(error)) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(EXIT_USAGE);
+                    }
+                    Err(git::GitError::Build(error)) => {
+                        eprintln!("error: {error}");
+                        return ExitCode::from(EXIT_ERRORS);
+                    }
+                }
+            }
+            dirs
+        }
+    };
+    for dir in &dirs {
+        out!("{dir}");
+    }
+    eprintln!("{} layer(s) affected", dirs.len());
+    ExitCode::SUCCESS
 }
 
 fn guard(plan: &Path, env: &str, allow: &[String]) -> ExitCode {

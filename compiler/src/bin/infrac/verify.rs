@@ -29,9 +29,12 @@ pub struct VerifyArgs {
     pub envs: Vec<String>,
     pub compare: Option<PathBuf>,
     pub format: VerifyFormat,
+    /// Run `terraform init -backend=false` and `terraform validate` on a fresh build.
+    pub validate: Option<crate::validate::Terraform>,
 }
 
-/// Runs the checks; returns the process exit code (0 clean, 1 errors or drift, 2 usage).
+/// Runs the checks; returns the process exit code (0 clean, 1 errors or drift, 2 usage; a
+/// missing Terraform is 3, found before this runs).
 pub fn verify(args: VerifyArgs) -> u8 {
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from("environments")]
@@ -66,15 +69,34 @@ pub fn verify(args: VerifyArgs) -> u8 {
             }
             let env_name = EnvName::new(&db, env.clone());
             diagnostics.extend(check_env(&db, workspace, env_name).iter().cloned());
-            if let (Some(compare), Some(emitted)) =
-                (&args.compare, emit_env(&db, workspace, env_name, file))
-            {
+            let wanted = args.compare.is_some() || args.validate.is_some();
+            if let (true, Some(emitted)) = (wanted, emit_env(&db, workspace, env_name, file)) {
                 let mut expected = emitted.files.clone();
                 match crate::output::copied_files(&dir, &emitted.copies) {
                     Ok(copied) => expected.extend(copied),
                     Err(error) => eprintln!("warning: {error}"),
                 }
-                diagnostics.extend(drift(&db, file, &compare.join(&env), &expected));
+                if let Some(compare) = &args.compare {
+                    let committed = compare.join(&env);
+                    // The moved blocks a build into the committed directory would keep or add.
+                    expected.extend(crate::moved::carried(&committed, &expected));
+                    diagnostics.extend(drift(&db, file, &committed, &expected));
+                }
+                if let Some(terraform) = &args.validate {
+                    let shown_root = args
+                        .compare
+                        .as_ref()
+                        .map_or_else(|| PathBuf::from("build"), PathBuf::clone)
+                        .join(&env);
+                    diagnostics.extend(crate::validate::validate(
+                        &db,
+                        terraform,
+                        &expected,
+                        &shown_root,
+                        file,
+                        env_range(&db, file),
+                    ));
+                }
             }
             checked.push(env);
         }
@@ -144,14 +166,7 @@ fn drift(
     fresh: &BTreeMap<String, String>,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let at = infrac::syntax::parse(file.text(db))
-        .items
-        .iter()
-        .find_map(|item| match &item.kind {
-            infrac::syntax::ItemKind::Env(env) => Some(env.name.range),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let at = env_range(db, file);
     let mut problem = |what: String| {
         // Diagnostic: E0506 output-drift
         out.push(
@@ -204,6 +219,18 @@ fn drift(
         }
     }
     out
+}
+
+/// The name of the environment a file declares, where environment-wide problems are reported.
+pub fn env_range(db: &RootDatabase, file: SourceFile) -> infrac::source::TextRange {
+    infrac::syntax::parse(file.text(db))
+        .items
+        .iter()
+        .find_map(|item| match &item.kind {
+            infrac::syntax::ItemKind::Env(env) => Some(env.name.range),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 fn position(db: &RootDatabase, diagnostic: &Diagnostic) -> (String, u32, u32, u32, u32) {

@@ -1,0 +1,409 @@
+//! State safety for a build that replaces a previous build: `moved` blocks for module instances
+//! renamed within a layer, and E0507 for layers whose state key changes.
+//!
+//! The previous build is read from the output directory: `layers.json` gives each layer's name,
+//! directory and state key, each layer's `main.tf` gives its module calls, and its `moved.tf` the
+//! moves of earlier builds, which are kept (Terraform follows chains of them) for as long as
+//! their target exists. An instance that disappeared is matched with a new one when both call
+//! the same module with the same inputs, up to the instance's own name and the names of the
+//! instances they refer to; only one-to-one matches count. `--moved LAYER.FROM=TO` says what the
+//! heuristic cannot know. Everything is sorted, so the same input and previous output give the
+//! same bytes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use infrac::emit::header;
+
+use crate::generated::Files;
+
+/// A move the user states on the command line: `LAYER.FROM=TO`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explicit {
+    pub layer: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl std::str::FromStr for Explicit {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parse = || {
+            let (left, to) = text.split_once('=')?;
+            let (layer, from) = left.split_once('.')?;
+            let ok = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            };
+            (ok(layer) && ok(from) && ok(to)).then(|| Explicit {
+                layer: layer.to_string(),
+                from: from.to_string(),
+                to: to.to_string(),
+            })
+        };
+        parse().ok_or_else(|| format!("`{text}` is not LAYER.FROM=TO (e.g. apps.web=frontend)"))
+    }
+}
+
+/// A layer whose state would live at a different key.
+#[derive(Clone, Debug)]
+pub struct KeyChange {
+    pub layer: String,
+    pub old_layer: String,
+    pub old_key: String,
+    pub new_key: String,
+}
+
+/// What a build into a directory with a previous build must add or know.
+#[derive(Default, Debug)]
+pub struct Plan {
+    /// `NN-layer/moved.tf` files, complete with the header.
+    pub files: Files,
+    /// New moves found in this build: `(layer dir, from, to)`.
+    pub renames: Vec<(String, String, String)>,
+    pub key_changes: Vec<KeyChange>,
+    /// Renames the heuristic saw but could not decide.
+    pub notes: Vec<String>,
+}
+
+struct LayerInfo {
+    name: String,
+    dir: String,
+    state_key: String,
+}
+
+fn layers(json: &str) -> Option<(String, Vec<LayerInfo>)> {
+    let json: serde_json::Value = serde_json::from_str(json).ok()?;
+    let env = json["env"].as_str()?.to_string();
+    let layers = json["layers"]
+        .as_array()?
+        .iter()
+        .filter_map(|l| {
+            Some(LayerInfo {
+                name: l["name"].as_str()?.to_string(),
+                dir: l["dir"].as_str()?.to_string(),
+                state_key: l["state_key"].as_str()?.to_string(),
+            })
+        })
+        .collect();
+    Some((env, layers))
+}
+
+/// The module calls of a generated `main.tf`, in order: `(instance name, body lines)`.
+fn module_calls(main_tf: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in main_tf.lines() {
+        if let Some(rest) = line.strip_prefix("module \"") {
+            if let Some((name, _)) = rest.split_once('"') {
+                current = Some((name.to_string(), Vec::new()));
+            }
+        } else if line == "}" {
+            out.extend(current.take());
+        } else if let Some((_, body)) = current.as_mut() {
+            body.push(line.to_string());
+        }
+    }
+    out
+}
+
+/// What identifies an instance apart from its name: its body with whitespace runs collapsed,
+/// references to other instances (`module.x.`) made anonymous, and its own name as a whole word
+/// replaced by a placeholder (module defaults such as `"${project}-${env}-${instance}"`).
+fn signature(name: &str, body: &[String]) -> String {
+    let mut out = Vec::new();
+    for line in body {
+        let collapsed = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push(replace_word(
+            &anonymize_modules(&collapsed),
+            name,
+            "\u{0}self",
+        ));
+    }
+    out.join("\n")
+}
+
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+fn anonymize_modules(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("module.") {
+        let before_ok = rest[..at].chars().next_back().is_none_or(|c| !is_word(c));
+        out.push_str(&rest[..at + "module.".len()]);
+        rest = &rest[at + "module.".len()..];
+        if before_ok {
+            let end = rest
+                .find(|c: char| !(is_word(c) || c == '-'))
+                .unwrap_or(rest.len());
+            out.push('_');
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    if word.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before_ok = rest[..at].chars().next_back().is_none_or(|c| !is_word(c));
+        let after_ok = rest[at + word.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !is_word(c));
+        out.push_str(&rest[..at]);
+        out.push_str(if before_ok && after_ok { with } else { word });
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `from = module.x` / `to = module.y` pairs of a generated `moved.tf`.
+fn moves_of(moved_tf: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut from = None;
+    for line in moved_tf.lines() {
+        let line = line.trim();
+        let value = |key: &str| {
+            line.strip_prefix(key)
+                .map(str::trim_start)
+                .and_then(|r| r.strip_prefix('='))
+                .and_then(|r| r.trim().strip_prefix("module."))
+                .map(str::to_string)
+        };
+        if let Some(name) = value("from") {
+            from = Some(name);
+        } else if let Some(name) = value("to") {
+            out.extend(from.take().map(|f| (f, name)));
+        }
+    }
+    out
+}
+
+/// The text of `moved.tf` for these moves (sorted by `from`), as `terraform fmt` writes it.
+fn moved_tf(source: &str, moves: &BTreeMap<String, String>) -> String {
+    let mut text = header(source);
+    text.push_str("# Renamed module instances: Terraform moves their state instead of destroying and recreating them.\n");
+    for (from, to) in moves {
+        text.push_str(&format!(
+            "\nmoved {{\n  from = module.{from}\n  to   = module.{to}\n}}\n"
+        ));
+    }
+    text
+}
+
+fn read(path: &Path) -> Option<String> {
+    crate::output::is_generated(path)
+        .then(|| std::fs::read_to_string(path).ok())
+        .flatten()
+}
+
+/// Compares the previous build in `previous` (if any) with the new build's `files`.
+/// `source` is the environment file's name, for the header.
+pub fn plan(
+    previous: &Path,
+    files: &Files,
+    explicit: &[Explicit],
+    source: &str,
+) -> Result<Plan, String> {
+    let mut plan = Plan::default();
+    let (env, new_layers) = files
+        .get("layers.json")
+        .and_then(|text| layers(text))
+        .ok_or("the build has no layers.json")?;
+    let previous_layers = read(&previous.join("layers.json"))
+        .and_then(|text| layers(&text))
+        .filter(|(previous_env, _)| *previous_env == env)
+        .map(|(_, layers)| layers)
+        .unwrap_or_default();
+    let calls = |main_tf: Option<String>| module_calls(&main_tf.unwrap_or_default());
+    let new_calls: BTreeMap<&str, Vec<(String, Vec<String>)>> = new_layers
+        .iter()
+        .map(|l| {
+            let main_tf = files.get(&format!("{}/main.tf", l.dir)).cloned();
+            (l.name.as_str(), calls(main_tf))
+        })
+        .collect();
+    let old_calls: BTreeMap<&str, Vec<(String, Vec<String>)>> = previous_layers
+        .iter()
+        .map(|l| {
+            let main_tf = read(&previous.join(&l.dir).join("main.tf"));
+            (l.name.as_str(), calls(main_tf))
+        })
+        .collect();
+    let shape = |calls: &[(String, Vec<String>)]| {
+        let mut shape: Vec<String> = calls.iter().map(|(n, b)| signature(n, b)).collect();
+        shape.sort();
+        shape
+    };
+
+    // Each new layer's previous self: by name, or a renamed layer with the same module calls.
+    let mut previous_of: BTreeMap<&str, &LayerInfo> = BTreeMap::new();
+    for layer in &new_layers {
+        if let Some(old) = previous_layers.iter().find(|p| p.name == layer.name) {
+            previous_of.insert(&layer.name, old);
+        }
+    }
+    let gone: Vec<&LayerInfo> = previous_layers
+        .iter()
+        .filter(|p| !new_layers.iter().any(|l| l.name == p.name))
+        .collect();
+    let unmatched: Vec<&LayerInfo> = new_layers
+        .iter()
+        .filter(|l| !previous_of.contains_key(l.name.as_str()))
+        .collect();
+    for layer in unmatched {
+        let new_shape = shape(&new_calls[layer.name.as_str()]);
+        if new_shape.is_empty() {
+            continue;
+        }
+        let same: Vec<&&LayerInfo> = gone
+            .iter()
+            .filter(|old| shape(&old_calls[old.name.as_str()]) == new_shape)
+            .collect();
+        if let [old] = same.as_slice() {
+            previous_of.insert(&layer.name, old);
+        }
+    }
+
+    for layer in &new_layers {
+        let mut moves: BTreeMap<String, String> = BTreeMap::new();
+        let now: Vec<&str> = new_calls[layer.name.as_str()]
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let mut fresh = Vec::new();
+        if let Some(old) = previous_of.get(layer.name.as_str()) {
+            if old.state_key != layer.state_key {
+                plan.key_changes.push(KeyChange {
+                    layer: layer.name.clone(),
+                    old_layer: old.name.clone(),
+                    old_key: old.state_key.clone(),
+                    new_key: layer.state_key.clone(),
+                });
+            }
+            // Moves of earlier builds stay while nothing new takes their `from`.
+            if let Some(text) = read(&previous.join(&old.dir).join("moved.tf")) {
+                for (from, to) in moves_of(&text) {
+                    if !now.contains(&from.as_str()) {
+                        moves.insert(from, to);
+                    }
+                }
+            }
+            let before = &old_calls[old.name.as_str()];
+            let removed: Vec<(&str, String)> = before
+                .iter()
+                .filter(|(n, _)| !now.contains(&n.as_str()))
+                .map(|(n, b)| (n.as_str(), signature(n, b)))
+                .collect();
+            let added: Vec<(&str, String)> = new_calls[layer.name.as_str()]
+                .iter()
+                .filter(|(n, _)| !before.iter().any(|(b, _)| b == n))
+                .map(|(n, b)| (n.as_str(), signature(n, b)))
+                .collect();
+            for (to, sig) in &added {
+                if explicit
+                    .iter()
+                    .any(|e| e.layer == layer.name && e.to == *to)
+                {
+                    continue;
+                }
+                let from: Vec<&&str> = removed
+                    .iter()
+                    .filter(|(_, s)| s == sig)
+                    .map(|(n, _)| n)
+                    .collect();
+                let rivals = added.iter().filter(|(_, s)| s == sig).count();
+                match (from.as_slice(), rivals) {
+                    ([from], 1) => fresh.push((from.to_string(), to.to_string())),
+                    ([], _) => {}
+                    _ => plan.notes.push(format!(
+                        "{}: module.{to} looks like a renamed {}; say which with --moved {}.OLD={to}",
+                        layer.dir,
+                        from.iter().map(|f| format!("module.{f}")).collect::<Vec<_>>().join(" or "),
+                        layer.name
+                    )),
+                }
+            }
+        }
+        for e in explicit.iter().filter(|e| e.layer == layer.name) {
+            fresh.push((e.from.clone(), e.to.clone()));
+        }
+        for (from, to) in fresh {
+            if moves.get(&from) != Some(&to) {
+                plan.renames
+                    .push((layer.dir.clone(), from.clone(), to.clone()));
+            }
+            moves.insert(from, to);
+        }
+        // Keep only chains that end at an instance of this build.
+        let ends_here = |start: &String| {
+            let mut at = start;
+            for _ in 0..=moves.len() {
+                match moves.get(at) {
+                    Some(next) => at = next,
+                    None => return now.contains(&at.as_str()),
+                }
+            }
+            false
+        };
+        let kept: BTreeMap<String, String> = moves
+            .iter()
+            .filter(|(from, _)| ends_here(from))
+            .map(|(f, t)| (f.clone(), t.clone()))
+            .collect();
+        if !kept.is_empty() {
+            plan.files
+                .insert(format!("{}/moved.tf", layer.dir), moved_tf(source, &kept));
+        }
+    }
+    for e in explicit {
+        let Some(layer) = new_layers.iter().find(|l| l.name == e.layer) else {
+            return Err(format!(
+                "--moved {}.{}={}: env `{env}` has no layer `{}`",
+                e.layer, e.from, e.to, e.layer
+            ));
+        };
+        let now = &new_calls[layer.name.as_str()];
+        if !now.iter().any(|(n, _)| *n == e.to) {
+            return Err(format!(
+                "--moved {}.{}={}: layer `{}` has no instance `{}`",
+                e.layer, e.from, e.to, e.layer, e.to
+            ));
+        }
+        if now.iter().any(|(n, _)| *n == e.from) {
+            return Err(format!(
+                "--moved {}.{}={}: layer `{}` still has an instance `{}`",
+                e.layer, e.from, e.to, e.layer, e.from
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+/// The `moved.tf` files a build into `previous` would write (for `verify --compare`).
+pub fn carried(previous: &Path, files: &Files) -> Files {
+    let source = files
+        .get("layers.json")
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .and_then(|j| {
+            j["generated_by"]
+                .as_str()
+                .and_then(|g| g.rsplit(" from ").next())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    plan(previous, files, &[], &source)
+        .map(|p| p.files)
+        .unwrap_or_default()
+}
