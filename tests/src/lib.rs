@@ -2,8 +2,9 @@
 //!
 //! A fixture is one text with `//- /name.infra` header lines starting each file. Under a line of
 //! source, a comment `// ^^^^ error[E0401]: text` expects a diagnostic whose primary label starts
-//! at the first `^` on that line, with that code and a message containing `text`. Every diagnostic
-//! must be annotated and every annotation must match.
+//! at the first `^` on that line, with that code and a message containing `text`; `text help: hint`
+//! also expects a help containing `hint`. Every diagnostic must be annotated and every annotation
+//! must match.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -91,6 +92,8 @@ struct Expectation {
     severity: String,
     code: String,
     text: String,
+    /// Text the diagnostic's help must contain, from ` help: ...` at the end of the annotation.
+    help: Option<String>,
 }
 
 fn expectations(fixture: &str) -> Vec<Expectation> {
@@ -111,6 +114,10 @@ fn expectations(fixture: &str) -> Vec<Expectation> {
             let rest = line[caret as usize..].trim_start_matches('^').trim();
             let (head, text) = rest.split_once(':').unwrap_or((rest, ""));
             let (severity, code) = head.split_once('[').unwrap_or((head, ""));
+            let (text, help) = match text.split_once(" help: ") {
+                Some((text, help)) => (text, Some(help.trim().to_string())),
+                None => (text, None),
+            };
             out.push(Expectation {
                 path: file.path.clone(),
                 line: target,
@@ -118,6 +125,7 @@ fn expectations(fixture: &str) -> Vec<Expectation> {
                 severity: severity.trim().to_string(),
                 code: code.trim_end_matches(']').to_string(),
                 text: text.trim().to_string(),
+                help,
             });
         }
     }
@@ -152,17 +160,28 @@ pub fn check_fixture(fixture: &str) -> Result<(), String> {
                 && w.code == diagnostic.code.id
                 && w.severity == severity
                 && diagnostic.message.contains(&w.text)
+                && w.help.as_ref().is_none_or(|help| {
+                    diagnostic
+                        .help
+                        .as_ref()
+                        .is_some_and(|found| found.contains(help.as_str()))
+                })
         });
         match found {
             Some(idx) => {
                 wanted.remove(idx);
             }
             None => unexpected.push(format!(
-                "{path}:{}:{}: {severity}[{}]: {}",
+                "{path}:{}:{}: {severity}[{}]: {}{}",
                 pos.line + 1,
                 pos.col + 1,
                 diagnostic.code.id,
-                diagnostic.message
+                diagnostic.message,
+                diagnostic
+                    .help
+                    .as_ref()
+                    .map(|help| format!(" help: {help}"))
+                    .unwrap_or_default()
             )),
         }
     }
@@ -173,13 +192,17 @@ pub fn check_fixture(fixture: &str) -> Result<(), String> {
         .iter()
         .map(|w| {
             format!(
-                "{}:{}:{}: {}[{}]: {}",
+                "{}:{}:{}: {}[{}]: {}{}",
                 w.path,
                 w.line + 1,
                 w.col + 1,
                 w.severity,
                 w.code,
-                w.text
+                w.text,
+                w.help
+                    .as_ref()
+                    .map(|help| format!(" help: {help}"))
+                    .unwrap_or_default()
             )
         })
         .collect();
