@@ -56,6 +56,7 @@ module "db" {
   password    = "hunter2"
   secret_arn  = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"
   environment = { API_TOKEN = "s3cr3t", REGION = "eu-west-1" }
+  http_tokens = "required"
 }
 locals {
   key = "AKIAIOSFODNN7EXAMPLE"
@@ -67,7 +68,9 @@ locals {
     assert!(joined.contains("`API_TOKEN`"), "{joined}");
     assert!(joined.contains("access key"), "{joined}");
     assert!(
-        !joined.contains("secret_arn") && !joined.contains("REGION"),
+        !joined.contains("secret_arn")
+            && !joined.contains("REGION")
+            && !joined.contains("http_tokens"),
         "references and ordinary names are not secrets: {joined}"
     );
     assert_eq!(findings.len(), 3, "{joined}");
@@ -153,23 +156,21 @@ fn scan_value(shown: &str, name: &str, expr: &Expression, findings: &mut Vec<Str
     }
 }
 
-/// Whether an attribute or key name says that its value is a secret. Names of references to a
-/// secret (`..._arn`, `..._id`, `..._name`) and of settings about one (`password_length`) are not.
+/// Whether an attribute or key name says that its value is a secret: one of its words (split at
+/// `_` and `-`) is `password`, `secret`, `token`..., or two of them make `api_key`,
+/// `private_key`, `access_key`. Names of references to a secret (`..._arn`, `..._id`, `..._name`)
+/// and of settings about one (`password_length`) are not; nor is `http_tokens` (a word of its own).
 fn names_a_secret(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    let secret_words = [
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "api_key",
-        "apikey",
-        "private_key",
-        "access_key",
-    ];
+    let words: Vec<&str> = lower.split(['_', '-']).collect();
+    let single = ["password", "passwd", "secret", "token", "apikey"];
+    let pairs = [("api", "key"), ("private", "key"), ("access", "key")];
     let about_a_secret = [
-        "_arn", "_arns", "_id", "_ids", "_name", "_names", "_length", "_days", "_type",
+        "arn", "arns", "id", "ids", "name", "names", "length", "days", "type",
     ];
-    secret_words.iter().any(|w| lower.contains(w))
-        && !about_a_secret.iter().any(|s| lower.ends_with(s))
+    let says_secret = words.iter().any(|w| single.contains(w))
+        || words
+            .windows(2)
+            .any(|pair| pairs.contains(&(pair[0], pair[1])));
+    says_secret && !words.last().is_some_and(|w| about_a_secret.contains(w))
 }

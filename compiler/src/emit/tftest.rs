@@ -233,6 +233,45 @@ fn mock_provider(region: &str) -> Block {
             "aws_ssm_parameter",
             vec![("value", s("ami-0123456789abcdef0"))],
         ))
+        .add_block(acm_certificate_mock(region))
+        .build()
+}
+
+/// A certificate's validation options are known at plan time on AWS (the provider derives them
+/// from the domain names) but would be unknown with a mock, and `acm_certificate` keys its DNS
+/// validation records by them: give the mock known options during plan.
+fn acm_certificate_mock(region: &str) -> Block {
+    let option = Value::Record(
+        [
+            ("domain_name", "mock.example.com"),
+            ("resource_record_name", "_mock.mock.example.com."),
+            ("resource_record_type", "CNAME"),
+            ("resource_record_value", "_mock.acm-validations.aws."),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::Str(v.to_string())))
+        .collect(),
+    );
+    let defaults = Value::Record(
+        [
+            (
+                "arn".to_string(),
+                Value::Str(format!(
+                    "arn:aws:acm:{region}:{MOCK_ACCOUNT}:certificate/mock"
+                )),
+            ),
+            (
+                "domain_validation_options".to_string(),
+                Value::List(vec![option]),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    Block::builder("mock_resource")
+        .add_label("aws_acm_certificate")
+        .add_attribute(("override_during", parse_expr("plan")))
+        .add_attribute(("defaults", expression(&defaults)))
         .build()
 }
 
