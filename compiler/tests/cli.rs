@@ -133,3 +133,53 @@ fn module_docs_are_up_to_date() {
         "docs/modules is stale: run `infrac doc` and commit it\n{stderr}"
     );
 }
+
+#[test]
+fn fmt_rewrites_files_and_check_reports_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let messy = "param  azs: int(1..6)=2\nenv dev {\nazs=3\n}\n";
+    let tidy = "param  azs: int(1..6) = 2\nenv dev {\n  azs = 3\n}\n";
+    let broken = "env pre {\n  azs = \n";
+    std::fs::write(dir.path().join("dev.infra"), messy).expect("write");
+    std::fs::write(dir.path().join("pre.infra"), broken).expect("write");
+    let dir_arg = dir.path().to_string_lossy().into_owned();
+    let dev_arg = dir.path().join("dev.infra").to_string_lossy().into_owned();
+
+    // --check lists what would change, writes nothing, and fails.
+    let (code, stdout, stderr) = infrac(&["fmt", "--check", &dev_arg]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.contains("dev.infra"), "{stdout}");
+    assert!(stderr.contains("would reformat 1 of 1 file(s)"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("dev.infra")).expect("read"),
+        messy
+    );
+
+    // A directory: the formattable file is rewritten, the broken one is left as it is.
+    let (code, _, stderr) = infrac(&["fmt", &dir_arg]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("pre.infra has syntax errors"), "{stderr}");
+    assert!(
+        stderr.contains("reformatted 1 of 2 file(s), 1 could not be formatted"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("dev.infra")).expect("read"),
+        tidy
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pre.infra")).expect("read"),
+        broken
+    );
+
+    // Formatted files pass the check; formatting again changes nothing.
+    let (code, stdout, stderr) = infrac(&["fmt", "--check", &dev_arg]);
+    assert_eq!((code, stdout.as_str()), (Some(0), ""), "{stderr}");
+    let (code, _, stderr) = infrac(&["fmt", &dev_arg]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("reformatted 0 of 1 file(s)"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("dev.infra")).expect("read"),
+        tidy
+    );
+}

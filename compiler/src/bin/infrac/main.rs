@@ -168,6 +168,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = EvalFormat::Json)]
         format: EvalFormat,
     },
+    /// Format `.infra` files in place (the formatter of the language server's "Format
+    /// Document"), or with --check report the ones that are not formatted.
+    Fmt {
+        /// Files, or directories whose `.infra` files are formatted [default: environments].
+        #[arg(default_values_t = ["environments".to_string()])]
+        paths: Vec<String>,
+        /// Do not write: list the files that would change and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the layer graph of an environment.
     Graph {
         env_file: PathBuf,
@@ -303,6 +313,85 @@ fn main() -> ExitCode {
             format: EvalFormat::Json,
         } => eval(&env_file),
         Command::Graph { env_file, format } => graph(&env_file, format),
+        Command::Fmt { paths, check } => fmt(&paths, check),
+    }
+}
+
+/// `infrac fmt`: every named file, and the `.infra` files directly inside every named directory.
+fn fmt(paths: &[String], check: bool) -> ExitCode {
+    let mut files = Vec::new();
+    for path in paths.iter().map(PathBuf::from) {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&path)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "infra"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path);
+        } else {
+            eprintln!("error: {} is not a file or directory", path.display());
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    let (mut changed, mut failed) = (0, 0);
+    for file in &files {
+        let (text, problem) = analysis::read_source(file);
+        if let Some(problem) = problem {
+            eprintln!("error[E0104]: {}: {problem}", file.display());
+            failed += 1;
+            continue;
+        }
+        let Some(formatted) = infrac::ide::format::format(&text) else {
+            eprintln!(
+                "error: {} has syntax errors and is left as it is; `infrac check` shows them",
+                file.display()
+            );
+            failed += 1;
+            continue;
+        };
+        if formatted == text {
+            continue;
+        }
+        changed += 1;
+        if check {
+            out!("{}", file.display());
+            continue;
+        }
+        // Written beside the file and renamed over it, so that it is never half written.
+        let tmp = file.with_extension("infra.infrac-fmt");
+        if let Err(error) =
+            std::fs::write(&tmp, &formatted).and_then(|()| std::fs::rename(&tmp, file))
+        {
+            let _ = std::fs::remove_file(&tmp);
+            eprintln!("error: cannot write {}: {error}", file.display());
+            failed += 1;
+        }
+    }
+    let verb = if check {
+        "would reformat"
+    } else {
+        "reformatted"
+    };
+    eprintln!(
+        "{verb} {changed} of {} file(s){}",
+        files.len(),
+        if failed > 0 {
+            format!(", {failed} could not be formatted")
+        } else {
+            String::new()
+        }
+    );
+    if failed > 0 || (check && changed > 0) {
+        ExitCode::from(EXIT_ERRORS)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
