@@ -1,9 +1,14 @@
 //! A post-pass over hcl-rs output that gives it `terraform fmt`'s layout: aligned `=` in runs of
-//! single-line attributes, and `{}` for empty blocks.
+//! single-line attributes, `{}` for empty blocks, and the indentation of `}, {` between the objects
+//! of a list.
 
 /// Aligns the `=` of consecutive single-line attributes, as `terraform fmt` does.
 pub fn align_equals(text: &str) -> String {
-    let lines: Vec<String> = text.lines().map(collapse_empty_block).collect();
+    let lines: Vec<String> = text
+        .lines()
+        .map(collapse_empty_block)
+        .map(indent_reopening_closer)
+        .collect();
     let mut out: Vec<String> = Vec::with_capacity(lines.len());
     let mut run: Vec<(usize, usize)> = Vec::new(); // (line index, position of `=`)
     let flush = |run: &mut Vec<(usize, usize)>, lines: &mut Vec<String>| {
@@ -124,6 +129,33 @@ fn balanced(text: &str) -> bool {
     depth == 0 && !in_string
 }
 
+/// `terraform fmt` dedents a line that starts with a closing bracket only when the line closes
+/// more than it opens: `}, {` between two objects of a list stays at the objects' own depth,
+/// two spaces deeper than hcl-rs writes it.
+fn indent_reopening_closer(line: String) -> String {
+    let trimmed = line.trim_start();
+    let only_brackets = !trimmed.is_empty()
+        && trimmed
+            .chars()
+            .all(|c| matches!(c, '{' | '}' | '[' | ']' | ',' | ' '));
+    if !only_brackets || !trimmed.starts_with(['}', ']']) {
+        return line;
+    }
+    let delta: i32 = trimmed
+        .chars()
+        .map(|c| match c {
+            '{' | '[' => 1,
+            '}' | ']' => -1,
+            _ => 0,
+        })
+        .sum();
+    if delta < 0 {
+        line
+    } else {
+        format!("  {line}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +171,11 @@ mod tests {
     #[test]
     fn collapses_empty_blocks() {
         assert_eq!(align_equals("backend \"s3\" {  }\n"), "backend \"s3\" {}\n");
+    }
+
+    #[test]
+    fn objects_in_a_list_are_laid_out_as_terraform_fmt_does() {
+        let text = "a = [{\n  x = 1\n}, {\n  x = 2\n}]\n";
+        assert_eq!(align_equals(text), "a = [{\n  x = 1\n  }, {\n  x = 2\n}]\n");
     }
 }
