@@ -250,6 +250,14 @@ pub fn effective_config<'db>(
     for (layer_name, layer) in &index.layers {
         if let ItemKind::Layer(l) = &layer.item(db).kind {
             for instance in &l.instances {
+                // A second instance of the same name is E0202 (reported by the model); its body
+                // must not replace the first one's inputs.
+                if config
+                    .instances
+                    .contains_key(&(layer_name.clone(), instance.name.name.clone()))
+                {
+                    continue;
+                }
                 let def = Def {
                     file: layer.file,
                     range: instance.body.range,
