@@ -72,6 +72,10 @@ fn item_starts(text: &str) -> Vec<usize> {
             starts.push(doc_start.unwrap_or(line_start));
         }
         doc_start = None;
+        // Most lines hold no `*`; `contains` with a byte is a fast scan, `rfind` of a pattern is not.
+        if !line.as_bytes().contains(&b'*') {
+            continue;
+        }
         if let Some(open) = line.rfind("/*") {
             if !line[open..].contains("*/") && !inside_line_comment_or_string(line, open) {
                 in_block_comment = true;
@@ -87,6 +91,13 @@ const BOM: &str = "\u{feff}";
 /// Whether a line starts an item: a keyword alone on its line counts, so that an item being typed
 /// (`env`) is an item and not stray text.
 fn starts_with_keyword(line: &str) -> bool {
+    // Indented lines are the common case: no keyword starts with a blank.
+    if !matches!(
+        line.as_bytes().first(),
+        Some(b'p' | b't' | b'm' | b'l' | b'e')
+    ) {
+        return false;
+    }
     TOP_KEYWORDS.iter().any(|keyword| {
         line.strip_prefix(keyword).is_some_and(|rest| {
             rest.chars()
@@ -167,15 +178,15 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
             idx += 1;
             continue;
         }
-        if rest.starts_with(b"//") {
-            idx += find(rest, b"\n").unwrap_or(rest.len());
-            continue;
-        }
-        if rest.starts_with(b"/*") {
-            idx += find(rest, b"*/").map_or(rest.len(), |n| n + 2);
-            continue;
-        }
         match bytes[idx] {
+            b'/' if rest.starts_with(b"//") => {
+                idx += find(rest, b"\n").unwrap_or(rest.len());
+                continue;
+            }
+            b'/' if rest.starts_with(b"/*") => {
+                idx += find(rest, b"*/").map_or(rest.len(), |n| n + 2);
+                continue;
+            }
             b'"' => in_string = true,
             b'{' | b'[' | b'(' => stack.push(idx),
             b'}' | b']' | b')' => {
@@ -194,6 +205,9 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
 
 /// The position of `needle` in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if let [byte] = needle {
+        return haystack.iter().position(|b| b == byte);
+    }
     haystack
         .windows(needle.len())
         .position(|window| window == needle)
