@@ -821,6 +821,17 @@ fn checked(env_file: &Path) -> Result<(Loaded, String), ExitCode> {
     Ok((loaded, env))
 }
 
+/// A JSON object from its entries in order. Unlike `json!`, it moves the values in: `json!` copies
+/// a value given as a variable through serde, which for nested maps copied every level again.
+fn json_object<const N: usize>(entries: [(&str, serde_json::Value); N]) -> serde_json::Value {
+    serde_json::Value::Object(
+        entries
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    )
+}
+
 fn eval(env_file: &Path) -> ExitCode {
     let (loaded, env) = match checked(env_file) {
         Ok(ok) => ok,
@@ -835,12 +846,37 @@ fn eval(env_file: &Path) -> ExitCode {
                 .instances
                 .iter()
                 .map(|i| {
-                    let inputs: serde_json::Map<String, serde_json::Value> = i.inputs.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
-                    (i.name.clone(), serde_json::json!({"module": i.kind, "inputs": inputs}))
+                    let inputs: serde_json::Map<String, serde_json::Value> = i
+                        .inputs
+                        .iter()
+                        .map(|(k, v)| (k.clone(), to_json(v)))
+                        .collect();
+                    (
+                        i.name.clone(),
+                        json_object([("module", i.kind.clone().into()), ("inputs", inputs.into())]),
+                    )
                 })
                 .collect();
-            let outputs: serde_json::Map<String, serde_json::Value> = layer.outputs.iter().map(|o| (o.name.clone(), to_json(&o.value))).collect();
-            (layer.name.clone(), serde_json::json!({"dir": layer.dir, "depends_on": layer.depends_on, "instances": instances, "outputs": outputs}))
+            let outputs: serde_json::Map<String, serde_json::Value> = layer
+                .outputs
+                .iter()
+                .map(|o| (o.name.clone(), to_json(&o.value)))
+                .collect();
+            let depends_on = layer
+                .depends_on
+                .iter()
+                .cloned()
+                .map(serde_json::Value::from)
+                .collect::<Vec<_>>();
+            (
+                layer.name.clone(),
+                json_object([
+                    ("dir", layer.dir.clone().into()),
+                    ("depends_on", depends_on.into()),
+                    ("instances", instances.into()),
+                    ("outputs", outputs.into()),
+                ]),
+            )
         })
         .collect();
     let params: serde_json::Map<String, serde_json::Value> = model
@@ -848,7 +884,18 @@ fn eval(env_file: &Path) -> ExitCode {
         .iter()
         .map(|(k, v)| (k.clone(), to_json(v)))
         .collect();
-    let json = serde_json::json!({"env": model.env, "chain": model.chain, "params": params, "layers": layers});
+    let chain = model
+        .chain
+        .iter()
+        .cloned()
+        .map(serde_json::Value::from)
+        .collect::<Vec<_>>();
+    let json = json_object([
+        ("env", model.env.clone().into()),
+        ("chain", chain.into()),
+        ("params", params.into()),
+        ("layers", layers.into()),
+    ]);
     out!(
         "{}",
         serde_json::to_string_pretty(&json).unwrap_or_default()
