@@ -159,6 +159,19 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
     let mut in_string = false;
     let mut interp_depth: Vec<usize> = Vec::new();
     while idx < bytes.len() {
+        // Most bytes are neither brackets, quotes, slashes nor escapes: pass over them in a tight
+        // loop rather than through the matches below.
+        let special = if in_string {
+            &IN_STRING_SPECIAL
+        } else {
+            &OUTSIDE_SPECIAL
+        };
+        while idx < bytes.len() && !special[bytes[idx] as usize] {
+            idx += 1;
+        }
+        if idx >= bytes.len() {
+            break;
+        }
         // Bytes, not `&str`: an index inside a multi-byte character must not be sliced as text.
         let rest = &bytes[idx..];
         if in_string {
@@ -201,6 +214,22 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
         idx += 1;
     }
     stack.last().copied()
+}
+
+/// The bytes that `unclosed_bracket` acts on outside strings.
+const OUTSIDE_SPECIAL: [bool; 256] = byte_set(b"/\"{[()]}");
+
+/// The bytes that `unclosed_bracket` acts on inside strings.
+const IN_STRING_SPECIAL: [bool; 256] = byte_set(b"\\\"\n$");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut idx = 0;
+    while idx < bytes.len() {
+        set[bytes[idx] as usize] = true;
+        idx += 1;
+    }
+    set
 }
 
 /// The position of `needle` in `haystack`.
