@@ -224,7 +224,7 @@ pub fn effective_config<'db>(
             let mut node = Node::empty_record(def);
             let mut merger = Merger {
                 env: None,
-                seen: BTreeMap::new(),
+                seen: SeenPaths::default(),
                 diagnostics: &mut config.diagnostics,
             };
             for entry in &p.body.entries {
@@ -266,7 +266,7 @@ pub fn effective_config<'db>(
                 let mut node = Node::empty_record(def);
                 let mut merger = Merger {
                     env: None,
-                    seen: BTreeMap::new(),
+                    seen: SeenPaths::default(),
                     diagnostics: &mut config.diagnostics,
                 };
                 for entry in &instance.body.entries {
@@ -298,7 +298,7 @@ pub fn effective_config<'db>(
         };
         let mut merger = Merger {
             env: Some(env_name.clone()),
-            seen: BTreeMap::new(),
+            seen: SeenPaths::default(),
             diagnostics: &mut config.diagnostics,
         };
         for entry in &env_def.body.entries {
@@ -399,21 +399,75 @@ pub fn effective_config<'db>(
 }
 
 /// Applies the entries of one environment (or of the base) and remembers which leaf paths it set.
-struct Merger<'a> {
+struct Merger<'a, 'p> {
     env: Option<String>,
     /// Leaf paths set by this environment, with where they were set, to find duplicates.
-    seen: BTreeMap<Vec<String>, (SourceFile, TextRange)>,
+    seen: SeenPaths<'p>,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
-impl Merger<'_> {
-    fn apply(&mut self, node: &mut Node, rest: &[Ident], entry: &Entry, file: SourceFile) {
-        let full: Vec<String> = entry.path.iter().map(|s| s.name.clone()).collect();
-        self.note_leaves(&full, &entry.value, entry, file);
+/// The leaf paths one environment set, as a trie of segments borrowed from the syntax tree: one
+/// walk per path finds a conflict, and recording a path allocates no strings.
+#[derive(Default)]
+struct SeenPaths<'p> {
+    children: BTreeMap<&'p str, SeenPaths<'p>>,
+    /// Where the path that ends here was set; a node with children never has one.
+    at: Option<(SourceFile, TextRange)>,
+}
+
+impl<'p> SeenPaths<'p> {
+    /// Records `path`, unless a path already set equals it, contains it, or lies inside it: then
+    /// returns that path (the shortest containing one, else the first inside it in sort order).
+    fn insert(
+        &mut self,
+        path: &[&'p str],
+        at: (SourceFile, TextRange),
+    ) -> Option<(Vec<String>, (SourceFile, TextRange))> {
+        let owned =
+            |segments: &[&str]| -> Vec<String> { segments.iter().map(|s| s.to_string()).collect() };
+        let mut node = &*self;
+        let mut found_all = true;
+        for (depth, segment) in path.iter().enumerate() {
+            match node.children.get(segment) {
+                Some(child) => {
+                    if let Some(seen) = child.at {
+                        return Some((owned(&path[..=depth]), seen));
+                    }
+                    node = child;
+                }
+                None => {
+                    found_all = false;
+                    break;
+                }
+            }
+        }
+        if found_all {
+            let mut inside = owned(path);
+            while let Some((segment, child)) = node.children.iter().next() {
+                inside.push(segment.to_string());
+                if let Some(seen) = child.at {
+                    return Some((inside, seen));
+                }
+                node = child;
+            }
+        }
+        let mut node = self;
+        for segment in path {
+            node = node.children.entry(segment).or_default();
+        }
+        node.at = Some(at);
+        None
+    }
+}
+
+impl<'p> Merger<'_, 'p> {
+    fn apply(&mut self, node: &mut Node, rest: &[Ident], entry: &'p Entry, file: SourceFile) {
+        let mut full: Vec<&'p str> = entry.path.iter().map(|s| s.name.as_str()).collect();
+        self.note_leaves(&mut full, &entry.value, entry, file);
         self.set(node, rest, entry, file);
     }
 
-    fn apply_fresh(&mut self, node: &mut Node, rest: &[Ident], entry: &Entry, file: SourceFile) {
+    fn apply_fresh(&mut self, node: &mut Node, rest: &[Ident], entry: &'p Entry, file: SourceFile) {
         let def = Def {
             file,
             range: entry.value.range,
@@ -421,26 +475,32 @@ impl Merger<'_> {
         };
         if rest.is_empty() && !entry.append {
             *node = Node::from_expr(&entry.value, def);
-            let full: Vec<String> = entry.path.iter().map(|s| s.name.clone()).collect();
-            self.note_leaves(&full, &entry.value, entry, file);
+            let mut full: Vec<&'p str> = entry.path.iter().map(|s| s.name.as_str()).collect();
+            self.note_leaves(&mut full, &entry.value, entry, file);
         } else {
             self.apply(node, rest, entry, file);
         }
     }
 
     /// Records every leaf path the entry sets; a path set twice in one environment is E0303.
-    fn note_leaves(&mut self, path: &[String], value: &Expr, entry: &Entry, file: SourceFile) {
+    fn note_leaves(
+        &mut self,
+        path: &mut Vec<&'p str>,
+        value: &'p Expr,
+        entry: &Entry,
+        file: SourceFile,
+    ) {
         if let (ExprKind::Record(entries), false) = (&value.kind, entry.append) {
             if !entries.is_empty() {
                 for record_entry in entries {
-                    let mut child = path.to_vec();
-                    child.push(record_entry.key.name.clone());
-                    self.note_leaves(&child, &record_entry.value, entry, file);
+                    path.push(record_entry.key.name.as_str());
+                    self.note_leaves(path, &record_entry.value, entry, file);
+                    path.pop();
                 }
                 return;
             }
         }
-        let conflict = self.conflict(path);
+        let conflict = self.seen.insert(path, (file, value.range));
         if let Some((seen_path, (seen_file, seen_range))) = conflict {
             self.diagnostics.push(
                 // Diagnostic: E0303 duplicate-assignment
@@ -458,21 +518,7 @@ impl Merger<'_> {
                 )
                 .with_help("keep one assignment; to add to a list, use `+=` once"),
             );
-        } else {
-            self.seen.insert(path.to_vec(), (file, value.range));
         }
-    }
-
-    /// A path already set that equals `path`, contains it, or lies inside it. Paths sort so that
-    /// a path's descendants follow it directly, so this is a few ordered lookups, not a scan.
-    fn conflict(&self, path: &[String]) -> Option<(Vec<String>, (SourceFile, TextRange))> {
-        for len in 1..=path.len() {
-            if let Some(at) = self.seen.get(&path[..len]) {
-                return Some((path[..len].to_vec(), *at));
-            }
-        }
-        let (next, at) = self.seen.range(path.to_vec()..).next()?;
-        next.starts_with(path).then(|| (next.clone(), *at))
     }
 
     fn set(&mut self, node: &mut Node, rest: &[Ident], entry: &Entry, file: SourceFile) {

@@ -2,56 +2,72 @@
 //! single-line attributes, `{}` for empty blocks, and the indentation of `}, {` between the objects
 //! of a list.
 
+use std::borrow::Cow;
+
 /// Aligns the `=` of consecutive single-line attributes, as `terraform fmt` does.
+///
+/// One pass into one buffer: a line is copied once, and only runs of attributes wait to be
+/// aligned. Every line ends with a newline, and an empty text gives one newline.
 pub fn align_equals(text: &str) -> String {
-    let lines: Vec<String> = text
-        .lines()
-        .map(collapse_empty_block)
-        .map(indent_reopening_closer)
-        .collect();
-    let mut out: Vec<String> = Vec::with_capacity(lines.len());
-    let mut run: Vec<(usize, usize)> = Vec::new(); // (line index, position of `=`)
-    let flush = |run: &mut Vec<(usize, usize)>, lines: &mut Vec<String>| {
-        if run.len() > 1 {
-            let width = run
-                .iter()
-                .map(|(idx, eq)| lines[*idx][..*eq].trim_end().len())
-                .max()
-                .unwrap_or(0);
-            for (idx, eq) in run.iter() {
-                let line = &lines[*idx];
-                let key = line[..*eq].trim_end();
-                let rest = line[*eq..].to_string();
-                lines[*idx] = format!("{key:width$} {rest}");
+    let mut out = String::with_capacity(text.len() + text.len() / 4 + 1);
+    let mut run: Vec<(Cow<'_, str>, usize)> = Vec::new(); // (line, position of `=`)
+    let mut any_line = false;
+    for raw in text.lines() {
+        any_line = true;
+        let line = indent_reopening_closer(collapse_empty_block(raw));
+        match single_line_attribute(&line) {
+            Some(eq) => run.push((line, eq)),
+            None => {
+                flush_run(&mut run, &mut out);
+                out.push_str(&line);
+                out.push('\n');
             }
         }
-        run.clear();
-    };
-    let mut lines = lines;
-    for idx in 0..lines.len() {
-        match single_line_attribute(&lines[idx]) {
-            Some(eq) => run.push((idx, eq)),
-            None => flush(&mut run, &mut lines),
-        }
     }
-    flush(&mut run, &mut lines);
-    for line in lines {
-        out.push(line);
+    flush_run(&mut run, &mut out);
+    if !any_line {
+        out.push('\n');
     }
-    let mut text = out.join("\n");
-    text.push('\n');
-    text
+    out
 }
 
-fn collapse_empty_block(line: &str) -> String {
+/// Writes a run of attributes, padding their keys to one width when the run has several.
+fn flush_run(run: &mut Vec<(Cow<'_, str>, usize)>, out: &mut String) {
+    if run.len() > 1 {
+        let width = run
+            .iter()
+            .map(|(line, eq)| line[..*eq].trim_end().len())
+            .max()
+            .unwrap_or(0);
+        for (line, eq) in run.iter() {
+            let key = line[..*eq].trim_end();
+            // As `{key:width$}` pads: to `width` characters.
+            out.push_str(key);
+            for _ in key.chars().count()..width {
+                out.push(' ');
+            }
+            out.push(' ');
+            out.push_str(&line[*eq..]);
+            out.push('\n');
+        }
+    } else {
+        for (line, _) in run.iter() {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    run.clear();
+}
+
+fn collapse_empty_block(line: &str) -> Cow<'_, str> {
     let trimmed = line.trim_end();
     if let Some(prefix) = trimmed.strip_suffix('}') {
         let inner = prefix.trim_end();
         if inner.ends_with('{') && prefix.len() > inner.len() && !inner.ends_with("${") {
-            return format!("{inner}}}");
+            return Cow::Owned(format!("{inner}}}"));
         }
     }
-    trimmed.to_string()
+    Cow::Borrowed(trimmed)
 }
 
 /// The byte position of the `=` of a `key = value` line whose value is complete on the line.
@@ -132,7 +148,7 @@ fn balanced(text: &str) -> bool {
 /// `terraform fmt` dedents a line that starts with a closing bracket only when the line closes
 /// more than it opens: `}, {` between two objects of a list stays at the objects' own depth,
 /// two spaces deeper than hcl-rs writes it.
-fn indent_reopening_closer(line: String) -> String {
+fn indent_reopening_closer(line: Cow<'_, str>) -> Cow<'_, str> {
     let trimmed = line.trim_start();
     let only_brackets = !trimmed.is_empty()
         && trimmed
@@ -152,7 +168,7 @@ fn indent_reopening_closer(line: String) -> String {
     if delta < 0 {
         line
     } else {
-        format!("  {line}")
+        Cow::Owned(format!("  {line}"))
     }
 }
 

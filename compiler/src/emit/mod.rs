@@ -32,6 +32,9 @@ pub fn header(source: &str) -> String {
     format!("# {HEADER_MARK} from {source}. Do not edit: change the .infra sources and run `infrac build` again.\n\n")
 }
 
+/// Environments with more instances than this render their layers in parallel.
+const PARALLEL_EMIT_INSTANCES: usize = 256;
+
 /// Renders every file of an environment. `source` names the environment file for the header.
 pub fn emit(model: &EnvModel, source: &str) -> Emitted {
     let mut emitted = Emitted::default();
@@ -52,32 +55,44 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
         let outputs = bootstrap_outputs(model);
         add(format!("{dir}/outputs.tf"), outputs);
     }
-    for layer in &model.layers {
+    let layer_files = |layer: &LayerModel| {
         let dir = &layer.dir;
-        add(format!("{dir}/versions.tf"), versions_tf(&model.project));
-        add(
-            format!("{dir}/providers.tf"),
-            providers_tf(model, &model.project.region, dir),
+        let backend = render(
+            Body::builder()
+                .add_block(
+                    Block::builder("terraform")
+                        .add_block(Block::builder("backend").add_label("s3").build())
+                        .build(),
+                )
+                .build(),
         );
-        add(
-            format!("{dir}/backend.tf"),
-            render(
-                Body::builder()
-                    .add_block(
-                        Block::builder("terraform")
-                            .add_block(Block::builder("backend").add_label("s3").build())
-                            .build(),
-                    )
-                    .build(),
+        [
+            (format!("{dir}/versions.tf"), versions_tf(&model.project)),
+            (
+                format!("{dir}/providers.tf"),
+                providers_tf(model, &model.project.region, dir),
             ),
-        );
-        add(
-            format!("{dir}/{}.s3.tfbackend", model.env),
-            backend_config(model, dir),
-        );
-        add(format!("{dir}/main.tf"), main_tf(model, layer));
-        add(format!("{dir}/variables.tf"), variables_tf(layer));
-        add(format!("{dir}/outputs.tf"), outputs_tf(layer));
+            (format!("{dir}/backend.tf"), backend),
+            (
+                format!("{dir}/{}.s3.tfbackend", model.env),
+                backend_config(model, dir),
+            ),
+            (format!("{dir}/main.tf"), main_tf(model, layer)),
+            (format!("{dir}/variables.tf"), variables_tf(layer)),
+            (format!("{dir}/outputs.tf"), outputs_tf(layer)),
+        ]
+    };
+    // Layers render independently: large environments render them on every core. The files
+    // land in a sorted map, so the order of rendering does not show in the output.
+    let instances: usize = model.layers.iter().map(|l| l.instances.len()).sum();
+    let rendered: Vec<_> = if instances > PARALLEL_EMIT_INSTANCES {
+        use rayon::prelude::*;
+        model.layers.par_iter().map(layer_files).collect()
+    } else {
+        model.layers.iter().map(layer_files).collect()
+    };
+    for (path, body) in rendered.into_iter().flatten() {
+        add(path, body);
     }
     for (name, source_path) in &model.modules {
         match source_path.strip_prefix("stdlib/") {

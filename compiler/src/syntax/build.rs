@@ -12,8 +12,15 @@ use crate::source::TextRange;
 #[grammar = "syntax/grammar.pest"]
 struct InfraParser;
 
-/// Parses one chunk; on failure adds an error item and one diagnostic.
-pub(super) fn parse_item(text: &str, offset: usize, unclosed: Option<usize>, parse: &mut Parse) {
+/// Parses one chunk; on failure adds an error item and one diagnostic. With `fast`, the
+/// hand-written parser tries the chunk first, and pest only parses what it declines.
+pub(super) fn parse_item(
+    text: &str,
+    offset: usize,
+    unclosed: Option<usize>,
+    fast: bool,
+    parse: &mut Parse,
+) {
     let chunk_range = TextRange::new(offset, offset + text.len());
     if let Some(at) = unclosed {
         let open = text.as_bytes()[at - offset] as char;
@@ -27,6 +34,12 @@ pub(super) fn parse_item(text: &str, offset: usize, unclosed: Option<usize>, par
         });
         parse.items.push(error_item(text, chunk_range));
         return;
+    }
+    if fast {
+        if let Some(item) = super::fast::parse_item(text, offset) {
+            parse.items.push(item);
+            return;
+        }
     }
     match InfraParser::parse(Rule::item_file, text) {
         Ok(mut pairs) => {
@@ -873,7 +886,7 @@ fn bin_op(rule: Rule) -> BinOp {
 }
 
 /// Folds `a op b op c` by precedence (all operators are left-associative).
-fn fold_binary(operands: Vec<Expr>, ops: Vec<BinOp>) -> Expr {
+pub(super) fn fold_binary(operands: Vec<Expr>, ops: Vec<BinOp>) -> Expr {
     let mut output: Vec<Expr> = Vec::new();
     let mut stack: Vec<BinOp> = Vec::new();
     let reduce = |output: &mut Vec<Expr>, op: BinOp| {

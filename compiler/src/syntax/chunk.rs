@@ -72,6 +72,10 @@ fn item_starts(text: &str) -> Vec<usize> {
             starts.push(doc_start.unwrap_or(line_start));
         }
         doc_start = None;
+        // Most lines hold no `*`; `contains` with a byte is a fast scan, `rfind` of a pattern is not.
+        if !line.as_bytes().contains(&b'*') {
+            continue;
+        }
         if let Some(open) = line.rfind("/*") {
             if !line[open..].contains("*/") && !inside_line_comment_or_string(line, open) {
                 in_block_comment = true;
@@ -87,6 +91,13 @@ const BOM: &str = "\u{feff}";
 /// Whether a line starts an item: a keyword alone on its line counts, so that an item being typed
 /// (`env`) is an item and not stray text.
 fn starts_with_keyword(line: &str) -> bool {
+    // Indented lines are the common case: no keyword starts with a blank.
+    if !matches!(
+        line.as_bytes().first(),
+        Some(b'p' | b't' | b'm' | b'l' | b'e')
+    ) {
+        return false;
+    }
     TOP_KEYWORDS.iter().any(|keyword| {
         line.strip_prefix(keyword).is_some_and(|rest| {
             rest.chars()
@@ -148,6 +159,19 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
     let mut in_string = false;
     let mut interp_depth: Vec<usize> = Vec::new();
     while idx < bytes.len() {
+        // Most bytes are neither brackets, quotes, slashes nor escapes: pass over them in a tight
+        // loop rather than through the matches below.
+        let special = if in_string {
+            &IN_STRING_SPECIAL
+        } else {
+            &OUTSIDE_SPECIAL
+        };
+        while idx < bytes.len() && !special[bytes[idx] as usize] {
+            idx += 1;
+        }
+        if idx >= bytes.len() {
+            break;
+        }
         // Bytes, not `&str`: an index inside a multi-byte character must not be sliced as text.
         let rest = &bytes[idx..];
         if in_string {
@@ -167,15 +191,15 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
             idx += 1;
             continue;
         }
-        if rest.starts_with(b"//") {
-            idx += find(rest, b"\n").unwrap_or(rest.len());
-            continue;
-        }
-        if rest.starts_with(b"/*") {
-            idx += find(rest, b"*/").map_or(rest.len(), |n| n + 2);
-            continue;
-        }
         match bytes[idx] {
+            b'/' if rest.starts_with(b"//") => {
+                idx += find(rest, b"\n").unwrap_or(rest.len());
+                continue;
+            }
+            b'/' if rest.starts_with(b"/*") => {
+                idx += find(rest, b"*/").map_or(rest.len(), |n| n + 2);
+                continue;
+            }
             b'"' => in_string = true,
             b'{' | b'[' | b'(' => stack.push(idx),
             b'}' | b']' | b')' => {
@@ -192,8 +216,27 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
     stack.last().copied()
 }
 
+/// The bytes that `unclosed_bracket` acts on outside strings.
+const OUTSIDE_SPECIAL: [bool; 256] = byte_set(b"/\"{[()]}");
+
+/// The bytes that `unclosed_bracket` acts on inside strings.
+const IN_STRING_SPECIAL: [bool; 256] = byte_set(b"\\\"\n$");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut idx = 0;
+    while idx < bytes.len() {
+        set[bytes[idx] as usize] = true;
+        idx += 1;
+    }
+    set
+}
+
 /// The position of `needle` in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if let [byte] = needle {
+        return haystack.iter().position(|b| b == byte);
+    }
     haystack
         .windows(needle.len())
         .position(|window| window == needle)

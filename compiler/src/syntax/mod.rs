@@ -5,6 +5,7 @@
 pub mod ast;
 mod build;
 mod chunk;
+mod fast;
 
 use crate::source::TextRange;
 pub use ast::*;
@@ -30,7 +31,21 @@ pub struct Parse {
 const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
 
 /// Parses a whole file. One broken item gives one error; the other items still parse.
+///
+/// Clean items go through the hand-written parser (`fast.rs`); the chunks it declines, and only
+/// those, go through pest, which reports the syntax errors.
 pub fn parse(text: &str) -> Parse {
+    parse_with(text, true)
+}
+
+/// Parses a whole file with pest alone: the reference that the fast path must equal, for the
+/// differential tests and the benchmarks.
+#[doc(hidden)]
+pub fn parse_with_pest(text: &str) -> Parse {
+    parse_with(text, false)
+}
+
+fn parse_with(text: &str, fast: bool) -> Parse {
     let chunks = chunk::chunk(text);
     let mut parse = Parse::default();
     for range in chunks.stray {
@@ -65,6 +80,7 @@ pub fn parse(text: &str) -> Parse {
             chunk_text,
             chunk.range.start as usize,
             chunk.unclosed,
+            fast,
             &mut one,
         );
         one
@@ -194,3 +210,6 @@ mod doc_comment_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod differential;

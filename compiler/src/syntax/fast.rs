@@ -1,0 +1,1346 @@
+//! The fast path of the parser: a hand-written recursive-descent parser for clean items.
+//!
+//! It transcribes `grammar.pest` rule by rule with the same semantics: ordered choice, greedy
+//! repetition without backtracking into it, and implicit whitespace and comments between the
+//! elements of non-atomic rules (kept even when the next element is an optional that matches
+//! nothing, as pest keeps it, because spans that end in such an optional include it).
+//! It builds the same tree as `build.rs` with the same spans.
+//!
+//! It never reports anything. On a syntax error, and on every input that makes the pest path
+//! report a diagnostic (a missing value, an error line, an unknown escape, an integer too large),
+//! it declines, and the chunk goes through pest, which stays the reference grammar and the only
+//! producer of syntax diagnostics.
+
+use super::ast::*;
+use crate::source::TextRange;
+
+/// Parses one item chunk, or declines with `None`.
+pub(super) fn parse_item(text: &str, offset: usize) -> Option<Item> {
+    let mut parser = Parser {
+        text,
+        src: text.as_bytes(),
+        pos: 0,
+        offset,
+        declined: false,
+    };
+    let item = parser.item_file();
+    if parser.declined {
+        return None;
+    }
+    item
+}
+
+struct Parser<'t> {
+    text: &'t str,
+    src: &'t [u8],
+    pos: usize,
+    offset: usize,
+    /// Set when the pest path would report a diagnostic here: the whole chunk goes to pest.
+    declined: bool,
+}
+
+fn is_ident_start(byte: u8) -> bool {
+    byte.is_ascii_alphabetic() || byte == b'_'
+}
+
+fn is_ident_char(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
+/// The text of a string, as the builder's `as_plain_str().unwrap_or_default()` gives it.
+fn plain(parts: &[StrPart]) -> String {
+    let mut text = String::new();
+    for part in parts {
+        match part {
+            StrPart::Text(t) => text.push_str(t),
+            StrPart::Interp(_) => return String::new(),
+        }
+    }
+    text
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn at(&self, literal: &[u8]) -> bool {
+        self.src[self.pos..].starts_with(literal)
+    }
+
+    fn eat(&mut self, literal: &[u8]) -> bool {
+        if self.at(literal) {
+            self.pos += literal.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn range(&self, start: usize, end: usize) -> TextRange {
+        TextRange::new(start + self.offset, end + self.offset)
+    }
+
+    fn decline<T>(&mut self) -> Option<T> {
+        self.declined = true;
+        None
+    }
+
+    /// pest's implicit `(WHITESPACE | COMMENT)*`. `///` is a doc comment, not a comment, and an
+    /// unclosed `/*` is not a comment either.
+    fn skip(&mut self) {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
+                Some(b'/') => {
+                    let rest = &self.src[self.pos..];
+                    if rest.starts_with(b"////")
+                        || (rest.starts_with(b"//") && !rest.starts_with(b"///"))
+                    {
+                        self.pos += 2;
+                        while let Some(byte) = self.peek() {
+                            if byte == b'\n' || byte == b'\r' {
+                                break;
+                            }
+                            self.pos += 1;
+                        }
+                    } else if rest.starts_with(b"/*") {
+                        match rest[2..].windows(2).position(|w| w == b"*/") {
+                            Some(n) => self.pos += n + 4,
+                            None => return,
+                        }
+                    } else {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// `kw = @{ "word" ~ !ident_char }`.
+    fn keyword(&mut self, word: &[u8]) -> bool {
+        if self.at(word)
+            && !self
+                .src
+                .get(self.pos + word.len())
+                .is_some_and(|&b| is_ident_char(b))
+        {
+            self.pos += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn ident(&mut self) -> Option<Ident> {
+        let start = self.pos;
+        if !self.peek().is_some_and(is_ident_start) {
+            return None;
+        }
+        self.pos += 1;
+        while self.peek().is_some_and(is_ident_char) {
+            self.pos += 1;
+        }
+        Some(Ident {
+            name: self.text[start..self.pos].to_string(),
+            range: self.range(start, self.pos),
+        })
+    }
+
+    /// `docs = { doc* }`, joined as the builder joins them.
+    fn docs(&mut self) -> Option<String> {
+        let (start, end) = self.doc_line()?;
+        let mut joined = self.text[start..end].trim().to_string();
+        loop {
+            let save = self.pos;
+            self.skip();
+            match self.doc_line() {
+                Some((start, end)) => {
+                    joined.push('\n');
+                    joined.push_str(self.text[start..end].trim());
+                }
+                None => {
+                    self.pos = save;
+                    break;
+                }
+            }
+        }
+        Some(joined)
+    }
+
+    /// `doc = ${ "///" ~ doc_text }`: the text's byte range.
+    fn doc_line(&mut self) -> Option<(usize, usize)> {
+        if !self.eat(b"///") {
+            return None;
+        }
+        let start = self.pos;
+        while let Some(byte) = self.peek() {
+            if byte == b'\n' || byte == b'\r' {
+                break;
+            }
+            self.pos += 1;
+        }
+        Some((start, self.pos))
+    }
+
+    fn item_file(&mut self) -> Option<Item> {
+        self.skip();
+        let doc = self.docs();
+        self.skip();
+        let kind = self.item()?;
+        self.skip();
+        if self.pos != self.src.len() {
+            return None;
+        }
+        Some(Item {
+            kind,
+            range: self.range(0, self.src.len()),
+            doc,
+        })
+    }
+
+    fn item(&mut self) -> Option<ItemKind> {
+        match self.peek()? {
+            b'p' if self.keyword(b"project") => {
+                self.skip();
+                let name = self.ident()?;
+                self.skip();
+                let body = self.block()?;
+                Some(ItemKind::Project(Project { name, body }))
+            }
+            b'p' if self.keyword(b"param") => {
+                self.skip();
+                let name = self.ident()?;
+                self.skip();
+                if !self.eat(b":") {
+                    return None;
+                }
+                self.skip();
+                let ty = self.type_expr()?;
+                self.skip();
+                let default = self.default_value()?;
+                Some(ItemKind::Param(Param { name, ty, default }))
+            }
+            b'p' if self.keyword(b"policy") => self.policy().map(ItemKind::Policy),
+            b't' if self.keyword(b"type") => {
+                self.skip();
+                let name = self.ident()?;
+                self.skip();
+                if !self.eat(b"=") {
+                    return None;
+                }
+                self.skip();
+                let ty = self.type_expr()?;
+                Some(ItemKind::Type(TypeDef { name, ty }))
+            }
+            b'm' if self.keyword(b"module") => self.module_def().map(ItemKind::Module),
+            b'l' if self.keyword(b"layer") => self.layer().map(ItemKind::Layer),
+            b'e' if self.keyword(b"env") => {
+                self.skip();
+                let name = self.ident()?;
+                self.skip();
+                let save = self.pos;
+                let mut extends = None;
+                if self.keyword(b"extends") {
+                    self.skip();
+                    match self.ident() {
+                        Some(parent) => {
+                            extends = Some(parent);
+                            self.skip();
+                        }
+                        None => self.pos = save,
+                    }
+                }
+                let body = self.block()?;
+                Some(ItemKind::Env(Env {
+                    name,
+                    extends,
+                    body,
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    /// `("=" ~ (expr | missing_value))?` at the end of a rule: `Some(None)` when absent.
+    fn default_value(&mut self) -> Option<Option<Expr>> {
+        let save = self.pos;
+        if self.eat(b"=") {
+            self.skip();
+            match self.expr_or_missing() {
+                Some(expr) => return Some(Some(expr)),
+                None if self.declined => return None,
+                None => self.pos = save,
+            }
+        }
+        Some(None)
+    }
+
+    /// `expr | missing_value` after implicit whitespace; a missing value declines.
+    fn expr_or_missing(&mut self) -> Option<Expr> {
+        let save = self.pos;
+        if let Some(expr) = self.expr() {
+            return Some(expr);
+        }
+        self.pos = save;
+        if self.missing_ahead() {
+            return self.decline();
+        }
+        None
+    }
+
+    /// `missing_value = { &(NEWLINE | "}" | "," | "//" | EOI) }`.
+    fn missing_ahead(&self) -> bool {
+        match self.peek() {
+            None | Some(b'\n' | b'\r' | b'}' | b',') => true,
+            Some(_) => self.at(b"//"),
+        }
+    }
+
+    fn module_def(&mut self) -> Option<ModuleDef> {
+        self.skip();
+        let name = self.ident()?;
+        self.skip();
+        if !self.eat(b"{") {
+            return None;
+        }
+        let mut module = ModuleDef {
+            name,
+            source: None,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        };
+        loop {
+            let save = self.pos;
+            self.skip();
+            if self.module_member(&mut module).is_none() {
+                if self.declined {
+                    return None;
+                }
+                self.pos = save;
+                break;
+            }
+        }
+        self.skip();
+        self.eat(b"}").then_some(module)
+    }
+
+    /// `module_member = { docs ~ (source_attr | input_decl | output_decl) ~ ","? }`.
+    fn module_member(&mut self, module: &mut ModuleDef) -> Option<()> {
+        let doc = self.docs();
+        self.skip();
+        if self.keyword(b"source") {
+            self.skip();
+            if !self.eat(b"=") {
+                return None;
+            }
+            self.skip();
+            let start = self.pos;
+            let parts = self.string()?;
+            module.source = Some((plain(&parts), self.range(start, self.pos)));
+        } else if self.keyword(b"input") {
+            self.skip();
+            let name = self.ident()?;
+            self.skip();
+            if !self.eat(b":") {
+                return None;
+            }
+            self.skip();
+            let is_const = self.keyword(b"const");
+            if is_const {
+                self.skip();
+            }
+            let ty = self.type_expr()?;
+            self.skip();
+            let default = self.default_value()?;
+            module.inputs.push(InputDecl {
+                name,
+                is_const,
+                ty,
+                default,
+                doc,
+            });
+        } else if self.keyword(b"output") {
+            self.skip();
+            let name = self.ident()?;
+            self.skip();
+            if !self.eat(b":") {
+                return None;
+            }
+            self.skip();
+            let ty = self.type_expr()?;
+            module.outputs.push(OutputDecl { name, ty, doc });
+        } else {
+            return None;
+        }
+        self.skip();
+        self.eat(b",");
+        Some(())
+    }
+
+    fn layer(&mut self) -> Option<Layer> {
+        self.skip();
+        let name = self.ident()?;
+        self.skip();
+        let mut layer = Layer {
+            name,
+            repeat: None,
+            instances: Vec::new(),
+            outputs: Vec::new(),
+        };
+        let save = self.pos;
+        match self.layer_for() {
+            Some(repeat) => {
+                layer.repeat = Some(repeat);
+                self.skip();
+            }
+            None => self.pos = save,
+        }
+        if !self.eat(b"{") {
+            return None;
+        }
+        loop {
+            let save = self.pos;
+            self.skip();
+            if self.layer_member(&mut layer).is_none() {
+                if self.declined {
+                    return None;
+                }
+                self.pos = save;
+                break;
+            }
+        }
+        self.skip();
+        self.eat(b"}").then_some(layer)
+    }
+
+    /// `layer_for = { "(" ~ ident ~ ("," ~ ident)? ~ ")" ~ kw_for ~ ident }`.
+    fn layer_for(&mut self) -> Option<LayerRepeat> {
+        if !self.eat(b"(") {
+            return None;
+        }
+        self.skip();
+        let key = self.ident()?;
+        self.skip();
+        let save = self.pos;
+        let mut value = None;
+        if self.eat(b",") {
+            self.skip();
+            match self.ident() {
+                Some(ident) => {
+                    value = Some(ident);
+                    self.skip();
+                }
+                None => self.pos = save,
+            }
+        }
+        if !self.eat(b")") {
+            return None;
+        }
+        self.skip();
+        if !self.keyword(b"for") {
+            return None;
+        }
+        self.skip();
+        let over = self.ident()?;
+        Some(LayerRepeat { key, value, over })
+    }
+
+    /// `layer_member = { docs ~ (layer_output | instance) }`.
+    fn layer_member(&mut self, layer: &mut Layer) -> Option<()> {
+        let start = self.pos;
+        let doc = self.docs();
+        self.skip();
+        let choice = self.pos;
+        if self.keyword(b"output") {
+            if let Some(output) = self.layer_output(doc.clone()) {
+                layer.outputs.push(output);
+                return Some(());
+            }
+            if self.declined {
+                return None;
+            }
+            self.pos = choice;
+        }
+        let kind = self.ident()?;
+        self.skip();
+        let name = self.ident()?;
+        self.skip();
+        let body = self.block()?;
+        layer.instances.push(Instance {
+            kind,
+            name,
+            body,
+            doc,
+            range: self.range(start, self.pos),
+        });
+        Some(())
+    }
+
+    /// The rest of `layer_output`, after `kw_output`.
+    fn layer_output(&mut self, doc: Option<String>) -> Option<LayerOutput> {
+        self.skip();
+        let name = self.ident()?;
+        self.skip();
+        if !self.eat(b":") {
+            return None;
+        }
+        self.skip();
+        let ty = self.type_expr()?;
+        self.skip();
+        if !self.eat(b"=") {
+            return None;
+        }
+        self.skip();
+        let value = self.expr_or_missing()?;
+        Some(LayerOutput {
+            name,
+            ty,
+            value,
+            doc,
+        })
+    }
+
+    fn policy(&mut self) -> Option<Policy> {
+        self.skip();
+        let name = self.ident()?;
+        self.skip();
+        let across = if self.keyword(b"for") {
+            false
+        } else if self.keyword(b"across") {
+            true
+        } else {
+            return None;
+        };
+        self.skip();
+        let mut envs = vec![self.ident()?];
+        loop {
+            let save = self.pos;
+            self.skip();
+            if self.eat(b",") {
+                self.skip();
+                if let Some(env) = self.ident() {
+                    envs.push(env);
+                    continue;
+                }
+            }
+            self.pos = save;
+            break;
+        }
+        self.skip();
+        if !self.eat(b"{") {
+            return None;
+        }
+        let mut rules = Vec::new();
+        loop {
+            let save = self.pos;
+            self.skip();
+            match self.require_rule() {
+                Some(rule) => rules.push(rule),
+                None if self.declined => return None,
+                None => {
+                    self.pos = save;
+                    break;
+                }
+            }
+        }
+        self.skip();
+        if !self.eat(b"}") {
+            return None;
+        }
+        Some(Policy {
+            name,
+            across,
+            envs,
+            rules,
+        })
+    }
+
+    /// `require_rule = { docs ~ kw_require ~ expr ~ string? }`.
+    fn require_rule(&mut self) -> Option<Rule> {
+        let start = self.pos;
+        self.docs();
+        self.skip();
+        if !self.keyword(b"require") {
+            return None;
+        }
+        self.skip();
+        let expr = self.expr()?;
+        self.skip();
+        let save = self.pos;
+        let message = match self.string() {
+            Some(parts) => Some(plain(&parts)),
+            None if self.declined => return None,
+            None => {
+                self.pos = save;
+                None
+            }
+        };
+        Some(Rule {
+            expr,
+            message,
+            range: self.range(start, self.pos),
+        })
+    }
+
+    /// `block = { "{" ~ (entry ~ ","?)* ~ "}" }`.
+    fn block(&mut self) -> Option<Block> {
+        let start = self.pos;
+        if !self.eat(b"{") {
+            return None;
+        }
+        let mut entries = Vec::new();
+        loop {
+            let save = self.pos;
+            self.skip();
+            match self.entry() {
+                Some(entry) => entries.push(entry),
+                None if self.declined => return None,
+                None => {
+                    self.pos = save;
+                    break;
+                }
+            }
+            self.skip();
+            self.eat(b",");
+        }
+        self.skip();
+        if !self.eat(b"}") {
+            return None;
+        }
+        Some(Block {
+            entries,
+            range: self.range(start, self.pos),
+        })
+    }
+
+    /// `entry = { docs ~ (assign | error_line) }`; an error line declines.
+    fn entry(&mut self) -> Option<Entry> {
+        let doc = self.docs();
+        self.skip();
+        let start = self.pos;
+        if let Some((path, append, value)) = self.assign() {
+            return Some(Entry {
+                path,
+                append,
+                value,
+                range: self.range(start, self.pos),
+                doc,
+            });
+        }
+        if self.declined {
+            return None;
+        }
+        self.pos = start;
+        // `error_line = @{ (!(NEWLINE | "}") ~ ANY)+ }`.
+        match self.peek() {
+            None | Some(b'\n' | b'\r' | b'}') => None,
+            Some(_) => self.decline(),
+        }
+    }
+
+    /// `assign = ${ path ~ hws* ~ assign_op ~ hws* ~ (missing_value | value) }`.
+    fn assign(&mut self) -> Option<(Vec<Ident>, bool, Expr)> {
+        let mut path = vec![self.path_seg()?];
+        loop {
+            let save = self.pos;
+            if self.eat(b".") {
+                if let Some(seg) = self.path_seg() {
+                    path.push(seg);
+                    continue;
+                }
+                if self.declined {
+                    return None;
+                }
+            }
+            self.pos = save;
+            break;
+        }
+        self.hws();
+        let append = if self.eat(b"+=") {
+            true
+        } else if self.eat(b"=") {
+            false
+        } else {
+            return None;
+        };
+        self.hws();
+        if self.missing_ahead() {
+            return self.decline();
+        }
+        let value = self.expr()?;
+        Some((path, append, value))
+    }
+
+    fn hws(&mut self) {
+        while let Some(b' ' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// `path_seg = ${ ident | string | star }`.
+    fn path_seg(&mut self) -> Option<Ident> {
+        let start = self.pos;
+        match self.peek()? {
+            b'"' => {
+                let parts = self.string()?;
+                Some(Ident {
+                    name: plain(&parts),
+                    range: self.range(start, self.pos),
+                })
+            }
+            b'*' => {
+                self.pos += 1;
+                Some(Ident {
+                    name: "*".to_string(),
+                    range: self.range(start, self.pos),
+                })
+            }
+            _ => self.ident(),
+        }
+    }
+
+    /// `type_expr = { record_type | named_type }`; the range is the chosen rule's span.
+    fn type_expr(&mut self) -> Option<TypeExpr> {
+        let start = self.pos;
+        if self.peek() == Some(b'{') {
+            let fields = self.record_type()?;
+            return Some(TypeExpr {
+                kind: TypeExprKind::Record(fields),
+                range: self.range(start, self.pos),
+            });
+        }
+        // `named_type = { ident ~ type_args? ~ constraint? }`.
+        let name = self.ident()?;
+        self.skip();
+        let mut args = Vec::new();
+        let save = self.pos;
+        match self.type_args() {
+            Some(parsed) => {
+                args = parsed;
+                self.skip();
+            }
+            None if self.declined => return None,
+            None => self.pos = save,
+        }
+        let save = self.pos;
+        let constraint = match self.constraint() {
+            Some(constraint) => Some(constraint),
+            None if self.declined => return None,
+            None => {
+                self.pos = save;
+                None
+            }
+        };
+        Some(TypeExpr {
+            kind: TypeExprKind::Named {
+                name,
+                args,
+                constraint,
+            },
+            range: self.range(start, self.pos),
+        })
+    }
+
+    /// `record_type = { "{" ~ (field_type ~ ","?)* ~ "}" }`.
+    fn record_type(&mut self) -> Option<Vec<FieldType>> {
+        if !self.eat(b"{") {
+            return None;
+        }
+        let mut fields = Vec::new();
+        loop {
+            let save = self.pos;
+            self.skip();
+            match self.field_type() {
+                Some(field) => fields.push(field),
+                None if self.declined => return None,
+                None => {
+                    self.pos = save;
+                    break;
+                }
+            }
+            self.skip();
+            self.eat(b",");
+        }
+        self.skip();
+        self.eat(b"}").then_some(fields)
+    }
+
+    /// `field_type = { docs ~ ident ~ ":" ~ type_expr ~ ("=" ~ expr)? }`.
+    fn field_type(&mut self) -> Option<FieldType> {
+        let doc = self.docs();
+        self.skip();
+        let name = self.ident()?;
+        self.skip();
+        if !self.eat(b":") {
+            return None;
+        }
+        self.skip();
+        let ty = self.type_expr()?;
+        self.skip();
+        let save = self.pos;
+        let mut default = None;
+        if self.eat(b"=") {
+            self.skip();
+            match self.expr() {
+                Some(expr) => default = Some(expr),
+                None if self.declined => return None,
+                None => self.pos = save,
+            }
+        }
+        Some(FieldType {
+            name,
+            ty,
+            default,
+            doc,
+        })
+    }
+
+    /// `type_args = { "<" ~ type_expr ~ ("," ~ type_expr)* ~ ">" }`.
+    fn type_args(&mut self) -> Option<Vec<TypeExpr>> {
+        if !self.eat(b"<") {
+            return None;
+        }
+        self.skip();
+        let mut args = vec![self.type_expr()?];
+        self.skip();
+        loop {
+            let save = self.pos;
+            if self.eat(b",") {
+                self.skip();
+                match self.type_expr() {
+                    Some(arg) => {
+                        args.push(arg);
+                        self.skip();
+                        continue;
+                    }
+                    None if self.declined => return None,
+                    None => {}
+                }
+            }
+            self.pos = save;
+            break;
+        }
+        self.skip();
+        self.eat(b">").then_some(args)
+    }
+
+    /// `constraint = { "(" ~ (range | constraint_list) ~ ")" }`.
+    fn constraint(&mut self) -> Option<Constraint> {
+        let start = self.pos;
+        if !self.eat(b"(") {
+            return None;
+        }
+        self.skip();
+        let inner = self.pos;
+        let constraint = match self.constraint_range() {
+            Some((min, max)) => Constraint::Range {
+                min,
+                max,
+                range: TextRange::default(),
+            },
+            None => {
+                self.pos = inner;
+                Constraint::List(self.constraint_list()?, TextRange::default())
+            }
+        };
+        self.skip();
+        if !self.eat(b")") {
+            return None;
+        }
+        let range = self.range(start, self.pos);
+        Some(match constraint {
+            Constraint::Range { min, max, .. } => Constraint::Range { min, max, range },
+            Constraint::List(atoms, _) => Constraint::List(atoms, range),
+        })
+    }
+
+    /// `range = { number? ~ ".." ~ number? }`.
+    fn constraint_range(&mut self) -> Option<(Option<Number>, Option<Number>)> {
+        let min = self.number().map(|(number, _)| number);
+        if min.is_some() {
+            self.skip();
+        }
+        if !self.eat(b"..") {
+            return None;
+        }
+        self.skip();
+        let save = self.pos;
+        let max = self.number().map(|(number, _)| number);
+        if max.is_none() {
+            self.pos = save;
+        }
+        Some((min, max))
+    }
+
+    /// `constraint_list = { constraint_atom ~ ("," ~ constraint_atom)* }`.
+    fn constraint_list(&mut self) -> Option<Vec<ConstraintAtom>> {
+        let mut atoms = vec![self.constraint_atom()?];
+        loop {
+            let save = self.pos;
+            self.skip();
+            if self.eat(b",") {
+                self.skip();
+                match self.constraint_atom() {
+                    Some(atom) => {
+                        atoms.push(atom);
+                        continue;
+                    }
+                    None if self.declined => return None,
+                    None => {}
+                }
+            }
+            self.pos = save;
+            break;
+        }
+        Some(atoms)
+    }
+
+    /// `constraint_atom = _{ number | string | ident }`.
+    fn constraint_atom(&mut self) -> Option<ConstraintAtom> {
+        let start = self.pos;
+        if let Some((number, _)) = self.number() {
+            return Some(ConstraintAtom::Number(number, self.range(start, self.pos)));
+        }
+        if self.peek() == Some(b'"') {
+            let parts = self.string()?;
+            return Some(ConstraintAtom::Str(
+                plain(&parts),
+                self.range(start, self.pos),
+            ));
+        }
+        self.ident().map(ConstraintAtom::Ident)
+    }
+
+    /// `number = _{ float | int }`, as `build::number` reads it (no error for a large integer),
+    /// with whether it is an integer that does not fit in 64 bits.
+    fn number(&mut self) -> Option<(Number, bool)> {
+        let start = self.pos;
+        let digits = |parser: &mut Self| {
+            let from = parser.pos;
+            while parser.peek().is_some_and(|b| b.is_ascii_digit()) {
+                parser.pos += 1;
+            }
+            parser.pos > from
+        };
+        if !digits(self) {
+            return None;
+        }
+        let int_end = self.pos;
+        // `float = @{ ASCII_DIGIT+ ~ "." ~ ASCII_DIGIT+ ~ (("e" | "E") ~ ("+" | "-")? ~ ASCII_DIGIT+)? }`.
+        if self.eat(b".") && digits(self) {
+            let mantissa_end = self.pos;
+            if matches!(self.peek(), Some(b'e' | b'E')) {
+                self.pos += 1;
+                if matches!(self.peek(), Some(b'+' | b'-')) {
+                    self.pos += 1;
+                }
+                if !digits(self) {
+                    self.pos = mantissa_end;
+                }
+            }
+            let text = &self.text[start..self.pos];
+            return Some((Number::Float(Float(text.parse().unwrap_or(0.0))), false));
+        }
+        self.pos = int_end;
+        match self.text[start..int_end].parse::<i64>() {
+            Ok(n) => Some((Number::Int(n), false)),
+            Err(_) => Some((Number::Int(i64::MAX), true)),
+        }
+    }
+
+    /// `expr = { binary ~ ("?" ~ expr ~ ":" ~ expr)? }`.
+    fn expr(&mut self) -> Option<Expr> {
+        let start = self.pos;
+        let cond = self.binary()?;
+        self.skip();
+        let save = self.pos;
+        if self.eat(b"?") {
+            self.skip();
+            if let Some(then) = self.expr() {
+                self.skip();
+                if self.eat(b":") {
+                    self.skip();
+                    if let Some(otherwise) = self.expr() {
+                        return Some(Expr {
+                            kind: ExprKind::Cond(
+                                Box::new(cond),
+                                Box::new(then),
+                                Box::new(otherwise),
+                            ),
+                            range: self.range(start, self.pos),
+                        });
+                    }
+                }
+            }
+            if self.declined {
+                return None;
+            }
+            self.pos = save;
+        }
+        Some(cond)
+    }
+
+    /// `binary = { unary ~ (bin_op ~ unary)* }`, folded by precedence.
+    fn binary(&mut self) -> Option<Expr> {
+        let first = self.unary()?;
+        let mut operands = Vec::new();
+        let mut ops = Vec::new();
+        self.skip();
+        loop {
+            let save = self.pos;
+            self.skip();
+            let Some(op) = self.bin_op() else {
+                self.pos = save;
+                break;
+            };
+            self.skip();
+            match self.unary() {
+                Some(operand) => {
+                    ops.push(op);
+                    operands.push(operand);
+                }
+                None if self.declined => return None,
+                None => {
+                    self.pos = save;
+                    break;
+                }
+            }
+        }
+        if ops.is_empty() {
+            return Some(first);
+        }
+        operands.insert(0, first);
+        Some(super::build::fold_binary(operands, ops))
+    }
+
+    fn bin_op(&mut self) -> Option<BinOp> {
+        let rest = &self.src[self.pos..];
+        let (op, len) = match rest {
+            [b'|', b'|', ..] => (BinOp::Or, 2),
+            [b'&', b'&', ..] => (BinOp::And, 2),
+            [b'=', b'=', ..] => (BinOp::Eq, 2),
+            [b'!', b'=', ..] => (BinOp::Ne, 2),
+            [b'<', b'=', ..] => (BinOp::Le, 2),
+            [b'>', b'=', ..] => (BinOp::Ge, 2),
+            [b'<', ..] => (BinOp::Lt, 1),
+            [b'>', ..] => (BinOp::Gt, 1),
+            [b'+', ..] => (BinOp::Add, 1),
+            [b'-', ..] => (BinOp::Sub, 1),
+            [b'*', ..] => (BinOp::Mul, 1),
+            [b'/', b'/', ..] => return None,
+            [b'/', ..] => (BinOp::Div, 1),
+            _ => return None,
+        };
+        self.pos += len;
+        Some(op)
+    }
+
+    /// `unary = { unary_op* ~ postfix }`, with negative literals folded as the builder does.
+    fn unary(&mut self) -> Option<Expr> {
+        let mut ops: Vec<(UnaryOp, usize)> = Vec::new();
+        loop {
+            let save = self.pos;
+            if !ops.is_empty() {
+                self.skip();
+            }
+            let op = match self.peek() {
+                Some(b'-') => UnaryOp::Neg,
+                Some(b'!') => UnaryOp::Not,
+                _ => {
+                    self.pos = save;
+                    break;
+                }
+            };
+            ops.push((op, self.pos));
+            self.pos += 1;
+        }
+        self.skip();
+        let operand = self.postfix()?;
+        Some(ops.into_iter().rev().fold(operand, |acc, (op, at)| {
+            let range = TextRange::new(at + self.offset, acc.range.end as usize);
+            match (op, &acc.kind) {
+                (UnaryOp::Neg, ExprKind::Int(n)) => Expr {
+                    kind: ExprKind::Int(-n),
+                    range,
+                },
+                (UnaryOp::Neg, ExprKind::Float(f)) => Expr {
+                    kind: ExprKind::Float(Float(-f.0)),
+                    range,
+                },
+                _ => Expr {
+                    kind: ExprKind::Unary(op, Box::new(acc)),
+                    range,
+                },
+            }
+        }))
+    }
+
+    /// `postfix = { primary ~ index* }`.
+    fn postfix(&mut self) -> Option<Expr> {
+        let mut acc = self.primary()?;
+        self.skip();
+        loop {
+            let save = self.pos;
+            self.skip();
+            let start = self.pos;
+            if self.eat(b"[") {
+                self.skip();
+                if let Some(key) = self.expr() {
+                    self.skip();
+                    if self.eat(b"]") {
+                        let index_range = self.range(start, self.pos);
+                        acc = Expr {
+                            range: acc.range.cover(index_range),
+                            kind: ExprKind::Index(Box::new(acc), Box::new(key)),
+                        };
+                        continue;
+                    }
+                }
+                if self.declined {
+                    return None;
+                }
+            }
+            self.pos = save;
+            break;
+        }
+        Some(acc)
+    }
+
+    /// `primary = _{ paren | list | record | string | number | boolean | null | reference }`.
+    fn primary(&mut self) -> Option<Expr> {
+        let start = self.pos;
+        match self.peek()? {
+            b'(' => {
+                self.pos += 1;
+                self.skip();
+                let inner = self.expr()?;
+                self.skip();
+                self.eat(b")").then_some(inner)
+            }
+            b'[' => {
+                self.pos += 1;
+                self.skip();
+                let mut items = Vec::new();
+                let save = self.pos;
+                match self.expr() {
+                    Some(first) => {
+                        items.push(first);
+                        self.skip();
+                        loop {
+                            let save = self.pos;
+                            if self.eat(b",") {
+                                self.skip();
+                                match self.expr() {
+                                    Some(item) => {
+                                        items.push(item);
+                                        self.skip();
+                                        continue;
+                                    }
+                                    None if self.declined => return None,
+                                    None => {}
+                                }
+                            }
+                            self.pos = save;
+                            break;
+                        }
+                        self.eat(b",");
+                    }
+                    None if self.declined => return None,
+                    None => self.pos = save,
+                }
+                self.skip();
+                if !self.eat(b"]") {
+                    return None;
+                }
+                Some(Expr {
+                    kind: ExprKind::List(items),
+                    range: self.range(start, self.pos),
+                })
+            }
+            b'{' => {
+                self.pos += 1;
+                let mut entries = Vec::new();
+                loop {
+                    let save = self.pos;
+                    self.skip();
+                    match self.record_entry() {
+                        Some(entry) => entries.push(entry),
+                        None if self.declined => return None,
+                        None => {
+                            self.pos = save;
+                            break;
+                        }
+                    }
+                    self.skip();
+                    self.eat(b",");
+                }
+                self.skip();
+                if !self.eat(b"}") {
+                    return None;
+                }
+                Some(Expr {
+                    kind: ExprKind::Record(entries),
+                    range: self.range(start, self.pos),
+                })
+            }
+            b'"' => {
+                let parts = self.string()?;
+                Some(Expr {
+                    kind: ExprKind::Str(parts),
+                    range: self.range(start, self.pos),
+                })
+            }
+            b'0'..=b'9' => {
+                let (number, too_large) = self.number()?;
+                if too_large {
+                    return self.decline();
+                }
+                let kind = match number {
+                    Number::Int(n) => ExprKind::Int(n),
+                    Number::Float(f) => ExprKind::Float(f),
+                };
+                Some(Expr {
+                    kind,
+                    range: self.range(start, self.pos),
+                })
+            }
+            _ => {
+                let kind = if self.keyword(b"true") {
+                    ExprKind::Bool(true)
+                } else if self.keyword(b"false") {
+                    ExprKind::Bool(false)
+                } else if self.keyword(b"null") {
+                    ExprKind::Null
+                } else {
+                    ExprKind::Ref(self.reference()?)
+                };
+                Some(Expr {
+                    kind,
+                    range: self.range(start, self.pos),
+                })
+            }
+        }
+    }
+
+    /// `record_entry = { (ident | string) ~ "=" ~ (expr | missing_value) }`.
+    fn record_entry(&mut self) -> Option<RecordEntry> {
+        let start = self.pos;
+        let key = if self.peek() == Some(b'"') {
+            let parts = self.string()?;
+            Ident {
+                name: plain(&parts),
+                range: self.range(start, self.pos),
+            }
+        } else {
+            self.ident()?
+        };
+        self.skip();
+        if !self.eat(b"=") {
+            return None;
+        }
+        self.skip();
+        let value = self.expr_or_missing()?;
+        Some(RecordEntry { key, value })
+    }
+
+    /// `reference = ${ ref_seg ~ ("." ~ ref_seg)* }`.
+    fn reference(&mut self) -> Option<Vec<Ident>> {
+        let mut segments = vec![self.ref_seg()?];
+        loop {
+            let save = self.pos;
+            if self.eat(b".") {
+                if let Some(seg) = self.ref_seg() {
+                    segments.push(seg);
+                    continue;
+                }
+            }
+            self.pos = save;
+            break;
+        }
+        Some(segments)
+    }
+
+    fn ref_seg(&mut self) -> Option<Ident> {
+        if self.peek() == Some(b'*') {
+            let start = self.pos;
+            self.pos += 1;
+            return Some(Ident {
+                name: "*".to_string(),
+                range: self.range(start, self.pos),
+            });
+        }
+        self.ident()
+    }
+
+    /// `string = ${ "\"" ~ (interp | escape | str_text)* ~ "\"" }`, with text parts merged as the
+    /// builder merges them; an unknown escape declines.
+    fn string(&mut self) -> Option<Vec<StrPart>> {
+        if !self.eat(b"\"") {
+            return None;
+        }
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut text_start = self.pos;
+        loop {
+            match self.peek()? {
+                b'"' => break,
+                b'\n' | b'\r' => return None,
+                b'\\' => {
+                    text.push_str(&self.text[text_start..self.pos]);
+                    let unescaped = match self.src.get(self.pos + 1) {
+                        Some(b'n') => '\n',
+                        Some(b't') => '\t',
+                        Some(b'r') => '\r',
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        // An unknown escape is reported by the pest path; the end of the
+                        // chunk right after `\` is a syntax error there too.
+                        _ => return self.decline(),
+                    };
+                    text.push(unescaped);
+                    self.pos += 2;
+                    text_start = self.pos;
+                }
+                b'$' if self.at(b"${") => {
+                    text.push_str(&self.text[text_start..self.pos]);
+                    let save = self.pos;
+                    self.pos += 2;
+                    self.skip();
+                    let inner = match self.expr() {
+                        Some(inner) => inner,
+                        None if self.declined => return None,
+                        None => {
+                            // pest then tries an escape and text, which both fail at `${`.
+                            self.pos = save;
+                            return None;
+                        }
+                    };
+                    self.skip();
+                    if !self.eat(b"}") {
+                        return None;
+                    }
+                    if !text.is_empty() {
+                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                    }
+                    parts.push(StrPart::Interp(inner));
+                    text_start = self.pos;
+                }
+                b'$' if self.at(b"$${") => {
+                    text.push_str(&self.text[text_start..self.pos]);
+                    text.push_str("${");
+                    self.pos += 3;
+                    text_start = self.pos;
+                }
+                _ => self.pos += 1,
+            }
+        }
+        text.push_str(&self.text[text_start..self.pos]);
+        self.pos += 1;
+        if !text.is_empty() {
+            parts.push(StrPart::Text(text));
+        }
+        Some(parts)
+    }
+}
