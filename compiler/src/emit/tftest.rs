@@ -43,8 +43,15 @@ pub fn add_tests(
     head: &str,
     module_files: &dyn Fn(&str) -> Vec<(String, String)>,
 ) {
+    // Each module's Terraform is read once, however many instances it has.
+    let mut targets_of: BTreeMap<String, BTreeMap<String, Vec<Target>>> = BTreeMap::new();
     for layer in &model.layers {
-        let text = layer_tests(model, layer, facts, module_files);
+        let text = layer_tests(model, layer, facts, &mut |kind: &str| {
+            targets_of
+                .entry(kind.to_string())
+                .or_insert_with(|| input_targets(&module_files(kind)))
+                .clone()
+        });
         emitted.files.insert(
             format!("{}/tests/policies.tftest.hcl", layer.dir),
             format!("{head}{text}"),
@@ -56,7 +63,7 @@ fn layer_tests(
     model: &EnvModel,
     layer: &LayerModel,
     facts: &[PolicyFact],
-    module_files: &dyn Fn(&str) -> Vec<(String, String)>,
+    module_targets: &mut dyn FnMut(&str) -> BTreeMap<String, Vec<Target>>,
 ) -> String {
     let mut text = render(
         Body::builder()
@@ -115,7 +122,7 @@ fn layer_tests(
         let Some(facts) = by_instance.get(instance.name.as_str()) else {
             continue;
         };
-        let targets = input_targets(&module_files(&instance.kind));
+        let targets = module_targets(&instance.kind);
         let mut run = Block::builder("run")
             .add_label(instance.name.clone())
             .add_attribute(("command", parse_expr("plan")))
