@@ -269,6 +269,7 @@ def main():
         log(f"APPLIED 00-bootstrap: {len(state_resources(bootstrap, region))} resources in {time.monotonic() - t0:.1f} s; "
             f"state bucket {manifest['state_bucket']} created (its TLS-only policy removed in the emulator only)")
         outputs = {}
+        sensitive = {}
         # 2. Every layer, in the compiler's order.
         for layer in order["layers"]:
             name, directory, reads = layer["name"], layer["dir"], layer["depends_on"]
@@ -284,7 +285,9 @@ def main():
             finally:
                 applied.append((directory, layer_dir))
             resources = state_resources(layer_dir, region)
-            outputs[name] = {k: v["value"] for k, v in json.loads(terraform(["output", "-json"], layer_dir, region).stdout).items()}
+            declared = json.loads(terraform(["output", "-json"], layer_dir, region).stdout)
+            outputs[name] = {k: v["value"] for k, v in declared.items()}
+            sensitive[name] = {k for k, v in declared.items() if v.get("sensitive")}
             managed = [r for r in resources if r.get("mode") == "managed"]
             log(f"APPLIED {directory}: {len(managed)} resources in {time.monotonic() - t0:.1f} s")
             report["layers"].append({"dir": directory, "resources": len(managed), "seconds": round(time.monotonic() - t0, 1)})
@@ -300,7 +303,9 @@ def main():
                     if value != expected:
                         failures.append(f"{directory} read {producer}.{key} = {value!r}, but {producer} has {expected!r}")
                     else:
-                        report["checks"].append(f"{directory} reads {producer}.{key} = {json.dumps(value)[:60]}")
+                        # A sensitive output is compared, never printed.
+                        shown = "(sensitive)" if key in sensitive.get(producer, ()) else json.dumps(value)[:60]
+                        report["checks"].append(f"{directory} reads {producer}.{key} = {shown}")
             # The state object sits at its key.
             key = f"{env}/{directory}/terraform.tfstate"
             head = s3.head_object(Bucket=manifest["state_bucket"], Key=key)
