@@ -54,6 +54,17 @@ fn explain_prints_the_override_chain() {
 }
 
 #[test]
+fn explain_of_a_path_that_names_nothing_is_a_usage_error() {
+    let (code, stdout, stderr) = infrac(&["explain", "environments/pro.infra", "databases.nope.x"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("`databases.nope.x` names no value in env `pro`"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn explain_names_module_defaults() {
     let (code, stdout, _) = infrac(&["explain", "environments/pro.infra", "foundation.vpc.name"]);
     assert_eq!(code, Some(0));

@@ -1042,7 +1042,7 @@ fn explain(subject: &str, path: Option<&str>) -> ExitCode {
     };
     let Some(value) = value else {
         eprintln!("error: `{path}` names no value in env `{env}` (paths are PARAM or LAYER.INSTANCE.INPUT)");
-        return ExitCode::from(EXIT_ERRORS);
+        return ExitCode::from(EXIT_USAGE);
     };
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(
