@@ -357,3 +357,26 @@ fn a_previous_output_moved_aside_by_an_interrupted_build_is_put_back() {
         .contains("size   = 4"));
     assert_eq!(scratch(dir.path()), Vec::<String>::new());
 }
+
+#[test]
+fn a_refused_output_is_reported_as_json_with_format_json() {
+    let dir = project();
+    assert!(build(dir.path(), "out").status.success());
+    std::fs::write(dir.path().join("out/02-apps/main.tf"), "# my own main.tf\n").expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["build", "pro.infra", "--out", "out", "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("a JSON array on standard output");
+    assert_eq!(report[0]["code"], "E0503", "{report}");
+    assert_eq!(report[0]["severity"], "error", "{report}");
+    assert!(
+        report[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("02-apps/main.tf")),
+        "{report}"
+    );
+}

@@ -560,6 +560,20 @@ fn build(
     let mut emitted = emitted.clone();
     emitted.files.extend(plan.files.clone());
     if let Err(error) = output::write_tree(&out, &emitted, &root) {
+        if format == Format::Json {
+            // The same shape as the other diagnostics; the output is not a source, so no labels.
+            out!(
+                "{}",
+                serde_json::json!([{
+                    "code": error.code(),
+                    "severity": "error",
+                    "message": error.to_string(),
+                    "help": serde_json::Value::Null,
+                    "labels": [],
+                    "text": format!("error[{}]: {error}", error.code()),
+                }])
+            );
+        }
         eprintln!("error[{}]: {error}", error.code());
         eprintln!(
             "nothing was written; the previous output in {} is untouched",
