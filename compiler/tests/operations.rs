@@ -89,6 +89,28 @@ fn affected_lists_the_layers_a_change_touches() {
         base.to_str().expect("utf-8"),
     ]);
     assert!(stdout.is_empty(), "{stdout}");
+
+    // A policy's wording reaches only the generated tests of the layers it checks.
+    let policies = project.join("policies.infra");
+    std::fs::write(
+        &policies,
+        read(&policies).replace(
+            "pro databases have a standby in another zone",
+            "pro databases keep a standby in a second zone",
+        ),
+    )
+    .expect("edit");
+    build(&pro, &dir.path().join("reworded"));
+    let reworded = dir.path().join("reworded");
+    let (code, stdout, stderr) = infrac(&[
+        "affected",
+        "--base",
+        head.to_str().expect("utf-8"),
+        "--head",
+        reworded.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), ["03-databases"]);
 }
 
 #[test]

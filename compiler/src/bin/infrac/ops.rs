@@ -255,54 +255,46 @@ pub fn affected(base: &Path, head: &Path) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// Every byte a root module depends on: its own files and the module directories it calls.
+/// Every byte a root module depends on: its own files (with its generated `tests/`, without
+/// Terraform's `.terraform/` cache) and the module directories it calls.
 fn content(dir: &Path, root: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            let path = entry.path();
+            if path.is_dir() {
+                if entry.file_name() != ".terraform" {
+                    walk(&path, &format!("{name}/"), out);
+                }
+            } else {
+                out.push((name, std::fs::read(&path).unwrap_or_default()));
+            }
+        }
+    }
     let mut out = Vec::new();
+    walk(dir, "", &mut out);
     let mut modules = BTreeSet::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let bytes = std::fs::read(&path).unwrap_or_default();
-        for line in String::from_utf8_lossy(&bytes).lines() {
+    for (_, bytes) in &out {
+        for line in String::from_utf8_lossy(bytes).lines() {
             if let Some(rest) = line.trim().strip_prefix("source") {
                 if let Some(name) = rest.split("../modules/").nth(1) {
                     modules.insert(name.trim_end_matches('"').to_string());
                 }
             }
         }
-        out.push((
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            bytes,
-        ));
     }
     for module in modules {
-        let module_dir = root.join("modules").join(&module);
-        let mut files: Vec<_> = std::fs::read_dir(&module_dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        files.sort();
-        for path in files {
-            out.push((
-                format!(
-                    "modules/{module}/{}",
-                    path.file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                ),
-                std::fs::read(&path).unwrap_or_default(),
-            ));
-        }
+        walk(
+            &root.join("modules").join(&module),
+            &format!("modules/{module}/"),
+            &mut out,
+        );
     }
     out
 }
