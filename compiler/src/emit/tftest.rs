@@ -73,11 +73,16 @@ fn layer_tests(
     let mut producers: Vec<&str> = layer.reads.iter().map(|r| r.layer.as_str()).collect();
     producers.dedup();
     for producer in producers {
+        // The producer's outputs keep their declared types: placeholders of those types.
+        let declared = model.layers.iter().find(|l| l.name == producer);
         let mut outputs = hcl::Object::new();
         for read in layer.reads.iter().filter(|r| r.layer == producer) {
+            let ty = declared
+                .and_then(|l| l.outputs.iter().find(|o| o.name == read.output))
+                .map_or(&Ty::Any, |o| &o.ty);
             outputs.insert(
                 hcl::ObjectKey::Identifier(ident(&read.output)),
-                expression(&mock_of_terraform_type(&read.ty, &read.output)),
+                expression(&mock_of_type(ty, &read.output)),
             );
         }
         let mut values = hcl::Object::new();
@@ -333,33 +338,11 @@ fn mock_of_type(ty: &Ty, name: &str) -> Value {
     }
 }
 
-/// A placeholder for a remote-state output of Terraform type `ty` (`string`, `list(string)`,
-/// ...).
-fn mock_of_terraform_type(ty: &str, name: &str) -> Value {
-    if let Some(inner) = ty.strip_prefix("list(").and_then(|t| t.strip_suffix(')')) {
-        return Value::List(
-            (1..=3)
-                .map(|n| mock_of_terraform_type(inner, &format!("{name}-{n}")))
-                .collect(),
-        );
-    }
-    match ty {
-        "bool" => Value::Bool(false),
-        "number" => Value::Int(1),
-        t if t.starts_with("map(") || t.starts_with("object(") => Value::Record(BTreeMap::new()),
-        _ => mock_string(name),
-    }
-}
-
 /// A compile-time scalar as HCL text, for a comparison.
 fn scalar(value: &Value) -> Option<String> {
     match value {
         Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => {
-            let body = Body::builder()
-                .add_attribute(("v", expression(value)))
-                .build();
-            let text = render(body);
-            text.split_once('=').map(|(_, v)| v.trim().to_string())
+            hcl::format::to_string(&expression(value)).ok()
         }
         _ => None,
     }
