@@ -6,32 +6,58 @@ use std::path::{Path, PathBuf};
 
 use infrac::analysis::{check_env, emit_env, envs_in_file, load_project};
 use infrac::config::EnvName;
-use infrac::db::RootDatabase;
+use infrac::db::{RootDatabase, SourceFile, Workspace};
 use infrac::diagnostics::Diagnostic;
 use infrac::render::one_line;
 
 /// Every file of one environment's build, by path relative to the output root.
 pub type Files = BTreeMap<String, String>;
 
-/// Builds environment `env` of the project in `project_dir` in memory. The error is a one-line
-/// description (the first error of the environment, or an unreadable module directory).
-pub fn build_in_memory(project_dir: &Path, env: &str) -> Result<Files, String> {
+/// Every file of a checked environment's build, by path relative to the output root: what
+/// `emit_env` emits plus the copied user modules. The error is a one-line description.
+pub fn files_of(
+    db: &RootDatabase,
+    workspace: Workspace,
+    env: EnvName<'_>,
+    file: SourceFile,
+) -> Result<Files, String> {
+    let emitted = emit_env(db, workspace, env, file)
+        .as_ref()
+        .ok_or_else(|| format!("env `{}` does not check", env.name(db)))?;
+    let mut files = emitted.files.clone();
+    files.extend(
+        crate::output::copied_files(workspace.root(db), &emitted.copies)
+            .map_err(|e| e.to_string())?,
+    );
+    Ok(files)
+}
+
+/// The project in `project_dir`, and the file of it that declares `env` alone (if one does).
+fn load_env(
+    project_dir: &Path,
+    env: &str,
+) -> (RootDatabase, Workspace, Vec<Diagnostic>, Option<SourceFile>) {
     let mut db = RootDatabase::default();
     let (workspace, load_errors) = load_project(&mut db, project_dir);
-    if let Some(error) = load_errors.iter().find(|d| d.is_error()) {
-        return Err(one_line(&db, error));
-    }
     let file = workspace
         .files(&db)
         .iter()
         .copied()
-        .find(|f| f.path(&db).starts_with(project_dir) && envs_in_file(&db, *f) == [env])
-        .ok_or_else(|| {
-            format!(
-                "no file of {} declares env `{env}` alone",
-                project_dir.display()
-            )
-        })?;
+        .find(|f| f.path(&db).starts_with(project_dir) && envs_in_file(&db, *f) == [env]);
+    (db, workspace, load_errors, file)
+}
+
+/// Builds environment `env` of the project in `project_dir` in memory; `None` when no file of
+/// the project declares it alone. The error is a one-line description (the first error of the
+/// environment, or an unreadable module directory).
+pub fn build_in_memory(project_dir: &Path, env: &str) -> Result<Option<Files>, String> {
+    let (db, workspace, load_errors, file) = load_env(project_dir, env);
+    if let Some(error) = load_errors.iter().find(|d| d.is_error()) {
+        return Err(one_line(&db, error));
+    }
+    let Some(file) = file else {
+        return Ok(None);
+    };
     let env_name = EnvName::new(&db, env.to_string());
     if let Some(error) = check_env(&db, workspace, env_name)
         .iter()
@@ -42,46 +68,17 @@ pub fn build_in_memory(project_dir: &Path, env: &str) -> Result<Files, String> {
             one_line(&db, error)
         ));
     }
-    let emitted = emit_env(&db, workspace, env_name, file)
-        .as_ref()
-        .ok_or_else(|| format!("env `{env}` does not check"))?;
-    let mut files = emitted.files.clone();
-    files.extend(
-        crate::output::copied_files(project_dir, &emitted.copies).map_err(|e| e.to_string())?,
-    );
-    Ok(files)
+    files_of(&db, workspace, env_name, file).map(Some)
 }
 
-/// Whether a file of the project declares environment `env` (alone).
-pub fn declares_env(project_dir: &Path, env: &str) -> bool {
-    let mut db = RootDatabase::default();
-    let (workspace, _) = load_project(&mut db, project_dir);
-    workspace
-        .files(&db)
-        .iter()
-        .any(|f| f.path(&db).starts_with(project_dir) && envs_in_file(&db, *f) == [env])
-}
-
-/// The user module directories (relative to the project root) a build of `env` copies.
-pub fn module_sources(project_dir: &Path, env: &str) -> Vec<String> {
-    let mut db = RootDatabase::default();
-    let (workspace, _) = load_project(&mut db, project_dir);
-    let Some(file) = workspace
-        .files(&db)
-        .iter()
-        .copied()
-        .find(|f| f.path(&db).starts_with(project_dir) && envs_in_file(&db, *f) == [env])
-    else {
+/// The user module directories (relative to the project root) a build of `env` copies; empty
+/// when the environment is not declared or does not check.
+pub fn user_modules(project_dir: &Path, env: &str) -> Vec<String> {
+    let (db, workspace, _, file) = load_env(project_dir, env);
+    let Some(file) = file else {
         return Vec::new();
     };
-    let env_name = EnvName::new(&db, env.to_string());
-    if check_env(&db, workspace, env_name)
-        .iter()
-        .any(Diagnostic::is_error)
-    {
-        return Vec::new();
-    }
-    emit_env(&db, workspace, env_name, file)
+    emit_env(&db, workspace, EnvName::new(&db, env.to_string()), file)
         .as_ref()
         .map(|e| e.copies.iter().map(|(source, _)| source.clone()).collect())
         .unwrap_or_default()

@@ -5,7 +5,7 @@
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use crate::generated::{build_in_memory, declares_env, module_sources, write_files, Scratch};
+use crate::generated::{build_in_memory, user_modules, write_files, Scratch};
 
 /// Why `affected --base REF` could not answer.
 pub enum GitError {
@@ -126,8 +126,9 @@ pub fn affected_since(
 
     let mut out = Vec::new();
     for env in envs {
-        // User modules outside the project directory are exported on demand.
-        for module in module_sources(&committed_project, env) {
+        // User modules outside the project directory are exported on demand, before the build
+        // that reads them.
+        for module in user_modules(&committed_project, env) {
             let Some(path) = normalize(&relative.join(&module)) else {
                 continue;
             };
@@ -137,21 +138,24 @@ pub fn affected_since(
         }
         let base = scratch.0.join("base").join(env);
         let head = scratch.0.join("head").join(env);
-        let declared_at_rev = declares_env(&committed_project, env);
-        if declared_at_rev {
-            let files = build_in_memory(&committed_project, env)
-                .map_err(|e| GitError::Build(format!("at {rev}: {e}")))?;
-            write_files(&base, &files).map_err(GitError::Usage)?;
-        } else {
+        match build_in_memory(&committed_project, env)
+            .map_err(|e| GitError::Build(format!("at {rev}: {e}")))?
+        {
+            Some(files) => write_files(&base, &files).map_err(GitError::Usage)?,
             // A new environment: every layer of it is affected.
-            write_files(
+            None => write_files(
                 &base,
                 &[("layers.json".to_string(), "{}".to_string())].into(),
             )
-            .map_err(GitError::Usage)?;
+            .map_err(GitError::Usage)?,
         }
         let files = build_in_memory(&project_dir, env)
-            .map_err(|e| GitError::Build(format!("in the working tree: {e}")))?;
+            .map_err(|e| GitError::Build(format!("in the working tree: {e}")))?
+            .ok_or_else(|| {
+                GitError::Build(format!(
+                    "in the working tree: no file declares env `{env}` alone"
+                ))
+            })?;
         write_files(&head, &files).map_err(GitError::Usage)?;
         let dirs = crate::ops::affected(&base, &head).map_err(GitError::Usage)?;
         out.extend(dirs.into_iter().map(|d| format!("{env}/{d}")));

@@ -845,11 +845,12 @@ fn env_and_project(env_file: &Path) -> Result<(String, PathBuf), ExitCode> {
 fn diff_generated(left: &Path, right: &Path) -> ExitCode {
     let mut sides = Vec::new();
     for env_file in [left, right] {
-        let (env, project) = match env_and_project(env_file) {
+        let (loaded, env) = match checked(env_file) {
             Ok(ok) => ok,
             Err(code) => return code,
         };
-        match generated::build_in_memory(&project, &env) {
+        let env_name = EnvName::new(&loaded.db, env.clone());
+        match generated::files_of(&loaded.db, loaded.workspace, env_name, loaded.file) {
             Ok(files) => sides.push((env, files)),
             Err(error) => {
                 eprintln!("error: {error}");
