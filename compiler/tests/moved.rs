@@ -30,14 +30,9 @@ layer apps {
 }
 "#;
 
-const MODULE: &str = "variable \"size\" {\n  type = number\n}\n\nvariable \"vpc\" {\n  type = string\n}\n\nresource \"terraform_data\" \"this\" {\n  input = var.size\n}\n\noutput \"id\" {\n  value = terraform_data.this.id\n}\n";
-
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir_all(dir.path().join("mods/comp")).expect("mkdir");
-    std::fs::write(dir.path().join("base.infra"), BASE).expect("write base");
-    std::fs::write(dir.path().join("pro.infra"), "env pro {}\n").expect("write pro");
-    std::fs::write(dir.path().join("mods/comp/main.tf"), MODULE).expect("write module");
+    write_comp_project(dir.path(), BASE, COMP_MODULE_TF);
     dir
 }
 
@@ -100,14 +95,7 @@ fn a_renamed_instance_gets_a_moved_block_that_terraform_validates() {
     let layer = dir.path().join("out/02-apps");
     let (ok, output) = run(terraform(&layer).args(["fmt", "-check", "-diff", "moved.tf"]));
     assert!(ok, "terraform fmt would rewrite moved.tf:\n{output}");
-    let plugin_arg = format!("-plugin-dir={}", plugin_dir().display());
-    let (ok, output) = run(terraform(&layer).args([
-        "init",
-        "-backend=false",
-        "-input=false",
-        "-no-color",
-        &plugin_arg,
-    ]));
+    let (ok, output) = terraform_init(&layer);
     assert!(ok, "terraform init failed:\n{output}");
     let (ok, output) = run(terraform(&layer).args(["validate", "-no-color"]));
     assert!(ok, "terraform validate failed:\n{output}");

@@ -58,13 +58,7 @@ fn guard_refuses_to_destroy_a_database_unless_allowed() {
 fn affected_lists_the_layers_a_change_touches() {
     let dir = tempfile::tempdir().expect("temp dir");
     let project = dir.path().join("environments");
-    std::fs::create_dir_all(&project).expect("mkdir");
-    for entry in std::fs::read_dir(repo_root().join("environments"))
-        .expect("read")
-        .flatten()
-    {
-        std::fs::copy(entry.path(), project.join(entry.file_name())).expect("copy");
-    }
+    copy_environments(&project);
     build(&project.join("pro.infra"), &dir.path().join("base"));
     // The database class only changes the databases layer.
     let pro = project.join("pro.infra");
@@ -198,13 +192,7 @@ fn git(dir: &std::path::Path, args: &[&str]) {
 fn affected_against_a_git_revision_lists_the_layers_the_working_tree_changes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let project = dir.path().join("environments");
-    std::fs::create_dir_all(&project).expect("mkdir");
-    for entry in std::fs::read_dir(repo_root().join("environments"))
-        .expect("read")
-        .flatten()
-    {
-        std::fs::copy(entry.path(), project.join(entry.file_name())).expect("copy");
-    }
+    copy_environments(&project);
     git(dir.path(), &["init", "-q", "-b", "main"]);
     git(dir.path(), &["add", "environments"]);
     git(dir.path(), &["commit", "-q", "-m", "initial"]);

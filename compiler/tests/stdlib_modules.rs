@@ -42,10 +42,9 @@ fn every_stdlib_module_validates_alone_with_its_example() {
         .iter()
         .filter(|(name, _)| modules.contains(*name))
         .collect();
-    let plugin_arg = format!("-plugin-dir={}", plugin_dir().display());
     let results = parallel_map(&checked, jobs(), |(name, file)| {
         let module_started = Instant::now();
-        let result = validate_example(name, file, &plugin_arg);
+        let result = validate_example(name, file);
         eprintln!(
             "[timing]   {name}: build + init + validate {:.1} s",
             module_started.elapsed().as_secs_f64()
@@ -102,7 +101,7 @@ fn examples() -> std::collections::BTreeMap<String, PathBuf> {
 }
 
 /// Builds the example of `name` alone and validates its layer; the error starts with `name:`.
-fn validate_example(name: &str, file: &Path, plugin_arg: &str) -> Result<(), String> {
+fn validate_example(name: &str, file: &Path) -> Result<(), String> {
     let temp = tempfile::Builder::new()
         .prefix("infrac-stdlib-")
         .tempdir()
@@ -127,13 +126,7 @@ fn validate_example(name: &str, file: &Path, plugin_arg: &str) -> Result<(), Str
     }
     let layer = out.join(&calls[0].dir);
 
-    let (ok, output) = run(terraform(&layer).args([
-        "init",
-        "-backend=false",
-        "-input=false",
-        "-no-color",
-        plugin_arg,
-    ]));
+    let (ok, output) = terraform_init(&layer);
     if !ok {
         return Err(format!("{name}: terraform init failed:\n{output}"));
     }

@@ -730,7 +730,6 @@ fn fmt_check(root: &Path) -> Vec<String> {
 /// real provider from the mirror, `jobs()` at a time. One problem per failing root module, with
 /// Terraform's diagnostics; warnings count too.
 fn validate(root: &Path) -> Vec<String> {
-    let plugin_arg = format!("-plugin-dir={}", plugin_dir().display());
     let roots = root_modules(root);
     if roots.len() < 2 {
         return vec![format!("expected 00-bootstrap and layers, found {roots:?}")];
@@ -738,13 +737,7 @@ fn validate(root: &Path) -> Vec<String> {
     parallel_map(&roots, jobs(), |dir| {
         let name = relative(dir, root).display().to_string();
         let started = Instant::now();
-        let (ok, output) = run(terraform(dir).args([
-            "init",
-            "-backend=false",
-            "-input=false",
-            "-no-color",
-            &plugin_arg,
-        ]));
+        let (ok, output) = terraform_init(dir);
         if !ok {
             return Some(format!(
                 "{name}: terraform init failed:\n{}",
@@ -1040,14 +1033,7 @@ fn generated_tests_catch_a_module_that_drops_a_policy_value() {
     )
     .expect("patch the module");
     let layer = build.root.join("03-databases");
-    let plugin_arg = format!("-plugin-dir={}", plugin_dir().display());
-    let (ok, output) = run(terraform(&layer).args([
-        "init",
-        "-backend=false",
-        "-input=false",
-        "-no-color",
-        &plugin_arg,
-    ]));
+    let (ok, output) = terraform_init(&layer);
     assert!(ok, "{output}");
     let (ok, output) = run(terraform(&layer).args(["test", "-no-color"]));
     assert!(

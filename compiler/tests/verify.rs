@@ -8,17 +8,6 @@ use std::process::Command;
 
 use common::*;
 
-fn copy_environments(to: &Path) {
-    let from = repo_root().join("environments");
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from)
-        .expect("read environments")
-        .flatten()
-    {
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-    }
-}
-
 fn verify(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
         .arg("verify")
@@ -152,15 +141,9 @@ layer apps {
 }
 "#;
 
-const SMALL_MODULE: &str = "variable \"size\" {\n  type = number\n}\n\nvariable \"vpc\" {\n  type = string\n}\n\nresource \"terraform_data\" \"this\" {\n  input = var.size\n}\n\noutput \"id\" {\n  value = terraform_data.this.id\n}\n";
-
 fn small_project(module: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    let project = dir.path().join("environments");
-    std::fs::create_dir_all(project.join("mods/comp")).expect("mkdir");
-    std::fs::write(project.join("base.infra"), SMALL_BASE).expect("write base");
-    std::fs::write(project.join("pro.infra"), "env pro {}\n").expect("write pro");
-    std::fs::write(project.join("mods/comp/main.tf"), module).expect("write module");
+    write_comp_project(&dir.path().join("environments"), SMALL_BASE, module);
     dir
 }
 
@@ -183,7 +166,7 @@ fn verify_with_terraform(dir: &Path, args: &[&str]) -> (Option<i32>, String, Str
 
 #[test]
 fn validate_passes_generated_terraform_that_terraform_accepts() {
-    let dir = small_project(SMALL_MODULE);
+    let dir = small_project(COMP_MODULE_TF);
     let (code, _, stderr) = verify_with_terraform(dir.path(), &["--validate"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
@@ -194,7 +177,7 @@ fn validate_passes_generated_terraform_that_terraform_accepts() {
 
 #[test]
 fn validate_reports_terraform_errors_on_the_emitted_file_in_every_format() {
-    let broken = format!("{SMALL_MODULE}\noutput \"broken\" {{\n  value = var.undeclared\n}}\n");
+    let broken = format!("{COMP_MODULE_TF}\noutput \"broken\" {{\n  value = var.undeclared\n}}\n");
     let dir = small_project(&broken);
     let (code, stdout, stderr) =
         verify_with_terraform(dir.path(), &["--validate", "--format", "json"]);
@@ -236,7 +219,7 @@ fn validate_reports_terraform_errors_on_the_emitted_file_in_every_format() {
 
 #[test]
 fn validate_without_terraform_is_an_error_not_a_pass() {
-    let dir = small_project(SMALL_MODULE);
+    let dir = small_project(COMP_MODULE_TF);
     let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
         .args(["verify", "environments", "--validate"])
         .env("INFRAC_TERRAFORM", dir.path().join("no-terraform-here"))

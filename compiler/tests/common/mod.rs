@@ -99,6 +99,7 @@ pub fn terraform(dir: &Path) -> Command {
         "TF_CLI_ARGS_init",
         "TF_CLI_ARGS_validate",
         "TF_CLI_ARGS_fmt",
+        "TF_CLI_ARGS_test",
         "TF_DATA_DIR",
         "TF_WORKSPACE",
         "TF_PLUGIN_CACHE_DIR",
@@ -107,6 +108,43 @@ pub fn terraform(dir: &Path) -> Command {
         command.env_remove(var);
     }
     command
+}
+
+/// `terraform init -backend=false` in `dir`, with the real provider from the plugin mirror: whether
+/// it succeeded, and its output.
+pub fn terraform_init(dir: &Path) -> (bool, String) {
+    let plugin_arg = format!("-plugin-dir={}", plugin_dir().display());
+    run(terraform(dir).args([
+        "init",
+        "-backend=false",
+        "-input=false",
+        "-no-color",
+        &plugin_arg,
+    ]))
+}
+
+/// The Terraform of the small user module `comp` (inputs `size` and `vpc`, output `id`) that
+/// hand-written test projects call.
+pub const COMP_MODULE_TF: &str = "variable \"size\" {\n  type = number\n}\n\nvariable \"vpc\" {\n  type = string\n}\n\nresource \"terraform_data\" \"this\" {\n  input = var.size\n}\n\noutput \"id\" {\n  value = terraform_data.this.id\n}\n";
+
+/// Writes a test project into `dir` (created): `base.infra`, an empty `env pro`, and `module_tf`
+/// as the Terraform of the user module `mods/comp`.
+pub fn write_comp_project(dir: &Path, base: &str, module_tf: &str) {
+    std::fs::create_dir_all(dir.join("mods/comp")).expect("mkdir");
+    std::fs::write(dir.join("base.infra"), base).expect("write base");
+    std::fs::write(dir.join("pro.infra"), "env pro {}\n").expect("write pro");
+    std::fs::write(dir.join("mods/comp/main.tf"), module_tf).expect("write module");
+}
+
+/// Copies the default system's `.infra` files into `to` (created), for tests that edit them.
+pub fn copy_environments(to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(repo_root().join("environments"))
+        .expect("read environments")
+        .flatten()
+    {
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
