@@ -93,6 +93,26 @@ pub fn read_source(path: &Path) -> (String, Option<String>) {
     }
 }
 
+/// The Terraform files (`*.tf`) directly inside a user module directory, as (file name, text),
+/// sorted by name.
+pub fn module_tf_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "tf") {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            files.push((name, text));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// The standard library as high-durability inputs.
 pub fn stdlib_files(db: &mut RootDatabase) -> Vec<SourceFile> {
     crate::stdlib::infra_files()
@@ -288,22 +308,8 @@ pub fn emit_env<'db>(
                 .into_iter()
                 .map(|(file, text)| (file.to_string(), text.to_string()))
                 .collect(),
-            None => {
-                let mut files: Vec<(String, String)> = std::fs::read_dir(root.join(source))
-                    .map(|entries| {
-                        entries
-                            .flatten()
-                            .filter(|e| e.path().extension().is_some_and(|x| x == "tf"))
-                            .filter_map(|e| {
-                                let text = std::fs::read_to_string(e.path()).ok()?;
-                                Some((e.file_name().to_string_lossy().into_owned(), text))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                files.sort();
-                files
-            }
+            // An unreadable module is reported when the build copies it.
+            None => module_tf_files(&root.join(source)).unwrap_or_default(),
         }
     };
     crate::emit::tftest::add_tests(

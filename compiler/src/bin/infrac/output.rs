@@ -304,20 +304,9 @@ pub fn copied_files(
     let mut out = std::collections::BTreeMap::new();
     for (source, destination) in copies {
         let from = project_root.join(source);
-        let entries =
-            std::fs::read_dir(&from).map_err(|e| io("cannot read module directory", &from, e))?;
-        let mut entries: Vec<_> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
-            .collect();
-        entries.sort();
-        for path in entries {
-            let text = std::fs::read_to_string(&path).map_err(|e| io("cannot read", &path, e))?;
-            let file_name = path
-                .file_name()
-                .expect("a file has a name")
-                .to_string_lossy();
+        let files = infrac::analysis::module_tf_files(&from)
+            .map_err(|e| io("cannot read module directory", &from, e))?;
+        for (file_name, text) in files {
             out.insert(
                 format!("{destination}/{file_name}"),
                 format!("{}{text}", header(&format!("module {source}"))),
