@@ -584,18 +584,15 @@ impl Parser<'_> {
         })
     }
 
-    /// `block = { "{" ~ (entry ~ ","?)* ~ "}" }`.
-    fn block(&mut self) -> Option<Block> {
-        let start = self.pos;
-        if !self.eat(b"{") {
-            return None;
-        }
-        let mut entries = Vec::new();
+    /// `(ITEM ~ ","?)* ~ "}"` after an opening `{`: the items of a block, a record type or a
+    /// record value.
+    fn braced<T>(&mut self, item: fn(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let mut items = Vec::new();
         loop {
             let save = self.pos;
             self.skip();
-            match self.entry() {
-                Some(entry) => entries.push(entry),
+            match item(self) {
+                Some(found) => items.push(found),
                 None if self.declined => return None,
                 None => {
                     self.pos = save;
@@ -606,9 +603,16 @@ impl Parser<'_> {
             self.eat(b",");
         }
         self.skip();
-        if !self.eat(b"}") {
+        self.eat(b"}").then_some(items)
+    }
+
+    /// `block = { "{" ~ (entry ~ ","?)* ~ "}" }`.
+    fn block(&mut self) -> Option<Block> {
+        let start = self.pos;
+        if !self.eat(b"{") {
             return None;
         }
+        let entries = self.braced(Self::entry)?;
         Some(Block {
             entries,
             range: self.range(start, self.pos),
@@ -748,23 +752,7 @@ impl Parser<'_> {
         if !self.eat(b"{") {
             return None;
         }
-        let mut fields = Vec::new();
-        loop {
-            let save = self.pos;
-            self.skip();
-            match self.field_type() {
-                Some(field) => fields.push(field),
-                None if self.declined => return None,
-                None => {
-                    self.pos = save;
-                    break;
-                }
-            }
-            self.skip();
-            self.eat(b",");
-        }
-        self.skip();
-        self.eat(b"}").then_some(fields)
+        self.braced(Self::field_type)
     }
 
     /// `field_type = { docs ~ ident ~ ":" ~ type_expr ~ ("=" ~ expr)? }`.
@@ -1161,25 +1149,7 @@ impl Parser<'_> {
             }
             b'{' => {
                 self.pos += 1;
-                let mut entries = Vec::new();
-                loop {
-                    let save = self.pos;
-                    self.skip();
-                    match self.record_entry() {
-                        Some(entry) => entries.push(entry),
-                        None if self.declined => return None,
-                        None => {
-                            self.pos = save;
-                            break;
-                        }
-                    }
-                    self.skip();
-                    self.eat(b",");
-                }
-                self.skip();
-                if !self.eat(b"}") {
-                    return None;
-                }
+                let entries = self.braced(Self::record_entry)?;
                 Some(Expr {
                     kind: ExprKind::Record(entries),
                     range: self.range(start, self.pos),
