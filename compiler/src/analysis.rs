@@ -19,11 +19,8 @@ use crate::syntax::ItemKind;
 /// Files larger than this are not read; a diagnostic says so.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Reads every `.infra` file directly inside `dir`, adds the standard library, and returns the
-/// workspace with the diagnostics of files that could not be read as text.
-pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagnostic>) {
-    let mut files = Vec::new();
-    let mut diagnostics = Vec::new();
+/// The `.infra` files directly inside `dir`, sorted (none when it cannot be read).
+pub fn infra_files_in(dir: &Path) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
@@ -34,7 +31,15 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
         })
         .unwrap_or_default();
     paths.sort();
-    for path in paths {
+    paths
+}
+
+/// Reads every `.infra` file directly inside `dir`, adds the standard library, and returns the
+/// workspace with the diagnostics of files that could not be read as text.
+pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    for path in infra_files_in(dir) {
         let (text, problem) = read_source(&path);
         let file = SourceFile::new(db, path, Arc::from(text), false);
         if let Some(problem) = problem {

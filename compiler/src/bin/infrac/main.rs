@@ -322,17 +322,7 @@ fn fmt(paths: &[String], check: bool) -> ExitCode {
     let mut files = Vec::new();
     for path in paths.iter().map(PathBuf::from) {
         if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(&path)
-                .map(|entries| {
-                    entries
-                        .flatten()
-                        .map(|e| e.path())
-                        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "infra"))
-                        .collect()
-                })
-                .unwrap_or_default();
-            found.sort();
-            files.extend(found);
+            files.extend(analysis::infra_files_in(&path));
         } else if path.is_file() {
             files.push(path);
         } else {
