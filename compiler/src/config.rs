@@ -196,9 +196,156 @@ pub struct EffectiveConfig {
     pub chain: Vec<String>,
     pub project: Option<Node>,
     pub params: BTreeMap<String, Node>,
-    /// `(layer, instance)` to the instance's attributes.
-    pub instances: BTreeMap<(String, String), Node>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A layer's name, interned so that queries can take it as a key.
+#[salsa::interned(debug)]
+pub struct LayerName<'db> {
+    #[returns(ref)]
+    pub name: String,
+}
+
+/// The merged inputs of one layer's instances in one environment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct LayerConfig {
+    /// Instance name to the instance's attributes.
+    pub instances: BTreeMap<String, Node>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The entries of one environment item whose path starts at `layer`, in order. Compared by
+/// value: an edit of the environment's other entries leaves it unchanged.
+#[salsa::tracked(returns(ref))]
+fn env_layer_entries<'db>(
+    db: &'db dyn Db,
+    file: SourceFile,
+    idx: usize,
+    layer: LayerName<'db>,
+) -> Vec<Entry> {
+    let item_ref = ItemRef { file, idx };
+    let ItemKind::Env(env) = &item_ref.item(db).kind else {
+        return Vec::new();
+    };
+    let name = layer.name(db);
+    env.body
+        .entries
+        .iter()
+        .filter(|entry| entry.path[0].name == *name)
+        .cloned()
+        .collect()
+}
+
+/// The merged configuration of one layer's instances in an environment: the base instances,
+/// then each environment of the chain in order. Layers merge independently, so an edit of one
+/// layer (or of the overrides of one layer) re-merges that layer alone.
+#[salsa::tracked(returns(ref))]
+pub fn layer_config<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+    layer: LayerName<'db>,
+) -> LayerConfig {
+    let index = project_index(db, workspace);
+    let mut config = LayerConfig::default();
+    let layer_name = layer.name(db);
+    let Some(layer_ref) = index.layers.get(layer_name) else {
+        return config;
+    };
+    let ItemKind::Layer(l) = &layer_ref.item(db).kind else {
+        return config;
+    };
+    let file = layer_ref.file;
+    for instance in &l.instances {
+        // A second instance of the same name is E0202 (reported by the model); its body must
+        // not replace the first one's inputs.
+        if config.instances.contains_key(&instance.name.name) {
+            continue;
+        }
+        let def = Def {
+            file,
+            range: instance.body.range,
+            env: None,
+        };
+        let mut node = Node::empty_record(def);
+        let mut merger = Merger {
+            env: None,
+            seen: SeenPaths::default(),
+            diagnostics: &mut config.diagnostics,
+        };
+        for entry in &instance.body.entries {
+            if entry.path.len() != 1 {
+                merger.diagnostics.push(
+                    // Diagnostic: E0305 unknown-override-target
+                    Diagnostic::error(
+                        E0305,
+                        file,
+                        entry.path_range(),
+                        "an instance sets its own inputs only",
+                    )
+                    .with_label("dotted path")
+                    .with_help(format!("write `{} = {{ ... }}`", entry.path[0].name)),
+                );
+                continue;
+            }
+            merger.apply(&mut node, &entry.path, entry, file);
+        }
+        config.instances.insert(instance.name.name.clone(), node);
+    }
+    // `project` and parameters take precedence over a layer of the same name in overrides.
+    if (layer_name == "project" && index.project.is_some()) || index.params.contains_key(layer_name)
+    {
+        return config;
+    }
+    for (env_name, env_ref) in &env_chain(db, workspace, env).envs {
+        let entries = env_layer_entries(db, env_ref.file, env_ref.idx, layer);
+        let mut merger = Merger {
+            env: Some(env_name.clone()),
+            seen: SeenPaths::default(),
+            diagnostics: &mut config.diagnostics,
+        };
+        for entry in entries {
+            let file = env_ref.file;
+            let head = &entry.path[0];
+            let Some(instance) = entry.path.get(1) else {
+                merger.diagnostics.push(
+                    // Diagnostic: E0305 unknown-override-target
+                    Diagnostic::error(
+                        E0305,
+                        file,
+                        head.range,
+                        format!("cannot override layer `{}` as a whole", head.name),
+                    )
+                    .with_label("a layer")
+                    .with_help(format!(
+                        "override an instance's inputs: `{}.INSTANCE.INPUT = ...`",
+                        head.name
+                    )),
+                );
+                continue;
+            };
+            match config.instances.get_mut(&instance.name) {
+                Some(node) => merger.apply(node, &entry.path[2..], entry, file),
+                None => {
+                    merger.diagnostics.push(
+                        // Diagnostic: E0305 unknown-override-target
+                        Diagnostic::error(
+                            E0305,
+                            file,
+                            instance.range,
+                            format!("layer `{}` has no instance `{}`", head.name, instance.name),
+                        )
+                        .with_label("no such instance")
+                        .with_help_opt(did_you_mean(
+                            &instance.name,
+                            l.instances.iter().map(|i| i.name.name.as_str()),
+                        )),
+                    );
+                }
+            }
+        }
+    }
+    config
 }
 
 #[salsa::tracked(returns(ref))]
@@ -247,51 +394,6 @@ pub fn effective_config<'db>(
             }
         }
     }
-    for (layer_name, layer) in &index.layers {
-        if let ItemKind::Layer(l) = &layer.item(db).kind {
-            for instance in &l.instances {
-                // A second instance of the same name is E0202 (reported by the model); its body
-                // must not replace the first one's inputs.
-                if config
-                    .instances
-                    .contains_key(&(layer_name.clone(), instance.name.name.clone()))
-                {
-                    continue;
-                }
-                let def = Def {
-                    file: layer.file,
-                    range: instance.body.range,
-                    env: None,
-                };
-                let mut node = Node::empty_record(def);
-                let mut merger = Merger {
-                    env: None,
-                    seen: SeenPaths::default(),
-                    diagnostics: &mut config.diagnostics,
-                };
-                for entry in &instance.body.entries {
-                    if entry.path.len() != 1 {
-                        merger.diagnostics.push(
-                            // Diagnostic: E0305 unknown-override-target
-                            Diagnostic::error(
-                                E0305,
-                                layer.file,
-                                entry.path_range(),
-                                "an instance sets its own inputs only",
-                            )
-                            .with_label("dotted path")
-                            .with_help(format!("write `{} = {{ ... }}`", entry.path[0].name)),
-                        );
-                        continue;
-                    }
-                    merger.apply(&mut node, &entry.path, entry, layer.file);
-                }
-                config
-                    .instances
-                    .insert((layer_name.clone(), instance.name.name.clone()), node);
-            }
-        }
-    }
     for (env_name, env_ref) in &chain.envs {
         let ItemKind::Env(env_def) = &env_ref.item(db).kind else {
             continue;
@@ -324,55 +426,8 @@ pub fn effective_config<'db>(
                         merger.apply_fresh(node, &entry.path[1..], entry, file);
                     }
                 }
-            } else if let Some(layer) = index.layers.get(&head.name) {
-                let Some(instance) = entry.path.get(1) else {
-                    merger.diagnostics.push(
-                        // Diagnostic: E0305 unknown-override-target
-                        Diagnostic::error(
-                            E0305,
-                            file,
-                            head.range,
-                            format!("cannot override layer `{}` as a whole", head.name),
-                        )
-                        .with_label("a layer")
-                        .with_help(format!(
-                            "override an instance's inputs: `{}.INSTANCE.INPUT = ...`",
-                            head.name
-                        )),
-                    );
-                    continue;
-                };
-                match config
-                    .instances
-                    .get_mut(&(head.name.clone(), instance.name.clone()))
-                {
-                    Some(node) => merger.apply(node, &entry.path[2..], entry, file),
-                    None => {
-                        let names = match &layer.item(db).kind {
-                            ItemKind::Layer(l) => {
-                                l.instances.iter().map(|i| i.name.name.clone()).collect()
-                            }
-                            _ => Vec::new(),
-                        };
-                        merger.diagnostics.push(
-                            // Diagnostic: E0305 unknown-override-target
-                            Diagnostic::error(
-                                E0305,
-                                file,
-                                instance.range,
-                                format!(
-                                    "layer `{}` has no instance `{}`",
-                                    head.name, instance.name
-                                ),
-                            )
-                            .with_label("no such instance")
-                            .with_help_opt(did_you_mean(
-                                &instance.name,
-                                names.iter().map(String::as_str),
-                            )),
-                        );
-                    }
-                }
+            } else if index.layers.contains_key(&head.name) {
+                // Merged per layer, by `layer_config`.
             } else {
                 let candidates: Vec<&str> = index
                     .params

@@ -5,15 +5,17 @@ use std::collections::{BTreeSet, HashMap};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::diagnostics::{Diagnostic, E0501};
-use crate::model::LayerModel;
+use std::sync::Arc;
+
+use crate::model::{LayerModel, PlacedLayer};
 
 /// Orders layers so that each comes after the layers it reads; ties keep declaration order.
 /// A cycle is reported once, with its path, and its layers are placed last in declaration order.
 pub fn order_layers(
-    mut layers: Vec<LayerModel>,
+    mut layers: Vec<Arc<LayerModel>>,
     declared: &HashMap<String, (usize, usize)>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<LayerModel> {
+) -> Vec<PlacedLayer> {
     layers.sort_by_key(|layer| {
         (
             declared
@@ -88,21 +90,23 @@ pub fn order_layers(
     }
     let placed: BTreeSet<usize> = order.iter().copied().collect();
     order.extend((0..layers.len()).filter(|i| !placed.contains(i)));
-    let mut slots: Vec<Option<LayerModel>> = layers.drain(..).map(Some).collect();
+    let mut slots: Vec<Option<Arc<LayerModel>>> = layers.drain(..).map(Some).collect();
     order
         .into_iter()
         .enumerate()
         .map(|(position, idx)| {
-            let mut layer = slots[idx].take().expect("each layer is placed once");
-            layer.dir = format!("{:02}-{}", position + 1, layer.name);
-            layer
+            let model = slots[idx].take().expect("each layer is placed once");
+            PlacedLayer {
+                dir: format!("{:02}-{}", position + 1, model.name),
+                model,
+            }
         })
         .collect()
 }
 
 /// A walk around the cycle, starting at its first declared member.
 fn cycle_path(
-    layers: &[LayerModel],
+    layers: &[Arc<LayerModel>],
     members: &BTreeSet<usize>,
     by_name: &HashMap<&str, usize>,
 ) -> Vec<usize> {

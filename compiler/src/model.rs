@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
+use std::sync::Arc;
 
-use crate::config::{effective_config, Def, EffectiveConfig, EnvName, Node};
+use crate::config::{effective_config, layer_config, EffectiveConfig, EnvName, LayerName, Node};
 use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostics::*;
 use crate::project::{project_index, ItemRef, ProjectIndex};
@@ -138,8 +139,6 @@ pub struct RemoteRead {
 pub struct LayerModel {
     /// The layer's name; `template-key` for repeated layers.
     pub name: String,
-    /// `NN-name`, set once the order is known.
-    pub dir: String,
     pub doc: Option<String>,
     pub depends_on: Vec<String>,
     pub instances: Vec<InstanceModel>,
@@ -157,7 +156,7 @@ pub struct EnvModel {
     pub project: ProjectSettings,
     pub params: BTreeMap<String, Value>,
     /// Layers in dependency order.
-    pub layers: Vec<LayerModel>,
+    pub layers: Vec<PlacedLayer>,
     /// Module types used by this environment, by name, with their `source`.
     pub modules: BTreeMap<String, String>,
     /// The state bucket's bootstrap instance, when the stdlib module is available.
@@ -182,25 +181,110 @@ impl EnvModel {
     }
 }
 
+/// A layer in its place in the environment's order: its directory `NN-name` and its model, which
+/// is shared with the query that evaluated it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PlacedLayer {
+    /// `NN-name`: the position in dependency order and the name.
+    pub dir: String,
+    pub model: Arc<LayerModel>,
+}
+
+impl std::ops::Deref for PlacedLayer {
+    type Target = LayerModel;
+
+    fn deref(&self) -> &LayerModel {
+        &self.model
+    }
+}
+
+/// What every layer of an environment reads: the project's settings and the parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct EnvGlobals {
+    pub project: ProjectSettings,
+    /// Every declared parameter; `None` when it has no valid value (a diagnostic says why).
+    pub params: BTreeMap<String, Option<Value>>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn env_globals<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) -> EnvGlobals {
+    let index = project_index(db, workspace);
+    let mut eval = Eval::new(db, workspace, env, index);
+    let project = eval.project_settings();
+    eval.region = project.region.clone();
+    eval.project_name = project.name.clone();
+    let params = index
+        .params
+        .keys()
+        .map(|name| (name.clone(), eval.param_value(name)))
+        .collect();
+    EnvGlobals {
+        project,
+        params,
+        diagnostics: eval.diagnostics,
+    }
+}
+
+/// One layer of an environment, evaluated and type-checked: its expansions (one for a plain
+/// layer, one per key for a repeated one), the module types its instances use with their
+/// `source`, and its diagnostics.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct LayerEval {
+    pub layers: Vec<Arc<LayerModel>>,
+    pub modules: BTreeMap<String, String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Evaluates one layer. It reads the layer's merged configuration, the environment's globals,
+/// the module interfaces and the declared outputs of the layers it reads, so an edit of another
+/// layer's instances does not re-run it.
+#[salsa::tracked(returns(ref))]
+pub fn layer_eval<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+    layer: LayerName<'db>,
+) -> LayerEval {
+    let index = project_index(db, workspace);
+    let Some(layer_ref) = index.layers.get(layer.name(db)) else {
+        return LayerEval::default();
+    };
+    let mut eval = Eval::with_globals(db, workspace, env, index);
+    // The merge's diagnostics come with the layer's.
+    eval.diagnostics = layer_config(db, workspace, env, layer).diagnostics.clone();
+    let layers = eval.layer(layer.name(db), *layer_ref);
+    let mut modules = BTreeMap::new();
+    for instance in layers.iter().flat_map(|l| &l.instances) {
+        if let Some(sig) = eval.modules.get(&instance.kind).and_then(|s| s.as_ref()) {
+            modules.insert(sig.name.clone(), sig.source.clone());
+        }
+    }
+    LayerEval {
+        layers: layers.into_iter().map(Arc::new).collect(),
+        modules,
+        diagnostics: eval.diagnostics,
+    }
+}
+
 /// Evaluates, type-checks and orders one environment.
 #[salsa::tracked(returns(ref))]
 pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) -> EnvModel {
     let index = project_index(db, workspace);
     let config = effective_config(db, workspace, env);
-    let mut eval = Eval::new(db, index, config);
+    let globals = env_globals(db, workspace, env);
     let mut model = EnvModel {
         env: config.env.clone(),
         chain: config.chain.clone(),
+        project: globals.project.clone(),
+        params: globals
+            .params
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), value.clone()?)))
+            .collect(),
         ..Default::default()
     };
-    model.project = eval.project_settings();
-    eval.region = model.project.region.clone();
-    eval.project_name = model.project.name.clone();
-    for name in index.params.keys() {
-        if let Some(value) = eval.param_value(name) {
-            model.params.insert(name.clone(), value);
-        }
-    }
+    let mut diagnostics = globals.diagnostics.clone();
     let mut layers = Vec::new();
     let mut order_key: HashMap<String, (usize, usize)> = HashMap::new();
     let file_order: HashMap<SourceFile, usize> = workspace
@@ -210,7 +294,8 @@ pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
         .map(|(i, f)| (*f, i))
         .collect();
     for (layer_name, layer_ref) in &index.layers {
-        for layer in eval.layer(layer_name, *layer_ref) {
+        let evaluated = layer_eval(db, workspace, env, LayerName::new(db, layer_name.clone()));
+        for layer in &evaluated.layers {
             order_key.insert(
                 layer.name.clone(),
                 (
@@ -218,24 +303,26 @@ pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
                     layer_ref.idx,
                 ),
             );
-            layers.push(layer);
+            layers.push(layer.clone());
         }
+        model.modules.extend(
+            evaluated
+                .modules
+                .iter()
+                .map(|(name, source)| (name.clone(), source.clone())),
+        );
+        diagnostics.extend(evaluated.diagnostics.iter().cloned());
     }
-    for layer in &layers {
-        for instance in &layer.instances {
-            if let Some(sig) = eval.modules.get(&instance.kind).and_then(|s| s.as_ref()) {
-                model.modules.insert(sig.name.clone(), sig.source.clone());
-            }
-        }
-    }
+    let mut eval = Eval::with_globals(db, workspace, env, index);
     model.bootstrap = eval.bootstrap(&model.project);
+    diagnostics.append(&mut eval.diagnostics);
     if model.bootstrap.is_some() {
         model
             .modules
             .insert("state_bootstrap".into(), "stdlib/state_bootstrap".into());
     }
-    model.layers = crate::layers::order_layers(layers, &order_key, &mut eval.diagnostics);
-    model.diagnostics = std::mem::take(&mut eval.diagnostics);
+    model.layers = crate::layers::order_layers(layers, &order_key, &mut diagnostics);
+    model.diagnostics = diagnostics;
     model
 }
 
@@ -268,6 +355,8 @@ struct LayerCtx {
 
 struct Eval<'a> {
     db: &'a dyn Db,
+    workspace: Workspace,
+    env_name: EnvName<'a>,
     index: &'a ProjectIndex,
     config: &'a EffectiveConfig,
     env: String,
@@ -285,9 +374,17 @@ struct Eval<'a> {
 }
 
 impl<'a> Eval<'a> {
-    fn new(db: &'a dyn Db, index: &'a ProjectIndex, config: &'a EffectiveConfig) -> Self {
+    fn new(
+        db: &'a dyn Db,
+        workspace: Workspace,
+        env_name: EnvName<'a>,
+        index: &'a ProjectIndex,
+    ) -> Self {
+        let config = effective_config(db, workspace, env_name);
         Self {
             db,
+            workspace,
+            env_name,
             index,
             config,
             env: config.env.clone(),
@@ -302,6 +399,35 @@ impl<'a> Eval<'a> {
             current_inputs: None,
             diagnostics: Vec::new(),
         }
+    }
+
+    /// An evaluator that starts from the environment's evaluated globals, as every layer does.
+    fn with_globals(
+        db: &'a dyn Db,
+        workspace: Workspace,
+        env_name: EnvName<'a>,
+        index: &'a ProjectIndex,
+    ) -> Self {
+        let globals = env_globals(db, workspace, env_name);
+        let mut eval = Self::new(db, workspace, env_name, index);
+        eval.region = globals.project.region.clone();
+        eval.project_name = globals.project.name.clone();
+        eval.param_values = globals
+            .params
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        eval
+    }
+
+    /// The merged configuration of a layer (its template, for a repeated layer).
+    fn layer_config(&self, layer: &str) -> &'a crate::config::LayerConfig {
+        layer_config(
+            self.db,
+            self.workspace,
+            self.env_name,
+            LayerName::new(self.db, layer.to_string()),
+        )
     }
 
     fn error(
@@ -1028,11 +1154,15 @@ impl<'a> Eval<'a> {
             candidates.extend(sig.inputs.iter().map(|i| i.name.clone()));
         }
         let foreign = scope.layer.and_then(|_| {
-            self.config
-                .instances
-                .keys()
-                .find(|(_, inst)| inst == name)
-                .map(|(layer, _)| layer.clone())
+            self.index.layers.iter().find_map(|(layer, layer_ref)| {
+                let ItemKind::Layer(l) = &layer_ref.item(self.db).kind else {
+                    return None;
+                };
+                l.instances
+                    .iter()
+                    .any(|i| i.name.name == *name)
+                    .then(|| layer.clone())
+            })
         });
         let help = match foreign {
             Some(layer) => Some(format!("`{name}` is an instance of layer `{layer}`: declare an `output` there and read it as `{layer}.OUTPUT`")),
@@ -1434,7 +1564,6 @@ impl<'a> Eval<'a> {
             };
             let mut model = LayerModel {
                 name: expanded_name,
-                dir: String::new(),
                 doc: item.doc.clone(),
                 depends_on: Vec::new(),
                 instances: Vec::new(),
@@ -1559,10 +1688,10 @@ impl<'a> Eval<'a> {
             }));
             return None;
         };
-        let config = self.config;
-        let node: Option<&'a Node> = config
+        let node: Option<&'a Node> = self
+            .layer_config(&ctx.template)
             .instances
-            .get(&(ctx.template.clone(), instance.name.name.clone()));
+            .get(&instance.name.name);
         let mut ok = true;
         if let Some(Node::Record { entries, .. }) = node {
             for (key, slot) in entries {
@@ -1872,13 +2001,4 @@ impl DiagnosticMut for Diagnostic {
         });
         self
     }
-}
-
-/// Def of an explicit value, for provenance.
-pub fn node_def(config: &EffectiveConfig, layer: &str, instance: &str, input: &str) -> Option<Def> {
-    config
-        .instances
-        .get(&(layer.to_string(), instance.to_string()))?
-        .get(&[input.to_string()])
-        .map(|n| n.def().clone())
 }

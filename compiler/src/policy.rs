@@ -40,9 +40,10 @@ pub fn provenance(
     let node = if index.params.contains_key(head) {
         config.params.get(head).and_then(|n| n.get(rest))
     } else if index.layers.contains_key(template) && rest.len() >= 2 {
-        config
+        let layer = crate::config::LayerName::new(db, template.to_string());
+        crate::config::layer_config(db, workspace, env, layer)
             .instances
-            .get(&(template.to_string(), rest[0].clone()))
+            .get(&rest[0])
             .and_then(|n| n.get(&rest[1..]))
     } else if head == "project" {
         config.project.as_ref().and_then(|n| n.get(rest))

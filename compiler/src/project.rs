@@ -1,6 +1,7 @@
 //! The project index: every top-level item of the workspace by kind and name.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::db::{parse_file, Db, SourceFile, Workspace};
 use crate::diagnostics::{Diagnostic, E0202, E0205};
@@ -15,9 +16,19 @@ pub struct ItemRef {
 }
 
 impl ItemRef {
+    /// The item's syntax, read through `item_syntax`, so that the caller depends on this item
+    /// alone and not on the whole file.
     pub fn item(self, db: &dyn Db) -> &Item {
-        &parse_file(db, self.file).items[self.idx]
+        item_syntax(db, self.file, self.idx)
     }
+}
+
+/// One item of a file. The whole file's parse changes on every edit, but this result is compared
+/// by value: an item the edit did not touch (same text at the same offset) keeps its old
+/// revision, and the queries that read only such items are not re-run.
+#[salsa::tracked(returns(ref))]
+pub fn item_syntax(db: &dyn Db, file: SourceFile, idx: usize) -> Arc<Item> {
+    parse_file(db, file).items[idx].clone()
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]

@@ -104,3 +104,93 @@ fn editing_dev_does_not_evaluate_pro_again() {
     assert_eq!(check(&db, "pro"), Vec::new());
     assert_eq!(executed(&log, "env_model"), 1);
 }
+
+const LAYERED: &str = r#"project shop {
+  region = "eu-west-1"
+  state  = { bucket = "shop-tfstate" }
+}
+param tier: string = "small"
+layer foundation {
+  kms_key main { description = "shop ${env}" }
+  output key_arn: string = main.arn
+}
+layer data {
+  s3_bucket logs { bucket = "shop-${env}-logs", kms_key_arn = foundation.key_arn }
+}
+layer apps {
+  log_group api { name = "/shop/${env}/api", retention_days = 30, kms_key_arn = foundation.key_arn }
+}
+"#;
+
+/// Layers are merged and evaluated one by one: a value edited inside one layer's instance (in
+/// the base or in an environment) merges and evaluates that layer again and no other, and the
+/// environment's parameters are not evaluated again.
+#[test]
+fn editing_one_layer_evaluates_that_layer_alone() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut db = RootDatabase::with_event_log(log.clone());
+    let base = SourceFile::new(
+        &db,
+        PathBuf::from("/shop/base.infra"),
+        Arc::from(LAYERED),
+        false,
+    );
+    let dev_text = "env dev {\n  data.logs.bucket = \"shop-dev-logs-1\"\n  apps.api.retention_days = 7\n}\n";
+    let dev = SourceFile::new(
+        &db,
+        PathBuf::from("/shop/dev.infra"),
+        Arc::from(dev_text),
+        false,
+    );
+    let mut files = vec![base, dev];
+    files.extend(stdlib_files(&mut db));
+    let workspace = Workspace::new(&db, files, PathBuf::from("/shop"));
+    let check = |db: &RootDatabase| {
+        let env = EnvName::new(db, "dev".to_string());
+        check_env(db, workspace, env).clone()
+    };
+    assert_eq!(check(&db), Vec::new());
+    let layers_evaluated = |log: &Mutex<Vec<String>>| -> Vec<String> {
+        let entries = log.lock().map(|l| l.clone()).unwrap_or_default();
+        entries
+            .iter()
+            .filter(|e| e.starts_with("layer_eval("))
+            .cloned()
+            .collect()
+    };
+
+    // The apps layer's log group name in the base (same length, nothing moves).
+    clear(&log);
+    set_file_text(&mut db, base, LAYERED.replace("/api\"", "/web\""));
+    assert_eq!(check(&db), Vec::new());
+    let evaluated = layers_evaluated(&log);
+    assert_eq!(evaluated.len(), 1, "{evaluated:?}");
+    assert_eq!(executed(&log, "layer_config"), 1);
+    assert_eq!(executed(&log, "env_globals"), 0);
+    assert_eq!(executed(&log, "env_model"), 1);
+
+    // The base's retention, which dev overrides: the layer is merged again, its evaluation
+    // equals the previous one, and nothing after it runs.
+    clear(&log);
+    let edited = LAYERED.replace("/api\"", "/web\"").replace("= 30,", "= 90,");
+    set_file_text(&mut db, base, edited.clone());
+    assert_eq!(check(&db), Vec::new());
+    assert_eq!(layers_evaluated(&log).len(), 1);
+    assert_eq!(executed(&log, "env_model"), 0);
+
+    // An override of the data layer in dev: only data is merged and evaluated again.
+    clear(&log);
+    set_file_text(&mut db, dev, dev_text.replace("logs-1", "logs-2"));
+    assert_eq!(check(&db), Vec::new());
+    let evaluated = layers_evaluated(&log);
+    assert_eq!(evaluated.len(), 1, "{evaluated:?}");
+    assert_eq!(executed(&log, "layer_config"), 1);
+    assert_eq!(executed(&log, "env_globals"), 0);
+
+    // A parameter edit evaluates every layer again (each reads the parameters).
+    clear(&log);
+    set_file_text(&mut db, base, edited.replace("\"small\"", "\"large\""));
+    assert_eq!(check(&db), Vec::new());
+    assert_eq!(executed(&log, "env_globals"), 1);
+    assert_eq!(layers_evaluated(&log).len(), 3);
+}

@@ -187,7 +187,7 @@ fn run_case(text: &str) -> Outcome {
     let parse = infrac::syntax::parse(text);
     Outcome {
         diagnostics: out,
-        items: parse.items.iter().map(describe_item).collect(),
+        items: parse.items.iter().map(|item| describe_item(item)).collect(),
     }
 }
 

@@ -11,7 +11,7 @@ use hcl::expr::{Expression, ObjectKey};
 use hcl::structure::{Attribute, Block, Body};
 use hcl::Identifier;
 
-use crate::model::{EnvModel, InstanceModel, LayerModel, ProjectSettings};
+use crate::model::{EnvModel, InstanceModel, LayerModel, PlacedLayer, ProjectSettings};
 use crate::value::{Rt, TemplatePart, Value};
 
 pub use fmt::align_equals;
@@ -55,7 +55,7 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
         let outputs = bootstrap_outputs(model);
         add(format!("{dir}/outputs.tf"), outputs);
     }
-    let layer_files = |layer: &LayerModel| {
+    let layer_files = |layer: &PlacedLayer| {
         let dir = &layer.dir;
         let backend = render(
             Body::builder()

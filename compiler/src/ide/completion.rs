@@ -182,7 +182,11 @@ fn local_item(text: &str, offset: usize) -> Option<Item> {
         &text[start..offset],
         &text[offset..end]
     );
-    crate::syntax::parse(&patched).items.into_iter().next()
+    crate::syntax::parse(&patched)
+        .items
+        .into_iter()
+        .next()
+        .map(std::sync::Arc::unwrap_or_clone)
 }
 
 fn starts_item(line: &str) -> bool {

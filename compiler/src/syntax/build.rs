@@ -32,12 +32,12 @@ pub(super) fn parse_item(
             label: "unclosed".into(),
             help: Some(format!("add the matching `{}`", closing(open))),
         });
-        parse.items.push(error_item(text, chunk_range));
+        parse.items.push(error_item(text, chunk_range).into());
         return;
     }
     if fast {
         if let Some(item) = super::fast::parse_item(text, offset) {
-            parse.items.push(item);
+            parse.items.push(item.into());
             return;
         }
     }
@@ -51,11 +51,11 @@ pub(super) fn parse_item(
             };
             let item = builder.item_file(file, chunk_range);
             parse.errors.append(&mut builder.errors);
-            parse.items.push(item);
+            parse.items.push(item.into());
         }
         Err(error) => {
             parse.errors.push(convert_error(&error, text, offset));
-            parse.items.push(error_item(text, chunk_range));
+            parse.items.push(error_item(text, chunk_range).into());
         }
     }
 }

@@ -96,7 +96,7 @@ fn check(name: &str, text: &str) -> (usize, usize) {
                 );
                 assert_eq!(
                     reference.items,
-                    vec![fast_item],
+                    vec![std::sync::Arc::new(fast_item)],
                     "{name}: trees differ for\n{chunk_text}"
                 );
             }

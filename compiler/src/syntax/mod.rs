@@ -23,7 +23,8 @@ pub struct SyntaxError {
 /// The tree of one file and the errors met while building it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Parse {
-    pub items: Vec<Item>,
+    /// Shared, so that a query can hand one item on without copying it.
+    pub items: Vec<std::sync::Arc<Item>>,
     pub errors: Vec<SyntaxError>,
 }
 
