@@ -36,6 +36,11 @@ use infrac::config::{effective_config, EnvName};
 use infrac::db::{RootDatabase, SourceFile, Workspace};
 use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES, E0507};
 use infrac::model::env_model;
+
+/// mimalloc: the compiler allocates many small nodes; with glibc's allocator a fifth of a check
+/// was `malloc`/`free` and another third page faults (see docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use infrac::render::{display_path, one_line, to_miette};
 use infrac::value::to_json;
 
