@@ -4,6 +4,7 @@
 //! appends to a list, and one environment may set a key only once.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostics::{did_you_mean, Diagnostic, E0301, E0302, E0303, E0305};
@@ -23,7 +24,8 @@ pub struct EnvName<'db> {
 pub struct Def {
     pub file: SourceFile,
     pub range: TextRange,
-    pub env: Option<String>,
+    /// Shared by every value the environment sets.
+    pub env: Option<Arc<str>>,
 }
 
 /// A node of the merged configuration tree.
@@ -31,17 +33,95 @@ pub struct Def {
 pub enum Node {
     /// A value that is not a record literal, with the lists appended to it.
     Leaf {
-        expr: Expr,
+        /// The expression, shared with the syntax tree.
+        expr: Arc<Expr>,
         def: Def,
-        appends: Vec<(Expr, Def)>,
+        appends: Vec<(Arc<Expr>, Def)>,
         overrode: Vec<Def>,
     },
     /// A record literal, merged key by key.
     Record {
-        entries: BTreeMap<String, Slot>,
+        entries: Entries,
         def: Def,
         overrode: Vec<Def>,
     },
+}
+
+/// A record node's entries in key order: a sorted vector, a third of the size of a `BTreeMap`
+/// for the dozen keys a record has.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Entries(Vec<(String, Slot)>);
+
+impl Entries {
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Slot> {
+        self.position(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Slot> {
+        self.position(key).ok().map(|i| &mut self.0[i].1)
+    }
+
+    /// Sets `key`, replacing its slot if it has one.
+    pub fn insert(&mut self, key: String, slot: Slot) {
+        match self.position(&key) {
+            Ok(i) => self.0[i].1 = slot,
+            Err(i) => self.0.insert(i, (key, slot)),
+        }
+    }
+
+    /// The slot of `key`, made with `make` if there is none.
+    pub fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> Slot) -> &mut Slot {
+        let i = match self.position(key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (key.to_string(), make()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Slot)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Frees the spare capacity left by the merge, here and below.
+    fn shrink(&mut self) {
+        self.0.shrink_to_fit();
+        for (_, slot) in &mut self.0 {
+            if let Node::Record { entries, .. } = &mut slot.node {
+                entries.shrink();
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Entries {
+    type Item = (&'a String, &'a Slot);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, Slot)>,
+        fn(&'a (String, Slot)) -> (&'a String, &'a Slot),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
 }
 
 /// A record entry: the key's span and the value.
@@ -54,10 +134,10 @@ pub struct Slot {
 
 impl Node {
     /// Builds a node from an expression; record literals become record nodes.
-    pub fn from_expr(expr: &Expr, def: Def) -> Node {
+    pub fn from_expr(expr: &Arc<Expr>, def: Def) -> Node {
         match &expr.kind {
             ExprKind::Record(entries) => {
-                let mut map = BTreeMap::new();
+                let mut map = Entries::default();
                 for entry in entries {
                     let child_def = Def {
                         file: def.file,
@@ -103,7 +183,7 @@ impl Node {
 
     pub fn empty_record(def: Def) -> Node {
         Node::Record {
-            entries: BTreeMap::new(),
+            entries: Entries::default(),
             def,
             overrode: Vec::new(),
         }
@@ -299,8 +379,9 @@ pub fn layer_config<'db>(
     }
     for (env_name, env_ref) in &env_chain(db, workspace, env).envs {
         let entries = env_layer_entries(db, env_ref.file, env_ref.idx, layer);
+        let env_name: Arc<str> = Arc::from(env_name.as_str());
         let mut merger = Merger {
-            env: Some(env_name.clone()),
+            env: Some(env_name),
             seen: SeenPaths::default(),
             diagnostics: &mut config.diagnostics,
         };
@@ -343,6 +424,11 @@ pub fn layer_config<'db>(
                     );
                 }
             }
+        }
+    }
+    for node in config.instances.values_mut() {
+        if let Node::Record { entries, .. } = node {
+            entries.shrink();
         }
     }
     config
@@ -388,9 +474,10 @@ pub fn effective_config<'db>(
                     range: default.range,
                     env: None,
                 };
-                config
-                    .params
-                    .insert(name.clone(), Node::from_expr(default, def));
+                config.params.insert(
+                    name.clone(),
+                    Node::from_expr(&Arc::new(default.clone()), def),
+                );
             }
         }
     }
@@ -398,6 +485,7 @@ pub fn effective_config<'db>(
         let ItemKind::Env(env_def) = &env_ref.item(db).kind else {
             continue;
         };
+        let env_name: Arc<str> = Arc::from(env_name.as_str());
         let mut merger = Merger {
             env: Some(env_name.clone()),
             seen: SeenPaths::default(),
@@ -455,7 +543,7 @@ pub fn effective_config<'db>(
 
 /// Applies the entries of one environment (or of the base) and remembers which leaf paths it set.
 struct Merger<'a, 'p> {
-    env: Option<String>,
+    env: Option<Arc<str>>,
     /// Leaf paths set by this environment, with where they were set, to find duplicates.
     seen: SeenPaths<'p>,
     diagnostics: &'a mut Vec<Diagnostic>,
@@ -619,14 +707,14 @@ impl<'p> Merger<'_, 'p> {
                 let Node::Record { entries, .. } = node else {
                     return;
                 };
-                let slot = entries.entry(head.name.clone()).or_insert_with(|| Slot {
+                let slot = entries.get_or_insert_with(&head.name, || Slot {
                     key_file: file,
                     key_range: head.range,
                     node: Node::Leaf {
-                        expr: Expr {
+                        expr: Arc::new(Expr {
                             kind: ExprKind::Missing,
                             range: head.range,
-                        },
+                        }),
                         def: def.clone(),
                         appends: Vec::new(),
                         overrode: Vec::new(),
@@ -653,7 +741,7 @@ impl<'p> Merger<'_, 'p> {
 }
 
 /// Merges a value into a node: record literals merge into records, anything else replaces.
-fn merge_value(node: &mut Node, value: &Expr, def: Def) {
+fn merge_value(node: &mut Node, value: &Arc<Expr>, def: Def) {
     if let (
         Node::Record {
             entries,

@@ -496,7 +496,7 @@ impl<'a> Eval<'a> {
                     name: "aws".into(),
                     range: at,
                 },
-                value: lit("~> 5.100"),
+                value: lit("~> 5.100").into(),
             }]),
             range: at,
         };
@@ -881,7 +881,7 @@ impl<'a> Eval<'a> {
                                 );
                                 return None;
                             }
-                            Value::Rt(rt, _) => out.push(TemplatePart::Rt(rt)),
+                            Value::Rt(rt, _) => out.push(TemplatePart::Rt(*rt)),
                             Value::Template(more) => {
                                 for p in more {
                                     match p {
@@ -1280,11 +1280,11 @@ impl<'a> Eval<'a> {
             return None;
         }
         Some(Value::Rt(
-            Rt::ModuleOutput {
+            Box::new(Rt::ModuleOutput {
                 instance: instance.to_string(),
                 output: output.name.clone(),
-            },
-            output.ty.clone(),
+            }),
+            Box::new(output.ty.clone()),
         ))
     }
 
@@ -1381,11 +1381,11 @@ impl<'a> Eval<'a> {
         let mut ignored = Vec::new();
         let ty = resolver.resolve(layer_ref.file, &output.ty, &mut ignored);
         Some(Value::Rt(
-            Rt::LayerOutput {
+            Box::new(Rt::LayerOutput {
                 layer: head.name.clone(),
                 output: output.name.name.clone(),
-            },
-            ty,
+            }),
+            Box::new(ty),
         ))
     }
 

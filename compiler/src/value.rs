@@ -31,8 +31,9 @@ pub enum Value {
     Str(String),
     List(Vec<Value>),
     Record(BTreeMap<String, Value>),
-    /// A run-time reference with its declared type.
-    Rt(Rt, Ty),
+    /// A run-time reference with its declared type (boxed: they are rare, and a `Value` stays
+    /// 32 bytes).
+    Rt(Box<Rt>, Box<Ty>),
     /// A string with run-time parts.
     Template(Vec<TemplatePart>),
 }

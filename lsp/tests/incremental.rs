@@ -135,7 +135,8 @@ fn editing_one_layer_evaluates_that_layer_alone() {
         Arc::from(LAYERED),
         false,
     );
-    let dev_text = "env dev {\n  data.logs.bucket = \"shop-dev-logs-1\"\n  apps.api.retention_days = 7\n}\n";
+    let dev_text =
+        "env dev {\n  data.logs.bucket = \"shop-dev-logs-1\"\n  apps.api.retention_days = 7\n}\n";
     let dev = SourceFile::new(
         &db,
         PathBuf::from("/shop/dev.infra"),
@@ -172,7 +173,9 @@ fn editing_one_layer_evaluates_that_layer_alone() {
     // The base's retention, which dev overrides: the layer is merged again, its evaluation
     // equals the previous one, and nothing after it runs.
     clear(&log);
-    let edited = LAYERED.replace("/api\"", "/web\"").replace("= 30,", "= 90,");
+    let edited = LAYERED
+        .replace("/api\"", "/web\"")
+        .replace("= 30,", "= 90,");
     set_file_text(&mut db, base, edited.clone());
     assert_eq!(check(&db), Vec::new());
     assert_eq!(layers_evaluated(&log).len(), 1);

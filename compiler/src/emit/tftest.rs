@@ -435,11 +435,11 @@ resource "aws_cloudwatch_log_group" "logs" {
     fn run_time_inputs_become_typed_placeholders() {
         let rt = |ty: Ty| {
             Value::Rt(
-                crate::value::Rt::ModuleOutput {
+                Box::new(crate::value::Rt::ModuleOutput {
                     instance: "x".into(),
                     output: "y".into(),
-                },
-                ty,
+                }),
+                Box::new(ty),
             )
         };
         assert_eq!(

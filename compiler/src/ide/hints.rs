@@ -45,7 +45,7 @@ pub fn inlay_hints(
             Some(prov) => prov
                 .overrode
                 .first()
-                .map(|d| d.env.clone().unwrap_or_else(|| "base".into()))
+                .map(|d| d.env.as_deref().unwrap_or("base").to_string())
                 .unwrap_or_else(|| "default".into()),
             None => parent.unwrap_or_else(|| "base".into()),
         };

@@ -1,5 +1,7 @@
 //! The syntax tree of one `.infra` file: items, entries, types and expressions with their spans.
 
+use std::sync::Arc;
+
 use crate::source::TextRange;
 
 /// A name with its span.
@@ -192,7 +194,8 @@ pub struct Block {
 pub struct Entry {
     pub path: Vec<Ident>,
     pub append: bool,
-    pub value: Expr,
+    /// Shared, so that the merged configuration refers to it instead of copying it.
+    pub value: Arc<Expr>,
     pub range: TextRange,
     pub doc: Option<String>,
 }
@@ -341,7 +344,8 @@ pub enum StrPart {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RecordEntry {
     pub key: Ident,
-    pub value: Expr,
+    /// Shared, so that the merged configuration refers to it instead of copying it.
+    pub value: Arc<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -503,7 +503,7 @@ impl Builder<'_> {
                     entries.push(Entry {
                         path,
                         append,
-                        value,
+                        value: value.into(),
                         range: entry_range,
                         doc,
                     });
@@ -742,7 +742,7 @@ impl Builder<'_> {
                         };
                         RecordEntry {
                             key,
-                            value: self.expr_or_missing(e.next().expect("record value")),
+                            value: self.expr_or_missing(e.next().expect("record value")).into(),
                         }
                     })
                     .collect();

@@ -628,7 +628,7 @@ impl Parser<'_> {
             return Some(Entry {
                 path,
                 append,
-                value,
+                value: value.into(),
                 range: self.range(start, self.pos),
                 doc,
             });
@@ -1212,7 +1212,10 @@ impl Parser<'_> {
         }
         self.skip();
         let value = self.expr_or_missing()?;
-        Some(RecordEntry { key, value })
+        Some(RecordEntry {
+            key,
+            value: value.into(),
+        })
     }
 
     /// `reference = ${ ref_seg ~ ("." ~ ref_seg)* }`.
