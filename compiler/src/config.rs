@@ -316,11 +316,24 @@ fn env_layer_entries<'db>(
         .collect()
 }
 
-/// The merged configuration of one layer's instances in an environment: the base instances,
-/// then each environment of the chain in order. Layers merge independently, so an edit of one
-/// layer (or of the overrides of one layer) re-merges that layer alone.
+/// The merged configuration of one layer's instances in an environment, kept for the queries
+/// that ask where a value came from (hover, `explain`, policy violations). The layer's evaluation
+/// merges with `merge_layer` and does not keep the result: a check holds no merged tree.
 #[salsa::tracked(returns(ref))]
 pub fn layer_config<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+    layer: LayerName<'db>,
+) -> LayerConfig {
+    merge_layer(db, workspace, env, layer)
+}
+
+/// Merges one layer's instances in an environment: the base instances, then each environment of
+/// the chain in order. Layers merge independently, and the syntax it reads (the layer's item, the
+/// environments' entries for this layer) is compared by value, so an edit of one layer (or of the
+/// overrides of one layer) re-merges that layer alone.
+pub fn merge_layer<'db>(
     db: &'db dyn Db,
     workspace: Workspace,
     env: EnvName<'db>,

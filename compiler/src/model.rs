@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::config::{effective_config, layer_config, EffectiveConfig, EnvName, LayerName, Node};
+use crate::config::{
+    effective_config, merge_layer, EffectiveConfig, EnvName, LayerConfig, LayerName, Node,
+};
 use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostics::*;
 use crate::project::{project_index, ItemRef, ProjectIndex};
@@ -250,9 +252,11 @@ pub fn layer_eval<'db>(
     let Some(layer_ref) = index.layers.get(layer.name(db)) else {
         return LayerEval::default();
     };
+    let config = merge_layer(db, workspace, env, layer);
     let mut eval = Eval::with_globals(db, workspace, env, index);
+    eval.layer_config = Some(&config);
     // The merge's diagnostics come with the layer's.
-    eval.diagnostics = layer_config(db, workspace, env, layer).diagnostics.clone();
+    eval.diagnostics = config.diagnostics.clone();
     let layers = eval.layer(layer.name(db), *layer_ref);
     let mut modules = BTreeMap::new();
     for instance in layers.iter().flat_map(|l| &l.instances) {
@@ -355,10 +359,10 @@ struct LayerCtx {
 
 struct Eval<'a> {
     db: &'a dyn Db,
-    workspace: Workspace,
-    env_name: EnvName<'a>,
     index: &'a ProjectIndex,
     config: &'a EffectiveConfig,
+    /// The merged configuration of the layer being evaluated.
+    layer_config: Option<&'a LayerConfig>,
     env: String,
     region: String,
     project_name: String,
@@ -383,10 +387,9 @@ impl<'a> Eval<'a> {
         let config = effective_config(db, workspace, env_name);
         Self {
             db,
-            workspace,
-            env_name,
             index,
             config,
+            layer_config: None,
             env: config.env.clone(),
             region: String::new(),
             project_name: String::new(),
@@ -420,14 +423,11 @@ impl<'a> Eval<'a> {
         eval
     }
 
-    /// The merged configuration of a layer (its template, for a repeated layer).
-    fn layer_config(&self, layer: &str) -> &'a crate::config::LayerConfig {
-        layer_config(
-            self.db,
-            self.workspace,
-            self.env_name,
-            LayerName::new(self.db, layer.to_string()),
-        )
+    /// The merged configuration of the layer being evaluated.
+    fn layer_config(&self) -> &'a LayerConfig {
+        static EMPTY: std::sync::OnceLock<LayerConfig> = std::sync::OnceLock::new();
+        self.layer_config
+            .unwrap_or_else(|| EMPTY.get_or_init(LayerConfig::default))
     }
 
     fn error(
@@ -1688,10 +1688,7 @@ impl<'a> Eval<'a> {
             }));
             return None;
         };
-        let node: Option<&'a Node> = self
-            .layer_config(&ctx.template)
-            .instances
-            .get(&instance.name.name);
+        let node: Option<&'a Node> = self.layer_config().instances.get(&instance.name.name);
         let mut ok = true;
         if let Some(Node::Record { entries, .. }) = node {
             for (key, slot) in entries {

@@ -10,7 +10,7 @@
 //! heuristic cannot know. Everything is sorted, so the same input and previous output give the
 //! same bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use infrac::emit::header;
@@ -92,18 +92,18 @@ fn layers(json: &str) -> Option<(String, Vec<LayerInfo>)> {
 }
 
 /// The module calls of a generated `main.tf`, in order: `(instance name, body lines)`.
-fn module_calls(main_tf: &str) -> Vec<(String, Vec<String>)> {
+fn module_calls(main_tf: &str) -> Vec<(&str, Vec<&str>)> {
     let mut out = Vec::new();
-    let mut current: Option<(String, Vec<String>)> = None;
+    let mut current: Option<(&str, Vec<&str>)> = None;
     for line in main_tf.lines() {
         if let Some(rest) = line.strip_prefix("module \"") {
             if let Some((name, _)) = rest.split_once('"') {
-                current = Some((name.to_string(), Vec::new()));
+                current = Some((name, Vec::new()));
             }
         } else if line == "}" {
             out.extend(current.take());
         } else if let Some((_, body)) = current.as_mut() {
-            body.push(line.to_string());
+            body.push(line);
         }
     }
     out
@@ -112,7 +112,7 @@ fn module_calls(main_tf: &str) -> Vec<(String, Vec<String>)> {
 /// What identifies an instance apart from its name: its body with whitespace runs collapsed,
 /// references to other instances (`module.x.`) made anonymous, and its own name as a whole word
 /// replaced by a placeholder (module defaults such as `"${project}-${env}-${instance}"`).
-fn signature(name: &str, body: &[String]) -> String {
+fn signature(name: &str, body: &[&str]) -> String {
     let mut out = Vec::new();
     for line in body {
         let collapsed = line.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -226,22 +226,28 @@ pub fn plan(
         .filter(|(previous_env, _)| *previous_env == env)
         .map(|(_, layers)| layers)
         .unwrap_or_default();
-    let calls = |main_tf: Option<String>| module_calls(&main_tf.unwrap_or_default());
-    let new_calls: BTreeMap<&str, Vec<(String, Vec<String>)>> = new_layers
+    let new_calls: BTreeMap<&str, Vec<(&str, Vec<&str>)>> = new_layers
         .iter()
         .map(|l| {
-            let main_tf = files.get(&format!("{}/main.tf", l.dir)).cloned();
-            (l.name.as_str(), calls(main_tf))
+            let main_tf = files.get(&format!("{}/main.tf", l.dir));
+            (
+                l.name.as_str(),
+                module_calls(main_tf.map_or("", String::as_str)),
+            )
         })
         .collect();
-    let old_calls: BTreeMap<&str, Vec<(String, Vec<String>)>> = previous_layers
+    let old_texts: BTreeMap<&str, String> = previous_layers
         .iter()
         .map(|l| {
             let main_tf = read(&previous.join(&l.dir).join("main.tf"));
-            (l.name.as_str(), calls(main_tf))
+            (l.name.as_str(), main_tf.unwrap_or_default())
         })
         .collect();
-    let shape = |calls: &[(String, Vec<String>)]| {
+    let old_calls: BTreeMap<&str, Vec<(&str, Vec<&str>)>> = old_texts
+        .iter()
+        .map(|(name, text)| (*name, module_calls(text)))
+        .collect();
+    let shape = |calls: &[(&str, Vec<&str>)]| {
         let mut shape: Vec<String> = calls.iter().map(|(n, b)| signature(n, b)).collect();
         shape.sort();
         shape
@@ -278,9 +284,9 @@ pub fn plan(
 
     for layer in &new_layers {
         let mut moves: BTreeMap<String, String> = BTreeMap::new();
-        let now: Vec<&str> = new_calls[layer.name.as_str()]
+        let now: BTreeSet<&str> = new_calls[layer.name.as_str()]
             .iter()
-            .map(|(n, _)| n.as_str())
+            .map(|(n, _)| *n)
             .collect();
         let mut fresh = Vec::new();
         if let Some(old) = previous_of.get(layer.name.as_str()) {
@@ -301,15 +307,16 @@ pub fn plan(
                 }
             }
             let before = &old_calls[old.name.as_str()];
+            let before_names: BTreeSet<&str> = before.iter().map(|(n, _)| *n).collect();
             let removed: Vec<(&str, String)> = before
                 .iter()
-                .filter(|(n, _)| !now.contains(&n.as_str()))
-                .map(|(n, b)| (n.as_str(), signature(n, b)))
+                .filter(|(n, _)| !now.contains(n))
+                .map(|(n, b)| (*n, signature(n, b)))
                 .collect();
             let added: Vec<(&str, String)> = new_calls[layer.name.as_str()]
                 .iter()
-                .filter(|(n, _)| !before.iter().any(|(b, _)| b == n))
-                .map(|(n, b)| (n.as_str(), signature(n, b)))
+                .filter(|(n, _)| !before_names.contains(n))
+                .map(|(n, b)| (*n, signature(n, b)))
                 .collect();
             for (to, sig) in &added {
                 if explicit
