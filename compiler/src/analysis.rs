@@ -183,6 +183,56 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
     diagnostics
 }
 
+/// Evaluates every layer of the given environments on one database snapshot per core, so that
+/// the queries that read the layers (`env_model`, `check_env`, `emit_env`) find them computed.
+/// Each layer is its own query: this is where a check of one environment uses every core. Files
+/// are parsed first, in this thread, because the parser itself runs on rayon's pool.
+///
+/// A panic in a worker (a real one, or salsa's cancellation when the language server's inputs
+/// change) is raised again in the caller's thread.
+pub fn evaluate_layers(db: &RootDatabase, workspace: Workspace, envs: &[String]) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let index = project_index(db, workspace);
+    let mut jobs: Vec<(&str, &str)> = Vec::new();
+    for env in envs {
+        // The environment's parameters, which every layer reads, once and before the layers.
+        crate::model::env_globals(db, workspace, EnvName::new(db, env.clone()));
+        jobs.extend(
+            index
+                .layers
+                .keys()
+                .map(|layer| (env.as_str(), layer.as_str())),
+        );
+    }
+    if threads < 2 || jobs.len() < 2 {
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(jobs.len()))
+            .map(|_| {
+                let snapshot = db.clone();
+                let (jobs, next) = (&jobs, &next);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((env, layer)) = jobs.get(i) else {
+                        break;
+                    };
+                    let env = EnvName::new(&snapshot, env.to_string());
+                    let layer = crate::config::LayerName::new(&snapshot, layer.to_string());
+                    crate::model::layer_eval(&snapshot, workspace, env, layer);
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+    });
+    for result in results {
+        if let Err(payload) = result {
+            std::panic::resume_unwind(payload);
+        }
+    }
+}
+
 /// Every diagnostic of one environment, sorted by file and position, without duplicates.
 #[salsa::tracked(returns(ref))]
 pub fn check_env<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) -> Vec<Diagnostic> {

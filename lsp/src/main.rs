@@ -21,6 +21,10 @@ options:
 /// The largest message body accepted; a larger one is skipped.
 const MAX_BODY: usize = 64 << 20;
 
+/// The same allocator as the `infrac` binary (see docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     for arg in std::env::args().skip(1) {
         match arg.as_str() {

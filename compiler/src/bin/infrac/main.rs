@@ -508,6 +508,7 @@ fn build(
             return ExitCode::from(EXIT_ERRORS);
         }
     };
+    analysis::evaluate_layers(&db, workspace, std::slice::from_ref(&env));
     let env_name = EnvName::new(&db, env.clone());
     let mut diagnostics = load_errors;
     diagnostics.extend(check_env(&db, workspace, env_name).iter().cloned());
@@ -701,6 +702,7 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
                 .iter()
                 .cloned(),
         );
+        analysis::evaluate_layers(&db, workspace, &envs);
         for env in &envs {
             diagnostics.extend(
                 check_env(&db, workspace, EnvName::new(&db, env.clone()))
@@ -1131,6 +1133,7 @@ fn checked(env_file: &Path) -> Result<(Loaded, String), ExitCode> {
             return Err(ExitCode::from(EXIT_ERRORS));
         }
     };
+    analysis::evaluate_layers(&loaded.db, loaded.workspace, std::slice::from_ref(&env));
     let diagnostics = check_env(
         &loaded.db,
         loaded.workspace,
