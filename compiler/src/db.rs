@@ -1,10 +1,11 @@
 //! The salsa database: inputs (source files and the workspace) and the per-file parse query.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::diagnostics::Diagnostic;
-use crate::syntax::{self, Parse};
+use crate::syntax::{self, ChunkCache, Parse};
 
 /// One `.infra` file. Deleted files keep their input with `deleted = true`.
 #[salsa::input(debug)]
@@ -28,16 +29,29 @@ pub struct Workspace {
 }
 
 #[salsa::db]
-pub trait Db: salsa::Database {}
+pub trait Db: salsa::Database {
+    /// The chunks of each file's last parse, for `parse_file` to reuse.
+    fn parse_cache(&self) -> &ParseCache;
+}
 
 #[salsa::db]
-impl Db for RootDatabase {}
+impl Db for RootDatabase {
+    fn parse_cache(&self) -> &ParseCache {
+        &self.parse_cache
+    }
+}
+
+/// Per file, the chunks of its last parse. Not a query result: `parse_file`'s output depends only
+/// on the text (a chunk is reused only when its text and offset are unchanged), the cache only
+/// saves the work. Shared by the database's snapshots.
+pub type ParseCache = Mutex<HashMap<SourceFile, ChunkCache>>;
 
 /// The one database type, shared by the CLI, the language server and the tests.
 #[salsa::db]
 #[derive(Clone, Default)]
 pub struct RootDatabase {
     storage: salsa::Storage<Self>,
+    parse_cache: Arc<ParseCache>,
 }
 
 #[salsa::db]
@@ -55,17 +69,24 @@ impl RootDatabase {
         };
         Self {
             storage: salsa::Storage::new(Some(Box::new(callback))),
+            parse_cache: Arc::default(),
         }
     }
 }
 
-/// The syntax tree of a file. Offsets move on every edit, so the result is never compared.
+/// The syntax tree of a file, reusing the untouched items of its last parse. Offsets move on
+/// every edit, so the result is never compared (`item_syntax` compares items).
 #[salsa::tracked(returns(ref), no_eq)]
 pub fn parse_file(db: &dyn Db, file: SourceFile) -> Parse {
     if file.deleted(db) {
         return Parse::default();
     }
-    syntax::parse(file.text(db))
+    let cache = db.parse_cache();
+    let lock = || cache.lock().unwrap_or_else(|e| e.into_inner());
+    let previous = lock().remove(&file).unwrap_or_default();
+    let (parse, next) = syntax::parse_reusing(file.text(db), &previous);
+    lock().insert(file, next);
+    parse
 }
 
 /// Syntax errors of a file as diagnostics.

@@ -36,17 +36,31 @@ const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
 /// Clean items go through the hand-written parser (`fast.rs`); the chunks it declines, and only
 /// those, go through pest, which reports the syntax errors.
 pub fn parse(text: &str) -> Parse {
-    parse_with(text, true)
+    parse_with(text, true, &ChunkCache::default()).0
+}
+
+/// The parse of each item chunk of a file, by the chunk's offset, with the chunk's text: what
+/// `parse_reusing` takes from the previous parse of the same file.
+#[derive(Default)]
+pub struct ChunkCache(std::collections::HashMap<u32, (std::sync::Arc<str>, Parse)>);
+
+/// Parses a whole file like `parse`, but takes the tree of every chunk whose text and offset are
+/// those of a chunk of `previous` (the same text at the same offset parses to the same tree)
+/// instead of parsing it again; returns the cache for the next parse. After an edit, only the
+/// edited item and the items whose offset moved are parsed, and the untouched items are the same
+/// shared trees as before, so comparing them is a pointer comparison.
+pub fn parse_reusing(text: &str, previous: &ChunkCache) -> (Parse, ChunkCache) {
+    parse_with(text, true, previous)
 }
 
 /// Parses a whole file with pest alone: the reference that the fast path must equal, for the
 /// differential tests and the benchmarks.
 #[doc(hidden)]
 pub fn parse_with_pest(text: &str) -> Parse {
-    parse_with(text, false)
+    parse_with(text, false, &ChunkCache::default()).0
 }
 
-fn parse_with(text: &str, fast: bool) -> Parse {
+fn parse_with(text: &str, fast: bool, previous: &ChunkCache) -> (Parse, ChunkCache) {
     let chunks = chunk::chunk(text);
     let mut parse = Parse::default();
     for range in chunks.stray {
@@ -76,6 +90,13 @@ fn parse_with(text: &str, fast: bool) -> Parse {
     // Items parse independently; large files parse their items on every core.
     let parse_one = |chunk: &chunk::Chunk| {
         let chunk_text = &text[chunk.range.start as usize..chunk.range.end as usize];
+        if let Some((_, one)) = previous
+            .0
+            .get(&chunk.range.start)
+            .filter(|(cached, _)| **cached == *chunk_text)
+        {
+            return one.clone();
+        }
         let mut one = Parse::default();
         build::parse_item(
             chunk_text,
@@ -92,16 +113,62 @@ fn parse_with(text: &str, fast: bool) -> Parse {
     } else {
         chunks.items.iter().map(parse_one).collect()
     };
-    for mut one in parsed {
-        parse.items.append(&mut one.items);
-        parse.errors.append(&mut one.errors);
+    let mut cache = ChunkCache::default();
+    for (chunk, one) in chunks.items.iter().zip(parsed) {
+        parse.items.extend(one.items.iter().cloned());
+        parse.errors.extend(one.errors.iter().cloned());
+        let chunk_text = &text[chunk.range.start as usize..chunk.range.end as usize];
+        let cached_text = match previous.0.get(&chunk.range.start) {
+            Some((cached, _)) if **cached == *chunk_text => cached.clone(),
+            _ => std::sync::Arc::from(chunk_text),
+        };
+        cache.0.insert(chunk.range.start, (cached_text, one));
     }
-    parse
+    (parse, cache)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reusing the previous parse gives the tree a fresh parse gives, for edits that keep or move
+    /// the offsets of the items after them, that break an item, and that add or remove one; and
+    /// untouched items are the previous trees themselves.
+    #[test]
+    fn reusing_chunks_equals_parsing_again() {
+        let base = "param a: int = 1\n\nlayer one {\n  kms_key k { description = \"x\" }\n}\n\nlayer two {\n  kms_key k { description = \"y\" }\n}\n";
+        let edits = [
+            base.replace("= 1", "= 2"),
+            base.replace("= 1", "= 1234"),
+            base.replace("\"y\"", "\"why\""),
+            base.replace("description = \"x\" }", "description = }"),
+            base.replace("layer one", "/* layer one"),
+            format!("{base}param b: string = \"z\"\n"),
+            base.replace("param a: int = 1\n", ""),
+            String::new(),
+        ];
+        let (first, cache) = parse_reusing(base, &ChunkCache::default());
+        assert_eq!(first, parse(base));
+        for edited in &edits {
+            let (reused, _) = parse_reusing(edited, &cache);
+            assert_eq!(reused, parse(edited), "after the edit to\n{edited}");
+        }
+        let (same_offsets, _) = parse_reusing(&edits[0], &cache);
+        assert!(!std::sync::Arc::ptr_eq(
+            &same_offsets.items[0],
+            &first.items[0]
+        ));
+        assert!(std::sync::Arc::ptr_eq(
+            &same_offsets.items[1],
+            &first.items[1]
+        ));
+        assert!(std::sync::Arc::ptr_eq(
+            &same_offsets.items[2],
+            &first.items[2]
+        ));
+        let (moved, _) = parse_reusing(&edits[2], &cache);
+        assert!(std::sync::Arc::ptr_eq(&moved.items[1], &first.items[1]));
+    }
 
     #[test]
     fn one_broken_item_costs_one_error() {
