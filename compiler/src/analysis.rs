@@ -207,30 +207,14 @@ pub fn evaluate_layers(db: &RootDatabase, workspace: Workspace, envs: &[String])
     if threads < 2 || jobs.len() < 2 {
         return;
     }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads.min(jobs.len()))
-            .map(|_| {
-                let snapshot = db.clone();
-                let (jobs, next) = (&jobs, &next);
-                scope.spawn(move || loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((env, layer)) = jobs.get(i) else {
-                        break;
-                    };
-                    let env = EnvName::new(&snapshot, env.to_string());
-                    let layer = crate::config::LayerName::new(&snapshot, layer.to_string());
-                    crate::model::layer_eval(&snapshot, workspace, env, layer);
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
-    });
-    for result in results {
-        if let Err(payload) = result {
-            std::panic::resume_unwind(payload);
-        }
-    }
+    use rayon::prelude::*;
+    jobs.par_iter()
+        .with_max_len(1)
+        .for_each_with(db.clone(), |snapshot, (env, layer)| {
+            let env = EnvName::new(snapshot, env.to_string());
+            let layer = crate::config::LayerName::new(snapshot, layer.to_string());
+            crate::model::layer_eval(snapshot, workspace, env, layer);
+        });
 }
 
 /// Every diagnostic of one environment, sorted by file and position, without duplicates.

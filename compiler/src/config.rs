@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::db::{Db, SourceFile, Workspace};
+use crate::db::{parse_file, Db, SourceFile, Workspace};
 use crate::diagnostics::{did_you_mean, Diagnostic, E0301, E0302, E0303, E0305};
 use crate::project::{project_index, ItemRef};
 use crate::source::TextRange;
-use crate::syntax::{Entry, Expr, ExprKind, Ident, ItemKind};
+use crate::syntax::{Entry, Expr, ExprKind, Ident, Item, ItemKind, MoveBy};
 
 /// An environment name, interned so that queries can take it as a key.
 #[salsa::interned(debug)]
@@ -294,26 +294,113 @@ pub struct LayerConfig {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// The entries of one environment item whose path starts at `layer`, in order. Compared by
-/// value: an edit of the environment's other entries leaves it unchanged.
+/// Where a layer's evaluation places its syntax, so that an edit that only moves the layer (or
+/// the environment entries that override it) changes nothing it reads: the layer's item starts at
+/// `LAYER_PLACE`, and the entries of the `i`-th environment of the chain for this layer start at
+/// `PLACE_STRIDE * (i + 1)`. Files are at most 16 MiB (`analysis::MAX_FILE_BYTES`), so these
+/// places never overlap a real offset or each other; `Placement` maps the results back.
+pub const PLACE_STRIDE: u32 = 0x1000_0000;
+pub const LAYER_PLACE: u32 = crate::syntax::PLACED_AT;
+/// The longest `extends` chain whose entries get a place of their own; a longer chain is
+/// evaluated at the real offsets.
+pub const MAX_PLACED_ENVS: usize = 14;
+
+/// The syntax a layer's evaluation reads: the real one, or one placed as `LAYER_PLACE` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyntaxAt {
+    Real,
+    Placed,
+}
+
+/// A layer's item placed as if its chunk started at `LAYER_PLACE` (the parser's second tree). The
+/// same text anywhere in the file gives the same tree, and an untouched item gives the very same
+/// one, so comparing it costs nothing.
+#[salsa::tracked(returns(ref))]
+pub fn placed_layer_item(db: &dyn Db, file: SourceFile, idx: usize) -> Arc<Item> {
+    let parse = parse_file(db, file);
+    match parse.placed.get(idx) {
+        Some(item) => item.clone(),
+        // A parse without placed trees: place a copy.
+        None => {
+            let item = ItemRef { file, idx }.item(db);
+            let mut placed = item.clone();
+            placed.move_by(LAYER_PLACE.wrapping_sub(item.range.start));
+            Arc::new(placed)
+        }
+    }
+}
+
+/// The entries of one environment item whose path starts at `layer`, in order: at their real
+/// offsets (`place` 0), or moved so that the first starts at `place`. Compared by value: an edit
+/// of the environment's other entries leaves it unchanged, and with a place, so does an edit
+/// that only moves these entries.
 #[salsa::tracked(returns(ref))]
 fn env_layer_entries<'db>(
     db: &'db dyn Db,
     file: SourceFile,
     idx: usize,
     layer: LayerName<'db>,
+    place: u32,
 ) -> Vec<Entry> {
     let item_ref = ItemRef { file, idx };
     let ItemKind::Env(env) = &item_ref.item(db).kind else {
         return Vec::new();
     };
     let name = layer.name(db);
-    env.body
+    let mut entries: Vec<Entry> = env
+        .body
         .entries
         .iter()
         .filter(|entry| entry.path[0].name == *name)
         .cloned()
-        .collect()
+        .collect();
+    if place != 0 {
+        if let Some(first) = entries.first().map(|e| e.range.start) {
+            entries.move_by(place.wrapping_sub(first));
+        }
+    }
+    entries
+}
+
+/// The real offset of the first entry of an environment item for `layer` (where
+/// `env_layer_entries` put its place).
+pub fn env_layer_anchor(db: &dyn Db, env_ref: ItemRef, layer: &str) -> u32 {
+    match &env_ref.item(db).kind {
+        ItemKind::Env(env) => env
+            .body
+            .entries
+            .iter()
+            .find(|entry| entry.path[0].name == layer)
+            .map_or(0, |entry| entry.range.start),
+        _ => 0,
+    }
+}
+
+/// Maps offsets of placed syntax back to the real ones.
+pub struct Placement {
+    /// What to add to a placed offset of the layer's item to get the real one.
+    pub layer: u32,
+    /// Per environment of the chain, the real start of its first entry for the layer.
+    pub envs: Vec<u32>,
+}
+
+impl Placement {
+    pub fn real(&self, range: TextRange) -> TextRange {
+        let (from, to) = if range.start >= LAYER_PLACE {
+            (0, self.layer)
+        } else if range.start >= PLACE_STRIDE {
+            let i = (range.start / PLACE_STRIDE) as usize - 1;
+            (
+                PLACE_STRIDE * (i as u32 + 1),
+                self.envs.get(i).copied().unwrap_or(0),
+            )
+        } else {
+            return range;
+        };
+        let mut real = range;
+        real.move_by(to.wrapping_sub(from));
+        real
+    }
 }
 
 /// The merged configuration of one layer's instances in an environment, kept for the queries
@@ -326,7 +413,7 @@ pub fn layer_config<'db>(
     env: EnvName<'db>,
     layer: LayerName<'db>,
 ) -> LayerConfig {
-    merge_layer(db, workspace, env, layer)
+    merge_layer(db, workspace, env, layer, SyntaxAt::Real)
 }
 
 /// Merges one layer's instances in an environment: the base instances, then each environment of
@@ -338,6 +425,7 @@ pub fn merge_layer<'db>(
     workspace: Workspace,
     env: EnvName<'db>,
     layer: LayerName<'db>,
+    at: SyntaxAt,
 ) -> LayerConfig {
     let index = project_index(db, workspace);
     let mut config = LayerConfig::default();
@@ -345,7 +433,11 @@ pub fn merge_layer<'db>(
     let Some(layer_ref) = index.layers.get(layer_name) else {
         return config;
     };
-    let ItemKind::Layer(l) = &layer_ref.item(db).kind else {
+    let item: &Item = match at {
+        SyntaxAt::Real => layer_ref.item(db),
+        SyntaxAt::Placed => placed_layer_item(db, layer_ref.file, layer_ref.idx),
+    };
+    let ItemKind::Layer(l) = &item.kind else {
         return config;
     };
     let file = layer_ref.file;
@@ -390,8 +482,12 @@ pub fn merge_layer<'db>(
     {
         return config;
     }
-    for (env_name, env_ref) in &env_chain(db, workspace, env).envs {
-        let entries = env_layer_entries(db, env_ref.file, env_ref.idx, layer);
+    for (i, (env_name, env_ref)) in env_chain(db, workspace, env).envs.iter().enumerate() {
+        let place = match at {
+            SyntaxAt::Real => 0,
+            SyntaxAt::Placed => PLACE_STRIDE * (i as u32 + 1),
+        };
+        let entries = env_layer_entries(db, env_ref.file, env_ref.idx, layer, place);
         let env_name: Arc<str> = Arc::from(env_name.as_str());
         let mut merger = Merger {
             env: Some(env_name),

@@ -6,13 +6,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::config::{
-    effective_config, merge_layer, EffectiveConfig, EnvName, LayerConfig, LayerName, Node,
+    effective_config, env_chain, env_layer_anchor, merge_layer, placed_layer_item, EffectiveConfig,
+    EnvName, LayerConfig, LayerName, Node, Placement, SyntaxAt, MAX_PLACED_ENVS,
 };
 use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostics::*;
 use crate::project::{project_index, ItemRef, ProjectIndex};
 use crate::source::TextRange;
-use crate::syntax::{BinOp, Expr, ExprKind, Ident, ItemKind, StrPart, UnaryOp};
+use crate::syntax::{BinOp, Expr, ExprKind, Ident, Item, ItemKind, StrPart, UnaryOp};
 use crate::types::{coerce, Field, Ty, TypeResolver};
 use crate::value::{Rt, TemplatePart, Value};
 
@@ -115,7 +116,6 @@ pub struct InstanceModel {
     pub inputs: Vec<(String, Value)>,
     pub doc: Option<String>,
     pub file: SourceFile,
-    pub range: TextRange,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -143,7 +143,8 @@ pub struct LayerModel {
     pub name: String,
     pub doc: Option<String>,
     pub depends_on: Vec<String>,
-    pub instances: Vec<InstanceModel>,
+    /// Shared: the layer's model at real offsets and at its placed ones hold the same instances.
+    pub instances: Arc<[InstanceModel]>,
     pub outputs: Vec<OutputModel>,
     pub reads: Vec<RemoteRead>,
     pub file: SourceFile,
@@ -238,9 +239,9 @@ pub struct LayerEval {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Evaluates one layer. It reads the layer's merged configuration, the environment's globals,
-/// the module interfaces and the declared outputs of the layers it reads, so an edit of another
-/// layer's instances does not re-run it.
+/// Evaluates one layer, at real offsets. It reads `placed_layer_eval` and maps its offsets back,
+/// so that an edit that only moves the layer's text (or the overrides of the layer) costs a copy
+/// of the evaluated layer, not an evaluation.
 #[salsa::tracked(returns(ref))]
 pub fn layer_eval<'db>(
     db: &'db dyn Db,
@@ -252,14 +253,83 @@ pub fn layer_eval<'db>(
     let Some(layer_ref) = index.layers.get(layer.name(db)) else {
         return LayerEval::default();
     };
-    let config = merge_layer(db, workspace, env, layer);
+    let chain = &env_chain(db, workspace, env).envs;
+    if chain.len() > MAX_PLACED_ENVS {
+        return evaluate_layer(db, workspace, env, layer, SyntaxAt::Real);
+    }
+    let placed_start = placed_layer_item(db, layer_ref.file, layer_ref.idx)
+        .range
+        .start;
+    let placement = Placement {
+        layer: layer_ref.item(db).range.start.wrapping_sub(placed_start),
+        envs: chain
+            .iter()
+            .map(|(_, env_ref)| env_layer_anchor(db, *env_ref, layer.name(db)))
+            .collect(),
+    };
+    let placed = placed_layer_eval(db, workspace, env, layer);
+    LayerEval {
+        layers: placed
+            .layers
+            .iter()
+            .map(|model| {
+                let mut model = LayerModel::clone(model);
+                model.name_range = placement.real(model.name_range);
+                Arc::new(model)
+            })
+            .collect(),
+        modules: placed.modules.clone(),
+        diagnostics: placed
+            .diagnostics
+            .iter()
+            .map(|diagnostic| {
+                let mut diagnostic = diagnostic.clone();
+                for label in &mut diagnostic.labels {
+                    label.range = placement.real(label.range);
+                }
+                diagnostic
+            })
+            .collect(),
+    }
+}
+
+/// Evaluates one layer on its placed syntax (see `config::LAYER_PLACE`). It reads the layer's
+/// placed item and overrides, the environment's parameters and project settings, the module
+/// interfaces and the declared outputs of the layers it reads: an edit elsewhere, even one that
+/// moves this layer's text, does not re-run it.
+#[salsa::tracked(returns(ref))]
+pub fn placed_layer_eval<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+    layer: LayerName<'db>,
+) -> LayerEval {
+    evaluate_layer(db, workspace, env, layer, SyntaxAt::Placed)
+}
+
+fn evaluate_layer<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+    layer: LayerName<'db>,
+    at: SyntaxAt,
+) -> LayerEval {
+    let index = project_index(db, workspace);
+    let Some(layer_ref) = index.layers.get(layer.name(db)) else {
+        return LayerEval::default();
+    };
+    let item: &Item = match at {
+        SyntaxAt::Real => layer_ref.item(db),
+        SyntaxAt::Placed => placed_layer_item(db, layer_ref.file, layer_ref.idx),
+    };
+    let config = merge_layer(db, workspace, env, layer, at);
     let mut eval = Eval::with_globals(db, workspace, env, index);
     eval.layer_config = Some(&config);
     // The merge's diagnostics come with the layer's.
     eval.diagnostics = config.diagnostics.clone();
-    let layers = eval.layer(layer.name(db), *layer_ref);
+    let layers = eval.layer(layer.name(db), item, layer_ref.file);
     let mut modules = BTreeMap::new();
-    for instance in layers.iter().flat_map(|l| &l.instances) {
+    for instance in layers.iter().flat_map(|l| l.instances.iter()) {
         if let Some(sig) = eval.modules.get(&instance.kind).and_then(|s| s.as_ref()) {
             modules.insert(sig.name.clone(), sig.source.clone());
         }
@@ -268,6 +338,42 @@ pub fn layer_eval<'db>(
         layers: layers.into_iter().map(Arc::new).collect(),
         modules,
         diagnostics: eval.diagnostics,
+    }
+}
+
+/// What other layers see of a layer: whether it is repeated, and its outputs with their types.
+/// It has no spans, so it stays equal when the layer's text moves or its instances change.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct LayerInterface {
+    pub repeated: bool,
+    pub outputs: Vec<(String, Ty)>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn layer_interface<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    layer: LayerName<'db>,
+) -> LayerInterface {
+    let index = project_index(db, workspace);
+    let Some(layer_ref) = index.layers.get(layer.name(db)) else {
+        return LayerInterface::default();
+    };
+    let ItemKind::Layer(l) = &layer_ref.item(db).kind else {
+        return LayerInterface::default();
+    };
+    let mut resolver = TypeResolver::new(db, index);
+    let mut ignored = Vec::new();
+    LayerInterface {
+        repeated: l.repeat.is_some(),
+        outputs: l
+            .outputs
+            .iter()
+            .map(|o| {
+                let ty = resolver.resolve(layer_ref.file, &o.ty, &mut ignored);
+                (o.name.name.clone(), ty)
+            })
+            .collect(),
     }
 }
 
@@ -359,8 +465,10 @@ struct LayerCtx {
 
 struct Eval<'a> {
     db: &'a dyn Db,
+    workspace: Workspace,
     index: &'a ProjectIndex,
-    config: &'a EffectiveConfig,
+    /// The environment's merged project and parameters (`None` once they are evaluated).
+    config: Option<&'a EffectiveConfig>,
     /// The merged configuration of the layer being evaluated.
     layer_config: Option<&'a LayerConfig>,
     env: String,
@@ -385,12 +493,25 @@ impl<'a> Eval<'a> {
         index: &'a ProjectIndex,
     ) -> Self {
         let config = effective_config(db, workspace, env_name);
+        Self::reading(db, workspace, env_name, index, Some(config))
+    }
+
+    /// An evaluator that reads the environment's merged project and parameters from `config`,
+    /// or, without one, only what is preloaded into it.
+    fn reading(
+        db: &'a dyn Db,
+        workspace: Workspace,
+        env_name: EnvName<'a>,
+        index: &'a ProjectIndex,
+        config: Option<&'a EffectiveConfig>,
+    ) -> Self {
         Self {
             db,
+            workspace,
             index,
             config,
             layer_config: None,
-            env: config.env.clone(),
+            env: env_name.name(db).clone(),
             region: String::new(),
             project_name: String::new(),
             param_types: HashMap::new(),
@@ -412,7 +533,9 @@ impl<'a> Eval<'a> {
         index: &'a ProjectIndex,
     ) -> Self {
         let globals = env_globals(db, workspace, env_name);
-        let mut eval = Self::new(db, workspace, env_name, index);
+        // Every parameter is preloaded: the merged configuration is not read (an edit of the
+        // environment's overrides that moves the parameters' spans does not reach the layers).
+        let mut eval = Self::reading(db, workspace, env_name, index, None);
         eval.region = globals.project.region.clone();
         eval.project_name = globals.project.name.clone();
         eval.param_values = globals
@@ -517,7 +640,7 @@ impl<'a> Eval<'a> {
             field("tags", Ty::Map(Box::new(Ty::Str(None))), Some(empty_map)),
             field("state", state_ty, None),
         ]);
-        let Some(node) = self.config.project.clone() else {
+        let Some(node) = self.config.and_then(|c| c.project.clone()) else {
             return settings;
         };
         let Some(Value::Record(value)) = self.eval_node_typed(&node, &project_ty, Scope::PARAMS)
@@ -605,7 +728,7 @@ impl<'a> Eval<'a> {
             return None;
         }
         let ty = self.param_type(name);
-        let value = match self.config.params.get(name).cloned() {
+        let value = match self.config.and_then(|c| c.params.get(name)).cloned() {
             Some(node) => {
                 self.param_stack.push(name.to_string());
                 let value = self.eval_node_typed(&node, &ty, Scope::PARAMS);
@@ -634,7 +757,10 @@ impl<'a> Eval<'a> {
         };
         if let Some(v) = &value {
             if v.is_runtime() {
-                let def = self.config.params.get(name).map(|n| n.def().clone());
+                let def = self
+                    .config
+                    .and_then(|c| c.params.get(name))
+                    .map(|n| n.def().clone());
                 if let Some(def) = def {
                     // Diagnostic: E0405 run-time-value
                     self.error(E0405, def.file, def.range, format!("parameter `{name}` needs a compile-time value"))
@@ -1122,8 +1248,8 @@ impl<'a> Eval<'a> {
             if let Some((_, value)) = layer.repeat.iter().find(|(n, _)| n == name) {
                 return self.field_access(value.clone(), rest, file);
             }
-            if let Some(layer_ref) = self.index.layers.get(name).copied() {
-                return self.layer_output(layer, layer_ref, head, rest, file);
+            if self.index.layers.contains_key(name) {
+                return self.layer_output(layer, head, rest, file);
             }
         }
         if scope.params && self.index.params.contains_key(name) {
@@ -1291,15 +1417,11 @@ impl<'a> Eval<'a> {
     fn layer_output(
         &mut self,
         current: &LayerCtx,
-        layer_ref: ItemRef,
         head: &Ident,
         rest: &[Ident],
         file: SourceFile,
     ) -> Option<Value> {
-        let ItemKind::Layer(layer) = &layer_ref.item(self.db).kind else {
-            return None;
-        };
-        if layer.name.name == current.template {
+        if head.name == current.template {
             // Diagnostic: E0201 unknown-name
             self.error(
                 E0201,
@@ -1311,7 +1433,12 @@ impl<'a> Eval<'a> {
             .with_help_mut("use `INSTANCE.OUTPUT`");
             return None;
         }
-        if layer.repeat.is_some() {
+        let interface = layer_interface(
+            self.db,
+            self.workspace,
+            LayerName::new(self.db, head.name.clone()),
+        );
+        if interface.repeated {
             // Diagnostic: E0201 unknown-name
             self.error(
                 E0201,
@@ -1336,23 +1463,23 @@ impl<'a> Eval<'a> {
             .with_label_mut("a layer")
             .with_help_mut(format!(
                 "read one of its outputs: {}",
-                layer
+                interface
                     .outputs
                     .iter()
-                    .map(|o| o.name.name.as_str())
+                    .map(|(name, _)| name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
             return None;
         };
-        let Some(output) = layer
+        let Some((output, ty)) = interface
             .outputs
             .iter()
-            .find(|o| o.name.name == output_ident.name)
+            .find(|(name, _)| *name == output_ident.name)
         else {
             let help = did_you_mean(
                 &output_ident.name,
-                layer.outputs.iter().map(|o| o.name.name.as_str()),
+                interface.outputs.iter().map(|(name, _)| name.as_str()),
             );
             // Diagnostic: E0502 unknown-layer-output
             self.error(
@@ -1377,15 +1504,12 @@ impl<'a> Eval<'a> {
             self.runtime_error(file, rest[1].range, "field access");
             return None;
         }
-        let mut resolver = TypeResolver::new(self.db, self.index);
-        let mut ignored = Vec::new();
-        let ty = resolver.resolve(layer_ref.file, &output.ty, &mut ignored);
         Some(Value::Rt(
             Box::new(Rt::LayerOutput {
                 layer: head.name.clone(),
-                output: output.name.name.clone(),
+                output: output.clone(),
             }),
-            Box::new(ty),
+            Box::new(ty.clone()),
         ))
     }
 
@@ -1457,12 +1581,10 @@ impl<'a> Eval<'a> {
         value
     }
 
-    fn layer(&mut self, layer_name: &str, layer_ref: ItemRef) -> Vec<LayerModel> {
-        let item = layer_ref.item(self.db);
+    fn layer(&mut self, layer_name: &str, item: &Item, file: SourceFile) -> Vec<LayerModel> {
         let ItemKind::Layer(layer) = &item.kind else {
             return Vec::new();
         };
-        let file = layer_ref.file;
         let mut expansions: Vec<(String, Vec<(String, Value)>)> = Vec::new();
         match &layer.repeat {
             None => expansions.push((layer_name.to_string(), Vec::new())),
@@ -1566,20 +1688,22 @@ impl<'a> Eval<'a> {
                 name: expanded_name,
                 doc: item.doc.clone(),
                 depends_on: Vec::new(),
-                instances: Vec::new(),
+                instances: Arc::from([]),
                 outputs: Vec::new(),
                 reads: Vec::new(),
                 file,
                 name_range: layer.name.range,
             };
+            let mut instances = Vec::new();
             for instance in &layer.instances {
                 if instance_kinds.get(&instance.name.name) != Some(&instance.kind.name) {
                     continue;
                 }
                 if let Some(built) = self.instance(&ctx, instance, file) {
-                    model.instances.push(built);
+                    instances.push(built);
                 }
             }
+            model.instances = instances.into();
             let mut seen_outputs = BTreeSet::new();
             for output in &layer.outputs {
                 if !seen_outputs.insert(output.name.name.clone()) {
@@ -1618,7 +1742,7 @@ impl<'a> Eval<'a> {
             }
             let mut reads = BTreeSet::new();
             let mut refs = Vec::new();
-            for instance in &model.instances {
+            for instance in model.instances.iter() {
                 for (_, value) in &instance.inputs {
                     value.runtime_refs(&mut refs);
                 }
@@ -1650,18 +1774,15 @@ impl<'a> Eval<'a> {
     }
 
     fn layer_output_type(&mut self, layer: &str, output: &str) -> Ty {
-        let Some(layer_ref) = self.index.layers.get(layer) else {
-            return Ty::Any;
-        };
-        let ItemKind::Layer(l) = &layer_ref.item(self.db).kind else {
-            return Ty::Any;
-        };
-        let Some(decl) = l.outputs.iter().find(|o| o.name.name == output) else {
-            return Ty::Any;
-        };
-        let mut resolver = TypeResolver::new(self.db, self.index);
-        let mut ignored = Vec::new();
-        resolver.resolve(layer_ref.file, &decl.ty, &mut ignored)
+        layer_interface(
+            self.db,
+            self.workspace,
+            LayerName::new(self.db, layer.to_string()),
+        )
+        .outputs
+        .iter()
+        .find(|(name, _)| name == output)
+        .map_or(Ty::Any, |(_, ty)| ty.clone())
     }
 
     fn instance(
@@ -1811,7 +1932,6 @@ impl<'a> Eval<'a> {
             inputs,
             doc: instance.doc.clone(),
             file,
-            range: instance.range,
         })
     }
 
@@ -1852,7 +1972,6 @@ impl<'a> Eval<'a> {
             inputs,
             doc: None,
             file: sig.item.file,
-            range: TextRange::default(),
         })
     }
 }

@@ -329,7 +329,7 @@ impl RuleCtx<'_> {
             if layer_pat != "*" && !layer_matches(&layer.name, layer_pat) {
                 continue;
             }
-            for instance in &layer.instances {
+            for instance in layer.instances.iter() {
                 if instance_pat != "*" && &instance.name != instance_pat {
                     continue;
                 }

@@ -322,14 +322,12 @@ pub fn edit_sequence(data: &[u8]) {
             let render = |db: &RootDatabase, d: &[infrac::diagnostics::Diagnostic]| {
                 d.iter()
                     .map(|d| {
-                        let l = d.primary();
-                        format!(
-                            "{}:{:?}:{}:{}",
-                            d.code.id,
-                            l.range,
-                            l.file.path(db).display(),
-                            d.message
-                        )
+                        let labels: Vec<String> = d
+                            .labels
+                            .iter()
+                            .map(|l| format!("{:?}@{}", l.range, l.file.path(db).display()))
+                            .collect();
+                        format!("{}:{}:{}", d.code.id, labels.join(","), d.message)
                     })
                     .collect::<Vec<_>>()
             };

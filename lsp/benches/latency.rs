@@ -3,9 +3,11 @@
 //!
 //! Usage: cargo bench -p infrac-lsp --bench latency [-- SIZE...]   SIZE: small, medium, large
 //! (default: medium large). For each size: generates the project, opens base.infra and dev.infra,
-//! then times one-line edits (a component attribute in base.infra, which every environment
-//! reads; an override in dev.infra, which only dev reads) from `didChange` to the
-//! `publishDiagnostics` of that version. Prints p50, p95 and max, and the server's peak RSS.
+//! then times one-line edits from `didChange` to the `publishDiagnostics` of that version: a
+//! component attribute in base.infra, which every environment reads, once with a value of the same
+//! length and once with one of another length near the top of the file (which moves every item
+//! after it); and an override in dev.infra, which only dev reads (`true` <-> `false`, which moves
+//! the overrides after it). Prints p50, p95 and max, and the server's peak RSS.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -143,6 +145,47 @@ fn main() {
             rounds,
             &mut version,
         );
+        // The second component's `replicas = N` with a value of another length: every line after
+        // it moves, so the items after it (nearly the whole file) parse again and their layers
+        // are evaluated again in every environment. The worst case of a one-line edit today.
+        let moving_line = base_text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with("replicas = "))
+            .nth(1)
+            .map(|(i, _)| i)
+            .expect("a second replicas line");
+        let moving_value = base_text
+            .lines()
+            .nth(moving_line)
+            .unwrap_or_default()
+            .trim()
+            .trim_start_matches("replicas = ")
+            .to_string();
+        let longer_or_shorter = if moving_value.len() == 1 {
+            format!("{moving_value}0")
+        } else {
+            moving_value[..1].to_string()
+        };
+        let moving_values = [moving_value.as_str(), longer_or_shorter.as_str()];
+        edits(
+            &mut session,
+            &project,
+            "base.infra",
+            moving_line,
+            moving_values,
+            5,
+            &mut version,
+        );
+        let mut moving = edits(
+            &mut session,
+            &project,
+            "base.infra",
+            moving_line,
+            moving_values,
+            rounds,
+            &mut version,
+        );
         let mut dev_version = 1;
         // An override of a bool in dev.infra.
         let dev_text = project.text("dev.infra");
@@ -180,6 +223,7 @@ fn main() {
         let memory = rss(session.pid());
         for (label, times) in [
             ("base.infra (all envs)", &mut base),
+            ("base.infra, length changes (all envs)", &mut moving),
             ("dev.infra (dev only)", &mut dev),
         ] {
             times.sort();

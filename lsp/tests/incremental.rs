@@ -155,7 +155,7 @@ fn editing_one_layer_evaluates_that_layer_alone() {
         let entries = log.lock().map(|l| l.clone()).unwrap_or_default();
         entries
             .iter()
-            .filter(|e| e.starts_with("layer_eval("))
+            .filter(|e| e.starts_with("placed_layer_eval("))
             .cloned()
             .collect()
     };
@@ -191,9 +191,24 @@ fn editing_one_layer_evaluates_that_layer_alone() {
     assert_eq!(executed(&log, "layer_config"), 0);
     assert_eq!(executed(&log, "env_globals"), 0);
 
+    // Edits that change lengths, and so move every line after them: a longer log bucket name in
+    // the first override of dev, and a longer key description in the first layer of the base.
+    // Only the edited layer is evaluated again; the others are mapped to their new offsets.
+    clear(&log);
+    set_file_text(&mut db, dev, dev_text.replace("logs-1", "logs-1234"));
+    assert_eq!(check(&db), Vec::new());
+    let evaluated = layers_evaluated(&log);
+    assert_eq!(evaluated.len(), 1, "{evaluated:?}");
+    clear(&log);
+    let longer = edited.replace("\"shop ${env}\"", "\"the shop of ${env}\"");
+    set_file_text(&mut db, base, longer.clone());
+    assert_eq!(check(&db), Vec::new());
+    let evaluated = layers_evaluated(&log);
+    assert_eq!(evaluated.len(), 1, "{evaluated:?}");
+
     // A parameter edit evaluates every layer again (each reads the parameters).
     clear(&log);
-    set_file_text(&mut db, base, edited.replace("\"small\"", "\"large\""));
+    set_file_text(&mut db, base, longer.replace("\"small\"", "\"large\""));
     assert_eq!(check(&db), Vec::new());
     assert_eq!(executed(&log, "env_globals"), 1);
     assert_eq!(layers_evaluated(&log).len(), 3);

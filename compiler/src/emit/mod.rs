@@ -231,7 +231,7 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
         }
         body = body.add_block(locals.build());
     }
-    for instance in &layer.instances {
+    for instance in layer.instances.iter() {
         body = body.add_block(module_block(instance, &instance.kind));
     }
     render(body.build())

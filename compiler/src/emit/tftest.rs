@@ -123,7 +123,7 @@ fn layer_tests(
             list.push(fact);
         }
     }
-    for instance in &layer.instances {
+    for instance in layer.instances.iter() {
         let Some(facts) = by_instance.get(instance.name.as_str()) else {
             continue;
         };

@@ -391,3 +391,208 @@ impl From<f64> for Float {
         Float(value)
     }
 }
+
+/// Moving every span of a tree by the same amount: the layer evaluation works on copies of its
+/// syntax placed at a fixed offset, so that an edit that only moves an item does not change them
+/// (see `model::layer_eval`).
+pub trait MoveBy {
+    /// Adds `delta` (modulo 2^32) to every offset.
+    fn move_by(&mut self, delta: u32);
+}
+
+impl MoveBy for TextRange {
+    fn move_by(&mut self, delta: u32) {
+        self.start = self.start.wrapping_add(delta);
+        self.end = self.end.wrapping_add(delta);
+    }
+}
+
+impl<T: MoveBy> MoveBy for Vec<T> {
+    fn move_by(&mut self, delta: u32) {
+        for item in self {
+            item.move_by(delta);
+        }
+    }
+}
+
+impl<T: MoveBy> MoveBy for Option<T> {
+    fn move_by(&mut self, delta: u32) {
+        if let Some(item) = self {
+            item.move_by(delta);
+        }
+    }
+}
+
+impl<T: MoveBy> MoveBy for Box<T> {
+    fn move_by(&mut self, delta: u32) {
+        (**self).move_by(delta);
+    }
+}
+
+impl<T: MoveBy + Clone> MoveBy for Arc<T> {
+    fn move_by(&mut self, delta: u32) {
+        Arc::make_mut(self).move_by(delta);
+    }
+}
+
+impl MoveBy for Ident {
+    fn move_by(&mut self, delta: u32) {
+        self.range.move_by(delta);
+    }
+}
+
+impl MoveBy for Item {
+    fn move_by(&mut self, delta: u32) {
+        self.range.move_by(delta);
+        match &mut self.kind {
+            ItemKind::Project(p) => {
+                p.name.move_by(delta);
+                p.body.move_by(delta);
+            }
+            ItemKind::Type(t) => {
+                t.name.move_by(delta);
+                t.ty.move_by(delta);
+            }
+            ItemKind::Param(p) => {
+                p.name.move_by(delta);
+                p.ty.move_by(delta);
+                p.default.move_by(delta);
+            }
+            ItemKind::Module(m) => {
+                m.name.move_by(delta);
+                if let Some((_, range)) = &mut m.source {
+                    range.move_by(delta);
+                }
+                for input in &mut m.inputs {
+                    input.name.move_by(delta);
+                    input.ty.move_by(delta);
+                    input.default.move_by(delta);
+                }
+                for output in &mut m.outputs {
+                    output.name.move_by(delta);
+                    output.ty.move_by(delta);
+                }
+            }
+            ItemKind::Layer(l) => {
+                l.name.move_by(delta);
+                if let Some(repeat) = &mut l.repeat {
+                    repeat.key.move_by(delta);
+                    repeat.value.move_by(delta);
+                    repeat.over.move_by(delta);
+                }
+                for instance in &mut l.instances {
+                    instance.kind.move_by(delta);
+                    instance.name.move_by(delta);
+                    instance.body.move_by(delta);
+                    instance.range.move_by(delta);
+                }
+                for output in &mut l.outputs {
+                    output.name.move_by(delta);
+                    output.ty.move_by(delta);
+                    output.value.move_by(delta);
+                }
+            }
+            ItemKind::Env(e) => {
+                e.name.move_by(delta);
+                e.extends.move_by(delta);
+                e.body.move_by(delta);
+            }
+            ItemKind::Policy(p) => {
+                p.name.move_by(delta);
+                p.envs.move_by(delta);
+                for rule in &mut p.rules {
+                    rule.expr.move_by(delta);
+                    rule.range.move_by(delta);
+                }
+            }
+            ItemKind::Error(e) => e.name.move_by(delta),
+        }
+    }
+}
+
+impl MoveBy for Block {
+    fn move_by(&mut self, delta: u32) {
+        self.entries.move_by(delta);
+        self.range.move_by(delta);
+    }
+}
+
+impl MoveBy for Entry {
+    fn move_by(&mut self, delta: u32) {
+        self.path.move_by(delta);
+        self.value.move_by(delta);
+        self.range.move_by(delta);
+    }
+}
+
+impl MoveBy for TypeExpr {
+    fn move_by(&mut self, delta: u32) {
+        self.range.move_by(delta);
+        match &mut self.kind {
+            TypeExprKind::Named {
+                name,
+                args,
+                constraint,
+            } => {
+                name.move_by(delta);
+                args.move_by(delta);
+                match constraint {
+                    Some(Constraint::Range { range, .. }) => range.move_by(delta),
+                    Some(Constraint::List(atoms, range)) => {
+                        range.move_by(delta);
+                        for atom in atoms {
+                            match atom {
+                                ConstraintAtom::Number(_, range)
+                                | ConstraintAtom::Str(_, range) => range.move_by(delta),
+                                ConstraintAtom::Ident(ident) => ident.move_by(delta),
+                            }
+                        }
+                    }
+                    None => {}
+                }
+            }
+            TypeExprKind::Record(fields) => {
+                for field in fields {
+                    field.name.move_by(delta);
+                    field.ty.move_by(delta);
+                    field.default.move_by(delta);
+                }
+            }
+        }
+    }
+}
+
+impl MoveBy for Expr {
+    fn move_by(&mut self, delta: u32) {
+        self.range.move_by(delta);
+        match &mut self.kind {
+            ExprKind::Str(parts) => {
+                for part in parts {
+                    if let StrPart::Interp(expr) = part {
+                        expr.move_by(delta);
+                    }
+                }
+            }
+            ExprKind::List(items) => items.move_by(delta),
+            ExprKind::Record(entries) => {
+                for entry in entries {
+                    entry.key.move_by(delta);
+                    entry.value.move_by(delta);
+                }
+            }
+            ExprKind::Ref(path) => path.move_by(delta),
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+                a.move_by(delta);
+                b.move_by(delta);
+            }
+            ExprKind::Unary(_, a) => a.move_by(delta),
+            ExprKind::Cond(a, b, c) => {
+                a.move_by(delta);
+                b.move_by(delta);
+                c.move_by(delta);
+            }
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Null => {}
+            ExprKind::Missing => {}
+        }
+    }
+}

@@ -7,6 +7,9 @@ mod build;
 mod chunk;
 mod fast;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::source::TextRange;
 pub use ast::*;
 
@@ -24,9 +27,16 @@ pub struct SyntaxError {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Parse {
     /// Shared, so that a query can hand one item on without copying it.
-    pub items: Vec<std::sync::Arc<Item>>,
+    pub items: Vec<Arc<Item>>,
     pub errors: Vec<SyntaxError>,
+    /// Filled by `parse_reusing` only: each item's tree placed as if the item started at
+    /// `PLACED_AT`, the same for the same text wherever it is in the file.
+    pub placed: Vec<Arc<Item>>,
 }
+
+/// Where `parse_reusing` places each item's second tree. Real offsets are below 16 MiB (the
+/// largest file read), so placed offsets never meet real ones.
+pub const PLACED_AT: u32 = 0xF000_0000;
 
 /// Files larger than this parse their items in parallel.
 const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
@@ -36,31 +46,50 @@ const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
 /// Clean items go through the hand-written parser (`fast.rs`); the chunks it declines, and only
 /// those, go through pest, which reports the syntax errors.
 pub fn parse(text: &str) -> Parse {
-    parse_with(text, true, &ChunkCache::default()).0
+    parse_with(text, true, None).0
 }
 
-/// The parse of each item chunk of a file, by the chunk's offset, with the chunk's text: what
+/// The trees of the item chunks of a file's last parse, by the chunk's text: what
 /// `parse_reusing` takes from the previous parse of the same file.
 #[derive(Default)]
-pub struct ChunkCache(std::collections::HashMap<u32, (std::sync::Arc<str>, Parse)>);
+pub struct ChunkCache(HashMap<Arc<str>, CachedChunk>);
 
-/// Parses a whole file like `parse`, but takes the tree of every chunk whose text and offset are
-/// those of a chunk of `previous` (the same text at the same offset parses to the same tree)
-/// instead of parsing it again; returns the cache for the next parse. After an edit, only the
-/// edited item and the items whose offset moved are parsed, and the untouched items are the same
-/// shared trees as before, so comparing them is a pointer comparison.
+struct CachedChunk {
+    /// Where the chunk was, and its trees and errors there.
+    start: u32,
+    real: Parse,
+    placed: Vec<Arc<Item>>,
+}
+
+/// Parses a whole file like `parse` and also places every item at `PLACED_AT`, taking the trees
+/// of every chunk whose text is that of a chunk of `previous` instead of parsing it again; returns
+/// the cache for the next parse. After an edit, only the edited item is parsed: an untouched item
+/// is the previous tree itself, or a moved copy of it if the edit moved it, and its placed tree is
+/// the previous one either way, so comparing it is a pointer comparison.
 pub fn parse_reusing(text: &str, previous: &ChunkCache) -> (Parse, ChunkCache) {
-    parse_with(text, true, previous)
+    let (parse, cache) = parse_with(text, true, Some(previous));
+    (parse, cache.unwrap_or_default())
 }
 
 /// Parses a whole file with pest alone: the reference that the fast path must equal, for the
 /// differential tests and the benchmarks.
 #[doc(hidden)]
 pub fn parse_with_pest(text: &str) -> Parse {
-    parse_with(text, false, &ChunkCache::default()).0
+    parse_with(text, false, None).0
 }
 
-fn parse_with(text: &str, fast: bool, previous: &ChunkCache) -> (Parse, ChunkCache) {
+/// A copy of a tree moved by `delta`.
+fn moved(item: &Arc<Item>, delta: u32) -> Arc<Item> {
+    let mut item = Item::clone(item);
+    item.move_by(delta);
+    Arc::new(item)
+}
+
+fn parse_with(
+    text: &str,
+    fast: bool,
+    previous: Option<&ChunkCache>,
+) -> (Parse, Option<ChunkCache>) {
     let chunks = chunk::chunk(text);
     let mut parse = Parse::default();
     for range in chunks.stray {
@@ -88,52 +117,80 @@ fn parse_with(text: &str, fast: bool, previous: &ChunkCache) -> (Parse, ChunkCac
         });
     }
     // Items parse independently; large files parse their items on every core.
-    let parse_one = |chunk: &chunk::Chunk| {
-        let chunk_text = &text[chunk.range.start as usize..chunk.range.end as usize];
-        if let Some((_, one)) = previous
-            .0
-            .get(&chunk.range.start)
-            .filter(|(cached, _)| **cached == *chunk_text)
-        {
-            return one.clone();
+    let parse_one = |chunk: &chunk::Chunk| -> (Parse, Vec<Arc<Item>>) {
+        let start = chunk.range.start;
+        let chunk_text = &text[start as usize..chunk.range.end as usize];
+        if let Some(cached) = previous.and_then(|p| p.0.get(chunk_text)) {
+            if cached.start == start {
+                return (cached.real.clone(), cached.placed.clone());
+            }
+            let delta = start.wrapping_sub(cached.start);
+            let mut errors = cached.real.errors.clone();
+            for error in &mut errors {
+                error.range.move_by(delta);
+            }
+            let real = Parse {
+                items: cached.real.items.iter().map(|i| moved(i, delta)).collect(),
+                errors,
+                placed: Vec::new(),
+            };
+            return (real, cached.placed.clone());
         }
         let mut one = Parse::default();
-        build::parse_item(
-            chunk_text,
-            chunk.range.start as usize,
-            chunk.unclosed,
-            fast,
-            &mut one,
-        );
-        one
+        build::parse_item(chunk_text, start as usize, chunk.unclosed, fast, &mut one);
+        let placed = match previous {
+            Some(_) => {
+                let delta = PLACED_AT.wrapping_sub(start);
+                one.items.iter().map(|i| moved(i, delta)).collect()
+            }
+            None => Vec::new(),
+        };
+        (one, placed)
     };
-    let parsed: Vec<Parse> = if text.len() > PARALLEL_PARSE_BYTES {
+    let parsed: Vec<(Parse, Vec<Arc<Item>>)> = if text.len() > PARALLEL_PARSE_BYTES {
         use rayon::prelude::*;
         chunks.items.par_iter().map(parse_one).collect()
     } else {
         chunks.items.iter().map(parse_one).collect()
     };
+    let Some(previous) = previous else {
+        for (one, _) in parsed {
+            parse.items.extend(one.items);
+            parse.errors.extend(one.errors);
+        }
+        return (parse, None);
+    };
     let mut cache = ChunkCache::default();
-    for (chunk, one) in chunks.items.iter().zip(parsed) {
+    for (chunk, (one, placed)) in chunks.items.iter().zip(parsed) {
         parse.items.extend(one.items.iter().cloned());
         parse.errors.extend(one.errors.iter().cloned());
-        let chunk_text = &text[chunk.range.start as usize..chunk.range.end as usize];
-        let cached_text = match previous.0.get(&chunk.range.start) {
-            Some((cached, _)) if **cached == *chunk_text => cached.clone(),
-            _ => std::sync::Arc::from(chunk_text),
+        parse.placed.extend(placed.iter().cloned());
+        let start = chunk.range.start;
+        let chunk_text = &text[start as usize..chunk.range.end as usize];
+        let key = match previous.0.get_key_value(chunk_text) {
+            Some((key, _)) => key.clone(),
+            None => Arc::from(chunk_text),
         };
-        cache.0.insert(chunk.range.start, (cached_text, one));
+        cache.0.insert(
+            key,
+            CachedChunk {
+                start,
+                real: one,
+                placed,
+            },
+        );
     }
-    (parse, cache)
+    (parse, Some(cache))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Reusing the previous parse gives the tree a fresh parse gives, for edits that keep or move
-    /// the offsets of the items after them, that break an item, and that add or remove one; and
-    /// untouched items are the previous trees themselves.
+    /// Reusing the previous parse gives the trees and errors a fresh parse gives, for edits that
+    /// keep or move the offsets of the items after them, that break an item, and that add or
+    /// remove one; untouched items are the previous trees themselves (or moved copies), and
+    /// their placed trees are the previous ones.
     #[test]
     fn reusing_chunks_equals_parsing_again() {
         let base = "param a: int = 1\n\nlayer one {\n  kms_key k { description = \"x\" }\n}\n\nlayer two {\n  kms_key k { description = \"y\" }\n}\n";
@@ -145,29 +202,42 @@ mod tests {
             base.replace("layer one", "/* layer one"),
             format!("{base}param b: string = \"z\"\n"),
             base.replace("param a: int = 1\n", ""),
+            format!("{base}{base}"),
             String::new(),
         ];
+        let same = |a: &Parse, b: &Parse| a.items == b.items && a.errors == b.errors;
+        let placed_at = |parse: &Parse| -> Vec<Item> {
+            parse
+                .items
+                .iter()
+                .map(|item| {
+                    let mut item = Item::clone(item);
+                    item.move_by(PLACED_AT.wrapping_sub(item.range.start));
+                    item
+                })
+                .collect()
+        };
         let (first, cache) = parse_reusing(base, &ChunkCache::default());
-        assert_eq!(first, parse(base));
+        assert!(same(&first, &parse(base)));
         for edited in &edits {
-            let (reused, _) = parse_reusing(edited, &cache);
-            assert_eq!(reused, parse(edited), "after the edit to\n{edited}");
+            let (reused, next) = parse_reusing(edited, &cache);
+            let fresh = parse(edited);
+            assert!(same(&reused, &fresh), "after the edit to\n{edited}");
+            let placed: Vec<Item> = reused.placed.iter().map(|i| Item::clone(i)).collect();
+            assert_eq!(placed, placed_at(&fresh), "placed trees after\n{edited}");
+            // And once more from the cache this parse left.
+            let (again, _) = parse_reusing(base, &next);
+            assert!(same(&again, &first));
         }
         let (same_offsets, _) = parse_reusing(&edits[0], &cache);
-        assert!(!std::sync::Arc::ptr_eq(
-            &same_offsets.items[0],
-            &first.items[0]
-        ));
-        assert!(std::sync::Arc::ptr_eq(
-            &same_offsets.items[1],
-            &first.items[1]
-        ));
-        assert!(std::sync::Arc::ptr_eq(
-            &same_offsets.items[2],
-            &first.items[2]
-        ));
-        let (moved, _) = parse_reusing(&edits[2], &cache);
-        assert!(std::sync::Arc::ptr_eq(&moved.items[1], &first.items[1]));
+        assert!(!Arc::ptr_eq(&same_offsets.items[0], &first.items[0]));
+        assert!(Arc::ptr_eq(&same_offsets.items[1], &first.items[1]));
+        assert!(Arc::ptr_eq(&same_offsets.items[2], &first.items[2]));
+        let (moved, _) = parse_reusing(&edits[1], &cache);
+        assert!(!Arc::ptr_eq(&moved.items[1], &first.items[1]));
+        assert_ne!(moved.items[1].range, first.items[1].range);
+        assert!(Arc::ptr_eq(&moved.placed[1], &first.placed[1]));
+        assert!(Arc::ptr_eq(&moved.placed[2], &first.placed[2]));
     }
 
     #[test]

@@ -30,7 +30,7 @@ fn flatten(model: &EnvModel) -> BTreeMap<String, String> {
             format!("{}/{}/terraform.tfstate", model.env, layer.dir),
         );
         out.insert(format!("{}: dir", layer.name), layer.dir.clone());
-        for instance in &layer.instances {
+        for instance in layer.instances.iter() {
             out.insert(
                 format!("{}.{}: module", layer.name, instance.name),
                 instance.kind.clone(),
