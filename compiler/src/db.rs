@@ -32,12 +32,19 @@ pub struct Workspace {
 pub trait Db: salsa::Database {
     /// The chunks of each file's last parse, for `parse_file` to reuse.
     fn parse_cache(&self) -> &ParseCache;
+
+    /// Whether this database serves an editor (see `RootDatabase::for_editing`).
+    fn editing(&self) -> bool;
 }
 
 #[salsa::db]
 impl Db for RootDatabase {
     fn parse_cache(&self) -> &ParseCache {
         &self.parse_cache
+    }
+
+    fn editing(&self) -> bool {
+        self.editing
     }
 }
 
@@ -52,13 +59,27 @@ pub type ParseCache = Mutex<HashMap<SourceFile, ChunkCache>>;
 pub struct RootDatabase {
     storage: salsa::Storage<Self>,
     parse_cache: Arc<ParseCache>,
+    editing: bool,
 }
 
 #[salsa::db]
 impl salsa::Database for RootDatabase {}
 
 impl RootDatabase {
-    /// A database that reports every salsa event to `log`, for incrementality tests.
+    /// A database for an editor, which sees a file change on every keystroke: parses reuse the
+    /// untouched items of the file's previous parse, and every layer is evaluated on placed
+    /// syntax (`model::placed_layer_eval`), so that an edit that only moves a layer's text does
+    /// not evaluate it again. Both cost a second copy of the trees, which a one-shot build does
+    /// not need: `RootDatabase::default()` does neither. Both give the same results.
+    pub fn for_editing() -> Self {
+        Self {
+            editing: true,
+            ..Self::default()
+        }
+    }
+
+    /// An editor's database (`for_editing`) that reports every salsa event to `log`, for
+    /// incrementality tests.
     pub fn with_event_log(log: Arc<std::sync::Mutex<Vec<String>>>) -> Self {
         let callback = move |event: salsa::Event| {
             if let salsa::EventKind::WillExecute { database_key } = event.kind {
@@ -70,16 +91,21 @@ impl RootDatabase {
         Self {
             storage: salsa::Storage::new(Some(Box::new(callback))),
             parse_cache: Arc::default(),
+            editing: true,
         }
     }
 }
 
-/// The syntax tree of a file, reusing the untouched items of its last parse. Offsets move on
-/// every edit, so the result is never compared (`item_syntax` compares items).
+/// The syntax tree of a file; for an editor, reusing the untouched items of its last parse and
+/// with every item's placed tree. Offsets move on every edit, so the result is never compared
+/// (`item_syntax` compares items).
 #[salsa::tracked(returns(ref), no_eq)]
 pub fn parse_file(db: &dyn Db, file: SourceFile) -> Parse {
     if file.deleted(db) {
         return Parse::default();
+    }
+    if !db.editing() {
+        return syntax::parse(file.text(db));
     }
     let cache = db.parse_cache();
     let lock = || cache.lock().unwrap_or_else(|e| e.into_inner());

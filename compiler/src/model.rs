@@ -239,9 +239,9 @@ pub struct LayerEval {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Evaluates one layer, at real offsets. It reads `placed_layer_eval` and maps its offsets back,
-/// so that an edit that only moves the layer's text (or the overrides of the layer) costs a copy
-/// of the evaluated layer, not an evaluation.
+/// Evaluates one layer, at real offsets. For an editor (`RootDatabase::for_editing`) it reads
+/// `placed_layer_eval` and maps its offsets back, so that an edit that only moves the layer's text
+/// (or the overrides of the layer) costs a copy of the evaluated layer, not an evaluation.
 #[salsa::tracked(returns(ref))]
 pub fn layer_eval<'db>(
     db: &'db dyn Db,
@@ -254,7 +254,7 @@ pub fn layer_eval<'db>(
         return LayerEval::default();
     };
     let chain = &env_chain(db, workspace, env).envs;
-    if chain.len() > MAX_PLACED_ENVS {
+    if !db.editing() || chain.len() > MAX_PLACED_ENVS {
         return evaluate_layer(db, workspace, env, layer, SyntaxAt::Real);
     }
     let placed_start = placed_layer_item(db, layer_ref.file, layer_ref.idx)

@@ -185,7 +185,14 @@ impl<'a> Bytes<'a> {
 
 /// A database with the given files (under `/fuzz/`) and the standard library.
 pub fn database(files: &[(String, String)]) -> (RootDatabase, Workspace, Vec<SourceFile>) {
-    let mut db = RootDatabase::default();
+    database_in(RootDatabase::default(), files)
+}
+
+/// `database`, in the given (empty) database.
+pub fn database_in(
+    mut db: RootDatabase,
+    files: &[(String, String)],
+) -> (RootDatabase, Workspace, Vec<SourceFile>) {
     let sources: Vec<SourceFile> = files
         .iter()
         .map(|(name, text)| {
@@ -284,8 +291,10 @@ pub fn mutate_envs(data: &[u8]) {
     check_all(&db, workspace, &sources);
 }
 
-/// Target (c): a sequence of edits through `set_file_text` on one database, checking after each
-/// one, as the language server does on every keystroke.
+/// Target (c): a sequence of edits through `set_file_text` on one editor's database
+/// (`RootDatabase::for_editing`), checking after each one, as the language server does on every
+/// keystroke; the end result must equal a fresh one-shot database's, every label of every
+/// diagnostic included.
 pub fn edit_sequence(data: &[u8]) {
     let mut bytes = Bytes::new(data);
     let files: Vec<(String, String)> = ENVIRONMENTS
@@ -293,7 +302,8 @@ pub fn edit_sequence(data: &[u8]) {
         .map(|(name, text)| (name.to_string(), text.to_string()))
         .collect();
     let mut texts: Vec<String> = files.iter().map(|(_, text)| text.clone()).collect();
-    let (mut db, workspace, sources) = database(&files);
+    // The editor's database (reused parses, placed layers) against a one-shot one at the end.
+    let (mut db, workspace, sources) = database_in(RootDatabase::for_editing(), &files);
     check_all(&db, workspace, &sources);
     let mut steps = 0;
     while !bytes.is_empty() && steps < 16 {
@@ -308,7 +318,7 @@ pub fn edit_sequence(data: &[u8]) {
         set_file_text(&mut db, sources[victim], texts[victim].clone());
         check_all(&db, workspace, &sources);
     }
-    // The incremental result equals a fresh database's.
+    // The incremental result equals a fresh one-shot database's.
     let edited: Vec<(String, String)> = files
         .iter()
         .zip(&texts)

@@ -73,7 +73,7 @@ const MAX_PROJECTS: usize = 64;
 impl State {
     pub fn new() -> Self {
         Self {
-            db: RootDatabase::default(),
+            db: RootDatabase::for_editing(),
             projects: Vec::new(),
             documents: HashMap::new(),
             encoding: Encoding::Utf16,

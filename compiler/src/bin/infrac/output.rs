@@ -1,6 +1,7 @@
 //! Writes a build atomically: a temporary tree, then an atomic exchange. Files without the
 //! generated-file header are never overwritten or deleted: they are carried over into the new tree.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -268,12 +269,28 @@ fn write_files(
     previous: Option<&Path>,
 ) -> Result<(), OutputError> {
     use rayon::prelude::*;
-    let dirs: std::collections::BTreeSet<PathBuf> = files
-        .iter()
-        .filter_map(|(relative, _)| root.join(relative).parent().map(Path::to_path_buf))
-        .collect();
-    for dir in &dirs {
-        std::fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
+    // Every directory once, a level at a time (parents first), each level on every core:
+    // creating a directory can wait on the disk for a block group's bitmap.
+    let mut levels: BTreeMap<usize, BTreeSet<PathBuf>> = BTreeMap::new();
+    for (relative, _) in files {
+        let mut dir = Path::new(relative.as_str()).parent();
+        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            levels
+                .entry(d.components().count())
+                .or_default()
+                .insert(root.join(d));
+            dir = d.parent();
+        }
+    }
+    std::fs::create_dir_all(root).map_err(|e| io("cannot create", root, e))?;
+    for dirs in levels.values() {
+        dirs.par_iter()
+            .try_for_each(|dir| match std::fs::create_dir(dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    Err(io("cannot create", dir, e))
+                }
+                _ => Ok(()),
+            })?;
     }
     files.par_iter().try_for_each(|(relative, contents)| {
         let path = root.join(relative);
