@@ -157,22 +157,34 @@ impl fmt::Display for Value {
     }
 }
 
-/// JSON for `infrac eval`: run-time values print as `"${ref}"` strings.
-pub fn to_json(value: &Value) -> serde_json::Value {
-    match value {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => (*b).into(),
-        Value::Int(n) => (*n).into(),
-        Value::Float(x) => serde_json::Number::from_f64(x.0)
-            .map_or(serde_json::Value::Null, serde_json::Value::Number),
-        Value::Str(s) => s.clone().into(),
-        Value::List(items) => items.iter().map(to_json).collect::<Vec<_>>().into(),
-        Value::Record(entries) => entries
-            .iter()
-            .map(|(k, v)| (k.clone(), to_json(v)))
-            .collect::<serde_json::Map<_, _>>()
-            .into(),
-        Value::Rt(rt, _) => format!("${{{rt}}}").into(),
-        Value::Template(_) => value.to_string().trim_matches('"').to_string().into(),
+/// A value as JSON (what `infrac eval` prints): run-time references and strings with run-time
+/// parts as their Terraform text, floats that JSON cannot hold as `null`.
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(n) => serializer.serialize_i64(*n),
+            Value::Float(x) if x.0.is_finite() => serializer.serialize_f64(x.0),
+            Value::Float(_) => serializer.serialize_unit(),
+            Value::Str(s) => serializer.serialize_str(s),
+            Value::List(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Record(entries) => {
+                let mut map = serializer.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+            Value::Rt(rt, _) => serializer.serialize_str(&format!("${{{rt}}}")),
+            Value::Template(_) => serializer.serialize_str(self.to_string().trim_matches('"')),
+        }
     }
 }

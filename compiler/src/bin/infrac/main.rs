@@ -35,14 +35,13 @@ use infrac::analysis::{self, check_env, emit_env, env_of_file, envs_in_file, loa
 use infrac::config::{effective_config, EnvName};
 use infrac::db::{RootDatabase, SourceFile, Workspace};
 use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES, E0507};
-use infrac::model::env_model;
+use infrac::model::{env_model, InstanceModel, PlacedLayer};
 
 /// mimalloc: the compiler allocates many small nodes; with glibc's allocator a fifth of a check
 /// was `malloc`/`free` and another third page faults (see docs/performance.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use infrac::render::{display_path, one_line, to_miette};
-use infrac::value::to_json;
 
 #[derive(Parser)]
 #[command(
@@ -1146,88 +1145,104 @@ fn checked(env_file: &Path) -> Result<(Loaded, String), ExitCode> {
     Ok((loaded, env))
 }
 
-/// A JSON object from its entries in order. Unlike `json!`, it moves the values in: `json!` copies
-/// a value given as a variable through serde, which for nested maps copied every level again.
-fn json_object<const N: usize>(entries: [(&str, serde_json::Value); N]) -> serde_json::Value {
-    serde_json::Value::Object(
-        entries
-            .into_iter()
-            .map(|(key, value)| (key.to_string(), value))
-            .collect(),
-    )
-}
-
 fn eval(env_file: &Path) -> ExitCode {
     let (loaded, env) = match checked(env_file) {
         Ok(ok) => ok,
         Err(code) => return code,
     };
     let model = env_model(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env));
-    let layers: serde_json::Map<String, serde_json::Value> = model
-        .layers
-        .iter()
-        .map(|layer| {
-            let instances: serde_json::Map<String, serde_json::Value> = layer
-                .instances
-                .iter()
-                .map(|i| {
-                    let inputs: serde_json::Map<String, serde_json::Value> = i
-                        .inputs
-                        .iter()
-                        .map(|(k, v)| (k.clone(), to_json(v)))
-                        .collect();
-                    (
-                        i.name.clone(),
-                        json_object([("module", i.kind.clone().into()), ("inputs", inputs.into())]),
-                    )
-                })
-                .collect();
-            let outputs: serde_json::Map<String, serde_json::Value> = layer
-                .outputs
-                .iter()
-                .map(|o| (o.name.clone(), to_json(&o.value)))
-                .collect();
-            let depends_on = layer
-                .depends_on
-                .iter()
-                .cloned()
-                .map(serde_json::Value::from)
-                .collect::<Vec<_>>();
-            (
-                layer.name.clone(),
-                json_object([
-                    ("dir", layer.dir.clone().into()),
-                    ("depends_on", depends_on.into()),
-                    ("instances", instances.into()),
-                    ("outputs", outputs.into()),
-                ]),
-            )
-        })
-        .collect();
-    let params: serde_json::Map<String, serde_json::Value> = model
-        .params
-        .iter()
-        .map(|(k, v)| (k.clone(), to_json(v)))
-        .collect();
-    let chain = model
-        .chain
-        .iter()
-        .cloned()
-        .map(serde_json::Value::from)
-        .collect::<Vec<_>>();
-    let json = json_object([
-        ("env", model.env.clone().into()),
-        ("chain", chain.into()),
-        ("params", params.into()),
-        ("layers", layers.into()),
-    ]);
-    out!(
-        "{}",
-        serde_json::to_string_pretty(&json).unwrap_or_default()
-    );
+    // Serialized as it is written: no JSON tree of the whole environment in memory.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut stdout, &EvalDocument(model))
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(stdout))
+        .and_then(|()| stdout.flush());
+    drop(stdout);
     // Not freed piece by piece: see `build`.
-    std::mem::forget((json, loaded));
-    ExitCode::SUCCESS
+    std::mem::forget(loaded);
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`infrac eval ... | head`) is not an error of the environment.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the values: {error}");
+            ExitCode::from(EXIT_ERRORS)
+        }
+    }
+}
+
+/// `infrac eval`'s document: the environment, its chain, its parameters, and every layer with its
+/// directory, dependencies, instances (module and inputs) and outputs.
+struct EvalDocument<'a>(&'a infrac::model::EnvModel);
+
+impl serde::Serialize for EvalDocument<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let model = self.0;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("env", &model.env)?;
+        map.serialize_entry("chain", &model.chain)?;
+        map.serialize_entry("params", &model.params)?;
+        map.serialize_entry(
+            "layers",
+            &Entries(&model.layers, |layer| (&layer.name, EvalLayer(layer))),
+        )?;
+        map.end()
+    }
+}
+
+struct EvalLayer<'a>(&'a PlacedLayer);
+
+impl serde::Serialize for EvalLayer<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let layer = self.0;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("dir", &layer.dir)?;
+        map.serialize_entry("depends_on", &layer.depends_on)?;
+        map.serialize_entry(
+            "instances",
+            &Entries(&layer.instances, |instance| {
+                (&instance.name, EvalInstance(instance))
+            }),
+        )?;
+        map.serialize_entry(
+            "outputs",
+            &Entries(&layer.outputs, |output| (&output.name, &output.value)),
+        )?;
+        map.end()
+    }
+}
+
+struct EvalInstance<'a>(&'a InstanceModel);
+
+impl serde::Serialize for EvalInstance<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let instance = self.0;
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("module", &instance.kind)?;
+        map.serialize_entry(
+            "inputs",
+            &Entries(&instance.inputs, |(name, value)| (name, value)),
+        )?;
+        map.end()
+    }
+}
+
+/// A JSON object of `items`, in their order, each as `entry(item) = (key, value)`.
+struct Entries<'a, T, K, V>(&'a [T], fn(&'a T) -> (K, V));
+
+impl<T, K: serde::Serialize, V: serde::Serialize> serde::Serialize for Entries<'_, T, K, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for item in self.0 {
+            let (key, value) = (self.1)(item);
+            map.serialize_entry(&key, &value)?;
+        }
+        map.end()
+    }
 }
 
 fn graph(env_file: &Path, format: GraphFormat) -> ExitCode {
