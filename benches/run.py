@@ -26,7 +26,14 @@ def measure(command, runs):
     walls, cpus, rss = [], [], []
     for _ in range(runs):
         started = time.perf_counter()
-        result = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", *command], capture_output=True, text=True)
+        # Standard output goes to /dev/null, as with hyperfine: what is measured is infrac, not a
+        # pipe into this script (eval prints megabytes).
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%U %S %M", *command],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         walls.append(time.perf_counter() - started)
         if result.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
