@@ -1185,7 +1185,7 @@ impl serde::Serialize for EvalDocument<'_> {
         map.serialize_entry("params", &model.params)?;
         map.serialize_entry(
             "layers",
-            &Entries(&model.layers, |layer| (&layer.name, EvalLayer(layer))),
+            &JsonObject(&model.layers, |layer| (&layer.name, EvalLayer(layer))),
         )?;
         map.end()
     }
@@ -1202,13 +1202,13 @@ impl serde::Serialize for EvalLayer<'_> {
         map.serialize_entry("depends_on", &layer.depends_on)?;
         map.serialize_entry(
             "instances",
-            &Entries(&layer.instances, |instance| {
+            &JsonObject(&layer.instances, |instance| {
                 (&instance.name, EvalInstance(instance))
             }),
         )?;
         map.serialize_entry(
             "outputs",
-            &Entries(&layer.outputs, |output| (&output.name, &output.value)),
+            &JsonObject(&layer.outputs, |output| (&output.name, &output.value)),
         )?;
         map.end()
     }
@@ -1224,16 +1224,16 @@ impl serde::Serialize for EvalInstance<'_> {
         map.serialize_entry("module", &instance.kind)?;
         map.serialize_entry(
             "inputs",
-            &Entries(&instance.inputs, |(name, value)| (name, value)),
+            &JsonObject(&instance.inputs, |(name, value)| (name, value)),
         )?;
         map.end()
     }
 }
 
 /// A JSON object of `items`, in their order, each as `entry(item) = (key, value)`.
-struct Entries<'a, T, K, V>(&'a [T], fn(&'a T) -> (K, V));
+struct JsonObject<'a, T, K, V>(&'a [T], fn(&'a T) -> (K, V));
 
-impl<T, K: serde::Serialize, V: serde::Serialize> serde::Serialize for Entries<'_, T, K, V> {
+impl<T, K: serde::Serialize, V: serde::Serialize> serde::Serialize for JsonObject<'_, T, K, V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
