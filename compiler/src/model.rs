@@ -546,13 +546,6 @@ impl<'a> Eval<'a> {
         eval
     }
 
-    /// The merged configuration of the layer being evaluated.
-    fn layer_config(&self) -> &'a LayerConfig {
-        static EMPTY: std::sync::OnceLock<LayerConfig> = std::sync::OnceLock::new();
-        self.layer_config
-            .unwrap_or_else(|| EMPTY.get_or_init(LayerConfig::default))
-    }
-
     fn error(
         &mut self,
         code: Code,
@@ -1809,7 +1802,9 @@ impl<'a> Eval<'a> {
             }));
             return None;
         };
-        let node: Option<&'a Node> = self.layer_config().instances.get(&instance.name.name);
+        let node: Option<&'a Node> = self
+            .layer_config
+            .and_then(|config| config.instances.get(&instance.name.name));
         let mut ok = true;
         if let Some(Node::Record { entries, .. }) = node {
             for (key, slot) in entries {
