@@ -191,7 +191,6 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
 /// A panic in a worker (a real one, or salsa's cancellation when the language server's inputs
 /// change) is raised again in the caller's thread.
 pub fn evaluate_layers(db: &RootDatabase, workspace: Workspace, envs: &[String]) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let index = project_index(db, workspace);
     let mut jobs: Vec<(&str, &str)> = Vec::new();
     for env in envs {
@@ -204,7 +203,7 @@ pub fn evaluate_layers(db: &RootDatabase, workspace: Workspace, envs: &[String])
                 .map(|layer| (env.as_str(), layer.as_str())),
         );
     }
-    if threads < 2 || jobs.len() < 2 {
+    if rayon::current_num_threads() < 2 || jobs.len() < 2 {
         return;
     }
     use rayon::prelude::*;

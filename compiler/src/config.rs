@@ -10,7 +10,7 @@ use crate::db::{parse_file, Db, SourceFile, Workspace};
 use crate::diagnostics::{did_you_mean, Diagnostic, E0301, E0302, E0303, E0305};
 use crate::project::{project_index, ItemRef};
 use crate::source::TextRange;
-use crate::syntax::{Entry, Expr, ExprKind, Ident, Item, ItemKind, MoveBy};
+use crate::syntax::{Entry, Env, Expr, ExprKind, Ident, Item, ItemKind, MoveBy};
 
 /// An environment name, interned so that queries can take it as a key.
 #[salsa::interned(debug)]
@@ -317,17 +317,8 @@ pub enum SyntaxAt {
 /// one, so comparing it costs nothing.
 #[salsa::tracked(returns(ref))]
 pub fn placed_layer_item(db: &dyn Db, file: SourceFile, idx: usize) -> Arc<Item> {
-    let parse = parse_file(db, file);
-    match parse.placed.get(idx) {
-        Some(item) => item.clone(),
-        // A parse without placed trees: place a copy.
-        None => {
-            let item = ItemRef { file, idx }.item(db);
-            let mut placed = item.clone();
-            placed.move_by(LAYER_PLACE.wrapping_sub(item.range.start));
-            Arc::new(placed)
-        }
-    }
+    // An editor's database (the only one that evaluates placed syntax) parses with placed trees.
+    parse_file(db, file).placed[idx].clone()
 }
 
 /// The entries of one environment item whose path starts at `layer`, in order: at their real
@@ -346,14 +337,7 @@ fn env_layer_entries<'db>(
     let ItemKind::Env(env) = &item_ref.item(db).kind else {
         return Vec::new();
     };
-    let name = layer.name(db);
-    let mut entries: Vec<Entry> = env
-        .body
-        .entries
-        .iter()
-        .filter(|entry| entry.path[0].name == *name)
-        .cloned()
-        .collect();
+    let mut entries: Vec<Entry> = entries_for_layer(env, layer.name(db)).cloned().collect();
     if place != 0 {
         if let Some(first) = entries.first().map(|e| e.range.start) {
             entries.move_by(place.wrapping_sub(first));
@@ -366,14 +350,19 @@ fn env_layer_entries<'db>(
 /// `env_layer_entries` put its place).
 pub fn env_layer_anchor(db: &dyn Db, env_ref: ItemRef, layer: &str) -> u32 {
     match &env_ref.item(db).kind {
-        ItemKind::Env(env) => env
-            .body
-            .entries
-            .iter()
-            .find(|entry| entry.path[0].name == layer)
+        ItemKind::Env(env) => entries_for_layer(env, layer)
+            .next()
             .map_or(0, |entry| entry.range.start),
         _ => 0,
     }
+}
+
+/// The entries of an environment item whose path starts at `layer`, in order.
+fn entries_for_layer<'e>(env: &'e Env, layer: &'e str) -> impl Iterator<Item = &'e Entry> {
+    env.body
+        .entries
+        .iter()
+        .filter(move |entry| entry.path[0].name == layer)
 }
 
 /// Maps offsets of placed syntax back to the real ones.
@@ -413,7 +402,14 @@ pub fn layer_config<'db>(
     env: EnvName<'db>,
     layer: LayerName<'db>,
 ) -> LayerConfig {
-    merge_layer(db, workspace, env, layer, SyntaxAt::Real)
+    let mut config = merge_layer(db, workspace, env, layer, SyntaxAt::Real);
+    // Kept: free the spare capacity the merge left (a layer's evaluation drops its merge at once).
+    for node in config.instances.values_mut() {
+        if let Node::Record { entries, .. } = node {
+            entries.shrink();
+        }
+    }
+    config
 }
 
 /// Merges one layer's instances in an environment: the base instances, then each environment of
@@ -533,11 +529,6 @@ pub fn merge_layer<'db>(
                     );
                 }
             }
-        }
-    }
-    for node in config.instances.values_mut() {
-        if let Node::Record { entries, .. } = node {
-            entries.shrink();
         }
     }
     config

@@ -213,7 +213,8 @@ pub struct EnvGlobals {
 #[salsa::tracked(returns(ref))]
 pub fn env_globals<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) -> EnvGlobals {
     let index = project_index(db, workspace);
-    let mut eval = Eval::new(db, workspace, env, index);
+    let config = effective_config(db, workspace, env);
+    let mut eval = Eval::reading(db, workspace, env, index, Some(config));
     let project = eval.project_settings();
     eval.region = project.region.clone();
     eval.project_name = project.name.clone();
@@ -486,16 +487,6 @@ struct Eval<'a> {
 }
 
 impl<'a> Eval<'a> {
-    fn new(
-        db: &'a dyn Db,
-        workspace: Workspace,
-        env_name: EnvName<'a>,
-        index: &'a ProjectIndex,
-    ) -> Self {
-        let config = effective_config(db, workspace, env_name);
-        Self::reading(db, workspace, env_name, index, Some(config))
-    }
-
     /// An evaluator that reads the environment's merged project and parameters from `config`,
     /// or, without one, only what is preloaded into it.
     fn reading(

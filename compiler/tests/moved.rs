@@ -9,30 +9,18 @@ use std::process::{Command, Output};
 
 use common::*;
 
-const BASE: &str = r#"project shop {
-  region = "eu-west-1"
-  tags   = { project = "shop" }
-  state  = { bucket = "shop-tfstate" }
+/// `COMP_BASE` with a second instance in `apps`.
+fn base() -> String {
+    let web = "  comp web { vpc = foundation.vpc_id }\n";
+    COMP_BASE.replace(
+        web,
+        &format!("{web}  comp worker {{ vpc = foundation.vpc_id, size = 4 }}\n"),
+    )
 }
-module comp {
-  source = "mods/comp"
-  input size: int(1..10) = 1
-  input vpc: string = ""
-  output id: string
-}
-layer foundation {
-  comp net { size = 2 }
-  output vpc_id: string = net.id
-}
-layer apps {
-  comp web { vpc = foundation.vpc_id }
-  comp worker { vpc = foundation.vpc_id, size = 4 }
-}
-"#;
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    write_comp_project(dir.path(), BASE, COMP_MODULE_TF);
+    write_comp_project(dir.path(), &base(), COMP_MODULE_TF);
     dir
 }
 

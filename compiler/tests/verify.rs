@@ -3,16 +3,26 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
 
 fn verify(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    verify_with(dir, args, &[])
+}
+
+/// `infrac verify environments ARGS` in `dir`, with extra environment variables.
+fn verify_with(
+    dir: &Path,
+    args: &[&str],
+    vars: &[(&str, PathBuf)],
+) -> (Option<i32>, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
         .arg("verify")
         .arg("environments")
         .args(args)
+        .envs(vars.iter().map(|(name, value)| (*name, value)))
         .current_dir(dir)
         .output()
         .expect("run infrac verify");
@@ -120,47 +130,20 @@ fn a_policy_violation_fails_with_json() {
     );
 }
 
-/// A small project with a user module: two layers, one Terraform module of the project's own.
-const SMALL_BASE: &str = r#"project shop {
-  region = "eu-west-1"
-  tags   = { project = "shop" }
-  state  = { bucket = "shop-tfstate" }
-}
-module comp {
-  source = "mods/comp"
-  input size: int(1..10) = 1
-  input vpc: string = ""
-  output id: string
-}
-layer foundation {
-  comp net { size = 2 }
-  output vpc_id: string = net.id
-}
-layer apps {
-  comp web { vpc = foundation.vpc_id }
-}
-"#;
-
 fn small_project(module: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    write_comp_project(&dir.path().join("environments"), SMALL_BASE, module);
+    write_comp_project(&dir.path().join("environments"), COMP_BASE, module);
     dir
 }
 
 fn verify_with_terraform(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
-        .arg("verify")
-        .arg("environments")
-        .args(args)
-        .env("INFRAC_TERRAFORM", tool(TERRAFORM))
-        .env("INFRAC_TF_PLUGIN_DIR", plugin_dir())
-        .current_dir(dir)
-        .output()
-        .expect("run infrac verify");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    verify_with(
+        dir,
+        args,
+        &[
+            ("INFRAC_TERRAFORM", tool(TERRAFORM)),
+            ("INFRAC_TF_PLUGIN_DIR", plugin_dir()),
+        ],
     )
 }
 

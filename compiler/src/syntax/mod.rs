@@ -78,6 +78,14 @@ pub fn parse_with_pest(text: &str) -> Parse {
     parse_with(text, false, None).0
 }
 
+/// One chunk's trees, its placed trees, and its text as the previous cache's key if it was there
+/// (the next cache takes that key instead of copying the text again).
+struct ParsedChunk {
+    real: Parse,
+    placed: Vec<Arc<Item>>,
+    key: Option<Arc<str>>,
+}
+
 /// A copy of a tree moved by `delta`.
 fn moved(item: &Arc<Item>, delta: u32) -> Arc<Item> {
     let mut item = Item::clone(item);
@@ -117,12 +125,17 @@ fn parse_with(
         });
     }
     // Items parse independently; large files parse their items on every core.
-    let parse_one = |chunk: &chunk::Chunk| -> (Parse, Vec<Arc<Item>>) {
+    let parse_one = |chunk: &chunk::Chunk| -> ParsedChunk {
         let start = chunk.range.start;
         let chunk_text = &text[start as usize..chunk.range.end as usize];
-        if let Some(cached) = previous.and_then(|p| p.0.get(chunk_text)) {
+        if let Some((key, cached)) = previous.and_then(|p| p.0.get_key_value(chunk_text)) {
+            let key = Some(key.clone());
             if cached.start == start {
-                return (cached.real.clone(), cached.placed.clone());
+                return ParsedChunk {
+                    real: cached.real.clone(),
+                    placed: cached.placed.clone(),
+                    key,
+                };
             }
             let delta = start.wrapping_sub(cached.start);
             let mut errors = cached.real.errors.clone();
@@ -134,7 +147,11 @@ fn parse_with(
                 errors,
                 placed: Vec::new(),
             };
-            return (real, cached.placed.clone());
+            return ParsedChunk {
+                real,
+                placed: cached.placed.clone(),
+                key,
+            };
         }
         let mut one = Parse::default();
         build::parse_item(chunk_text, start as usize, chunk.unclosed, fast, &mut one);
@@ -145,32 +162,40 @@ fn parse_with(
             }
             None => Vec::new(),
         };
-        (one, placed)
+        ParsedChunk {
+            real: one,
+            placed,
+            key: None,
+        }
     };
-    let parsed: Vec<(Parse, Vec<Arc<Item>>)> = if text.len() > PARALLEL_PARSE_BYTES {
+    let parsed: Vec<ParsedChunk> = if text.len() > PARALLEL_PARSE_BYTES {
         use rayon::prelude::*;
         chunks.items.par_iter().map(parse_one).collect()
     } else {
         chunks.items.iter().map(parse_one).collect()
     };
-    let Some(previous) = previous else {
-        for (one, _) in parsed {
-            parse.items.extend(one.items);
-            parse.errors.extend(one.errors);
+    if previous.is_none() {
+        for one in parsed {
+            parse.items.extend(one.real.items);
+            parse.errors.extend(one.real.errors);
         }
         return (parse, None);
-    };
+    }
     let mut cache = ChunkCache::default();
-    for (chunk, (one, placed)) in chunks.items.iter().zip(parsed) {
+    for (
+        chunk,
+        ParsedChunk {
+            real: one,
+            placed,
+            key,
+        },
+    ) in chunks.items.iter().zip(parsed)
+    {
         parse.items.extend(one.items.iter().cloned());
         parse.errors.extend(one.errors.iter().cloned());
         parse.placed.extend(placed.iter().cloned());
         let start = chunk.range.start;
-        let chunk_text = &text[start as usize..chunk.range.end as usize];
-        let key = match previous.0.get_key_value(chunk_text) {
-            Some((key, _)) => key.clone(),
-            None => Arc::from(chunk_text),
-        };
+        let key = key.unwrap_or_else(|| Arc::from(&text[start as usize..chunk.range.end as usize]));
         cache.0.insert(
             key,
             CachedChunk {

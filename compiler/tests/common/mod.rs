@@ -127,6 +127,28 @@ pub fn terraform_init(dir: &Path) -> (bool, String) {
 /// hand-written test projects call.
 pub const COMP_MODULE_TF: &str = "variable \"size\" {\n  type = number\n}\n\nvariable \"vpc\" {\n  type = string\n}\n\nresource \"terraform_data\" \"this\" {\n  input = var.size\n}\n\noutput \"id\" {\n  value = terraform_data.this.id\n}\n";
 
+/// A small project with the user module `comp` (`mods/comp`, `COMP_MODULE_TF`): two layers, the
+/// second reading an output of the first.
+pub const COMP_BASE: &str = r#"project shop {
+  region = "eu-west-1"
+  tags   = { project = "shop" }
+  state  = { bucket = "shop-tfstate" }
+}
+module comp {
+  source = "mods/comp"
+  input size: int(1..10) = 1
+  input vpc: string = ""
+  output id: string
+}
+layer foundation {
+  comp net { size = 2 }
+  output vpc_id: string = net.id
+}
+layer apps {
+  comp web { vpc = foundation.vpc_id }
+}
+"#;
+
 /// Writes a test project into `dir` (created): `base.infra`, an empty `env pro`, and `module_tf`
 /// as the Terraform of the user module `mods/comp`.
 pub fn write_comp_project(dir: &Path, base: &str, module_tf: &str) {

@@ -59,6 +59,7 @@ fn show(value: &Value) -> String {
 pub fn diff(project: &Path, left: &str, right: &str) -> Result<Vec<Change>, String> {
     let mut db = RootDatabase::default();
     let (workspace, _) = load_project(&mut db, project);
+    infrac::analysis::evaluate_layers(&db, workspace, &[left.to_string(), right.to_string()]);
     let mut models = Vec::new();
     for env in [left, right] {
         let name = EnvName::new(&db, env.to_string());

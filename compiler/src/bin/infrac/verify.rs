@@ -63,10 +63,10 @@ pub fn verify(args: VerifyArgs) -> u8 {
             .flat_map(|f| envs_in_file(&db, *f).into_iter().map(|e| (e, *f)))
             .collect();
         envs.sort_by(|a, b| a.0.cmp(&b.0));
+        envs.retain(|(env, _)| args.envs.is_empty() || args.envs.contains(env));
+        let names: Vec<String> = envs.iter().map(|(env, _)| env.clone()).collect();
+        infrac::analysis::evaluate_layers(&db, workspace, &names);
         for (env, file) in envs {
-            if !args.envs.is_empty() && !args.envs.contains(&env) {
-                continue;
-            }
             let env_name = EnvName::new(&db, env.clone());
             diagnostics.extend(check_env(&db, workspace, env_name).iter().cloned());
             let wanted = args.compare.is_some() || args.validate.is_some();
