@@ -85,18 +85,6 @@ impl Entries {
         &mut self.0[i].1
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Slot)> {
-        self.0.iter().map(|(k, v)| (k, v))
-    }
-
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.0.iter().map(|(k, _)| k)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// Frees the spare capacity left by the merge, here and below.
     fn shrink(&mut self) {
         self.0.shrink_to_fit();
@@ -105,10 +93,6 @@ impl Entries {
                 entries.shrink();
             }
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
