@@ -236,7 +236,11 @@ impl Ty {
             Ty::Record(fields) => {
                 let fields: Vec<String> = fields
                     .iter()
-                    .map(|f| format!("{} = {}", f.name, f.ty.terraform()))
+                    .map(|f| {
+                        let name = crate::emit::literal::object_key(&f.name);
+                        let name = hcl::format::to_string(&name).unwrap_or_default();
+                        format!("{name} = {}", f.ty.terraform())
+                    })
                     .collect();
                 format!("object({{ {} }})", fields.join(", "))
             }

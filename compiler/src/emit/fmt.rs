@@ -36,14 +36,13 @@ fn flush_run(run: &mut Vec<(Cow<'_, str>, usize)>, out: &mut String) {
     if run.len() > 1 {
         let width = run
             .iter()
-            .map(|(line, eq)| line[..*eq].trim_end().len())
+            .map(|(line, eq)| columns(line[..*eq].trim_end()))
             .max()
             .unwrap_or(0);
         for (line, eq) in run.iter() {
             let key = line[..*eq].trim_end();
-            // As `{key:width$}` pads: to `width` characters.
             out.push_str(key);
-            for _ in key.chars().count()..width {
+            for _ in columns(key)..width {
                 out.push(' ');
             }
             out.push(' ');
@@ -57,6 +56,38 @@ fn flush_run(run: &mut Vec<(Cow<'_, str>, usize)>, out: &mut String) {
         }
     }
     run.clear();
+}
+
+/// The columns a key takes as `terraform fmt` counts them: the grapheme clusters of each of its
+/// tokens. A quoted key is the quotes and the literal's tokens, which HCL's scanner splits at
+/// every `$` and `%` (`$${`, `%%{`, each with a following `~`, and a lone `$` or `%` are tokens
+/// of their own).
+fn columns(key: &str) -> usize {
+    use unicode_segmentation::UnicodeSegmentation as _;
+    if key.is_ascii() {
+        return key.len();
+    }
+    let indent = key.len() - key.trim_start().len();
+    let key = key.trim_start();
+    let Some(literal) = key.strip_prefix('"').and_then(|k| k.strip_suffix('"')) else {
+        return indent + key.graphemes(true).count();
+    };
+    let mut count = indent + 2;
+    let mut rest = literal;
+    while !rest.is_empty() {
+        let token_len = match rest.as_bytes()[0] {
+            // `${~` and `%{~` open a template with a strip marker: the `~` is part of the token.
+            b'$' if rest.starts_with("$${~") => 4,
+            b'%' if rest.starts_with("%%{~") => 4,
+            b'$' if rest.starts_with("$${") => 3,
+            b'%' if rest.starts_with("%%{") => 3,
+            b'$' | b'%' => 1,
+            _ => rest.find(['$', '%']).unwrap_or(rest.len()),
+        };
+        count += rest[..token_len].graphemes(true).count();
+        rest = &rest[token_len..];
+    }
+    count
 }
 
 fn collapse_empty_block(line: &str) -> Cow<'_, str> {
@@ -107,10 +138,12 @@ fn single_line_attribute(line: &str) -> Option<usize> {
     }
     let eq = eq?;
     let key = line[..eq].trim();
-    if key.is_empty()
-        || !key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '"' || c == '.')
+    let quoted = key.len() >= 2 && key.starts_with('"') && key.ends_with('"');
+    if !quoted
+        && (key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
     {
         return None;
     }
@@ -193,5 +226,19 @@ mod tests {
     fn objects_in_a_list_are_laid_out_as_terraform_fmt_does() {
         let text = "a = [{\n  x = 1\n}, {\n  x = 2\n}]\n";
         assert_eq!(align_equals(text), "a = [{\n  x = 1\n  }, {\n  x = 2\n}]\n");
+    }
+}
+
+#[cfg(test)]
+mod columns_tests {
+    use super::columns;
+
+    #[test]
+    fn keys_count_grapheme_clusters_per_token_as_terraform_fmt_does() {
+        assert_eq!(columns("  name"), 6);
+        assert_eq!(columns("  \"\u{200d}\""), 5, "a quote and a joiner are separate tokens");
+        assert_eq!(columns("\"e\u{301}名🦀\""), 5);
+        assert_eq!(columns("\"a$$${b%\""), 9);
+        assert_eq!(columns("\"$${~\u{200d}\""), 7, "the strip marker ends the token");
     }
 }

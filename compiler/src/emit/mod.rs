@@ -3,6 +3,7 @@
 //! Pure and ordered: the same model gives the same bytes. Only the CLI writes files.
 
 mod fmt;
+pub mod literal;
 pub mod tftest;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,8 @@ use hcl::Identifier;
 
 use crate::model::{EnvModel, InstanceModel, LayerModel, PlacedLayer, ProjectSettings};
 use crate::value::{Rt, TemplatePart, Value};
+
+use literal::{object_key, traversal, TemplateText};
 
 pub use fmt::align_equals;
 
@@ -29,6 +32,11 @@ pub struct Emitted {
 
 /// The generated-file header for a Terraform (or backend) file.
 pub fn header(source: &str) -> String {
+    // A file name is user data in a comment: a control character could end the comment.
+    let source: String = source
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
     format!("# {HEADER_MARK} from {source}. Do not edit: change the .infra sources and run `infrac build` again.\n\n")
 }
 
@@ -217,17 +225,25 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
         let mut locals = Block::builder("locals");
         for read in &layer.reads {
             let name = local_name(&read.layer, &read.output);
-            let remote = format!(
-                "data.terraform_remote_state.{}.outputs.{}",
-                tf_name(&read.layer),
-                read.output
+            let producer = tf_name(&read.layer);
+            let remote = traversal(
+                "data",
+                &["terraform_remote_state", &producer, "outputs", &read.output],
             );
             let converted = match converter(&read.ty) {
-                Some(function) => format!("{function}({remote})"),
+                Some(function) => Expression::FuncCall(Box::new(
+                    hcl::expr::FuncCall::builder(function).arg(remote).build(),
+                )),
                 None => remote,
             };
-            let text = format!("var.{name} != null ? var.{name} : {converted}");
-            locals = locals.add_attribute((ident(&name), parse_expr(&text)));
+            let variable = traversal("var", &[&name]);
+            let overridden = Expression::from(hcl::expr::BinaryOp::new(
+                variable.clone(),
+                hcl::expr::BinaryOperator::NotEq,
+                Expression::Null,
+            ));
+            let value = hcl::expr::Conditional::new(overridden, variable, converted);
+            locals = locals.add_attribute((ident(&name), Expression::from(value)));
         }
         body = body.add_block(locals.build());
     }
@@ -262,7 +278,7 @@ fn variables_tf(layer: &LayerModel) -> String {
                     read.layer, read.output, read.layer
                 ),
             ))
-            .add_attribute(("type", parse_expr(&read.ty)))
+            .add_attribute(("type", type_expr(&read.ty)))
             .add_attribute(("default", Expression::Null));
         let block = if read.sensitive {
             block.add_attribute(("sensitive", true))
@@ -367,9 +383,12 @@ fn ident(name: &str) -> Identifier {
     Identifier::sanitized(name)
 }
 
-fn parse_expr(text: &str) -> Expression {
+/// A Terraform type constraint that the compiler wrote (`Ty::terraform`: `list(string)`,
+/// `object({...})` with its keys quoted where they are not plain identifiers), as an expression;
+/// `any` if it ever failed to parse, which is looser but never wrong.
+fn type_expr(text: &str) -> Expression {
     text.parse()
-        .unwrap_or_else(|_| Expression::String(text.to_string()))
+        .unwrap_or_else(|_| Expression::Variable(hcl::expr::Variable::unchecked("any")))
 }
 
 /// A value as an HCL expression.
@@ -379,67 +398,57 @@ pub fn expression(value: &Value) -> Expression {
         Value::Bool(b) => Expression::Bool(*b),
         Value::Int(n) => Expression::Number((*n).into()),
         Value::Float(f) => hcl::Number::from_f64(f.0).map_or(Expression::Null, Expression::Number),
-        Value::Str(s) => Expression::String(s.clone()),
+        Value::Str(s) => literal::quoted(s),
         Value::List(items) => Expression::Array(items.iter().map(expression).collect()),
-        Value::Record(entries) => {
-            let mut object = hcl::Object::new();
-            for (key, item) in entries {
-                let key = match Identifier::new(key.as_str()) {
-                    Ok(id) => ObjectKey::Identifier(id),
-                    Err(_) => ObjectKey::Expression(Expression::String(key.clone())),
-                };
-                object.insert(key, expression(item));
-            }
-            Expression::Object(object)
+        Value::Record(entries) => Expression::Object(
+            entries
+                .iter()
+                .map(|(key, item)| (object_key(key), expression(item)))
+                .collect(),
+        ),
+        Value::Rt(rt, _) => rt_expr(rt),
+        // `"${x}"` is `x` itself in HCL (no conversion), and `terraform fmt` writes it so.
+        Value::Template(parts) if single_reference(parts).is_some() => {
+            single_reference(parts).map_or(Expression::Null, rt_expr)
         }
-        Value::Rt(rt, _) => parse_expr(&rt_text(rt)),
         Value::Template(parts) => {
-            let mut text = String::from("\"");
+            let mut text = TemplateText::default();
             for part in parts {
                 match part {
-                    TemplatePart::Text(t) => text.push_str(&escape_template(t)),
-                    TemplatePart::Rt(rt) => {
-                        text.push_str("${");
-                        text.push_str(&rt_text(rt));
-                        text.push('}');
-                    }
+                    TemplatePart::Text(t) => text.literal(t),
+                    TemplatePart::Rt(rt) => text.interpolate(&rt_expr(rt)),
                 }
             }
-            text.push('"');
-            parse_expr(&text)
+            text.finish()
         }
     }
 }
 
-fn rt_text(rt: &Rt) -> String {
+/// The one reference of a template that holds nothing else.
+fn single_reference(parts: &[TemplatePart]) -> Option<&Rt> {
+    let mut references = parts.iter().filter_map(|part| match part {
+        TemplatePart::Rt(rt) => Some(Some(rt)),
+        TemplatePart::Text(text) if text.is_empty() => None,
+        TemplatePart::Text(_) => Some(None),
+    });
+    match (references.next(), references.next()) {
+        (Some(Some(rt)), None) => Some(rt),
+        _ => None,
+    }
+}
+
+/// A run-time reference as the Terraform expression that reads it.
+fn rt_expr(rt: &Rt) -> Expression {
     match rt {
-        Rt::ModuleOutput { instance, output } => format!("module.{instance}.{output}"),
-        Rt::LayerOutput { layer, output } => format!("local.{}", local_name(layer, output)),
+        Rt::ModuleOutput { instance, output } => traversal("module", &[instance, output]),
+        Rt::LayerOutput { layer, output } => traversal("local", &[&local_name(layer, output)]),
     }
 }
 
-fn escape_template(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Formats a body the way `terraform fmt` does.
-pub fn render(body: Body) -> String {
+/// Formats a body the way `terraform fmt` does. Every plain string in it is first written as a
+/// literal that reads back exactly (`literal::seal`).
+pub fn render(mut body: Body) -> String {
+    literal::seal(&mut body);
     use hcl::format::{Format, Formatter};
     let mut formatter = Formatter::builder()
         .prefer_ident_keys(true)

@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use hcl::expr::Expression;
 use hcl::structure::{Block, Body};
 
-use super::{expression, ident, parse_expr, render, tf_name, Emitted};
+use super::literal::traversal;
+use super::{expression, ident, render, tf_name, Emitted};
 use crate::model::{EnvModel, LayerModel};
 use crate::policy::PolicyFact;
 use crate::types::Ty;
@@ -29,7 +30,8 @@ use crate::value::Value;
 /// has `count` or `for_each`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Target {
-    resource: String,
+    /// `(resource type, resource name)`.
+    resource: (String, String),
     attribute: String,
     repeated: bool,
 }
@@ -93,10 +95,7 @@ fn layer_tests(
         let block = Block::builder("override_data")
             .add_attribute((
                 "target",
-                parse_expr(&format!(
-                    "data.terraform_remote_state.{}",
-                    tf_name(producer)
-                )),
+                traversal("data", &["terraform_remote_state", &tf_name(producer)]),
             ))
             .add_attribute(("values", Expression::Object(values)))
             .build();
@@ -109,7 +108,7 @@ fn layer_tests(
             .add_block(
                 Block::builder("run")
                     .add_label("layer")
-                    .add_attribute(("command", parse_expr("plan")))
+                    .add_attribute(("command", traversal("plan", &[])))
                     .build(),
             )
             .build(),
@@ -130,7 +129,7 @@ fn layer_tests(
         let targets = module_targets(&instance.kind);
         let mut run = Block::builder("run")
             .add_label(instance.name.clone())
-            .add_attribute(("command", parse_expr("plan")))
+            .add_attribute(("command", traversal("plan", &[])))
             .add_block(
                 Block::builder("module")
                     .add_attribute(("source", format!("../modules/{}", instance.kind)))
@@ -148,31 +147,43 @@ fn layer_tests(
                 unasserted.push(fact.input.clone());
                 continue;
             };
-            let Some(wanted) = scalar(&fact.value) else {
+            let Some((wanted, wanted_text)) = scalar(&fact.value) else {
                 unasserted.push(fact.input.clone());
                 continue;
             };
             for target in targets {
+                let (kind, name) = &target.resource;
                 let condition = if target.repeated {
-                    format!(
-                        "alltrue([for r in {} : r.{} == {wanted}])",
-                        target.resource, target.attribute
-                    )
+                    // alltrue([for r in KIND.NAME : r.ATTRIBUTE == WANTED])
+                    let each = Expression::from(hcl::expr::BinaryOp::new(
+                        traversal("r", &[&target.attribute]),
+                        hcl::expr::BinaryOperator::Eq,
+                        wanted.clone(),
+                    ));
+                    let all = hcl::expr::ForExpr::new(
+                        hcl::Identifier::unchecked("r"),
+                        traversal(kind, &[name]),
+                        each,
+                    );
+                    Expression::FuncCall(Box::new(
+                        hcl::expr::FuncCall::builder("alltrue")
+                            .arg(Expression::Array(vec![Expression::from(all)]))
+                            .build(),
+                    ))
                 } else {
-                    format!("{}.{} == {wanted}", target.resource, target.attribute)
+                    Expression::from(hcl::expr::BinaryOp::new(
+                        traversal(kind, &[name, &target.attribute]),
+                        hcl::expr::BinaryOperator::Eq,
+                        wanted.clone(),
+                    ))
                 };
                 let message = format!(
-                    "{} (policy {}): {}.{} = {wanted} must reach {}.{}",
-                    fact.rule,
-                    fact.policy,
-                    instance.name,
-                    fact.input,
-                    target.resource,
-                    target.attribute
+                    "{} (policy {}): {}.{} = {wanted_text} must reach {kind}.{name}.{}",
+                    fact.rule, fact.policy, instance.name, fact.input, target.attribute
                 );
                 run = run.add_block(
                     Block::builder("assert")
-                        .add_attribute(("condition", parse_expr(&condition)))
+                        .add_attribute(("condition", condition))
                         .add_attribute(("error_message", message))
                         .build(),
                 );
@@ -282,7 +293,7 @@ fn acm_certificate_mock(region: &str) -> Block {
     );
     Block::builder("mock_resource")
         .add_label("aws_acm_certificate")
-        .add_attribute(("override_during", parse_expr("plan")))
+        .add_attribute(("override_during", traversal("plan", &[])))
         .add_attribute(("defaults", expression(&defaults)))
         .build()
 }
@@ -338,11 +349,13 @@ fn mock_of_type(ty: &Ty, name: &str) -> Value {
     }
 }
 
-/// A compile-time scalar as HCL text, for a comparison.
-fn scalar(value: &Value) -> Option<String> {
+/// A compile-time scalar as an expression to compare with, and as text for a message.
+fn scalar(value: &Value) -> Option<(Expression, String)> {
     match value {
         Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => {
-            hcl::format::to_string(&expression(value)).ok()
+            let expr = expression(value);
+            let text = hcl::format::to_string(&expr).ok()?;
+            Some((expr, text))
         }
         _ => None,
     }
@@ -369,7 +382,7 @@ fn input_targets(files: &[(String, String)]) -> BTreeMap<String, Vec<Target>> {
                     continue;
                 };
                 targets.entry(input).or_default().push(Target {
-                    resource: format!("{}.{}", kind.as_str(), name.as_str()),
+                    resource: (kind.as_str().to_string(), name.as_str().to_string()),
                     attribute: attribute.key().to_string(),
                     repeated,
                 });
@@ -418,7 +431,7 @@ resource "aws_cloudwatch_log_group" "logs" {
         assert_eq!(
             targets["deletion_protection"],
             vec![Target {
-                resource: "aws_db_instance.this".into(),
+                resource: ("aws_db_instance".into(), "this".into()),
                 attribute: "deletion_protection".into(),
                 repeated: false
             }]
@@ -455,9 +468,10 @@ resource "aws_cloudwatch_log_group" "logs" {
             ])
         );
         assert_eq!(mock(&Value::Int(7), "days"), Value::Int(7));
-        assert_eq!(scalar(&Value::Bool(true)).as_deref(), Some("true"));
+        let text = |value: Value| scalar(&value).map(|(_, text)| text);
+        assert_eq!(text(Value::Bool(true)).as_deref(), Some("true"));
         assert_eq!(
-            scalar(&Value::Str("per_az".into())).as_deref(),
+            text(Value::Str("per_az".into())).as_deref(),
             Some("\"per_az\"")
         );
     }
