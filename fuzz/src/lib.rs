@@ -357,3 +357,270 @@ pub fn edit_sequence(data: &[u8]) {
         }
     }
 }
+
+/// Target (d): values built from the bytes (strings with every character HCL gives a meaning,
+/// records with such keys, lists, templates with run-time parts) are emitted as the outputs of a
+/// Terraform file by the emitter a build uses; the file must parse with hcl-rs into exactly those
+/// outputs, and hcl-rs's evaluator must give back every value. (The tests check the same with
+/// HashiCorp's own parser and Terraform: `compiler/tests/hcl_roundtrip.rs`.)
+pub fn emit_roundtrip(data: &[u8]) {
+    use infrac::value::{Rt, TemplatePart, Value};
+    let mut bytes = Bytes::new(data);
+    let mut values = Vec::new();
+    while !bytes.is_empty() && values.len() < 16 {
+        values.push(fuzz_value(&mut bytes, 0));
+    }
+    let mut body = hcl::Body::builder().add_block(
+        hcl::Block::builder("locals")
+            .add_attribute(("layer_value", RT_VALUE))
+            .build(),
+    );
+    for (i, value) in values.iter().enumerate() {
+        body = body.add_block(
+            hcl::Block::builder("output")
+                .add_label(format!("o{i}"))
+                .add_attribute(("value", infrac::emit::expression(value)))
+                .build(),
+        );
+    }
+    let text = infrac::emit::render(body.build());
+    let parsed: hcl::Body = hcl::from_str(&text)
+        .unwrap_or_else(|e| panic!("the emitted file does not parse: {e}\n{text}"));
+    let outputs: Vec<&hcl::Block> = parsed
+        .blocks()
+        .filter(|b| b.identifier() == "output")
+        .collect();
+    assert_eq!(
+        outputs.len(),
+        values.len(),
+        "outputs appeared or vanished:\n{text}"
+    );
+    for (block, value) in outputs.iter().zip(&values) {
+        let attributes: Vec<&hcl::Attribute> = block.body().attributes().collect();
+        assert_eq!(attributes.len(), 1, "an output grew attributes:\n{text}");
+        assert_eq!(
+            shape(attributes[0].expr()),
+            shape_of(value),
+            "emitted as:\n{text}"
+        );
+        let emitted = infrac::emit::expression(value);
+        assert_eq!(read_back(&emitted), expected(value), "emitted as:\n{text}");
+    }
+
+    /// The shape of a parsed expression: how many items and entries, at every level.
+    fn shape(expr: &hcl::Expression) -> String {
+        match expr {
+            hcl::Expression::Array(items) => {
+                format!(
+                    "[{}]",
+                    items.iter().map(shape).collect::<Vec<_>>().join(",")
+                )
+            }
+            hcl::Expression::Object(entries) => {
+                format!(
+                    "{{{}}}",
+                    entries.values().map(shape).collect::<Vec<_>>().join(",")
+                )
+            }
+            _ => ".".into(),
+        }
+    }
+
+    fn shape_of(value: &Value) -> String {
+        match value {
+            Value::List(items) => {
+                format!(
+                    "[{}]",
+                    items.iter().map(shape_of).collect::<Vec<_>>().join(",")
+                )
+            }
+            Value::Record(entries) => {
+                format!(
+                    "{{{}}}",
+                    entries.values().map(shape_of).collect::<Vec<_>>().join(",")
+                )
+            }
+            _ => ".".into(),
+        }
+    }
+
+    /// The value of an emitted expression, by HCL's rules for the raw text of its strings:
+    /// HashiCorp's scanner, independently of the emitter's escaping and of hcl-rs (whose template
+    /// reader does not agree with HashiCorp's on `%%%{`).
+    fn read_back(expr: &hcl::Expression) -> hcl::Value {
+        use hcl::expr::TemplateExpr;
+        match expr {
+            hcl::Expression::String(s) => hcl::Value::String(s.clone()),
+            hcl::Expression::Number(n) => hcl::Value::Number(n.clone()),
+            hcl::Expression::Bool(b) => hcl::Value::Bool(*b),
+            hcl::Expression::Array(items) => {
+                hcl::Value::Array(items.iter().map(read_back).collect())
+            }
+            hcl::Expression::Object(entries) => hcl::Value::Object(
+                entries
+                    .iter()
+                    .map(|(key, value)| {
+                        let key = match key {
+                            hcl::ObjectKey::Identifier(id) => id.to_string(),
+                            hcl::ObjectKey::Expression(expr) => match read_back(expr) {
+                                hcl::Value::String(s) => s,
+                                other => panic!("a key that is not a string: {other:?}"),
+                            },
+                            other => panic!("an unknown key {other:?}"),
+                        };
+                        (key, read_back(value))
+                    })
+                    .collect(),
+            ),
+            hcl::Expression::TemplateExpr(template) => match template.as_ref() {
+                TemplateExpr::QuotedString(raw) => hcl::Value::String(template_value(raw)),
+                other => panic!("a heredoc: {other:?}"),
+            },
+            hcl::Expression::Traversal(traversal)
+                if hcl::format::to_string(expr).ok().as_deref() == Some("local.layer_value") =>
+            {
+                let _ = traversal;
+                hcl::Value::from(RT_VALUE)
+            }
+            other => panic!("an expression the emitter does not write for values: {other:?}"),
+        }
+    }
+
+    /// The raw text of a quoted template as HashiCorp's scanner reads it: `\n`, `\r`, `\t`,
+    /// `\"`, `\\`, `\uNNNN` and `\UNNNNNNNN` escapes, `$${` and `%%{` literal `${` and `%{`,
+    /// `${...}` an interpolation; a raw newline or an unknown escape is an error.
+    fn template_value(raw: &str) -> String {
+        let mut out = String::new();
+        let mut rest = raw;
+        while let Some(c) = rest.chars().next() {
+            if c == '\\' {
+                let escape = rest[1..].chars().next().expect("an escape is complete");
+                rest = &rest[1 + escape.len_utf8()..];
+                match escape {
+                    'n' => out.push('\n'),
+                    'r' => out.push('\r'),
+                    't' => out.push('\t'),
+                    '"' => out.push('"'),
+                    '\\' => out.push('\\'),
+                    'u' | 'U' => {
+                        let digits = if escape == 'u' { 4 } else { 8 };
+                        let code = u32::from_str_radix(&rest[..digits], 16).expect("hex digits");
+                        out.push(char::from_u32(code).expect("a scalar value"));
+                        rest = &rest[digits..];
+                    }
+                    other => panic!("unknown escape `\\{other}` in {raw:?}"),
+                }
+                continue;
+            }
+            assert!(
+                c != '\n' && c != '\r' && c != '"',
+                "a raw {c:?} in the quoted string {raw:?}"
+            );
+            if let Some(after) = rest
+                .strip_prefix("$${")
+                .or_else(|| rest.strip_prefix("%%{"))
+            {
+                out.push(c);
+                out.push('{');
+                rest = after;
+            } else if let Some(after) = rest.strip_prefix("${") {
+                let end = after.find('}').expect("an interpolation is closed");
+                let inner = &after[..end];
+                match inner {
+                    "local.layer_value" => out.push_str(RT_VALUE),
+                    // The emitter's `${"$$"}` for dollars before an interpolation.
+                    _ if inner.len() >= 2
+                        && inner.starts_with('"')
+                        && inner.ends_with('"')
+                        && inner[1..inner.len() - 1].chars().all(|c| c == '$') =>
+                    {
+                        out.push_str(&inner[1..inner.len() - 1])
+                    }
+                    _ => panic!("an unexpected interpolation `{inner}` in {raw:?}"),
+                }
+                rest = &after[end + 1..];
+            } else if let Some(after) = rest.strip_prefix("%{") {
+                panic!("a template directive `%{{{after}` in {raw:?}");
+            } else {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        out
+    }
+
+    fn expected(value: &Value) -> hcl::Value {
+        match value {
+            Value::Str(s) => hcl::Value::String(s.clone()),
+            Value::List(items) => hcl::Value::Array(items.iter().map(expected).collect()),
+            Value::Record(entries) => hcl::Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), expected(v)))
+                    .collect(),
+            ),
+            Value::Template(parts) => hcl::Value::String(
+                parts
+                    .iter()
+                    .map(|part| match part {
+                        TemplatePart::Text(text) => text.as_str(),
+                        TemplatePart::Rt(_) => RT_VALUE,
+                    })
+                    .collect(),
+            ),
+            Value::Int(n) => hcl::Value::from(*n),
+            Value::Bool(b) => hcl::Value::Bool(*b),
+            _ => hcl::Value::Null,
+        }
+    }
+
+    fn fuzz_value(bytes: &mut Bytes<'_>, depth: usize) -> Value {
+        match bytes.byte() % if depth < 3 { 6 } else { 3 } {
+            0 | 1 => Value::Str(fuzz_string(bytes)),
+            2 => Value::Int(i64::from(bytes.byte()) - 128),
+            3 => Value::List(
+                (0..bytes.byte() % 4)
+                    .map(|_| fuzz_value(bytes, depth + 1))
+                    .collect(),
+            ),
+            4 => Value::Record(
+                (0..bytes.byte() % 4)
+                    .map(|_| (fuzz_string(bytes), fuzz_value(bytes, depth + 1)))
+                    .collect(),
+            ),
+            _ => Value::Template(
+                (0..1 + bytes.byte() % 4)
+                    .map(|_| match bytes.byte() % 2 {
+                        0 => TemplatePart::Text(fuzz_string(bytes)),
+                        _ => TemplatePart::Rt(Rt::LayerOutput {
+                            layer: "layer".into(),
+                            output: "value".into(),
+                        }),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    fn fuzz_string(bytes: &mut Bytes<'_>) -> String {
+        const PIECES: &[&str] = &[
+            "\"", "\\", "$", "${", "%", "%{", "$${", "%%{", "}", "{", "~", "\n", "\r", "\t", " ",
+            "=", "#", "//", "/*", "a", "é", "名", "🦀", "\u{7f}", "\u{85}", "${x}", "\\n",
+        ];
+        let len = bytes.byte() % 10;
+        let mut text = String::new();
+        for _ in 0..len {
+            let b = bytes.byte();
+            match b % 4 {
+                0 => text.push(char::from(b / 4 % 0x20)),
+                1 if b >= 0x80 => {
+                    text.push(char::from_u32(u32::from(b) * 37 + 0xa0).unwrap_or('?'))
+                }
+                _ => text.push_str(PIECES[usize::from(b) % PIECES.len()]),
+            }
+        }
+        text
+    }
+}
+
+const RT_VALUE: &str = "<run-time>";

@@ -69,3 +69,14 @@ fn mutate_envs() {
 fn edit_sequence() {
     run("edit_sequence", targets::edit_sequence, 12, 96, 0x9293_a4b5);
 }
+
+#[test]
+fn emit_roundtrip() {
+    run(
+        "emit_roundtrip",
+        targets::emit_roundtrip,
+        2000,
+        200,
+        0xc0de_5eed,
+    );
+}

@@ -236,9 +236,17 @@ mod columns_tests {
     #[test]
     fn keys_count_grapheme_clusters_per_token_as_terraform_fmt_does() {
         assert_eq!(columns("  name"), 6);
-        assert_eq!(columns("  \"\u{200d}\""), 5, "a quote and a joiner are separate tokens");
+        assert_eq!(
+            columns("  \"\u{200d}\""),
+            5,
+            "a quote and a joiner are separate tokens"
+        );
         assert_eq!(columns("\"e\u{301}名🦀\""), 5);
         assert_eq!(columns("\"a$$${b%\""), 9);
-        assert_eq!(columns("\"$${~\u{200d}\""), 7, "the strip marker ends the token");
+        assert_eq!(
+            columns("\"$${~\u{200d}\""),
+            7,
+            "the strip marker ends the token"
+        );
     }
 }

@@ -47,39 +47,36 @@ pub fn quoted(text: &str) -> Expression {
 #[derive(Default)]
 pub struct TemplateText {
     raw: String,
-    /// `$` characters at the end of the last literal, not yet written: before an interpolation
-    /// they would form the escape `$${`, so they are written as `${"$"}` there.
-    dollars: usize,
+    /// Literal text since the last interpolation, escaped as a whole when it ends: adjacent
+    /// pieces (`"$"` then `"{"`) must not form a `${` between them.
+    pending: String,
 }
 
 impl TemplateText {
     pub fn literal(&mut self, text: &str) {
-        self.flush_dollars();
-        let kept = text.trim_end_matches('$');
-        escape_into(kept, &mut self.raw);
-        self.dollars = text.len() - kept.len();
+        self.pending.push_str(text);
     }
 
     pub fn interpolate(&mut self, expr: &Expression) {
-        if self.dollars > 0 {
+        // `$` characters right before `${` would form the escape `$${`: they are written as an
+        // interpolated string, `${"$"}`.
+        let kept = self.pending.trim_end_matches('$');
+        let dollars = self.pending.len() - kept.len();
+        escape_into(kept, &mut self.raw);
+        if dollars > 0 {
             self.raw.push_str("${\"");
-            self.raw.extend(std::iter::repeat_n('$', self.dollars));
+            self.raw.extend(std::iter::repeat_n('$', dollars));
             self.raw.push_str("\"}");
-            self.dollars = 0;
         }
+        self.pending.clear();
         self.raw.push_str("${");
         self.raw
             .push_str(&hcl::format::to_string(expr).unwrap_or_default());
         self.raw.push('}');
     }
 
-    fn flush_dollars(&mut self) {
-        self.raw.extend(std::iter::repeat_n('$', self.dollars));
-        self.dollars = 0;
-    }
-
     pub fn finish(mut self) -> Expression {
-        self.flush_dollars();
+        escape_into(&self.pending, &mut self.raw);
         Expression::TemplateExpr(Box::new(TemplateExpr::QuotedString(self.raw)))
     }
 }
@@ -207,7 +204,10 @@ mod tests {
         assert_eq!(raw(&quoted("a\"b\\c")), r#""a\"b\\c""#);
         assert_eq!(raw(&quoted("x\ny\tz\r")), r#""x\ny\tz\r""#);
         assert_eq!(raw(&quoted("\u{1}\u{7f}")), r#""\u0001\u007f""#);
-        assert_eq!(raw(&quoted("${a} %{b} $${c} $ %")), r#""$${a} %%{b} $$${c} $ %""#);
+        assert_eq!(
+            raw(&quoted("${a} %{b} $${c} $ %")),
+            r#""$${a} %%{b} $$${c} $ %""#
+        );
         assert_eq!(raw(&quoted("${$${")), r#""$${$$${""#);
         assert_eq!(raw(&quoted("é 名")), "\"é 名\"");
     }
@@ -218,7 +218,8 @@ mod tests {
         text.literal("a$$");
         text.interpolate(&traversal("module", &["x", "y"]));
         text.literal("$");
-        assert_eq!(raw(&text.finish()), r#""a${"$$"}${module.x.y}$""#);
+        text.literal("{");
+        assert_eq!(raw(&text.finish()), r#""a${"$$"}${module.x.y}$${""#);
     }
 
     #[test]

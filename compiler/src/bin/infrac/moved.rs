@@ -203,7 +203,9 @@ fn moved_tf(source: &str, moves: &BTreeMap<String, String>) -> String {
             .add_attribute(("to", traversal("module", &[to])))
             .build();
         text.push('\n');
-        text.push_str(&infrac::emit::render(hcl::Body::builder().add_block(block).build()));
+        text.push_str(&infrac::emit::render(
+            hcl::Body::builder().add_block(block).build(),
+        ));
     }
     text
 }
