@@ -1,6 +1,7 @@
 //! State safety across rebuilds: a module instance renamed within a layer gets a `moved` block
 //! (that the real Terraform and provider accept), and a layer whose state key changes stops the
-//! build with E0507 unless it is acknowledged.
+//! build with E0507 unless it is acknowledged; state keys depend on a layer's name, never on its
+//! position, so adding, removing and renumbering layers moves no other layer's state.
 
 mod common;
 
@@ -124,31 +125,65 @@ fn a_rename_with_new_inputs_needs_the_explicit_form() {
 }
 
 #[test]
-fn a_layer_whose_state_key_changes_stops_the_build_unless_acknowledged() {
+fn renumbered_layers_keep_their_state_keys() {
     let dir = project();
     built(dir.path(), &[]);
-    // A new layer that apps reads renumbers apps: 02-apps becomes 03-apps.
+    let key_before = read(&dir.path().join("out/02-apps/pro.s3.tfbackend"));
+    // A new layer that apps reads renumbers apps: 02-apps becomes 03-apps, its key stays.
     edit(
         dir.path(),
         "layer apps {\n  comp web { vpc = foundation.vpc_id }",
         "layer platform {\n  comp cache { size = 3 }\n  output cache_id: string = cache.id\n}\nlayer apps {\n  comp web { vpc = platform.cache_id }",
     );
+    let stderr = built(dir.path(), &[]);
+    assert!(!stderr.contains("E0507"), "{stderr}");
+    assert_eq!(
+        read(&dir.path().join("out/03-apps/pro.s3.tfbackend")),
+        key_before
+    );
+    assert!(
+        key_before.contains("\"pro/apps/terraform.tfstate\""),
+        "{key_before}"
+    );
+}
+
+/// The keys builds wrote before keys were stable: `ENV/NN-layer/terraform.tfstate`.
+fn numbered_keys(out: &Path) {
+    let manifest = out.join("layers.json");
+    let mut json: serde_json::Value = serde_json::from_str(&read(&manifest)).unwrap();
+    for layer in json["layers"].as_array_mut().unwrap() {
+        let key = format!("pro/{}/terraform.tfstate", layer["dir"].as_str().unwrap());
+        layer["state_key"] = serde_json::Value::String(key);
+    }
+    std::fs::write(&manifest, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+}
+
+#[test]
+fn a_build_over_numbered_state_keys_stops_with_the_migration_commands_unless_acknowledged() {
+    let dir = project();
+    built(dir.path(), &[]);
+    numbered_keys(&dir.path().join("out"));
     let before = common::tree(&dir.path().join("out"));
     let output = build_with(dir.path(), &["--format", "json"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON diagnostics");
-    let error = &json[0];
+    let errors = json.as_array().unwrap();
+    assert_eq!(errors.len(), 2, "one per layer: {stdout}");
+    let error = errors
+        .iter()
+        .find(|e| e["message"].as_str().unwrap().contains("`apps`"))
+        .unwrap();
     assert_eq!(error["code"], "E0507");
     assert_eq!(error["severity"], "error");
     assert_eq!(
         error["message"],
-        "layer `apps` would move its state from `pro/02-apps/terraform.tfstate` to `pro/03-apps/terraform.tfstate`"
+        "layer `apps` would move its state from `pro/02-apps/terraform.tfstate` to `pro/apps/terraform.tfstate`"
     );
     assert!(
         error["help"]
             .as_str()
-            .is_some_and(|h| h.contains("terraform state pull") && h.contains("aws s3 cp s3://shop-tfstate/pro/02-apps/terraform.tfstate s3://shop-tfstate/pro/03-apps/terraform.tfstate")),
+            .is_some_and(|h| h.contains("terraform state pull") && h.contains("aws s3 cp s3://shop-tfstate/pro/02-apps/terraform.tfstate s3://shop-tfstate/pro/apps/terraform.tfstate")),
         "{error}"
     );
     assert_eq!(
@@ -157,6 +192,7 @@ fn a_layer_whose_state_key_changes_stops_the_build_unless_acknowledged() {
         "nothing is written"
     );
 
+    // Acknowledged (after copying the state objects): a warning, and the build is written.
     let output = build_with(
         dir.path(),
         &["--allow-state-key-change", "--format", "json"],
@@ -164,8 +200,78 @@ fn a_layer_whose_state_key_changes_stops_the_build_unless_acknowledged() {
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("\"severity\": \"warning\""), "{stdout}");
-    assert!(dir.path().join("out/03-apps/main.tf").exists());
-    assert!(!dir.path().join("out/02-apps/main.tf").exists());
+    assert!(read(&dir.path().join("out/02-apps/pro.s3.tfbackend")).contains("pro/apps/"));
+}
+
+/// The backend configuration and the remote-state reads of every layer, by layer name.
+fn state_wiring(out: &Path) -> std::collections::BTreeMap<String, String> {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(&out.join("layers.json"))).unwrap();
+    let mut wiring = std::collections::BTreeMap::new();
+    for layer in manifest["layers"].as_array().unwrap() {
+        let dir = out.join(layer["dir"].as_str().unwrap());
+        let backend = read(&dir.join("pro.s3.tfbackend"));
+        let main_tf = read(&dir.join("main.tf"));
+        // The `data "terraform_remote_state"` blocks, as written.
+        let reads: Vec<&str> = main_tf
+            .split("\n\n")
+            .filter(|block| block.starts_with("data \"terraform_remote_state\""))
+            .collect();
+        wiring.insert(
+            layer["name"].as_str().unwrap().to_string(),
+            format!("{backend}{}", reads.join("\n\n")),
+        );
+    }
+    wiring
+}
+
+#[test]
+fn adding_and_removing_layers_changes_no_other_layers_state_wiring() {
+    let project = tempfile::tempdir().unwrap();
+    copy_environments(project.path());
+    let fresh_build = |label: &str| {
+        let out = project.path().join(format!("out-{label}"));
+        build(&project.path().join("pro.infra"), &out);
+        state_wiring(&out)
+    };
+    let before = fresh_build("before");
+    assert!(before.contains_key("client-ezra") && before.contains_key("client-mtn-ghana"));
+
+    // A client that sorts first, and a layer in a new file that sorts between the others.
+    let pro = project.path().join("pro.infra");
+    let text = read(&pro);
+    let edited = text.replace(
+        "ezra = { file_versions_days = 365 }",
+        "ezra = { file_versions_days = 365 }, acme = {}",
+    );
+    assert_ne!(text, edited);
+    std::fs::write(&pro, edited).unwrap();
+    std::fs::write(
+        project.path().join("audit.infra"),
+        "layer audit {\n  s3_bucket trail {\n    bucket = \"shop-${env}-audit\"\n    kms_key_arn = foundation.kms_key_arn\n  }\n}\n",
+    )
+    .unwrap();
+    let after = fresh_build("after");
+    assert!(after.contains_key("client-acme") && after.contains_key("audit"));
+    for (layer, wiring) in &before {
+        assert_eq!(
+            after.get(layer),
+            Some(wiring),
+            "layer {layer} changed its state wiring"
+        );
+    }
+
+    // Removing a layer (the audit layer again) leaves the others as they were too.
+    std::fs::remove_file(project.path().join("audit.infra")).unwrap();
+    let removed = fresh_build("removed");
+    assert!(!removed.contains_key("audit"));
+    for (layer, wiring) in &removed {
+        assert_eq!(
+            after.get(layer),
+            Some(wiring),
+            "layer {layer} changed its state wiring"
+        );
+    }
 }
 
 #[test]

@@ -124,7 +124,7 @@ fn diff_shows_what_differs_between_environments_and_where_it_was_set() {
         stdout.contains("~ databases.orders.deletion_protection\n    dev: false"),
         "{stdout}"
     );
-    assert!(stdout.contains("~ databases: state key\n    dev: dev/03-databases/terraform.tfstate\n    pro: pro/03-databases/terraform.tfstate"), "{stdout}");
+    assert!(stdout.contains("~ databases: state key\n    dev: dev/databases/terraform.tfstate\n    pro: pro/databases/terraform.tfstate"), "{stdout}");
     assert!(
         stdout.contains("~ client-mtn-ghana.files: module\n    dev: (absent)\n    pro: s3_bucket"),
         "{stdout}"

@@ -588,7 +588,7 @@ fn layout(build: &Build) -> Vec<String> {
             .map(|(k, v)| (k.clone(), emitted::literal(v)))
             .collect();
         let get = |key: &str| values.get(key).cloned().flatten();
-        let want_key = format!("{env}/{}/terraform.tfstate", layer.dir);
+        let want_key = format!("{env}/{}/terraform.tfstate", layer.name);
         let checks = [
             (
                 "bucket",

@@ -307,13 +307,16 @@ def main():
                         shown = "(sensitive)" if key in sensitive.get(producer, ()) else json.dumps(value)[:60]
                         report["checks"].append(f"{directory} reads {producer}.{key} = {shown}")
             # The state object sits at its key.
-            key = f"{env}/{directory}/terraform.tfstate"
+            # The key the compiler chose (layers.json), which depends on the layer's name only.
+            key = next(l["state_key"] for l in manifest["layers"] if l["dir"] == directory)
+            if key != f"{env}/{next(l['name'] for l in manifest['layers'] if l['dir'] == directory)}/terraform.tfstate":
+                failures.append(f"{directory}: state key {key} is not ENV/LAYER-NAME/terraform.tfstate")
             head = s3.head_object(Bucket=manifest["state_bucket"], Key=key)
             report["checks"].append(f"state s3://{manifest['state_bucket']}/{key} ({head['ContentLength']} bytes)")
         # 3. Locking: every layer's state was locked with an S3 lock file while Terraform wrote it.
         lock_puts = {r.get("url", "").split("?")[0] for r in moto.recording() if r.get("method") == "PUT" and ".tflock" in r.get("url", "")}
         for layer in order["layers"]:
-            lock = f"{env}/{layer['dir']}/terraform.tfstate.tflock"
+            lock = next(l["state_key"] for l in manifest["layers"] if l["dir"] == layer["dir"]) + ".tflock"
             if not any(uri.endswith(lock) for uri in lock_puts):
                 failures.append(f"no S3 lock file was written for {layer['dir']} ({lock})")
             else:

@@ -55,7 +55,7 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
         add(format!("{dir}/versions.tf"), versions_tf(&model.project));
         add(
             format!("{dir}/providers.tf"),
-            providers_tf(model, &model.project.state_region, dir),
+            providers_tf(model, &model.project.state_region, "bootstrap"),
         );
         let mut body = Body::builder();
         body = body.add_block(module_block(bootstrap, "state_bootstrap"));
@@ -65,6 +65,7 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
     }
     let layer_files = |layer: &PlacedLayer| {
         let dir = &layer.dir;
+        let name = &layer.name;
         let backend = render(
             Body::builder()
                 .add_block(
@@ -78,12 +79,12 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
             (format!("{dir}/versions.tf"), versions_tf(&model.project)),
             (
                 format!("{dir}/providers.tf"),
-                providers_tf(model, &model.project.region, dir),
+                providers_tf(model, &model.project.region, name),
             ),
             (format!("{dir}/backend.tf"), backend),
             (
                 format!("{dir}/{}.s3.tfbackend", model.env),
-                backend_config(model, dir),
+                backend_config(model, name),
             ),
             (format!("{dir}/main.tf"), main_tf(model, layer)),
             (format!("{dir}/variables.tf"), variables_tf(layer)),
@@ -120,9 +121,11 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
     emitted
 }
 
-/// The key of a layer's state object.
-pub fn state_key(env: &str, dir: &str) -> String {
-    format!("{env}/{dir}/terraform.tfstate")
+/// The key of a layer's state object: the environment and the layer's name (`client-ezra` for an
+/// instance of a repeated layer), never its position in the order, so that adding, removing or
+/// reordering layers moves no other layer's state.
+pub fn state_key(env: &str, layer: &str) -> String {
+    format!("{env}/{layer}/terraform.tfstate")
 }
 
 fn versions_tf(project: &ProjectSettings) -> String {
@@ -150,10 +153,12 @@ fn versions_tf(project: &ProjectSettings) -> String {
     render(Body::builder().add_block(terraform).build())
 }
 
-fn providers_tf(model: &EnvModel, region: &str, dir: &str) -> String {
+/// The AWS provider of one root module; its `layer` tag is the layer's name, which (unlike the
+/// directory's number) does not change when layers are added before it.
+fn providers_tf(model: &EnvModel, region: &str, layer: &str) -> String {
     let mut tags: BTreeMap<String, String> = model.project.tags.clone();
     tags.insert("environment".into(), model.env.clone());
-    tags.insert("layer".into(), dir.to_string());
+    tags.insert("layer".into(), layer.to_string());
     tags.insert("managed_by".into(), "infrac".into());
     let tags_value = Value::Record(tags.into_iter().map(|(k, v)| (k, Value::Str(v))).collect());
     let provider = Block::builder("provider")
@@ -168,10 +173,10 @@ fn providers_tf(model: &EnvModel, region: &str, dir: &str) -> String {
     render(Body::builder().add_block(provider).build())
 }
 
-fn backend_config(model: &EnvModel, dir: &str) -> String {
+fn backend_config(model: &EnvModel, layer: &str) -> String {
     let mut body = Body::builder()
         .add_attribute(("bucket", model.project.state_bucket.clone()))
-        .add_attribute(("key", state_key(&model.env, dir)))
+        .add_attribute(("key", state_key(&model.env, layer)))
         .add_attribute(("region", model.project.state_region.clone()))
         .add_attribute(("encrypt", true))
         .add_attribute(("use_lockfile", true));
@@ -186,14 +191,9 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
     let mut read_layers: Vec<&str> = layer.reads.iter().map(|r| r.layer.as_str()).collect();
     read_layers.dedup();
     for producer in &read_layers {
-        let Some(producer_dir) = model
-            .layers
-            .iter()
-            .find(|l| l.name == *producer)
-            .map(|l| l.dir.clone())
-        else {
+        if !model.layers.iter().any(|l| l.name == *producer) {
             continue;
-        };
+        }
         let config = Value::Record(
             [
                 (
@@ -202,7 +202,7 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
                 ),
                 (
                     "key".to_string(),
-                    Value::Str(state_key(&model.env, &producer_dir)),
+                    Value::Str(state_key(&model.env, producer)),
                 ),
                 (
                     "region".to_string(),
@@ -352,7 +352,7 @@ fn manifest(model: &EnvModel, source: &str) -> String {
                 "name": layer.name,
                 "dir": layer.dir,
                 "depends_on": layer.depends_on,
-                "state_key": state_key(&model.env, &layer.dir),
+                "state_key": state_key(&model.env, &layer.name),
                 "outputs": layer.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>(),
             })
         })

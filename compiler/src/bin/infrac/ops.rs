@@ -27,7 +27,7 @@ fn flatten(model: &EnvModel) -> BTreeMap<String, String> {
     for layer in &model.layers {
         out.insert(
             format!("{}: state key", layer.name),
-            format!("{}/{}/terraform.tfstate", model.env, layer.dir),
+            infrac::emit::state_key(&model.env, &layer.name),
         );
         out.insert(format!("{}: dir", layer.name), layer.dir.clone());
         for instance in layer.instances.iter() {
