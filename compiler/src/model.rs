@@ -1120,7 +1120,21 @@ impl<'a> Eval<'a> {
                 let value = self.eval_expr(operand, file, scope)?;
                 match (op, value) {
                     (UnaryOp::Not, Value::Bool(b)) => Some(Value::Bool(!b)),
-                    (UnaryOp::Neg, Value::Int(n)) => Some(Value::Int(-n)),
+                    (UnaryOp::Neg, Value::Int(n)) => match n.checked_neg() {
+                        Some(negated) => Some(Value::Int(negated)),
+                        None => {
+                            // Diagnostic: E0406 evaluation-error
+                            self.error(
+                                E0406,
+                                file,
+                                expr.range,
+                                format!("integer overflow: -({n}) does not fit in a 64-bit integer"),
+                            )
+                            .with_label_mut("`-` cannot be applied here")
+                            .with_help_mut("64-bit integers go from -9223372036854775808 to 9223372036854775807");
+                            None
+                        }
+                    },
                     (UnaryOp::Neg, Value::Float(f)) => Some(Value::Float((-f.0).into())),
                     (_, v) if v.is_runtime() => {
                         self.runtime_error(file, expr.range, "operator");
@@ -1160,9 +1174,17 @@ impl<'a> Eval<'a> {
                 match binary(*op, &left, &right) {
                     Ok(v) => Some(v),
                     Err(message) => {
+                        let help = if message.starts_with("integer overflow") {
+                            Some("64-bit integers go from -9223372036854775808 to 9223372036854775807".to_string())
+                        } else if message.starts_with("float overflow") {
+                            Some("the result is infinite or not a number, which Terraform cannot hold".to_string())
+                        } else {
+                            None
+                        };
                         // Diagnostic: E0406 evaluation-error
                         self.error(E0406, file, expr.range, message)
-                            .with_label_mut(format!("`{}` cannot be applied here", op.symbol()));
+                            .with_label_mut(format!("`{}` cannot be applied here", op.symbol()))
+                            .with_help_opt_mut(help);
                         None
                     }
                 }
@@ -2004,11 +2026,21 @@ pub fn binary(op: BinOp, left: &Value, right: &Value) -> Result<Value, String> {
         (BinOp::Or, Bool(a), Bool(b)) => Bool(*a || *b),
         (BinOp::Eq, a, b) => Bool(values_equal(a, b)),
         (BinOp::Ne, a, b) => Bool(!values_equal(a, b)),
-        (BinOp::Add, Int(a), Int(b)) => Int(a.checked_add(*b).ok_or("integer overflow")?),
-        (BinOp::Sub, Int(a), Int(b)) => Int(a.checked_sub(*b).ok_or("integer overflow")?),
-        (BinOp::Mul, Int(a), Int(b)) => Int(a.checked_mul(*b).ok_or("integer overflow")?),
         (BinOp::Div, Int(_), Int(0)) => return Err("division by zero".into()),
-        (BinOp::Div, Int(a), Int(b)) => Int(a / b),
+        (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div, Int(a), Int(b)) => {
+            let result = match op {
+                BinOp::Add => a.checked_add(*b),
+                BinOp::Sub => a.checked_sub(*b),
+                BinOp::Mul => a.checked_mul(*b),
+                _ => a.checked_div(*b),
+            };
+            Int(result.ok_or_else(|| {
+                format!(
+                    "integer overflow: {a} {} {b} does not fit in a 64-bit integer",
+                    op.symbol()
+                )
+            })?)
+        }
         (BinOp::Add, Str(a), Str(b)) => Str(format!("{a}{b}")),
         (BinOp::Add, List(a), List(b)) => List(a.iter().chain(b).cloned().collect()),
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(a), Str(b)) => Bool(match op {
@@ -2019,11 +2051,23 @@ pub fn binary(op: BinOp, left: &Value, right: &Value) -> Result<Value, String> {
         }),
         (op, a, b) => match (num(a), num(b)) {
             (Some(x), Some(y)) => match op {
-                BinOp::Add => Float((x + y).into()),
-                BinOp::Sub => Float((x - y).into()),
-                BinOp::Mul => Float((x * y).into()),
                 BinOp::Div if y == 0.0 => return Err("division by zero".into()),
-                BinOp::Div => Float((x / y).into()),
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                    let result = match op {
+                        BinOp::Add => x + y,
+                        BinOp::Sub => x - y,
+                        BinOp::Mul => x * y,
+                        _ => x / y,
+                    };
+                    // Terraform has no infinity or NaN: such a value would be emitted as `null`.
+                    if !result.is_finite() {
+                        return Err(format!(
+                            "float overflow: {x} {} {y} does not fit in a 64-bit float",
+                            op.symbol()
+                        ));
+                    }
+                    Float(result.into())
+                }
                 BinOp::Lt => Bool(x < y),
                 BinOp::Le => Bool(x <= y),
                 BinOp::Gt => Bool(x > y),

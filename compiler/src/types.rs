@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::db::{Db, SourceFile};
-use crate::diagnostics::{did_you_mean, Diagnostic, E0204, E0407};
+use crate::diagnostics::{did_you_mean, Diagnostic, E0105, E0204, E0407};
 use crate::project::ProjectIndex;
-use crate::syntax::{Constraint, ConstraintAtom, Expr, ItemKind, Number, TypeExpr, TypeExprKind};
+use crate::syntax::{
+    Constraint, ConstraintAtom, Expr, ItemKind, Number, TypeExpr, TypeExprKind, MAX_NESTING,
+};
 use crate::value::Value;
 
 /// The names of the built-in types.
@@ -374,6 +376,9 @@ pub struct TypeResolver<'a> {
     pub db: &'a dyn Db,
     pub index: &'a ProjectIndex,
     stack: Vec<String>,
+    /// How many type expressions are being resolved inside each other, through aliases too:
+    /// the depth of the type being built, held under `MAX_NESTING`.
+    depth: usize,
 }
 
 impl<'a> TypeResolver<'a> {
@@ -382,6 +387,7 @@ impl<'a> TypeResolver<'a> {
             db,
             index,
             stack: Vec::new(),
+            depth: 0,
         }
     }
 
@@ -401,6 +407,34 @@ impl<'a> TypeResolver<'a> {
     }
 
     pub fn resolve(
+        &mut self,
+        file: SourceFile,
+        expr: &TypeExpr,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Ty {
+        if self.depth >= MAX_NESTING {
+            diagnostics.push(
+                // Diagnostic: E0105 nesting-too-deep
+                Diagnostic::error(
+                    E0105,
+                    file,
+                    expr.range,
+                    format!(
+                        "nesting too deep: this type is more than {MAX_NESTING} levels of types and type aliases deep"
+                    ),
+                )
+                .with_label("too deep here")
+                .with_help("define the type with fewer levels of aliases and nested types"),
+            );
+            return Ty::Error;
+        }
+        self.depth += 1;
+        let ty = self.resolve_nested(file, expr, diagnostics);
+        self.depth -= 1;
+        ty
+    }
+
+    fn resolve_nested(
         &mut self,
         file: SourceFile,
         expr: &TypeExpr,
