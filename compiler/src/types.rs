@@ -1,6 +1,6 @@
 //! The type model: types resolved from type expressions, and checks of values against them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use crate::db::{Db, SourceFile};
@@ -375,7 +375,8 @@ fn fmt_constraint(c: &NumConstraint) -> String {
 pub struct TypeResolver<'a> {
     pub db: &'a dyn Db,
     pub index: &'a ProjectIndex,
-    stack: Vec<String>,
+    /// The type names being resolved, to report a definition in terms of itself.
+    stack: HashSet<String>,
     /// How many type expressions are being resolved inside each other, through aliases too:
     /// the depth of the type being built, held under `MAX_NESTING`.
     depth: usize,
@@ -386,7 +387,7 @@ impl<'a> TypeResolver<'a> {
         Self {
             db,
             index,
-            stack: Vec::new(),
+            stack: HashSet::new(),
             depth: 0,
         }
     }
@@ -400,9 +401,11 @@ impl<'a> TypeResolver<'a> {
         expr: &TypeExpr,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Ty {
-        self.stack.push(name.to_string());
+        let added = self.stack.insert(name.to_string());
         let ty = self.resolve(file, expr, diagnostics);
-        self.stack.pop();
+        if added {
+            self.stack.remove(name);
+        }
         ty
     }
 
@@ -655,7 +658,7 @@ impl<'a> TypeResolver<'a> {
             );
             return Ty::Error;
         };
-        if self.stack.iter().any(|n| n == other) {
+        if self.stack.contains(other) {
             diagnostics.push(
                 // Diagnostic: E0407 invalid-type
                 Diagnostic::error(
@@ -672,11 +675,11 @@ impl<'a> TypeResolver<'a> {
         let ItemKind::Type(def) = &item.kind else {
             return Ty::Error;
         };
-        self.stack.push(other.to_string());
+        self.stack.insert(other.to_string());
         // Errors inside the definition are reported where the type is defined, once.
         // Errors inside the definition surface wherever it is used; callers sort and deduplicate.
         let inner = self.resolve(item_ref.file, &def.ty, diagnostics);
-        self.stack.pop();
+        self.stack.remove(other);
         Ty::Named(other.to_string(), Box::new(inner))
     }
 }
