@@ -35,6 +35,7 @@ codes! {
     E0102 = "E0102", "invalid-entry", "an entry has a form this block does not allow";
     E0103 = "E0103", "stray-text", "text outside any item";
     E0104 = "E0104", "unreadable-file", "a file is not UTF-8 or cannot be read";
+    E0105 = "E0105", "nesting-too-deep", "brackets, operators, type aliases or references nest deeper than the limit";
     E0201 = "E0201", "unknown-name", "a reference names nothing in scope";
     E0202 = "E0202", "duplicate-definition", "two items or members have the same name";
     E0203 = "E0203", "unknown-module", "an instance's kind is not a module";

@@ -13,7 +13,7 @@ use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostics::*;
 use crate::project::{project_index, ItemRef, ProjectIndex};
 use crate::source::TextRange;
-use crate::syntax::{BinOp, Expr, ExprKind, Ident, Item, ItemKind, StrPart, UnaryOp};
+use crate::syntax::{BinOp, Expr, ExprKind, Ident, Item, ItemKind, StrPart, UnaryOp, MAX_NESTING};
 use crate::types::{coerce, Field, Ty, TypeResolver};
 use crate::value::{Rt, TemplatePart, Value};
 
@@ -482,6 +482,9 @@ struct Eval<'a> {
     /// Evaluated inputs of the instance being built, for defaults that read other inputs.
     input_values: HashMap<String, Option<Value>>,
     input_stack: Vec<String>,
+    /// How many expressions are being evaluated inside each other, through parameters and
+    /// inputs too; held under `MAX_EVAL_DEPTH`.
+    eval_depth: usize,
     current_inputs: Option<(Rc<ModuleSig>, Option<&'a Node>, String)>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -511,6 +514,7 @@ impl<'a> Eval<'a> {
             modules: HashMap::new(),
             input_values: HashMap::new(),
             input_stack: Vec::new(),
+            eval_depth: 0,
             current_inputs: None,
             diagnostics: Vec::new(),
         }
@@ -711,13 +715,51 @@ impl<'a> Eval<'a> {
             self.param_values.insert(name.to_string(), None);
             return None;
         }
+        if self.param_stack.len() >= MAX_NESTING {
+            let range = param_ref
+                .item(self.db)
+                .name()
+                .map_or(TextRange::default(), |n| n.range);
+            // Diagnostic: E0105 nesting-too-deep
+            self.error(
+                E0105,
+                param_ref.file,
+                range,
+                format!(
+                    "nesting too deep: the value of `{name}` is read through more than {MAX_NESTING} other parameters"
+                ),
+            )
+            .with_label_mut("too deep here")
+            .with_help_mut("read fewer parameters through each other");
+            self.param_values.insert(name.to_string(), None);
+            return None;
+        }
         let ty = self.param_type(name);
         let value = match self.config.and_then(|c| c.params.get(name)).cloned() {
             Some(node) => {
                 self.param_stack.push(name.to_string());
                 let value = self.eval_node_typed(&node, &ty, Scope::PARAMS);
                 self.param_stack.pop();
-                value
+                // Each parameter read may nest the values it reads: a value that is too deep
+                // stops here, so that no later walk of it (type checks, emission) recurses deeper.
+                match value {
+                    Some(v) if nests_deeper_than(&v, MAX_NESTING) => {
+                        let def = node.def().clone();
+                        // Diagnostic: E0105 nesting-too-deep
+                        self.error(
+                            E0105,
+                            def.file,
+                            def.range,
+                            format!(
+                                "nesting too deep: the value of `{name}` has more than {MAX_NESTING} levels of lists and records"
+                            ),
+                        )
+                        .with_label_mut("too deep here")
+                        .with_help_mut("nest fewer values inside each other");
+                        None
+                    }
+                    value => value,
+                }
             }
             None => {
                 let range = param_ref
@@ -759,6 +801,29 @@ impl<'a> Eval<'a> {
 
     /// Evaluates a merged node against a type, reporting errors at the most precise span.
     fn eval_node_typed(&mut self, node: &Node, ty: &Ty, scope: Scope<'_>) -> Option<Value> {
+        // Merged records nest like expressions, and share their depth.
+        if self.eval_depth >= MAX_EVAL_DEPTH {
+            let def = node.def().clone();
+            // Diagnostic: E0105 nesting-too-deep
+            self.error(
+                E0105,
+                def.file,
+                def.range,
+                format!(
+                    "nesting too deep: evaluating this goes through more than {MAX_EVAL_DEPTH} levels of expressions, parameters and inputs"
+                ),
+            )
+            .with_label_mut("too deep here")
+            .with_help_mut("read fewer parameters or inputs through each other, or nest less");
+            return None;
+        }
+        self.eval_depth += 1;
+        let value = self.eval_node_nested(node, ty, scope);
+        self.eval_depth -= 1;
+        value
+    }
+
+    fn eval_node_nested(&mut self, node: &Node, ty: &Ty, scope: Scope<'_>) -> Option<Value> {
         match node {
             Node::Record { entries, def, .. } => match ty.resolved() {
                 Ty::Record(fields) => {
@@ -956,6 +1021,34 @@ impl<'a> Eval<'a> {
     }
 
     fn eval_expr(&mut self, expr: &Expr, file: SourceFile, scope: Scope<'_>) -> Option<Value> {
+        // One expression is at most `MAX_NESTING` deep, but reading a parameter or an input
+        // evaluates its expression inside this one: the evaluation's depth is held here.
+        if self.eval_depth >= MAX_EVAL_DEPTH {
+            // Diagnostic: E0105 nesting-too-deep
+            self.error(
+                E0105,
+                file,
+                expr.range,
+                format!(
+                    "nesting too deep: evaluating this goes through more than {MAX_EVAL_DEPTH} levels of expressions, parameters and inputs"
+                ),
+            )
+            .with_label_mut("too deep here")
+            .with_help_mut("read fewer parameters or inputs through each other, or nest less");
+            return None;
+        }
+        self.eval_depth += 1;
+        let value = self.eval_expr_nested(expr, file, scope);
+        self.eval_depth -= 1;
+        value
+    }
+
+    fn eval_expr_nested(
+        &mut self,
+        expr: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
         match &expr.kind {
             ExprKind::Missing => None,
             ExprKind::Null => Some(Value::Null),
@@ -1120,7 +1213,21 @@ impl<'a> Eval<'a> {
                 let value = self.eval_expr(operand, file, scope)?;
                 match (op, value) {
                     (UnaryOp::Not, Value::Bool(b)) => Some(Value::Bool(!b)),
-                    (UnaryOp::Neg, Value::Int(n)) => Some(Value::Int(-n)),
+                    (UnaryOp::Neg, Value::Int(n)) => match n.checked_neg() {
+                        Some(negated) => Some(Value::Int(negated)),
+                        None => {
+                            // Diagnostic: E0406 evaluation-error
+                            self.error(
+                                E0406,
+                                file,
+                                expr.range,
+                                format!("integer overflow: -({n}) does not fit in a 64-bit integer"),
+                            )
+                            .with_label_mut("`-` cannot be applied here")
+                            .with_help_mut("64-bit integers go from -9223372036854775808 to 9223372036854775807");
+                            None
+                        }
+                    },
                     (UnaryOp::Neg, Value::Float(f)) => Some(Value::Float((-f.0).into())),
                     (_, v) if v.is_runtime() => {
                         self.runtime_error(file, expr.range, "operator");
@@ -1160,9 +1267,17 @@ impl<'a> Eval<'a> {
                 match binary(*op, &left, &right) {
                     Ok(v) => Some(v),
                     Err(message) => {
+                        let help = if message.starts_with("integer overflow") {
+                            Some("64-bit integers go from -9223372036854775808 to 9223372036854775807".to_string())
+                        } else if message.starts_with("float overflow") {
+                            Some("the result is infinite or not a number, which Terraform cannot hold".to_string())
+                        } else {
+                            None
+                        };
                         // Diagnostic: E0406 evaluation-error
                         self.error(E0406, file, expr.range, message)
-                            .with_label_mut(format!("`{}` cannot be applied here", op.symbol()));
+                            .with_label_mut(format!("`{}` cannot be applied here", op.symbol()))
+                            .with_help_opt_mut(help);
                         None
                     }
                 }
@@ -1525,6 +1640,22 @@ impl<'a> Eval<'a> {
                 ),
             )
             .with_label_mut("part of the cycle");
+            self.input_values.insert(name.to_string(), None);
+            return None;
+        }
+        if self.input_stack.len() >= MAX_NESTING {
+            // Diagnostic: E0105 nesting-too-deep
+            self.error(
+                E0105,
+                file,
+                range,
+                format!(
+                    "nesting too deep: the defaults of `{}` read more than {MAX_NESTING} other inputs through each other",
+                    sig.name
+                ),
+            )
+            .with_label_mut("too deep here")
+            .with_help_mut("read fewer inputs through each other");
             self.input_values.insert(name.to_string(), None);
             return None;
         }
@@ -2004,11 +2135,21 @@ pub fn binary(op: BinOp, left: &Value, right: &Value) -> Result<Value, String> {
         (BinOp::Or, Bool(a), Bool(b)) => Bool(*a || *b),
         (BinOp::Eq, a, b) => Bool(values_equal(a, b)),
         (BinOp::Ne, a, b) => Bool(!values_equal(a, b)),
-        (BinOp::Add, Int(a), Int(b)) => Int(a.checked_add(*b).ok_or("integer overflow")?),
-        (BinOp::Sub, Int(a), Int(b)) => Int(a.checked_sub(*b).ok_or("integer overflow")?),
-        (BinOp::Mul, Int(a), Int(b)) => Int(a.checked_mul(*b).ok_or("integer overflow")?),
         (BinOp::Div, Int(_), Int(0)) => return Err("division by zero".into()),
-        (BinOp::Div, Int(a), Int(b)) => Int(a / b),
+        (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div, Int(a), Int(b)) => {
+            let result = match op {
+                BinOp::Add => a.checked_add(*b),
+                BinOp::Sub => a.checked_sub(*b),
+                BinOp::Mul => a.checked_mul(*b),
+                _ => a.checked_div(*b),
+            };
+            Int(result.ok_or_else(|| {
+                format!(
+                    "integer overflow: {a} {} {b} does not fit in a 64-bit integer",
+                    op.symbol()
+                )
+            })?)
+        }
         (BinOp::Add, Str(a), Str(b)) => Str(format!("{a}{b}")),
         (BinOp::Add, List(a), List(b)) => List(a.iter().chain(b).cloned().collect()),
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(a), Str(b)) => Bool(match op {
@@ -2019,11 +2160,25 @@ pub fn binary(op: BinOp, left: &Value, right: &Value) -> Result<Value, String> {
         }),
         (op, a, b) => match (num(a), num(b)) {
             (Some(x), Some(y)) => match op {
-                BinOp::Add => Float((x + y).into()),
-                BinOp::Sub => Float((x - y).into()),
-                BinOp::Mul => Float((x * y).into()),
                 BinOp::Div if y == 0.0 => return Err("division by zero".into()),
-                BinOp::Div => Float((x / y).into()),
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                    let result = match op {
+                        BinOp::Add => x + y,
+                        BinOp::Sub => x - y,
+                        BinOp::Mul => x * y,
+                        _ => x / y,
+                    };
+                    // Terraform has no infinity or NaN: such a value would be emitted as `null`.
+                    if !result.is_finite() {
+                        return Err(format!(
+                            "float overflow: {} {} {} does not fit in a 64-bit float",
+                            short_float(x),
+                            op.symbol(),
+                            short_float(y)
+                        ));
+                    }
+                    Float(result.into())
+                }
                 BinOp::Lt => Bool(x < y),
                 BinOp::Le => Bool(x <= y),
                 BinOp::Gt => Bool(x > y),
@@ -2047,6 +2202,32 @@ pub fn binary(op: BinOp, left: &Value, right: &Value) -> Result<Value, String> {
             }
         },
     })
+}
+
+/// A float for a message: large and tiny ones in exponent notation, not hundreds of digits.
+fn short_float(x: f64) -> String {
+    if x != 0.0 && !(1e-5..1e16).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
+/// The deepest evaluation: an expression as deep as the parser allows, reading another one.
+const MAX_EVAL_DEPTH: usize = 2 * MAX_NESTING;
+
+/// Whether a value has more than `limit` levels of lists and records (it recurses at most
+/// `limit + 1` levels, whatever the value's depth).
+fn nests_deeper_than(value: &Value, limit: usize) -> bool {
+    let children: Box<dyn Iterator<Item = &Value>> = match value {
+        Value::List(items) => Box::new(items.iter()),
+        Value::Record(fields) => Box::new(fields.values()),
+        _ => return false,
+    };
+    match limit.checked_sub(1) {
+        None => true,
+        Some(rest) => children.into_iter().any(|child| nests_deeper_than(child, rest)),
+    }
 }
 
 fn values_equal(a: &Value, b: &Value) -> bool {

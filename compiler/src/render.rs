@@ -15,7 +15,8 @@ pub struct Rendered {
     code: String,
     severity: miette::Severity,
     help: Option<String>,
-    source: NamedSource<String>,
+    /// `None` when a label's line is too long to show (see `LONG_LINE`).
+    source: Option<NamedSource<String>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Rendered>,
 }
@@ -44,7 +45,9 @@ impl miette::Diagnostic for Rendered {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.source
+            .as_ref()
+            .map(|source| source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -67,7 +70,87 @@ pub fn display_path(db: &dyn Db, file: SourceFile) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// Lines longer than this (in bytes) are not shown under a diagnostic: miette's graphical
+/// renderer panics past column 65,535, and a line of megabytes is no help on a terminal. Such a
+/// diagnostic is rendered as one line per label, with the label's line and column.
+const LONG_LINE: usize = 1000;
+
+/// Whether a line that miette would show for a label from `start` to `end` (its lines and one
+/// line of context on either side) is longer than `LONG_LINE`.
+fn near_long_line(text: &str, start: usize, end: usize) -> bool {
+    let bytes = text.as_bytes();
+    let start = start.min(bytes.len());
+    let end = end.clamp(start, bytes.len());
+    // Back to the start of the line before the label's first line.
+    let mut from = start;
+    for _ in 0..2 {
+        from = bytes[..from.saturating_sub(1)]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |n| n + 1);
+    }
+    // On to the end of the line after the label's last line.
+    let mut to = end;
+    for _ in 0..2 {
+        to = bytes[(to + 1).min(bytes.len())..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |n| to + 1 + n);
+    }
+    bytes[from..to]
+        .split(|&b| b == b'\n')
+        .any(|line| line.len() > LONG_LINE)
+}
+
+/// `file:line:col`, 1-based, of a label.
+fn location(db: &dyn Db, label: &Label) -> String {
+    let text = label.file.text(db);
+    let pos = crate::source::LineIndex::new(text).line_col(text, label.range.start);
+    format!(
+        "{}:{}:{}",
+        display_path(db, label.file),
+        pos.line + 1,
+        pos.col + 1
+    )
+}
+
+/// A diagnostic whose labels sit on lines too long to show: each label becomes a line of the
+/// message, with its position.
+fn without_source(db: &dyn Db, diagnostic: &Diagnostic) -> Rendered {
+    let mut message = diagnostic.message.clone();
+    for label in &diagnostic.labels {
+        message.push_str(&format!("\n  at {}", location(db, label)));
+        if !label.message.is_empty() {
+            message.push_str(&format!(": {}", label.message));
+        }
+    }
+    Rendered {
+        message,
+        code: diagnostic.code.id.to_string(),
+        severity: severity(diagnostic.severity),
+        help: diagnostic.help.clone(),
+        source: None,
+        labels: Vec::new(),
+        related: Vec::new(),
+    }
+}
+
+fn severity(severity: Severity) -> miette::Severity {
+    match severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Hint => miette::Severity::Advice,
+    }
+}
+
 pub fn to_miette(db: &dyn Db, diagnostic: &Diagnostic) -> Rendered {
+    let long = diagnostic.labels.iter().any(|label| {
+        let text = label.file.text(db);
+        near_long_line(text, label.range.start as usize, label.range.end as usize)
+    });
+    if long {
+        return without_source(db, diagnostic);
+    }
     let primary = diagnostic.primary().clone();
     let same_file: Vec<&Label> = diagnostic
         .labels
@@ -86,7 +169,7 @@ pub fn to_miette(db: &dyn Db, diagnostic: &Diagnostic) -> Rendered {
             code: String::new(),
             severity: miette::Severity::Advice,
             help: None,
-            source: source_of(db, label.file),
+            source: Some(source_of(db, label.file)),
             labels: vec![span(db, label)],
             related: Vec::new(),
         })
@@ -94,13 +177,9 @@ pub fn to_miette(db: &dyn Db, diagnostic: &Diagnostic) -> Rendered {
     Rendered {
         message: diagnostic.message.clone(),
         code: diagnostic.code.id.to_string(),
-        severity: match diagnostic.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-            Severity::Hint => miette::Severity::Advice,
-        },
+        severity: severity(diagnostic.severity),
         help: diagnostic.help.clone(),
-        source: source_of(db, primary.file),
+        source: Some(source_of(db, primary.file)),
         labels: same_file.into_iter().map(|l| span(db, l)).collect(),
         related,
     }
@@ -145,16 +224,19 @@ pub fn one_line(db: &dyn Db, diagnostic: &Diagnostic) -> String {
     let label = diagnostic.primary();
     let text = label.file.text(db);
     let pos = crate::source::LineIndex::new(text).line_col(text, label.range.start);
+    one_line_at(db, diagnostic, pos.line + 1, pos.col + 1)
+}
+
+/// `one_line` with the primary label's 1-based line and column already known.
+pub fn one_line_at(db: &dyn Db, diagnostic: &Diagnostic, line: u32, column: u32) -> String {
     let severity = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Hint => "hint",
     };
     format!(
-        "{}:{}:{}: {severity}[{}]: {}",
-        display_path(db, label.file),
-        pos.line + 1,
-        pos.col + 1,
+        "{}:{line}:{column}: {severity}[{}]: {}",
+        display_path(db, diagnostic.primary().file),
         diagnostic.code.id,
         diagnostic.message
     )

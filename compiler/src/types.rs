@@ -1,12 +1,14 @@
 //! The type model: types resolved from type expressions, and checks of values against them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use crate::db::{Db, SourceFile};
-use crate::diagnostics::{did_you_mean, Diagnostic, E0204, E0407};
+use crate::diagnostics::{did_you_mean, Diagnostic, E0105, E0204, E0407};
 use crate::project::ProjectIndex;
-use crate::syntax::{Constraint, ConstraintAtom, Expr, ItemKind, Number, TypeExpr, TypeExprKind};
+use crate::syntax::{
+    Constraint, ConstraintAtom, Expr, ItemKind, Number, TypeExpr, TypeExprKind, MAX_NESTING,
+};
 use crate::value::Value;
 
 /// The names of the built-in types.
@@ -377,7 +379,11 @@ fn fmt_constraint(c: &NumConstraint) -> String {
 pub struct TypeResolver<'a> {
     pub db: &'a dyn Db,
     pub index: &'a ProjectIndex,
-    stack: Vec<String>,
+    /// The type names being resolved, to report a definition in terms of itself.
+    stack: HashSet<String>,
+    /// How many type expressions are being resolved inside each other, through aliases too:
+    /// the depth of the type being built, held under `MAX_NESTING`.
+    depth: usize,
 }
 
 impl<'a> TypeResolver<'a> {
@@ -385,7 +391,8 @@ impl<'a> TypeResolver<'a> {
         Self {
             db,
             index,
-            stack: Vec::new(),
+            stack: HashSet::new(),
+            depth: 0,
         }
     }
 
@@ -398,13 +405,43 @@ impl<'a> TypeResolver<'a> {
         expr: &TypeExpr,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Ty {
-        self.stack.push(name.to_string());
+        let added = self.stack.insert(name.to_string());
         let ty = self.resolve(file, expr, diagnostics);
-        self.stack.pop();
+        if added {
+            self.stack.remove(name);
+        }
         ty
     }
 
     pub fn resolve(
+        &mut self,
+        file: SourceFile,
+        expr: &TypeExpr,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Ty {
+        if self.depth >= MAX_NESTING {
+            diagnostics.push(
+                // Diagnostic: E0105 nesting-too-deep
+                Diagnostic::error(
+                    E0105,
+                    file,
+                    expr.range,
+                    format!(
+                        "nesting too deep: this type is more than {MAX_NESTING} levels of types and type aliases deep"
+                    ),
+                )
+                .with_label("too deep here")
+                .with_help("define the type with fewer levels of aliases and nested types"),
+            );
+            return Ty::Error;
+        }
+        self.depth += 1;
+        let ty = self.resolve_nested(file, expr, diagnostics);
+        self.depth -= 1;
+        ty
+    }
+
+    fn resolve_nested(
         &mut self,
         file: SourceFile,
         expr: &TypeExpr,
@@ -625,7 +662,7 @@ impl<'a> TypeResolver<'a> {
             );
             return Ty::Error;
         };
-        if self.stack.iter().any(|n| n == other) {
+        if self.stack.contains(other) {
             diagnostics.push(
                 // Diagnostic: E0407 invalid-type
                 Diagnostic::error(
@@ -642,11 +679,11 @@ impl<'a> TypeResolver<'a> {
         let ItemKind::Type(def) = &item.kind else {
             return Ty::Error;
         };
-        self.stack.push(other.to_string());
+        self.stack.insert(other.to_string());
         // Errors inside the definition are reported where the type is defined, once.
         // Errors inside the definition surface wherever it is used; callers sort and deduplicate.
         let inner = self.resolve(item_ref.file, &def.ty, diagnostics);
-        self.stack.pop();
+        self.stack.remove(other);
         Ty::Named(other.to_string(), Box::new(inner))
     }
 }

@@ -118,6 +118,10 @@ const CASES: &[Case] = &[
     case("unknown string pattern", &[("extra.infra", "param p: string(cidrr) = \"x\"\n")], "E0407", "extra.infra", 1, 17),
     case("unknown record field", &[("extra.infra", "param spec: { a: int } = { b = 1 }\n")], "E0402", "extra.infra", 1, 28),
     case("division by zero", &[("pro.infra", "env pro extends pre {\n  azs = 6 / 0\n}\n")], "E0406", "pro.infra", 2, 9),
+    case("integer overflow", &[("extra.infra", "param b: int = (-9223372036854775807 - 1) / -1\n")], "E0406", "extra.infra", 1, 17),
+    case("negating the smallest integer", &[("extra.infra", "param m: int = -9223372036854775807 - 1\nparam n: int = -m\n")], "E0406", "extra.infra", 2, 16),
+    case("float overflow", &[("extra.infra", "param f: float = 1.7e308 * 10.0\n")], "E0406", "extra.infra", 1, 18),
+    case("float literal too large", &[("extra.infra", "param f: float = 1.0e999\n")], "E0100", "extra.infra", 1, 18),
     case("missing record field", &[("extra.infra", "param spec: { a: int, b: int } = { a = 1 }\n")], "E0403", "extra.infra", 1, 34),
     // Layers.
     case("unknown layer output", &[("extra.infra", "layer extra {\n  comp x { vpc = foundation.vpc }\n}\n")], "E0502", "extra.infra", 2, 29),
@@ -264,4 +268,198 @@ fn binary_garbage_and_a_5mb_file_fail_cleanly() {
         lines + 2
     );
     assert!(!dir.path().join("out").exists());
+}
+
+/// One file of a project, with what `build --format json` must report: the code at a line and
+/// column of `extra.infra` (`None`: anywhere in that file).
+struct Deep {
+    name: &'static str,
+    text: String,
+    code: &'static str,
+    at: Option<(u64, u64)>,
+}
+
+fn diagnostics_of(dir: &Path) -> Result<Vec<serde_json::Value>, String> {
+    let (code, stdout, stderr) = run_case(dir);
+    if stderr.contains("panicked") || stderr.contains("overflow") {
+        return Err(format!("crashed: {stderr}"));
+    }
+    if code != Some(1) {
+        return Err(format!("exit code {code:?}, expected 1: {stderr}"));
+    }
+    if dir.join("out").exists() {
+        return Err("an output directory was written".into());
+    }
+    serde_json::from_str(&stdout).map_err(|e| format!("stdout is not JSON ({e})"))
+}
+
+/// A million levels of brackets, operators, negations, templates and conditionals, and ten
+/// thousand aliases or parameters read through each other: each is a diagnostic, never a stack
+/// overflow.
+#[test]
+fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
+    const N: usize = 1_000_000;
+    let limit = infrac::syntax::MAX_NESTING as u64;
+    let cases = [
+        Deep {
+            name: "nested lists",
+            text: format!("param d: any = {}{}\n", "[".repeat(N), "]".repeat(N)),
+            code: "E0105",
+            // After 15 bytes, the 257th `[`.
+            at: Some((1, 15 + limit + 1)),
+        },
+        Deep {
+            name: "nested parentheses",
+            text: format!("param d: int = {}1{}\n", "(".repeat(N), ")".repeat(N)),
+            code: "E0105",
+            at: Some((1, 15 + limit + 1)),
+        },
+        Deep {
+            name: "a long sum",
+            text: format!("param s: int = 1{}\n", "+1".repeat(N)),
+            code: "E0105",
+            // After `1`, the 257th `+`.
+            at: Some((1, 16 + 2 * limit + 1)),
+        },
+        Deep {
+            name: "a run of negations",
+            text: format!("param b: bool = {}true\n", "!".repeat(N)),
+            code: "E0105",
+            at: Some((1, 16 + limit + 1)),
+        },
+        Deep {
+            name: "a run of minus signs",
+            text: format!("param i: int = {}1\n", "-".repeat(N)),
+            code: "E0105",
+            at: Some((1, 15 + limit + 1)),
+        },
+        Deep {
+            name: "nested templates",
+            text: format!("param t: string = {}1{}\n", "\"${".repeat(N), "}\"".repeat(N)),
+            code: "E0105",
+            // The `$` of the 257th `"${`.
+            at: Some((1, 18 + 3 * limit + 1 + 1)),
+        },
+        Deep {
+            name: "a chain of conditionals",
+            text: format!("param c: int = {}1\n", "true ? 1 : ".repeat(N)),
+            code: "E0105",
+            // The 257th `?`.
+            at: Some((1, 15 + 11 * limit + 5 + 1)),
+        },
+        Deep {
+            name: "a long path",
+            text: format!("env pro extends pre {{\n  x{} = 1\n}}\n", ".x".repeat(N)),
+            code: "E0105",
+            // The env's `{` is the first level: the 256th `.`.
+            at: Some((2, 3 + 2 * (limit - 1) + 1)),
+        },
+        Deep {
+            name: "a chain of type aliases",
+            text: (0..10_000)
+                .map(|i| format!("type A{i} = A{}\n", i + 1))
+                .chain(["type A10000 = int\nparam p: A0 = 1\n".to_string()])
+                .collect(),
+            code: "E0105",
+            at: None,
+        },
+        Deep {
+            name: "a chain of parameters",
+            text: (0..10_000)
+                .map(|i| format!("param p{i}: any = [p{}]\n", i + 1))
+                .chain(["param p10000: any = 1\n".to_string()])
+                .collect(),
+            code: "E0105",
+            at: None,
+        },
+        Deep {
+            name: "parameters nesting lists through each other",
+            text: (0..300)
+                .map(|i| format!("param p{i}: any = {}p{}{}\n", "[".repeat(200), i + 1, "]".repeat(200)))
+                .chain(["param p300: any = 1\n".to_string()])
+                .collect(),
+            code: "E0105",
+            at: None,
+        },
+        Deep {
+            name: "parameters nesting records through each other",
+            text: (0..300)
+                .map(|i| format!("param p{i}: any = {}p{}{}\n", "{ a = ".repeat(200), i + 1, " }".repeat(200)))
+                .chain(["param p300: any = 1\n".to_string()])
+                .collect(),
+            code: "E0105",
+            at: None,
+        },
+    ];
+    let mut failures = Vec::new();
+    for case in &cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = if case.text.starts_with("env pro") {
+            "pro.infra"
+        } else {
+            "extra.infra"
+        };
+        write_project(dir.path(), &[(file, &case.text)]);
+        let diagnostics = match diagnostics_of(dir.path()) {
+            Ok(diagnostics) => diagnostics,
+            Err(message) => {
+                failures.push(format!("{}: {message}", case.name));
+                continue;
+            }
+        };
+        let found = diagnostics.iter().any(|d| {
+            let primary = d["labels"]
+                .as_array()
+                .and_then(|labels| labels.iter().find(|l| l["primary"] == true));
+            d["code"] == case.code
+                && d["help"].is_string()
+                && primary.is_some_and(|l| {
+                    l["file"].as_str().is_some_and(|f| f.ends_with(file))
+                        && case
+                            .at
+                            .is_none_or(|(line, column)| l["line"] == line && l["column"] == column)
+                })
+        });
+        if !found {
+            let texts: Vec<&str> = diagnostics
+                .iter()
+                .take(5)
+                .map(|d| d["text"].as_str().unwrap_or_default())
+                .collect();
+            failures.push(format!(
+                "{}: expected {} at {:?}, got:\n  {}",
+                case.name,
+                case.code,
+                case.at,
+                texts.join("\n  ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// An error at column 100,000 and at column 10,000,000 (a 10 MB line) is rendered for a
+/// terminal, with its line and column, without showing the line and without a panic.
+#[test]
+fn errors_on_very_long_lines_are_rendered() {
+    for column in [100_000usize, 10_000_000] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let padding = " ".repeat(column - 9);
+        let text = format!("env pro extends pre {{\n  azs = {padding}\"three\"\n}}\n");
+        write_project(dir.path(), &[("pro.infra", &text)]);
+        let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+            .args(["build", "pro.infra", "--out", "out"])
+            .current_dir(dir.path())
+            .output()
+            .expect("run infrac");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let at = format!("at pro.infra:2:{column}: expected int");
+        assert!(
+            stderr.contains("E0401") && stderr.contains(&at),
+            "expected E0401 {at}: {stderr}"
+        );
+        assert!(stderr.len() < 2_000, "the long line is not printed: {stderr}");
+    }
 }

@@ -5,7 +5,7 @@ use pest::Parser as _;
 
 use super::ast::*;
 use super::{Parse, SyntaxError};
-use crate::diagnostics::{E0100, E0101, E0102};
+use crate::diagnostics::{E0100, E0101, E0102, E0105};
 use crate::source::TextRange;
 
 #[derive(pest_derive::Parser)]
@@ -31,6 +31,27 @@ pub(super) fn parse_item(
             message: format!("this `{open}` is never closed"),
             label: "unclosed".into(),
             help: Some(format!("add the matching `{}`", closing(open))),
+        });
+        parse.items.push(error_item(text, chunk_range).into());
+        return;
+    }
+    // Nothing recursive may see a chunk nested deeper than the limit: the parsers, the tree's
+    // builder and every later walk of the tree recurse once per level.
+    if let Some(at) = super::depth::too_deep(text) {
+        let end = next_char_end(text, at);
+        parse.errors.push(SyntaxError {
+            // Diagnostic: E0105 nesting-too-deep
+            code: E0105,
+            range: TextRange::new(at, end).shift(offset),
+            message: format!(
+                "nesting too deep: more than {} levels of brackets, interpolations and operators",
+                super::MAX_NESTING
+            ),
+            label: "too deep here".into(),
+            help: Some(
+                "split the expression into smaller ones, e.g. into parameters or separate entries"
+                    .into(),
+            ),
         });
         parse.items.push(error_item(text, chunk_range).into());
         return;
@@ -772,9 +793,25 @@ impl Builder<'_> {
                     }
                 }
             },
-            Rule::float => Expr {
-                kind: ExprKind::Float(Float(pair.as_str().parse().unwrap_or(0.0))),
-                range,
+            Rule::float => match pair.as_str().parse::<f64>() {
+                Ok(f) if f.is_finite() => Expr {
+                    kind: ExprKind::Float(Float(f)),
+                    range,
+                },
+                _ => {
+                    self.errors.push(SyntaxError {
+                        // Diagnostic: E0100 syntax-error
+                        code: E0100,
+                        range,
+                        message: "number literal is too large".into(),
+                        label: "does not fit in a 64-bit float".into(),
+                        help: None,
+                    });
+                    Expr {
+                        kind: ExprKind::Missing,
+                        range,
+                    }
+                }
             },
             Rule::boolean => Expr {
                 kind: ExprKind::Bool(pair.as_str() == "true"),

@@ -902,7 +902,7 @@ impl Parser<'_> {
     }
 
     /// `number = _{ float | int }`, as `build::number` reads it (no error for a large integer),
-    /// with whether it is an integer that does not fit in 64 bits.
+    /// with whether it is an integer that does not fit in 64 bits or a float that is infinite.
     fn number(&mut self) -> Option<(Number, bool)> {
         let start = self.pos;
         let digits = |parser: &mut Self| {
@@ -929,7 +929,9 @@ impl Parser<'_> {
                 }
             }
             let text = &self.text[start..self.pos];
-            return Some((Number::Float(Float(text.parse().unwrap_or(0.0))), false));
+            let float: f64 = text.parse().unwrap_or(0.0);
+            // An infinite literal is too large, as pest's builder reports it.
+            return Some((Number::Float(Float(float)), !float.is_finite()));
         }
         self.pos = int_end;
         match self.text[start..int_end].parse::<i64>() {

@@ -5,6 +5,7 @@
 pub mod ast;
 mod build;
 mod chunk;
+mod depth;
 mod fast;
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use crate::source::TextRange;
 pub use ast::*;
+pub use depth::MAX_NESTING;
 
 /// A syntax error, before it is attached to a file.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -25,6 +25,7 @@ mod output;
 mod validate;
 mod verify;
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,7 +42,7 @@ use infrac::model::{env_model, InstanceModel, PlacedLayer};
 /// was `malloc`/`free` and another third page faults (see docs/performance.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use infrac::render::{display_path, one_line, to_miette};
+use infrac::render::{display_path, one_line_at, to_miette};
 
 #[derive(Parser)]
 #[command(
@@ -434,8 +435,7 @@ fn report(db: &RootDatabase, diagnostics: &[Diagnostic], format: Format) {
             }
         }
         Format::Json => {
-            let items: Vec<serde_json::Value> =
-                diagnostics.iter().map(|d| diagnostic_json(db, d)).collect();
+            let items = diagnostics_json(db, diagnostics);
             out!(
                 "{}",
                 serde_json::to_string_pretty(&items).unwrap_or_default()
@@ -444,15 +444,35 @@ fn report(db: &RootDatabase, diagnostics: &[Diagnostic], format: Format) {
     }
 }
 
-fn diagnostic_json(db: &RootDatabase, diagnostic: &Diagnostic) -> serde_json::Value {
+/// The JSON form of diagnostics. Line indexes are built once per file, not once per label: a
+/// file can have thousands of diagnostics.
+fn diagnostics_json(db: &RootDatabase, diagnostics: &[Diagnostic]) -> Vec<serde_json::Value> {
+    let mut indexes: HashMap<SourceFile, infrac::source::LineIndex> = HashMap::new();
+    diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic_json(db, diagnostic, &mut indexes))
+        .collect()
+}
+
+fn diagnostic_json(
+    db: &RootDatabase,
+    diagnostic: &Diagnostic,
+    indexes: &mut HashMap<SourceFile, infrac::source::LineIndex>,
+) -> serde_json::Value {
+    let mut primary = (1, 1);
     let labels: Vec<serde_json::Value> = diagnostic
         .labels
         .iter()
         .map(|label| {
             let text = label.file.text(db);
-            let index = infrac::source::LineIndex::new(text);
+            let index = indexes
+                .entry(label.file)
+                .or_insert_with(|| infrac::source::LineIndex::new(text));
             let start = index.line_col(text, label.range.start);
             let end = index.line_col(text, label.range.end);
+            if label.primary {
+                primary = (start.line + 1, start.col + 1);
+            }
             serde_json::json!({
                 "file": display_path(db, label.file),
                 "line": start.line + 1,
@@ -470,7 +490,7 @@ fn diagnostic_json(db: &RootDatabase, diagnostic: &Diagnostic) -> serde_json::Va
         "message": diagnostic.message,
         "help": diagnostic.help,
         "labels": labels,
-        "text": one_line(db, diagnostic),
+        "text": one_line_at(db, diagnostic, primary.0, primary.1),
     })
 }
 
@@ -714,7 +734,7 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
         errors += diagnostics.iter().filter(|d| d.is_error()).count();
         match format {
             Format::Human => report(&db, &diagnostics, format),
-            Format::Json => json_items.extend(diagnostics.iter().map(|d| diagnostic_json(&db, d))),
+            Format::Json => json_items.extend(diagnostics_json(&db, &diagnostics)),
         }
         all.extend(envs);
         // Not freed piece by piece: see `build`.

@@ -131,7 +131,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
         VerifyFormat::Json => {
             let items: Vec<serde_json::Value> = reports
                 .iter()
-                .flat_map(|(db, ds)| ds.iter().map(|d| crate::diagnostic_json(db, d)))
+                .flat_map(|(db, ds)| crate::diagnostics_json(db, ds))
                 .collect();
             let json = serde_json::json!({"environments": checked, "errors": errors, "diagnostics": items});
             out!(
