@@ -9,6 +9,7 @@ pub mod db;
 pub mod diagnostics;
 pub mod doc;
 pub mod emit;
+pub mod functions;
 pub mod ide;
 pub mod layers;
 pub mod model;

@@ -112,8 +112,12 @@ pub struct ProjectSettings {
 pub struct InstanceModel {
     pub kind: String,
     pub name: String,
-    /// Inputs in declaration order, defaults filled in.
+    /// Inputs in declaration order, defaults filled in; for a repeated instance, the inputs
+    /// that are the same for every key.
     pub inputs: Vec<(String, Value)>,
+    /// A repeated instance: each key with the inputs that differ between keys (emitted as
+    /// `for_each`, so that Terraform's addresses are `module.NAME["KEY"]`).
+    pub for_each: Option<Vec<(String, Vec<(String, Value)>)>>,
     pub doc: Option<String>,
     pub file: SourceFile,
 }
@@ -461,7 +465,12 @@ struct LayerCtx {
     name: String,
     /// Instance name to module kind.
     instances: BTreeMap<String, String>,
+    /// The repeated layer's key and value, then the layer's `let`s, in order.
     repeat: Vec<(String, Value)>,
+    /// Repeated instances (`kind name(key) for ...`), read as `name[KEY].output`.
+    repeated: BTreeSet<String>,
+    /// Instances whose condition is false in this environment, with the condition's text.
+    absent: BTreeMap<String, TextRange>,
 }
 
 struct Eval<'a> {
@@ -486,6 +495,10 @@ struct Eval<'a> {
     /// inputs too; held under `MAX_EVAL_DEPTH`.
     eval_depth: usize,
     current_inputs: Option<(Rc<ModuleSig>, Option<&'a Node>, String)>,
+    /// Names bound by `for` expressions and repeated instances, innermost last.
+    locals: Vec<(String, Value)>,
+    /// The keys of each repeated instance of the layer being evaluated.
+    instance_keys: HashMap<String, Vec<String>>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -516,6 +529,8 @@ impl<'a> Eval<'a> {
             input_stack: Vec::new(),
             eval_depth: 0,
             current_inputs: None,
+            locals: Vec::new(),
+            instance_keys: HashMap::new(),
             diagnostics: Vec::new(),
         }
     }
@@ -1282,6 +1297,15 @@ impl<'a> Eval<'a> {
                     }
                 }
             }
+            ExprKind::Attr(base, name) => {
+                if let Some(value) = self.repeated_instance_output(base, name, file, scope) {
+                    return value;
+                }
+                let value = self.eval_expr(base, file, scope)?;
+                self.field_access(value, std::slice::from_ref(name), file)
+            }
+            ExprKind::Call(name, args) => self.call(name, args, expr.range, file, scope),
+            ExprKind::For(comprehension) => self.comprehension(comprehension, file, scope),
             ExprKind::Cond(cond, then, otherwise) => {
                 let c = self.eval_expr(cond, file, scope)?;
                 match c {
@@ -1305,6 +1329,295 @@ impl<'a> Eval<'a> {
                 }
             }
         }
+    }
+
+    /// `name[KEY].output` of a repeated instance of the current layer; `None` when `base` is
+    /// not an index into one (the caller evaluates it as usual).
+    fn repeated_instance_output(
+        &mut self,
+        base: &Expr,
+        output: &Ident,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Option<Value>> {
+        let ExprKind::Index(target, key) = &base.kind else {
+            return None;
+        };
+        let ExprKind::Ref(path) = &target.kind else {
+            return None;
+        };
+        let [name] = path.as_slice() else {
+            return None;
+        };
+        let layer = scope.layer?;
+        if !layer.repeated.contains(&name.name) || self.locals.iter().any(|(n, _)| *n == name.name)
+        {
+            return None;
+        }
+        let kind = layer.instances.get(&name.name)?.clone();
+        if !self.instance_present(layer, name, file) {
+            return Some(None);
+        }
+        let key_value = self.eval_expr(key, file, scope);
+        let key_text = match key_value {
+            Some(Value::Str(k)) => k,
+            Some(Value::Int(n)) => n.to_string(),
+            Some(other) if other.is_runtime() => {
+                self.runtime_error(file, key.range, "instance key");
+                return Some(None);
+            }
+            Some(other) => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    key.range,
+                    format!("an instance key is a string, found {}", other.describe()),
+                )
+                .with_label_mut("not a key");
+                return Some(None);
+            }
+            None => return Some(None),
+        };
+        if let Some(keys) = self.instance_keys.get(&name.name).cloned() {
+            if !keys.contains(&key_text) {
+                let help = did_you_mean(&key_text, keys.iter().map(String::as_str));
+                // Diagnostic: E0406 evaluation-error
+                self.error(
+                    E0406,
+                    file,
+                    key.range,
+                    format!(
+                        "`{}` has no instance \"{key_text}\" in env `{}`",
+                        name.name, self.env
+                    ),
+                )
+                .with_label_mut("no such key")
+                .with_help_opt_mut(
+                    help.or_else(|| Some(format!("its keys are: {}", keys.join(", ")))),
+                );
+                return Some(None);
+            }
+        }
+        Some(self.instance_output(
+            kind,
+            &name.name,
+            Some(key_text),
+            std::slice::from_ref(output),
+            base.range,
+            file,
+        ))
+    }
+
+    /// A function call: evaluated now on compile-time arguments, else the same call in the
+    /// emitted Terraform.
+    fn call(
+        &mut self,
+        name: &Ident,
+        args: &[Expr],
+        range: TextRange,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let Some(sig) = crate::functions::signature(&name.name) else {
+            let help = did_you_mean(
+                &name.name,
+                crate::functions::FUNCTIONS.iter().map(|f| f.name),
+            );
+            // Diagnostic: E0201 unknown-name
+            self.error(
+                E0201,
+                file,
+                name.range,
+                format!("unknown function `{}`", name.name),
+            )
+            .with_label_mut("not a function")
+            .with_help_opt_mut(help.or_else(|| {
+                Some("the functions are listed in docs/language.md (Functions)".into())
+            }));
+            return None;
+        };
+        if let Err(failure) = crate::functions::check_arity(sig, args.len()) {
+            // Diagnostic: E0401 type-mismatch
+            self.error(E0401, file, range, failure.message)
+                .with_label_mut("wrong number of arguments")
+                .with_help_opt_mut(failure.help);
+            return None;
+        }
+        let mut values = Vec::with_capacity(args.len());
+        let mut ok = true;
+        for arg in args {
+            match self.eval_expr(arg, file, scope) {
+                Some(v) => values.push(v),
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        if let Some(at) = values.iter().position(Value::holds_secret) {
+            // Diagnostic: E0408 secret-literal
+            self.error(
+                E0408,
+                file,
+                args[at].range,
+                format!("a secret cannot be passed to `{}`", sig.name),
+            )
+            .with_label_mut("a secret")
+            .with_help_mut("pass the reference itself to an input declared `secret`; a value computed from it would no longer be marked sensitive");
+            return None;
+        }
+        if values.iter().any(Value::is_runtime) || !sig.evaluated_by_compiler(&values) {
+            return Some(Value::Rt(
+                Box::new(Rt::Call {
+                    function: sig.name.to_string(),
+                    args: values,
+                }),
+                Box::new(sig.result_type()),
+            ));
+        }
+        match crate::functions::call_const(sig.name, &values, self.db, self.workspace) {
+            Ok(value) => Some(value),
+            Err(failure) => {
+                // Diagnostic: E0406 evaluation-error
+                self.error(E0406, file, range, failure.message)
+                    .with_label_mut(format!("`{}` fails here", sig.name))
+                    .with_help_opt_mut(failure.help);
+                None
+            }
+        }
+    }
+
+    /// `[for k, v in coll: value if cond]` and `{for k, v in coll: key => value if cond}`, over a
+    /// compile-time list or map.
+    fn comprehension(
+        &mut self,
+        f: &crate::syntax::ForExpr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let collection = self.eval_expr(&f.collection, file, scope)?;
+        let items: Vec<(Value, Value)> = match collection {
+            Value::List(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), v))
+                .collect(),
+            Value::Record(entries) => entries
+                .into_iter()
+                .map(|(k, v)| (Value::Str(k), v))
+                .collect(),
+            v if v.is_runtime() => {
+                self.runtime_error(file, f.collection.range, "`for` expression");
+                return None;
+            }
+            other => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    f.collection.range,
+                    format!(
+                        "a `for` expression goes over a list or a map, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("not a list or map");
+                return None;
+            }
+        };
+        let mut list = Vec::new();
+        let mut record = BTreeMap::new();
+        let depth = self.locals.len();
+        let mut ok = true;
+        for (key, value) in items {
+            self.locals.truncate(depth);
+            if let Some(key_var) = &f.key_var {
+                self.locals.push((key_var.name.clone(), key));
+            }
+            self.locals.push((f.value_var.name.clone(), value));
+            if let Some(condition) = &f.condition {
+                match self.eval_expr(condition, file, scope) {
+                    Some(Value::Bool(true)) => {}
+                    Some(Value::Bool(false)) => continue,
+                    Some(other) => {
+                        if other.is_runtime() {
+                            self.runtime_error(file, condition.range, "condition");
+                        } else {
+                            // Diagnostic: E0401 type-mismatch
+                            self.error(
+                                E0401,
+                                file,
+                                condition.range,
+                                format!("a condition must be a bool, found {}", other.describe()),
+                            )
+                            .with_label_mut("expected bool");
+                        }
+                        ok = false;
+                        break;
+                    }
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            let Some(item) = self.eval_expr(&f.value, file, scope) else {
+                ok = false;
+                break;
+            };
+            match &f.key {
+                None => list.push(item),
+                Some(key_expr) => {
+                    let key = match self.eval_expr(key_expr, file, scope) {
+                        Some(Value::Str(k)) => k,
+                        Some(Value::Int(n)) => n.to_string(),
+                        Some(other) => {
+                            if other.is_runtime() {
+                                self.runtime_error(file, key_expr.range, "map key");
+                            } else {
+                                // Diagnostic: E0401 type-mismatch
+                                self.error(
+                                    E0401,
+                                    file,
+                                    key_expr.range,
+                                    format!("a map key is a string, found {}", other.describe()),
+                                )
+                                .with_label_mut("not a string");
+                            }
+                            ok = false;
+                            break;
+                        }
+                        None => {
+                            ok = false;
+                            break;
+                        }
+                    };
+                    if record.insert(key.clone(), item).is_some() {
+                        // Diagnostic: E0406 evaluation-error
+                        self.error(
+                            E0406,
+                            file,
+                            key_expr.range,
+                            format!("the key \"{key}\" comes out twice"),
+                        )
+                        .with_label_mut("duplicate key")
+                        .with_help_mut("the keys of a map comprehension must be distinct");
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+        }
+        self.locals.truncate(depth);
+        if !ok {
+            return None;
+        }
+        Some(if f.key.is_some() {
+            Value::Record(record)
+        } else {
+            Value::List(list)
+        })
     }
 
     fn runtime_error(&mut self, file: SourceFile, range: TextRange, what: &str) {
@@ -1335,6 +1648,9 @@ impl<'a> Eval<'a> {
             .with_label_mut("wildcard");
             return None;
         }
+        if let Some((_, value)) = self.locals.iter().rev().find(|(n, _)| n == name) {
+            return self.field_access(value.clone(), rest, file);
+        }
         if let Some(instance) = scope.inputs {
             if let Some(value) = self.input_value(name, instance, file, head.range) {
                 return self.field_access(value, rest, file);
@@ -1342,7 +1658,24 @@ impl<'a> Eval<'a> {
         }
         if let Some(layer) = scope.layer {
             if let Some(kind) = layer.instances.get(name) {
-                return self.instance_output(kind.clone(), name, rest, range, file);
+                if !self.instance_present(layer, head, file) {
+                    return None;
+                }
+                if layer.repeated.contains(name) {
+                    // Diagnostic: E0401 type-mismatch
+                    self.error(
+                        E0401,
+                        file,
+                        range,
+                        format!("`{name}` is a repeated instance: read one of its instances"),
+                    )
+                    .with_label_mut("one instance per key")
+                    .with_help_mut(format!(
+                        "write `{name}[KEY].OUTPUT`, or `[for k in KEYS: {name}[k].OUTPUT]`"
+                    ));
+                    return None;
+                }
+                return self.instance_output(kind.clone(), name, None, rest, range, file);
             }
             if let Some((_, value)) = layer.repeat.iter().find(|(n, _)| n == name) {
                 return self.field_access(value.clone(), rest, file);
@@ -1453,10 +1786,33 @@ impl<'a> Eval<'a> {
         Some(value)
     }
 
+    /// Whether an instance of the layer exists in this environment; a diagnostic when its
+    /// condition left it out.
+    fn instance_present(&mut self, layer: &LayerCtx, name: &Ident, file: SourceFile) -> bool {
+        let Some(condition) = layer.absent.get(&name.name) else {
+            return true;
+        };
+        // Diagnostic: E0201 unknown-name
+        self.error(
+            E0201,
+            file,
+            name.range,
+            format!(
+                "instance `{}` does not exist in env `{}`: its condition is false",
+                name.name, self.env
+            ),
+        )
+        .with_label_mut("absent in this environment")
+        .with_secondary_mut(file, *condition, "this condition is false")
+        .with_help_mut("give the reader the same condition (`... if COND`), or choose a value with `COND ? ... : ...`");
+        false
+    }
+
     fn instance_output(
         &mut self,
         kind: String,
         instance: &str,
+        key: Option<String>,
         rest: &[Ident],
         range: TextRange,
         file: SourceFile,
@@ -1507,6 +1863,7 @@ impl<'a> Eval<'a> {
         Some(Value::Rt(
             Box::new(Rt::ModuleOutput {
                 instance: instance.to_string(),
+                key,
                 output: output.name.clone(),
             }),
             Box::new(output.ty.clone()),
@@ -1685,7 +2042,10 @@ impl<'a> Eval<'a> {
                         inputs: Some(instance),
                         params: false,
                     };
+                    // A module's defaults see its inputs, never the caller's `for` variables.
+                    let caller_locals = std::mem::take(&mut self.locals);
                     let value = self.eval_expr(default, sig.item.file, scope);
+                    self.locals = caller_locals;
                     value.and_then(|v| self.check_value(v, &input.ty, default, sig.item.file))
                 }
                 None => None,
@@ -1700,6 +2060,11 @@ impl<'a> Eval<'a> {
         let ItemKind::Layer(layer) = &item.kind else {
             return Vec::new();
         };
+        if let Some(condition) = &layer.condition {
+            if self.condition(condition, file, Scope::PARAMS) != Some(true) {
+                return Vec::new();
+            }
+        }
         let mut expansions: Vec<(String, Vec<(String, Value)>)> = Vec::new();
         match &layer.repeat {
             None => expansions.push((layer_name.to_string(), Vec::new())),
@@ -1791,14 +2156,74 @@ impl<'a> Eval<'a> {
             seen_instances.insert(instance.name.name.clone(), instance.name.range);
             instance_kinds.insert(instance.name.name.clone(), instance.kind.name.clone());
         }
+        let repeated: BTreeSet<String> = layer
+            .instances
+            .iter()
+            .filter(|i| i.repeat.is_some())
+            .map(|i| i.name.name.clone())
+            .collect();
         let mut out = Vec::new();
         for (expanded_name, bindings) in expansions {
-            let ctx = LayerCtx {
+            let mut ctx = LayerCtx {
                 template: layer_name.to_string(),
                 name: expanded_name.clone(),
                 instances: instance_kinds.clone(),
                 repeat: bindings,
+                repeated: repeated.clone(),
+                absent: BTreeMap::new(),
             };
+            // Conditions and repetitions first, so that any instance may read any other.
+            self.instance_keys.clear();
+            let mut keys_of: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
+            for instance in &layer.instances {
+                let scope = Scope {
+                    layer: Some(&ctx),
+                    instance: None,
+                    inputs: None,
+                    params: true,
+                };
+                if let Some(condition) = &instance.condition {
+                    if self.condition(condition, file, scope) != Some(true) {
+                        ctx.absent
+                            .insert(instance.name.name.clone(), condition.range);
+                        continue;
+                    }
+                }
+                if let Some(repeat) = &instance.repeat {
+                    let over = self.eval_expr(&repeat.over, file, scope);
+                    let keys = self.repeat_keys(over, repeat.over.range, file, "an instance");
+                    self.instance_keys.insert(
+                        instance.name.name.clone(),
+                        keys.iter().map(|(k, _)| k.clone()).collect(),
+                    );
+                    keys_of.insert(instance.name.name.clone(), keys);
+                }
+            }
+            // The layer's `let`s, in order, each seeing the ones before it.
+            let mut seen_lets = BTreeSet::new();
+            for named in &layer.lets {
+                if !seen_lets.insert(named.name.name.clone()) {
+                    // Diagnostic: E0202 duplicate-definition
+                    self.error(
+                        E0202,
+                        file,
+                        named.name.range,
+                        format!("layer `{layer_name}` has two `let {}`", named.name.name),
+                    )
+                    .with_label_mut("second definition");
+                    continue;
+                }
+                let scope = Scope {
+                    layer: Some(&ctx),
+                    instance: None,
+                    inputs: None,
+                    params: true,
+                };
+                if let Some(value) = self.eval_expr(&named.value, file, scope) {
+                    ctx.repeat.push((named.name.name.clone(), value));
+                }
+            }
+            let ctx = ctx;
             let mut model = LayerModel {
                 name: expanded_name,
                 doc: item.doc.clone(),
@@ -1811,10 +2236,19 @@ impl<'a> Eval<'a> {
             };
             let mut instances = Vec::new();
             for instance in &layer.instances {
-                if instance_kinds.get(&instance.name.name) != Some(&instance.kind.name) {
+                if instance_kinds.get(&instance.name.name) != Some(&instance.kind.name)
+                    || ctx.absent.contains_key(&instance.name.name)
+                {
                     continue;
                 }
-                if let Some(built) = self.instance(&ctx, instance, file) {
+                let built = match &instance.repeat {
+                    Some(repeat) => {
+                        let keys = keys_of.remove(&instance.name.name).unwrap_or_default();
+                        self.repeated_instance(&ctx, instance, repeat, &keys, file)
+                    }
+                    None => self.instance(&ctx, instance, file),
+                };
+                if let Some(built) = built {
                     instances.push(built);
                 }
             }
@@ -1906,6 +2340,18 @@ impl<'a> Eval<'a> {
         instance: &crate::syntax::Instance,
         file: SourceFile,
     ) -> Option<InstanceModel> {
+        self.instance_labelled(ctx, instance, &instance.name.name, file)
+    }
+
+    /// An instance whose `instance` builtin is `label` (`data-logs` for the key `logs` of a
+    /// repeated instance `data`).
+    fn instance_labelled(
+        &mut self,
+        ctx: &LayerCtx,
+        instance: &crate::syntax::Instance,
+        label: &str,
+        file: SourceFile,
+    ) -> Option<InstanceModel> {
         let kind = &instance.kind.name;
         let Some(sig) = self.module(kind) else {
             let help = did_you_mean(kind, self.index.modules.keys().map(String::as_str));
@@ -1958,7 +2404,7 @@ impl<'a> Eval<'a> {
             };
             let scope = Scope {
                 layer: Some(ctx),
-                instance: Some(&instance.name.name),
+                instance: Some(label),
                 inputs: None,
                 params: true,
             };
@@ -1992,7 +2438,7 @@ impl<'a> Eval<'a> {
             let value = match self.input_values.get(&input.name) {
                 Some(v) => v.clone(),
                 None if input.default.is_some() => {
-                    self.input_value(&input.name, &instance.name.name, file, instance.name.range)
+                    self.input_value(&input.name, label, file, instance.name.range)
                 }
                 None => {
                     // Diagnostic: E0403 missing-field
@@ -2047,9 +2493,155 @@ impl<'a> Eval<'a> {
             kind: kind.clone(),
             name: instance.name.name.clone(),
             inputs,
+            for_each: None,
             doc: instance.doc.clone(),
             file,
         })
+    }
+
+    /// The keys and values an instance or layer repeats over: a list of strings or a map.
+    fn repeat_keys(
+        &mut self,
+        over: Option<Value>,
+        range: TextRange,
+        file: SourceFile,
+        what: &str,
+    ) -> Vec<(String, Value)> {
+        match over {
+            Some(Value::List(items)) => {
+                let mut keys = Vec::new();
+                for item in items {
+                    match &item {
+                        Value::Str(s) => keys.push((s.clone(), item.clone())),
+                        other => {
+                            // Diagnostic: E0401 type-mismatch
+                            self.error(
+                                E0401,
+                                file,
+                                range,
+                                format!("{what} repeats over a list of strings or a map, found a list holding {}", other.describe()),
+                            )
+                            .with_label_mut("not a list of strings");
+                            return Vec::new();
+                        }
+                    }
+                }
+                let mut seen = BTreeSet::new();
+                for (key, _) in &keys {
+                    if !seen.insert(key.clone()) {
+                        // Diagnostic: E0406 evaluation-error
+                        self.error(E0406, file, range, format!("the key \"{key}\" is in the list twice"))
+                            .with_label_mut("duplicate key")
+                            .with_help_mut("each key names one instance: remove the duplicate, or repeat over `distinct(...)`");
+                        return Vec::new();
+                    }
+                }
+                keys
+            }
+            Some(Value::Record(entries)) => entries.into_iter().collect(),
+            Some(other) if other.is_runtime() => {
+                self.runtime_error(file, range, "repetition");
+                Vec::new()
+            }
+            Some(other) => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    range,
+                    format!(
+                        "{what} repeats over a list of strings or a map, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("not a list or map");
+                Vec::new()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// A compile-time condition (`if COND`): `None` after a diagnostic.
+    fn condition(&mut self, condition: &Expr, file: SourceFile, scope: Scope<'_>) -> Option<bool> {
+        match self.eval_expr(condition, file, scope)? {
+            Value::Bool(b) => Some(b),
+            v if v.is_runtime() => {
+                self.runtime_error(file, condition.range, "condition");
+                None
+            }
+            v => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    condition.range,
+                    format!("a condition must be a bool, found {}", v.describe()),
+                )
+                .with_label_mut("expected bool");
+                None
+            }
+        }
+    }
+
+    /// A repeated instance: evaluated once per key with its variables bound, then the inputs
+    /// that are the same for every key separated from those that differ.
+    fn repeated_instance(
+        &mut self,
+        ctx: &LayerCtx,
+        instance: &crate::syntax::Instance,
+        repeat: &crate::syntax::InstanceRepeat,
+        keys: &[(String, Value)],
+        file: SourceFile,
+    ) -> Option<InstanceModel> {
+        let mut per_key: Vec<(String, Vec<(String, Value)>)> = Vec::new();
+        let mut template: Option<InstanceModel> = None;
+        let depth = self.locals.len();
+        let mut ok = true;
+        for (key, value) in keys {
+            self.locals.truncate(depth);
+            self.locals
+                .push((repeat.key.name.clone(), Value::Str(key.clone())));
+            if let Some(value_var) = &repeat.value {
+                self.locals.push((value_var.name.clone(), value.clone()));
+            }
+            let label = format!("{}-{key}", instance.name.name);
+            match self.instance_labelled(ctx, instance, &label, file) {
+                Some(built) => {
+                    per_key.push((key.clone(), built.inputs.clone()));
+                    template.get_or_insert(built);
+                }
+                None => ok = false,
+            }
+        }
+        self.locals.truncate(depth);
+        if !ok {
+            return None;
+        }
+        let mut model = template.unwrap_or_else(|| InstanceModel {
+            kind: instance.kind.name.clone(),
+            name: instance.name.name.clone(),
+            inputs: Vec::new(),
+            for_each: None,
+            doc: instance.doc.clone(),
+            file,
+        });
+        // An input is common when every key has it with the same value.
+        let common: Vec<(String, Value)> = model
+            .inputs
+            .iter()
+            .filter(|(name, value)| {
+                per_key
+                    .iter()
+                    .all(|(_, inputs)| inputs.iter().any(|(n, v)| n == name && v == value))
+            })
+            .cloned()
+            .collect();
+        for (_, inputs) in &mut per_key {
+            inputs.retain(|(name, _)| !common.iter().any(|(n, _)| n == name));
+        }
+        model.inputs = common;
+        model.for_each = Some(per_key);
+        Some(model)
     }
 
     /// The bootstrap instance that creates the state bucket.
@@ -2087,6 +2679,7 @@ impl<'a> Eval<'a> {
             kind: "state_bootstrap".into(),
             name: "state".into(),
             inputs,
+            for_each: None,
             doc: None,
             file: sig.item.file,
         })
@@ -2226,7 +2819,9 @@ fn nests_deeper_than(value: &Value, limit: usize) -> bool {
     };
     match limit.checked_sub(1) {
         None => true,
-        Some(rest) => children.into_iter().any(|child| nests_deeper_than(child, rest)),
+        Some(rest) => children
+            .into_iter()
+            .any(|child| nests_deeper_than(child, rest)),
     }
 }
 

@@ -438,6 +438,41 @@ impl RuleCtx<'_> {
                     _ => Err(Fail::Skip),
                 }
             }
+            ExprKind::Attr(base, name) => match self.eval(base, binding, used, diagnostics)? {
+                Value::Record(mut entries) => entries.remove(&name.name).ok_or(Fail::Skip),
+                _ => Err(Fail::Skip),
+            },
+            ExprKind::Call(name, args) => {
+                let mut values = Vec::with_capacity(args.len());
+                for arg in args {
+                    values.push(self.eval(arg, binding, used, diagnostics)?);
+                }
+                crate::functions::call_const(&name.name, &values, self.db, self.workspace).map_err(
+                    |failure| {
+                        // Diagnostic: E0602 invalid-policy
+                        diagnostics.push(
+                            Diagnostic::error(E0602, self.file, expr.range, failure.message)
+                                .with_label("cannot be evaluated")
+                                .with_help_opt(failure.help),
+                        );
+                        Fail::Reported
+                    },
+                )
+            }
+            ExprKind::For(_) => {
+                // Diagnostic: E0602 invalid-policy
+                diagnostics.push(
+                    Diagnostic::error(
+                        E0602,
+                        self.file,
+                        expr.range,
+                        "a `for` expression cannot be a policy's operand",
+                    )
+                    .with_label("not supported in policies")
+                    .with_help("write the rule with a wildcard path (`layer.*.input`), which checks each match"),
+                );
+                Err(Fail::Reported)
+            }
         }
     }
 

@@ -9,10 +9,18 @@ use crate::types::Ty;
 /// A Terraform run-time value: known only when Terraform applies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Rt {
-    /// `instance.output` of a module instance in the same layer.
-    ModuleOutput { instance: String, output: String },
+    /// `instance.output` of a module instance in the same layer; `instance["key"].output` of
+    /// one instance of a repeated one.
+    ModuleOutput {
+        instance: String,
+        key: Option<String>,
+        output: String,
+    },
     /// `layer.output` of another layer, read through remote state.
     LayerOutput { layer: String, output: String },
+    /// A function whose arguments are only known when Terraform runs (or that Terraform
+    /// evaluates): the same call in the emitted Terraform.
+    Call { function: String, args: Vec<Value> },
 }
 
 /// One piece of a string with run-time parts.
@@ -92,11 +100,14 @@ impl Value {
     /// Every run-time reference inside the value.
     pub fn runtime_refs<'a>(&'a self, out: &mut Vec<&'a Rt>) {
         match self {
-            Value::Rt(rt, _) => out.push(rt),
-            Value::Template(parts) => out.extend(parts.iter().filter_map(|p| match p {
-                TemplatePart::Rt(rt) => Some(rt),
-                TemplatePart::Text(_) => None,
-            })),
+            Value::Rt(rt, _) => rt.refs(out),
+            Value::Template(parts) => {
+                for part in parts {
+                    if let TemplatePart::Rt(rt) = part {
+                        rt.refs(out);
+                    }
+                }
+            }
             Value::List(items) => items.iter().for_each(|v| v.runtime_refs(out)),
             Value::Record(entries) => entries.values().for_each(|v| v.runtime_refs(out)),
             _ => {}
@@ -104,11 +115,40 @@ impl Value {
     }
 }
 
+impl Rt {
+    /// The references this value reads: itself, or for a call, those of its arguments.
+    fn refs<'a>(&'a self, out: &mut Vec<&'a Rt>) {
+        match self {
+            Rt::Call { args, .. } => args.iter().for_each(|a| a.runtime_refs(out)),
+            reference => out.push(reference),
+        }
+    }
+}
+
 impl fmt::Display for Rt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rt::ModuleOutput { instance, output } => write!(f, "{instance}.{output}"),
+            Rt::ModuleOutput {
+                instance,
+                key: None,
+                output,
+            } => write!(f, "{instance}.{output}"),
+            Rt::ModuleOutput {
+                instance,
+                key: Some(key),
+                output,
+            } => write!(f, "{instance}[{key:?}].{output}"),
             Rt::LayerOutput { layer, output } => write!(f, "{layer}.{output}"),
+            Rt::Call { function, args } => {
+                write!(f, "{function}(")?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                write!(f, ")")
+            }
         }
     }
 }

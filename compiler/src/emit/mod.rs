@@ -337,6 +337,43 @@ fn module_block(instance: &InstanceModel, module: &str) -> Block {
     let mut block = Block::builder("module")
         .add_label(instance.name.clone())
         .add_attribute(("source", format!("../modules/{module}")));
+    if let Some(keys) = &instance.for_each {
+        // One module instance per key (`module.NAME["KEY"]`, stable when other keys come and
+        // go); the inputs that differ between keys come from `each.value`.
+        let mut varying: Vec<&str> = Vec::new();
+        for (_, inputs) in keys {
+            for (name, _) in inputs {
+                if !varying.contains(&name.as_str()) {
+                    varying.push(name);
+                }
+            }
+        }
+        let for_each = Expression::Object(
+            keys.iter()
+                .map(|(key, inputs)| {
+                    let values = varying
+                        .iter()
+                        .map(|name| {
+                            let value = inputs
+                                .iter()
+                                .find(|(n, _)| n == name)
+                                .map_or(Expression::Null, |(_, v)| expression(v));
+                            (object_key(name), value)
+                        })
+                        .collect();
+                    (object_key(key), Expression::Object(values))
+                })
+                .collect(),
+        );
+        block = block.add_attribute(("for_each", for_each));
+        for (name, value) in &instance.inputs {
+            block = block.add_attribute((ident(name), expression(value)));
+        }
+        for name in varying {
+            block = block.add_attribute((ident(name), traversal("each", &["value", name])));
+        }
+        return block.build();
+    }
     for (name, value) in &instance.inputs {
         block = block.add_attribute((ident(name), expression(value)));
     }
@@ -440,8 +477,32 @@ fn single_reference(parts: &[TemplatePart]) -> Option<&Rt> {
 /// A run-time reference as the Terraform expression that reads it.
 fn rt_expr(rt: &Rt) -> Expression {
     match rt {
-        Rt::ModuleOutput { instance, output } => traversal("module", &[instance, output]),
+        Rt::ModuleOutput {
+            instance,
+            key: None,
+            output,
+        } => traversal("module", &[instance, output]),
+        Rt::ModuleOutput {
+            instance,
+            key: Some(key),
+            output,
+        } => Expression::Traversal(Box::new(hcl::expr::Traversal::new(
+            hcl::expr::Variable::sanitized("module"),
+            [
+                hcl::TraversalOperator::GetAttr(Identifier::sanitized(instance)),
+                hcl::TraversalOperator::Index(literal::quoted(key)),
+                hcl::TraversalOperator::GetAttr(Identifier::sanitized(output)),
+            ],
+        ))),
         Rt::LayerOutput { layer, output } => traversal("local", &[&local_name(layer, output)]),
+        Rt::Call { function, args } => Expression::FuncCall(Box::new(
+            args.iter()
+                .fold(
+                    hcl::expr::FuncCall::builder(function.as_str()),
+                    |call, arg| call.arg(expression(arg)),
+                )
+                .build(),
+        )),
     }
 }
 

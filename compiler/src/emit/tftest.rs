@@ -450,6 +450,7 @@ resource "aws_cloudwatch_log_group" "logs" {
             Value::Rt(
                 Box::new(crate::value::Rt::ModuleOutput {
                     instance: "x".into(),
+                    key: None,
                     output: "y".into(),
                 }),
                 Box::new(ty),

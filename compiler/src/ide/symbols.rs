@@ -577,6 +577,16 @@ impl<'a> Walker<'a> {
                 self.expr(then, scope);
                 self.expr(otherwise, scope);
             }
+            ExprKind::Attr(base, _) => self.expr(base, scope),
+            ExprKind::Call(_, args) => {
+                for arg in args {
+                    self.expr(arg, scope);
+                }
+            }
+            ExprKind::For(f) => {
+                // The loop's variables are local to it: only the collection is resolved here.
+                self.expr(&f.collection, scope);
+            }
             ExprKind::Int(_)
             | ExprKind::Float(_)
             | ExprKind::Bool(_)

@@ -102,6 +102,9 @@ pub struct Param {
     pub name: Ident,
     pub ty: TypeExpr,
     pub default: Option<Expr>,
+    /// `let NAME = EXPR`: a named value, typed by its value (`any`), that environments may
+    /// override like a parameter.
+    pub is_let: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -132,8 +135,28 @@ pub struct OutputDecl {
 pub struct Layer {
     pub name: Ident,
     pub repeat: Option<LayerRepeat>,
+    /// `layer monitoring if env == "pro" { ... }`: the layer exists where the condition holds.
+    pub condition: Option<Expr>,
     pub instances: Vec<Instance>,
     pub outputs: Vec<LayerOutput>,
+    /// `let NAME = EXPR` inside the layer.
+    pub lets: Vec<LayerLet>,
+}
+
+/// `let NAME = EXPR` inside a layer: a named value of the layer's scope.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LayerLet {
+    pub name: Ident,
+    pub value: Expr,
+    pub doc: Option<String>,
+}
+
+/// `s3_bucket data(name) for buckets`, `postgres db(key, spec) for clients`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceRepeat {
+    pub key: Ident,
+    pub value: Option<Ident>,
+    pub over: Expr,
 }
 
 /// `layer client(name, spec) for clients`.
@@ -148,6 +171,10 @@ pub struct LayerRepeat {
 pub struct Instance {
     pub kind: Ident,
     pub name: Ident,
+    /// `(key[, value]) for COLLECTION`: one instance per key or item.
+    pub repeat: Option<InstanceRepeat>,
+    /// `if COND`: the instance exists where the condition holds.
+    pub condition: Option<Expr>,
     pub body: Block,
     pub doc: Option<String>,
     pub range: TextRange,
@@ -220,6 +247,23 @@ impl Entry {
 pub struct TypeExpr {
     pub kind: TypeExprKind,
     pub range: TextRange,
+}
+
+impl TypeExpr {
+    /// `any` at `range`: the type of a `let`.
+    pub fn any(range: TextRange) -> TypeExpr {
+        TypeExpr {
+            kind: TypeExprKind::Named {
+                name: Ident {
+                    name: "any".into(),
+                    range,
+                },
+                args: Vec::new(),
+                constraint: None,
+            },
+            range,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -363,8 +407,27 @@ pub enum ExprKind {
     Unary(UnaryOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `expr.name` after an index: `data["logs"].arn`.
+    Attr(Box<Expr>, Ident),
+    /// `name(args)`: a function.
+    Call(Ident, Vec<Expr>),
+    /// `[for k, v in coll: value if cond]` and `{for k, v in coll: key => value if cond}`.
+    For(Box<ForExpr>),
     /// A value that is missing after `=`; a diagnostic was already reported.
     Missing,
+}
+
+/// A comprehension: `[for ...]` when `key` is `None`, `{for ... : key => value}` otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ForExpr {
+    /// The key (or index) variable of `for k, v in`, `None` for `for v in`.
+    pub key_var: Option<Ident>,
+    pub value_var: Ident,
+    pub collection: Expr,
+    /// The key expression of a record comprehension.
+    pub key: Option<Expr>,
+    pub value: Expr,
+    pub condition: Option<Expr>,
 }
 
 impl Expr {
@@ -480,11 +543,22 @@ impl MoveBy for Item {
                     repeat.value.move_by(delta);
                     repeat.over.move_by(delta);
                 }
+                l.condition.move_by(delta);
                 for instance in &mut l.instances {
                     instance.kind.move_by(delta);
                     instance.name.move_by(delta);
+                    if let Some(repeat) = &mut instance.repeat {
+                        repeat.key.move_by(delta);
+                        repeat.value.move_by(delta);
+                        repeat.over.move_by(delta);
+                    }
+                    instance.condition.move_by(delta);
                     instance.body.move_by(delta);
                     instance.range.move_by(delta);
+                }
+                for named in &mut l.lets {
+                    named.name.move_by(delta);
+                    named.value.move_by(delta);
                 }
                 for output in &mut l.outputs {
                     output.name.move_by(delta);
@@ -590,6 +664,22 @@ impl MoveBy for Expr {
                 a.move_by(delta);
                 b.move_by(delta);
                 c.move_by(delta);
+            }
+            ExprKind::Attr(a, name) => {
+                a.move_by(delta);
+                name.move_by(delta);
+            }
+            ExprKind::Call(name, args) => {
+                name.move_by(delta);
+                args.move_by(delta);
+            }
+            ExprKind::For(f) => {
+                f.key_var.move_by(delta);
+                f.value_var.move_by(delta);
+                f.collection.move_by(delta);
+                f.key.move_by(delta);
+                f.value.move_by(delta);
+                f.condition.move_by(delta);
             }
             ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Null => {}
             ExprKind::Missing => {}

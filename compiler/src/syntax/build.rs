@@ -234,12 +234,17 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
         Rule::require_rule | Rule::kw_require => "`require`",
         Rule::policy_scope | Rule::scope_for | Rule::scope_across => "`for` or `across`",
         Rule::kw_for => "`for`",
+        Rule::kw_in => "`in`",
+        Rule::kw_if | Rule::condition => "`if`",
+        Rule::call_args => "`)`",
+        Rule::attr => "`.`",
         Rule::layer_for => "`(`",
         Rule::EOI => "the end of the item",
         Rule::item_file
         | Rule::project
         | Rule::type_def
         | Rule::param
+        | Rule::let_def
         | Rule::module_def
         | Rule::layer
         | Rule::env
@@ -310,7 +315,21 @@ impl Builder<'_> {
                 let name = self.ident(it.next().expect("param name"));
                 let ty = self.type_expr(it.next().expect("param type"));
                 let default = it.next().map(|p| self.expr_or_missing(p));
-                ItemKind::Param(Param { name, ty, default })
+                ItemKind::Param(Param {
+                    name,
+                    ty,
+                    default,
+                    is_let: false,
+                })
+            }
+            Rule::let_def => {
+                let (name, value) = self.let_def(item);
+                ItemKind::Param(Param {
+                    ty: TypeExpr::any(name.range),
+                    name,
+                    default: Some(value),
+                    is_let: true,
+                })
             }
             Rule::module_def => ItemKind::Module(self.module_def(item)),
             Rule::layer => ItemKind::Layer(self.layer(item)),
@@ -398,8 +417,10 @@ impl Builder<'_> {
         let mut layer = Layer {
             name,
             repeat: None,
+            condition: None,
             instances: Vec::new(),
             outputs: Vec::new(),
+            lets: Vec::new(),
         };
         for part in it {
             match part.as_rule() {
@@ -415,6 +436,7 @@ impl Builder<'_> {
                     let value = idents.pop();
                     layer.repeat = Some(LayerRepeat { key, value, over });
                 }
+                Rule::condition => layer.condition = Some(self.condition(part)),
                 Rule::layer_member => {
                     let member_range = self.range(&part);
                     let mut parts = part.into_inner();
@@ -433,15 +455,48 @@ impl Builder<'_> {
                                 doc,
                             });
                         }
+                        Rule::let_def => {
+                            let (name, value) = self.let_def(decl);
+                            layer.lets.push(LayerLet { name, value, doc });
+                        }
                         Rule::instance => {
                             let mut d = decl.into_inner();
                             let kind = self.ident(d.next().expect("instance kind"));
                             let name = self.ident(d.next().expect("instance name"));
-                            let body = self.block(d.next().expect("instance body"));
+                            let mut repeat = None;
+                            let mut condition = None;
+                            let mut body = None;
+                            for part in d {
+                                match part.as_rule() {
+                                    Rule::instance_for => {
+                                        let mut f = part.into_inner();
+                                        let key = self.ident(f.next().expect("instance key"));
+                                        let mut value = None;
+                                        let mut over = None;
+                                        for p in f {
+                                            match p.as_rule() {
+                                                Rule::ident => value = Some(self.ident(p)),
+                                                Rule::expr => over = Some(self.expr(p)),
+                                                _ => {}
+                                            }
+                                        }
+                                        repeat = Some(InstanceRepeat {
+                                            key,
+                                            value,
+                                            over: over.expect("instance_for has a collection"),
+                                        });
+                                    }
+                                    Rule::condition => condition = Some(self.condition(part)),
+                                    Rule::block => body = Some(self.block(part)),
+                                    rule => unreachable!("instance part {rule:?}"),
+                                }
+                            }
                             layer.instances.push(Instance {
                                 kind,
                                 name,
-                                body,
+                                repeat,
+                                condition,
+                                body: body.expect("instance body"),
                                 doc,
                                 range: member_range,
                             });
@@ -453,6 +508,20 @@ impl Builder<'_> {
             }
         }
         layer
+    }
+
+    /// `let NAME = EXPR`.
+    fn let_def(&mut self, pair: Pair<'_, Rule>) -> (Ident, Expr) {
+        let mut it = pair.into_inner().skip(1);
+        let name = self.ident(it.next().expect("let name"));
+        let value = self.expr_or_missing(it.next().expect("let value"));
+        (name, value)
+    }
+
+    /// `if EXPR`.
+    fn condition(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let mut it = pair.into_inner().skip(1);
+        self.expr(it.next().expect("condition expr"))
     }
 
     fn policy(&mut self, pair: Pair<'_, Rule>) -> Policy {
@@ -727,15 +796,70 @@ impl Builder<'_> {
             Rule::postfix => {
                 let mut parts = pair.into_inner();
                 let mut acc = self.expr(parts.next().expect("postfix primary"));
-                for index in parts {
-                    let index_range = self.range(&index);
-                    let key = self.expr(index.into_inner().next().expect("index expr"));
-                    acc = Expr {
-                        range: acc.range.cover(index_range),
-                        kind: ExprKind::Index(Box::new(acc), Box::new(key)),
+                for postfix in parts {
+                    let range = acc.range.cover(self.range(&postfix));
+                    let base = Box::new(acc);
+                    let kind = if postfix.as_rule() == Rule::attr {
+                        let name = self.ident(postfix.into_inner().next().expect("attr name"));
+                        ExprKind::Attr(base, name)
+                    } else {
+                        let key = self.expr(postfix.into_inner().next().expect("index expr"));
+                        ExprKind::Index(base, Box::new(key))
                     };
+                    acc = Expr { range, kind };
                 }
                 acc
+            }
+            Rule::call => {
+                let mut parts = pair.into_inner();
+                let name = self.ident(parts.next().expect("call name"));
+                let args = parts
+                    .next()
+                    .expect("call args")
+                    .into_inner()
+                    .map(|p| self.expr(p))
+                    .collect();
+                Expr {
+                    kind: ExprKind::Call(name, args),
+                    range,
+                }
+            }
+            Rule::list_for | Rule::record_for => {
+                let is_record = pair.as_rule() == Rule::record_for;
+                let mut parts = pair.into_inner();
+                let head = parts.next().expect("for head");
+                let mut vars = Vec::new();
+                let mut collection = None;
+                for p in head.into_inner() {
+                    match p.as_rule() {
+                        Rule::ident => vars.push(self.ident(p)),
+                        Rule::expr => collection = Some(self.expr(p)),
+                        _ => {}
+                    }
+                }
+                let value_var = vars.pop().expect("for has a variable");
+                let key_var = vars.pop();
+                let first = self.expr(parts.next().expect("for value"));
+                let (key, value) = if is_record {
+                    (
+                        Some(first),
+                        self.expr(parts.next().expect("for record value")),
+                    )
+                } else {
+                    (None, first)
+                };
+                let condition = parts.next().map(|p| self.condition(p));
+                Expr {
+                    kind: ExprKind::For(Box::new(ForExpr {
+                        key_var,
+                        value_var,
+                        collection: collection.expect("for has a collection"),
+                        key,
+                        value,
+                        condition,
+                    })),
+                    range,
+                }
             }
             Rule::value | Rule::paren => self.expr(pair.into_inner().next().expect("inner expr")),
             Rule::list => Expr {
@@ -751,11 +875,19 @@ impl Builder<'_> {
                         let key = match key_pair.as_rule() {
                             Rule::string => {
                                 let r = self.range(&key_pair);
+                                let name = self.expr_of_string(key_pair).as_plain_str();
+                                if name.is_none() {
+                                    self.errors.push(SyntaxError {
+                                        // Diagnostic: E0100 syntax-error
+                                        code: E0100,
+                                        range: r,
+                                        message: "a record key cannot be interpolated".into(),
+                                        label: "keys are written as they are".into(),
+                                        help: Some("keys are merged across environments before anything is evaluated, so they are fixed text; build a map with computed keys with a comprehension: `{for k, v in m: \"${env}-${k}\" => v}`".into()),
+                                    });
+                                }
                                 Ident {
-                                    name: self
-                                        .expr_of_string(key_pair)
-                                        .as_plain_str()
-                                        .unwrap_or_default(),
+                                    name: name.unwrap_or_default(),
                                     range: r,
                                 }
                             }

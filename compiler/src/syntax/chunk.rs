@@ -6,7 +6,7 @@
 use crate::source::TextRange;
 
 pub(crate) const TOP_KEYWORDS: &[&str] = &[
-    "project", "type", "param", "module", "layer", "env", "policy",
+    "project", "type", "param", "let", "module", "layer", "env", "policy",
 ];
 
 /// One top-level item's text, and the innermost bracket it leaves open, if any.

@@ -81,6 +81,14 @@ impl Parser<'_> {
         TextRange::new(start + self.offset, end + self.offset)
     }
 
+    /// Whether the keyword `word` is next, without consuming it.
+    fn at_keyword(&mut self, word: &[u8]) -> bool {
+        let save = self.pos;
+        let found = self.keyword(word);
+        self.pos = save;
+        found
+    }
+
     fn decline<T>(&mut self) -> Option<T> {
         self.declined = true;
         None
@@ -220,7 +228,12 @@ impl Parser<'_> {
                 let ty = self.type_expr()?;
                 self.skip();
                 let default = self.default_value()?;
-                Some(ItemKind::Param(Param { name, ty, default }))
+                Some(ItemKind::Param(Param {
+                    name,
+                    ty,
+                    default,
+                    is_let: false,
+                }))
             }
             b'p' if self.keyword(b"policy") => self.policy().map(ItemKind::Policy),
             b't' if self.keyword(b"type") => {
@@ -236,6 +249,8 @@ impl Parser<'_> {
             }
             b'm' if self.keyword(b"module") => self.module_def().map(ItemKind::Module),
             b'l' if self.keyword(b"layer") => self.layer().map(ItemKind::Layer),
+            // `let`, conditions, repeated instances, calls and comprehensions are pest's alone.
+            b'l' if self.keyword(b"let") => self.decline(),
             b'e' if self.keyword(b"env") => {
                 self.skip();
                 let name = self.ident()?;
@@ -386,8 +401,10 @@ impl Parser<'_> {
         let mut layer = Layer {
             name,
             repeat: None,
+            condition: None,
             instances: Vec::new(),
             outputs: Vec::new(),
+            lets: Vec::new(),
         };
         let save = self.pos;
         match self.layer_for() {
@@ -396,6 +413,9 @@ impl Parser<'_> {
                 self.skip();
             }
             None => self.pos = save,
+        }
+        if self.at_keyword(b"if") {
+            return self.decline();
         }
         if !self.eat(b"{") {
             return None;
@@ -463,14 +483,22 @@ impl Parser<'_> {
             }
             self.pos = choice;
         }
+        if self.at_keyword(b"let") {
+            return self.decline();
+        }
         let kind = self.ident()?;
         self.skip();
         let name = self.ident()?;
         self.skip();
+        if self.at(b"(") || self.at_keyword(b"if") {
+            return self.decline();
+        }
         let body = self.block()?;
         layer.instances.push(Instance {
             kind,
             name,
+            repeat: None,
+            condition: None,
             body,
             doc,
             range: self.range(start, self.pos),
@@ -1092,6 +1120,9 @@ impl Parser<'_> {
                     return None;
                 }
             }
+            if self.at(b".") {
+                return self.decline();
+            }
             self.pos = save;
             break;
         }
@@ -1112,6 +1143,9 @@ impl Parser<'_> {
             b'[' => {
                 self.pos += 1;
                 self.skip();
+                if self.at_keyword(b"for") {
+                    return self.decline();
+                }
                 let mut items = Vec::new();
                 let save = self.pos;
                 match self.expr() {
@@ -1151,6 +1185,12 @@ impl Parser<'_> {
             }
             b'{' => {
                 self.pos += 1;
+                let save = self.pos;
+                self.skip();
+                if self.at_keyword(b"for") {
+                    return self.decline();
+                }
+                self.pos = save;
                 let entries = self.braced(Self::record_entry)?;
                 Some(Expr {
                     kind: ExprKind::Record(entries),
@@ -1186,7 +1226,11 @@ impl Parser<'_> {
                 } else if self.keyword(b"null") {
                     ExprKind::Null
                 } else {
-                    ExprKind::Ref(self.reference()?)
+                    let path = self.reference()?;
+                    if self.at(b"(") {
+                        return self.decline();
+                    }
+                    ExprKind::Ref(path)
                 };
                 Some(Expr {
                     kind,
@@ -1201,6 +1245,10 @@ impl Parser<'_> {
         let start = self.pos;
         let key = if self.peek() == Some(b'"') {
             let parts = self.string()?;
+            if parts.iter().any(|p| matches!(p, StrPart::Interp(_))) {
+                // An interpolated key is an error that pest reports.
+                return self.decline();
+            }
             Ident {
                 name: plain(&parts),
                 range: self.range(start, self.pos),
