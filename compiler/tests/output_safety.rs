@@ -162,24 +162,47 @@ fn hand_written_files_are_kept_and_never_overwritten() {
 
 #[test]
 fn a_busy_lock_refuses_a_concurrent_build() {
+    // Issue 14, item 4f: the lock is an OS file lock, whatever the lock file holds.
     let dir = project();
-    // The lock names a live process (this test), so the build must wait its turn and refuse.
-    std::fs::write(
-        dir.path().join(".out.infrac-lock"),
+    let lock_path = dir.path().join(".out.infrac-lock");
+    let refused = |what: &str| {
+        let output = build(dir.path(), "out");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{what}: {stderr}");
+        assert!(stderr.contains("another build"), "{what}: {stderr}");
+        assert!(!dir.path().join("out").exists(), "{what}");
+    };
+    // An empty lock file held by another process (this test) keeps a build out: an empty file is
+    // not a stale lock.
+    std::fs::write(&lock_path, "").expect("write lock");
+    let held = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .expect("open lock");
+    held.try_lock().expect("take the lock");
+    refused("an empty lock file that is held");
+    // The same with a dead process's id in it.
+    std::fs::write(&lock_path, "999999999").expect("write lock");
+    refused("a held lock naming a dead process");
+    held.unlock().expect("release the lock");
+    drop(held);
+    // Unheld, the lock is free, whatever the file says: empty, a live unrelated process (1),
+    // this test's own id.
+    for content in [
+        String::new(),
+        "1".to_string(),
         std::process::id().to_string(),
-    )
-    .expect("write lock");
-    let output = build(dir.path(), "out");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("another build"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(!dir.path().join("out").exists());
-    // A stale lock (no such process) is taken over.
-    std::fs::write(dir.path().join(".out.infrac-lock"), "999999999").expect("write stale lock");
-    assert!(build(dir.path(), "out").status.success());
+    ] {
+        std::fs::write(&lock_path, &content).expect("write lock");
+        let output = build(dir.path(), "out");
+        assert!(
+            output.status.success(),
+            "lock file {content:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!lock_path.exists(), "the build removes its lock file");
+    }
 }
 
 /// A project large enough that a debug build takes a while: `layers` layers of `per_layer`

@@ -531,6 +531,11 @@ fn build(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // The lock is held until the build ends, from before the previous output is read.
+    let lock = match output::lock(&out) {
+        Ok(lock) => lock,
+        Err(error) => return output_failed(&error, &out, format),
+    };
     let plan = match moved::plan(&out, &emitted.files, explicit_moves, &source) {
         Ok(plan) => plan,
         Err(error) => {
@@ -554,28 +559,15 @@ fn build(
     }
     let mut emitted = emitted.clone();
     emitted.files.extend(plan.files.clone());
-    if let Err(error) = output::write_tree(&out, &emitted, &root) {
-        if format == Format::Json {
-            // The same shape as the other diagnostics; the output is not a source, so no labels.
-            out!(
-                "{}",
-                serde_json::json!([{
-                    "code": error.code(),
-                    "severity": "error",
-                    "message": error.to_string(),
-                    "help": serde_json::Value::Null,
-                    "labels": [],
-                    "text": format!("error[{}]: {error}", error.code()),
-                }])
-            );
-        }
-        eprintln!("error[{}]: {error}", error.code());
-        eprintln!(
-            "nothing was written; the previous output in {} is untouched",
-            out.display()
-        );
-        return ExitCode::from(EXIT_ERRORS);
+    let mut warnings = Vec::new();
+    let written = output::write_tree(&lock, &emitted, &root, &mut warnings);
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
     }
+    if let Err(error) = written {
+        return output_failed(&error, &out, format);
+    }
+    drop(lock);
     let model = env_model(&db, workspace, env_name);
     let mut dirs: Vec<String> = model
         .bootstrap
@@ -613,6 +605,32 @@ fn build(
     ExitCode::SUCCESS
 }
 
+/// Reports an output error (E0503, E0505) and what state the output is in.
+fn output_failed(error: &output::OutputError, out: &Path, format: Format) -> ExitCode {
+    if format == Format::Json {
+        // The same shape as the other diagnostics; the output is not a source, so no labels.
+        out!(
+            "{}",
+            serde_json::json!([{
+                "code": error.code(),
+                "severity": "error",
+                "message": error.to_string(),
+                "help": serde_json::Value::Null,
+                "labels": [],
+                "text": format!("error[{}]: {error}", error.code()),
+            }])
+        );
+    }
+    eprintln!("error[{}]: {error}", error.code());
+    if error.untouched() {
+        eprintln!(
+            "nothing was written; the previous output in {} is untouched",
+            out.display()
+        );
+    }
+    ExitCode::from(EXIT_ERRORS)
+}
+
 /// E0507 for each layer whose state would move to another key: errors, or warnings when allowed.
 fn state_key_changes(
     db: &RootDatabase,
@@ -622,8 +640,7 @@ fn state_key_changes(
     allowed: bool,
 ) -> Vec<Diagnostic> {
     let at = verify::env_range(db, file);
-    let bucket = std::fs::read_to_string(out.join("layers.json"))
-        .ok()
+    let bucket = output::read_generated(&out.join("layers.json"))
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|j| j["state_bucket"].as_str().map(str::to_string))
         .unwrap_or_else(|| "BUCKET".into());
