@@ -162,24 +162,47 @@ fn hand_written_files_are_kept_and_never_overwritten() {
 
 #[test]
 fn a_busy_lock_refuses_a_concurrent_build() {
+    // Issue 14, item 4f: the lock is an OS file lock, whatever the lock file holds.
     let dir = project();
-    // The lock names a live process (this test), so the build must wait its turn and refuse.
-    std::fs::write(
-        dir.path().join(".out.infrac-lock"),
+    let lock_path = dir.path().join(".out.infrac-lock");
+    let refused = |what: &str| {
+        let output = build(dir.path(), "out");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{what}: {stderr}");
+        assert!(stderr.contains("another build"), "{what}: {stderr}");
+        assert!(!dir.path().join("out").exists(), "{what}");
+    };
+    // An empty lock file held by another process (this test) keeps a build out: an empty file is
+    // not a stale lock.
+    std::fs::write(&lock_path, "").expect("write lock");
+    let held = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .expect("open lock");
+    held.try_lock().expect("take the lock");
+    refused("an empty lock file that is held");
+    // The same with a dead process's id in it.
+    std::fs::write(&lock_path, "999999999").expect("write lock");
+    refused("a held lock naming a dead process");
+    held.unlock().expect("release the lock");
+    drop(held);
+    // Unheld, the lock is free, whatever the file says: empty, a live unrelated process (1),
+    // this test's own id.
+    for content in [
+        String::new(),
+        "1".to_string(),
         std::process::id().to_string(),
-    )
-    .expect("write lock");
-    let output = build(dir.path(), "out");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("another build"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(!dir.path().join("out").exists());
-    // A stale lock (no such process) is taken over.
-    std::fs::write(dir.path().join(".out.infrac-lock"), "999999999").expect("write stale lock");
-    assert!(build(dir.path(), "out").status.success());
+    ] {
+        std::fs::write(&lock_path, &content).expect("write lock");
+        let output = build(dir.path(), "out");
+        assert!(
+            output.status.success(),
+            "lock file {content:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!lock_path.exists(), "the build removes its lock file");
+    }
 }
 
 /// A project large enough that a debug build takes a while: `layers` layers of `per_layer`
@@ -379,4 +402,405 @@ fn a_refused_output_is_reported_as_json_with_format_json() {
             .is_some_and(|m| m.contains("02-apps/main.tf")),
         "{report}"
     );
+}
+
+// Issue 14, items 4 and 5: the output writer and `infrac fmt` never damage what they did not
+// make.
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::symlink_metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[test]
+fn a_symlinked_out_is_refused_and_neither_the_link_nor_its_target_changes() {
+    // Item 4a.
+    let dir = project();
+    assert!(build(dir.path(), "real").status.success());
+    std::fs::write(dir.path().join("real/NOTES.md"), "mine\n").expect("write");
+    std::os::unix::fs::symlink("real", dir.path().join("link")).expect("symlink");
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 4\n}\n").expect("edit pro");
+    let before = tree(&dir.path().join("real"));
+    let output = build(dir.path(), "link");
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("E0503") && stderr.contains("symbolic link"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(std::fs::symlink_metadata(dir.path().join("link"))
+        .expect("link")
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_link(dir.path().join("link")).expect("read link"),
+        Path::new("real")
+    );
+    assert_eq!(tree(&dir.path().join("real")), before);
+}
+
+#[test]
+fn only_the_exact_first_line_header_marks_a_generated_file_and_kept_directories_keep_their_modes() {
+    // Item 4b.
+    let dir = project();
+    let out = dir.path().join("out");
+    assert!(build(dir.path(), "out").status.success());
+    let hand_written = [
+        ("NOTES.md", "my notes\n# Generated by infrac from pro.infra. Do not edit: change the .infra sources and run `infrac build` again.\n"),
+        ("01-foundation/extra.tf", "# extra\n\n# Generated by infrac from pro.infra. Do not edit: change the .infra sources and run `infrac build` again.\n"),
+        ("02-apps/edited.tf", "# Generated by infrac, then edited by hand\n"),
+        ("layers.md", "{\n  \"generated_by\": \"Generated by infrac from pro.infra\",\n"),
+    ];
+    for (path, text) in hand_written {
+        std::fs::write(out.join(path), text).expect("write");
+    }
+    set_mode(&out.join("NOTES.md"), 0o600);
+    // A generated file that the next build does not produce is still removed.
+    std::fs::write(
+        out.join("02-apps/gone.tf"),
+        "# Generated by infrac from pro.infra. Do not edit: change the .infra sources and run `infrac build` again.\n\nlocals {}\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(out.join("scratch/empty")).expect("mkdir");
+    set_mode(&out.join("scratch"), 0o700);
+    set_mode(&out.join("scratch/empty"), 0o750);
+    set_mode(&out.join("01-foundation"), 0o750);
+    set_mode(&out, 0o711);
+
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 4\n}\n").expect("edit pro");
+    let output = build(dir.path(), "out");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    for (path, text) in hand_written {
+        assert_eq!(
+            std::fs::read_to_string(out.join(path)).expect("kept"),
+            text,
+            "{path}"
+        );
+    }
+    assert!(!out.join("02-apps/gone.tf").exists());
+    assert!(std::fs::read_to_string(out.join("01-foundation/main.tf"))
+        .expect("main.tf")
+        .contains("size   = 4"));
+    assert!(
+        out.join("scratch/empty").is_dir(),
+        "an empty hand-made directory is kept"
+    );
+    assert_eq!(mode(&out.join("NOTES.md")), 0o600);
+    assert_eq!(mode(&out.join("scratch")), 0o700);
+    assert_eq!(mode(&out.join("scratch/empty")), 0o750);
+    assert_eq!(mode(&out.join("01-foundation")), 0o750);
+    assert_eq!(mode(&out), 0o711);
+}
+
+#[test]
+fn a_build_never_deletes_another_environments_build() {
+    // Item 4c.
+    let dir = project();
+    std::fs::write(dir.path().join("dev.infra"), "env dev {\n  size = 2\n}\n").expect("write dev");
+    let dev = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["build", "dev.infra", "--out", "build/dev"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    assert!(dev.status.success(), "{}", stderr_of(&dev));
+    // A moved.tf of the dev build, as a rename leaves it.
+    std::fs::write(
+        dir.path().join("build/dev/02-apps/moved.tf"),
+        "# Generated by infrac from dev.infra. Do not edit: change the .infra sources and run `infrac build` again.\n\nmoved {\n  from = module.a\n  to   = module.web\n}\n",
+    )
+    .expect("write moved.tf");
+    let before = tree(&dir.path().join("build"));
+
+    // The pro build into the directory that holds the dev build.
+    let output = build(dir.path(), "build");
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("E0503") && stderr.contains("env `dev`"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&dir.path().join("build")), before);
+
+    // The pro build into the dev build's own directory.
+    let output = build(dir.path(), "build/dev");
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("E0503") && stderr.contains("env `dev`"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&dir.path().join("build")), before);
+
+    // Generated files without a manifest of this environment are not this build's either.
+    std::fs::remove_file(dir.path().join("build/dev/layers.json")).expect("remove manifest");
+    let output = build(dir.path(), "build/dev");
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("E0503") && stderr.contains("no layers.json"),
+        "{stderr}"
+    );
+
+    // Beside it, in a directory of its own, pro builds.
+    assert!(build(dir.path(), "build/pro").status.success());
+}
+
+fn mkfifo(path: &Path) {
+    use rustix::fs::{mknodat, FileType, Mode, CWD};
+    mknodat(CWD, path, FileType::Fifo, Mode::from_raw_mode(0o644), 0).expect("mkfifo");
+}
+
+#[test]
+fn fifos_and_sockets_in_the_output_are_kept_and_never_opened() {
+    // Item 4d. Were a FIFO opened for reading, the build would wait for a writer forever.
+    let dir = project();
+    let out = dir.path().join("out");
+    assert!(build(dir.path(), "out").status.success());
+    mkfifo(&out.join("pipe"));
+    mkfifo(&out.join("01-foundation/extra.tf"));
+    let _socket = std::os::unix::net::UnixListener::bind(out.join("01-foundation/agent.sock"))
+        .expect("bind a socket");
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 4\n}\n").expect("edit pro");
+    let output = build(dir.path(), "out");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    use std::os::unix::fs::FileTypeExt as _;
+    let kind = |path: &str| {
+        std::fs::symlink_metadata(out.join(path))
+            .expect("kept")
+            .file_type()
+    };
+    assert!(kind("pipe").is_fifo());
+    assert!(kind("01-foundation/extra.tf").is_fifo());
+    assert!(kind("01-foundation/agent.sock").is_socket());
+    assert!(std::fs::read_to_string(out.join("01-foundation/main.tf"))
+        .expect("main.tf")
+        .contains("size   = 4"));
+
+    // A FIFO where the build writes (a layer's main.tf, the manifest the previous build is read
+    // from) is refused like any hand-written file.
+    for path in ["02-apps/main.tf", "layers.json"] {
+        std::fs::remove_file(out.join(path)).expect("remove");
+        mkfifo(&out.join(path));
+        let before = tree_without_special(&out);
+        let output = build(dir.path(), "out");
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{path}: {stderr}");
+        assert!(
+            stderr.contains("E0503") && stderr.contains(path),
+            "{stderr}"
+        );
+        assert!(kind(path).is_fifo());
+        assert_eq!(tree_without_special(&out), before);
+    }
+}
+
+/// `tree` for a directory with FIFOs and sockets: their paths, never their contents.
+fn tree_without_special(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            let relative = path.strip_prefix(root).expect("under root").to_path_buf();
+            if meta.is_dir() {
+                walk(root, &path, out);
+            } else if meta.is_file() {
+                out.push((relative, std::fs::read(&path).expect("read file")));
+            } else {
+                out.push((relative, Vec::new()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// Whether this test runs as root, for whom permissions do not stop anything.
+fn running_as_root(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(dir).expect("metadata").uid() == 0
+}
+
+/// The build as an unprivileged user when the test runs as root (so that read-only directories
+/// mean what they mean for users); the project then belongs to that user.
+fn build_as_user(dir: &Path, out: &str) -> std::process::Output {
+    use std::os::unix::process::CommandExt as _;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_infrac"));
+    command
+        .args(["build", "pro.infra", "--out", out])
+        .current_dir(dir);
+    if running_as_root(dir) {
+        command.uid(NOBODY).gid(NOBODY);
+    }
+    command.output().expect("run infrac")
+}
+
+const NOBODY: u32 = 65534;
+
+fn chown_tree(path: &Path, uid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(uid)).expect("chown");
+    if std::fs::symlink_metadata(path).expect("metadata").is_dir() {
+        for entry in std::fs::read_dir(path).expect("read dir").flatten() {
+            chown_tree(&entry.path(), uid);
+        }
+    }
+}
+
+fn set_mode_of_dirs(path: &Path, mode: u32) {
+    if std::fs::symlink_metadata(path).expect("metadata").is_dir() {
+        for entry in std::fs::read_dir(path).expect("read dir").flatten() {
+            set_mode_of_dirs(&entry.path(), mode);
+        }
+        set_mode(path, mode);
+    }
+}
+
+#[test]
+fn a_read_only_previous_output_is_replaced_and_nothing_is_left_to_block_later_builds() {
+    // Item 4e: the swap only needs the parent to be writable; removing the previous output
+    // afterwards needs its directories to be, which the build arranges.
+    let dir = project();
+    let out = dir.path().join("out");
+    if running_as_root(dir.path()) {
+        chown_tree(dir.path(), NOBODY);
+    }
+    let first = build_as_user(dir.path(), "out");
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    std::fs::write(out.join("NOTES.md"), "my notes\n").expect("write");
+    if running_as_root(dir.path()) {
+        chown_tree(&out, NOBODY);
+    }
+    set_mode_of_dirs(&out, 0o555);
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 4\n}\n").expect("edit pro");
+    let output = build_as_user(dir.path(), "out");
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("nothing was written"), "{stderr}");
+    assert!(std::fs::read_to_string(out.join("01-foundation/main.tf"))
+        .expect("main.tf")
+        .contains("size   = 4"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("NOTES.md")).expect("kept"),
+        "my notes\n"
+    );
+    assert_eq!(mode(&out), 0o555, "the output keeps its mode");
+    assert_eq!(mode(&out.join("01-foundation")), 0o555);
+    assert_eq!(scratch(dir.path()), Vec::<String>::new());
+    // Read-only again: another build works the same.
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 5\n}\n").expect("edit pro");
+    let output = build_as_user(dir.path(), "out");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(scratch(dir.path()), Vec::<String>::new());
+    set_mode_of_dirs(&out, 0o755);
+
+    if !running_as_root(dir.path()) {
+        // Only root can give the build a previous output that it cannot remove.
+        return;
+    }
+    // A directory of the previous output that the build's user cannot empty (root's): the new
+    // output is swapped in, the build says so, and what is left over blocks no later build.
+    std::fs::create_dir(out.join("roots")).expect("mkdir");
+    std::fs::write(out.join("roots/file"), "root's\n").expect("write");
+    chown_tree(&out.join("roots"), 0);
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 6\n}\n").expect("edit pro");
+    let output = build_as_user(dir.path(), "out");
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the new output is in place") && !stderr.contains("nothing was written"),
+        "{stderr}"
+    );
+    assert!(std::fs::read_to_string(out.join("01-foundation/main.tf"))
+        .expect("main.tf")
+        .contains("size   = 6"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("roots/file")).expect("kept"),
+        "root's\n"
+    );
+    assert_eq!(scratch(dir.path()).len(), 1, "{:?}", scratch(dir.path()));
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 7\n}\n").expect("edit pro");
+    let output = build_as_user(dir.path(), "out");
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("could not be removed"), "{stderr}");
+    assert!(std::fs::read_to_string(out.join("01-foundation/main.tf"))
+        .expect("main.tf")
+        .contains("size   = 7"));
+    // Once it can be removed, the next build does.
+    chown_tree(dir.path(), NOBODY);
+    let output = build_as_user(dir.path(), "out");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(scratch(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn fmt_writes_through_links_and_keeps_the_mode_and_hard_links() {
+    // Item 5.
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let messy = "param  azs: int(1..6)=2\nenv dev {\nazs=3\n}\n";
+    let tidy = "param  azs: int(1..6) = 2\nenv dev {\n  azs = 3\n}\n";
+    std::fs::create_dir_all(dir.path().join("real")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("envs")).expect("mkdir");
+    let real = dir.path().join("real/dev.infra");
+    std::fs::write(&real, messy).expect("write");
+    set_mode(&real, 0o640);
+    std::os::unix::fs::symlink("../real/dev.infra", dir.path().join("envs/dev.infra"))
+        .expect("symlink");
+    std::fs::hard_link(&real, dir.path().join("real/dev-link.txt")).expect("hard link");
+    // A file with one name only, with its own mode.
+    let alone = dir.path().join("envs/pre.infra");
+    std::fs::write(&alone, messy.replace("dev", "pre")).expect("write");
+    set_mode(&alone, 0o600);
+    let inode = std::fs::metadata(&real).expect("metadata").ino();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["fmt", "envs"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let link = std::fs::symlink_metadata(dir.path().join("envs/dev.infra")).expect("link");
+    assert!(link.file_type().is_symlink(), "the link is still a link");
+    assert_eq!(std::fs::read_to_string(&real).expect("read"), tidy);
+    let meta = std::fs::metadata(&real).expect("metadata");
+    assert_eq!(meta.ino(), inode, "the same file, so its hard links stay");
+    assert_eq!(meta.nlink(), 2);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("real/dev-link.txt")).expect("read"),
+        tidy
+    );
+    assert_eq!(mode(&real), 0o640);
+    assert_eq!(
+        std::fs::read_to_string(&alone).expect("read"),
+        tidy.replace("dev", "pre")
+    );
+    assert_eq!(mode(&alone), 0o600);
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("real"))
+        .expect("read dir")
+        .chain(std::fs::read_dir(dir.path().join("envs")).expect("read dir"))
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().contains("infrac-fmt"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

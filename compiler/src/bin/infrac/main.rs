@@ -359,12 +359,7 @@ fn fmt(paths: &[String], check: bool) -> ExitCode {
             out!("{}", file.display());
             continue;
         }
-        // Written beside the file and renamed over it, so that it is never half written.
-        let tmp = file.with_extension("infra.infrac-fmt");
-        if let Err(error) =
-            std::fs::write(&tmp, &formatted).and_then(|()| std::fs::rename(&tmp, file))
-        {
-            let _ = std::fs::remove_file(&tmp);
+        if let Err(error) = write_formatted(file, &formatted) {
             eprintln!("error: cannot write {}: {error}", file.display());
             failed += 1;
         }
@@ -388,6 +383,61 @@ fn fmt(paths: &[String], check: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Replaces the text of `file` with `text`. A symbolic link is written through: the file it
+/// names is formatted, and the link stays. The file keeps its mode, owner and hard links.
+///
+/// The text is written to a new file beside the real one first. When the real file has no
+/// other hard link and the new file can take its owner, the new file (with the same mode) is
+/// renamed over it, so it is never half written. Otherwise the text is written into the existing
+/// file, which keeps its links; the new file, holding the whole formatted text, is removed only
+/// after that, so a crash in between leaves it beside the original.
+fn write_formatted(file: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let target = std::fs::canonicalize(file)?;
+    let meta = std::fs::metadata(&target)?;
+    let dir = target.parent().unwrap_or_else(|| Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.infrac-fmt-{}", std::process::id()));
+    let mut new_file = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    let result = (|| {
+        new_file.write_all(text.as_bytes())?;
+        new_file.sync_all()?;
+        new_file.set_permissions(meta.permissions())?;
+        if replaceable(&new_file, &meta) {
+            return std::fs::rename(&tmp, &target);
+        }
+        let mut existing = std::fs::File::options().write(true).open(&target)?;
+        existing.write_all(text.as_bytes())?;
+        existing.set_len(text.len() as u64)?;
+        existing.sync_all()?;
+        std::fs::remove_file(&tmp)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Whether the new file may be renamed over the file with metadata `meta`: it has no other hard
+/// link, and the new file now has its owner and group.
+#[cfg(unix)]
+fn replaceable(new_file: &std::fs::File, meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    meta.nlink() == 1
+        && std::os::unix::fs::fchown(new_file, Some(meta.uid()), Some(meta.gid())).is_ok()
+}
+
+#[cfg(not(unix))]
+fn replaceable(_: &std::fs::File, _: &std::fs::Metadata) -> bool {
+    true
 }
 
 /// A loaded project with the file that was named on the command line.
@@ -551,6 +601,11 @@ fn build(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // The lock is held until the build ends, from before the previous output is read.
+    let lock = match output::lock(&out) {
+        Ok(lock) => lock,
+        Err(error) => return output_failed(&error, &out, format),
+    };
     let plan = match moved::plan(&out, &emitted.files, explicit_moves, &source) {
         Ok(plan) => plan,
         Err(error) => {
@@ -574,28 +629,15 @@ fn build(
     }
     let mut emitted = emitted.clone();
     emitted.files.extend(plan.files.clone());
-    if let Err(error) = output::write_tree(&out, &emitted, &root) {
-        if format == Format::Json {
-            // The same shape as the other diagnostics; the output is not a source, so no labels.
-            out!(
-                "{}",
-                serde_json::json!([{
-                    "code": error.code(),
-                    "severity": "error",
-                    "message": error.to_string(),
-                    "help": serde_json::Value::Null,
-                    "labels": [],
-                    "text": format!("error[{}]: {error}", error.code()),
-                }])
-            );
-        }
-        eprintln!("error[{}]: {error}", error.code());
-        eprintln!(
-            "nothing was written; the previous output in {} is untouched",
-            out.display()
-        );
-        return ExitCode::from(EXIT_ERRORS);
+    let mut warnings = Vec::new();
+    let written = output::write_tree(&lock, &emitted, &root, &mut warnings);
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
     }
+    if let Err(error) = written {
+        return output_failed(&error, &out, format);
+    }
+    drop(lock);
     let model = env_model(&db, workspace, env_name);
     let mut dirs: Vec<String> = model
         .bootstrap
@@ -633,6 +675,32 @@ fn build(
     ExitCode::SUCCESS
 }
 
+/// Reports an output error (E0503, E0505) and what state the output is in.
+fn output_failed(error: &output::OutputError, out: &Path, format: Format) -> ExitCode {
+    if format == Format::Json {
+        // The same shape as the other diagnostics; the output is not a source, so no labels.
+        out!(
+            "{}",
+            serde_json::json!([{
+                "code": error.code(),
+                "severity": "error",
+                "message": error.to_string(),
+                "help": serde_json::Value::Null,
+                "labels": [],
+                "text": format!("error[{}]: {error}", error.code()),
+            }])
+        );
+    }
+    eprintln!("error[{}]: {error}", error.code());
+    if error.untouched() {
+        eprintln!(
+            "nothing was written; the previous output in {} is untouched",
+            out.display()
+        );
+    }
+    ExitCode::from(EXIT_ERRORS)
+}
+
 /// E0507 for each layer whose state would move to another key: errors, or warnings when allowed.
 fn state_key_changes(
     db: &RootDatabase,
@@ -642,8 +710,7 @@ fn state_key_changes(
     allowed: bool,
 ) -> Vec<Diagnostic> {
     let at = verify::env_range(db, file);
-    let bucket = std::fs::read_to_string(out.join("layers.json"))
-        .ok()
+    let bucket = output::read_generated(&out.join("layers.json"))
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|j| j["state_bucket"].as_str().map(str::to_string))
         .unwrap_or_else(|| "BUCKET".into());

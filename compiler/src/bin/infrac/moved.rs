@@ -211,9 +211,7 @@ fn moved_tf(source: &str, moves: &BTreeMap<String, String>) -> String {
 }
 
 fn read(path: &Path) -> Option<String> {
-    crate::output::is_generated(path)
-        .then(|| std::fs::read_to_string(path).ok())
-        .flatten()
+    crate::output::read_generated(path)
 }
 
 /// Compares the previous build in `previous` (if any) with the new build's `files`.
