@@ -73,6 +73,9 @@ const CASES: &[Case] = &[
     // Names.
     case("unknown name", &[("extra.infra", "layer extra {\n  comp x { size = azz }\n}\n")], "E0201", "extra.infra", 2, 19),
     case("unknown module", &[("extra.infra", "layer extra {\n  compp x {}\n}\n")], "E0203", "extra.infra", 2, 3),
+    case("stdlib source that does not exist", &[("extra.infra", "module q {\n  source = \"stdlib/s3_buckt\"\n  output id: string\n}\n")], "E0206", "extra.infra", 2, 12),
+    case("module directory that does not exist", &[("extra.infra", "module q {\n  source = \"mods/nope\"\n  output id: string\n}\n")], "E0206", "extra.infra", 2, 12),
+    case("project module without source", &[("extra.infra", "module q {\n  output id: string\n}\n")], "E0206", "extra.infra", 1, 8),
     case("duplicate parameter", &[("extra.infra", "param azs: int = 1\n")], "E0202", "extra.infra", 1, 7),
     case("unknown type", &[("extra.infra", "param p: strin = \"x\"\n")], "E0204", "extra.infra", 1, 10),
     case("duplicate instance", &[("extra.infra", "layer extra {\n  comp x {}\n  comp x {}\n}\n")], "E0202", "extra.infra", 3, 8),
@@ -218,6 +221,7 @@ fn bad_inputs_give_their_code_at_their_position() {
         let dir = tempfile::tempdir().expect("temp dir");
         write_project(dir.path(), case.files);
         std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
+        std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
         if let Err(message) = check_case(case, dir.path()) {
             failures.push(format!("{}: {message}", case.name));
         }
@@ -229,6 +233,49 @@ fn bad_inputs_give_their_code_at_their_position() {
         CASES.len(),
         failures.join("\n\n")
     );
+}
+
+#[test]
+fn check_reports_module_sources_without_terraform_code() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let modules = "module q {\n  source = \"stdlib/s3_buckt\"\n  output id: string\n}\n\
+                   module r {\n  source = \"mods/empty\"\n  output id: string\n}\n";
+    write_project(dir.path(), &[("extra.infra", modules)]);
+    std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
+    std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
+    // A directory without any `.tf` file is no module either.
+    std::fs::create_dir_all(dir.path().join("mods/empty")).expect("empty module dir");
+    std::fs::write(dir.path().join("mods/empty/README.md"), "no code\n").expect("readme");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("module `q`: the standard library has no module `s3_buckt`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `stdlib/s3_bucket`?"), "{stderr}");
+    assert!(
+        stderr.contains("module `r`: `mods/empty` holds no `.tf` file"),
+        "{stderr}"
+    );
+    // With the code in place, the project checks.
+    std::fs::write(dir.path().join("mods/empty/main.tf"), "# r\n").expect("module code");
+    std::fs::write(
+        dir.path().join("extra.infra"),
+        modules.replace("s3_buckt", "s3_bucket"),
+    )
+    .expect("fix the source");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("E0206"), "{stderr}");
 }
 
 #[test]

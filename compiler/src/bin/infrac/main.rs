@@ -449,7 +449,8 @@ fn load_env_file(env_file: &Path) -> Result<Loaded, ExitCode> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let mut db = RootDatabase::default();
-    let (workspace, load_errors) = load_project(&mut db, &dir);
+    let (workspace, mut load_errors) = load_project(&mut db, &dir);
+    load_errors.extend(analysis::module_dir_diagnostics(&db, workspace));
     let file = workspace
         .files(&db)
         .iter()
@@ -727,6 +728,7 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
         let mut db = RootDatabase::default();
         let (workspace, load_errors) = load_project(&mut db, &dir);
         let mut diagnostics = load_errors;
+        diagnostics.extend(analysis::module_dir_diagnostics(&db, workspace));
         let files: Vec<SourceFile> = workspace
             .files(&db)
             .iter()
@@ -1178,13 +1180,19 @@ fn checked(env_file: &Path) -> Result<(Loaded, String), ExitCode> {
         }
     };
     analysis::evaluate_layers(&loaded.db, loaded.workspace, std::slice::from_ref(&env));
-    let diagnostics = check_env(
-        &loaded.db,
-        loaded.workspace,
-        EnvName::new(&loaded.db, env.clone()),
+    let mut diagnostics = loaded.load_errors.clone();
+    diagnostics.extend(
+        check_env(
+            &loaded.db,
+            loaded.workspace,
+            EnvName::new(&loaded.db, env.clone()),
+        )
+        .iter()
+        .cloned(),
     );
     if diagnostics.iter().any(Diagnostic::is_error) {
-        report(&loaded.db, diagnostics, Format::Human);
+        analysis::sort_diagnostics(&loaded.db, &mut diagnostics);
+        report(&loaded.db, &diagnostics, Format::Human);
         return Err(ExitCode::from(EXIT_ERRORS));
     }
     Ok((loaded, env))
