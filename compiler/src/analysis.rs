@@ -58,8 +58,32 @@ pub fn unreadable_file(file: SourceFile, problem: String) -> Diagnostic {
     Diagnostic::error(E0104, file, Default::default(), problem).with_label("this file")
 }
 
-/// The text of a file, and a problem if it is not entirely readable UTF-8.
+/// Why a `.infra` path is not read at all: it is a symbolic link to something that is not an
+/// `.infra` file (for instance `~/.aws/credentials`), whose lines every diagnostic's excerpt
+/// would otherwise print. A link to an `.infra` file, inside the project or outside it (a shared
+/// `base.infra`), is read as usual.
+fn refused_link(path: &Path) -> Option<String> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    if !link.file_type().is_symlink() {
+        return None;
+    }
+    // A dangling link is not refused here: reading it fails with its own message.
+    let target = std::fs::canonicalize(path).ok()?;
+    if target.extension().is_some_and(|e| e == "infra") {
+        return None;
+    }
+    Some(format!(
+        "the file is a symbolic link to {}, which is not an `.infra` file; infrac does not read it",
+        target.display()
+    ))
+}
+
+/// The text of a file, and a problem if it is not entirely readable UTF-8. A symbolic link to a
+/// file that is not an `.infra` file is not read (`refused_link`): its text is empty.
 pub fn read_source(path: &Path) -> (String, Option<String>) {
+    if let Some(problem) = refused_link(path) {
+        return (String::new(), Some(problem));
+    }
     match std::fs::metadata(path) {
         Ok(meta) if meta.len() > MAX_FILE_BYTES => {
             return (

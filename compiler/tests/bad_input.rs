@@ -278,6 +278,63 @@ fn check_reports_module_sources_without_terraform_code() {
     assert!(!stderr.contains("E0206"), "{stderr}");
 }
 
+/// A `.infra` symbolic link to a credentials file outside the project names the link and prints
+/// none of the file's lines; a link to an `.infra` file elsewhere (a shared base) is read.
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_file_that_is_not_infra_source_is_not_read() {
+    let outside = tempfile::tempdir().expect("temp dir");
+    let credentials = outside.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[default]\naws_access_key_id = AKIAEXAMPLEKEY123456\naws_secret_access_key = s3cr3tV4lue\n",
+    )
+    .expect("write credentials");
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_project(dir.path(), &[]);
+    std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
+    std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
+    std::os::unix::fs::symlink(&credentials, dir.path().join("creds.infra")).expect("symlink");
+    for args in [&["check", "."][..], &["build", "pro.infra", "--out", "out"][..]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("run infrac");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {all}");
+        assert!(all.contains("E0104"), "{args:?}: {all}");
+        assert!(all.contains("creds.infra"), "{args:?}: {all}");
+        assert!(all.contains("is a symbolic link to"), "{args:?}: {all}");
+        for secret in ["AKIAEXAMPLEKEY123456", "s3cr3tV4lue", "aws_secret_access_key", "[default]"] {
+            assert!(!all.contains(secret), "{args:?} printed {secret}: {all}");
+        }
+        assert!(!dir.path().join("out").exists());
+    }
+    // A link to an `.infra` file outside the project is source like any other.
+    std::fs::remove_file(dir.path().join("creds.infra")).expect("remove link");
+    let shared = outside.path().join("shared.infra");
+    std::fs::write(&shared, "param shared_days: int = 7\n").expect("write shared");
+    std::os::unix::fs::symlink(&shared, dir.path().join("shared.infra")).expect("symlink");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["eval", "pro.infra"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("shared_days"), "{stdout}");
+}
+
 #[test]
 fn binary_garbage_and_a_5mb_file_fail_cleanly() {
     let dir = tempfile::tempdir().expect("temp dir");
