@@ -141,10 +141,7 @@ fn project_modules<'a>(
 /// E0206 for a project module whose `source` is in the standard library's namespace
 /// (`stdlib/NAME`, or no `source` at all) and names no stdlib module: the build would call
 /// Terraform code that does not exist, and only `terraform init` would say so.
-fn stdlib_source_diagnostics(
-    db: &dyn Db,
-    index: &crate::project::ProjectIndex,
-) -> Vec<Diagnostic> {
+fn stdlib_source_diagnostics(db: &dyn Db, index: &crate::project::ProjectIndex) -> Vec<Diagnostic> {
     let names = crate::stdlib::module_names();
     let mut diagnostics = Vec::new();
     for (file, module) in project_modules(db, index) {
@@ -179,7 +176,10 @@ fn stdlib_source_diagnostics(
                 E0206,
                 file,
                 range,
-                format!("module `{}`: the standard library has no module `{stdlib_name}`", module.name.name),
+                format!(
+                    "module `{}`: the standard library has no module `{stdlib_name}`",
+                    module.name.name
+                ),
             )
             .with_label(label)
             .with_help(help),

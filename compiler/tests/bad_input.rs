@@ -257,7 +257,10 @@ fn check_reports_module_sources_without_terraform_code() {
         stderr.contains("module `q`: the standard library has no module `s3_buckt`"),
         "{stderr}"
     );
-    assert!(stderr.contains("did you mean `stdlib/s3_bucket`?"), "{stderr}");
+    assert!(
+        stderr.contains("did you mean `stdlib/s3_bucket`?"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("module `r`: `mods/empty` holds no `.tf` file"),
         "{stderr}"
@@ -295,7 +298,10 @@ fn a_link_to_a_file_that_is_not_infra_source_is_not_read() {
     std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
     std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
     std::os::unix::fs::symlink(&credentials, dir.path().join("creds.infra")).expect("symlink");
-    for args in [&["check", "."][..], &["build", "pro.infra", "--out", "out"][..]] {
+    for args in [
+        &["check", "."][..],
+        &["build", "pro.infra", "--out", "out"][..],
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
             .args(args)
             .current_dir(dir.path())
@@ -310,7 +316,12 @@ fn a_link_to_a_file_that_is_not_infra_source_is_not_read() {
         assert!(all.contains("E0104"), "{args:?}: {all}");
         assert!(all.contains("creds.infra"), "{args:?}: {all}");
         assert!(all.contains("is a symbolic link to"), "{args:?}: {all}");
-        for secret in ["AKIAEXAMPLEKEY123456", "s3cr3tV4lue", "aws_secret_access_key", "[default]"] {
+        for secret in [
+            "AKIAEXAMPLEKEY123456",
+            "s3cr3tV4lue",
+            "aws_secret_access_key",
+            "[default]",
+        ] {
             assert!(!all.contains(secret), "{args:?} printed {secret}: {all}");
         }
         assert!(!dir.path().join("out").exists());

@@ -139,7 +139,10 @@ fn diff_of_bare_names_resolves_them_in_the_project_or_is_a_usage_error() {
     assert_eq!(code, Some(0), "{stderr}");
     let (_, by_file, _) = infrac(&["diff", "environments/dev.infra", "environments/pro.infra"]);
     assert_eq!(by_name, by_file);
-    assert!(by_name.contains("~ param nat\n    dev: \"single\""), "{by_name}");
+    assert!(
+        by_name.contains("~ param nat\n    dev: \"single\""),
+        "{by_name}"
+    );
     // A name that is no environment, or a path that does not exist, is a usage error, never
     // `0 difference(s)`.
     let (code, stdout, stderr) = infrac(&["diff", "dev", "prod"]);
@@ -152,7 +155,10 @@ fn diff_of_bare_names_resolves_them_in_the_project_or_is_a_usage_error() {
     assert!(!stderr.contains("difference(s)"), "{stderr}");
     let (code, _, stderr) = infrac(&["diff", "environments/dev.infra", "environments/nope.infra"]);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("environments/nope.infra does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("environments/nope.infra does not exist"),
+        "{stderr}"
+    );
     for command in ["eval", "graph", "build"] {
         let (code, _, stderr) = infrac(&[command, "nope"]);
         assert_eq!(code, Some(2), "{command}: {stderr}");

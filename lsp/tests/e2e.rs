@@ -653,7 +653,10 @@ fn frame_filter_survives_bad_header_lines_and_answers_dollar_requests() {
     #[cfg(target_os = "linux")]
     {
         let grown_kib = peak_rss_kib(session.pid()).saturating_sub(peak_before);
-        assert!(grown_kib < 32 << 10, "the peak memory grew by {grown_kib} KiB");
+        assert!(
+            grown_kib < 32 << 10,
+            "the peak memory grew by {grown_kib} KiB"
+        );
     }
     // A request whose method starts with `$/` gets MethodNotFound for its id; a `$/`
     // notification is ignored, and the session goes on.

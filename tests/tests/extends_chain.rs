@@ -61,7 +61,10 @@ fn a_chain_of_2000_environments_checks_with_the_last_values() {
     };
     for k in 0..5 {
         let last_setter = (1..LENGTH).rev().find(|i| i % 5 == k).expect("a setter");
-        assert_eq!(tags[&format!("k{k}")], Value::Str(format!("v{last_setter}")));
+        assert_eq!(
+            tags[&format!("k{k}")],
+            Value::Str(format!("v{last_setter}"))
+        );
     }
     // The provenance of `days`: set by the last environment, over every level before it, nearest
     // first, down to the parameter's default.

@@ -412,7 +412,10 @@ fn resolve_env_file(env_file: &Path) -> Result<PathBuf, ExitCode> {
         .to_str()
         .filter(|name| env_file.components().count() == 1 && !name.ends_with(".infra"));
     let Some(name) = bare_name else {
-        eprintln!("error: {} does not exist or is not a file", env_file.display());
+        eprintln!(
+            "error: {} does not exist or is not a file",
+            env_file.display()
+        );
         return Err(ExitCode::from(EXIT_USAGE));
     };
     for dir in NAME_PROJECT_DIRS.iter().map(Path::new) {
