@@ -9,7 +9,7 @@ use salsa::Setter as _;
 
 use crate::config::{effective_config, env_chain, EnvName};
 use crate::db::{parse_file, syntax_diagnostics, Db, RootDatabase, SourceFile, Workspace};
-use crate::diagnostics::{did_you_mean, Diagnostic, E0104, E0301, E0304};
+use crate::diagnostics::{did_you_mean, Diagnostic, E0104, E0206, E0301, E0304};
 use crate::emit::{emit, Emitted};
 use crate::model::{env_model, module_sig, EnvModel};
 use crate::policy::{check_policies, policy_results};
@@ -58,8 +58,32 @@ pub fn unreadable_file(file: SourceFile, problem: String) -> Diagnostic {
     Diagnostic::error(E0104, file, Default::default(), problem).with_label("this file")
 }
 
-/// The text of a file, and a problem if it is not entirely readable UTF-8.
+/// Why a `.infra` path is not read at all: it is a symbolic link to something that is not an
+/// `.infra` file (for instance `~/.aws/credentials`), whose lines every diagnostic's excerpt
+/// would otherwise print. A link to an `.infra` file, inside the project or outside it (a shared
+/// `base.infra`), is read as usual.
+fn refused_link(path: &Path) -> Option<String> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    if !link.file_type().is_symlink() {
+        return None;
+    }
+    // A dangling link is not refused here: reading it fails with its own message.
+    let target = std::fs::canonicalize(path).ok()?;
+    if target.extension().is_some_and(|e| e == "infra") {
+        return None;
+    }
+    Some(format!(
+        "the file is a symbolic link to {}, which is not an `.infra` file; infrac does not read it",
+        target.display()
+    ))
+}
+
+/// The text of a file, and a problem if it is not entirely readable UTF-8. A symbolic link to a
+/// file that is not an `.infra` file is not read (`refused_link`): its text is empty.
 pub fn read_source(path: &Path) -> (String, Option<String>) {
+    if let Some(problem) = refused_link(path) {
+        return (String::new(), Some(problem));
+    }
     match std::fs::metadata(path) {
         Ok(meta) if meta.len() > MAX_FILE_BYTES => {
             return (
@@ -96,6 +120,117 @@ pub fn read_source(path: &Path) -> (String, Option<String>) {
             Some(format!("cannot read the file: {error}")),
         ),
     }
+}
+
+/// The project's modules (not the standard library's), with their `source` and its range.
+fn project_modules<'a>(
+    db: &'a dyn Db,
+    index: &'a crate::project::ProjectIndex,
+) -> impl Iterator<Item = (SourceFile, &'a crate::syntax::ModuleDef)> + 'a {
+    index.modules.values().filter_map(move |item| {
+        if item.file.path(db).starts_with("<stdlib>") {
+            return None;
+        }
+        match &item.item(db).kind {
+            ItemKind::Module(module) => Some((item.file, module)),
+            _ => None,
+        }
+    })
+}
+
+/// E0206 for a project module whose `source` is in the standard library's namespace
+/// (`stdlib/NAME`, or no `source` at all) and names no stdlib module: the build would call
+/// Terraform code that does not exist, and only `terraform init` would say so.
+fn stdlib_source_diagnostics(db: &dyn Db, index: &crate::project::ProjectIndex) -> Vec<Diagnostic> {
+    let names = crate::stdlib::module_names();
+    let mut diagnostics = Vec::new();
+    for (file, module) in project_modules(db, index) {
+        let (stdlib_name, range, label) = match &module.source {
+            Some((source, range)) => match source.strip_prefix("stdlib/") {
+                Some(name) => (name, *range, "no such standard-library module"),
+                None => continue,
+            },
+            None => (
+                module.name.name.as_str(),
+                module.name.range,
+                "no `source`, and the standard library has no module of this name",
+            ),
+        };
+        if names.contains(&stdlib_name) {
+            continue;
+        }
+        let help = match &module.source {
+            Some((source, _)) => {
+                let sources: Vec<String> = names.iter().map(|n| format!("stdlib/{n}")).collect();
+                did_you_mean(source, sources.iter().map(String::as_str))
+            }
+            None => did_you_mean(stdlib_name, names.iter().copied())
+                .map(|hint| format!("{hint} (a module without `source` is the standard library's)")),
+        }
+        .unwrap_or_else(|| {
+                "give `source = \"stdlib/NAME\"` with a module of `infrac doc`, or a directory of Terraform files relative to the project".into()
+            });
+        diagnostics.push(
+            // Diagnostic: E0206 unknown-module-source
+            Diagnostic::error(
+                E0206,
+                file,
+                range,
+                format!(
+                    "module `{}`: the standard library has no module `{stdlib_name}`",
+                    module.name.name
+                ),
+            )
+            .with_label(label)
+            .with_help(help),
+        );
+    }
+    diagnostics
+}
+
+/// E0206 for a project module whose `source` is a directory (relative to the project) that does
+/// not exist or holds no `.tf` file. It reads the file system, so it is not part of the salsa
+/// queries: the CLI adds it to what it loaded (`check`, `build`, `verify` and the commands that
+/// read an environment file).
+pub fn module_dir_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic> {
+    let index = project_index(db, workspace);
+    let root = workspace.root(db);
+    let mut diagnostics = Vec::new();
+    for (file, module) in project_modules(db, index) {
+        let Some((source, range)) = &module.source else {
+            continue;
+        };
+        if source.starts_with("stdlib/") {
+            continue;
+        }
+        let dir = root.join(source);
+        let problem = if source.is_empty() {
+            "the `source` is empty".to_string()
+        } else if !dir.is_dir() {
+            format!("`{source}` is not a directory of the project")
+        } else {
+            match module_tf_files(&dir) {
+                Ok(files) if !files.is_empty() => continue,
+                Ok(_) => format!("`{source}` holds no `.tf` file"),
+                Err(error) => format!("`{source}` cannot be read: {error}"),
+            }
+        };
+        diagnostics.push(
+            // Diagnostic: E0206 unknown-module-source
+            Diagnostic::error(
+                E0206,
+                file,
+                *range,
+                format!("module `{}`: {problem}", module.name.name),
+            )
+            .with_label("no Terraform code here")
+            .with_help(format!(
+                "a local `source` is a directory, relative to the project directory ({}), with the module's `.tf` files; the standard library's modules are `stdlib/NAME`",
+                root.display()
+            )),
+        );
+    }
+    diagnostics
 }
 
 /// The Terraform files (`*.tf`) directly inside a user module directory, as (file name, text),
@@ -146,6 +281,7 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
     for module in index.modules.values() {
         module_sig(db, index, *module, &mut diagnostics);
     }
+    diagnostics.extend(stdlib_source_diagnostics(db, index));
     let mut resolver = crate::types::TypeResolver::new(db, index);
     for item in index.types.values().chain(index.params.values()) {
         match &item.item(db).kind {

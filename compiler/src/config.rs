@@ -37,12 +37,14 @@ pub enum Node {
         expr: Arc<Expr>,
         def: Def,
         appends: Vec<(Arc<Expr>, Def)>,
+        /// The definitions this value won over, oldest first (so that an override appends).
         overrode: Vec<Def>,
     },
     /// A record literal, merged key by key.
     Record {
         entries: Entries,
         def: Def,
+        /// The definitions this record won over, oldest first.
         overrode: Vec<Def>,
     },
 }
@@ -159,7 +161,13 @@ impl Node {
     }
 
     /// The definitions this value won over, nearest first.
-    pub fn overrode(&self) -> &[Def] {
+    pub fn overrode(&self) -> impl ExactSizeIterator<Item = &Def> + DoubleEndedIterator {
+        match self {
+            Node::Leaf { overrode, .. } | Node::Record { overrode, .. } => overrode.iter().rev(),
+        }
+    }
+
+    fn overrode_mut(&mut self) -> &mut Vec<Def> {
         match self {
             Node::Leaf { overrode, .. } | Node::Record { overrode, .. } => overrode,
         }
@@ -197,8 +205,11 @@ pub fn env_chain<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
     let index = project_index(db, workspace);
     let mut chain = EnvChain::default();
     let mut current = env.name(db).clone();
+    // The position of each environment in the chain, so that a long chain finds a cycle in one
+    // lookup per step rather than a scan of the chain so far.
+    let mut visited: std::collections::HashMap<String, usize> = Default::default();
     while let Some(&item_ref) = index.envs.get(&current) {
-        if let Some(pos) = chain.envs.iter().position(|(name, _)| *name == current) {
+        if let Some(&pos) = visited.get(&current) {
             let mut cycle: Vec<String> = chain.envs[pos..].iter().map(|(n, _)| n.clone()).collect();
             cycle.push(current.clone());
             let (_, first) = &chain.envs[pos];
@@ -224,6 +235,7 @@ pub fn env_chain<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
             chain.envs.truncate(pos.max(1));
             break;
         }
+        visited.insert(current.clone(), chain.envs.len());
         chain.envs.push((current.clone(), item_ref));
         let ItemKind::Env(def) = &item_ref.item(db).kind else {
             break;
@@ -835,8 +847,9 @@ fn merge_value(node: &mut Node, value: &Arc<Expr>, def: Def) {
         ExprKind::Record(new_entries),
     ) = (&mut *node, &value.kind)
     {
-        overrode.insert(0, old_def.clone());
-        *old_def = def.clone();
+        // Appended, not inserted at the front: an environment at depth N of an `extends` chain
+        // that overrides a value at every level would otherwise cost N² moves.
+        overrode.push(std::mem::replace(old_def, def.clone()));
         for record_entry in new_entries {
             let child_def = Def {
                 file: def.file,
@@ -859,8 +872,9 @@ fn merge_value(node: &mut Node, value: &Arc<Expr>, def: Def) {
         }
         return;
     }
-    let mut history: Vec<Def> = vec![node.def().clone()];
-    history.extend(node.overrode().iter().cloned());
+    // The history moves into the replacement instead of being copied on every override.
+    let mut history = std::mem::take(node.overrode_mut());
+    history.push(node.def().clone());
     let is_placeholder =
         matches!(node, Node::Leaf { expr, .. } if matches!(expr.kind, ExprKind::Missing));
     let mut replacement = Node::from_expr(value, def);

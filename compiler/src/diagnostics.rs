@@ -41,6 +41,7 @@ codes! {
     E0203 = "E0203", "unknown-module", "an instance's kind is not a module";
     E0204 = "E0204", "unknown-type", "a type name is not defined";
     E0205 = "E0205", "project-missing", "a project needs exactly one `project` item";
+    E0206 = "E0206", "unknown-module-source", "a module's `source` names no standard-library module and no directory of Terraform files";
     E0301 = "E0301", "unknown-environment", "`extends` names an environment that does not exist";
     E0302 = "E0302", "extends-cycle", "environments extend each other in a cycle";
     E0303 = "E0303", "duplicate-assignment", "an environment sets the same key twice";

@@ -53,7 +53,7 @@ pub fn provenance(
     if let Some(node) = node {
         return Some(Provenance {
             def: Some(node.def().clone()),
-            overrode: node.overrode().to_vec(),
+            overrode: node.overrode().cloned().collect(),
             default_of: None,
         });
     }

@@ -23,6 +23,20 @@ pub fn module_files(name: &str) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// The names of the stdlib modules that have Terraform code (`stdlib/modules/NAME/*.tf`), sorted.
+pub fn module_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = STDLIB_FILES
+        .iter()
+        .filter_map(|(path, _)| {
+            let (name, file) = path.strip_prefix("modules/")?.split_once('/')?;
+            (!file.contains('/') && file.ends_with(".tf")).then_some(name)
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// The long explanation of a diagnostic code, from `docs/diagnostics/CODE.md`.
 pub fn diagnostic_page(code: &str) -> Option<&'static str> {
     let file = format!("{code}.md");

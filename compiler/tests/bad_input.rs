@@ -73,6 +73,9 @@ const CASES: &[Case] = &[
     // Names.
     case("unknown name", &[("extra.infra", "layer extra {\n  comp x { size = azz }\n}\n")], "E0201", "extra.infra", 2, 19),
     case("unknown module", &[("extra.infra", "layer extra {\n  compp x {}\n}\n")], "E0203", "extra.infra", 2, 3),
+    case("stdlib source that does not exist", &[("extra.infra", "module q {\n  source = \"stdlib/s3_buckt\"\n  output id: string\n}\n")], "E0206", "extra.infra", 2, 12),
+    case("module directory that does not exist", &[("extra.infra", "module q {\n  source = \"mods/nope\"\n  output id: string\n}\n")], "E0206", "extra.infra", 2, 12),
+    case("project module without source", &[("extra.infra", "module q {\n  output id: string\n}\n")], "E0206", "extra.infra", 1, 8),
     case("duplicate parameter", &[("extra.infra", "param azs: int = 1\n")], "E0202", "extra.infra", 1, 7),
     case("unknown type", &[("extra.infra", "param p: strin = \"x\"\n")], "E0204", "extra.infra", 1, 10),
     case("duplicate instance", &[("extra.infra", "layer extra {\n  comp x {}\n  comp x {}\n}\n")], "E0202", "extra.infra", 3, 8),
@@ -222,6 +225,7 @@ fn bad_inputs_give_their_code_at_their_position() {
         let dir = tempfile::tempdir().expect("temp dir");
         write_project(dir.path(), case.files);
         std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
+        std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
         if let Err(message) = check_case(case, dir.path()) {
             failures.push(format!("{}: {message}", case.name));
         }
@@ -233,6 +237,117 @@ fn bad_inputs_give_their_code_at_their_position() {
         CASES.len(),
         failures.join("\n\n")
     );
+}
+
+#[test]
+fn check_reports_module_sources_without_terraform_code() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let modules = "module q {\n  source = \"stdlib/s3_buckt\"\n  output id: string\n}\n\
+                   module r {\n  source = \"mods/empty\"\n  output id: string\n}\n";
+    write_project(dir.path(), &[("extra.infra", modules)]);
+    std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
+    std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
+    // A directory without any `.tf` file is no module either.
+    std::fs::create_dir_all(dir.path().join("mods/empty")).expect("empty module dir");
+    std::fs::write(dir.path().join("mods/empty/README.md"), "no code\n").expect("readme");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("module `q`: the standard library has no module `s3_buckt`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("did you mean `stdlib/s3_bucket`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("module `r`: `mods/empty` holds no `.tf` file"),
+        "{stderr}"
+    );
+    // With the code in place, the project checks.
+    std::fs::write(dir.path().join("mods/empty/main.tf"), "# r\n").expect("module code");
+    std::fs::write(
+        dir.path().join("extra.infra"),
+        modules.replace("s3_buckt", "s3_bucket"),
+    )
+    .expect("fix the source");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("E0206"), "{stderr}");
+}
+
+/// A `.infra` symbolic link to a credentials file outside the project names the link and prints
+/// none of the file's lines; a link to an `.infra` file elsewhere (a shared base) is read.
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_file_that_is_not_infra_source_is_not_read() {
+    let outside = tempfile::tempdir().expect("temp dir");
+    let credentials = outside.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[default]\naws_access_key_id = AKIAEXAMPLEKEY123456\naws_secret_access_key = s3cr3tV4lue\n",
+    )
+    .expect("write credentials");
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_project(dir.path(), &[]);
+    std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
+    std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
+    std::os::unix::fs::symlink(&credentials, dir.path().join("creds.infra")).expect("symlink");
+    for args in [
+        &["check", "."][..],
+        &["build", "pro.infra", "--out", "out"][..],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("run infrac");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {all}");
+        assert!(all.contains("E0104"), "{args:?}: {all}");
+        assert!(all.contains("creds.infra"), "{args:?}: {all}");
+        assert!(all.contains("is a symbolic link to"), "{args:?}: {all}");
+        for secret in [
+            "AKIAEXAMPLEKEY123456",
+            "s3cr3tV4lue",
+            "aws_secret_access_key",
+            "[default]",
+        ] {
+            assert!(!all.contains(secret), "{args:?} printed {secret}: {all}");
+        }
+        assert!(!dir.path().join("out").exists());
+    }
+    // A link to an `.infra` file outside the project is source like any other.
+    std::fs::remove_file(dir.path().join("creds.infra")).expect("remove link");
+    let shared = outside.path().join("shared.infra");
+    std::fs::write(&shared, "param shared_days: int = 7\n").expect("write shared");
+    std::os::unix::fs::symlink(&shared, dir.path().join("shared.infra")).expect("symlink");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["eval", "pro.infra"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("shared_days"), "{stdout}");
 }
 
 #[test]

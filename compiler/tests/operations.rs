@@ -132,6 +132,44 @@ fn diff_shows_what_differs_between_environments_and_where_it_was_set() {
 }
 
 #[test]
+fn diff_of_bare_names_resolves_them_in_the_project_or_is_a_usage_error() {
+    // `dev` and `pro` are not files in the working directory: they name the environments of the
+    // project in `environments/`, and give the same differences as the files.
+    let (code, by_name, stderr) = infrac(&["diff", "dev", "pro"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_, by_file, _) = infrac(&["diff", "environments/dev.infra", "environments/pro.infra"]);
+    assert_eq!(by_name, by_file);
+    assert!(
+        by_name.contains("~ param nat\n    dev: \"single\""),
+        "{by_name}"
+    );
+    // A name that is no environment, or a path that does not exist, is a usage error, never
+    // `0 difference(s)`.
+    let (code, stdout, stderr) = infrac(&["diff", "dev", "prod"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("prod is not a file, nor an environment of the project in environments"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("difference(s)"), "{stderr}");
+    let (code, _, stderr) = infrac(&["diff", "environments/dev.infra", "environments/nope.infra"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("environments/nope.infra does not exist"),
+        "{stderr}"
+    );
+    for command in ["eval", "graph", "build"] {
+        let (code, _, stderr) = infrac(&[command, "nope"]);
+        assert_eq!(code, Some(2), "{command}: {stderr}");
+        assert!(stderr.contains("nope is not a file"), "{command}: {stderr}");
+    }
+    let (code, stdout, stderr) = infrac(&["graph", "pro"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("\"databases\""), "{stdout}");
+}
+
+#[test]
 fn diff_generated_prints_a_deterministic_unified_diff_of_the_emitted_files() {
     let args = [
         "diff",

@@ -6,7 +6,7 @@ mod server;
 mod snapshot;
 mod state;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 const USAGE: &str = "usage: infrac-lsp [--stdio]
 
@@ -20,6 +20,10 @@ options:
 
 /// The largest message body accepted; a larger one is skipped.
 const MAX_BODY: usize = 64 << 20;
+
+/// The longest header line kept (with its line end); a longer one is discarded as it streams in,
+/// without being buffered.
+const MAX_HEADER_LINE: usize = 8 << 10;
 
 /// The same allocator as the `infrac` binary (see docs/performance.md).
 #[global_allocator]
@@ -63,6 +67,49 @@ async fn serve() {
         .await;
 }
 
+/// One header line as read by `read_header_line`.
+enum HeaderLine {
+    /// The input ended or failed.
+    End,
+    /// The line's bytes, with its line end.
+    Line(Vec<u8>),
+    /// A line longer than `MAX_HEADER_LINE`, which was read and thrown away.
+    TooLong,
+}
+
+/// Reads one header line of at most `MAX_HEADER_LINE` bytes; the rest of a longer one is
+/// consumed chunk by chunk and never held in memory.
+async fn read_header_line(input: &mut (impl AsyncBufRead + Unpin)) -> HeaderLine {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let available = match input.fill_buf().await {
+            Ok([]) | Err(_) => return HeaderLine::End,
+            Ok(available) => available,
+        };
+        let (used, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(newline) => (newline + 1, true),
+            None => (available.len(), false),
+        };
+        if !too_long {
+            if line.len() + used > MAX_HEADER_LINE {
+                too_long = true;
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(&available[..used]);
+            }
+        }
+        input.consume(used);
+        if done {
+            return if too_long {
+                HeaderLine::TooLong
+            } else {
+                HeaderLine::Line(line)
+            };
+        }
+    }
+}
+
 /// Copies well-formed frames from standard input to the server; drops the others.
 async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
     let mut stdin = BufReader::new(tokio::io::stdin());
@@ -70,11 +117,27 @@ async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
         let mut length: Option<usize> = None;
         let mut saw_header = false;
         loop {
-            let mut line = String::new();
-            match stdin.read_line(&mut line).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
+            let bytes = match read_header_line(&mut stdin).await {
+                HeaderLine::End => return,
+                HeaderLine::Line(bytes) => bytes,
+                // A header the server cannot use is ignored like an unknown one: the frame
+                // still counts on its Content-Length, if it has one.
+                HeaderLine::TooLong => {
+                    eprintln!(
+                        "infrac-lsp: ignored a header line longer than {MAX_HEADER_LINE} bytes"
+                    );
+                    saw_header = true;
+                    continue;
+                }
+            };
+            let Ok(line) = std::str::from_utf8(&bytes) else {
+                eprintln!(
+                    "infrac-lsp: ignored a header line that is not UTF-8 ({} bytes)",
+                    bytes.len()
+                );
+                saw_header = true;
+                continue;
+            };
             let line = line.trim();
             if line.is_empty() {
                 if saw_header {
@@ -126,9 +189,28 @@ async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
 /// dropped.
 fn checked(body: Vec<u8>) -> Option<Vec<u8>> {
     use tower_lsp_server::jsonrpc::{Request, Response};
-    if serde_json::from_slice::<Request>(&body).is_ok()
-        || serde_json::from_slice::<Response>(&body).is_ok()
-    {
+    if let Ok(request) = serde_json::from_slice::<Request>(&body) {
+        // The server never answers a method that starts with `$/`, which is right for the
+        // protocol's notifications (`$/cancelRequest`, `$/setTrace`) but leaves a request for
+        // one waiting forever: the request goes on under a name the server answers with
+        // MethodNotFound, for the same id.
+        return match request.id() {
+            Some(id) if request.method().starts_with("$/") => {
+                eprintln!(
+                    "infrac-lsp: answered the request `{}` with MethodNotFound",
+                    request.method()
+                );
+                let replacement = serde_json::json!({
+                    "jsonrpc": "2.0",
+                    "id": id,
+                    "method": format!("infrac/unsupported{}", request.method()),
+                });
+                Some(replacement.to_string().into_bytes())
+            }
+            _ => Some(body),
+        };
+    }
+    if serde_json::from_slice::<Response>(&body).is_ok() {
         return Some(body);
     }
     let value = serde_json::from_slice::<serde_json::Value>(&body).ok();

@@ -613,6 +613,64 @@ fn survives_malformed_messages_unknown_files_and_a_burst_of_edits() {
     session.shutdown();
 }
 
+/// The peak resident memory of a process, in KiB (Linux).
+#[cfg(target_os = "linux")]
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in the process status")
+}
+
+#[test]
+fn frame_filter_survives_bad_header_lines_and_answers_dollar_requests() {
+    let project = Project::new(&clean_shop());
+    let mut session = Session::start(project.dir.path(), false);
+    let frame = |headers: &[u8], body: &Value| {
+        let body = body.to_string();
+        let mut bytes = headers.to_vec();
+        bytes.extend_from_slice(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+        bytes
+    };
+    // A header line that is not UTF-8 is ignored; the frame's request is still answered.
+    let request = json!({"jsonrpc": "2.0", "id": 7001, "method": "infrac/unknown", "params": {}});
+    session.send_raw(&frame(b"X-Junk: \xff\xfe\xfd\r\n", &request));
+    let answer = session.wait("the answer to 7001", |m| m["id"] == 7001);
+    assert_eq!(answer["error"]["code"], -32601, "{answer}");
+    // A header line of 96 MiB is discarded as it streams in: the server's memory does not grow
+    // by the line, and the frame's request is answered.
+    #[cfg(target_os = "linux")]
+    let peak_before = peak_rss_kib(session.pid());
+    let mut long_line = b"X-Long: ".to_vec();
+    long_line.resize(96 << 20, b'a');
+    long_line.extend_from_slice(b"\r\n");
+    let request = json!({"jsonrpc": "2.0", "id": 7002, "method": "infrac/unknown", "params": {}});
+    session.send_raw(&frame(&long_line, &request));
+    let answer = session.wait("the answer to 7002", |m| m["id"] == 7002);
+    assert_eq!(answer["error"]["code"], -32601, "{answer}");
+    #[cfg(target_os = "linux")]
+    {
+        let grown_kib = peak_rss_kib(session.pid()).saturating_sub(peak_before);
+        assert!(
+            grown_kib < 32 << 10,
+            "the peak memory grew by {grown_kib} KiB"
+        );
+    }
+    // A request whose method starts with `$/` gets MethodNotFound for its id; a `$/`
+    // notification is ignored, and the session goes on.
+    let dollar = session.request_raw("$/infracUnknown", json!({}));
+    assert_eq!(dollar["error"]["code"], -32601, "{dollar}");
+    session.notify("$/infracUnknown", json!({}));
+    let hover = session.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": project.uri("base.infra")}, "position": {"line": 999, "character": 0}}),
+    );
+    assert_eq!(hover, Value::Null);
+    session.shutdown();
+}
+
 #[test]
 fn survives_invalid_utf8_on_disk_files_deleted_under_it_and_a_huge_file() {
     let project = Project::new(&clean_shop());

@@ -448,18 +448,63 @@ struct Loaded {
     load_errors: Vec<Diagnostic>,
 }
 
-fn load_env_file(env_file: &Path) -> Result<Loaded, ExitCode> {
-    if !env_file.is_file() {
-        eprintln!("error: {} is not a file", env_file.display());
-        return Err(ExitCode::from(EXIT_USAGE));
+/// The project directories where a bare environment name (`infrac diff dev pro`) is looked up:
+/// the working directory, then `environments/` (the default of `check` and `verify`).
+const NAME_PROJECT_DIRS: [&str; 2] = [".", "environments"];
+
+/// The file named by an `ENV_FILE` argument: the path itself when it is a file; for a bare
+/// environment name (no directory, no `.infra`), the file that declares the environment of that
+/// name in the project of the working directory, or else of `environments/`.
+fn resolve_env_file(env_file: &Path) -> Result<PathBuf, ExitCode> {
+    if env_file.is_file() {
+        return Ok(env_file.to_path_buf());
     }
+    let bare_name = env_file
+        .to_str()
+        .filter(|name| env_file.components().count() == 1 && !name.ends_with(".infra"));
+    let Some(name) = bare_name else {
+        eprintln!(
+            "error: {} does not exist or is not a file",
+            env_file.display()
+        );
+        return Err(ExitCode::from(EXIT_USAGE));
+    };
+    for dir in NAME_PROJECT_DIRS.iter().map(Path::new) {
+        if analysis::infra_files_in(dir).is_empty() {
+            continue;
+        }
+        let mut db = RootDatabase::default();
+        let (workspace, _) = load_project(&mut db, dir);
+        let found = workspace.files(&db).iter().copied().find(|file| {
+            file.path(&db).starts_with(dir) && envs_in_file(&db, *file).iter().any(|e| e == name)
+        });
+        return match found {
+            Some(file) => Ok(file.path(&db).clone()),
+            None => {
+                eprintln!(
+                    "error: {name} is not a file, nor an environment of the project in {}",
+                    dir.display()
+                );
+                Err(ExitCode::from(EXIT_USAGE))
+            }
+        };
+    }
+    eprintln!(
+        "error: {name} is not a file, and there is no project (`.infra` files) in the working directory or in environments/"
+    );
+    Err(ExitCode::from(EXIT_USAGE))
+}
+
+fn load_env_file(env_file: &Path) -> Result<Loaded, ExitCode> {
+    let env_file = &resolve_env_file(env_file)?;
     let absolute = std::fs::canonicalize(env_file).unwrap_or_else(|_| env_file.to_path_buf());
     let dir = absolute
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let mut db = RootDatabase::default();
-    let (workspace, load_errors) = load_project(&mut db, &dir);
+    let (workspace, mut load_errors) = load_project(&mut db, &dir);
+    load_errors.extend(analysis::module_dir_diagnostics(&db, workspace));
     let file = workspace
         .files(&db)
         .iter()
@@ -773,6 +818,7 @@ fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
         let mut db = RootDatabase::default();
         let (workspace, load_errors) = load_project(&mut db, &dir);
         let mut diagnostics = load_errors;
+        diagnostics.extend(analysis::module_dir_diagnostics(&db, workspace));
         let files: Vec<SourceFile> = workspace
             .files(&db)
             .iter()
@@ -873,23 +919,27 @@ fn ci_github(
 }
 
 fn diff(left: &Path, right: &Path) -> ExitCode {
-    let name = |p: &Path| {
-        p.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let dir = |p: &Path| {
-        std::fs::canonicalize(p)
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
-            .unwrap_or_else(|| PathBuf::from("."))
-    };
-    if dir(left) != dir(right) {
+    let mut sides = Vec::new();
+    for env_file in [left, right] {
+        let loaded = match load_env_file(env_file) {
+            Ok(loaded) => loaded,
+            Err(code) => return code,
+        };
+        match env_of_file(&loaded.db, loaded.file) {
+            Ok(env) => sides.push((env, loaded.workspace.root(&loaded.db).clone())),
+            Err(diagnostic) => {
+                report(&loaded.db, &[*diagnostic], Format::Human);
+                return ExitCode::from(EXIT_ERRORS);
+            }
+        }
+    }
+    let [(left_env, left_project), (right_env, right_project)] =
+        <[(String, PathBuf); 2]>::try_from(sides).expect("two sides were pushed");
+    if left_project != right_project {
         eprintln!("error: both environment files must belong to one project directory");
         return ExitCode::from(EXIT_USAGE);
     }
-    let (left_env, right_env) = (name(left), name(right));
-    match ops::diff(&dir(left), &left_env, &right_env) {
+    match ops::diff(&left_project, &left_env, &right_env) {
         Ok(changes) => {
             for change in &changes {
                 let side = |value: &Option<String>, origin: &str| match value {
@@ -1220,13 +1270,19 @@ fn checked(env_file: &Path) -> Result<(Loaded, String), ExitCode> {
         }
     };
     analysis::evaluate_layers(&loaded.db, loaded.workspace, std::slice::from_ref(&env));
-    let diagnostics = check_env(
-        &loaded.db,
-        loaded.workspace,
-        EnvName::new(&loaded.db, env.clone()),
+    let mut diagnostics = loaded.load_errors.clone();
+    diagnostics.extend(
+        check_env(
+            &loaded.db,
+            loaded.workspace,
+            EnvName::new(&loaded.db, env.clone()),
+        )
+        .iter()
+        .cloned(),
     );
     if diagnostics.iter().any(Diagnostic::is_error) {
-        report(&loaded.db, diagnostics, Format::Human);
+        analysis::sort_diagnostics(&loaded.db, &mut diagnostics);
+        report(&loaded.db, &diagnostics, Format::Human);
         return Err(ExitCode::from(EXIT_ERRORS));
     }
     Ok((loaded, env))
