@@ -1169,6 +1169,25 @@ impl<'a> Eval<'a> {
             ExprKind::Index(base, key) => {
                 let base_value = self.eval_expr(base, file, scope)?;
                 let key_value = self.eval_expr(key, file, scope)?;
+                // A run-time map or list read at a compile-time key: Terraform indexes it.
+                if let (Value::Rt(_, ty), false) = (&base_value, key_value.is_runtime()) {
+                    let element = match (ty.resolved(), &key_value) {
+                        (Ty::Map(inner), Value::Str(_)) | (Ty::List(inner), Value::Int(_)) => {
+                            Some((**inner).clone())
+                        }
+                        (Ty::Any, Value::Str(_) | Value::Int(_)) => Some(Ty::Any),
+                        _ => None,
+                    };
+                    if let Some(element) = element {
+                        return Some(Value::Rt(
+                            Box::new(Rt::Index {
+                                base: base_value,
+                                key: key_value,
+                            }),
+                            Box::new(element),
+                        ));
+                    }
+                }
                 if base_value.is_runtime() || key_value.is_runtime() {
                     self.runtime_error(file, expr.range, "index");
                     return None;
@@ -1350,34 +1369,27 @@ impl<'a> Eval<'a> {
             return None;
         };
         let layer = scope.layer?;
-        if !layer.repeated.contains(&name.name) || self.locals.iter().any(|(n, _)| *n == name.name)
-        {
+        if self.locals.iter().any(|(n, _)| *n == name.name) {
+            return None;
+        }
+        let is_layer = !layer.instances.contains_key(&name.name)
+            && !layer.repeat.iter().any(|(n, _)| *n == name.name)
+            && self.index.layers.contains_key(&name.name);
+        if is_layer {
+            let key_text = self.key_text(key, file, scope)?;
+            return Some(key_text.and_then(|key| {
+                self.layer_output_keyed(layer, name, Some(key), std::slice::from_ref(output), file)
+            }));
+        }
+        if !layer.repeated.contains(&name.name) {
             return None;
         }
         let kind = layer.instances.get(&name.name)?.clone();
         if !self.instance_present(layer, name, file) {
             return Some(None);
         }
-        let key_value = self.eval_expr(key, file, scope);
-        let key_text = match key_value {
-            Some(Value::Str(k)) => k,
-            Some(Value::Int(n)) => n.to_string(),
-            Some(other) if other.is_runtime() => {
-                self.runtime_error(file, key.range, "instance key");
-                return Some(None);
-            }
-            Some(other) => {
-                // Diagnostic: E0401 type-mismatch
-                self.error(
-                    E0401,
-                    file,
-                    key.range,
-                    format!("an instance key is a string, found {}", other.describe()),
-                )
-                .with_label_mut("not a key");
-                return Some(None);
-            }
-            None => return Some(None),
+        let Some(key_text) = self.key_text(key, file, scope)? else {
+            return Some(None);
         };
         if let Some(keys) = self.instance_keys.get(&name.name).cloned() {
             if !keys.contains(&key_text) {
@@ -1407,6 +1419,121 @@ impl<'a> Eval<'a> {
             base.range,
             file,
         ))
+    }
+
+    /// The key of `name[KEY]` for a repeated instance or layer: `Some(None)` after a diagnostic.
+    fn key_text(
+        &mut self,
+        key: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Option<String>> {
+        Some(match self.eval_expr(key, file, scope) {
+            Some(Value::Str(k)) => Some(k),
+            Some(other) if other.is_runtime() => {
+                self.runtime_error(file, key.range, "key");
+                None
+            }
+            Some(other) => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    key.range,
+                    format!("a key is a string, found {}", other.describe()),
+                )
+                .with_label_mut("not a key");
+                None
+            }
+            None => None,
+        })
+    }
+
+    /// A repeated instance or layer as a `for` expression's collection: each key with a record
+    /// of the outputs of that key's instance.
+    fn repeated_collection(
+        &mut self,
+        expr: &Expr,
+        scope: Scope<'_>,
+    ) -> Option<Vec<(Value, Value)>> {
+        let ExprKind::Ref(path) = &expr.kind else {
+            return None;
+        };
+        let [name] = path.as_slice() else {
+            return None;
+        };
+        let layer = scope.layer?;
+        if self.locals.iter().any(|(n, _)| *n == name.name) {
+            return None;
+        }
+        if layer.repeated.contains(&name.name) && !layer.absent.contains_key(&name.name) {
+            let kind = layer.instances.get(&name.name)?.clone();
+            let sig = self.module(&kind)?;
+            let keys = self
+                .instance_keys
+                .get(&name.name)
+                .cloned()
+                .unwrap_or_default();
+            return Some(
+                keys.into_iter()
+                    .map(|key| {
+                        let outputs = sig
+                            .outputs
+                            .iter()
+                            .map(|o| {
+                                let rt = Rt::ModuleOutput {
+                                    instance: name.name.clone(),
+                                    key: Some(key.clone()),
+                                    output: o.name.clone(),
+                                };
+                                (
+                                    o.name.clone(),
+                                    Value::Rt(Box::new(rt), Box::new(o.ty.clone())),
+                                )
+                            })
+                            .collect();
+                        (Value::Str(key), Value::Record(outputs))
+                    })
+                    .collect(),
+            );
+        }
+        if layer.instances.contains_key(&name.name)
+            || layer.repeat.iter().any(|(n, _)| *n == name.name)
+            || name.name == layer.template
+            || !self.index.layers.contains_key(&name.name)
+        {
+            return None;
+        }
+        let interface = layer_interface(
+            self.db,
+            self.workspace,
+            LayerName::new(self.db, name.name.clone()),
+        );
+        if !interface.repeated {
+            return None;
+        }
+        let keys = self.layer_keys(&name.name);
+        Some(
+            keys.into_iter()
+                .map(|key| {
+                    let outputs = interface
+                        .outputs
+                        .iter()
+                        .map(|(output, ty)| {
+                            let rt = Rt::LayerOutput {
+                                layer: format!("{}-{key}", name.name),
+                                output: output.clone(),
+                            };
+                            (
+                                output.clone(),
+                                Value::Rt(Box::new(rt), Box::new(ty.clone())),
+                            )
+                        })
+                        .collect();
+                    (Value::Str(key), Value::Record(outputs))
+                })
+                .collect(),
+        )
     }
 
     /// A function call: evaluated now on compile-time arguments, else the same call in the
@@ -1496,7 +1623,15 @@ impl<'a> Eval<'a> {
         file: SourceFile,
         scope: Scope<'_>,
     ) -> Option<Value> {
-        let collection = self.eval_expr(&f.collection, file, scope)?;
+        let collection = match self.repeated_collection(&f.collection, scope) {
+            Some(items) => Value::Record(
+                items
+                    .into_iter()
+                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v))
+                    .collect(),
+            ),
+            None => self.eval_expr(&f.collection, file, scope)?,
+        };
         let items: Vec<(Value, Value)> = match collection {
             Value::List(items) => items
                 .into_iter()
@@ -1870,10 +2005,97 @@ impl<'a> Eval<'a> {
         ))
     }
 
+    /// Whether layer `name` exists in this environment (its condition holds), and for a
+    /// repeated layer, whether it has `key`; a diagnostic when not.
+    fn layer_present(&mut self, name: &Ident, key: Option<&str>, file: SourceFile) -> bool {
+        let Some(layer_ref) = self.index.layers.get(&name.name).copied() else {
+            return true;
+        };
+        let item = layer_ref.item(self.db);
+        let ItemKind::Layer(layer) = &item.kind else {
+            return true;
+        };
+        if let Some(condition) = &layer.condition {
+            // Evaluated again here without its diagnostics: the layer's own evaluation reports
+            // them.
+            let reported = self.diagnostics.len();
+            let holds = self.condition(condition, layer_ref.file, Scope::PARAMS);
+            self.diagnostics.truncate(reported);
+            if holds == Some(false) {
+                // Diagnostic: E0201 unknown-name
+                self.error(
+                    E0201,
+                    file,
+                    name.range,
+                    format!("layer `{}` does not exist in env `{}`: its condition is false", name.name, self.env),
+                )
+                .with_label_mut("absent in this environment")
+                .with_secondary_mut(layer_ref.file, condition.range, "this condition is false")
+                .with_help_mut("give the reader the same condition (`... if COND`), or choose a value with `COND ? ... : ...`");
+                return false;
+            }
+        }
+        if let (Some(key), Some(_)) = (key, &layer.repeat) {
+            let keys = self.layer_keys(&name.name);
+            if !keys.iter().any(|k| k == key) {
+                let help = did_you_mean(key, keys.iter().map(String::as_str));
+                // Diagnostic: E0406 evaluation-error
+                self.error(
+                    E0406,
+                    file,
+                    name.range,
+                    format!(
+                        "layer `{}` has no instance \"{key}\" in env `{}`",
+                        name.name, self.env
+                    ),
+                )
+                .with_label_mut("no such key")
+                .with_help_opt_mut(
+                    help.or_else(|| Some(format!("its keys are: {}", keys.join(", ")))),
+                );
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The keys a repeated layer has in this environment.
+    fn layer_keys(&mut self, name: &str) -> Vec<String> {
+        let Some(layer_ref) = self.index.layers.get(name).copied() else {
+            return Vec::new();
+        };
+        let ItemKind::Layer(layer) = &layer_ref.item(self.db).kind else {
+            return Vec::new();
+        };
+        let Some(repeat) = &layer.repeat else {
+            return Vec::new();
+        };
+        match self.param_value(&repeat.over.name) {
+            Some(Value::Record(entries)) => entries.keys().cloned().collect(),
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn layer_output(
         &mut self,
         current: &LayerCtx,
         head: &Ident,
+        rest: &[Ident],
+        file: SourceFile,
+    ) -> Option<Value> {
+        self.layer_output_keyed(current, head, None, rest, file)
+    }
+
+    /// `layer.output`, or `layer["key"].output` of one instance of a repeated layer.
+    fn layer_output_keyed(
+        &mut self,
+        current: &LayerCtx,
+        head: &Ident,
+        key: Option<String>,
         rest: &[Ident],
         file: SourceFile,
     ) -> Option<Value> {
@@ -1894,18 +2116,37 @@ impl<'a> Eval<'a> {
             self.workspace,
             LayerName::new(self.db, head.name.clone()),
         );
-        if interface.repeated {
-            // Diagnostic: E0201 unknown-name
+        if interface.repeated && key.is_none() {
+            // Diagnostic: E0401 type-mismatch
             self.error(
-                E0201,
+                E0401,
                 file,
                 head.range,
                 format!(
-                    "layer `{}` is repeated and cannot be read by other layers",
+                    "layer `{}` is repeated: read one of its instances",
                     head.name
                 ),
             )
-            .with_label_mut("repeated layer");
+            .with_label_mut("one layer per key")
+            .with_help_mut(format!(
+                "write `{0}[KEY].OUTPUT`, or `{{for k, l in {0}: k => l.OUTPUT}}` for every key",
+                head.name
+            ));
+            return None;
+        }
+        if !interface.repeated && key.is_some() {
+            // Diagnostic: E0401 type-mismatch
+            self.error(
+                E0401,
+                file,
+                head.range,
+                format!("layer `{}` is not repeated and has no keys", head.name),
+            )
+            .with_label_mut("not a repeated layer")
+            .with_help_mut(format!("write `{}.OUTPUT`", head.name));
+            return None;
+        }
+        if !self.layer_present(head, key.as_deref(), file) {
             return None;
         }
         let Some(output_ident) = rest.first() else {
@@ -1960,9 +2201,13 @@ impl<'a> Eval<'a> {
             self.runtime_error(file, rest[1].range, "field access");
             return None;
         }
+        let layer = match &key {
+            Some(key) => format!("{}-{key}", head.name),
+            None => head.name.clone(),
+        };
         Some(Value::Rt(
             Box::new(Rt::LayerOutput {
-                layer: head.name.clone(),
+                layer,
                 output: output.clone(),
             }),
             Box::new(ty.clone()),
@@ -2323,10 +2568,12 @@ impl<'a> Eval<'a> {
     }
 
     fn layer_output_type(&mut self, layer: &str, output: &str) -> Ty {
+        // `client-ezra` is an instance of the repeated layer `client`.
+        let template = layer.split('-').next().unwrap_or(layer);
         layer_interface(
             self.db,
             self.workspace,
-            LayerName::new(self.db, layer.to_string()),
+            LayerName::new(self.db, template.to_string()),
         )
         .outputs
         .iter()

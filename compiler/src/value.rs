@@ -21,6 +21,8 @@ pub enum Rt {
     /// A function whose arguments are only known when Terraform runs (or that Terraform
     /// evaluates): the same call in the emitted Terraform.
     Call { function: String, args: Vec<Value> },
+    /// `value[key]` of a run-time map or list with a compile-time key.
+    Index { base: Value, key: Value },
 }
 
 /// One piece of a string with run-time parts.
@@ -120,6 +122,7 @@ impl Rt {
     fn refs<'a>(&'a self, out: &mut Vec<&'a Rt>) {
         match self {
             Rt::Call { args, .. } => args.iter().for_each(|a| a.runtime_refs(out)),
+            Rt::Index { base, .. } => base.runtime_refs(out),
             reference => out.push(reference),
         }
     }
@@ -139,6 +142,7 @@ impl fmt::Display for Rt {
                 output,
             } => write!(f, "{instance}[{key:?}].{output}"),
             Rt::LayerOutput { layer, output } => write!(f, "{layer}.{output}"),
+            Rt::Index { base, key } => write!(f, "{base}[{key}]"),
             Rt::Call { function, args } => {
                 write!(f, "{function}(")?;
                 for (i, arg) in args.iter().enumerate() {

@@ -495,6 +495,10 @@ fn rt_expr(rt: &Rt) -> Expression {
             ],
         ))),
         Rt::LayerOutput { layer, output } => traversal("local", &[&local_name(layer, output)]),
+        Rt::Index { base, key } => Expression::Traversal(Box::new(hcl::expr::Traversal::new(
+            expression(base),
+            [hcl::TraversalOperator::Index(expression(key))],
+        ))),
         Rt::Call { function, args } => Expression::FuncCall(Box::new(
             args.iter()
                 .fold(

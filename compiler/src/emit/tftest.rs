@@ -136,7 +136,13 @@ fn layer_tests(
                     .build(),
             );
         let mut variables = Block::builder("variables");
-        for (name, value) in &instance.inputs {
+        // A repeated instance's module is planned with the inputs of its first key.
+        let first_key = instance
+            .for_each
+            .as_ref()
+            .and_then(|keys| keys.first())
+            .map_or(&[][..], |(_, inputs)| inputs.as_slice());
+        for (name, value) in instance.inputs.iter().chain(first_key) {
             variables = variables.add_attribute((ident(name), expression(&mock(value, name))));
         }
         run = run.add_block(variables.build());
@@ -167,7 +173,7 @@ fn layer_tests(
                     );
                     Expression::FuncCall(Box::new(
                         hcl::expr::FuncCall::builder("alltrue")
-                            .arg(Expression::Array(vec![Expression::from(all)]))
+                            .arg(Expression::from(all))
                             .build(),
                     ))
                 } else {
