@@ -957,7 +957,7 @@ mod tests {
                     Value::Int(162)
                 ]
             ),
-            Ok(s("fd00:fd12:3456:7800:a2::/72"))
+            Ok(s("fd00:fd12:3456:7800:a200::/72"))
         );
         assert_eq!(
             call("cidrhost", vec![s("10.12.112.0/20"), Value::Int(16)]),

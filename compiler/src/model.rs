@@ -1053,7 +1053,7 @@ impl<'a> Eval<'a> {
             return None;
         }
         self.eval_depth += 1;
-        let value = self.eval_expr_nested(expr, file, scope);
+        let value = crate::syntax::grow(|| self.eval_expr_nested(expr, file, scope));
         self.eval_depth -= 1;
         value
     }

@@ -544,6 +544,10 @@ impl<'a> Walker<'a> {
     }
 
     fn expr(&mut self, expr: &Expr, scope: Scope<'a>) {
+        crate::syntax::grow(|| self.expr_nested(expr, scope));
+    }
+
+    fn expr_nested(&mut self, expr: &Expr, scope: Scope<'a>) {
         match &expr.kind {
             ExprKind::Str(parts) => {
                 for part in parts {

@@ -62,7 +62,7 @@ pub(super) fn parse_item(
             return;
         }
     }
-    match InfraParser::parse(Rule::item_file, text) {
+    match super::grow(|| InfraParser::parse(Rule::item_file, text)) {
         Ok(mut pairs) => {
             let file = pairs.next().expect("item_file always yields one pair");
             let mut builder = Builder {
@@ -736,6 +736,12 @@ impl Builder<'_> {
     }
 
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        // Nesting is bounded (`depth::MAX_NESTING`), but a debug build's frames are large: the
+        // stack grows on the heap when it runs low instead of overflowing.
+        crate::syntax::grow(|| self.expr_nested(pair))
+    }
+
+    fn expr_nested(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let range = self.range(&pair);
         match pair.as_rule() {
             Rule::expr => {

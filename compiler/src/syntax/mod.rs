@@ -47,6 +47,13 @@ const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
 ///
 /// Clean items go through the hand-written parser (`fast.rs`); the chunks it declines, and only
 /// those, go through pest, which reports the syntax errors.
+/// Runs a step of a recursive walk whose depth the input bounds (`depth::MAX_NESTING`) with at
+/// least 128 KiB of stack, growing the stack on the heap when it runs low: the walks of every
+/// phase call it, so that large frames (a debug build's) never overflow a thread's stack.
+pub fn grow<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, f)
+}
+
 pub fn parse(text: &str) -> Parse {
     parse_with(text, true, None).0
 }
