@@ -2226,7 +2226,9 @@ fn nests_deeper_than(value: &Value, limit: usize) -> bool {
     };
     match limit.checked_sub(1) {
         None => true,
-        Some(rest) => children.into_iter().any(|child| nests_deeper_than(child, rest)),
+        Some(rest) => children
+            .into_iter()
+            .any(|child| nests_deeper_than(child, rest)),
     }
 }
 

@@ -335,7 +335,11 @@ fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
         },
         Deep {
             name: "nested templates",
-            text: format!("param t: string = {}1{}\n", "\"${".repeat(N), "}\"".repeat(N)),
+            text: format!(
+                "param t: string = {}1{}\n",
+                "\"${".repeat(N),
+                "}\"".repeat(N)
+            ),
             code: "E0105",
             // The `$` of the 257th `"${`.
             at: Some((1, 18 + 3 * limit + 1 + 1)),
@@ -375,7 +379,14 @@ fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
         Deep {
             name: "parameters nesting lists through each other",
             text: (0..300)
-                .map(|i| format!("param p{i}: any = {}p{}{}\n", "[".repeat(200), i + 1, "]".repeat(200)))
+                .map(|i| {
+                    format!(
+                        "param p{i}: any = {}p{}{}\n",
+                        "[".repeat(200),
+                        i + 1,
+                        "]".repeat(200)
+                    )
+                })
                 .chain(["param p300: any = 1\n".to_string()])
                 .collect(),
             code: "E0105",
@@ -384,7 +395,14 @@ fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
         Deep {
             name: "parameters nesting records through each other",
             text: (0..300)
-                .map(|i| format!("param p{i}: any = {}p{}{}\n", "{ a = ".repeat(200), i + 1, " }".repeat(200)))
+                .map(|i| {
+                    format!(
+                        "param p{i}: any = {}p{}{}\n",
+                        "{ a = ".repeat(200),
+                        i + 1,
+                        " }".repeat(200)
+                    )
+                })
                 .chain(["param p300: any = 1\n".to_string()])
                 .collect(),
             code: "E0105",
@@ -460,6 +478,9 @@ fn errors_on_very_long_lines_are_rendered() {
             stderr.contains("E0401") && stderr.contains(&at),
             "expected E0401 {at}: {stderr}"
         );
-        assert!(stderr.len() < 2_000, "the long line is not printed: {stderr}");
+        assert!(
+            stderr.len() < 2_000,
+            "the long line is not printed: {stderr}"
+        );
     }
 }

@@ -745,7 +745,11 @@ fn deep_nesting_is_a_diagnostic_and_the_server_keeps_serving() {
     session.diagnostics(&dev, Some(1));
     let deep = [
         (
-            format!("env dev {{\n  azs = {}{}\n}}\n", "[".repeat(N), "]".repeat(N)),
+            format!(
+                "env dev {{\n  azs = {}{}\n}}\n",
+                "[".repeat(N),
+                "]".repeat(N)
+            ),
             // The env's `{` is the first level; after 8 bytes, the 256th `[`.
             (1, 8 + limit - 1),
         ),
@@ -812,7 +816,10 @@ fn deep_nesting_is_a_diagnostic_and_the_server_keeps_serving() {
         "}\"".repeat(depth)
     );
     session.change_full(&dev, version, &under);
-    assert_eq!(codes(&session.diagnostics(&dev, Some(version))), Vec::<String>::new());
+    assert_eq!(
+        codes(&session.diagnostics(&dev, Some(version))),
+        Vec::<String>::new()
+    );
     session.request(
         "textDocument/hover",
         json!({"textDocument": {"uri": dev}, "position": {"line": 1, "character": 200}}),
@@ -843,6 +850,10 @@ fn deep_nesting_is_a_diagnostic_and_the_server_keeps_serving() {
     session.change_full(&dev, version, "env dev {\n  azs = 7\n}\n");
     let last = session.diagnostics(&dev, Some(version));
     assert_eq!(codes(&last).len(), 1, "{:?}", codes(&last));
-    assert!(codes(&last)[0].starts_with("E0404@1:8"), "{:?}", codes(&last));
+    assert!(
+        codes(&last)[0].starts_with("E0404@1:8"),
+        "{:?}",
+        codes(&last)
+    );
     session.shutdown();
 }

@@ -190,7 +190,10 @@ mod tests {
     #[test]
     fn brackets_and_interpolations_count() {
         assert_eq!(too_deep(&nested("[", "]", MAX_NESTING - 1)), None);
-        assert_eq!(too_deep(&nested("[", "]", MAX_NESTING + 5)), Some(15 + MAX_NESTING));
+        assert_eq!(
+            too_deep(&nested("[", "]", MAX_NESTING + 5)),
+            Some(15 + MAX_NESTING)
+        );
         assert!(too_deep(&nested("(", ")", 100_000)).is_some());
         assert!(too_deep(&nested("\"${", "}\"", 100_000)).is_some());
         assert_eq!(too_deep(&nested("\"${", "}\"", 100)), None);
