@@ -495,3 +495,18 @@ pub fn emit_env<'db>(
     );
     Some(emitted)
 }
+
+/// The stack of every thread that runs analyses: rayon's workers here, and the callers' own
+/// threads (the language server's). Evaluation recurses once per level of nesting, up to
+/// `syntax::MAX_NESTING` levels of syntax and twice that through parameters, which in a debug
+/// build takes more than the 2 MiB a thread gets by default. The memory is only reserved.
+pub const ANALYSIS_STACK: usize = 64 << 20;
+
+/// Gives rayon's global pool threads with `ANALYSIS_STACK`; call it before any analysis. It does
+/// nothing if the pool was built already.
+pub fn init_thread_pool() {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(ANALYSIS_STACK)
+        .build_global()
+        .ok();
+}

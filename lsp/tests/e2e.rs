@@ -787,3 +787,131 @@ fn survives_invalid_utf8_on_disk_files_deleted_under_it_and_a_huge_file() {
     );
     session.shutdown();
 }
+
+/// Documents nested a million levels deep (brackets, a long sum, negations, templates) and a
+/// chain of 10,000 type aliases: the server answers each with E0105, keeps serving the editor's
+/// requests on them, and goes on once the text is fixed. A document just under the limit is
+/// clean.
+#[test]
+fn deep_nesting_is_a_diagnostic_and_the_server_keeps_serving() {
+    const N: usize = 1_000_000;
+    let limit = infrac::syntax::MAX_NESTING as u64;
+    let project = Project::new(&clean_shop());
+    let mut session = Session::start(project.dir.path(), false);
+    let dev = project.uri("dev.infra");
+    session.open(&project, "dev.infra");
+    session.diagnostics(&dev, Some(1));
+    let deep = [
+        (
+            format!(
+                "env dev {{\n  azs = {}{}\n}}\n",
+                "[".repeat(N),
+                "]".repeat(N)
+            ),
+            // The env's `{` is the first level; after 8 bytes, the 256th `[`.
+            (1, 8 + limit - 1),
+        ),
+        (
+            format!("env dev {{\n  azs = 1{}\n}}\n", "+1".repeat(N)),
+            (1, 9 + 2 * (limit - 1)),
+        ),
+        (
+            format!("env dev {{\n  azs = {}1\n}}\n", "!".repeat(N)),
+            (1, 8 + limit - 1),
+        ),
+        (
+            format!(
+                "env dev {{\n  azs = {}1{}\n}}\n",
+                "\"${".repeat(N),
+                "}\"".repeat(N)
+            ),
+            (1, 8 + 3 * (limit - 1) + 1),
+        ),
+    ];
+    let mut version = 1;
+    for (text, (line, character)) in &deep {
+        version += 1;
+        session.change_full(&dev, version, text);
+        let diagnostics = session.diagnostics(&dev, Some(version));
+        assert_eq!(
+            codes(&diagnostics)
+                .iter()
+                .map(|c| c.split(' ').next().unwrap_or_default().to_string())
+                .collect::<Vec<_>>(),
+            vec![format!("E0105@{line}:{character}")],
+            "{:?}",
+            codes(&diagnostics)
+        );
+        // The editor's requests on the deep document are answered. Semantic tokens are asked
+        // for on the document under the limit below: for a million tokens the answer alone is
+        // tens of megabytes, slow for the test to read.
+        let position = json!({"line": 1, "character": 10});
+        session.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": dev}, "position": position}),
+        );
+        session.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": dev}, "position": position}),
+        );
+        session.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": dev}}),
+        );
+        session.request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": dev}, "options": {"tabSize": 2, "insertSpaces": true}}),
+        );
+    }
+    // Just under the limit: no diagnostic, and every request is answered.
+    version += 1;
+    let depth = limit as usize - 2;
+    let under = format!(
+        "env dev {{\n  azs = {}1{}\n  nat = {}\"single\"{}\n}}\n",
+        "(".repeat(depth),
+        ")".repeat(depth),
+        "\"${".repeat(depth),
+        "}\"".repeat(depth)
+    );
+    session.change_full(&dev, version, &under);
+    assert_eq!(
+        codes(&session.diagnostics(&dev, Some(version))),
+        Vec::<String>::new()
+    );
+    session.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": dev}, "position": {"line": 1, "character": 200}}),
+    );
+    session.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": dev}}),
+    );
+    // A chain of 10,000 type aliases.
+    let aliases: String = (0..10_000)
+        .map(|i| format!("type A{i} = A{}\n", i + 1))
+        .chain(["type A10000 = int\nparam deep: A0 = 1\n".to_string()])
+        .collect();
+    std::fs::write(project.path("aliases.infra"), &aliases).expect("write aliases");
+    let aliases_uri = project.uri("aliases.infra");
+    session.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": aliases_uri, "languageId": "infra", "version": 1, "text": aliases}}),
+    );
+    let diagnostics = session.diagnostics(&aliases_uri, Some(1));
+    assert!(
+        codes(&diagnostics).iter().any(|c| c.starts_with("E0105@")),
+        "{:?}",
+        codes(&diagnostics).first()
+    );
+    // The fixed text is checked as usual.
+    version += 1;
+    session.change_full(&dev, version, "env dev {\n  azs = 7\n}\n");
+    let last = session.diagnostics(&dev, Some(version));
+    assert_eq!(codes(&last).len(), 1, "{:?}", codes(&last));
+    assert!(
+        codes(&last)[0].starts_with("E0404@1:8"),
+        "{:?}",
+        codes(&last)
+    );
+    session.shutdown();
+}

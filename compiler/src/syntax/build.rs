@@ -37,7 +37,8 @@ pub(super) fn parse_item(
     }
     // Nothing recursive may see a chunk nested deeper than the limit: the parsers, the tree's
     // builder and every later walk of the tree recurse once per level.
-    if let Some(at) = super::depth::too_deep(text) {
+    let depth = super::depth::nesting(text);
+    if let Err(at) = depth {
         let end = next_char_end(text, at);
         parse.errors.push(SyntaxError {
             // Diagnostic: E0105 nesting-too-deep
@@ -62,6 +63,40 @@ pub(super) fn parse_item(
             return;
         }
     }
+    // pest and the builder take far more stack per level than the fast parser (tens of
+    // kilobytes in a debug build, where a thread has 2 MiB): a deep chunk that reaches them is
+    // parsed on a thread of its own with room for `MAX_NESTING` levels.
+    if depth.unwrap_or(0) > PEST_DEPTH_ON_ANY_THREAD {
+        std::thread::scope(|scope| {
+            let parsed = std::thread::Builder::new()
+                .stack_size(PEST_DEEP_STACK)
+                .spawn_scoped(scope, || {
+                    let mut deep = Parse::default();
+                    parse_with_pest(text, offset, chunk_range, &mut deep);
+                    deep
+                });
+            match parsed.map(|handle| handle.join()) {
+                Ok(Ok(deep)) => {
+                    parse.items.extend(deep.items);
+                    parse.errors.extend(deep.errors);
+                }
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                // No thread to be had: parse here, as for any other chunk.
+                Err(_) => parse_with_pest(text, offset, chunk_range, parse),
+            }
+        });
+        return;
+    }
+    parse_with_pest(text, offset, chunk_range, parse);
+}
+
+/// Chunks nested up to this deep are parsed by pest on the caller's thread.
+const PEST_DEPTH_ON_ANY_THREAD: usize = 32;
+
+/// The stack of the thread that parses a deeper chunk with pest.
+const PEST_DEEP_STACK: usize = 64 << 20;
+
+fn parse_with_pest(text: &str, offset: usize, chunk_range: TextRange, parse: &mut Parse) {
     match super::grow(|| InfraParser::parse(Rule::item_file, text)) {
         Ok(mut pairs) => {
             let file = pairs.next().expect("item_file always yields one pair");

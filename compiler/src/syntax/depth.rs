@@ -15,7 +15,13 @@
 pub const MAX_NESTING: usize = 256;
 
 /// The byte offset, in the chunk, of the first token that nests deeper than `MAX_NESTING`.
+#[cfg(test)]
 pub(super) fn too_deep(text: &str) -> Option<usize> {
+    nesting(text).err()
+}
+
+/// The deepest nesting of a chunk, or the offset of the first token past `MAX_NESTING`.
+pub(super) fn nesting(text: &str) -> Result<usize, usize> {
     let bytes = text.as_bytes();
     // The operator count of every open bracket level; the chunk's top level is the first.
     let mut levels: Vec<usize> = vec![0];
@@ -24,8 +30,10 @@ pub(super) fn too_deep(text: &str) -> Option<usize> {
     // The `levels` length at each open `${`, whose `}` returns into the string.
     let mut interps: Vec<usize> = Vec::new();
     let mut in_string = false;
+    let mut deepest = 0;
     let mut idx = 0;
     while idx < bytes.len() {
+        deepest = deepest.max(depth);
         let byte = bytes[idx];
         if in_string {
             match byte {
@@ -36,7 +44,7 @@ pub(super) fn too_deep(text: &str) -> Option<usize> {
                     levels.push(0);
                     depth += 1;
                     if depth > MAX_NESTING {
-                        return Some(idx);
+                        return Err(idx);
                     }
                     interps.push(levels.len());
                     in_string = false;
@@ -68,7 +76,7 @@ pub(super) fn too_deep(text: &str) -> Option<usize> {
                 levels.push(0);
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(idx);
+                    return Err(idx);
                 }
                 false
             }
@@ -106,12 +114,12 @@ pub(super) fn too_deep(text: &str) -> Option<usize> {
             }
             depth += 1;
             if depth > MAX_NESTING {
-                return Some(idx);
+                return Err(idx);
             }
         }
         idx += 1;
     }
-    None
+    Ok(deepest.max(depth))
 }
 
 /// Ends the expression of the innermost level: its operators no longer nest what follows.

@@ -83,7 +83,8 @@ fn check(name: &str, text: &str) -> (usize, usize) {
         let chunk_text = &text[start..item.range.end as usize];
         let mut reference = Parse::default();
         build::parse_item(chunk_text, start, item.unclosed, false, &mut reference);
-        if item.unclosed.is_some() {
+        // Neither parser sees an unclosed chunk, nor one nested too deep.
+        if item.unclosed.is_some() || super::depth::too_deep(chunk_text).is_some() {
             continue;
         }
         match fast::parse_item(chunk_text, start) {

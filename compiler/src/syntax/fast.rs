@@ -1095,7 +1095,7 @@ impl Parser<'_> {
         }))
     }
 
-    /// `postfix = { primary ~ index* }`.
+    /// `postfix = { primary ~ (index | attr)* }`.
     fn postfix(&mut self) -> Option<Expr> {
         let mut acc = self.primary()?;
         self.skip();
@@ -1120,8 +1120,15 @@ impl Parser<'_> {
                     return None;
                 }
             }
-            if self.at(b".") {
-                return self.decline();
+            // `attr = ${ "." ~ ident }`: a field after the primary or an index.
+            if self.eat(b".") {
+                if let Some(name) = self.ident() {
+                    acc = Expr {
+                        range: acc.range.cover(name.range),
+                        kind: ExprKind::Attr(Box::new(acc), name),
+                    };
+                    continue;
+                }
             }
             self.pos = save;
             break;

@@ -239,6 +239,7 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_TOOL: u8 = 3;
 
 fn main() -> ExitCode {
+    infrac::analysis::init_thread_pool();
     miette::set_hook(Box::new(|_| {
         Box::new(miette::MietteHandlerOpts::new().width(100).build())
     }))
