@@ -228,6 +228,7 @@ pub fn completion_kind(kind: ide::completion::CompletionKind) -> lsp::Completion
         K::EnumValue => lsp::CompletionItemKind::ENUM_MEMBER,
         K::Builtin => lsp::CompletionItemKind::CONSTANT,
         K::Type => lsp::CompletionItemKind::TYPE_PARAMETER,
+        K::Function => lsp::CompletionItemKind::FUNCTION,
     }
 }
 

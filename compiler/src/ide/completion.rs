@@ -26,6 +26,7 @@ pub enum CompletionKind {
     Builtin,
     Type,
     Field,
+    Function,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -515,12 +516,30 @@ impl<'a> Completer<'a> {
             })
             .collect();
         for (name, ty, doc) in params {
-            self.push(
-                name,
-                CompletionKind::Param,
-                Some(format!("param: {ty}")),
-                doc,
+            let is_let = matches!(
+                self.index.params.get(&name).map(|r| &r.item(self.db).kind),
+                Some(ItemKind::Param(p)) if p.is_let
             );
+            let detail = if is_let {
+                "let".to_string()
+            } else {
+                format!("param: {ty}")
+            };
+            self.push(name, CompletionKind::Param, Some(detail), doc);
+        }
+    }
+
+    /// Every function, with its signature, inserted with its opening parenthesis.
+    fn functions(&mut self) {
+        for function in crate::functions::FUNCTIONS {
+            self.items.push(CompletionItem {
+                label: function.name.to_string(),
+                kind: CompletionKind::Function,
+                detail: Some(function.text.to_string()),
+                documentation: Some(function.doc.to_string()),
+                insert_text: Some(format!("{}(", function.name)),
+                replace: self.replace,
+            });
         }
     }
 
@@ -1033,6 +1052,28 @@ impl<'a> Completer<'a> {
                         );
                     }
                 }
+                for named in &layer.lets {
+                    self.push(
+                        named.name.name.clone(),
+                        CompletionKind::Builtin,
+                        Some("let (this layer)".into()),
+                        named.doc.clone(),
+                    );
+                }
+                // The variables of repeated instances, for their bodies.
+                for instance in &layer.instances {
+                    if let Some(repeat) = &instance.repeat {
+                        for var in std::iter::once(&repeat.key).chain(repeat.value.as_ref()) {
+                            self.push(
+                                var.name.clone(),
+                                CompletionKind::Builtin,
+                                Some(format!("key of `{}`", instance.name.name)),
+                                None,
+                            );
+                        }
+                    }
+                }
+                self.functions();
                 let layers: Vec<(String, Option<String>)> = self
                     .index
                     .layers
@@ -1048,6 +1089,7 @@ impl<'a> Completer<'a> {
             }
             ValueScope::Params => {
                 self.params();
+                self.functions();
                 self.builtins(&["env", "project", "region"]);
             }
             ValueScope::ModuleInputs(module) => {

@@ -21,6 +21,34 @@ pub struct HoverResult {
     pub markdown: String,
 }
 
+/// A function's signature and documentation, when `offset` is on the name of a call.
+fn function_at(text: &str, offset: u32) -> Option<HoverResult> {
+    let offset = (offset as usize).min(text.len());
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let start = text[..offset]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_word(*c))
+        .last()
+        .map_or(offset, |(i, _)| i);
+    let end = text[offset..]
+        .char_indices()
+        .find(|(_, c)| !is_word(*c))
+        .map_or(text.len(), |(i, _)| offset + i);
+    if start == end || !text[end..].starts_with('(') || text[..start].ends_with('.') {
+        return None;
+    }
+    let function = crate::functions::signature(&text[start..end])?;
+    Some(HoverResult {
+        range: TextRange::new(start, end),
+        markdown: format!(
+            "```infra\n{}\n```\n\n{}\n\nEvaluated by the compiler on compile-time values; \
+             on run-time values, the same Terraform call.",
+            function.text, function.doc
+        ),
+    })
+}
+
 /// The hover at `offset`.
 pub fn hover(
     db: &dyn Db,
@@ -28,6 +56,9 @@ pub fn hover(
     file: SourceFile,
     offset: u32,
 ) -> Option<HoverResult> {
+    if let Some(found) = function_at(file.text(db), offset) {
+        return Some(found);
+    }
     let symbols = file_symbols(db, workspace, file);
     let occurrence = symbols.at(offset);
     let site = symbols.override_at(offset);

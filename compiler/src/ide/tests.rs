@@ -8,7 +8,7 @@ use crate::analysis::stdlib_files;
 use crate::db::{RootDatabase, SourceFile, Workspace};
 use crate::source::{LineIndex, TextRange};
 
-use super::completion::completion;
+use super::completion::{completion, CompletionKind};
 use super::hover::hover;
 use super::symbols::{goto_definition, references, rename};
 use super::{format::apply_edits, workspace_diagnostics};
@@ -992,4 +992,46 @@ fn no_feature_panics_on_half_typed_or_broken_files() {
             "a feature panicked on case `{name}`:\n{text}"
         );
     }
+}
+
+// --- Functions, lets, repeated instances ------------------------------------------------------
+
+#[test]
+fn completion_offers_functions_with_signatures_lets_and_repeated_instance_keys() {
+    let base = SHOP_BASE.replace(
+        "comp net { size = azs }",
+        "let width = 4\n  comp net { size = azs }\n  comp each(k) for [\"a\"] { size = le$0 }",
+    );
+    let fx = shop_with("/base.infra", &base);
+    let (file, offset) = fx.cursor();
+    let items = completion(&fx.db, fx.workspace, file, offset);
+    let length = items
+        .iter()
+        .find(|c| c.label == "length")
+        .expect("functions are offered");
+    assert_eq!(length.kind, CompletionKind::Function);
+    assert_eq!(length.detail.as_deref(), Some("length(value) -> number"));
+    assert_eq!(length.insert_text.as_deref(), Some("length("));
+    assert!(items.iter().all(|c| c.label.starts_with("le")), "{items:?}");
+    let fx = shop_with("/base.infra", &base.replace("le$0", "$0"));
+    let labels = labels(&fx);
+    for expected in ["width", "k", "cidrsubnet", "azs"] {
+        assert!(
+            labels.iter().any(|l| l.starts_with(expected)),
+            "{expected} in {labels:?}"
+        );
+    }
+}
+
+#[test]
+fn hover_on_a_function_shows_its_signature() {
+    let base = SHOP_BASE.replace(
+        "comp net { size = azs }",
+        "comp net { size = len$0gth([1, 2]) }",
+    );
+    let fx = shop_with("/base.infra", &base);
+    check_hover(
+        &fx,
+        "```infra\nlength(value) -> number\n```\n\nThe number of items of a list or map, or of characters of a string.\n\nEvaluated by the compiler on compile-time values; on run-time values, the same Terraform call.",
+    );
 }
