@@ -43,7 +43,7 @@ pub struct CompletionItem {
 }
 
 const TOP_KEYWORDS: &[&str] = &[
-    "project", "type", "param", "module", "layer", "env", "policy",
+    "project", "type", "param", "let", "module", "layer", "env", "policy",
 ];
 use crate::types::BUILTIN_TYPES;
 const PROJECT_FIELDS: &[(&str, &str)] = &[

@@ -51,7 +51,7 @@ impl Token {
 /// The words the grammar reserves in some position; semantic tokens colour them as keywords.
 pub const KEYWORDS: &[&str] = &[
     "project", "type", "param", "module", "layer", "env", "policy", "extends", "input", "output",
-    "source", "require", "for", "across", "const", "true", "false", "null",
+    "source", "require", "for", "in", "if", "let", "across", "const", "true", "false", "null",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -250,7 +250,10 @@ impl<'t> Lexer<'t> {
             }
             _ => {
                 let two = self.text.get(start..start + 2).unwrap_or("");
-                let len = if matches!(two, "==" | "!=" | "<=" | ">=" | "&&" | "||" | "+=" | "..") {
+                let len = if matches!(
+                    two,
+                    "==" | "!=" | "<=" | ">=" | "&&" | "||" | "+=" | ".." | "=>"
+                ) {
                     2
                 } else {
                     // One character, whatever its width.
