@@ -151,7 +151,11 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
                 .as_ref()
                 .map(|d| format!(" = {}", shorten(&slice(db, item_ref.file, d.range), 60)))
                 .unwrap_or_default();
-            md.push_str(&code_block(&format!("param {name}: {ty}{default}")));
+            if param.is_let {
+                md.push_str(&code_block(&format!("let {name}{default}")));
+            } else {
+                md.push_str(&code_block(&format!("param {name}: {ty}{default}")));
+            }
             md.push_str(&doc_paragraph(&item.doc));
             if param.default.is_none() {
                 md.push_str("\nNo default: every environment that is built must set it.\n");

@@ -1035,3 +1035,18 @@ fn hover_on_a_function_shows_its_signature() {
         "```infra\nlength(value) -> number\n```\n\nThe number of items of a list or map, or of characters of a string.\n\nEvaluated by the compiler on compile-time values; on run-time values, the same Terraform call.",
     );
 }
+
+#[test]
+fn hover_on_a_let_shows_its_definition_and_values() {
+    let base = SHOP_BASE.replace("comp net { size = azs }", "comp net { size = wid$0th }")
+        + "let width = max(azs, 3)\n";
+    let fx = shop_with("/base.infra", &base);
+    let (file, offset) = fx.cursor();
+    let markdown = hover(&fx.db, fx.workspace, file, offset)
+        .map(|h| h.markdown)
+        .unwrap_or_default();
+    assert!(
+        markdown.starts_with("```infra\nlet width = max(azs, 3)\n```"),
+        "{markdown}"
+    );
+}
