@@ -19,5 +19,6 @@ pub mod render;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
+pub mod trace;
 pub mod types;
 pub mod value;

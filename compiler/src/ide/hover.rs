@@ -486,6 +486,26 @@ fn effective_values(db: &dyn Db, workspace: Workspace, envs: &[String], path: &[
                 (None, None) => {}
             }
         }
+        // The parameters the value was computed from, and where each was set.
+        let mut reads: Vec<(usize, &crate::trace::ParamRead)> = Vec::new();
+        let all = crate::trace::param_reads(db, workspace, env_name, path);
+        let mut stack: Vec<(usize, &crate::trace::ParamRead)> =
+            all.iter().rev().map(|r| (0, r)).collect();
+        while let Some((depth, read)) = stack.pop() {
+            reads.push((depth, read));
+            stack.extend(read.reads.iter().rev().map(|r| (depth + 1, r)));
+        }
+        for (depth, read) in reads {
+            let value = read
+                .value
+                .as_ref()
+                .map_or_else(|| "?".to_string(), |v| cell(&shorten(&v.to_string(), 40)));
+            let mut line = format!("{}← `{}` = `{value}`", "  ".repeat(depth), read.name);
+            if let Some(def) = read.provenance.as_ref().and_then(|p| p.def.as_ref()) {
+                line.push_str(&format!(", set at {}", place(db, def)));
+            }
+            md.push_str(&format!("  \n  {line}"));
+        }
         md.push('\n');
     }
     if md.is_empty() {

@@ -1235,7 +1235,45 @@ fn explain(subject: &str, path: Option<&str>) -> ExitCode {
             let _ = writeln!(stdout, "  (no source location)");
         }
     }
+    let reads = infrac::trace::param_reads(db, loaded.workspace, env_name, &segments);
+    print_reads(db, &mut stdout, &reads, 1);
     ExitCode::SUCCESS
+}
+
+/// `← NAME = VALUE, set at FILE:LINE:COL (env E), overrode ..., ...` for each parameter a value
+/// was computed from, and theirs below it.
+fn print_reads(
+    db: &RootDatabase,
+    out: &mut impl std::io::Write,
+    reads: &[infrac::trace::ParamRead],
+    depth: usize,
+) {
+    for read in reads {
+        let value = read
+            .value
+            .as_ref()
+            .map_or_else(|| "(no value)".to_string(), ToString::to_string);
+        let mut line = format!("{}← {} = {value}", "  ".repeat(depth), read.name);
+        if let Some(origin) = &read.provenance {
+            let at = |def: &infrac::config::Def| {
+                format!(
+                    "{} ({})",
+                    location(db, def.file, def.range.start),
+                    def.env
+                        .as_deref()
+                        .map_or("base".to_string(), |e| format!("env {e}"))
+                )
+            };
+            if let Some(def) = &origin.def {
+                line.push_str(&format!(", set at {}", at(def)));
+            }
+            for old in &origin.overrode {
+                line.push_str(&format!(", overrode {}", at(old)));
+            }
+        }
+        let _ = writeln!(out, "{line}");
+        print_reads(db, out, &read.reads, depth + 1);
+    }
 }
 
 fn field(value: Option<infrac::value::Value>, rest: &[String]) -> Option<infrac::value::Value> {
