@@ -64,6 +64,7 @@ codes! {
     E0601 = "E0601", "policy-violation", "a policy rule does not hold for an environment";
     E0602 = "E0602", "invalid-policy", "a policy rule cannot be evaluated at compile time";
     W0201 = "W0201", "unused-parameter", "a parameter is never used";
+    W0202 = "W0202", "shadowed-name", "an instance or a repeated layer's binding hides a parameter or a layer of the same name";
 }
 
 /// Looks up a code by its id, case-insensitively (`e0401` works).
