@@ -1229,7 +1229,12 @@ impl<'a> Eval<'a> {
             if let Some(kind) = layer.instances.get(name) {
                 let reported = self.diagnostics.len();
                 let value = self.instance_output(kind.clone(), name, rest, range, file);
-                self.note_shadowing(reported, name, &format!("instance `{name}`"), &layer.template);
+                self.note_shadowing(
+                    reported,
+                    name,
+                    &format!("instance `{name}`"),
+                    &layer.template,
+                );
                 return value;
             }
             if let Some((_, value)) = layer.repeat.iter().find(|(n, _)| n == name) {

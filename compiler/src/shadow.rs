@@ -25,12 +25,18 @@ pub fn shadowing_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnosti
         if let Some(repeat) = &layer.repeat {
             declared.push((
                 &repeat.key,
-                format!("`{}`, the key of repeated layer `{layer_name}`,", repeat.key.name),
+                format!(
+                    "`{}`, the key of repeated layer `{layer_name}`,",
+                    repeat.key.name
+                ),
             ));
             if let Some(value) = &repeat.value {
                 declared.push((
                     value,
-                    format!("`{}`, the value of repeated layer `{layer_name}`,", value.name),
+                    format!(
+                        "`{}`, the value of repeated layer `{layer_name}`,",
+                        value.name
+                    ),
                 ));
             }
         }
@@ -53,7 +59,9 @@ pub fn shadowing_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnosti
             let how = if kind == "parameter" {
                 format!("rename it to read parameter `{name}` in this layer; other layers still see the parameter")
             } else {
-                format!("rename it to read layer `{name}`'s outputs (`{name}.OUTPUT`) in this layer")
+                format!(
+                    "rename it to read layer `{name}`'s outputs (`{name}.OUTPUT`) in this layer"
+                )
             };
             // Diagnostic: W0202 shadowed-name
             diagnostics.push(
@@ -77,6 +85,9 @@ pub fn shadowing_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnosti
 
 /// Where an item's name is declared.
 fn name_site(db: &dyn Db, item: &ItemRef) -> (SourceFile, TextRange) {
-    let range = item.item(db).name().map_or(TextRange::empty(0), |n| n.range);
+    let range = item
+        .item(db)
+        .name()
+        .map_or(TextRange::empty(0), |n| n.range);
     (item.file, range)
 }
