@@ -324,6 +324,19 @@ impl Walk<'_> {
                 )
             }
         };
+        self.children(children, at, slots, path, inputs);
+    }
+
+    /// Walks `self.path[at..]` into the keys or items of the value at `path`.
+    fn children(
+        &mut self,
+        children: Vec<(String, &Value)>,
+        at: usize,
+        slots: &mut Vec<String>,
+        path: &mut Vec<String>,
+        inputs: bool,
+    ) {
+        let segment = &self.path[at];
         if segment == "*" {
             if children.is_empty() {
                 self.miss(at, MissReason::Empty);
@@ -824,13 +837,12 @@ impl RuleCtx<'_> {
                         if instance_pattern == "*" {
                             slots.push(instance.name.clone());
                         }
-                        let inputs: BTreeMap<String, Value> =
-                            instance.inputs.iter().cloned().collect();
                         let mut at = vec![layer.name.clone(), instance.name.clone()];
                         if path.len() == 2 {
                             walk.miss(2, MissReason::Incomplete);
                         } else {
-                            walk.value(&Value::Record(inputs), 2, &mut slots, &mut at, true);
+                            let inputs = instance.inputs.iter().map(|(k, v)| (k.clone(), v));
+                            walk.children(inputs.collect(), 2, &mut slots, &mut at, true);
                         }
                         if instance_pattern == "*" {
                             slots.pop();
