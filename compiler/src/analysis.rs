@@ -294,6 +294,7 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
             _ => {}
         }
     }
+    diagnostics.extend(crate::shadow::shadowing_diagnostics(db, workspace));
     for policy in &index.policies {
         if let ItemKind::Policy(p) = &policy.item(db).kind {
             for env in &p.envs {

@@ -16,6 +16,7 @@ pub mod model;
 pub mod policy;
 pub mod project;
 pub mod render;
+pub mod shadow;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

@@ -1810,10 +1810,22 @@ impl<'a> Eval<'a> {
                     ));
                     return None;
                 }
-                return self.instance_output(kind.clone(), name, None, rest, range, file);
+                let reported = self.diagnostics.len();
+                let value = self.instance_output(kind.clone(), name, None, rest, range, file);
+                self.note_shadowing(
+                    reported,
+                    name,
+                    &format!("instance `{name}`"),
+                    &layer.template,
+                );
+                return value;
             }
             if let Some((_, value)) = layer.repeat.iter().find(|(n, _)| n == name) {
-                return self.field_access(value.clone(), rest, file);
+                let reported = self.diagnostics.len();
+                let value = self.field_access(value.clone(), rest, file);
+                let what = format!("`{name}`, bound by repeated layer `{}`,", layer.template);
+                self.note_shadowing(reported, name, &what, &layer.template);
+                return value;
             }
             if self.index.layers.contains_key(name) {
                 return self.layer_output(layer, head, rest, file);
@@ -1875,6 +1887,32 @@ impl<'a> Eval<'a> {
             .with_label_mut("not found in this scope")
             .with_help_opt_mut(help);
         None
+    }
+
+    /// When a reference through `name` failed (diagnostics from `reported` on) and `name` hides a
+    /// parameter or a layer, says so: the user most likely meant the hidden one.
+    fn note_shadowing(&mut self, reported: usize, name: &str, what: &str, layer: &str) {
+        let hidden = if self.index.params.contains_key(name) {
+            "parameter"
+        } else if name != layer && self.index.layers.contains_key(name) {
+            "layer"
+        } else {
+            return;
+        };
+        let Some(diagnostic) = self.diagnostics.get_mut(reported) else {
+            return;
+        };
+        diagnostic.message.push_str(&format!(
+            " (`{name}` here is {}, which shadows {hidden} `{name}`)",
+            what.trim_end_matches(',')
+        ));
+        let help = format!(
+            "inside layer `{layer}`, {what} hides {hidden} `{name}`: rename it to read the {hidden}"
+        );
+        diagnostic.help = Some(match diagnostic.help.take() {
+            Some(old) => format!("{help}; {old}"),
+            None => help,
+        });
     }
 
     fn field_access(

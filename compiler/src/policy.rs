@@ -104,6 +104,19 @@ pub struct PolicyResults {
     pub diagnostics: Vec<Diagnostic>,
     /// The instance inputs that rules held on (rules that compare environments are left out).
     pub facts: Vec<PolicyFact>,
+    /// What each rule with a wildcard matched, for hover.
+    pub matched: Vec<RuleMatches>,
+}
+
+/// The values a rule with a wildcard (or a repeated layer's name) matched when checked with one
+/// environment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RuleMatches {
+    pub file: SourceFile,
+    /// The rule's range.
+    pub range: TextRange,
+    /// The concrete paths (with their environment in an `across` policy) and their values.
+    pub values: Vec<(String, Value)>,
 }
 
 /// Evaluates every policy that names this environment: its violations.
@@ -126,6 +139,7 @@ pub fn policy_results<'db>(
     let env_name = env.name(db).clone();
     let mut diagnostics = Vec::new();
     let mut facts = Vec::new();
+    let mut matched = Vec::new();
     for policy_ref in &index.policies {
         let ItemKind::Policy(policy) = &policy_ref.item(db).kind else {
             continue;
@@ -160,10 +174,20 @@ pub fn policy_results<'db>(
                 env: &env_name,
                 file: policy_ref.file,
             };
-            ctx.check_rule(rule, &policy.name.name, &mut diagnostics, &mut facts);
+            ctx.check_rule(
+                rule,
+                &policy.name.name,
+                &mut diagnostics,
+                &mut matched,
+                &mut facts,
+            );
         }
     }
-    PolicyResults { diagnostics, facts }
+    PolicyResults {
+        diagnostics,
+        facts,
+        matched,
+    }
 }
 
 struct RuleCtx<'a> {
@@ -175,10 +199,171 @@ struct RuleCtx<'a> {
     file: SourceFile,
 }
 
-/// A failed evaluation: already a diagnostic, or a path that does not apply (skip the match).
+/// A failed evaluation: already a diagnostic, or a binding that does not apply (skip it).
 enum Fail {
     Reported,
     Skip,
+}
+
+/// One value a policy path stands for.
+#[derive(Clone, Debug)]
+struct Match {
+    /// What the path's slots (each `*`, and a repeated layer's name) stand for, in order.
+    slots: Vec<String>,
+    /// The concrete path, without the environment.
+    path: Vec<String>,
+    value: Value,
+    /// `(layer, instance, input)` when the path is exactly a module input of an instance.
+    input: Option<(String, String, String)>,
+}
+
+/// Why a path (or one branch of a wildcard) matched nothing: the first segment that failed.
+#[derive(Clone, Debug)]
+struct Miss {
+    segment: usize,
+    reason: MissReason,
+}
+
+#[derive(Clone, Debug)]
+enum MissReason {
+    /// The segment names nothing there; `candidates` are the names that are.
+    Unknown { candidates: Vec<String> },
+    /// A `*` over an empty map, list or layer.
+    Empty,
+    /// A `*` or a field over a value that has no keys or items.
+    NotCollection { found: String },
+    /// The value is only known when Terraform runs.
+    Runtime,
+    /// The path stops at a layer or an instance, which are not values.
+    Incomplete,
+}
+
+/// A policy path resolved in its environment.
+struct Resolved {
+    range: TextRange,
+    /// The environment the path reads.
+    env: String,
+    /// The path as written, without the environment.
+    written: Vec<String>,
+    /// Whether the path starts with a repeated layer's name, which stands for each of its copies.
+    repeated_head: bool,
+    /// Whether the path stands for several values (`*`, or a repeated layer's name).
+    pattern: bool,
+    matches: Vec<Match>,
+}
+
+/// Walks a path through one environment's values, collecting every match and the deepest miss.
+struct Walk<'a> {
+    model: &'a EnvModel,
+    path: &'a [String],
+    matches: Vec<Match>,
+    miss: Option<Miss>,
+}
+
+impl Walk<'_> {
+    fn miss(&mut self, segment: usize, reason: MissReason) {
+        match (&mut self.miss, reason) {
+            (Some(old), _) if old.segment > segment => {}
+            (
+                Some(Miss {
+                    segment: old_segment,
+                    reason: MissReason::Unknown { candidates },
+                }),
+                MissReason::Unknown { candidates: more },
+            ) if *old_segment == segment => {
+                for candidate in more {
+                    if !candidates.contains(&candidate) {
+                        candidates.push(candidate);
+                    }
+                }
+            }
+            (Some(old), _) if old.segment == segment => {}
+            (_, reason) => self.miss = Some(Miss { segment, reason }),
+        }
+    }
+
+    /// Walks `self.path[at..]` into `value`, the value at `path`.
+    fn value(
+        &mut self,
+        value: &Value,
+        at: usize,
+        slots: &mut Vec<String>,
+        path: &mut Vec<String>,
+        inputs: bool,
+    ) {
+        let Some(segment) = self.path.get(at) else {
+            // Only the input itself is a fact about the instance, not a field inside it.
+            let input = match &path[..] {
+                [layer, instance, input] if inputs => {
+                    Some((layer.clone(), instance.clone(), input.clone()))
+                }
+                _ => None,
+            };
+            self.matches.push(Match {
+                slots: slots.clone(),
+                path: path.clone(),
+                value: value.clone(),
+                input,
+            });
+            return;
+        };
+        let children: Vec<(String, &Value)> = match value {
+            Value::Record(entries) => entries.iter().map(|(k, v)| (k.clone(), v)).collect(),
+            Value::List(items) if segment == "*" => items
+                .iter()
+                .enumerate()
+                .map(|(idx, v)| (idx.to_string(), v))
+                .collect(),
+            other if other.is_runtime() => return self.miss(at, MissReason::Runtime),
+            other => {
+                return self.miss(
+                    at,
+                    MissReason::NotCollection {
+                        found: other.describe(),
+                    },
+                )
+            }
+        };
+        self.children(children, at, slots, path, inputs);
+    }
+
+    /// Walks `self.path[at..]` into the keys or items of the value at `path`.
+    fn children(
+        &mut self,
+        children: Vec<(String, &Value)>,
+        at: usize,
+        slots: &mut Vec<String>,
+        path: &mut Vec<String>,
+        inputs: bool,
+    ) {
+        let segment = &self.path[at];
+        if segment == "*" {
+            if children.is_empty() {
+                self.miss(at, MissReason::Empty);
+            }
+            for (key, child) in children {
+                slots.push(key.clone());
+                path.push(key);
+                self.value(child, at + 1, slots, path, inputs);
+                path.pop();
+                slots.pop();
+            }
+            return;
+        }
+        match children.iter().find(|(key, _)| key == segment) {
+            Some((key, child)) => {
+                path.push(key.clone());
+                self.value(child, at + 1, slots, path, inputs);
+                path.pop();
+            }
+            None => self.miss(
+                at,
+                MissReason::Unknown {
+                    candidates: children.into_iter().map(|(key, _)| key).collect(),
+                },
+            ),
+        }
+    }
 }
 
 impl RuleCtx<'_> {
@@ -187,26 +372,91 @@ impl RuleCtx<'_> {
         rule: &crate::syntax::Rule,
         policy: &str,
         diagnostics: &mut Vec<Diagnostic>,
+        matched: &mut Vec<RuleMatches>,
         facts: &mut Vec<PolicyFact>,
     ) {
-        // A path with `*`, or one that names a repeated layer, is checked for every match.
-        let pattern = first_pattern(&rule.expr, &|segments: &[String]| self.is_pattern(segments));
-        let bindings: Vec<Vec<String>> = match &pattern {
-            Some(segments) => self.expand(segments),
-            None => vec![Vec::new()],
-        };
+        let mut refs = Vec::new();
+        collect_refs(&rule.expr, &mut refs);
+        // Every path is resolved once; one that matches nothing is an error, never a pass.
+        let mut resolved = Vec::new();
+        let mut broken = false;
+        for (segments, range) in refs {
+            match self.resolve(segments, range, diagnostics) {
+                Some(res) => resolved.push(res),
+                None => broken = true,
+            }
+        }
+        if broken {
+            return;
+        }
+        let patterns: Vec<&Resolved> = resolved.iter().filter(|r| r.pattern).collect();
+        if let Some(first) = patterns.first() {
+            let width = first.matches[0].slots.len();
+            if let Some(other) = patterns.iter().find(|r| r.matches[0].slots.len() != width) {
+                // Diagnostic: E0602 invalid-policy
+                diagnostics.push(
+                    Diagnostic::error(
+                        E0602,
+                        self.file,
+                        rule.expr.range,
+                        format!(
+                            "the wildcards of this rule do not line up: `{}` has {} and `{}` has {}",
+                            first.written.join("."),
+                            width,
+                            other.written.join("."),
+                            other.matches[0].slots.len()
+                        ),
+                    )
+                    .with_label("paths with different wildcards")
+                    .with_help("the paths of one rule range over the same keys: give them the same `*`s, in the same order"),
+                );
+                return;
+            }
+            matched.push(RuleMatches {
+                file: self.file,
+                range: rule.range,
+                values: patterns
+                    .iter()
+                    .flat_map(|r| {
+                        r.matches
+                            .iter()
+                            .map(|m| (self.show(&r.env, &m.path), m.value.clone()))
+                    })
+                    .collect(),
+            });
+        }
+        // The bindings: every key any wildcard path matched, in order of first appearance.
+        let mut bindings: Vec<&[String]> = Vec::new();
+        for res in &patterns {
+            for m in &res.matches {
+                if !bindings.contains(&m.slots.as_slice()) {
+                    bindings.push(&m.slots);
+                }
+            }
+        }
+        if patterns.is_empty() {
+            bindings.push(&[]);
+        }
+        let mut checked = 0;
         for binding in bindings {
+            if self.across && self.report_unpaired(policy, &patterns, binding, diagnostics) {
+                checked += 1;
+                continue;
+            }
             let mut used = Vec::new();
-            match self.eval(&rule.expr, &binding, &mut used, diagnostics) {
+            let result = self.eval(&rule.expr, &resolved, binding, &mut used, diagnostics);
+            if !matches!(result, Err(Fail::Skip)) {
+                checked += 1;
+            }
+            match result {
                 Ok(Value::Bool(true)) if !self.across => {
-                    for (path, value) in used {
-                        let segments: Vec<&str> = path.split('.').collect();
-                        if let [layer, instance, input] = segments[..] {
+                    for used in used {
+                        if let Some((layer, instance, input)) = used.input {
                             facts.push(PolicyFact {
-                                layer: layer.to_string(),
-                                instance: instance.to_string(),
-                                input: input.to_string(),
-                                value,
+                                layer,
+                                instance,
+                                input,
+                                value: used.value,
                                 policy: policy.to_string(),
                                 rule: rule
                                     .message
@@ -220,9 +470,9 @@ impl RuleCtx<'_> {
                 Ok(Value::Bool(false)) => {
                     let shown: Vec<String> = used
                         .iter()
-                        .map(|(path, value)| format!("`{path}` is {value}"))
+                        .map(|used| format!("`{}` is {}", used.shown, used.value))
                         .collect();
-                    let mut message = format!("policy `{policy}` fails for env `{}`", self.env);
+                    let mut message = self.fails(policy);
                     if !shown.is_empty() {
                         message.push_str(&format!(": {}", shown.join(", ")));
                     }
@@ -234,8 +484,8 @@ impl RuleCtx<'_> {
                                     .clone()
                                     .unwrap_or_else(|| "this rule does not hold".into()),
                             );
-                    for (path, _) in &used {
-                        if let Some(label) = self.origin_label(path) {
+                    for used in &used {
+                        if let Some(label) = self.origin_label(&used.env, &used.path, &used.shown) {
                             diagnostic = diagnostic.with_secondary(label.0, label.1, label.2);
                         }
                     }
@@ -255,97 +505,396 @@ impl RuleCtx<'_> {
                 ),
             }
         }
+        if checked == 0 {
+            let written: Vec<String> = patterns
+                .iter()
+                .map(|r| format!("`{}`", self.show(&r.env, &r.written)))
+                .collect();
+            let reason = if written.is_empty() {
+                "an index names no item, or a condition is not a bool".to_string()
+            } else {
+                format!(
+                    "no key matched by {} has a value on every path of the rule",
+                    written.join(" and ")
+                )
+            };
+            // Diagnostic: E0602 invalid-policy
+            diagnostics.push(
+                Diagnostic::error(
+                    E0602,
+                    self.file,
+                    rule.expr.range,
+                    format!("this rule matches nothing in {}: {reason}", self.envs_shown()),
+                )
+                .with_label("matches nothing")
+                .with_help("a rule that matches nothing checks nothing: fix it so that it reads values of this environment"),
+            );
+        }
     }
 
-    /// A label at the definition of the value at `path`, for the violation's provenance.
-    fn origin_label(&self, path: &str) -> Option<(SourceFile, TextRange, String)> {
-        let mut segments: Vec<String> = path.split('.').map(str::to_string).collect();
-        let env = if self.across {
-            segments.remove(0)
+    /// "policy `p` fails for env `e`", or, for an `across` policy (checked with each of its
+    /// environments), the same message whichever environment is checked.
+    fn fails(&self, policy: &str) -> String {
+        if self.across {
+            format!("policy `{policy}` fails")
         } else {
-            self.env.to_string()
+            format!("policy `{policy}` fails for env `{}`", self.env)
+        }
+    }
+
+    /// "env `pro`", or for an `across` policy (the same message whichever environment is
+    /// checked) "envs `pre`, `pro`".
+    fn envs_shown(&self) -> String {
+        if self.across {
+            let names: Vec<String> = self.models.keys().map(|e| format!("`{e}`")).collect();
+            format!("envs {}", names.join(", "))
+        } else {
+            format!("env `{}`", self.env)
+        }
+    }
+
+    /// A path for messages: with its environment in an `across` policy.
+    fn show(&self, env: &str, path: &[String]) -> String {
+        if self.across {
+            format!("{env}.{}", path.join("."))
+        } else {
+            path.join(".")
+        }
+    }
+
+    /// In an `across` policy, a key that a wildcard path matched in one environment and that the
+    /// same path lacks in another is a violation: the rule cannot compare it. Returns whether the
+    /// binding was reported.
+    fn report_unpaired(
+        &self,
+        policy: &str,
+        patterns: &[&Resolved],
+        binding: &[String],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> bool {
+        fn has<'r>(res: &'r Resolved, binding: &[String]) -> Option<&'r Match> {
+            res.matches.iter().find(|m| m.slots == binding)
+        }
+        let Some((present, found)) = patterns
+            .iter()
+            .find_map(|r| has(r, binding).map(|m| (*r, m)))
+        else {
+            return false;
         };
-        let env_name = EnvName::new(self.db, env.clone());
-        let origin = provenance(self.db, self.workspace, env_name, &segments)?;
+        let mut reported = false;
+        let mut missing_envs: Vec<&str> = Vec::new();
+        for res in patterns {
+            if res.env == present.env
+                || has(res, binding).is_some()
+                || missing_envs.contains(&res.env.as_str())
+            {
+                continue;
+            }
+            missing_envs.push(&res.env);
+            let key = binding.join(".");
+            let expected = self.show(&res.env, &fill(res, binding));
+            // Diagnostic: E0601 policy-violation
+            let mut diagnostic = Diagnostic::error(
+                E0601,
+                self.file,
+                res.range,
+                format!(
+                    "{}: `{key}` is in env `{}` but not in env `{}` (`{}` is {}, `{expected}` names nothing)",
+                    self.fails(policy),
+                    present.env,
+                    res.env,
+                    self.show(&present.env, &found.path),
+                    found.value,
+                ),
+            )
+            .with_label(format!("no `{key}` in env `{}`", res.env));
+            if let Some(label) = self.origin_label(
+                &present.env,
+                &found.path,
+                &self.show(&present.env, &found.path),
+            ) {
+                diagnostic = diagnostic.with_secondary(label.0, label.1, label.2);
+            }
+            diagnostics.push(diagnostic.with_help(format!(
+                "an `across` rule compares the same key in each environment: give env `{}` a `{key}` too, or remove it from env `{}`",
+                res.env, present.env
+            )));
+            reported = true;
+        }
+        reported
+    }
+
+    /// Resolves one path of a rule in its environment; `None` when it is reported (it names no
+    /// environment of the policy, or it matches nothing).
+    fn resolve(
+        &self,
+        segments: &[crate::syntax::Ident],
+        range: TextRange,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Resolved> {
+        let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
+        let (env, model) = if self.across {
+            match self.models.get(&names[0]) {
+                Some(model) => (names[0].clone(), *model),
+                None => {
+                    let help = did_you_mean(&names[0], self.models.keys().map(String::as_str));
+                    // Diagnostic: E0201 unknown-name
+                    diagnostics.push(
+                        Diagnostic::error(
+                            E0201,
+                            self.file,
+                            segments[0].range,
+                            format!("`{}` is not an environment of this policy", names[0]),
+                        )
+                        .with_label("paths of an `across` policy start with an environment")
+                        .with_help_opt(help),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            (self.env.to_string(), *self.models.get(self.env)?)
+        };
+        let offset = usize::from(self.across);
+        let path = &names[offset..];
+        let idents = &segments[offset..];
+        let mut walk = Walk {
+            model,
+            path,
+            matches: Vec::new(),
+            miss: None,
+        };
+        let (pattern, repeated_head) = self.walk(&mut walk);
+        let written = path.to_vec();
+        if !walk.matches.is_empty() {
+            return Some(Resolved {
+                range,
+                env,
+                written,
+                repeated_head,
+                pattern,
+                matches: walk.matches,
+            });
+        }
+        let miss = walk.miss.unwrap_or(Miss {
+            segment: 0,
+            reason: MissReason::Unknown {
+                candidates: Vec::new(),
+            },
+        });
+        let segment = miss.segment.min(path.len().saturating_sub(1));
+        let name = &path[segment];
+        let shown = self.show(&env, &written);
+        let within = path[..segment].join(".");
+        let nothing = format!("`{shown}` matches nothing in env `{env}`");
+        let diagnostic = match miss.reason {
+            MissReason::Unknown { candidates } => {
+                let reason = if segment == 0 {
+                    format!("no parameter or layer is named `{name}`")
+                } else {
+                    format!("`{within}` has no `{name}`")
+                };
+                let help = did_you_mean(name, candidates.iter().map(String::as_str));
+                // Diagnostic: E0201 unknown-name
+                let mut diagnostic =
+                    Diagnostic::error(E0201, self.file, range, format!("{nothing}: {reason}"))
+                        .with_label("matches nothing")
+                        .with_help(help.unwrap_or_else(|| PATH_FORMS.into()));
+                if let Some(ident) = idents.get(segment).filter(|i| i.range != range) {
+                    diagnostic = diagnostic.with_secondary(
+                        self.file,
+                        ident.range,
+                        format!("no `{name}` here"),
+                    );
+                }
+                diagnostic
+            }
+            MissReason::Incomplete => {
+                // Diagnostic: E0201 unknown-name
+                Diagnostic::error(
+                    E0201,
+                    self.file,
+                    range,
+                    format!("{nothing}: `{shown}` is not a value"),
+                )
+                .with_label("a layer or an instance")
+                .with_help(PATH_FORMS)
+            }
+            MissReason::Empty => {
+                let reason = match (segment, repeated_head) {
+                    (0, true) => format!("repeated layer `{name}` has no copies"),
+                    (0, false) => "there are no layers".to_string(),
+                    _ => format!("`{within}` is empty"),
+                };
+                // Diagnostic: E0602 invalid-policy
+                Diagnostic::error(E0602, self.file, range, format!("{nothing}: {reason}"))
+                    .with_label("matches nothing")
+                    .with_help(format!(
+                        "a rule that matches nothing checks nothing: remove it, or limit the policy to environments where {} has entries",
+                        if segment == 0 { format!("`{name}`") } else { format!("`{within}`") }
+                    ))
+            }
+            // Diagnostic: E0602 invalid-policy
+            MissReason::NotCollection { found } => Diagnostic::error(
+                E0602,
+                self.file,
+                range,
+                format!("{nothing}: `{within}` is {found}, which has no keys or items"),
+            )
+            .with_label("matches nothing")
+            .with_help("`*` and fields apply to maps, records and lists"),
+            // Diagnostic: E0602 invalid-policy
+            MissReason::Runtime => Diagnostic::error(
+                E0602,
+                self.file,
+                range,
+                format!("`{shown}` is only known when Terraform runs"),
+            )
+            .with_label("run-time value")
+            .with_help("policies check compile-time values only"),
+        };
+        diagnostics.push(diagnostic);
+        None
+    }
+
+    /// Collects the matches of `walk.path` in its model; returns whether the path is a pattern
+    /// and whether its head is a repeated layer's name (a slot before the `*`s).
+    fn walk(&self, walk: &mut Walk<'_>) -> (bool, bool) {
+        let path = walk.path;
+        let model = walk.model;
+        let Some(head) = path.first() else {
+            return (false, false);
+        };
+        let mut pattern = path.iter().any(|s| s == "*");
+        if head != "*" {
+            if let Some(value) = model.params.get(head) {
+                walk.value(value, 1, &mut Vec::new(), &mut vec![head.clone()], false);
+                return (pattern, false);
+            }
+            if head == "env" && path.len() == 1 {
+                walk.matches.push(Match {
+                    slots: Vec::new(),
+                    path: path.to_vec(),
+                    value: Value::Str(model.env.clone()),
+                    input: None,
+                });
+                return (pattern, false);
+            }
+        }
+        let index = project_index(self.db, self.workspace);
+        let repeated = index.layers.get(head).is_some_and(
+            |item| matches!(&item.item(self.db).kind, ItemKind::Layer(l) if l.repeat.is_some()),
+        );
+        pattern |= repeated;
+        let layers: Vec<_> = model
+            .layers
+            .iter()
+            .filter(|l| {
+                if head == "*" {
+                    true
+                } else if repeated {
+                    layer_matches(&l.name, head)
+                } else {
+                    l.name == *head
+                }
+            })
+            .collect();
+        if layers.is_empty() {
+            if head == "*" || repeated {
+                walk.miss(0, MissReason::Empty);
+            } else {
+                let mut candidates: Vec<String> = model.params.keys().cloned().collect();
+                candidates.extend(index.layers.keys().cloned());
+                candidates.push("env".into());
+                walk.miss(0, MissReason::Unknown { candidates });
+            }
+            return (pattern, repeated);
+        }
+        let mut slots = Vec::new();
+        for layer in layers {
+            let layer_slot = head == "*" || repeated;
+            if layer_slot {
+                slots.push(layer.name.clone());
+            }
+            match path.get(1) {
+                None => walk.miss(1, MissReason::Incomplete),
+                Some(instance_pattern) => {
+                    let instances: Vec<_> = layer
+                        .instances
+                        .iter()
+                        .filter(|i| instance_pattern == "*" || i.name == *instance_pattern)
+                        .collect();
+                    if instances.is_empty() {
+                        if instance_pattern == "*" {
+                            walk.miss(1, MissReason::Empty);
+                        } else {
+                            let candidates =
+                                layer.instances.iter().map(|i| i.name.clone()).collect();
+                            walk.miss(1, MissReason::Unknown { candidates });
+                        }
+                    }
+                    for instance in instances {
+                        if instance_pattern == "*" {
+                            slots.push(instance.name.clone());
+                        }
+                        let mut at = vec![layer.name.clone(), instance.name.clone()];
+                        if path.len() == 2 {
+                            walk.miss(2, MissReason::Incomplete);
+                        } else {
+                            let inputs = instance.inputs.iter().map(|(k, v)| (k.clone(), v));
+                            walk.children(inputs.collect(), 2, &mut slots, &mut at, true);
+                        }
+                        if instance_pattern == "*" {
+                            slots.pop();
+                        }
+                    }
+                }
+            }
+            if layer_slot {
+                slots.pop();
+            }
+        }
+        (pattern, repeated)
+    }
+
+    /// A label at the definition of the value at `path` in `env`, for the violation's provenance.
+    fn origin_label(
+        &self,
+        env: &str,
+        path: &[String],
+        shown: &str,
+    ) -> Option<(SourceFile, TextRange, String)> {
+        let env_name = EnvName::new(self.db, env.to_string());
+        let origin = provenance(self.db, self.workspace, env_name, path)?;
         match (origin.def, origin.default_of) {
             (Some(def), _) => Some((
                 def.file,
                 def.range,
                 format!(
-                    "`{path}` set here{}",
+                    "`{shown}` set here{}",
                     def.env.map(|e| format!(" (env {e})")).unwrap_or_default()
                 ),
             )),
             (None, Some((file, range, module))) => Some((
                 file,
                 range,
-                format!("`{path}` is the default of module `{module}`"),
+                format!("`{shown}` is the default of module `{module}`"),
             )),
             _ => None,
         }
     }
 
-    /// Whether a path matches more than one value: it has `*` for a layer or instance, or it names
-    /// a repeated layer (`client.db.x` for every `client-KEY`).
-    fn is_pattern(&self, segments: &[String]) -> bool {
-        let offset = usize::from(self.across);
-        let rest = segments.get(offset..).unwrap_or_default();
-        if rest.iter().take(2).any(|s| s == "*") {
-            return true;
-        }
-        let model = if self.across {
-            segments.first().and_then(|e| self.models.get(e))
-        } else {
-            self.models.get(self.env)
-        };
-        match (model, rest.first()) {
-            (Some(model), Some(layer)) => model
-                .layers
-                .iter()
-                .any(|l| l.name != *layer && layer_matches(&l.name, layer)),
-            _ => false,
-        }
-    }
-
-    /// The concrete paths for a wildcard reference: one binding per matching layer and instance.
-    fn expand(&self, segments: &[String]) -> Vec<Vec<String>> {
-        let (env_prefix, rest) = if self.across {
-            (segments.first().cloned(), &segments[1..])
-        } else {
-            (None, segments)
-        };
-        let model = match &env_prefix {
-            Some(e) => self.models.get(e).copied(),
-            None => self.models.get(self.env).copied(),
-        };
-        let Some(model) = model else {
-            return Vec::new();
-        };
-        let (Some(layer_pat), Some(instance_pat)) = (rest.first(), rest.get(1)) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for layer in &model.layers {
-            if layer_pat != "*" && !layer_matches(&layer.name, layer_pat) {
-                continue;
-            }
-            for instance in layer.instances.iter() {
-                if instance_pat != "*" && &instance.name != instance_pat {
-                    continue;
-                }
-                out.push(vec![layer.name.clone(), instance.name.clone()]);
-            }
-        }
-        out
-    }
-
     fn eval(
         &self,
         expr: &Expr,
+        resolved: &[Resolved],
         binding: &[String],
-        used: &mut Vec<(String, Value)>,
+        used: &mut Vec<Used>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Result<Value, Fail> {
+        let eval = |e: &Expr, used: &mut Vec<Used>, diagnostics: &mut Vec<Diagnostic>| {
+            self.eval(e, resolved, binding, used, diagnostics)
+        };
         match &expr.kind {
             ExprKind::Missing => Err(Fail::Reported),
             ExprKind::Null => Ok(Value::Null),
@@ -357,37 +906,63 @@ impl RuleCtx<'_> {
                 for part in parts {
                     match part {
                         StrPart::Text(t) => text.push_str(t),
-                        StrPart::Interp(inner) => {
-                            match self.eval(inner, binding, used, diagnostics)? {
-                                Value::Str(s) => text.push_str(&s),
-                                other => text.push_str(&other.to_string()),
-                            }
-                        }
+                        StrPart::Interp(inner) => match eval(inner, used, diagnostics)? {
+                            Value::Str(s) => text.push_str(&s),
+                            other => text.push_str(&other.to_string()),
+                        },
                     }
                 }
                 Ok(Value::Str(text))
             }
             ExprKind::List(items) => items
                 .iter()
-                .map(|i| self.eval(i, binding, used, diagnostics))
+                .map(|i| eval(i, used, diagnostics))
                 .collect::<Result<_, _>>()
                 .map(Value::List),
             ExprKind::Record(entries) => entries
                 .iter()
-                .map(|e| {
-                    Ok((
-                        e.key.name.clone(),
-                        self.eval(&e.value, binding, used, diagnostics)?,
-                    ))
-                })
+                .map(|e| Ok((e.key.name.clone(), eval(&e.value, used, diagnostics)?)))
                 .collect::<Result<BTreeMap<_, _>, _>>()
                 .map(Value::Record),
-            ExprKind::Ref(segments) => {
-                self.lookup(segments, binding, expr.range, used, diagnostics)
+            ExprKind::Ref(_) => {
+                let res = resolved
+                    .iter()
+                    .find(|r| r.range == expr.range)
+                    .ok_or(Fail::Reported)?;
+                let found = if res.pattern {
+                    res.matches.iter().find(|m| m.slots == binding)
+                } else {
+                    res.matches.first()
+                };
+                // A wildcard path without this key (an instance without the input): skipped.
+                let found = found.ok_or(Fail::Skip)?;
+                let shown = self.show(&res.env, &found.path);
+                if found.value.is_runtime() {
+                    // Diagnostic: E0602 invalid-policy
+                    diagnostics.push(
+                        Diagnostic::error(
+                            E0602,
+                            self.file,
+                            expr.range,
+                            format!("`{shown}` is only known when Terraform runs"),
+                        )
+                        .with_label("run-time value")
+                        .with_help("policies check compile-time values only"),
+                    );
+                    return Err(Fail::Reported);
+                }
+                used.push(Used {
+                    env: res.env.clone(),
+                    path: found.path.clone(),
+                    shown,
+                    value: found.value.clone(),
+                    input: found.input.clone(),
+                });
+                Ok(found.value.clone())
             }
             ExprKind::Index(base, key) => {
-                let base = self.eval(base, binding, used, diagnostics)?;
-                let key = self.eval(key, binding, used, diagnostics)?;
+                let base = eval(base, used, diagnostics)?;
+                let key = eval(key, used, diagnostics)?;
                 match (base, key) {
                     (Value::List(items), Value::Int(n)) => usize::try_from(n)
                         .ok()
@@ -399,29 +974,27 @@ impl RuleCtx<'_> {
                     _ => Err(Fail::Skip),
                 }
             }
-            ExprKind::Unary(op, operand) => {
-                match (op, self.eval(operand, binding, used, diagnostics)?) {
-                    (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
-                    (UnaryOp::Neg, Value::Int(n)) => Ok(Value::Int(-n)),
-                    (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float((-f.0).into())),
-                    (_, other) => {
-                        // Diagnostic: E0602 invalid-policy
-                        diagnostics.push(
-                            Diagnostic::error(
-                                E0602,
-                                self.file,
-                                expr.range,
-                                format!("cannot apply this operator to {}", other.describe()),
-                            )
-                            .with_label("invalid operand"),
-                        );
-                        Err(Fail::Reported)
-                    }
+            ExprKind::Unary(op, operand) => match (op, eval(operand, used, diagnostics)?) {
+                (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+                (UnaryOp::Neg, Value::Int(n)) => Ok(Value::Int(-n)),
+                (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float((-f.0).into())),
+                (_, other) => {
+                    // Diagnostic: E0602 invalid-policy
+                    diagnostics.push(
+                        Diagnostic::error(
+                            E0602,
+                            self.file,
+                            expr.range,
+                            format!("cannot apply this operator to {}", other.describe()),
+                        )
+                        .with_label("invalid operand"),
+                    );
+                    Err(Fail::Reported)
                 }
-            }
+            },
             ExprKind::Binary(op, lhs, rhs) => {
-                let left = self.eval(lhs, binding, used, diagnostics)?;
-                let right = self.eval(rhs, binding, used, diagnostics)?;
+                let left = eval(lhs, used, diagnostics)?;
+                let right = eval(rhs, used, diagnostics)?;
                 binary(*op, &left, &right).map_err(|message| {
                     // Diagnostic: E0602 invalid-policy
                     diagnostics.push(
@@ -431,21 +1004,19 @@ impl RuleCtx<'_> {
                     Fail::Reported
                 })
             }
-            ExprKind::Cond(cond, then, otherwise) => {
-                match self.eval(cond, binding, used, diagnostics)? {
-                    Value::Bool(true) => self.eval(then, binding, used, diagnostics),
-                    Value::Bool(false) => self.eval(otherwise, binding, used, diagnostics),
-                    _ => Err(Fail::Skip),
-                }
-            }
-            ExprKind::Attr(base, name) => match self.eval(base, binding, used, diagnostics)? {
+            ExprKind::Cond(cond, then, otherwise) => match eval(cond, used, diagnostics)? {
+                Value::Bool(true) => eval(then, used, diagnostics),
+                Value::Bool(false) => eval(otherwise, used, diagnostics),
+                _ => Err(Fail::Skip),
+            },
+            ExprKind::Attr(base, name) => match eval(base, used, diagnostics)? {
                 Value::Record(mut entries) => entries.remove(&name.name).ok_or(Fail::Skip),
                 _ => Err(Fail::Skip),
             },
             ExprKind::Call(name, args) => {
                 let mut values = Vec::with_capacity(args.len());
                 for arg in args {
-                    values.push(self.eval(arg, binding, used, diagnostics)?);
+                    values.push(eval(arg, used, diagnostics)?);
                 }
                 crate::functions::call_const(&name.name, &values, self.db, self.workspace).map_err(
                     |failure| {
@@ -475,112 +1046,34 @@ impl RuleCtx<'_> {
             }
         }
     }
+}
 
-    fn lookup(
-        &self,
-        segments: &[crate::syntax::Ident],
-        binding: &[String],
-        range: TextRange,
-        used: &mut Vec<(String, Value)>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) -> Result<Value, Fail> {
-        let mut names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
-        let offset = usize::from(self.across);
-        // Fill the layer and instance positions from the binding: `*`, or a repeated layer's name.
-        if let [layer, instance] = binding {
-            if let Some(name) = names.get_mut(offset) {
-                if name == "*" || layer_matches(layer, name) {
-                    name.clone_from(layer);
-                }
+/// The forms of a policy path, for help texts.
+const PATH_FORMS: &str = "paths are `PARAM`, `PARAM.FIELD` or `LAYER.INSTANCE.INPUT`; `*` stands for every layer, instance, map key or list item";
+
+/// A value a rule read, for its message, its provenance and the generated tests.
+struct Used {
+    env: String,
+    path: Vec<String>,
+    shown: String,
+    value: Value,
+    input: Option<(String, String, String)>,
+}
+
+/// The path as written with its slots (a repeated layer's name, each `*`) filled from `binding`.
+fn fill(res: &Resolved, binding: &[String]) -> Vec<String> {
+    let mut values = binding.iter();
+    res.written
+        .iter()
+        .enumerate()
+        .map(|(idx, segment)| {
+            if segment == "*" || (idx == 0 && res.repeated_head) {
+                values.next().cloned().unwrap_or_else(|| segment.clone())
+            } else {
+                segment.clone()
             }
-            if let Some(name) = names.get_mut(offset + 1) {
-                if name == "*" {
-                    name.clone_from(instance);
-                }
-            }
-        }
-        if names.iter().skip(offset).take(2).any(|n| n == "*") {
-            return Err(Fail::Skip);
-        }
-        let model = if self.across {
-            match self.models.get(&names[0]) {
-                Some(m) => *m,
-                None => {
-                    let help = did_you_mean(&names[0], self.models.keys().map(String::as_str));
-                    // Diagnostic: E0201 unknown-name
-                    diagnostics.push(
-                        Diagnostic::error(
-                            E0201,
-                            self.file,
-                            segments[0].range,
-                            format!("`{}` is not an environment of this policy", names[0]),
-                        )
-                        .with_label("paths of an `across` policy start with an environment")
-                        .with_help_opt(help),
-                    );
-                    return Err(Fail::Reported);
-                }
-            }
-        } else {
-            self.models.get(self.env).copied().ok_or(Fail::Skip)?
-        };
-        let path = &names[offset..];
-        let Some(head) = path.first() else {
-            return Err(Fail::Skip);
-        };
-        let value = if let Some(value) = model.params.get(head) {
-            field_path(value.clone(), &path[1..])
-        } else if head == "env" {
-            Some(Value::Str(model.env.clone()))
-        } else if let Some(layer) = model.layers.iter().find(|l| layer_matches(&l.name, head)) {
-            let instance = path
-                .get(1)
-                .and_then(|i| layer.instances.iter().find(|x| &x.name == i));
-            match (instance, path.get(2)) {
-                (Some(instance), Some(input)) => {
-                    match instance.inputs.iter().find(|(n, _)| n == input) {
-                        Some((_, v)) => field_path(v.clone(), &path[3..]),
-                        None if segments.iter().any(|s| s.name == "*") => return Err(Fail::Skip),
-                        None => None,
-                    }
-                }
-                _ => None,
-            }
-        } else {
-            None
-        };
-        let shown = names.join(".");
-        match value {
-            Some(v) if v.is_runtime() => {
-                // Diagnostic: E0602 invalid-policy
-                diagnostics.push(
-                    Diagnostic::error(
-                        E0602,
-                        self.file,
-                        range,
-                        format!("`{shown}` is only known when Terraform runs"),
-                    )
-                    .with_label("run-time value")
-                    .with_help("policies check compile-time values only"),
-                );
-                Err(Fail::Reported)
-            }
-            Some(v) => {
-                used.push((shown, v.clone()));
-                Ok(v)
-            }
-            None if segments.iter().any(|s| s.name == "*") => Err(Fail::Skip),
-            None => {
-                // Diagnostic: E0201 unknown-name
-                diagnostics.push(
-                    Diagnostic::error(E0201, self.file, range, format!("`{shown}` names no value in env `{}`", model.env))
-                        .with_label("unknown path")
-                        .with_help("paths are `PARAM`, or `LAYER.INSTANCE.INPUT`, with `*` for any layer or instance"),
-                );
-                Err(Fail::Reported)
-            }
-        }
-    }
+        })
+        .collect()
 }
 
 /// `client` matches the expanded layers `client-a`, `client-b`.
@@ -591,33 +1084,35 @@ fn layer_matches(layer: &str, pattern: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('-'))
 }
 
-fn field_path(mut value: Value, path: &[String]) -> Option<Value> {
-    for key in path {
-        value = match value {
-            Value::Record(mut entries) => entries.remove(key)?,
-            _ => return None,
-        };
-    }
-    Some(value)
-}
-
-/// The first reference in a rule for which `is_pattern` holds.
-fn first_pattern(expr: &Expr, is_pattern: &dyn Fn(&[String]) -> bool) -> Option<Vec<String>> {
-    let recurse = |e: &Expr| first_pattern(e, is_pattern);
+/// Every path of a rule, in evaluation order.
+fn collect_refs<'e>(expr: &'e Expr, out: &mut Vec<(&'e [crate::syntax::Ident], TextRange)>) {
     match &expr.kind {
-        ExprKind::Ref(segments) => {
-            let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
-            is_pattern(&names).then_some(names)
+        ExprKind::Ref(segments) => out.push((segments, expr.range)),
+        ExprKind::Unary(_, e) => collect_refs(e, out),
+        ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => {
+            collect_refs(a, out);
+            collect_refs(b, out);
         }
-        ExprKind::Unary(_, e) => recurse(e),
-        ExprKind::Binary(_, a, b) => recurse(a).or_else(|| recurse(b)),
-        ExprKind::Cond(a, b, c) => recurse(a).or_else(|| recurse(b)).or_else(|| recurse(c)),
-        ExprKind::Index(a, b) => recurse(a).or_else(|| recurse(b)),
-        ExprKind::List(items) => items.iter().find_map(recurse),
-        ExprKind::Str(parts) => parts.iter().find_map(|p| match p {
-            StrPart::Interp(e) => recurse(e),
-            StrPart::Text(_) => None,
+        ExprKind::Cond(a, b, c) => {
+            collect_refs(a, out);
+            collect_refs(b, out);
+            collect_refs(c, out);
+        }
+        ExprKind::List(items) => items.iter().for_each(|i| collect_refs(i, out)),
+        ExprKind::Record(entries) => entries.iter().for_each(|e| collect_refs(&e.value, out)),
+        ExprKind::Str(parts) => parts.iter().for_each(|p| {
+            if let StrPart::Interp(e) = p {
+                collect_refs(e, out);
+            }
         }),
-        _ => None,
+        ExprKind::Attr(base, _) => collect_refs(base, out),
+        ExprKind::Call(_, args) => args.iter().for_each(|a| collect_refs(a, out)),
+        // Reported when the rule is evaluated.
+        ExprKind::For(_) => {}
+        ExprKind::Missing
+        | ExprKind::Null
+        | ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_) => {}
     }
 }

@@ -5,10 +5,10 @@ use crate::analysis::envs_in_file;
 use crate::config::{Def, EnvName};
 use crate::db::{Db, SourceFile, Workspace};
 use crate::model::{env_model, EnvModel};
-use crate::policy::provenance;
+use crate::policy::{policy_results, provenance};
 use crate::project::project_index;
 use crate::source::TextRange;
-use crate::syntax::{InputDecl, Item, ItemKind, ModuleDef};
+use crate::syntax::{Expr, ExprKind, Ident, InputDecl, Item, ItemKind, ModuleDef, StrPart};
 use crate::value::Value;
 
 use super::symbols::{file_symbols, Symbol};
@@ -59,6 +59,9 @@ pub fn hover(
     if let Some(found) = function_at(file.text(db), offset) {
         return Some(found);
     }
+    if let Some(result) = wildcard_hover(db, workspace, file, offset) {
+        return Some(result);
+    }
     let symbols = file_symbols(db, workspace, file);
     let occurrence = symbols.at(offset);
     let site = symbols.override_at(offset);
@@ -96,6 +99,100 @@ pub fn hover(
         range: occurrence.range,
         markdown: md,
     })
+}
+
+/// A `*` of a policy rule: what the rule matched in each environment of the policy, with the
+/// values.
+fn wildcard_hover(
+    db: &dyn Db,
+    workspace: Workspace,
+    file: SourceFile,
+    offset: u32,
+) -> Option<HoverResult> {
+    let index = project_index(db, workspace);
+    let (policy, rule, star) = crate::db::parse_file(db, file)
+        .items
+        .iter()
+        .find_map(|item| match &item.kind {
+            ItemKind::Policy(policy) => policy.rules.iter().find_map(|rule| {
+                let star = star_at(&rule.expr, offset)?;
+                Some((policy, rule, star.range))
+            }),
+            _ => None,
+        })?;
+    let mut md = code_block("*");
+    md.push_str(&format!(
+        "\nEach match of the rule is checked (policy `{}`).\n\n**Matches**\n",
+        policy.name.name
+    ));
+    let envs: Vec<&str> = policy
+        .envs
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|e| index.envs.contains_key(*e))
+        .collect();
+    // An `across` rule matches the same paths whichever of its environments is checked.
+    let checked = if policy.across {
+        &envs[..envs.len().min(1)]
+    } else {
+        &envs[..]
+    };
+    for env in checked {
+        let results = policy_results(db, workspace, EnvName::new(db, env.to_string()));
+        let found = results
+            .matched
+            .iter()
+            .find(|m| m.file == file && m.range == rule.range);
+        if !policy.across {
+            md.push_str(&format!("\n- **{env}**"));
+        }
+        match found {
+            Some(found) => {
+                for (path, value) in &found.values {
+                    let indent = if policy.across { "" } else { "  " };
+                    md.push_str(&format!(
+                        "\n{indent}- `{path}`: `{}`",
+                        shorten(&value.to_string(), 60)
+                    ));
+                }
+            }
+            None if policy.across => {
+                md.push_str("\nNothing: the rule or one of its environments has errors.");
+            }
+            None => md.push_str(": nothing (the rule or the environment has errors)"),
+        }
+    }
+    md.push('\n');
+    Some(HoverResult {
+        range: star,
+        markdown: md,
+    })
+}
+
+/// The `*` segment of a path in `expr` at `offset`.
+fn star_at(expr: &Expr, offset: u32) -> Option<&Ident> {
+    if !expr.range.contains(offset) {
+        return None;
+    }
+    match &expr.kind {
+        ExprKind::Ref(segments) => segments
+            .iter()
+            .find(|s| s.name == "*" && s.range.contains(offset)),
+        ExprKind::Unary(_, e) => star_at(e, offset),
+        ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => {
+            star_at(a, offset).or_else(|| star_at(b, offset))
+        }
+        ExprKind::Cond(a, b, c) => star_at(a, offset)
+            .or_else(|| star_at(b, offset))
+            .or_else(|| star_at(c, offset)),
+        ExprKind::List(items) => items.iter().find_map(|i| star_at(i, offset)),
+        ExprKind::Record(entries) => entries.iter().find_map(|e| star_at(&e.value, offset)),
+        ExprKind::Str(parts) => parts.iter().find_map(|p| match p {
+            StrPart::Interp(e) => star_at(e, offset),
+            StrPart::Text(_) => None,
+        }),
+        _ => None,
+    }
 }
 
 /// The environments of the workspace; those declared in `file` first.

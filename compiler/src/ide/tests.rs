@@ -196,6 +196,55 @@ Availability zones.
 }
 
 #[test]
+fn hover_on_a_policy_wildcard_lists_what_the_rule_matched() {
+    let fx = shop_with(
+        "/policies.infra",
+        "policy sizes for dev, pro {\n  require clients.$0*.size >= 1\n}\n\
+         policy growth across pre, pro {\n  require pro.*.*.size >= pre.*.*.size\n}\n",
+    );
+    check_hover(
+        &fx,
+        r#"
+```infra
+*
+```
+
+Each match of the rule is checked (policy `sizes`).
+
+**Matches**
+
+- **dev**
+  - `clients.acme.size`: `1`
+- **pro**
+  - `clients.acme.size`: `1`
+"#,
+    );
+    let fx = shop_with(
+        "/policies.infra",
+        "policy growth across pre, pro {\n  require pro.*.*.size >= pre.*.$0*.size\n}\n",
+    );
+    check_hover(
+        &fx,
+        r#"
+```infra
+*
+```
+
+Each match of the rule is checked (policy `growth`).
+
+**Matches**
+
+- `pro.foundation.net.size`: `4`
+- `pro.apps.web.size`: `4`
+- `pro.client-acme.c.size`: `1`
+- `pre.foundation.net.size`: `3`
+- `pre.apps.web.size`: `2`
+- `pre.client-acme.c.size`: `1`
+"#,
+    );
+}
+
+#[test]
 fn hover_on_an_instance_input_shows_the_module_input_and_its_values() {
     let fx = shop_with(
         "/pro.infra",
