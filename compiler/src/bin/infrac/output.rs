@@ -111,9 +111,10 @@ fn open_regular(path: &Path) -> Option<File> {
 /// header `emit::header` writes, or, for `layers.json`, the manifest opens with its
 /// `generated_by` field.
 fn has_generated_header(path: &Path, text: &str) -> bool {
-    let marked = header("\0");
+    // A private-use character stands for the source's name (the header keeps it as it is).
+    let marked = header("\u{E000}");
     let (prefix, rest) = marked
-        .split_once('\0')
+        .split_once('\u{E000}')
         .expect("the header names its source");
     let suffix = rest.trim_end_matches('\n');
     let mut lines = text.split('\n');
