@@ -2604,6 +2604,9 @@ fn is_role_arn(text: &str) -> bool {
                 && account.len() == 12
                 && account.chars().all(|c| c.is_ascii_digit())
                 && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty())
+                && resource
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/+=,.@_-".contains(c))
     )
 }
 
