@@ -64,6 +64,7 @@ codes! {
     E0601 = "E0601", "policy-violation", "a policy rule does not hold for an environment";
     E0602 = "E0602", "invalid-policy", "a policy rule cannot be evaluated at compile time";
     W0201 = "W0201", "unused-parameter", "a parameter is never used";
+    W0501 = "W0501", "physical-name-change", "a renamed instance keeps its state but its physical name changes, so the resource is replaced";
 }
 
 /// Looks up a code by its id, case-insensitively (`e0401` works).
