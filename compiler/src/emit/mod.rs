@@ -516,7 +516,12 @@ fn manifest(model: &EnvModel, source: &str) -> String {
         "bootstrap": model.bootstrap.as_ref().map(|_| "00-bootstrap"),
         "state_bucket": model.project.state_bucket,
         "state_region": model.project.state_region,
-        "state_role_arn": model.project.state_assume_role.as_ref().map(|r| r.role_arn.clone()),
+        "state_assume_role": model.project.state_assume_role.as_ref().map(|role| {
+            assume_role_fields(role)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+                .collect::<serde_json::Map<_, _>>()
+        }),
         "layers": layers,
     });
     let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
