@@ -1152,9 +1152,9 @@ impl<'a> Eval<'a> {
         // AWS's limits on AssumeRole's RoleSessionName and ExternalId.
         let session_name = text("session_name");
         let session_ok = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
-        if !session_name.is_empty()
-            && !((2..=64).contains(&session_name.len()) && session_name.chars().all(session_ok))
-        {
+        let session_valid =
+            (2..=64).contains(&session_name.len()) && session_name.chars().all(session_ok);
+        if !session_name.is_empty() && !session_valid {
             let (file, range) = value_span(node, &sub("session_name"));
             // Diagnostic: E0404 constraint-violation
             self.error(
@@ -1171,9 +1171,9 @@ impl<'a> Eval<'a> {
         }
         let external_id = text("external_id");
         let external_ok = |c: char| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c);
-        if !external_id.is_empty()
-            && !((2..=1224).contains(&external_id.len()) && external_id.chars().all(external_ok))
-        {
+        let external_valid =
+            (2..=1224).contains(&external_id.len()) && external_id.chars().all(external_ok);
+        if !external_id.is_empty() && !external_valid {
             let (file, range) = value_span(node, &sub("external_id"));
             // Diagnostic: E0404 constraint-violation
             self.error(

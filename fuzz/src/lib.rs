@@ -451,7 +451,7 @@ pub fn emit_roundtrip(data: &[u8]) {
         use hcl::expr::TemplateExpr;
         match expr {
             hcl::Expression::String(s) => hcl::Value::String(s.clone()),
-            hcl::Expression::Number(n) => hcl::Value::Number(n.clone()),
+            hcl::Expression::Number(n) => hcl::Value::Number(*n),
             hcl::Expression::Bool(b) => hcl::Value::Bool(*b),
             hcl::Expression::Array(items) => {
                 hcl::Value::Array(items.iter().map(read_back).collect())
