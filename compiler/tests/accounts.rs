@@ -329,8 +329,8 @@ fn every_root_module_gets_its_region_account_role_and_only_the_providers_it_uses
     let manifest: serde_json::Value =
         serde_json::from_str(&read(&out.join("layers.json"))).expect("layers.json");
     assert_eq!(
-        manifest["state_role_arn"],
-        "arn:aws:iam::999999999999:role/state"
+        manifest["state_assume_role"],
+        serde_json::json!({"role_arn": "arn:aws:iam::999999999999:role/state"})
     );
     assert_eq!(manifest["layers"][1]["region"], "us-west-2");
     assert_eq!(manifest["layers"][1]["account"], "333333333333");
