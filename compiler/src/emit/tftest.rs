@@ -173,9 +173,10 @@ fn layer_tests(
                         traversal(kind, &[name]),
                         each,
                     );
+                    // A `for` expression in brackets is already the list.
                     Expression::FuncCall(Box::new(
                         hcl::expr::FuncCall::builder("alltrue")
-                            .arg(Expression::Array(vec![Expression::from(all)]))
+                            .arg(Expression::from(all))
                             .build(),
                     ))
                 } else {
