@@ -67,6 +67,7 @@ codes! {
     E0602 = "E0602", "invalid-policy", "a policy rule cannot be evaluated at compile time";
     W0201 = "W0201", "unused-parameter", "a parameter is never used";
     W0202 = "W0202", "shadowed-name", "an instance or a repeated layer's binding hides a parameter or a layer of the same name";
+    W0501 = "W0501", "physical-name-change", "a renamed instance keeps its state but its physical name changes, so the resource is replaced";
 }
 
 /// Looks up a code by its id, case-insensitively (`e0401` works).

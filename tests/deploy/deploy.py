@@ -13,6 +13,7 @@ Environment: INFRAC_TERRAFORM, INFRAC_TF_PLUGIN_DIR, INFRAC_MOTO_SERVER (from sc
 Exit status: 0 when every layer applied, every check held and every layer was destroyed.
 """
 
+import base64
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 import boto3  # Installed with moto[server].
@@ -96,8 +98,43 @@ class Moto:
         log(f"moto: stopped (pid {self.process.pid})")
 
 
-def client(moto, service, region):
-    return boto3.client(service, endpoint_url=moto.url, region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
+def client(moto, service, region, role_arn=None):
+    """A client of the emulator; with a role, as that role (moto puts what the role creates in the
+    role's account, as AWS does), so that checks look where Terraform wrote."""
+    if not role_arn:
+        return boto3.client(service, endpoint_url=moto.url, region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
+    sts = client(moto, "sts", region)
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="infrac-deploy-test")["Credentials"]
+    return boto3.client(service, endpoint_url=moto.url, region_name=region,
+                        aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+                        aws_session_token=credentials["SessionToken"])
+
+
+def assumed_roles(moto):
+    """The role ARNs that STS AssumeRole calls asked the emulator for."""
+    roles = set()
+    for request in moto.recording():
+        body = request.get("body") or ""
+        if request.get("body_encoded"):
+            body = base64.b64decode(body).decode("utf-8", "replace")
+        fields = urllib.parse.parse_qs(body)
+        # The harness's own checks assume roles too, under their own session name.
+        if fields.get("Action") == ["AssumeRole"] and fields.get("RoleSessionName") != ["infrac-deploy-test"]:
+            roles.update(fields.get("RoleArn", []))
+    return roles
+
+
+def provider_aliases(layer_dir):
+    """The aliases of the generated `provider "aws"` blocks, and whether they pin accounts."""
+    aliases, pinned = [], False
+    path = os.path.join(layer_dir, "providers.tf")
+    for line in open(path) if os.path.exists(path) else []:
+        key, _, value = line.partition("=")
+        if key.strip() == "alias":
+            aliases.append(value.strip().strip('"'))
+        if key.strip() == "allowed_account_ids":
+            pinned = True
+    return aliases, pinned
 
 
 def terraform_env(region):
@@ -136,7 +173,13 @@ def write_overrides(layer_dir, moto, manifest, layer_name, reads):
     provider = dict(emulator_settings(moto))
     provider["s3_use_path_style"] = True
     provider["endpoints"] = [{service: moto.url for service in SERVICES}]
-    override = {"provider": {"aws": [provider]}}
+    aliases, pinned = provider_aliases(layer_dir)
+    if pinned:
+        # `allowed_account_ids` needs the account: the provider asks the emulator's STS, which
+        # answers with the account of the assumed role.
+        provider["skip_requesting_account_id"] = False
+    # Every configuration is pointed at the emulator; the generated `assume_role` blocks stay.
+    override = {"provider": {"aws": [provider] + [dict(provider, alias=alias) for alias in aliases]}}
     if reads:
         configs = {}
         for producer in reads:
@@ -146,6 +189,9 @@ def write_overrides(layer_dir, moto, manifest, layer_name, reads):
                 "bucket": manifest["state_bucket"], "key": layer["state_key"], "region": manifest["state_region"],
                 "use_path_style": True, "endpoints": {"s3": moto.url, "sts": moto.url},
             })
+            # The override replaces the generated `config` as a whole: keep the state's role.
+            if manifest.get("state_assume_role"):
+                config["assume_role"] = manifest["state_assume_role"]
             configs[producer.replace("-", "_")] = [{"config": config}]
         override["data"] = {"terraform_remote_state": configs}
     excluded = []
@@ -250,7 +296,8 @@ def main():
     region = manifest["state_region"]
     plugin_arg = f"-plugin-dir={os.environ['INFRAC_TF_PLUGIN_DIR']}"
     moto = Moto(os.environ["INFRAC_MOTO_SERVER"])
-    s3 = client(moto, "s3", region)
+    state_role = (manifest.get("state_assume_role") or {}).get("role_arn")
+    s3 = client(moto, "s3", region, state_role)
     applied = []
     failures = []
     report = {"env": env, "layers": [], "checks": []}
@@ -313,7 +360,18 @@ def main():
                 failures.append(f"{directory}: state key {key} is not ENV/LAYER-NAME/terraform.tfstate")
             head = s3.head_object(Bucket=manifest["state_bucket"], Key=key)
             report["checks"].append(f"state s3://{manifest['state_bucket']}/{key} ({head['ContentLength']} bytes)")
-        # 3. Locking: every layer's state was locked with an S3 lock file while Terraform wrote it.
+        # 3. Roles: every role the build names was assumed through STS, by the provider or the backend.
+        wanted = {l["role_arn"] for l in manifest["layers"] if l.get("role_arn")}
+        if state_role:
+            wanted.add(state_role)
+        if wanted:
+            assumed = assumed_roles(moto)
+            for role in sorted(wanted):
+                if role in assumed:
+                    report["checks"].append(f"role {role} assumed")
+                else:
+                    failures.append(f"role {role} was never assumed (assumed: {sorted(assumed)})")
+        # 4. Locking: every layer's state was locked with an S3 lock file while Terraform wrote it.
         lock_puts = {r.get("url", "").split("?")[0] for r in moto.recording() if r.get("method") == "PUT" and ".tflock" in r.get("url", "")}
         for layer in order["layers"]:
             lock = next(l["state_key"] for l in manifest["layers"] if l["dir"] == layer["dir"]) + ".tflock"
@@ -324,13 +382,15 @@ def main():
     except (StepFailed, AssertionError, KeyError) as error:
         failures.append(str(error))
     finally:
-        # 4. Destroy in reverse order; the bootstrap goes last, after its bucket is emptied.
+        # 5. Destroy in reverse order; the bootstrap goes last, after its bucket is emptied.
         for directory, layer_dir in reversed(applied):
             t0 = time.monotonic()
             try:
                 if directory == "00-bootstrap":
                     empty_bucket(s3, manifest["state_bucket"])
-                removed = delete_leftover_interfaces(client(moto, "ec2", region))
+                layer_info = next((l for l in manifest["layers"] if l["dir"] == directory), {})
+                removed = delete_leftover_interfaces(
+                    client(moto, "ec2", layer_info.get("region") or region, layer_info.get("role_arn")))
                 if removed:
                     log(f"NOTE {directory}: deleted {len(removed)} unattached network interface(s) moto left behind")
                 unprotected = unprotect(layer_dir)

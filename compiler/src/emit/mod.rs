@@ -12,7 +12,9 @@ use hcl::expr::{Expression, ObjectKey};
 use hcl::structure::{Attribute, Block, Body};
 use hcl::Identifier;
 
-use crate::model::{EnvModel, InstanceModel, LayerModel, PlacedLayer, ProjectSettings};
+use crate::model::{
+    AssumeRole, EnvModel, InstanceModel, LayerModel, PlacedLayer, ProjectSettings, Target,
+};
 use crate::value::{Rt, TemplatePart, Value};
 
 use literal::{object_key, traversal, TemplateText};
@@ -52,10 +54,14 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
     };
     if let Some(bootstrap) = &model.bootstrap {
         let dir = "00-bootstrap";
-        add(format!("{dir}/versions.tf"), versions_tf(&model.project));
+        // The bootstrap creates the state bucket: in the state's region and account.
+        add(
+            format!("{dir}/versions.tf"),
+            versions_tf(&model.project, &[]),
+        );
         add(
             format!("{dir}/providers.tf"),
-            providers_tf(model, &model.project.state_region, "bootstrap"),
+            providers_tf(model, &model.project.state_target(), "bootstrap", &[], &[]),
         );
         let mut body = Body::builder();
         body = body.add_block(module_block(bootstrap, "state_bootstrap"));
@@ -66,6 +72,8 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
     let layer_files = |layer: &PlacedLayer| {
         let dir = &layer.dir;
         let name = &layer.name;
+        let aliases = layer_aliases(&model.project, layer);
+        let others = layer_providers(&model.project, layer);
         let backend = render(
             Body::builder()
                 .add_block(
@@ -76,10 +84,19 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
                 .build(),
         );
         [
-            (format!("{dir}/versions.tf"), versions_tf(&model.project)),
+            (
+                format!("{dir}/versions.tf"),
+                versions_tf(&model.project, &others),
+            ),
             (
                 format!("{dir}/providers.tf"),
-                providers_tf(model, &model.project.region, name),
+                providers_tf(
+                    model,
+                    &model.project.layer_target(&layer.template),
+                    name,
+                    &aliases,
+                    &others,
+                ),
             ),
             (format!("{dir}/backend.tf"), backend),
             (
@@ -128,17 +145,58 @@ pub fn state_key(env: &str, layer: &str) -> String {
     format!("{env}/{layer}/terraform.tfstate")
 }
 
-fn versions_tf(project: &ProjectSettings) -> String {
+/// The AWS provider aliases a layer's instances use, with their configuration.
+pub fn layer_aliases(project: &ProjectSettings, layer: &LayerModel) -> Vec<(String, Target)> {
+    let mut aliases: Vec<&str> = layer
+        .instances
+        .iter()
+        .filter_map(|i| i.provider.as_deref())
+        .collect();
+    aliases.sort_unstable();
+    aliases.dedup();
+    aliases
+        .into_iter()
+        .map(|alias| {
+            (
+                alias.to_string(),
+                project.alias_target(&layer.template, alias),
+            )
+        })
+        .collect()
+}
+
+/// The providers other than `aws` that a layer needs: those of `project.providers` that list a
+/// module type the layer calls.
+pub fn layer_providers<'p>(project: &'p ProjectSettings, layer: &LayerModel) -> Vec<&'p str> {
+    project
+        .providers
+        .iter()
+        .filter(|(name, provider)| {
+            name.as_str() != "aws"
+                && layer
+                    .instances
+                    .iter()
+                    .any(|i| provider.modules.contains(&i.kind))
+        })
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// `required_providers` of a root module: `aws` and the other providers it uses.
+fn versions_tf(project: &ProjectSettings, others: &[&str]) -> String {
     let mut providers = Vec::new();
-    for (name, version) in &project.providers {
+    for (name, provider) in &project.providers {
+        if name != "aws" && !others.contains(&name.as_str()) {
+            continue;
+        }
         let mut object = hcl::Object::new();
         object.insert(
             ObjectKey::Identifier(ident("source")),
-            Expression::String(format!("hashicorp/{name}")),
+            Expression::String(provider.source.clone()),
         );
         object.insert(
             ObjectKey::Identifier(ident("version")),
-            Expression::String(version.clone()),
+            Expression::String(provider.version.clone()),
         );
         providers.push(Attribute::new(ident(name), Expression::Object(object)));
     }
@@ -153,24 +211,93 @@ fn versions_tf(project: &ProjectSettings) -> String {
     render(Body::builder().add_block(terraform).build())
 }
 
-/// The AWS provider of one root module; its `layer` tag is the layer's name, which (unlike the
-/// directory's number) does not change when layers are added before it.
-fn providers_tf(model: &EnvModel, region: &str, layer: &str) -> String {
+/// The providers of one root module: its AWS provider (region, account, role) and the aliases
+/// its instances use, every one tagging what it creates with the layer's name (which, unlike the
+/// directory's number, does not change when layers are added before it); then the other
+/// providers it uses, with their configuration.
+fn providers_tf(
+    model: &EnvModel,
+    target: &Target,
+    layer: &str,
+    aliases: &[(String, Target)],
+    others: &[&str],
+) -> String {
     let mut tags: BTreeMap<String, String> = model.project.tags.clone();
     tags.insert("environment".into(), model.env.clone());
     tags.insert("layer".into(), layer.to_string());
     tags.insert("managed_by".into(), "infrac".into());
     let tags_value = Value::Record(tags.into_iter().map(|(k, v)| (k, Value::Str(v))).collect());
-    let provider = Block::builder("provider")
-        .add_label("aws")
-        .add_attribute(("region", region.to_string()))
-        .add_block(
-            Block::builder("default_tags")
-                .add_attribute(("tags", expression(&tags_value)))
-                .build(),
-        )
-        .build();
-    render(Body::builder().add_block(provider).build())
+    let aws_config = model
+        .project
+        .providers
+        .get("aws")
+        .map(|p| p.config.clone())
+        .unwrap_or_default();
+    let aws = |alias: Option<&str>, target: &Target| {
+        let mut provider = Block::builder("provider").add_label("aws");
+        if let Some(alias) = alias {
+            provider = provider.add_attribute(("alias", alias.to_string()));
+        }
+        provider = provider.add_attribute(("region", target.region.clone()));
+        if let Some(account) = &target.account {
+            provider = provider.add_attribute((
+                "allowed_account_ids",
+                Expression::Array(vec![Expression::String(account.clone())]),
+            ));
+        }
+        for (key, value) in &aws_config {
+            provider = provider.add_attribute((ident(key), expression(value)));
+        }
+        if let Some(role) = &target.assume_role {
+            let mut block = Block::builder("assume_role");
+            for (key, value) in assume_role_fields(role) {
+                block = block.add_attribute((key, value));
+            }
+            provider = provider.add_block(block.build());
+        }
+        provider
+            .add_block(
+                Block::builder("default_tags")
+                    .add_attribute(("tags", expression(&tags_value)))
+                    .build(),
+            )
+            .build()
+    };
+    let mut body = Body::builder().add_block(aws(None, target));
+    for (alias, alias_target) in aliases {
+        body = body.add_block(aws(Some(alias), alias_target));
+    }
+    for name in others {
+        let mut provider = Block::builder("provider").add_label(*name);
+        if let Some(settings) = model.project.providers.get(*name) {
+            for (key, value) in &settings.config {
+                provider = provider.add_attribute((ident(key), expression(value)));
+            }
+        }
+        body = body.add_block(provider.build());
+    }
+    render(body.build())
+}
+
+/// The fields of an `assume_role` block or object, in Terraform's documented order.
+fn assume_role_fields(role: &AssumeRole) -> Vec<(&'static str, String)> {
+    let mut fields = vec![("role_arn", role.role_arn.clone())];
+    if let Some(session_name) = &role.session_name {
+        fields.push(("session_name", session_name.clone()));
+    }
+    if let Some(external_id) = &role.external_id {
+        fields.push(("external_id", external_id.clone()));
+    }
+    fields
+}
+
+/// `assume_role` as an object, for the S3 backend and remote-state reads.
+fn assume_role_object(role: &AssumeRole) -> Expression {
+    let mut object = hcl::Object::new();
+    for (key, value) in assume_role_fields(role) {
+        object.insert(ObjectKey::Identifier(ident(key)), Expression::String(value));
+    }
+    Expression::Object(object)
 }
 
 fn backend_config(model: &EnvModel, layer: &str) -> String {
@@ -183,6 +310,9 @@ fn backend_config(model: &EnvModel, layer: &str) -> String {
     if let Some(table) = &model.project.dynamodb_table {
         body = body.add_attribute(("dynamodb_table", table.clone()));
     }
+    if let Some(role) = &model.project.state_assume_role {
+        body = body.add_attribute(("assume_role", assume_role_object(role)));
+    }
     render(body.build())
 }
 
@@ -194,24 +324,35 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
         if !model.layers.iter().any(|l| l.name == *producer) {
             continue;
         }
-        let config = Value::Record(
-            [
-                (
-                    "bucket".to_string(),
-                    Value::Str(model.project.state_bucket.clone()),
+        let mut config: BTreeMap<String, Value> = [
+            (
+                "bucket".to_string(),
+                Value::Str(model.project.state_bucket.clone()),
+            ),
+            (
+                "key".to_string(),
+                Value::Str(state_key(&model.env, producer)),
+            ),
+            (
+                "region".to_string(),
+                Value::Str(model.project.state_region.clone()),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        // The state bucket's role, as the backend uses it.
+        if let Some(role) = &model.project.state_assume_role {
+            config.insert(
+                "assume_role".to_string(),
+                Value::Record(
+                    assume_role_fields(role)
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), Value::Str(v)))
+                        .collect(),
                 ),
-                (
-                    "key".to_string(),
-                    Value::Str(state_key(&model.env, producer)),
-                ),
-                (
-                    "region".to_string(),
-                    Value::Str(model.project.state_region.clone()),
-                ),
-            ]
-            .into_iter()
-            .collect(),
-        );
+            );
+        }
+        let config = Value::Record(config);
         body = body.add_block(
             Block::builder("data")
                 .add_label("terraform_remote_state")
@@ -337,6 +478,14 @@ fn module_block(instance: &InstanceModel, module: &str) -> Block {
     let mut block = Block::builder("module")
         .add_label(instance.name.clone())
         .add_attribute(("source", format!("../modules/{module}")));
+    if let Some(alias) = &instance.provider {
+        let mut providers = hcl::Object::new();
+        providers.insert(
+            ObjectKey::Identifier(ident("aws")),
+            traversal("aws", &[alias]),
+        );
+        block = block.add_attribute(("providers", Expression::Object(providers)));
+    }
     if let Some(keys) = &instance.for_each {
         // One module instance per key (`module.NAME["KEY"]`, stable when other keys come and
         // go); the inputs that differ between keys come from `each.value`.
@@ -385,9 +534,13 @@ fn manifest(model: &EnvModel, source: &str) -> String {
         .layers
         .iter()
         .map(|layer| {
+            let target = model.project.layer_target(&layer.template);
             serde_json::json!({
                 "name": layer.name,
                 "dir": layer.dir,
+                "region": target.region,
+                "account": target.account,
+                "role_arn": target.assume_role.map(|r| r.role_arn),
                 "depends_on": layer.depends_on,
                 "state_key": state_key(&model.env, &layer.name),
                 "outputs": layer.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>(),
@@ -400,6 +553,12 @@ fn manifest(model: &EnvModel, source: &str) -> String {
         "bootstrap": model.bootstrap.as_ref().map(|_| "00-bootstrap"),
         "state_bucket": model.project.state_bucket,
         "state_region": model.project.state_region,
+        "state_assume_role": model.project.state_assume_role.as_ref().map(|role| {
+            assume_role_fields(role)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+                .collect::<serde_json::Map<_, _>>()
+        }),
         "layers": layers,
     });
     let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();

@@ -67,11 +67,19 @@ fn layer_tests(
     facts: &[PolicyFact],
     module_targets: &mut dyn FnMut(&str) -> BTreeMap<String, Vec<Target>>,
 ) -> String {
-    let mut text = render(
-        Body::builder()
-            .add_block(mock_provider(&model.project.region))
-            .build(),
-    );
+    // Every provider configuration of the root module is mocked: the layer's AWS provider, the
+    // aliases its instances use and its other providers, so that no plan reaches a real account.
+    let mut mocks = Body::builder().add_block(mock_provider(
+        &model.project.layer_target(&layer.template).region,
+        None,
+    ));
+    for (alias, target) in super::layer_aliases(&model.project, layer) {
+        mocks = mocks.add_block(mock_provider(&target.region, Some(&alias)));
+    }
+    for name in super::layer_providers(&model.project, layer) {
+        mocks = mocks.add_block(Block::builder("mock_provider").add_label(name).build());
+    }
+    let mut text = render(mocks.build());
     let mut producers: Vec<&str> = layer.reads.iter().map(|r| r.layer.as_str()).collect();
     producers.dedup();
     for producer in producers {
@@ -171,6 +179,7 @@ fn layer_tests(
                         traversal(kind, &[name]),
                         each,
                     );
+                    // A `for` expression in brackets is already the list.
                     Expression::FuncCall(Box::new(
                         hcl::expr::FuncCall::builder("alltrue")
                             .arg(Expression::from(all))
@@ -214,7 +223,7 @@ fn layer_tests(
 }
 
 /// The mocked AWS provider: data sources that modules read get values that plans can use.
-fn mock_provider(region: &str) -> Block {
+fn mock_provider(region: &str, alias: Option<&str>) -> Block {
     let zones: Vec<Value> = ["a", "b", "c", "d", "e", "f"]
         .iter()
         .map(|z| Value::Str(format!("{region}{z}")))
@@ -233,8 +242,11 @@ fn mock_provider(region: &str) -> Block {
             .build()
     };
     let s = |text: &str| Value::Str(text.to_string());
-    Block::builder("mock_provider")
-        .add_label("aws")
+    let mut provider = Block::builder("mock_provider").add_label("aws");
+    if let Some(alias) = alias {
+        provider = provider.add_attribute(("alias", alias.to_string()));
+    }
+    provider
         .add_block(data(
             "aws_availability_zones",
             vec![

@@ -1,7 +1,8 @@
 //! `infrac ci github`: a GitHub Actions workflow for the project. Pull requests run `infrac
 //! verify`; pushes to main plan and apply every environment's layers in the compiler's order, with
 //! `needs:` along the layer graph, plan artifacts, checkov, the destroy guard on pro plans, and
-//! the production environment behind an approval.
+//! the production environment behind an approval. An environment with `project.ci_role`
+//! authenticates each layer job through GitHub's OIDC provider with that role.
 
 use std::fmt::Write as _;
 
@@ -104,6 +105,20 @@ pub fn github_workflow(
             let _ = writeln!(w, "        with:");
             let _ = writeln!(w, "          name: build-{env}");
             let _ = writeln!(w, "          path: build/{env}");
+            if let Some(role) = &model.project.ci_role {
+                // The role's ARN and the region are checked by the compiler (letters, digits,
+                // `:/+=,.@_-`), so single quotes hold them in YAML.
+                let _ = writeln!(w, "      - name: AWS credentials (OIDC)");
+                let _ = writeln!(w, "        uses: aws-actions/configure-aws-credentials@v4");
+                let _ = writeln!(w, "        with:");
+                let _ = writeln!(w, "          role-to-assume: '{role}'");
+                let _ = writeln!(
+                    w,
+                    "          role-session-name: {}",
+                    session_name(&format!("infrac-{env}-{}", layer.name))
+                );
+                let _ = writeln!(w, "          aws-region: '{}'", model.project.state_region);
+            }
             let _ = writeln!(w, "      - uses: hashicorp/setup-terraform@v3");
             let _ = writeln!(w, "        with:");
             let _ = writeln!(w, "          terraform_version: 1.11.4");
@@ -135,4 +150,18 @@ pub fn github_workflow(
         previous_env_last = last_jobs;
     }
     y
+}
+
+/// A role session name: at most 64 characters of `[A-Za-z0-9_=,.@-]`.
+fn session_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect()
 }

@@ -35,7 +35,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use infrac::analysis::{self, check_env, emit_env, env_of_file, envs_in_file, load_project};
 use infrac::config::{effective_config, EnvName};
 use infrac::db::{RootDatabase, SourceFile, Workspace};
-use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES, E0507};
+use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES, E0507, W0501};
 use infrac::model::{env_model, InstanceModel, PlacedLayer};
 
 /// mimalloc: the compiler allocates many small nodes; with glibc's allocator a fifth of a check
@@ -673,6 +673,10 @@ fn build(
     for note in &plan.notes {
         eprintln!("warning: {note}");
     }
+    let renamed = renamed_names(&db, workspace, env_name, file, &plan);
+    if !renamed.is_empty() {
+        report(&db, &renamed, format);
+    }
     let mut emitted = emitted.clone();
     emitted.files.extend(plan.files.clone());
     let mut warnings = Vec::new();
@@ -745,6 +749,71 @@ fn output_failed(error: &output::OutputError, out: &Path, format: Format) -> Exi
         );
     }
     ExitCode::from(EXIT_ERRORS)
+}
+
+/// W0501 for each renamed instance whose physical names follow its name: the `moved` block keeps
+/// the state, but the provider replaces the resource under its new name.
+fn renamed_names(
+    db: &RootDatabase,
+    workspace: Workspace,
+    env: EnvName<'_>,
+    file: SourceFile,
+    plan: &moved::Plan,
+) -> Vec<Diagnostic> {
+    let model = env_model(db, workspace, env);
+    let index = infrac::project::project_index(db, workspace);
+    plan.renamed_names
+        .iter()
+        .map(|change| {
+            // The instance in its layer's source, or the environment when it cannot be found.
+            let at = model
+                .layers
+                .iter()
+                .find(|l| l.name == change.layer)
+                .and_then(|layer| {
+                    let layer_ref = index.layers.get(&layer.template)?;
+                    let infrac::syntax::ItemKind::Layer(item) = &layer_ref.item(db).kind else {
+                        return None;
+                    };
+                    let instance = item.instances.iter().find(|i| i.name.name == change.to)?;
+                    Some((layer_ref.file, instance.name.range))
+                })
+                .unwrap_or_else(|| (file, verify::env_range(db, file)));
+            let (input, before, now) = &change.inputs[0];
+            let also = if change.inputs.len() > 1 {
+                format!(
+                    " (and {})",
+                    change.inputs[1..]
+                        .iter()
+                        .map(|(i, _, _)| format!("`{i}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                String::new()
+            };
+            let pins = change
+                .inputs
+                .iter()
+                .map(|(i, before, _)| format!("{i} = {before}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // Diagnostic: W0501 physical-name-change
+            Diagnostic::warning(
+                W0501,
+                at.0,
+                at.1,
+                format!(
+                    "renaming `{}` to `{}` in layer `{}` changes `{input}` from {before} to {now}{also}: the state moves, but AWS replaces the resource",
+                    change.from, change.to, change.layer
+                ),
+            )
+            .with_label("its default name follows the instance's name")
+            .with_help(format!(
+                "to keep the resource, pin its old name in the instance: `{pins}`"
+            ))
+        })
+        .collect()
 }
 
 /// E0507 for each layer whose state would move to another key: errors, or warnings when allowed.

@@ -67,6 +67,57 @@ pub struct Plan {
     pub key_changes: Vec<KeyChange>,
     /// Renames the heuristic saw but could not decide.
     pub notes: Vec<String>,
+    /// New moves whose module inputs change with the instance's name (defaults such as
+    /// `"${project}-${env}-${instance}"`): the state moves, but the resource's physical name
+    /// changes, so the provider still replaces it.
+    pub renamed_names: Vec<NameChange>,
+}
+
+/// A renamed instance whose inputs hold its own name.
+#[derive(Clone, Debug)]
+pub struct NameChange {
+    pub layer: String,
+    pub from: String,
+    pub to: String,
+    /// `(input, value before, value now)`, as written in `main.tf`.
+    pub inputs: Vec<(String, String, String)>,
+}
+
+/// The single-line `input = value` lines of a module call, by input.
+fn single_line_inputs<'b>(body: &[&'b str]) -> BTreeMap<&'b str, &'b str> {
+    body.iter()
+        .filter_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            let key = key.trim();
+            let value = value.trim();
+            (!key.is_empty()
+                && key.chars().all(|c| is_word(c) || c == '-')
+                && !value.is_empty()
+                && !value.ends_with('{')
+                && !value.ends_with('['))
+            .then_some((key, value))
+        })
+        .collect()
+}
+
+/// The inputs of a renamed instance whose value is the old value with the old name replaced by
+/// the new one.
+fn name_changes(from: &str, old: &[&str], to: &str, new: &[&str]) -> Vec<(String, String, String)> {
+    let before = single_line_inputs(old);
+    let now = single_line_inputs(new);
+    before
+        .iter()
+        .filter_map(|(key, old_value)| {
+            let new_value = now.get(key)?;
+            (old_value != new_value && replace_word(old_value, from, to) == *new_value).then(|| {
+                (
+                    key.to_string(),
+                    old_value.to_string(),
+                    new_value.to_string(),
+                )
+            })
+        })
+        .collect()
 }
 
 struct LayerInfo {
@@ -356,6 +407,25 @@ pub fn plan(
             if moves.get(&from) != Some(&to) {
                 plan.renames
                     .push((layer.dir.clone(), from.clone(), to.clone()));
+                let old_body = previous_of.get(layer.name.as_str()).and_then(|old| {
+                    old_calls[old.name.as_str()]
+                        .iter()
+                        .find(|(n, _)| *n == from)
+                });
+                let new_body = new_calls[layer.name.as_str()]
+                    .iter()
+                    .find(|(n, _)| *n == to);
+                if let (Some((_, old_body)), Some((_, new_body))) = (old_body, new_body) {
+                    let inputs = name_changes(&from, old_body, &to, new_body);
+                    if !inputs.is_empty() {
+                        plan.renamed_names.push(NameChange {
+                            layer: layer.name.clone(),
+                            from: from.clone(),
+                            to: to.clone(),
+                            inputs,
+                        });
+                    }
+                }
             }
             moves.insert(from, to);
         }
