@@ -1005,11 +1005,11 @@ mod tests {
                     s("%03d|%-4s|%.2f|%%|%t"),
                     Value::Int(7),
                     s("ab"),
-                    Value::Float(3.14159.into()),
+                    Value::Float(1.23456.into()),
                     Value::Bool(true)
                 ]
             ),
-            Ok(s("007|ab  |3.14|%|true"))
+            Ok(s("007|ab  |1.23|%|true"))
         );
         assert_eq!(
             call("format", vec![s("%q"), s("a\"b")]),

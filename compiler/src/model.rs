@@ -214,6 +214,9 @@ impl ProjectSettings {
     }
 }
 
+/// One key of a repeated instance and its inputs that differ from the other keys'.
+pub type KeyInputs = (String, Vec<(String, Value)>);
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InstanceModel {
     pub kind: String,
@@ -225,7 +228,7 @@ pub struct InstanceModel {
     pub inputs: Vec<(String, Value)>,
     /// A repeated instance: each key with the inputs that differ between keys (emitted as
     /// `for_each`, so that Terraform's addresses are `module.NAME["KEY"]`).
-    pub for_each: Option<Vec<(String, Vec<(String, Value)>)>>,
+    pub for_each: Option<Vec<KeyInputs>>,
     pub doc: Option<String>,
     pub file: SourceFile,
 }
@@ -3503,7 +3506,7 @@ impl<'a> Eval<'a> {
         keys: &[(String, Value)],
         file: SourceFile,
     ) -> Option<InstanceModel> {
-        let mut per_key: Vec<(String, Vec<(String, Value)>)> = Vec::new();
+        let mut per_key: Vec<KeyInputs> = Vec::new();
         let mut template: Option<InstanceModel> = None;
         let depth = self.locals.len();
         let mut ok = true;
