@@ -130,3 +130,16 @@ fn reading_an_absent_instance_is_an_error_in_that_environment_only() {
     let (ok, output) = run(infrac().arg("check").arg(dir.path().join("pro.infra")));
     assert!(ok, "{output}");
 }
+
+#[test]
+fn explain_follows_a_value_to_the_parameters_it_was_computed_from() {
+    let (ok, output) =
+        run(infrac().args(["explain", "environments/pro.infra", "foundation.vpc.nat"]));
+    assert!(ok, "{output}");
+    assert!(
+        output.contains("set at      environments/layers.infra:")
+            && output.contains("← nat = \"per_az\", set at environments/pro.infra:")
+            && output.contains("(env pro), overrode environments/base.infra:"),
+        "{output}"
+    );
+}
