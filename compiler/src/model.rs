@@ -1894,7 +1894,7 @@ impl<'a> Eval<'a> {
                 let value = self.eval_expr(base, file, scope)?;
                 self.field_access(value, std::slice::from_ref(name), file)
             }
-            ExprKind::Call(name, args) => self.call(name, args, expr.range, file, scope),
+            ExprKind::Call(call) => self.call(&call.name, &call.args, expr.range, file, scope),
             ExprKind::For(comprehension) => self.comprehension(comprehension, file, scope),
             ExprKind::Cond(cond, then, otherwise) => {
                 let c = self.eval_expr(cond, file, scope)?;

@@ -1013,7 +1013,8 @@ impl RuleCtx<'_> {
                 Value::Record(mut entries) => entries.remove(&name.name).ok_or(Fail::Skip),
                 _ => Err(Fail::Skip),
             },
-            ExprKind::Call(name, args) => {
+            ExprKind::Call(call) => {
+                let (name, args) = (&call.name, &call.args);
                 let mut values = Vec::with_capacity(args.len());
                 for arg in args {
                     values.push(eval(arg, used, diagnostics)?);
@@ -1106,7 +1107,7 @@ fn collect_refs<'e>(expr: &'e Expr, out: &mut Vec<(&'e [crate::syntax::Ident], T
             }
         }),
         ExprKind::Attr(base, _) => collect_refs(base, out),
-        ExprKind::Call(_, args) => args.iter().for_each(|a| collect_refs(a, out)),
+        ExprKind::Call(call) => call.args.iter().for_each(|a| collect_refs(a, out)),
         // Reported when the rule is evaluated.
         ExprKind::For(_) => {}
         ExprKind::Missing

@@ -148,9 +148,8 @@ fn referenced(expr: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
                 }
             }
         }
-        ExprKind::List(items) | ExprKind::Call(_, items) => {
-            items.iter().for_each(|i| referenced(i, bound, out));
-        }
+        ExprKind::List(items) => items.iter().for_each(|i| referenced(i, bound, out)),
+        ExprKind::Call(call) => call.args.iter().for_each(|i| referenced(i, bound, out)),
         ExprKind::Record(entries) => {
             entries
                 .iter()

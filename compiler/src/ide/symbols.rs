@@ -582,8 +582,8 @@ impl<'a> Walker<'a> {
                 self.expr(otherwise, scope);
             }
             ExprKind::Attr(base, _) => self.expr(base, scope),
-            ExprKind::Call(_, args) => {
-                for arg in args {
+            ExprKind::Call(call) => {
+                for arg in &call.args {
                     self.expr(arg, scope);
                 }
             }

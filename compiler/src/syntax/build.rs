@@ -842,7 +842,7 @@ impl Builder<'_> {
                     let base = Box::new(acc);
                     let kind = if postfix.as_rule() == Rule::attr {
                         let name = self.ident(postfix.into_inner().next().expect("attr name"));
-                        ExprKind::Attr(base, name)
+                        ExprKind::Attr(base, Box::new(name))
                     } else {
                         let key = self.expr(postfix.into_inner().next().expect("index expr"));
                         ExprKind::Index(base, Box::new(key))
@@ -861,7 +861,7 @@ impl Builder<'_> {
                     .map(|p| self.expr(p))
                     .collect();
                 Expr {
-                    kind: ExprKind::Call(name, args),
+                    kind: ExprKind::Call(Box::new(Call { name, args })),
                     range,
                 }
             }

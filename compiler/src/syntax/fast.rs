@@ -1125,7 +1125,7 @@ impl Parser<'_> {
                 if let Some(name) = self.ident() {
                     acc = Expr {
                         range: acc.range.cover(name.range),
-                        kind: ExprKind::Attr(Box::new(acc), name),
+                        kind: ExprKind::Attr(Box::new(acc), Box::new(name)),
                     };
                     continue;
                 }
