@@ -24,7 +24,7 @@ use super::{expression, ident, render, tf_name, Emitted};
 use crate::model::{EnvModel, LayerModel};
 use crate::policy::PolicyFact;
 use crate::types::Ty;
-use crate::value::Value;
+use crate::value::{Rt, TemplatePart, Value};
 
 /// Where an input of a module lands: `resource_type.name.attribute`, and whether the resource
 /// has `count` or `for_each`.
@@ -90,9 +90,17 @@ fn layer_tests(
             let ty = declared
                 .and_then(|l| l.outputs.iter().find(|o| o.name == read.output))
                 .map_or(&Ty::Any, |o| &o.ty);
+            let mut mock = mock_of_type(ty, &read.output);
+            // A map the layer reads at fixed keys (`databases.endpoints[name]`) has those keys.
+            if let (Ty::Map(inner), Value::Record(entries)) = (ty.resolved(), &mut mock) {
+                for key in keys_read(layer, producer, &read.output) {
+                    let value = mock_of_type(inner, &format!("{}-{key}", read.output));
+                    entries.insert(key, value);
+                }
+            }
             outputs.insert(
                 hcl::ObjectKey::Identifier(ident(&read.output)),
-                expression(&mock_of_type(ty, &read.output)),
+                expression(&mock),
             );
         }
         let mut values = hcl::Object::new();
@@ -344,6 +352,61 @@ fn mock(value: &Value, name: &str) -> Value {
         ),
         other => other.clone(),
     }
+}
+
+/// The keys at which a layer reads a map output of another layer (`producer.output["key"]`).
+fn keys_read(layer: &LayerModel, producer: &str, output: &str) -> Vec<String> {
+    fn walk(value: &Value, producer: &str, output: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Rt(rt, _) => match rt.as_ref() {
+                Rt::Index { base, key } => {
+                    if let (Value::Rt(inner, _), Value::Str(key)) = (base, key) {
+                        if matches!(inner.as_ref(), Rt::LayerOutput { layer, output: o } if layer == producer && o == output)
+                        {
+                            out.push(key.clone());
+                        }
+                    }
+                    walk(base, producer, output, out);
+                }
+                Rt::Call { args, .. } => args.iter().for_each(|a| walk(a, producer, output, out)),
+                _ => {}
+            },
+            Value::Template(parts) => {
+                for part in parts {
+                    if let TemplatePart::Rt(rt) = part {
+                        walk(
+                            &Value::Rt(Box::new(rt.clone()), Box::new(Ty::Any)),
+                            producer,
+                            output,
+                            out,
+                        );
+                    }
+                }
+            }
+            Value::List(items) => items.iter().for_each(|v| walk(v, producer, output, out)),
+            Value::Record(entries) => entries
+                .values()
+                .for_each(|v| walk(v, producer, output, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for instance in layer.instances.iter() {
+        let per_key = instance
+            .for_each
+            .iter()
+            .flatten()
+            .flat_map(|(_, inputs)| inputs);
+        for (_, value) in instance.inputs.iter().chain(per_key) {
+            walk(value, producer, output, &mut out);
+        }
+    }
+    for layer_output in &layer.outputs {
+        walk(&layer_output.value, producer, output, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn mock_of_type(ty: &Ty, name: &str) -> Value {
