@@ -425,6 +425,49 @@ pub fn placed_layer_eval<'db>(
     evaluate_layer(db, workspace, env, layer, SyntaxAt::Placed)
 }
 
+/// Whether a layer exists in an environment (its condition holds) and, for a repeated layer, its
+/// keys there. Span-free, so that a layer reading another depends on these facts only, not on
+/// where the other layer's text is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct LayerPresence {
+    pub present: bool,
+    pub keys: Vec<String>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn layer_presence<'db>(
+    db: &'db dyn Db,
+    workspace: Workspace,
+    env: EnvName<'db>,
+    layer: LayerName<'db>,
+) -> LayerPresence {
+    let index = project_index(db, workspace);
+    let Some(layer_ref) = index.layers.get(layer.name(db)) else {
+        return LayerPresence::default();
+    };
+    let ItemKind::Layer(item) = &layer_ref.item(db).kind else {
+        return LayerPresence::default();
+    };
+    let mut eval = Eval::with_globals(db, workspace, env, index);
+    // The layer's own evaluation reports what is wrong with its condition.
+    let present = match &item.condition {
+        Some(condition) => eval.condition(condition, layer_ref.file, Scope::PARAMS) != Some(false),
+        None => true,
+    };
+    let keys = match &item.repeat {
+        Some(repeat) => match eval.param_value(&repeat.over.name) {
+            Some(Value::Record(entries)) => entries.keys().cloned().collect(),
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    LayerPresence { present, keys }
+}
+
 fn evaluate_layer<'db>(
     db: &'db dyn Db,
     workspace: Workspace,
@@ -2617,37 +2660,28 @@ impl<'a> Eval<'a> {
     /// Whether layer `name` exists in this environment (its condition holds), and for a
     /// repeated layer, whether it has `key`; a diagnostic when not.
     fn layer_present(&mut self, name: &Ident, key: Option<&str>, file: SourceFile) -> bool {
-        let Some(layer_ref) = self.index.layers.get(&name.name).copied() else {
+        if !self.index.layers.contains_key(&name.name) {
             return true;
-        };
-        let item = layer_ref.item(self.db);
-        let ItemKind::Layer(layer) = &item.kind else {
-            return true;
-        };
-        if let Some(condition) = &layer.condition {
-            // Evaluated again here without its diagnostics: the layer's own evaluation reports
-            // them.
-            let reported = self.diagnostics.len();
-            let holds = self.condition(condition, layer_ref.file, Scope::PARAMS);
-            self.diagnostics.truncate(reported);
-            if holds == Some(false) {
-                // Diagnostic: E0201 unknown-name
-                self.error(
-                    E0201,
-                    file,
-                    name.range,
-                    format!("layer `{}` does not exist in env `{}`: its condition is false", name.name, self.env),
-                )
-                .with_label_mut("absent in this environment")
-                .with_secondary_mut(layer_ref.file, condition.range, "this condition is false")
-                .with_help_mut("give the reader the same condition (`... if COND`), or choose a value with `COND ? ... : ...`");
-                return false;
-            }
         }
-        if let (Some(key), Some(_)) = (key, &layer.repeat) {
-            let keys = self.layer_keys(&name.name);
-            if !keys.iter().any(|k| k == key) {
-                let help = did_you_mean(key, keys.iter().map(String::as_str));
+        let presence = self.presence(&name.name);
+        if !presence.present {
+            // Diagnostic: E0201 unknown-name
+            self.error(
+                E0201,
+                file,
+                name.range,
+                format!(
+                    "layer `{}` does not exist in env `{}`: its condition is false",
+                    name.name, self.env
+                ),
+            )
+            .with_label_mut("absent in this environment")
+            .with_help_mut("give the reader the same condition (`... if COND`), or choose a value with `COND ? ... : ...`");
+            return false;
+        }
+        if let Some(key) = key {
+            if !presence.keys.iter().any(|k| k == key) {
+                let help = did_you_mean(key, presence.keys.iter().map(String::as_str));
                 // Diagnostic: E0406 evaluation-error
                 self.error(
                     E0406,
@@ -2660,7 +2694,7 @@ impl<'a> Eval<'a> {
                 )
                 .with_label_mut("no such key")
                 .with_help_opt_mut(
-                    help.or_else(|| Some(format!("its keys are: {}", keys.join(", ")))),
+                    help.or_else(|| Some(format!("its keys are: {}", presence.keys.join(", ")))),
                 );
                 return false;
             }
@@ -2668,25 +2702,21 @@ impl<'a> Eval<'a> {
         true
     }
 
+    /// `layer_presence` of a layer in this evaluator's environment.
+    fn presence(&self, layer: &str) -> LayerPresence {
+        let env = EnvName::new(self.db, self.env.clone());
+        layer_presence(
+            self.db,
+            self.workspace,
+            env,
+            LayerName::new(self.db, layer.to_string()),
+        )
+        .clone()
+    }
+
     /// The keys a repeated layer has in this environment.
     fn layer_keys(&mut self, name: &str) -> Vec<String> {
-        let Some(layer_ref) = self.index.layers.get(name).copied() else {
-            return Vec::new();
-        };
-        let ItemKind::Layer(layer) = &layer_ref.item(self.db).kind else {
-            return Vec::new();
-        };
-        let Some(repeat) = &layer.repeat else {
-            return Vec::new();
-        };
-        match self.param_value(&repeat.over.name) {
-            Some(Value::Record(entries)) => entries.keys().cloned().collect(),
-            Some(Value::List(items)) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        }
+        self.presence(name).keys
     }
 
     fn layer_output(
