@@ -108,7 +108,8 @@ pub(super) fn nesting(text: &str) -> Result<usize, usize> {
                 false
             }
             b'\n' => {
-                if starts_a_member(&bytes[idx + 1..]) {
+                // Only a level with operators to forget needs to know where a member starts.
+                if levels.last().is_some_and(|ops| *ops > 0) && starts_a_member(&bytes[idx + 1..]) {
                     reset(&mut levels, &mut depth);
                 }
                 false
