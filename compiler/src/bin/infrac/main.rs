@@ -1003,8 +1003,11 @@ fn diff(left: &Path, right: &Path) -> ExitCode {
             }
         }
     }
-    let [(left_env, left_project), (right_env, right_project)] =
-        <[(String, PathBuf); 2]>::try_from(sides).expect("two sides were pushed");
+    let [(left_env, left_project), (right_env, right_project)]: [(String, PathBuf); 2] =
+        match sides.try_into() {
+            Ok(sides) => sides,
+            Err(_) => return ExitCode::from(EXIT_USAGE),
+        };
     if left_project != right_project {
         eprintln!("error: both environment files must belong to one project directory");
         return ExitCode::from(EXIT_USAGE);

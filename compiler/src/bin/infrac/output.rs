@@ -113,9 +113,9 @@ fn open_regular(path: &Path) -> Option<File> {
 fn has_generated_header(path: &Path, text: &str) -> bool {
     // A private-use character stands for the source's name (the header keeps it as it is).
     let marked = header("\u{E000}");
-    let (prefix, rest) = marked
-        .split_once('\u{E000}')
-        .expect("the header names its source");
+    let Some((prefix, rest)) = marked.split_once('\u{E000}') else {
+        return false;
+    };
     let suffix = rest.trim_end_matches('\n');
     let mut lines = text.split('\n');
     let first = lines.next().unwrap_or_default();
@@ -485,10 +485,13 @@ fn survey(
     linked: &HashSet<PathBuf>,
     found: &mut Previous,
 ) -> Result<(), OutputError> {
-    let relative_dir = dir
-        .strip_prefix(root)
-        .expect("walked from root")
-        .to_path_buf();
+    let Ok(relative_dir) = dir.strip_prefix(root).map(Path::to_path_buf) else {
+        return Err(OutputError::Io(format!(
+            "{} is not inside {}",
+            dir.display(),
+            root.display()
+        )));
+    };
     let dir_meta = std::fs::symlink_metadata(dir).map_err(|e| io("cannot inspect", dir, e))?;
     let entries = std::fs::read_dir(dir).map_err(|e| io("cannot read", dir, e))?;
     let mut entries: Vec<_> = entries.flatten().collect();
