@@ -32,11 +32,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use infrac::analysis::{self, check_env, emit_env, env_of_file, envs_in_file, load_project};
-use infrac::config::{effective_config, EnvName};
-use infrac::db::{RootDatabase, SourceFile, Workspace};
-use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES, E0507, W0501};
-use infrac::model::{env_model, InstanceModel, PlacedLayer};
+use infrac_emit::analysis::{self, check_env, emit_env, env_of_file, envs_in_file, load_project};
+use infrac_core::config::{effective_config, EnvName};
+use infrac_core::db::{RootDatabase, SourceFile, Workspace};
+use infrac_core::diagnostics::{code_by_id, Diagnostic, ALL_CODES, E0507, W0501};
+use infrac_core::model::{env_model, InstanceModel, PlacedLayer};
 
 /// mimalloc: the compiler allocates many small nodes; with glibc's allocator a fifth of a check
 /// was `malloc`/`free` and another third page faults (see docs/performance.md).
@@ -239,7 +239,7 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_TOOL: u8 = 3;
 
 fn main() -> ExitCode {
-    infrac::analysis::init_thread_pool();
+    infrac_emit::analysis::init_thread_pool();
     miette::set_hook(Box::new(|_| {
         Box::new(miette::MietteHandlerOpts::new().width(100).build())
     }))
@@ -344,7 +344,7 @@ fn fmt(paths: &[String], check: bool) -> ExitCode {
             failed += 1;
             continue;
         }
-        let Some(formatted) = infrac::ide::format::format(&text) else {
+        let Some(formatted) = infrac_ide::format::format(&text) else {
             eprintln!(
                 "error: {} has syntax errors and is left as it is; `infrac check` shows them",
                 file.display()
@@ -543,7 +543,7 @@ fn report(db: &RootDatabase, diagnostics: &[Diagnostic], format: Format) {
 /// The JSON form of diagnostics. Line indexes are built once per file, not once per label: a
 /// file can have thousands of diagnostics.
 fn diagnostics_json(db: &RootDatabase, diagnostics: &[Diagnostic]) -> Vec<serde_json::Value> {
-    let mut indexes: HashMap<SourceFile, infrac::source::LineIndex> = HashMap::new();
+    let mut indexes: HashMap<SourceFile, infrac_syntax::source::LineIndex> = HashMap::new();
     diagnostics
         .iter()
         .map(|diagnostic| diagnostic_json(db, diagnostic, &mut indexes))
@@ -553,7 +553,7 @@ fn diagnostics_json(db: &RootDatabase, diagnostics: &[Diagnostic]) -> Vec<serde_
 fn diagnostic_json(
     db: &RootDatabase,
     diagnostic: &Diagnostic,
-    indexes: &mut HashMap<SourceFile, infrac::source::LineIndex>,
+    indexes: &mut HashMap<SourceFile, infrac_syntax::source::LineIndex>,
 ) -> serde_json::Value {
     let mut primary = (1, 1);
     let labels: Vec<serde_json::Value> = diagnostic
@@ -563,7 +563,7 @@ fn diagnostic_json(
             let text = label.file.text(db);
             let index = indexes
                 .entry(label.file)
-                .or_insert_with(|| infrac::source::LineIndex::new(text));
+                .or_insert_with(|| infrac_syntax::source::LineIndex::new(text));
             let start = index.line_col(text, label.range.start);
             let end = index.line_col(text, label.range.end);
             if label.primary {
@@ -761,7 +761,7 @@ fn renamed_names(
     plan: &moved::Plan,
 ) -> Vec<Diagnostic> {
     let model = env_model(db, workspace, env);
-    let index = infrac::project::project_index(db, workspace);
+    let index = infrac_core::project::project_index(db, workspace);
     plan.renamed_names
         .iter()
         .map(|change| {
@@ -772,7 +772,7 @@ fn renamed_names(
                 .find(|l| l.name == change.layer)
                 .and_then(|layer| {
                     let layer_ref = index.layers.get(&layer.template)?;
-                    let infrac::syntax::ItemKind::Layer(item) = &layer_ref.item(db).kind else {
+                    let infrac_syntax::ItemKind::Layer(item) = &layer_ref.item(db).kind else {
                         return None;
                     };
                     let instance = item.instances.iter().find(|i| i.name.name == change.to)?;
@@ -1175,9 +1175,9 @@ fn doc(out: &Path, project: Option<&Path>, check: bool) -> ExitCode {
             Workspace::new(&db, files, PathBuf::from("."))
         }
     };
-    let index = infrac::project::project_index(&db, workspace);
-    let mut pages = vec![("README".to_string(), infrac::doc::index_page(&db, index))];
-    pages.extend(infrac::doc::module_pages(&db, index));
+    let index = infrac_core::project::project_index(&db, workspace);
+    let mut pages = vec![("README".to_string(), infrac_emit::doc::index_page(&db, index))];
+    pages.extend(infrac_emit::doc::module_pages(&db, index));
     let mut stale = Vec::new();
     for (name, page) in &pages {
         let path = out.join(format!("{name}.md"));
@@ -1214,7 +1214,7 @@ fn doc(out: &Path, project: Option<&Path>, check: bool) -> ExitCode {
 
 fn explain(subject: &str, path: Option<&str>) -> ExitCode {
     if let Some(code) = code_by_id(subject) {
-        match infrac::stdlib::diagnostic_page(code.id) {
+        match infrac_core::stdlib::diagnostic_page(code.id) {
             Some(page) => out_raw!("{page}"),
             None => out!("{}: {} ({})", code.id, code.summary, code.slug),
         }
@@ -1273,7 +1273,7 @@ fn explain(subject: &str, path: Option<&str>) -> ExitCode {
             .chain
             .join(" → ")
     );
-    match infrac::policy::provenance(db, loaded.workspace, env_name, &segments) {
+    match infrac_core::policy::provenance(db, loaded.workspace, env_name, &segments) {
         Some(origin) => {
             if let Some(def) = &origin.def {
                 let _ = writeln!(
@@ -1307,7 +1307,7 @@ fn explain(subject: &str, path: Option<&str>) -> ExitCode {
             let _ = writeln!(stdout, "  (no source location)");
         }
     }
-    let reads = infrac::trace::param_reads(db, loaded.workspace, env_name, &segments);
+    let reads = infrac_core::trace::param_reads(db, loaded.workspace, env_name, &segments);
     print_reads(db, &mut stdout, &reads, 1);
     ExitCode::SUCCESS
 }
@@ -1317,7 +1317,7 @@ fn explain(subject: &str, path: Option<&str>) -> ExitCode {
 fn print_reads(
     db: &RootDatabase,
     out: &mut impl std::io::Write,
-    reads: &[infrac::trace::ParamRead],
+    reads: &[infrac_core::trace::ParamRead],
     depth: usize,
 ) {
     for read in reads {
@@ -1327,7 +1327,7 @@ fn print_reads(
             .map_or_else(|| "(no value)".to_string(), ToString::to_string);
         let mut line = format!("{}← {} = {value}", "  ".repeat(depth), read.name);
         if let Some(origin) = &read.provenance {
-            let at = |def: &infrac::config::Def| {
+            let at = |def: &infrac_core::config::Def| {
                 format!(
                     "{} ({})",
                     location(db, def.file, def.range.start),
@@ -1348,11 +1348,11 @@ fn print_reads(
     }
 }
 
-fn field(value: Option<infrac::value::Value>, rest: &[String]) -> Option<infrac::value::Value> {
+fn field(value: Option<infrac_core::value::Value>, rest: &[String]) -> Option<infrac_core::value::Value> {
     let mut value = value?;
     for key in rest {
         value = match value {
-            infrac::value::Value::Record(mut entries) => entries.remove(key)?,
+            infrac_core::value::Value::Record(mut entries) => entries.remove(key)?,
             _ => return None,
         };
     }
@@ -1361,7 +1361,7 @@ fn field(value: Option<infrac::value::Value>, rest: &[String]) -> Option<infrac:
 
 fn location(db: &RootDatabase, file: SourceFile, offset: u32) -> String {
     let text = file.text(db);
-    let pos = infrac::source::LineIndex::new(text).line_col(text, offset);
+    let pos = infrac_syntax::source::LineIndex::new(text).line_col(text, offset);
     format!(
         "{}:{}:{}",
         display_path(db, file),
@@ -1427,7 +1427,7 @@ fn eval(env_file: &Path) -> ExitCode {
 
 /// `infrac eval`'s document: the environment, its chain, its parameters, and every layer with its
 /// directory, dependencies, instances (module and inputs) and outputs.
-struct EvalDocument<'a>(&'a infrac::model::EnvModel);
+struct EvalDocument<'a>(&'a infrac_core::model::EnvModel);
 
 impl serde::Serialize for EvalDocument<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
