@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
-use infrac_emit::analysis::{check_env, load_project};
 use infrac_core::config::{effective_config, layer_config, EnvName, LayerName};
 use infrac_core::db::{parse_file, RootDatabase, Workspace};
 use infrac_core::model::env_model;
 use infrac_core::project::project_index;
+use infrac_emit::analysis::{check_env, load_project};
 
 /// Generates a workload size once per run, into Cargo's temporary directory for benchmarks.
 fn workload(size: &str) -> PathBuf {

@@ -12,11 +12,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use infrac_core::config::EnvName;
+use infrac_core::db::{RootDatabase, SourceFile, Workspace};
 use infrac_emit::analysis::{
     check_env, emit_env, envs_in_file, project_diagnostics, set_file_text, stdlib_files,
 };
-use infrac_core::config::EnvName;
-use infrac_core::db::{RootDatabase, SourceFile, Workspace};
 
 /// The default system, as the fuzzers' raw material.
 pub const ENVIRONMENTS: &[(&str, &str)] = &[

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use infrac_emit::analysis::evaluate_layers;
 use infrac_core::db::{RootDatabase, Workspace};
 use infrac_core::diagnostics::Diagnostic;
+use infrac_emit::analysis::evaluate_layers;
 use infrac_ide as ide;
 use tower_lsp_server::ls_types as lsp;
 

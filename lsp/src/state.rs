@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use infrac_emit::analysis::{load_project, read_source, set_file_text, unreadable_file};
 use infrac_core::db::{RootDatabase, SourceFile, Workspace};
 use infrac_core::diagnostics::Diagnostic;
+use infrac_emit::analysis::{load_project, read_source, set_file_text, unreadable_file};
 use salsa::Setter as _;
 use tower_lsp_server::ls_types as lsp;
 

@@ -9,12 +9,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infrac_emit::analysis::{
-    check_env, envs_in_file, project_diagnostics, sort_diagnostics, stdlib_files,
-};
 use infrac_core::config::EnvName;
 use infrac_core::db::{RootDatabase, SourceFile, Workspace};
 use infrac_core::diagnostics::{Diagnostic, Severity};
+use infrac_emit::analysis::{
+    check_env, envs_in_file, project_diagnostics, sort_diagnostics, stdlib_files,
+};
 use infrac_syntax::source::LineIndex;
 
 /// One file of a fixture.

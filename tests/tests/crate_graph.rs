@@ -21,12 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
 ];
 
 /// The library crates, which an embedder links.
-const LIBRARIES: &[&str] = &[
-    "infrac-syntax",
-    "infrac-core",
-    "infrac-emit",
-    "infrac-ide",
-];
+const LIBRARIES: &[&str] = &["infrac-syntax", "infrac-core", "infrac-emit", "infrac-ide"];
 
 /// Packages that belong to the edges (CLI, terminal rendering, allocator, language server).
 const EDGE_PACKAGES: &[&str] = &["clap", "miette", "mimalloc", "tower-lsp-server", "tokio"];

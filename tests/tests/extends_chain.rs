@@ -1,10 +1,10 @@
 //! A long `extends` chain: 2,000 environments, each overriding values of its parent, check
 //! without error, with the last environment's values, and the provenance of every level.
 
-use infrac_emit::analysis::{check_env, evaluate_layers};
 use infrac_core::config::EnvName;
 use infrac_core::model::env_model;
 use infrac_core::value::Value;
+use infrac_emit::analysis::{check_env, evaluate_layers};
 
 const LENGTH: usize = 2_000;
 const DAYS: [i64; 7] = [1, 3, 5, 7, 14, 30, 60];

@@ -26,8 +26,8 @@
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use infrac_emit::analysis::emit_env;
 use infrac_core::config::EnvName;
+use infrac_emit::analysis::emit_env;
 use infrac_syntax::source::LineIndex;
 use infrac_syntax::{Block, Entry, ExprKind, ItemKind};
 

@@ -1,8 +1,8 @@
 //! Random edits of the default system never make the compiler panic: every mutated project is
 //! parsed, checked in every environment and emitted when it checks clean.
 
-use infrac_emit::analysis::emit_env;
 use infrac_core::config::EnvName;
+use infrac_emit::analysis::emit_env;
 
 /// A small deterministic generator (a 64-bit LCG), so failures replay.
 struct Rng(u64);

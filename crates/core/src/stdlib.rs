@@ -143,7 +143,10 @@ mod tidy {
         // Every crate of the workspace: the codes are emitted from all of them.
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let crates = std::fs::read_dir(root.join("crates")).expect("read crates/");
-        let mut stack: Vec<_> = crates.flatten().map(|entry| entry.path().join("src")).collect();
+        let mut stack: Vec<_> = crates
+            .flatten()
+            .map(|entry| entry.path().join("src"))
+            .collect();
         stack.extend(["compiler/src", "lsp/src"].map(|dir| root.join(dir)));
         assert!(stack.len() > 4, "the workspace's crates are found");
         while let Some(dir) = stack.pop() {

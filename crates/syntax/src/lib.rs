@@ -6,8 +6,8 @@
 
 pub mod ast;
 mod build;
-pub mod codes;
 mod chunk;
+pub mod codes;
 mod depth;
 mod fast;
 pub mod source;

@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use infrac_emit::analysis::load_project;
 use infrac_core::config::EnvName;
 use infrac_core::db::RootDatabase;
 use infrac_core::model::{env_model, EnvModel};
 use infrac_core::value::Value;
+use infrac_emit::analysis::load_project;
 
 /// One line of a semantic diff: a path, both sides (None = absent), and where each side was set.
 pub struct Change {
