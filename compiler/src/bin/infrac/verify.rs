@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use infrac_emit::analysis::{
-    check_env, emit_env, envs_in_file, load_project, project_diagnostics, sort_diagnostics,
-};
+use infrac::render::display_path;
 use infrac_core::config::EnvName;
 use infrac_core::db::{RootDatabase, SourceFile};
 use infrac_core::diagnostics::{Diagnostic, Severity, ALL_CODES, E0506};
-use infrac::render::display_path;
+use infrac_emit::analysis::{
+    check_env, emit_env, envs_in_file, load_project, project_diagnostics, sort_diagnostics,
+};
 use infrac_syntax::source::LineIndex;
 
 use crate::output::is_generated;
@@ -51,7 +51,9 @@ pub fn verify(args: VerifyArgs) -> u8 {
         let dir = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
         let mut db = RootDatabase::default();
         let (workspace, mut diagnostics) = load_project(&mut db, &dir);
-        diagnostics.extend(infrac_emit::analysis::module_dir_diagnostics(&db, workspace));
+        diagnostics.extend(infrac_emit::analysis::module_dir_diagnostics(
+            &db, workspace,
+        ));
         diagnostics.extend(project_diagnostics(&db, workspace).iter().cloned());
         let files: Vec<SourceFile> = workspace
             .files(&db)
@@ -132,7 +134,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
         VerifyFormat::Json => {
             let items: Vec<serde_json::Value> = reports
                 .iter()
-                .flat_map(|(db, ds)| crate::diagnostics_json(db, ds))
+                .flat_map(|(db, ds)| crate::cmd::diagnostics_json(db, ds))
                 .collect();
             let json = serde_json::json!({"environments": checked, "errors": errors, "diagnostics": items});
             out!(
