@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::db::{parse_file, Db, SourceFile, Workspace};
 use crate::diagnostics::{did_you_mean, Diagnostic, E0301, E0302, E0303, E0305};
-use crate::project::{project_index, ItemRef};
+use crate::project::{project_index, ItemRef, ProjectIndex};
 use crate::source::TextRange;
 use crate::syntax::{Entry, Env, Expr, ExprKind, Ident, Item, ItemKind, MoveBy};
 
@@ -204,14 +204,14 @@ pub struct EnvChain {
 pub fn env_chain<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) -> EnvChain {
     let index = project_index(db, workspace);
     let mut chain = EnvChain::default();
-    let mut current = env.name(db).clone();
+    let mut current: &str = env.name(db);
     // The position of each environment in the chain, so that a long chain finds a cycle in one
     // lookup per step rather than a scan of the chain so far.
-    let mut visited: std::collections::HashMap<String, usize> = Default::default();
-    while let Some(&item_ref) = index.envs.get(&current) {
-        if let Some(&pos) = visited.get(&current) {
+    let mut visited: std::collections::HashMap<&str, usize> = Default::default();
+    while let Some((name, &item_ref)) = index.envs.get_key_value(current) {
+        if let Some(&pos) = visited.get(current) {
             let mut cycle: Vec<String> = chain.envs[pos..].iter().map(|(n, _)| n.clone()).collect();
-            cycle.push(current.clone());
+            cycle.push(name.clone());
             let (_, first) = &chain.envs[pos];
             let item = first.item(db);
             let range = match &item.kind {
@@ -235,13 +235,18 @@ pub fn env_chain<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
             chain.envs.truncate(pos.max(1));
             break;
         }
-        visited.insert(current.clone(), chain.envs.len());
-        chain.envs.push((current.clone(), item_ref));
-        let ItemKind::Env(def) = &item_ref.item(db).kind else {
+        visited.insert(name, chain.envs.len());
+        chain.envs.push((name.clone(), item_ref));
+        // The index knows every parent: a chain of N environments is N lookups, and this query
+        // reads no environment's syntax unless it reports an error.
+        let Some(parent_name) = index.env_parents.get(name) else {
             break;
         };
-        let Some(parent) = &def.extends else { break };
-        if !index.envs.contains_key(&parent.name) {
+        if !index.envs.contains_key(parent_name) {
+            let ItemKind::Env(def) = &item_ref.item(db).kind else {
+                break;
+            };
+            let Some(parent) = &def.extends else { break };
             chain.diagnostics.push(
                 // Diagnostic: E0301 unknown-environment
                 Diagnostic::error(
@@ -258,7 +263,7 @@ pub fn env_chain<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
             );
             break;
         }
-        current = parent.name.clone();
+        current = parent_name;
     }
     chain.envs.reverse();
     chain
@@ -475,6 +480,13 @@ pub fn merge_layer<'db>(
         return config;
     }
     for (i, (env_name, env_ref)) in env_chain(db, workspace, env).envs.iter().enumerate() {
+        let overrides_layer = index
+            .env_heads
+            .get(env_name)
+            .is_some_and(|heads| heads.contains(layer_name));
+        if !overrides_layer {
+            continue;
+        }
         let place = match at {
             SyntaxAt::Real => 0,
             SyntaxAt::Placed => PLACE_STRIDE * (i as u32 + 1),
@@ -538,11 +550,28 @@ pub fn effective_config<'db>(
 ) -> EffectiveConfig {
     let index = project_index(db, workspace);
     let chain = env_chain(db, workspace, env);
-    let mut config = EffectiveConfig {
-        env: env.name(db).clone(),
-        chain: chain.envs.iter().map(|(n, _)| n.clone()).collect(),
-        ..Default::default()
+    // An environment whose chain is whole starts from its parent's merged configuration, so that
+    // checking every environment of a chain of N merges each environment's entries once, not N
+    // times. A chain with a cycle or an unknown parent is merged from the base.
+    let n = chain.envs.len();
+    let (mut config, from) = if n >= 2 && chain.diagnostics.is_empty() {
+        let parent = EnvName::new(db, chain.envs[n - 2].0.clone());
+        let parent_config = crate::syntax::grow(|| effective_config(db, workspace, parent));
+        (parent_config.clone(), n - 1)
+    } else {
+        (base_config(db, index), 0)
     };
+    config.env = env.name(db).clone();
+    config.chain = chain.envs.iter().map(|(n, _)| n.clone()).collect();
+    for (env_name, env_ref) in &chain.envs[from..] {
+        apply_env(db, index, &mut config, env_name, *env_ref);
+    }
+    config
+}
+
+/// The project's settings and the parameters' defaults, before any environment.
+fn base_config(db: &dyn Db, index: &ProjectIndex) -> EffectiveConfig {
+    let mut config = EffectiveConfig::default();
     if let Some(project) = index.project {
         if let ItemKind::Project(p) = &project.item(db).kind {
             let def = Def {
@@ -577,64 +606,73 @@ pub fn effective_config<'db>(
             }
         }
     }
-    for (env_name, env_ref) in &chain.envs {
-        let ItemKind::Env(env_def) = &env_ref.item(db).kind else {
-            continue;
-        };
-        let env_name: Arc<str> = Arc::from(env_name.as_str());
-        let mut merger = Merger {
-            env: Some(env_name.clone()),
-            seen: SeenPaths::default(),
-            diagnostics: &mut config.diagnostics,
-        };
-        for entry in &env_def.body.entries {
-            let file = env_ref.file;
-            let head = &entry.path[0];
-            if head.name == "project" && index.project.is_some() {
-                if let Some(node) = config.project.as_mut() {
-                    merger.apply(node, &entry.path[1..], entry, file);
-                }
-            } else if index.params.contains_key(&head.name) {
-                let slot = config.params.entry(head.name.clone());
-                match slot {
-                    std::collections::btree_map::Entry::Occupied(mut o) => {
-                        merger.apply(o.get_mut(), &entry.path[1..], entry, file)
-                    }
-                    std::collections::btree_map::Entry::Vacant(v) => {
-                        let def = Def {
-                            file,
-                            range: entry.value.range,
-                            env: Some(env_name.clone()),
-                        };
-                        let node = v.insert(Node::empty_record(def));
-                        merger.apply_fresh(node, &entry.path[1..], entry, file);
-                    }
-                }
-            } else if index.layers.contains_key(&head.name) {
-                // Merged per layer, by `layer_config`.
-            } else {
-                let candidates: Vec<&str> = index
-                    .params
-                    .keys()
-                    .chain(index.layers.keys())
-                    .map(String::as_str)
-                    .chain(std::iter::once("project"))
-                    .collect();
-                merger.diagnostics.push(
-                    // Diagnostic: E0305 unknown-override-target
-                    Diagnostic::error(
-                        E0305,
-                        file,
-                        head.range,
-                        format!("`{}` is not a parameter, a layer or `project`", head.name),
-                    )
-                    .with_label("nothing to override")
-                    .with_help_opt(did_you_mean(&head.name, candidates)),
-                );
+    config
+}
+
+/// Applies one environment's entries for the project and the parameters (layers merge apart, in
+/// `merge_layer`).
+fn apply_env(
+    db: &dyn Db,
+    index: &ProjectIndex,
+    config: &mut EffectiveConfig,
+    env_name: &str,
+    env_ref: ItemRef,
+) {
+    let ItemKind::Env(env_def) = &env_ref.item(db).kind else {
+        return;
+    };
+    let env_name: Arc<str> = Arc::from(env_name);
+    let mut merger = Merger {
+        env: Some(env_name.clone()),
+        seen: SeenPaths::default(),
+        diagnostics: &mut config.diagnostics,
+    };
+    for entry in &env_def.body.entries {
+        let file = env_ref.file;
+        let head = &entry.path[0];
+        if head.name == "project" && index.project.is_some() {
+            if let Some(node) = config.project.as_mut() {
+                merger.apply(node, &entry.path[1..], entry, file);
             }
+        } else if index.params.contains_key(&head.name) {
+            let slot = config.params.entry(head.name.clone());
+            match slot {
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    merger.apply(o.get_mut(), &entry.path[1..], entry, file)
+                }
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    let def = Def {
+                        file,
+                        range: entry.value.range,
+                        env: Some(env_name.clone()),
+                    };
+                    let node = v.insert(Node::empty_record(def));
+                    merger.apply_fresh(node, &entry.path[1..], entry, file);
+                }
+            }
+        } else if index.layers.contains_key(&head.name) {
+            // Merged per layer, by `layer_config`.
+        } else {
+            let candidates: Vec<&str> = index
+                .params
+                .keys()
+                .chain(index.layers.keys())
+                .map(String::as_str)
+                .chain(std::iter::once("project"))
+                .collect();
+            merger.diagnostics.push(
+                // Diagnostic: E0305 unknown-override-target
+                Diagnostic::error(
+                    E0305,
+                    file,
+                    head.range,
+                    format!("`{}` is not a parameter, a layer or `project`", head.name),
+                )
+                .with_label("nothing to override")
+                .with_help_opt(did_you_mean(&head.name, candidates)),
+            );
         }
     }
-    config
 }
 
 /// Applies the entries of one environment (or of the base) and remembers which leaf paths it set.

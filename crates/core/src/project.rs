@@ -39,6 +39,12 @@ pub struct ProjectIndex {
     pub modules: BTreeMap<String, ItemRef>,
     pub layers: BTreeMap<String, ItemRef>,
     pub envs: BTreeMap<String, ItemRef>,
+    /// The environment each environment `extends`, by name (whether or not it exists), so that
+    /// walking a chain reads the index alone and not the syntax of every environment on it.
+    pub env_parents: BTreeMap<String, String>,
+    /// The first segments of each environment's entries (parameters, layers, `project`), so that
+    /// merging a layer skips the environments of a chain that do not override it.
+    pub env_heads: BTreeMap<String, std::collections::BTreeSet<String>>,
     pub policies: Vec<ItemRef>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -109,6 +115,16 @@ pub fn project_index(db: &dyn Db, workspace: Workspace) -> ProjectIndex {
                 );
             } else {
                 table.insert(name.name.clone(), item_ref);
+                if let ItemKind::Env(env) = &item.kind {
+                    let heads = env.body.entries.iter().filter_map(|e| e.path.first());
+                    let heads = heads.map(|head| head.name.clone());
+                    index.env_heads.insert(name.name.clone(), heads.collect());
+                    if let Some(parent) = &env.extends {
+                        index
+                            .env_parents
+                            .insert(name.name.clone(), parent.name.clone());
+                    }
+                }
             }
         }
     }
