@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("infrac-core", 1),
     ("infrac-emit", 2),
     ("infrac-ide", 3),
+    ("infrac-engine", 3),
     ("infrac", 4),
     ("infrac-lsp", 4),
     ("infrac-tests", 5),
@@ -26,6 +27,7 @@ const LIBRARIES: &[&str] = &[
     "infrac-core",
     "infrac-emit",
     "infrac-ide",
+    "infrac-engine",
 ];
 
 /// Packages that belong to the edges (CLI, terminal rendering, allocator, language server).
@@ -36,7 +38,14 @@ fn metadata() -> Value {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut command = Command::new(cargo);
     command
-        .args(["metadata", "--format-version", "1", "--offline", "--locked", "--no-deps"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--locked",
+            "--no-deps",
+        ])
         .current_dir(root);
     let output = command.output().expect("run cargo metadata");
     assert!(
@@ -94,7 +103,15 @@ fn normal_dependencies(package: &str) -> BTreeSet<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let output = Command::new(cargo)
-        .args(["tree", "--offline", "--locked", "-e", "normal", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
         .args(["--format", "{p}", "-p", package])
         .current_dir(root)
         .output()
