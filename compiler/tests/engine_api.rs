@@ -46,7 +46,9 @@ fn api_findings(diagnostics: &[infrac_engine::Diagnostic]) -> BTreeSet<Finding> 
     diagnostics
         .iter()
         .map(|d| {
-            let primary = d.primary().expect("a diagnostic of a source file has a primary label");
+            let primary = d
+                .primary()
+                .expect("a diagnostic of a source file has a primary label");
             (
                 d.code.clone(),
                 file_name(&primary.file),
@@ -66,7 +68,10 @@ fn broken_environments(dir: &Path) {
     let broken = text
         .replace("azs           = 3", "azs           = \"three\"")
         .replace("log_days      = 90", "log_days      = 91")
-        .replace("http_redirect = false", "http_redirect = false\n  htp_redirect  = true");
+        .replace(
+            "http_redirect = false",
+            "http_redirect = false\n  htp_redirect  = true",
+        );
     assert_ne!(text, broken, "the edits apply to environments/pro.infra");
     std::fs::write(&pro, broken).expect("write pro.infra");
 }
@@ -87,11 +92,7 @@ fn check_finds_what_infrac_check_finds() {
 fn evaluate_equals_infrac_eval() {
     let project = Project::load_dir(default_system().dir);
     for env in project.environments() {
-        let output = output_of(
-            infrac()
-                .arg("eval")
-                .arg(default_system().env_file(&env)),
-        );
+        let output = output_of(infrac().arg("eval").arg(default_system().env_file(&env)));
         assert!(output.status.success(), "infrac eval {env} succeeds");
         let printed: serde_json::Value =
             serde_json::from_slice(&output.stdout).expect("infrac eval prints JSON");
@@ -157,7 +158,9 @@ fn an_edited_project_answers_as_a_freshly_loaded_one() {
         project.check("pro"),
         Project::load_dir(broken.path()).check("pro")
     );
-    let failure = project.build("pro").expect_err("a broken environment does not build");
+    let failure = project
+        .build("pro")
+        .expect_err("a broken environment does not build");
     assert!(failure.diagnostics.iter().any(|d| d.code == "E0401"));
 
     project.set_file("pro.infra", clean_pro);

@@ -219,6 +219,15 @@ impl Project {
         envs
     }
 
+    /// The environments one file of the project declares (`path` relative to the project
+    /// directory), in the order it declares them; none for a file the project does not have.
+    pub fn environments_in(&self, path: impl AsRef<Path>) -> Vec<String> {
+        let path = self.workspace.root(&self.db).join(path);
+        self.user_file(&path)
+            .map(|file| analysis::envs_in_file(&self.db, file))
+            .unwrap_or_default()
+    }
+
     /// Every diagnostic of one environment (syntax, names, types, policies, and the project's
     /// own), sorted by file and position; the same as `infrac check` reports for it. An
     /// environment that no file declares is one E0301 diagnostic without labels.
