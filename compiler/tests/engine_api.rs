@@ -60,7 +60,7 @@ fn api_findings(diagnostics: &[infrac_engine::Diagnostic]) -> BTreeSet<Finding> 
         .collect()
 }
 
-/// The default system with a type error, a constraint violation and an unknown field in pro.
+/// The default system with a type error, a constraint violation and an unknown override in pro.
 fn broken_environments(dir: &Path) {
     copy_environments(dir);
     let pro = dir.join("pro.infra");
