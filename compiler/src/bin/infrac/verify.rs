@@ -128,7 +128,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
             eprintln!(
                 "verified {} environment(s) ({}): {verdict}",
                 checked.len(),
-                checked.join(", ")
+                crate::cmd::name_list(&checked)
             );
         }
         VerifyFormat::Json => {

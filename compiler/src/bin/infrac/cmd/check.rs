@@ -7,7 +7,7 @@ use infrac_core::config::EnvName;
 use infrac_core::db::{RootDatabase, SourceFile};
 use infrac_emit::analysis::{self, check_env, envs_in_file, load_project};
 
-use super::{diagnostics_json, report};
+use super::{diagnostics_json, name_list, report};
 use crate::{Format, EXIT_ERRORS, EXIT_USAGE};
 
 pub(crate) fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
@@ -83,7 +83,7 @@ pub(crate) fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
             };
             eprintln!(
                 "checked {checked} environment(s) ({}): {verdict}",
-                all.join(", ")
+                name_list(&all)
             );
         }
         Format::Json => out!(

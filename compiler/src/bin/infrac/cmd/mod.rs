@@ -105,6 +105,20 @@ pub(crate) fn load_env_file(env_file: &Path) -> Result<Loaded, ExitCode> {
     })
 }
 
+/// Names for a one-line summary: all of them when there are a few, else the first ten and how
+/// many more (a project with 2,000 environments must not print a 20 KB line).
+pub(crate) fn name_list(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    if names.len() <= SHOWN + 1 {
+        return names.join(", ");
+    }
+    format!(
+        "{}, and {} more",
+        names[..SHOWN].join(", "),
+        names.len() - SHOWN
+    )
+}
+
 pub(crate) fn report(db: &RootDatabase, diagnostics: &[Diagnostic], format: Format) {
     match format {
         Format::Human => {
