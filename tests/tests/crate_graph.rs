@@ -15,13 +15,20 @@ const LAYERS: &[(&str, u8)] = &[
     ("infrac-core", 1),
     ("infrac-emit", 2),
     ("infrac-ide", 3),
+    ("infrac-engine", 3),
     ("infrac", 4),
     ("infrac-lsp", 4),
     ("infrac-tests", 5),
 ];
 
 /// The library crates, which an embedder links.
-const LIBRARIES: &[&str] = &["infrac-syntax", "infrac-core", "infrac-emit", "infrac-ide"];
+const LIBRARIES: &[&str] = &[
+    "infrac-syntax",
+    "infrac-core",
+    "infrac-emit",
+    "infrac-ide",
+    "infrac-engine",
+];
 
 /// Packages that belong to the edges (CLI, terminal rendering, allocator, language server).
 const EDGE_PACKAGES: &[&str] = &["clap", "miette", "mimalloc", "tower-lsp-server", "tokio"];

@@ -2,6 +2,7 @@
 //!
 //! The CLI, the language server and the CI step call these and nothing else.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -251,6 +252,27 @@ pub fn module_tf_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// The files of the project's own modules that a build copies (`Emitted::copies`), by path
+/// relative to the output root, each with the generated-file header. The error names the module
+/// directory that cannot be read.
+pub fn copied_module_files(
+    project_root: &Path,
+    copies: &[(String, String)],
+) -> Result<BTreeMap<String, String>, (PathBuf, std::io::Error)> {
+    let mut out = BTreeMap::new();
+    for (source, destination) in copies {
+        let from = project_root.join(source);
+        let files = module_tf_files(&from).map_err(|e| (from.clone(), e))?;
+        for (file_name, text) in files {
+            out.insert(
+                format!("{destination}/{file_name}"),
+                format!("{}{text}", crate::emit::header(&format!("module {source}"))),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// The standard library as high-durability inputs.

@@ -12,7 +12,6 @@ pub(crate) mod fmt;
 pub(crate) mod graph;
 pub(crate) mod guard;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -137,57 +136,28 @@ pub(crate) fn report(db: &RootDatabase, diagnostics: &[Diagnostic], format: Form
     }
 }
 
-/// The JSON form of diagnostics. Line indexes are built once per file, not once per label: a
-/// file can have thousands of diagnostics.
+/// The JSON form of diagnostics: the embedding API's data (`infrac_engine::Diagnostic`) with the
+/// one-line text of each, and paths as the terminal shows them.
 pub(crate) fn diagnostics_json(
     db: &RootDatabase,
     diagnostics: &[Diagnostic],
 ) -> Vec<serde_json::Value> {
-    let mut indexes: HashMap<SourceFile, infrac_syntax::source::LineIndex> = HashMap::new();
+    let data = infrac_engine::diagnostics_data(db, diagnostics, &|file| display_path(db, file));
     diagnostics
         .iter()
-        .map(|diagnostic| diagnostic_json(db, diagnostic, &mut indexes))
-        .collect()
-}
-
-pub(crate) fn diagnostic_json(
-    db: &RootDatabase,
-    diagnostic: &Diagnostic,
-    indexes: &mut HashMap<SourceFile, infrac_syntax::source::LineIndex>,
-) -> serde_json::Value {
-    let mut primary = (1, 1);
-    let labels: Vec<serde_json::Value> = diagnostic
-        .labels
-        .iter()
-        .map(|label| {
-            let text = label.file.text(db);
-            let index = indexes
-                .entry(label.file)
-                .or_insert_with(|| infrac_syntax::source::LineIndex::new(text));
-            let start = index.line_col(text, label.range.start);
-            let end = index.line_col(text, label.range.end);
-            if label.primary {
-                primary = (start.line + 1, start.col + 1);
+        .zip(data)
+        .map(|(diagnostic, data)| {
+            let (line, column) = data.primary().map_or((1, 1), |l| (l.line, l.column));
+            let mut item = serde_json::to_value(&data).unwrap_or_default();
+            if let Some(object) = item.as_object_mut() {
+                object.insert(
+                    "text".to_string(),
+                    one_line_at(db, diagnostic, line, column).into(),
+                );
             }
-            serde_json::json!({
-                "file": display_path(db, label.file),
-                "line": start.line + 1,
-                "column": start.col + 1,
-                "end_line": end.line + 1,
-                "end_column": end.col + 1,
-                "message": label.message,
-                "primary": label.primary,
-            })
+            item
         })
-        .collect();
-    serde_json::json!({
-        "code": diagnostic.code.id,
-        "severity": format!("{:?}", diagnostic.severity).to_lowercase(),
-        "message": diagnostic.message,
-        "help": diagnostic.help,
-        "labels": labels,
-        "text": one_line_at(db, diagnostic, primary.0, primary.1),
-    })
+        .collect()
 }
 
 /// Loads, checks and returns the model of an environment file, reporting errors.
