@@ -207,7 +207,7 @@ pub fn env_chain<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
     let mut current = env.name(db).clone();
     // The position of each environment in the chain, so that a long chain finds a cycle in one
     // lookup per step rather than a scan of the chain so far.
-    let mut visited: std::collections::HashMap<String, usize> = Default::default();
+    let mut visited: rustc_hash::FxHashMap<String, usize> = Default::default();
     while let Some(&item_ref) = index.envs.get(&current) {
         if let Some(&pos) = visited.get(&current) {
             let mut cycle: Vec<String> = chain.envs[pos..].iter().map(|(n, _)| n.clone()).collect();
