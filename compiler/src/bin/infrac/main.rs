@@ -36,7 +36,8 @@ use infrac::analysis::{self, check_env, emit_env, env_of_file, envs_in_file, loa
 use infrac::config::{effective_config, EnvName};
 use infrac::db::{RootDatabase, SourceFile, Workspace};
 use infrac::diagnostics::{code_by_id, Diagnostic, ALL_CODES, E0507, W0501};
-use infrac::model::{env_model, InstanceModel, PlacedLayer};
+use infrac::emit::json::JsonWriter;
+use infrac::model::{env_model, PlacedLayer};
 
 /// mimalloc: the compiler allocates many small nodes; with glibc's allocator a fifth of a check
 /// was `malloc`/`free` and another third page faults (see docs/performance.md).
@@ -1405,13 +1406,8 @@ fn eval(env_file: &Path) -> ExitCode {
         Err(code) => return code,
     };
     let model = env_model(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env));
-    // Serialized as it is written: no JSON tree of the whole environment in memory.
-    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut stdout, &EvalDocument(model))
-        .map_err(std::io::Error::from)
-        .and_then(|()| writeln!(stdout))
-        .and_then(|()| stdout.flush());
-    drop(stdout);
+    // Written as it is produced: no JSON tree of the whole environment in memory.
+    let written = eval_document(JsonWriter::new(std::io::stdout().lock()), &model);
     // Not freed piece by piece: see `build`.
     std::mem::forget(loaded);
     match written {
@@ -1427,76 +1423,56 @@ fn eval(env_file: &Path) -> ExitCode {
 
 /// `infrac eval`'s document: the environment, its chain, its parameters, and every layer with its
 /// directory, dependencies, instances (module and inputs) and outputs.
-struct EvalDocument<'a>(&'a infrac::model::EnvModel);
-
-impl serde::Serialize for EvalDocument<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let model = self.0;
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("env", &model.env)?;
-        map.serialize_entry("chain", &model.chain)?;
-        map.serialize_entry("params", &model.params)?;
-        map.serialize_entry(
-            "layers",
-            &JsonObject(&model.layers, |layer| (&layer.name, EvalLayer(layer))),
-        )?;
-        map.end()
-    }
+fn eval_document<W: std::io::Write>(
+    mut json: JsonWriter<W>,
+    model: &infrac::model::EnvModel,
+) -> std::io::Result<()> {
+    json.open(b'{');
+    json.field("env");
+    json.string(&model.env);
+    json.field("chain");
+    json.strings(&model.chain)?;
+    json.field("params");
+    json.object(&model.params, |json, (name, value)| {
+        json.key(name);
+        json.value(value)
+    })?;
+    json.field("layers");
+    json.object(&model.layers, |json, layer| {
+        json.key(&layer.name);
+        eval_layer(json, layer)
+    })?;
+    json.close(b'}')?;
+    let mut out = json.finish()?;
+    writeln!(out)?;
+    out.flush()
 }
 
-struct EvalLayer<'a>(&'a PlacedLayer);
-
-impl serde::Serialize for EvalLayer<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let layer = self.0;
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("dir", &layer.dir)?;
-        map.serialize_entry("depends_on", &layer.depends_on)?;
-        map.serialize_entry(
-            "instances",
-            &JsonObject(&layer.instances, |instance| {
-                (&instance.name, EvalInstance(instance))
-            }),
-        )?;
-        map.serialize_entry(
-            "outputs",
-            &JsonObject(&layer.outputs, |output| (&output.name, &output.value)),
-        )?;
-        map.end()
-    }
-}
-
-struct EvalInstance<'a>(&'a InstanceModel);
-
-impl serde::Serialize for EvalInstance<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let instance = self.0;
-        let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("module", &instance.kind)?;
-        map.serialize_entry(
-            "inputs",
-            &JsonObject(&instance.inputs, |(name, value)| (name, value)),
-        )?;
-        map.end()
-    }
-}
-
-/// A JSON object of `items`, in their order, each as `entry(item) = (key, value)`.
-struct JsonObject<'a, T, K, V>(&'a [T], fn(&'a T) -> (K, V));
-
-impl<T, K: serde::Serialize, V: serde::Serialize> serde::Serialize for JsonObject<'_, T, K, V> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for item in self.0 {
-            let (key, value) = (self.1)(item);
-            map.serialize_entry(&key, &value)?;
-        }
-        map.end()
-    }
+fn eval_layer<W: std::io::Write>(json: &mut JsonWriter<W>, layer: &PlacedLayer) -> std::io::Result<()> {
+    json.open(b'{');
+    json.field("dir");
+    json.string(&layer.dir);
+    json.field("depends_on");
+    json.strings(&layer.depends_on)?;
+    json.field("instances");
+    json.object(layer.instances.iter(), |json, instance| {
+        json.key(&instance.name);
+        json.open(b'{');
+        json.field("module");
+        json.string(&instance.kind);
+        json.field("inputs");
+        json.object(&instance.inputs, |json, (name, value)| {
+            json.key(name);
+            json.value(value)
+        })?;
+        json.close(b'}')
+    })?;
+    json.field("outputs");
+    json.object(&layer.outputs, |json, output| {
+        json.key(&output.name);
+        json.value(&output.value)
+    })?;
+    json.close(b'}')
 }
 
 fn graph(env_file: &Path, format: GraphFormat) -> ExitCode {
