@@ -4,7 +4,7 @@
 
 mod fmt;
 pub mod json;
-pub mod literal;
+pub use infrac_core::literal;
 pub mod tftest;
 
 use std::collections::BTreeMap;

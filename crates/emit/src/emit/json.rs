@@ -294,7 +294,12 @@ mod tests {
     #[test]
     fn a_large_document_is_written_in_pieces_and_whole() {
         let items: Vec<Value> = (0..20_000)
-            .map(|n| record(&[("name", Value::Str(format!("c{n:05}"))), ("n", Value::Int(n))]))
+            .map(|n| {
+                record(&[
+                    ("name", Value::Str(format!("c{n:05}"))),
+                    ("n", Value::Int(n)),
+                ])
+            })
             .collect();
         let value = Value::List(items);
         let mut json = JsonWriter::new(Sink::default());
@@ -302,7 +307,11 @@ mod tests {
         let sink = json.finish().expect("flushes");
         assert!(sink.data.len() > 10 * FLUSH_AT, "{} bytes", sink.data.len());
         assert!(sink.writes > 10, "{} writes", sink.writes);
-        assert!(sink.largest < FLUSH_AT + 1024, "a write of {} bytes", sink.largest);
+        assert!(
+            sink.largest < FLUSH_AT + 1024,
+            "a write of {} bytes",
+            sink.largest
+        );
         assert_eq!(
             String::from_utf8(sink.data).expect("UTF-8"),
             serde_json::to_string_pretty(&value).expect("serde_json writes it")
@@ -312,7 +321,10 @@ mod tests {
     #[test]
     fn objects_of_items_and_lists_of_strings() {
         let mut json = JsonWriter::new(Vec::new());
-        let pairs = [("a", vec!["x".to_string(), "y\"".to_string()]), ("b", vec![])];
+        let pairs = [
+            ("a", vec!["x".to_string(), "y\"".to_string()]),
+            ("b", vec![]),
+        ];
         json.object(&pairs, |json, (key, list)| {
             json.key(key);
             json.strings(list)
