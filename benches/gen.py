@@ -9,6 +9,14 @@ declared once in the module and late-bound. base, dev (10 % overrides), pre (10 
 pre, 5 % more). A fixed seed makes every size deterministic. With --reference, also writes
 `reference-pro.json`: the effective attributes of pro computed independently, by applying the
 overrides in order, for the correctness test.
+
+The same logical content is written as Pkl under OUT_DIR/pkl/, in the idiom Pkl's documentation
+recommends: a template module (`Workload.pkl`) with a typed class `Component` whose `fqdn` is a
+late-bound default, `base.pkl` amends the template, and each environment amends its parent
+(`dev` and `pre` amend base, `pro` amends pre). A `tags` override amends the mapping (one key set,
+the others kept), every other override replaces the value. `pkl eval -f json pkl/pro.pkl` prints
+`{"layers": {LAYER: {INSTANCE: {attributes and fqdn}}}}`, which `benches/run.py` compares with the
+instances' inputs in `infrac eval`.
 """
 
 import copy
@@ -102,6 +110,104 @@ def env_file(name, extends, changes):
     return "\n".join(lines) + "\n"
 
 
+PKL_TEMPLATE = """/// The schema of the scaling workload: layers of components.
+module Workload
+
+typealias Kind = "service"|"worker"|"cache"|"queue"|"gateway"
+
+typealias Size = "small"|"medium"|"large"|"xlarge"
+
+/// An AWS region name such as `eu-west-1`, the pattern infrac's `string(region)` checks.
+typealias Region = String(matches(Regex(#"[a-z]+(-[a-z]+)+-[0-9]+"#)))
+
+/// One component of the workload.
+class Component {
+  name: String
+  kind: Kind
+  region: Region
+  size: Size
+  replicas: Int(isBetween(1, 100))
+  memory_mb: Int(isBetween(128, 65536))
+  cpu: Float(isBetween(0.25, 16.0))
+  enabled: Boolean
+  public: Boolean
+  ports: Listing<Int(isBetween(1, 65535))>
+  tags: Mapping<String, String>
+  /// Late-bound: an environment that overrides `region` moves the name too.
+  fqdn: String = "\\(name).\\(region).internal"
+}
+
+/// Components by layer, then by name.
+layers: Mapping<String, Mapping<String, Component>>
+"""
+
+
+def pkl_string(text):
+    out = []
+    for char in text:
+        if char in '\\"':
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{{{ord(char):x}}}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def pkl_literal(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return pkl_string(value)
+    if isinstance(value, list):
+        return "new { " + "; ".join(pkl_literal(v) for v in value) + " }"
+    raise TypeError(value)
+
+
+def pkl_attr(attr, value, indent):
+    """One attribute of a component: a `tags` mapping is amended (merged), the rest is assigned."""
+    if attr == "tags":
+        entries = "; ".join(f"[{pkl_string(k)}] = {pkl_literal(v)}" for k, v in value.items())
+        return f"{indent}tags {{ {entries} }}"
+    return f"{indent}{attr} = {pkl_literal(value)}"
+
+
+def pkl_module(parent, by_layer):
+    """A module that amends PARENT with BY_LAYER: {layer: {instance: {attr: value}}}."""
+    lines = [f'amends "{parent}"', "", "layers {"]
+    for layer, instances in by_layer.items():
+        lines.append(f"  [{pkl_string(layer)}] {{")
+        for inst, attrs in instances.items():
+            lines.append(f"    [{pkl_string(inst)}] {{")
+            lines.extend(pkl_attr(attr, value, "      ") for attr, value in attrs.items())
+            lines.append("    }")
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def by_layer(changes):
+    out = {}
+    for (layer, inst), attrs in changes.items():
+        out.setdefault(layer, {})[inst] = attrs
+    return out
+
+
+def write_pkl(out, components, envs):
+    directory = os.path.join(out, "pkl")
+    os.makedirs(directory, exist_ok=True)
+    modules = {"Workload.pkl": PKL_TEMPLATE, "base.pkl": pkl_module("Workload.pkl", by_layer(components))}
+    for name, extends, changes in envs:
+        modules[f"{name}.pkl"] = pkl_module(f"{extends or 'base'}.pkl", by_layer(changes))
+    for name, text in modules.items():
+        with open(os.path.join(directory, name), "w") as handle:
+            handle.write(text)
+
+
 def main():
     size, out = sys.argv[1], sys.argv[2]
     layers_count, per_layer = SIZES[size] if size in SIZES else map(int, size.split(","))
@@ -152,6 +258,7 @@ def main():
     for name, extends, changes in [("dev", None, dev), ("pre", None, pre), ("pro", "pre", pro)]:
         with open(os.path.join(out, f"{name}.infra"), "w") as handle:
             handle.write(env_file(name, extends, changes))
+    write_pkl(out, components, [("dev", None, dev), ("pre", None, pre), ("pro", "pre", pro)])
     with open(os.path.join(out, "component", "main.tf"), "w") as handle:
         handle.write(COMPONENT_TF)
     if "--reference" in sys.argv:

@@ -207,7 +207,7 @@ pub fn env_chain<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
     let mut current: &str = env.name(db);
     // The position of each environment in the chain, so that a long chain finds a cycle in one
     // lookup per step rather than a scan of the chain so far.
-    let mut visited: std::collections::HashMap<&str, usize> = Default::default();
+    let mut visited: rustc_hash::FxHashMap<&str, usize> = Default::default();
     while let Some((name, &item_ref)) = index.envs.get_key_value(current) {
         if let Some(&pos) = visited.get(current) {
             let mut cycle: Vec<String> = chain.envs[pos..].iter().map(|(n, _)| n.clone()).collect();
@@ -684,10 +684,12 @@ struct Merger<'a, 'p> {
 }
 
 /// The leaf paths one environment set, as a trie of segments borrowed from the syntax tree: one
-/// walk per path finds a conflict, and recording a path allocates no strings.
+/// walk per path finds a conflict, and recording a path allocates no strings. The children are
+/// hashed, not sorted (a sorted map compared every segment with several keys of a wide layer);
+/// only a conflict, which is rare, looks for the first key in sort order.
 #[derive(Default)]
 struct SeenPaths<'p> {
-    children: BTreeMap<&'p str, SeenPaths<'p>>,
+    children: rustc_hash::FxHashMap<&'p str, SeenPaths<'p>>,
     /// Where the path that ends here was set; a node with children never has one.
     at: Option<(SourceFile, TextRange)>,
 }
@@ -720,7 +722,7 @@ impl<'p> SeenPaths<'p> {
         }
         if found_all {
             let mut inside = owned(path);
-            while let Some((segment, child)) = node.children.iter().next() {
+            while let Some((segment, child)) = node.children.iter().min_by_key(|(key, _)| **key) {
                 inside.push(segment.to_string());
                 if let Some(seen) = child.at {
                     return Some((inside, seen));
@@ -922,4 +924,27 @@ fn merge_value(node: &mut Node, value: &Arc<Expr>, def: Def) {
         }
     }
     *node = replacement;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::RootDatabase;
+
+    #[test]
+    fn a_conflict_inside_a_path_names_the_first_key_in_sort_order() {
+        let db = RootDatabase::default();
+        let file = SourceFile::new(&db, "t.infra".into(), Arc::from(""), false);
+        let mut seen = SeenPaths::default();
+        for (n, key) in ["zeta", "alpha", "mid", "beta"].into_iter().enumerate() {
+            let at = (file, TextRange::new(n, n + 1));
+            assert_eq!(seen.insert(&["web", "tags", key], at), None, "{key}");
+        }
+        let conflict = seen.insert(&["web", "tags"], (file, TextRange::new(9, 10)));
+        let expected = ["web", "tags", "alpha"].map(String::from).to_vec();
+        assert_eq!(conflict, Some((expected, (file, TextRange::new(1, 2)))));
+        let conflict = seen.insert(&["web", "tags", "mid", "x"], (file, TextRange::new(11, 12)));
+        let expected = ["web", "tags", "mid"].map(String::from).to_vec();
+        assert_eq!(conflict, Some((expected, (file, TextRange::new(2, 3)))));
+    }
 }

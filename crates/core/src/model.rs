@@ -1,9 +1,13 @@
 //! Evaluation and type checking of one environment: the typed model of every layer, instance and
 //! output, the layer graph, and the diagnostics found on the way.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
+
+// FxHash: the evaluator's maps are keyed by short names, hashed for every input of every
+// instance; SipHash was a few per cent of a check (docs/performance.md).
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{
     effective_config, env_chain, env_layer_anchor, merge_layer, placed_layer_item, EffectiveConfig,
@@ -562,7 +566,7 @@ pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
     };
     let mut diagnostics = globals.diagnostics.clone();
     let mut layers = Vec::new();
-    let mut order_key: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut order_key: std::collections::HashMap<String, (usize, usize)> = Default::default();
     let file_order: HashMap<SourceFile, usize> = workspace
         .files(db)
         .iter()
@@ -684,16 +688,16 @@ impl<'a> Eval<'a> {
             env: env_name.name(db).clone(),
             region: String::new(),
             project_name: String::new(),
-            param_types: HashMap::new(),
-            param_values: HashMap::new(),
+            param_types: HashMap::default(),
+            param_values: HashMap::default(),
             param_stack: Vec::new(),
-            modules: HashMap::new(),
-            input_values: HashMap::new(),
+            modules: HashMap::default(),
+            input_values: HashMap::default(),
             input_stack: Vec::new(),
             eval_depth: 0,
             current_inputs: None,
             locals: Vec::new(),
-            instance_keys: HashMap::new(),
+            instance_keys: HashMap::default(),
             aliases: Vec::new(),
             diagnostics: Vec::new(),
         }

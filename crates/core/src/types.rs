@@ -1,7 +1,9 @@
 //! The type model: types resolved from type expressions, and checks of values against them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
+
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::db::{Db, SourceFile};
 use crate::diagnostics::{did_you_mean, Diagnostic, E0105, E0204, E0407};
@@ -391,7 +393,7 @@ impl<'a> TypeResolver<'a> {
         Self {
             db,
             index,
-            stack: HashSet::new(),
+            stack: HashSet::default(),
             depth: 0,
         }
     }

@@ -1,6 +1,9 @@
 //! Evaluated values as serde data: the document `infrac eval` prints, and where each value was set.
 
-use infrac_core::model::{EnvModel, InstanceModel, PlacedLayer};
+use std::io::{self, Write};
+
+use infrac_core::model::{EnvModel, PlacedLayer};
+use infrac_emit::emit::json::JsonWriter;
 use serde::Serialize;
 
 use crate::diagnostic::Location;
@@ -23,76 +26,57 @@ pub struct Definition {
     pub env: Option<String>,
 }
 
-/// `infrac eval`'s document: the environment, its chain, its parameters, and every layer with its
-/// directory, dependencies, instances (module and inputs) and outputs.
-pub struct EvalDocument<'a>(pub &'a EnvModel);
-
-impl serde::Serialize for EvalDocument<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let model = self.0;
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("env", &model.env)?;
-        map.serialize_entry("chain", &model.chain)?;
-        map.serialize_entry("params", &model.params)?;
-        map.serialize_entry(
-            "layers",
-            &JsonObject(&model.layers, |layer| (&layer.name, EvalLayer(layer))),
-        )?;
-        map.end()
-    }
+/// Writes `infrac eval`'s document into `out` as pretty JSON (serde_json's pretty layout): the
+/// environment, its chain, its parameters, and every layer with its directory, dependencies,
+/// instances (module and inputs) and outputs. Written as it is produced, with no JSON tree of the
+/// whole environment in memory; returns `out`, flushed, without a final newline.
+///
+/// The one definition of the document: `infrac eval` prints it and [`crate::Project::evaluate`]
+/// reads it back as serde data.
+pub fn write_eval_json<W: Write>(model: &EnvModel, out: W) -> io::Result<W> {
+    let mut json = JsonWriter::new(out);
+    json.open(b'{');
+    json.field("env");
+    json.string(&model.env);
+    json.field("chain");
+    json.strings(&model.chain)?;
+    json.field("params");
+    json.object(&model.params, |json, (name, value)| {
+        json.key(name);
+        json.value(value)
+    })?;
+    json.field("layers");
+    json.object(&model.layers, |json, layer| {
+        json.key(&layer.name);
+        write_layer(json, layer)
+    })?;
+    json.close(b'}')?;
+    json.finish()
 }
 
-struct EvalLayer<'a>(&'a PlacedLayer);
-
-impl serde::Serialize for EvalLayer<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let layer = self.0;
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("dir", &layer.dir)?;
-        map.serialize_entry("depends_on", &layer.depends_on)?;
-        map.serialize_entry(
-            "instances",
-            &JsonObject(&layer.instances, |instance| {
-                (&instance.name, EvalInstance(instance))
-            }),
-        )?;
-        map.serialize_entry(
-            "outputs",
-            &JsonObject(&layer.outputs, |output| (&output.name, &output.value)),
-        )?;
-        map.end()
-    }
-}
-
-struct EvalInstance<'a>(&'a InstanceModel);
-
-impl serde::Serialize for EvalInstance<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let instance = self.0;
-        let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("module", &instance.kind)?;
-        map.serialize_entry(
-            "inputs",
-            &JsonObject(&instance.inputs, |(name, value)| (name, value)),
-        )?;
-        map.end()
-    }
-}
-
-/// A JSON object of `items`, in their order, each as `entry(item) = (key, value)`.
-struct JsonObject<'a, T, K, V>(&'a [T], fn(&'a T) -> (K, V));
-
-impl<T, K: serde::Serialize, V: serde::Serialize> serde::Serialize for JsonObject<'_, T, K, V> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for item in self.0 {
-            let (key, value) = (self.1)(item);
-            map.serialize_entry(&key, &value)?;
-        }
-        map.end()
-    }
+fn write_layer<W: Write>(json: &mut JsonWriter<W>, layer: &PlacedLayer) -> io::Result<()> {
+    json.open(b'{');
+    json.field("dir");
+    json.string(&layer.dir);
+    json.field("depends_on");
+    json.strings(&layer.depends_on)?;
+    json.field("instances");
+    json.object(layer.instances.iter(), |json, instance| {
+        json.key(&instance.name);
+        json.open(b'{');
+        json.field("module");
+        json.string(&instance.kind);
+        json.field("inputs");
+        json.object(&instance.inputs, |json, (name, value)| {
+            json.key(name);
+            json.value(value)
+        })?;
+        json.close(b'}')
+    })?;
+    json.field("outputs");
+    json.object(&layer.outputs, |json, output| {
+        json.key(&output.name);
+        json.value(&output.value)
+    })?;
+    json.close(b'}')
 }

@@ -69,7 +69,7 @@ use infrac_emit::analysis;
 use salsa::Setter as _;
 
 pub use diagnostic::{diagnostics_data, Diagnostic, Label, Location, Severity};
-pub use eval::{Definition, EvalDocument, Provenance};
+pub use eval::{write_eval_json, Definition, Provenance};
 
 /// What a failed evaluation or build returns: the diagnostics (at least one error).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -276,9 +276,12 @@ impl Project {
             .map_err(|diagnostics| Failure { diagnostics })?;
         let env_name = EnvName::new(&self.db, env.to_string());
         let model = env_model(&self.db, self.workspace, env_name);
-        let values = serde_json::to_value(EvalDocument(model)).map_err(|error| Failure {
-            diagnostics: vec![failure(core::E0406, &error.to_string())],
-        })?;
+        let values = write_eval_json(model, Vec::new())
+            .map_err(serde_json::Error::io)
+            .and_then(|bytes| serde_json::from_slice(&bytes))
+            .map_err(|error| Failure {
+                diagnostics: vec![failure(core::E0406, &error.to_string())],
+            })?;
         let mut paths: Vec<Vec<String>> = model.params.keys().map(|p| vec![p.clone()]).collect();
         for layer in &model.layers {
             for instance in layer.instances.iter() {

@@ -3,6 +3,7 @@
 //! Pure and ordered: the same model gives the same bytes. Only the CLI writes files.
 
 mod fmt;
+pub mod json;
 pub use infrac_core::literal;
 pub mod tftest;
 

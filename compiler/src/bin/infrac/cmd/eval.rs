@@ -1,6 +1,6 @@
 //! `infrac eval`: the effective, fully resolved values of an environment as JSON.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -16,13 +16,9 @@ pub(crate) fn eval(env_file: &Path) -> ExitCode {
         Err(code) => return code,
     };
     let model = env_model(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env));
-    // Serialized as it is written: no JSON tree of the whole environment in memory.
-    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut stdout, &infrac_engine::EvalDocument(model))
-        .map_err(std::io::Error::from)
-        .and_then(|()| writeln!(stdout))
-        .and_then(|()| stdout.flush());
-    drop(stdout);
+    // Written as it is produced: no JSON tree of the whole environment in memory.
+    let written = infrac_engine::write_eval_json(model, std::io::stdout().lock())
+        .and_then(|mut out| writeln!(out).and_then(|()| out.flush()));
     // Not freed piece by piece: see `build`.
     std::mem::forget(loaded);
     match written {
