@@ -20,6 +20,7 @@ pub mod shadow;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
+pub mod terraform;
 pub mod trace;
 pub mod types;
 pub mod value;

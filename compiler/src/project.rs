@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::db::{parse_file, Db, SourceFile, Workspace};
+use crate::db::{parse_file, Db, ModuleDir, SourceFile, Workspace};
 use crate::diagnostics::{Diagnostic, E0202, E0205};
 use crate::source::TextRange;
 use crate::syntax::{Item, ItemKind};
@@ -40,6 +40,8 @@ pub struct ProjectIndex {
     pub layers: BTreeMap<String, ItemRef>,
     pub envs: BTreeMap<String, ItemRef>,
     pub policies: Vec<ItemRef>,
+    /// The Terraform code loaded for each module, by module name (see `Workspace::module_dirs`).
+    pub module_dirs: BTreeMap<String, ModuleDir>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -109,6 +111,18 @@ pub fn project_index(db: &dyn Db, workspace: Workspace) -> ProjectIndex {
                 );
             } else {
                 table.insert(name.name.clone(), item_ref);
+            }
+        }
+    }
+    for (name, item) in &index.modules {
+        if let ItemKind::Module(module) = &item.item(db).kind {
+            let source = module.source.as_ref().map(|(s, _)| s.as_str());
+            let found = workspace
+                .module_dirs(db)
+                .iter()
+                .find(|dir| Some(dir.source(db).as_str()) == source);
+            if let Some(dir) = found {
+                index.module_dirs.insert(name.clone(), *dir);
             }
         }
     }

@@ -113,7 +113,7 @@ fn fixture(text: &str) -> Fixture {
     }
     let mut all = files.clone();
     all.extend(stdlib_files(&mut db));
-    let workspace = Workspace::new(&db, all, PathBuf::from("/p"));
+    let workspace = Workspace::new(&db, all, PathBuf::from("/p"), Vec::new());
     Fixture {
         db,
         workspace,
