@@ -125,7 +125,7 @@ pub fn terraform_init(dir: &Path) -> (bool, String) {
 
 /// The Terraform of the small user module `comp` (inputs `size` and `vpc`, output `id`) that
 /// hand-written test projects call.
-pub const COMP_MODULE_TF: &str = "variable \"size\" {\n  type = number\n}\n\nvariable \"vpc\" {\n  type = string\n}\n\nresource \"terraform_data\" \"this\" {\n  input = var.size\n}\n\noutput \"id\" {\n  value = terraform_data.this.id\n}\n";
+pub const COMP_MODULE_TF: &str = "variable \"size\" {\n  type = number\n}\n\nvariable \"vpc\" {\n  type = string\n}\n\nvariable \"cidr\" {\n  type    = string\n  default = \"10.0.0.0/16\"\n}\n\nvariable \"multi_az\" {\n  type    = bool\n  default = false\n}\n\nvariable \"name\" {\n  type    = string\n  default = \"\"\n}\n\nresource \"terraform_data\" \"this\" {\n  input = var.size\n}\n\noutput \"id\" {\n  value = terraform_data.this.id\n}\n";
 
 /// A small project with the user module `comp` (`mods/comp`, `COMP_MODULE_TF`): two layers, the
 /// second reading an output of the first.
