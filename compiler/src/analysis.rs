@@ -347,7 +347,7 @@ pub fn module_dir_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnost
         let help = match crate::terraform::origin(source, version) {
             Origin::Remote(_) => "Terraform fetches a registry or git module itself, but infrac reads its interface from a copy: vendor the module (for instance `terraform get` in a scratch directory, then copy it) under the directory `project { vendor = \"DIR\" }` names".to_string(),
             _ => format!(
-                "a local `source` is a directory, relative to the project directory ({}), with the module's `.tf` files; the standard library's modules are `stdlib/NAME`; a registry module needs `version = \"...\"`",
+                "a local `source` is a directory, relative to the project directory ({}), with the module's `.tf` files; the standard library's modules are `stdlib/NAME`",
                 root.display()
             ),
         };

@@ -494,7 +494,12 @@ pub fn module_code_diagnostics(db: &dyn Db, index: &ProjectIndex, item: ItemRef)
     let ItemKind::Module(module) = &item.item(db).kind else {
         return Vec::new();
     };
-    let Some(dir) = index.module_dirs.get(&module.name.name) else {
+    // A directory that could not be read is E0206 (`analysis::module_dir_diagnostics`).
+    let Some(dir) = index
+        .module_dirs
+        .get(&module.name.name)
+        .filter(|dir| dir.problem(db).is_none())
+    else {
         return Vec::new();
     };
     let interface = tf_interface(db, *dir);

@@ -307,7 +307,10 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
         }
         Symbol::ModuleInput { module, input } => {
             let (file, def, _) = module_def(module)?;
-            let decl = def.inputs.iter().find(|i| i.name.name == *input)?;
+            let Some(decl) = def.inputs.iter().find(|i| i.name.name == *input) else {
+                md.push_str(&derived_input(db, index, module, input)?);
+                return Some(md);
+            };
             md.push_str(&code_block(&input_line(db, file, decl)));
             md.push_str(&format!("\nInput of module `{module}`.\n"));
             md.push_str(&doc_paragraph(&decl.doc));
@@ -464,6 +467,31 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             md.push_str(&format!("\nBuiltin string. {what}\n"));
         }
     }
+    Some(md)
+}
+
+/// An input read from a module's Terraform files: its type, Terraform default, where it is
+/// declared and its description.
+fn derived_input(
+    db: &dyn Db,
+    index: &crate::project::ProjectIndex,
+    module: &str,
+    input: &str,
+) -> Option<String> {
+    let mut ignored = Vec::new();
+    let sig = crate::model::module_sig(db, index, *index.modules.get(module)?, &mut ignored)?;
+    let found = sig.inputs.iter().find(|i| i.name == input)?;
+    let (at, default) = found.terraform.as_ref()?;
+    let default = default
+        .as_ref()
+        .map(|d| format!(" = {}", shorten(d, 60)))
+        .unwrap_or_default();
+    let mut md = code_block(&format!("input {input}: {}{default}", found.ty));
+    md.push_str(&format!(
+        "\nInput of module `{module}`, read from `{}`.\n",
+        at.describe(db)
+    ));
+    md.push_str(&doc_paragraph(&found.doc));
     Some(md)
 }
 
