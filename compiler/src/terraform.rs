@@ -708,6 +708,36 @@ mod tests {
         }
     }
 
+    /// An edit to one `.tf` file reads that file again and no other: the interface is a query
+    /// per directory over a query per file.
+    #[test]
+    fn an_edit_to_one_module_file_reads_only_that_file_again() {
+        use crate::db::{RootDatabase, Workspace};
+        use std::sync::{Arc, Mutex};
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut db = RootDatabase::with_event_log(log.clone());
+        let file = |db: &RootDatabase, name: &str, text: &str| {
+            SourceFile::new(db, PathBuf::from(format!("/m/{name}")), Arc::from(text), false)
+        };
+        let variables = file(&db, "variables.tf", "variable \"a\" {\n  type = string\n}\n");
+        let outputs = file(&db, "outputs.tf", "output \"x\" {\n  value = 1\n}\n");
+        let dir = ModuleDir::new(&db, "m".into(), PathBuf::from("/m"), vec![outputs, variables], None);
+        let _workspace = Workspace::new(&db, Vec::new(), PathBuf::from("/"), vec![dir]);
+        assert_eq!(tf_interface(&db, dir).variables.len(), 1);
+        log.lock().expect("log").clear();
+        crate::analysis::set_file_text(
+            &mut db,
+            variables,
+            "variable \"a\" {\n  type = string\n}\n\nvariable \"b\" {\n  type = number\n}\n".into(),
+        );
+        let names: Vec<&str> = tf_interface(&db, dir).variables.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let ran = log.lock().expect("log").clone();
+        let file_reads = ran.iter().filter(|e| e.contains("tf_file_interface")).count();
+        assert_eq!(file_reads, 1, "{ran:?}");
+        assert!(ran.iter().any(|e| e.contains("tf_interface(")), "{ran:?}");
+    }
+
     #[test]
     fn origins() {
         assert_eq!(origin("stdlib/vpc", None), Origin::Stdlib("vpc"));

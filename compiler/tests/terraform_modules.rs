@@ -201,6 +201,15 @@ fn registry_and_git_modules_are_typed_from_copies_and_called_with_their_own_sour
             ),
         ]
     );
+    // `infrac doc` documents them from the same interfaces.
+    let (code, _, stderr) = run_infrac(dir.path(), &["doc", "--project", ".", "--out", "doc"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let topic = read(&dir.path().join("doc/topic.md"));
+    assert!(
+        topic.contains("Source: `acme/topic/aws`, version `~> 1.2`; interface read from its Terraform files.")
+            && topic.contains("| `subscriptions` | `list<{ protocol: string, endpoint: string }>` | `[]` | Endpoints that receive every message. |"),
+        "{topic}"
+    );
     // Project modules are copied into the build; fetched ones are not.
     let modules: Vec<String> = std::fs::read_dir(dir.path().join("out/modules"))
         .expect("modules/")

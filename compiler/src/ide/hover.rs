@@ -293,6 +293,9 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             md.push_str(&doc_paragraph(&item.doc));
             md.push_str(&format!("\nSource: `{source}`\n"));
             md.push_str(&inputs_table(db, file, def));
+            if def.inputs.is_empty() && def.outputs.is_empty() {
+                md.push_str(&derived_tables(db, index, name).unwrap_or_default());
+            }
             if !def.outputs.is_empty() {
                 md.push_str("\n| output | type | |\n|---|---|---|\n");
                 for output in &def.outputs {
@@ -465,6 +468,43 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             };
             md.push_str(&code_block(name));
             md.push_str(&format!("\nBuiltin string. {what}\n"));
+        }
+    }
+    Some(md)
+}
+
+/// The inputs and outputs of a module read from its Terraform files, as tables.
+fn derived_tables(db: &dyn Db, index: &crate::project::ProjectIndex, module: &str) -> Option<String> {
+    let mut ignored = Vec::new();
+    let sig = crate::model::module_sig(db, index, *index.modules.get(module)?, &mut ignored)?;
+    if !sig.derived {
+        return None;
+    }
+    let mut md = String::from("\nRead from its Terraform files.\n");
+    if !sig.inputs.is_empty() {
+        md.push_str("\n| input | type | default | |\n|---|---|---|---|\n");
+        for input in &sig.inputs {
+            let default = match input.terraform.as_ref().and_then(|(_, d)| d.as_ref()) {
+                Some(written) => format!("`{}`", cell(&shorten(written, 40))),
+                None => "required".to_string(),
+            };
+            md.push_str(&format!(
+                "| `{}` | `{}` | {default} | {} |\n",
+                input.name,
+                cell(&input.ty.to_string()),
+                cell(&first_sentence(&input.doc))
+            ));
+        }
+    }
+    if !sig.outputs.is_empty() {
+        md.push_str("\n| output | type | |\n|---|---|---|\n");
+        for output in &sig.outputs {
+            md.push_str(&format!(
+                "| `{}` | `{}` | {} |\n",
+                output.name,
+                output.ty,
+                cell(&first_sentence(&output.doc))
+            ));
         }
     }
     Some(md)

@@ -829,6 +829,25 @@ Input of module `queue`, read from `variables.tf:1`.
 The queue's name.
 "#,
     );
+    let fx = fixture(&project.replace("  queue orders", "  qu$0eue orders").replace("na$0me", "name"));
+    check_hover(
+        &fx,
+        r#"
+```infra
+module queue
+```
+
+Source: `modules/queue`
+
+Read from its Terraform files.
+
+| input | type | default | |
+|---|---|---|---|
+| `name` | `string` | required | The queue's name. |
+| `retention` | `float` | `345600` | Seconds a message is kept. |
+| `redrive` | `{ max_receive_count: float, dlq: bool = ... }` | `null` |  |
+"#,
+    );
     let fx = fixture(&project.replace("    na$0me = \"orders\"\n", "    name = \"orders\"\n    $0\n"));
     let (file, offset) = fx.cursor();
     let shown: Vec<String> = completion(&fx.db, fx.workspace, file, offset)
