@@ -326,9 +326,8 @@ fn stdlib_source_diagnostics(db: &dyn Db, index: &crate::project::ProjectIndex) 
 /// E0206 for a project module whose Terraform code could not be loaded (`load_project`): a
 /// directory (relative to the project) that does not exist or holds no `.tf` file, or a registry
 /// or git module with no copy on disk. The problems were found when the project was loaded, so
-/// this reads no file; the CLI adds it to what it loaded (`check`, `build`, `verify` and the
-/// commands that read an environment file).
-pub fn module_dir_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic> {
+/// this reads no file, and the language server reports them as the CLI does.
+fn module_dir_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic> {
     let index = project_index(db, workspace);
     let root = workspace.root(db);
     let mut diagnostics = Vec::new();
@@ -416,6 +415,7 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
         diagnostics.extend(crate::terraform::module_code_diagnostics(db, index, *module));
     }
     diagnostics.extend(stdlib_source_diagnostics(db, index));
+    diagnostics.extend(module_dir_diagnostics(db, workspace));
     let mut resolver = crate::types::TypeResolver::new(db, index);
     for item in index.types.values().chain(index.params.values()) {
         match &item.item(db).kind {

@@ -3345,6 +3345,16 @@ impl<'a> Eval<'a> {
             }));
             return None;
         };
+        // A module whose Terraform could not be read has no interface to check against: its
+        // E0206 stands for the instances too.
+        let unreadable = self
+            .index
+            .module_dirs
+            .get(kind)
+            .is_some_and(|dir| dir.problem(self.db).is_some());
+        if sig.derived && unreadable {
+            return None;
+        }
         let node: Option<&'a Node> = self
             .layer_config
             .and_then(|config| config.instances.get(&instance.name.name));
