@@ -23,7 +23,7 @@ variable "visibility_timeout_seconds" {
 variable "redrive" {
   description = "When a message moves to the dead-letter queue."
   type = object({
-    max_receive_count = number
+    max_receive_count  = number
     dlq_retention_days = optional(number, 14)
   })
   default = null
