@@ -11,13 +11,13 @@ use crate::config::{effective_config, env_chain, EnvName};
 use crate::db::{
     parse_file, syntax_diagnostics, Db, ModuleDir, RootDatabase, SourceFile, Workspace,
 };
-use crate::terraform::Origin;
 use crate::diagnostics::{did_you_mean, Diagnostic, E0104, E0206, E0301, E0304};
 use crate::emit::{emit, Emitted};
 use crate::model::{env_model, module_sig, EnvModel};
 use crate::policy::{check_policies, policy_results};
 use crate::project::project_index;
 use crate::syntax::ItemKind;
+use crate::terraform::Origin;
 
 /// Files larger than this are not read; a diagnostic says so.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -412,7 +412,9 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
     diagnostics.extend(index.diagnostics.iter().cloned());
     for module in index.modules.values() {
         module_sig(db, index, *module, &mut diagnostics);
-        diagnostics.extend(crate::terraform::module_code_diagnostics(db, index, *module));
+        diagnostics.extend(crate::terraform::module_code_diagnostics(
+            db, index, *module,
+        ));
     }
     diagnostics.extend(stdlib_source_diagnostics(db, index));
     diagnostics.extend(module_dir_diagnostics(db, workspace));
@@ -629,7 +631,10 @@ pub fn emit_env<'db>(
                         .iter()
                         .map(|file| {
                             let name = file.path(db).file_name().unwrap_or_default();
-                            (name.to_string_lossy().into_owned(), file.text(db).to_string())
+                            (
+                                name.to_string_lossy().into_owned(),
+                                file.text(db).to_string(),
+                            )
                         })
                         .collect()
                 })

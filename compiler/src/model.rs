@@ -125,7 +125,11 @@ pub fn module_sig(
 
 /// Fills a module's interface from the `variable` and `output` blocks of its Terraform files.
 /// Declarations in the `.infra` file point at the module's name.
-fn derive_interface(sig: &mut ModuleSig, interface: &TfInterface, module: &crate::syntax::ModuleDef) {
+fn derive_interface(
+    sig: &mut ModuleSig,
+    interface: &TfInterface,
+    module: &crate::syntax::ModuleDef,
+) {
     let at = module.name.range;
     sig.derived = true;
     sig.inputs = interface

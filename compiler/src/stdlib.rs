@@ -151,7 +151,11 @@ mod tidy {
         let count = module_dirs.len();
         let workspace = Workspace::new(&db, files, PathBuf::from("."), module_dirs);
         let index = crate::project::project_index(&db, workspace);
-        assert_eq!(index.module_dirs.len(), count, "every stdlib module has its code");
+        assert_eq!(
+            index.module_dirs.len(),
+            count,
+            "every stdlib module has its code"
+        );
         let mut problems = Vec::new();
         for item in index.modules.values() {
             for diagnostic in crate::terraform::module_code_diagnostics(&db, index, *item) {

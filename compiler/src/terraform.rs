@@ -69,7 +69,10 @@ pub fn vendor_path(source: &str) -> Option<PathBuf> {
     }
     let rest = rest.split('?').next().unwrap_or_default();
     let (repo, subdir) = rest.split_once("//").unwrap_or((rest, ""));
-    let repo = repo.strip_prefix("git@").unwrap_or(repo).replacen(':', "/", 1);
+    let repo = repo
+        .strip_prefix("git@")
+        .unwrap_or(repo)
+        .replacen(':', "/", 1);
     let repo = repo.trim_end_matches('/').trim_end_matches(".git");
     let mut path = PathBuf::new();
     for segment in repo.split('/').chain(subdir.split('/')) {
@@ -171,7 +174,9 @@ pub fn tf_interface(db: &dyn Db, dir: ModuleDir) -> TfInterface {
         let one = tf_file_interface(db, file);
         interface.variables.extend(one.variables.iter().cloned());
         interface.outputs.extend(one.outputs.iter().cloned());
-        interface.diagnostics.extend(one.diagnostics.iter().cloned());
+        interface
+            .diagnostics
+            .extend(one.diagnostics.iter().cloned());
     }
     interface
 }
@@ -191,7 +196,9 @@ pub fn tf_file_interface(db: &dyn Db, file: SourceFile) -> TfInterface {
                 E0105,
                 file,
                 TextRange::empty(at),
-                format!("brackets nest deeper than {MAX_NESTING} levels in a module's Terraform file"),
+                format!(
+                    "brackets nest deeper than {MAX_NESTING} levels in a module's Terraform file"
+                ),
             )
             .with_label("too deep here")
             .with_help("infrac reads module interfaces up to this depth; flatten the expression"),
@@ -403,7 +410,9 @@ pub fn type_constraint<'e>(
                     }
                     Ok(Ty::Record(fields))
                 }
-                "optional" => Err("`optional(...)` is allowed only for an attribute of `object({ ... })`".into()),
+                "optional" => Err(
+                    "`optional(...)` is allowed only for an attribute of `object({ ... })`".into(),
+                ),
                 other => Err(format!("`{other}(...)` is not a Terraform type")),
             }
         }
@@ -490,7 +499,11 @@ pub fn types_agree(declared: &Ty, terraform: &Ty) -> bool {
 /// required `variable` that is no input, a type that disagrees, an output that is no `output`,
 /// a `secret` output that is not `sensitive` or the reverse. Each points at the `.infra` line,
 /// with a second label on the `.tf` line.
-pub fn module_code_diagnostics(db: &dyn Db, index: &ProjectIndex, item: ItemRef) -> Vec<Diagnostic> {
+pub fn module_code_diagnostics(
+    db: &dyn Db,
+    index: &ProjectIndex,
+    item: ItemRef,
+) -> Vec<Diagnostic> {
     let ItemKind::Module(module) = &item.item(db).kind else {
         return Vec::new();
     };
@@ -700,11 +713,7 @@ mod tests {
             ("", None),
         ];
         for (source, expected) in cases {
-            assert_eq!(
-                vendor_path(source),
-                expected.map(PathBuf::from),
-                "{source}"
-            );
+            assert_eq!(vendor_path(source), expected.map(PathBuf::from), "{source}");
         }
     }
 
@@ -717,11 +726,26 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut db = RootDatabase::with_event_log(log.clone());
         let file = |db: &RootDatabase, name: &str, text: &str| {
-            SourceFile::new(db, PathBuf::from(format!("/m/{name}")), Arc::from(text), false)
+            SourceFile::new(
+                db,
+                PathBuf::from(format!("/m/{name}")),
+                Arc::from(text),
+                false,
+            )
         };
-        let variables = file(&db, "variables.tf", "variable \"a\" {\n  type = string\n}\n");
+        let variables = file(
+            &db,
+            "variables.tf",
+            "variable \"a\" {\n  type = string\n}\n",
+        );
         let outputs = file(&db, "outputs.tf", "output \"x\" {\n  value = 1\n}\n");
-        let dir = ModuleDir::new(&db, "m".into(), PathBuf::from("/m"), vec![outputs, variables], None);
+        let dir = ModuleDir::new(
+            &db,
+            "m".into(),
+            PathBuf::from("/m"),
+            vec![outputs, variables],
+            None,
+        );
         let _workspace = Workspace::new(&db, Vec::new(), PathBuf::from("/"), vec![dir]);
         assert_eq!(tf_interface(&db, dir).variables.len(), 1);
         log.lock().expect("log").clear();
@@ -730,10 +754,17 @@ mod tests {
             variables,
             "variable \"a\" {\n  type = string\n}\n\nvariable \"b\" {\n  type = number\n}\n".into(),
         );
-        let names: Vec<&str> = tf_interface(&db, dir).variables.iter().map(|v| v.name.as_str()).collect();
+        let names: Vec<&str> = tf_interface(&db, dir)
+            .variables
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
         assert_eq!(names, ["a", "b"]);
         let ran = log.lock().expect("log").clone();
-        let file_reads = ran.iter().filter(|e| e.contains("tf_file_interface")).count();
+        let file_reads = ran
+            .iter()
+            .filter(|e| e.contains("tf_file_interface"))
+            .count();
         assert_eq!(file_reads, 1, "{ran:?}");
         assert!(ran.iter().any(|e| e.contains("tf_interface(")), "{ran:?}");
     }
@@ -741,7 +772,10 @@ mod tests {
     #[test]
     fn origins() {
         assert_eq!(origin("stdlib/vpc", None), Origin::Stdlib("vpc"));
-        assert_eq!(origin("modules/queue", None), Origin::Local("modules/queue"));
+        assert_eq!(
+            origin("modules/queue", None),
+            Origin::Local("modules/queue")
+        );
         assert_eq!(
             origin("terraform-aws-modules/vpc/aws", Some("5.1.0")),
             Origin::Remote("terraform-aws-modules/vpc/aws")

@@ -68,7 +68,10 @@ fn check_reports_both_places_where_an_interface_disagrees_with_its_terraform() {
             ("base.infra", PROJECT),
             ("pro.infra", "env pro {}\n"),
             ("mods/queue/variables.tf", QUEUE_VARIABLES),
-            ("mods/queue/main.tf", "output \"url\" {\n  value = var.name\n}\n"),
+            (
+                "mods/queue/main.tf",
+                "output \"url\" {\n  value = var.name\n}\n",
+            ),
         ],
     );
     let (code, stdout, stderr) = run_infrac(dir.path(), &["check", ".", "--format", "json"]);
@@ -89,7 +92,12 @@ fn check_reports_both_places_where_an_interface_disagrees_with_its_terraform() {
     let mismatches: Vec<(String, Vec<String>)> = diagnostics
         .iter()
         .filter(|d| d["code"] == "E0207")
-        .map(|d| (d["message"].as_str().unwrap_or_default().to_string(), places(d)))
+        .map(|d| {
+            (
+                d["message"].as_str().unwrap_or_default().to_string(),
+                places(d),
+            )
+        })
         .collect();
     assert_eq!(
         mismatches,
@@ -117,10 +125,7 @@ fn check_reports_both_places_where_an_interface_disagrees_with_its_terraform() {
         dir.path(),
         &[(
             "base.infra",
-            &PROJECT.replace(
-                "  input name: string\n  input retention: string\n",
-                "",
-            ),
+            &PROJECT.replace("  input name: string\n  input retention: string\n", ""),
         )],
     );
     let (code, stdout, _) = run_infrac(dir.path(), &["check", ".", "--format", "json"]);
@@ -139,14 +144,26 @@ fn a_malformed_module_file_is_a_diagnostic_not_a_panic() {
         &[
             ("base.infra", PROJECT),
             ("pro.infra", "env pro {}\n"),
-            ("mods/queue/variables.tf", "variable \"name\" {\n  type = string\n"),
+            (
+                "mods/queue/variables.tf",
+                "variable \"name\" {\n  type = string\n",
+            ),
         ],
     );
-    for args in [&["check", "."][..], &["build", "pro.infra", "--out", "out"][..]] {
+    for args in [
+        &["check", "."][..],
+        &["build", "pro.infra", "--out", "out"][..],
+    ] {
         let (code, stdout, stderr) = run_infrac(dir.path(), args);
         assert_eq!(code, Some(1), "{args:?}: {stdout}{stderr}");
-        assert!(stderr.contains("E0208") && !stderr.contains("panicked"), "{stderr}");
-        assert!(!dir.path().join("out").exists(), "a failed build writes nothing");
+        assert!(
+            stderr.contains("E0208") && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+        assert!(
+            !dir.path().join("out").exists(),
+            "a failed build writes nothing"
+        );
     }
 }
 
@@ -154,7 +171,11 @@ fn a_malformed_module_file_is_a_diagnostic_not_a_panic() {
 fn own_terraform_copy(to: &Path) {
     let from = repo_root().join("examples/own-terraform");
     let status = Command::new("cp")
-        .args(["-R", &format!("{}/.", from.display()), &to.display().to_string()])
+        .args([
+            "-R",
+            &format!("{}/.", from.display()),
+            &to.display().to_string(),
+        ])
         .status()
         .expect("cp");
     assert!(status.success());
@@ -221,7 +242,10 @@ fn registry_and_git_modules_are_typed_from_copies_and_called_with_their_own_sour
 
     // Without the copies, `check` and `build` fail alike, with E0206 on the sources.
     std::fs::rename(dir.path().join("vendor"), dir.path().join("elsewhere")).expect("move");
-    for args in [&["check", "."][..], &["build", "pro.infra", "--out", "out2"][..]] {
+    for args in [
+        &["check", "."][..],
+        &["build", "pro.infra", "--out", "out2"][..],
+    ] {
         let (code, _, stderr) = run_infrac(dir.path(), args);
         assert_eq!(code, Some(1), "{args:?}: {stderr}");
         assert!(
@@ -242,7 +266,8 @@ fn registry_and_git_modules_are_typed_from_copies_and_called_with_their_own_sour
     )
     .expect("move topic");
     std::fs::rename(
-        dir.path().join("elsewhere/modules/example.com/acme/terraform-alarms"),
+        dir.path()
+            .join("elsewhere/modules/example.com/acme/terraform-alarms"),
         installed.join("orders_depth"),
     )
     .expect("move alarms");

@@ -197,10 +197,8 @@ fn validate_reports_terraform_errors_on_the_emitted_file_in_every_format() {
         stdout.contains(&format!(
             "::error file=committed/pro/modules/comp/main.tf,line={},col=11,",
             COMP_MODULE_TF.lines().count() + 3 + 2
-        ))
-            && stdout.contains(
-                "title=E0508::terraform validate: Reference to undeclared input variable"
-            ),
+        )) && stdout
+            .contains("title=E0508::terraform validate: Reference to undeclared input variable"),
         "{stdout}"
     );
 }

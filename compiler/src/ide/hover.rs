@@ -474,7 +474,11 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
 }
 
 /// The inputs and outputs of a module read from its Terraform files, as tables.
-fn derived_tables(db: &dyn Db, index: &crate::project::ProjectIndex, module: &str) -> Option<String> {
+fn derived_tables(
+    db: &dyn Db,
+    index: &crate::project::ProjectIndex,
+    module: &str,
+) -> Option<String> {
     let mut ignored = Vec::new();
     let sig = crate::model::module_sig(db, index, *index.modules.get(module)?, &mut ignored)?;
     if !sig.derived {

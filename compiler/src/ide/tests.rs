@@ -112,8 +112,7 @@ fn fixture(text: &str) -> Fixture {
         files.push(file);
     }
     // `.tf` files are the Terraform code of the module whose `source` is their directory.
-    let mut module_files: std::collections::BTreeMap<String, Vec<SourceFile>> =
-        Default::default();
+    let mut module_files: std::collections::BTreeMap<String, Vec<SourceFile>> = Default::default();
     files.retain(|file| {
         let path = file.path(&db).to_string_lossy().into_owned();
         match path.strip_suffix(".tf").and_then(|p| p.rsplit_once('/')) {
@@ -829,7 +828,11 @@ Input of module `queue`, read from `variables.tf:1`.
 The queue's name.
 "#,
     );
-    let fx = fixture(&project.replace("  queue orders", "  qu$0eue orders").replace("na$0me", "name"));
+    let fx = fixture(
+        &project
+            .replace("  queue orders", "  qu$0eue orders")
+            .replace("na$0me", "name"),
+    );
     check_hover(
         &fx,
         r#"
@@ -848,13 +851,20 @@ Read from its Terraform files.
 | `redrive` | `{ max_receive_count: float, dlq: bool = ... }` | `null` |  |
 "#,
     );
-    let fx = fixture(&project.replace("    na$0me = \"orders\"\n", "    name = \"orders\"\n    $0\n"));
+    let fx = fixture(&project.replace(
+        "    na$0me = \"orders\"\n",
+        "    name = \"orders\"\n    $0\n",
+    ));
     let (file, offset) = fx.cursor();
     let shown: Vec<String> = completion(&fx.db, fx.workspace, file, offset)
         .iter()
         .map(|c| {
             let doc = c.documentation.clone().unwrap_or_default();
-            format!("{} | {} | {doc}", c.label, c.detail.clone().unwrap_or_default())
+            format!(
+                "{} | {} | {doc}",
+                c.label,
+                c.detail.clone().unwrap_or_default()
+            )
         })
         .collect();
     assert_eq!(

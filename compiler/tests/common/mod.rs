@@ -137,10 +137,14 @@ pub fn install_vendored_modules(root_module: &Path, project_dir: &Path) -> Resul
             continue;
         };
         let attribute = |name: &str| {
-            block.body().attributes().find(|a| a.key() == name).and_then(|a| match &a.expr {
-                hcl::Expression::String(s) => Some(s.clone()),
-                _ => None,
-            })
+            block
+                .body()
+                .attributes()
+                .find(|a| a.key() == name)
+                .and_then(|a| match &a.expr {
+                    hcl::Expression::String(s) => Some(s.clone()),
+                    _ => None,
+                })
         };
         let Some(source) = attribute("source").filter(|s| !s.starts_with("../")) else {
             continue;
@@ -150,7 +154,9 @@ pub fn install_vendored_modules(root_module: &Path, project_dir: &Path) -> Resul
         let copy = project_dir.join("vendor/modules").join(relative);
         let installed = root_module.join(".terraform/modules").join(&key);
         std::fs::create_dir_all(&installed).map_err(|e| e.to_string())?;
-        for path in infrac::terraform::tf_paths(&copy).map_err(|e| format!("{}: {e}", copy.display()))? {
+        for path in
+            infrac::terraform::tf_paths(&copy).map_err(|e| format!("{}: {e}", copy.display()))?
+        {
             let name = path.file_name().expect("a file name");
             std::fs::copy(&path, installed.join(name)).map_err(|e| e.to_string())?;
         }
@@ -184,7 +190,9 @@ pub fn install_vendored_modules(root_module: &Path, project_dir: &Path) -> Resul
 
 /// A version that satisfies a simple constraint (`1.2.0`, `~> 1.2`, `>= 1.2`): its version number.
 fn installed_version(constraint: &str) -> String {
-    let number = constraint.trim_start_matches(|c: char| !c.is_ascii_digit()).trim();
+    let number = constraint
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .trim();
     match number.matches('.').count() {
         0 => format!("{number}.0.0"),
         1 => format!("{number}.0"),
