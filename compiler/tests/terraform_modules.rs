@@ -217,7 +217,7 @@ fn registry_and_git_modules_are_typed_from_copies_and_called_with_their_own_sour
             ("orders".into(), "../modules/queue".into(), None),
             (
                 "orders_depth".into(),
-                "git::https://example.com/acme/terraform-alarms.git//modules/queue-depth?ref=v0.3.0".into(),
+                "git::https://example.com/acme/terraform-alarms.git//modules/queue-depth?ref=4f9c1e2a7b3d5f6e8a9b0c1d2e3f4a5b6c7d8e9f".into(),
                 None
             ),
         ]
@@ -274,7 +274,7 @@ fn registry_and_git_modules_are_typed_from_copies_and_called_with_their_own_sour
     let manifest = serde_json::json!({ "Modules": [
         { "Key": "", "Source": "", "Dir": "." },
         { "Key": "events", "Source": "registry.terraform.io/acme/topic/aws", "Version": "1.2.0", "Dir": ".terraform/modules/events" },
-        { "Key": "orders_depth", "Source": "git::https://example.com/acme/terraform-alarms.git//modules/queue-depth?ref=v0.3.0", "Dir": ".terraform/modules/orders_depth/modules/queue-depth" },
+        { "Key": "orders_depth", "Source": "git::https://example.com/acme/terraform-alarms.git//modules/queue-depth?ref=4f9c1e2a7b3d5f6e8a9b0c1d2e3f4a5b6c7d8e9f", "Dir": ".terraform/modules/orders_depth/modules/queue-depth" },
     ]});
     std::fs::write(installed.join("modules.json"), manifest.to_string()).expect("manifest");
     let (code, stdout, stderr) = run_infrac(dir.path(), &["check", "."]);
