@@ -749,11 +749,10 @@ mod tests {
         let _workspace = Workspace::new(&db, Vec::new(), PathBuf::from("/"), vec![dir]);
         assert_eq!(tf_interface(&db, dir).variables.len(), 1);
         log.lock().expect("log").clear();
-        crate::analysis::set_file_text(
-            &mut db,
-            variables,
-            "variable \"a\" {\n  type = string\n}\n\nvariable \"b\" {\n  type = number\n}\n".into(),
-        );
+        use salsa::Setter as _;
+        variables.set_text(&mut db).to(Arc::from(
+            "variable \"a\" {\n  type = string\n}\n\nvariable \"b\" {\n  type = number\n}\n",
+        ));
         let names: Vec<&str> = tf_interface(&db, dir)
             .variables
             .iter()
