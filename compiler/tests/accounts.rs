@@ -57,13 +57,19 @@ layer dr {
 "#;
 
 fn build_project(dir: &Path) -> std::path::PathBuf {
-    for module in ["token", "comp"] {
+    // Each module's Terraform has the variables and outputs its interface declares.
+    for (module, code) in [
+        (
+            "token",
+            "variable \"length\" { type = number }\noutput \"value\" { value = \"x\" }\n",
+        ),
+        (
+            "comp",
+            "variable \"name\" { type = string }\noutput \"id\" { value = \"x\" }\n",
+        ),
+    ] {
         std::fs::create_dir_all(dir.join(format!("mods/{module}"))).expect("mkdir");
-        std::fs::write(
-            dir.join(format!("mods/{module}/main.tf")),
-            "output \"value\" { value = \"x\" }\noutput \"id\" { value = \"x\" }\n",
-        )
-        .expect("write module");
+        std::fs::write(dir.join(format!("mods/{module}/main.tf")), code).expect("write module");
     }
     std::fs::write(dir.join("base.infra"), BASE).expect("write base");
     std::fs::write(dir.join("pro.infra"), "env pro {\n  project.account = \"333333333333\"\n  project.assume_role = { role_arn = \"arn:aws:iam::333333333333:role/deploy\" }\n}\n").expect("write pro");

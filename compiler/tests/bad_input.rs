@@ -173,6 +173,9 @@ fn run_case(dir: &Path) -> (Option<i32>, String, String) {
     )
 }
 
+/// The Terraform of `mods/comp`: the variables and the output its interface declares.
+const COMP_TF: &str = "variable \"cidr\" { type = string }\nvariable \"size\" { type = number }\nvariable \"multi_az\" { type = bool }\nvariable \"vpc\" { type = string }\nvariable \"name\" { type = string }\noutput \"id\" { value = var.name }\n";
+
 fn check_case(case: &Case, dir: &Path) -> Result<(), String> {
     let (code, stdout, stderr) = run_case(dir);
     if stderr.contains("panicked") {
@@ -225,7 +228,7 @@ fn bad_inputs_give_their_code_at_their_position() {
         let dir = tempfile::tempdir().expect("temp dir");
         write_project(dir.path(), case.files);
         std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
-        std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
+        std::fs::write(dir.path().join("mods/comp/main.tf"), COMP_TF).expect("module code");
         if let Err(message) = check_case(case, dir.path()) {
             failures.push(format!("{}: {message}", case.name));
         }
@@ -246,7 +249,7 @@ fn check_reports_module_sources_without_terraform_code() {
                    module r {\n  source = \"mods/empty\"\n  output id: string\n}\n";
     write_project(dir.path(), &[("extra.infra", modules)]);
     std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
-    std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
+    std::fs::write(dir.path().join("mods/comp/main.tf"), COMP_TF).expect("module code");
     // A directory without any `.tf` file is no module either.
     std::fs::create_dir_all(dir.path().join("mods/empty")).expect("empty module dir");
     std::fs::write(dir.path().join("mods/empty/README.md"), "no code\n").expect("readme");
@@ -300,7 +303,7 @@ fn a_link_to_a_file_that_is_not_infra_source_is_not_read() {
     let dir = tempfile::tempdir().expect("temp dir");
     write_project(dir.path(), &[]);
     std::fs::create_dir_all(dir.path().join("mods/comp")).expect("module dir");
-    std::fs::write(dir.path().join("mods/comp/main.tf"), "# comp\n").expect("module code");
+    std::fs::write(dir.path().join("mods/comp/main.tf"), COMP_TF).expect("module code");
     std::os::unix::fs::symlink(&credentials, dir.path().join("creds.infra")).expect("symlink");
     for args in [
         &["check", "."][..],

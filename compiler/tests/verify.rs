@@ -183,8 +183,10 @@ fn validate_reports_terraform_errors_on_the_emitted_file_in_every_format() {
         );
         let label = &d["labels"][0];
         assert_eq!(label["file"], "build/pro/modules/comp/main.tf", "{d}");
-        // The header and a blank line come first, so the module's line 18 is line 20 of the copy.
-        assert_eq!(label["line"], 20, "{d}");
+        // `var.undeclared` is the third line after the module's code, and the header and a
+        // blank line come first in the copy.
+        let line = COMP_MODULE_TF.lines().count() + 3 + 2;
+        assert_eq!(label["line"], line, "{d}");
     }
     let (code, stdout, _) = verify_with_terraform(
         dir.path(),
@@ -192,10 +194,11 @@ fn validate_reports_terraform_errors_on_the_emitted_file_in_every_format() {
     );
     assert_eq!(code, Some(1));
     assert!(
-        stdout.contains("::error file=committed/pro/modules/comp/main.tf,line=20,col=11,")
-            && stdout.contains(
-                "title=E0508::terraform validate: Reference to undeclared input variable"
-            ),
+        stdout.contains(&format!(
+            "::error file=committed/pro/modules/comp/main.tf,line={},col=11,",
+            COMP_MODULE_TF.lines().count() + 3 + 2
+        )) && stdout
+            .contains("title=E0508::terraform validate: Reference to undeclared input variable"),
         "{stdout}"
     );
 }

@@ -60,6 +60,29 @@ env pro extends pre {
 policy big for pro {
   require azs >= 4 "pro spans four zones"
 }
+//- /mods/comp/main.tf
+variable "name" {
+  type    = string
+  default = ""
+}
+
+variable "size" {
+  type = number
+}
+
+variable "mode" {
+  type    = string
+  default = "fast"
+}
+
+variable "vpc" {
+  type    = string
+  default = ""
+}
+
+output "id" {
+  value = var.name
+}
 "#;
 
 fn codes(diagnostics: &[Value]) -> Vec<String> {

@@ -49,6 +49,29 @@ env pro extends pre {
   azs = 4
   apps.web.mode = "slow"
 }
+//- /mods/comp/main.tf
+variable "name" {
+  type    = string
+  default = ""
+}
+
+variable "size" {
+  type = number
+}
+
+variable "mode" {
+  type    = string
+  default = "fast"
+}
+
+variable "vpc" {
+  type    = string
+  default = ""
+}
+
+output "id" {
+  value = var.name
+}
 "#;
 
 fn nvim() -> PathBuf {

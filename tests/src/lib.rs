@@ -6,11 +6,12 @@
 //! also expects a help containing `hint`. Every diagnostic must be annotated and every annotation
 //! must match.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use infrac_core::config::EnvName;
-use infrac_core::db::{RootDatabase, SourceFile, Workspace};
+use infrac_core::db::{ModuleDir, RootDatabase, SourceFile, Workspace};
 use infrac_core::diagnostics::{Diagnostic, Severity};
 use infrac_emit::analysis::{
     check_env, envs_in_file, project_diagnostics, sort_diagnostics, stdlib_files,
@@ -44,23 +45,31 @@ pub fn split_fixture(fixture: &str) -> Vec<FixtureFile> {
     files
 }
 
-/// A database holding the fixture's files (under `/fixture/`) and the standard library.
+/// A database holding the fixture's files (under `/fixture/`) and the standard library. The
+/// `.tf` files of a fixture are the Terraform code of the module whose `source` is their
+/// directory (`//- /modules/queue/variables.tf` for `source = "modules/queue"`).
 pub fn load_fixture(fixture: &str) -> (RootDatabase, Workspace, Vec<SourceFile>) {
     let mut db = RootDatabase::default();
-    let files: Vec<SourceFile> = split_fixture(fixture)
-        .into_iter()
-        .map(|f| {
-            SourceFile::new(
-                &db,
-                PathBuf::from("/fixture").join(&f.path),
-                Arc::from(f.text),
-                false,
-            )
-        })
-        .collect();
+    let mut files = Vec::new();
+    let mut module_files: BTreeMap<String, Vec<SourceFile>> = BTreeMap::new();
+    for f in split_fixture(fixture) {
+        let path = PathBuf::from("/fixture").join(&f.path);
+        let file = SourceFile::new(&db, path, Arc::from(f.text), false);
+        match f.path.strip_suffix(".tf").and_then(|p| p.rsplit_once('/')) {
+            Some((dir, _)) => module_files.entry(dir.to_string()).or_default().push(file),
+            None => files.push(file),
+        }
+    }
     let mut all = files.clone();
     all.extend(stdlib_files(&mut db));
-    let workspace = Workspace::new(&db, all, PathBuf::from("/fixture"));
+    let module_dirs = module_files
+        .into_iter()
+        .map(|(dir, files)| {
+            let path = PathBuf::from("/fixture").join(&dir);
+            ModuleDir::new(&db, dir, path, files, None)
+        })
+        .collect();
+    let workspace = Workspace::new(&db, all, PathBuf::from("/fixture"), module_dirs);
     (db, workspace, files)
 }
 

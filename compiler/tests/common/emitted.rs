@@ -131,7 +131,9 @@ impl ModuleCall {
     }
 }
 
-/// Every module call of a build: `00-bootstrap` first, then the layers in `layers.json` order.
+/// Every call of a module in the build (`../modules/KIND`): `00-bootstrap` first, then the layers in
+/// `layers.json` order. Calls of registry and git modules, whose code is not in the build, are left
+/// out.
 pub fn module_calls(root: &Path) -> Vec<ModuleCall> {
     let layers = layers(root).unwrap_or_else(|e| panic!("{}: {e}", root.display()));
     let mut dirs = vec![("bootstrap".to_string(), "00-bootstrap".to_string())];
@@ -154,15 +156,16 @@ pub fn module_calls(root: &Path) -> Vec<ModuleCall> {
                 .unwrap_or_else(|| {
                     panic!("{}: module {name} has no literal source", main.display())
                 });
-            let kind = source
-                .strip_prefix("../modules/")
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{}: module {name} has source {source:?}, not ../modules/KIND",
-                        main.display()
-                    )
-                })
-                .to_string();
+            // A registry or git module is fetched by `terraform init`: its code is not in the
+            // build, and it must carry the source as the `.infra` file wrote it.
+            let Some(kind) = source.strip_prefix("../modules/").map(str::to_string) else {
+                assert!(
+                    !source.starts_with('.') && !source.starts_with('/'),
+                    "{}: module {name} has source {source:?}, neither ../modules/KIND nor a registry or git source",
+                    main.display()
+                );
+                continue;
+            };
             calls.push(ModuleCall {
                 layer: layer.clone(),
                 dir: dir.clone(),

@@ -123,9 +123,86 @@ pub fn terraform_init(dir: &Path) -> (bool, String) {
     ]))
 }
 
+/// Installs the registry and git modules that a root module calls the way `terraform get` would,
+/// from the project's vendored copies (`vendor/modules`, laid out as `infrac::terraform::vendor_path`
+/// says), so that `terraform init` finds them installed and fetches nothing: a copy in
+/// `.terraform/modules/KEY` and its entry in `.terraform/modules/modules.json`. Nothing to do for a
+/// root module that calls only copied modules (`../modules/NAME`).
+pub fn install_vendored_modules(root_module: &Path, project_dir: &Path) -> Result<(), String> {
+    let main = std::fs::read_to_string(root_module.join("main.tf")).unwrap_or_default();
+    let body: hcl::Body = hcl::from_str(&main).map_err(|e| format!("main.tf: {e}"))?;
+    let mut entries = vec![serde_json::json!({ "Key": "", "Source": "", "Dir": "." })];
+    for block in body.blocks().filter(|b| b.identifier() == "module") {
+        let Some(key) = block.labels().first().map(|l| l.as_str().to_string()) else {
+            continue;
+        };
+        let attribute = |name: &str| {
+            block
+                .body()
+                .attributes()
+                .find(|a| a.key() == name)
+                .and_then(|a| match &a.expr {
+                    hcl::Expression::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+        };
+        let Some(source) = attribute("source").filter(|s| !s.starts_with("../")) else {
+            continue;
+        };
+        let relative = infrac::terraform::vendor_path(&source)
+            .ok_or_else(|| format!("module {key}: no vendor path for {source}"))?;
+        let copy = project_dir.join("vendor/modules").join(relative);
+        let installed = root_module.join(".terraform/modules").join(&key);
+        std::fs::create_dir_all(&installed).map_err(|e| e.to_string())?;
+        for path in
+            infrac::terraform::tf_paths(&copy).map_err(|e| format!("{}: {e}", copy.display()))?
+        {
+            let name = path.file_name().expect("a file name");
+            std::fs::copy(&path, installed.join(name)).map_err(|e| e.to_string())?;
+        }
+        // The registry's host is spelled out in the manifest, as `terraform get` writes it.
+        let recorded = match attribute("version") {
+            Some(_) if !source.contains("::") => format!("registry.terraform.io/{source}"),
+            _ => source.clone(),
+        };
+        let mut entry = serde_json::json!({
+            "Key": key,
+            "Source": recorded,
+            "Dir": format!(".terraform/modules/{key}"),
+        });
+        if let Some(version) = attribute("version") {
+            // The newest version the constraint admits is what `terraform get` would install;
+            // the vendored copy stands for it.
+            entry["Version"] = serde_json::Value::String(installed_version(&version));
+        }
+        entries.push(entry);
+    }
+    if entries.len() == 1 {
+        return Ok(());
+    }
+    let manifest = serde_json::json!({ "Modules": entries });
+    std::fs::write(
+        root_module.join(".terraform/modules/modules.json"),
+        manifest.to_string(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// A version that satisfies a simple constraint (`1.2.0`, `~> 1.2`, `>= 1.2`): its version number.
+fn installed_version(constraint: &str) -> String {
+    let number = constraint
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .trim();
+    match number.matches('.').count() {
+        0 => format!("{number}.0.0"),
+        1 => format!("{number}.0"),
+        _ => number.to_string(),
+    }
+}
+
 /// The Terraform of the small user module `comp` (inputs `size` and `vpc`, output `id`) that
 /// hand-written test projects call.
-pub const COMP_MODULE_TF: &str = "variable \"size\" {\n  type = number\n}\n\nvariable \"vpc\" {\n  type = string\n}\n\nresource \"terraform_data\" \"this\" {\n  input = var.size\n}\n\noutput \"id\" {\n  value = terraform_data.this.id\n}\n";
+pub const COMP_MODULE_TF: &str = "variable \"size\" {\n  type = number\n}\n\nvariable \"vpc\" {\n  type = string\n}\n\nresource \"terraform_data\" \"this\" {\n  input = var.size\n}\n\noutput \"id\" {\n  value = terraform_data.this.id\n}\n\n# The inputs the test projects declare besides `size` and `vpc`.\nvariable \"cidr\" {\n  type    = string\n  default = \"10.0.0.0/16\"\n}\n\nvariable \"multi_az\" {\n  type    = bool\n  default = false\n}\n\nvariable \"name\" {\n  type    = string\n  default = \"\"\n}\n\nvariable \"label\" {\n  type    = string\n  default = \"\"\n}\n";
 
 /// A small project with the user module `comp` (`mods/comp`, `COMP_MODULE_TF`): two layers, the
 /// second reading an output of the first.

@@ -26,6 +26,27 @@ pub struct Workspace {
     /// The project directory; module `source` paths are relative to it.
     #[returns(ref)]
     pub root: PathBuf,
+    /// The Terraform code of the project's modules, one entry per `source` (local directories,
+    /// vendored copies of registry and git modules), read when the project is loaded.
+    #[returns(ref)]
+    pub module_dirs: Vec<ModuleDir>,
+}
+
+/// The Terraform files of one module `source`: the `.tf` files of its directory as source files,
+/// so that diagnostics can point into them and an editor can change them one by one.
+#[salsa::input(debug)]
+pub struct ModuleDir {
+    /// The `source` as the `.infra` file writes it.
+    #[returns(ref)]
+    pub source: String,
+    /// The directory the files were read from.
+    #[returns(ref)]
+    pub path: PathBuf,
+    #[returns(ref)]
+    pub files: Vec<SourceFile>,
+    /// Why the directory could not be read, when it could not.
+    #[returns(ref)]
+    pub problem: Option<String>,
 }
 
 #[salsa::db]

@@ -2,8 +2,9 @@
 //!
 //! The database and its inputs (`db`), diagnostics as plain data, the project index, the merge of
 //! environments with provenance (`config`), types, the evaluator and type checker (`model`), the
-//! layer graph, policies, functions, values and the standard library. It knows nothing of
-//! Terraform's files, editors or terminals: emission (`infrac-emit`), editor features
+//! layer graph, policies, functions, values and the standard library, and the interfaces that
+//! modules' own Terraform files declare (`terraform`). It writes no Terraform and knows nothing of
+//! editors or terminals: emission (`infrac-emit`), editor features
 //! (`infrac-ide`) and the CLI sit above it.
 
 // The syntax crate under the module names it had inside one crate, so that paths read the same in
@@ -22,6 +23,7 @@ pub mod policy;
 pub mod project;
 pub mod shadow;
 pub mod stdlib;
+pub mod terraform;
 pub mod trace;
 pub mod types;
 pub mod value;

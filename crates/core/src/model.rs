@@ -18,6 +18,7 @@ use crate::diagnostics::*;
 use crate::project::{project_index, ItemRef, ProjectIndex};
 use crate::source::TextRange;
 use crate::syntax::{BinOp, Expr, ExprKind, Ident, Item, ItemKind, StrPart, UnaryOp, MAX_NESTING};
+use crate::terraform::{TfAt, TfInterface};
 use crate::types::{coerce, Field, Ty, TypeResolver};
 use crate::value::{Rt, TemplatePart, Value};
 
@@ -26,10 +27,22 @@ use crate::value::{Rt, TemplatePart, Value};
 pub struct ModuleSig {
     pub name: String,
     pub source: String,
+    /// The `version` constraint of a registry module.
+    pub version: Option<String>,
     pub inputs: Vec<InputSig>,
     pub outputs: Vec<OutputSig>,
     pub doc: Option<String>,
     pub item: ItemRef,
+    /// Whether the interface was read from the module's Terraform files (a module declared
+    /// with no members) rather than written in the `.infra` file.
+    pub derived: bool,
+}
+
+impl ModuleSig {
+    /// Where the module's Terraform code comes from.
+    pub fn origin(&self) -> crate::terraform::Origin<'_> {
+        crate::terraform::origin(&self.source, self.version.as_deref())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -40,6 +53,9 @@ pub struct InputSig {
     pub default: Option<Expr>,
     pub doc: Option<String>,
     pub range: TextRange,
+    /// The `variable` block of a derived input, and its `default` as Terraform writes it; the
+    /// input's `default` is then `null`, which leaves the variable to its Terraform default.
+    pub terraform: Option<(TfAt, Option<String>)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -48,9 +64,12 @@ pub struct OutputSig {
     pub ty: Ty,
     pub doc: Option<String>,
     pub range: TextRange,
+    /// The `output` block of a derived output.
+    pub terraform: Option<TfAt>,
 }
 
-/// Resolves a module's interface; type errors in it are reported by `module_diagnostics`.
+/// Resolves a module's interface; type errors in it are reported by `module_diagnostics`. A
+/// module with no members takes its interface from its Terraform files, when they were loaded.
 pub fn module_sig(
     db: &dyn Db,
     index: &ProjectIndex,
@@ -61,8 +80,27 @@ pub fn module_sig(
     let ItemKind::Module(module) = &it.kind else {
         return None;
     };
+    let source = module.source.as_ref().map_or_else(
+        || format!("stdlib/{}", module.name.name),
+        |(s, _)| s.clone(),
+    );
+    let mut sig = ModuleSig {
+        name: module.name.name.clone(),
+        source,
+        version: module.version.as_ref().map(|(v, _)| v.clone()),
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+        doc: it.doc.clone(),
+        item,
+        derived: false,
+    };
+    let dir = index.module_dirs.get(&module.name.name);
+    if let (true, true, Some(dir)) = (module.inputs.is_empty(), module.outputs.is_empty(), dir) {
+        derive_interface(&mut sig, crate::terraform::tf_interface(db, *dir), module);
+        return Some(sig);
+    }
     let mut resolver = TypeResolver::new(db, index);
-    let inputs = module
+    sig.inputs = module
         .inputs
         .iter()
         .map(|input| InputSig {
@@ -72,9 +110,10 @@ pub fn module_sig(
             default: input.default.clone(),
             doc: input.doc.clone(),
             range: input.name.range,
+            terraform: None,
         })
         .collect();
-    let outputs = module
+    sig.outputs = module
         .outputs
         .iter()
         .map(|output| OutputSig {
@@ -82,20 +121,61 @@ pub fn module_sig(
             ty: resolver.resolve(item.file, &output.ty, diagnostics),
             doc: output.doc.clone(),
             range: output.name.range,
+            terraform: None,
         })
         .collect();
-    let source = module.source.as_ref().map_or_else(
-        || format!("stdlib/{}", module.name.name),
-        |(s, _)| s.clone(),
-    );
-    Some(ModuleSig {
-        name: module.name.name.clone(),
-        source,
-        inputs,
-        outputs,
-        doc: it.doc.clone(),
-        item,
-    })
+    Some(sig)
+}
+
+/// Fills a module's interface from the `variable` and `output` blocks of its Terraform files.
+/// Declarations in the `.infra` file point at the module's name.
+fn derive_interface(
+    sig: &mut ModuleSig,
+    interface: &TfInterface,
+    module: &crate::syntax::ModuleDef,
+) {
+    let at = module.name.range;
+    sig.derived = true;
+    sig.inputs = interface
+        .variables
+        .iter()
+        .map(|variable| InputSig {
+            name: variable.name.clone(),
+            ty: variable.ty.clone(),
+            is_const: false,
+            default: variable.default.as_ref().map(|_| Expr {
+                kind: ExprKind::Null,
+                range: at,
+            }),
+            doc: variable.description.clone(),
+            range: at,
+            terraform: Some((variable.at.clone(), variable.default.clone())),
+        })
+        .collect();
+    sig.outputs = interface
+        .outputs
+        .iter()
+        .map(|output| OutputSig {
+            name: output.name.clone(),
+            ty: output.ty(),
+            doc: output.description.clone(),
+            range: at,
+            terraform: Some(output.at.clone()),
+        })
+        .collect();
+}
+
+/// Where a module type's Terraform code comes from, as the module call writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleSource {
+    pub source: String,
+    pub version: Option<String>,
+}
+
+impl ModuleSource {
+    pub fn origin(&self) -> crate::terraform::Origin<'_> {
+        crate::terraform::origin(&self.source, self.version.as_deref())
+    }
 }
 
 /// The settings of the `project` item after evaluation.
@@ -282,7 +362,7 @@ pub struct EnvModel {
     /// Layers in dependency order.
     pub layers: Vec<PlacedLayer>,
     /// Module types used by this environment, by name, with their `source`.
-    pub modules: BTreeMap<String, String>,
+    pub modules: BTreeMap<String, ModuleSource>,
     /// The state bucket's bootstrap instance, when the stdlib module is available.
     pub bootstrap: Option<InstanceModel>,
     pub diagnostics: Vec<Diagnostic>,
@@ -357,7 +437,7 @@ pub fn env_globals<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct LayerEval {
     pub layers: Vec<Arc<LayerModel>>,
-    pub modules: BTreeMap<String, String>,
+    pub modules: BTreeMap<String, ModuleSource>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -501,7 +581,13 @@ fn evaluate_layer<'db>(
     let mut modules = BTreeMap::new();
     for instance in layers.iter().flat_map(|l| l.instances.iter()) {
         if let Some(sig) = eval.modules.get(&instance.kind).and_then(|s| s.as_ref()) {
-            modules.insert(sig.name.clone(), sig.source.clone());
+            modules.insert(
+                sig.name.clone(),
+                ModuleSource {
+                    source: sig.source.clone(),
+                    version: sig.version.clone(),
+                },
+            );
         }
     }
     LayerEval {
@@ -597,9 +683,13 @@ pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
     model.bootstrap = eval.bootstrap(&model.project);
     diagnostics.append(&mut eval.diagnostics);
     if model.bootstrap.is_some() {
-        model
-            .modules
-            .insert("state_bootstrap".into(), "stdlib/state_bootstrap".into());
+        model.modules.insert(
+            "state_bootstrap".into(),
+            ModuleSource {
+                source: "stdlib/state_bootstrap".into(),
+                version: None,
+            },
+        );
     }
     model.layers = crate::layers::order_layers(layers, &order_key, &mut diagnostics);
     model.diagnostics = diagnostics;
@@ -847,6 +937,8 @@ impl<'a> Eval<'a> {
                 Some(empty_map.clone()),
             ),
             field("ci_role", Ty::Str(None), Some(lit(""))),
+            // Read when the project is loaded (`analysis::load_project`), not per environment.
+            field("vendor", Ty::Str(None), Some(lit(""))),
         ]);
         let Some(node) = self.config.and_then(|c| c.project.clone()) else {
             return settings;
@@ -3261,6 +3353,16 @@ impl<'a> Eval<'a> {
             }));
             return None;
         };
+        // A module whose Terraform could not be read has no interface to check against: its
+        // E0206 stands for the instances too.
+        let unreadable = self
+            .index
+            .module_dirs
+            .get(kind)
+            .is_some_and(|dir| dir.problem(self.db).is_some());
+        if sig.derived && unreadable {
+            return None;
+        }
         let node: Option<&'a Node> = self
             .layer_config
             .and_then(|config| config.instances.get(&instance.name.name));

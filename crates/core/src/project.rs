@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::db::{parse_file, Db, SourceFile, Workspace};
+use crate::db::{parse_file, Db, ModuleDir, SourceFile, Workspace};
 use crate::diagnostics::{Diagnostic, E0202, E0205};
 use crate::source::TextRange;
 use crate::syntax::{Item, ItemKind};
@@ -46,6 +46,8 @@ pub struct ProjectIndex {
     /// merging a layer skips the environments of a chain that do not override it.
     pub env_heads: BTreeMap<String, std::collections::BTreeSet<String>>,
     pub policies: Vec<ItemRef>,
+    /// The Terraform code loaded for each module, by module name (see `Workspace::module_dirs`).
+    pub module_dirs: BTreeMap<String, ModuleDir>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -125,6 +127,18 @@ pub fn project_index(db: &dyn Db, workspace: Workspace) -> ProjectIndex {
                             .insert(name.name.clone(), parent.name.clone());
                     }
                 }
+            }
+        }
+    }
+    for (name, item) in &index.modules {
+        if let ItemKind::Module(module) = &item.item(db).kind {
+            let source = module.source.as_ref().map(|(s, _)| s.as_str());
+            let found = workspace
+                .module_dirs(db)
+                .iter()
+                .find(|dir| Some(dir.source(db).as_str()) == source);
+            if let Some(dir) = found {
+                index.module_dirs.insert(name.clone(), *dir);
             }
         }
     }

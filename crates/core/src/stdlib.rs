@@ -124,6 +124,50 @@ mod tidy {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
+    /// Every standard-library module's declared interface agrees with the `variable` and
+    /// `output` blocks of its Terraform code, by the check that user modules get (E0207), and
+    /// its Terraform files read without E0208.
+    #[test]
+    fn stdlib_interfaces_agree_with_their_terraform() {
+        use crate::db::{ModuleDir, RootDatabase, SourceFile, Workspace};
+        use std::path::PathBuf;
+        use std::sync::Arc;
+        let db = RootDatabase::default();
+        let files: Vec<SourceFile> = super::infra_files()
+            .map(|(path, text)| SourceFile::new(&db, PathBuf::from(path), Arc::from(text), false))
+            .collect();
+        let module_dirs: Vec<ModuleDir> = super::module_names()
+            .into_iter()
+            .map(|name| {
+                let tf: Vec<SourceFile> = super::module_files(name)
+                    .into_iter()
+                    .map(|(file, text)| {
+                        let path = PathBuf::from(format!("<stdlib>/modules/{name}/{file}"));
+                        SourceFile::new(&db, path, Arc::from(text), false)
+                    })
+                    .collect();
+                let path = PathBuf::from(format!("<stdlib>/modules/{name}"));
+                ModuleDir::new(&db, format!("stdlib/{name}"), path, tf, None)
+            })
+            .collect();
+        let count = module_dirs.len();
+        let workspace = Workspace::new(&db, files, PathBuf::from("."), module_dirs);
+        let index = crate::project::project_index(&db, workspace);
+        assert_eq!(
+            index.module_dirs.len(),
+            count,
+            "every stdlib module has its code"
+        );
+        let mut problems = Vec::new();
+        for item in index.modules.values() {
+            for diagnostic in crate::terraform::module_code_diagnostics(&db, index, *item) {
+                let at = diagnostic.primary().file.path(&db).display().to_string();
+                problems.push(format!("{at}: {}: {}", diagnostic.code.id, diagnostic.message));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
     #[test]
     fn every_code_has_a_page_with_its_slug() {
         for code in ALL_CODES {

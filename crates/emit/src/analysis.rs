@@ -9,13 +9,16 @@ use std::sync::Arc;
 use salsa::Setter as _;
 
 use crate::config::{effective_config, env_chain, EnvName};
-use crate::db::{parse_file, syntax_diagnostics, Db, RootDatabase, SourceFile, Workspace};
+use crate::db::{
+    parse_file, syntax_diagnostics, Db, ModuleDir, RootDatabase, SourceFile, Workspace,
+};
 use crate::diagnostics::{did_you_mean, Diagnostic, E0104, E0206, E0301, E0304};
 use crate::emit::{emit, Emitted};
 use crate::model::{env_model, module_sig, EnvModel};
 use crate::policy::{check_policies, policy_results};
 use crate::project::project_index;
 use crate::syntax::ItemKind;
+use crate::terraform::Origin;
 
 /// Files larger than this are not read; a diagnostic says so.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -49,8 +52,140 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
         files.push(file);
     }
     files.extend(stdlib_files(db));
-    let workspace = Workspace::new(db, files, dir.to_path_buf());
+    let workspace = Workspace::new(db, files, dir.to_path_buf(), Vec::new());
+    let module_dirs = load_module_dirs(db, workspace);
+    workspace.set_module_dirs(db).to(module_dirs);
     (workspace, diagnostics)
+}
+
+/// Reads the Terraform files of every project module's `source`: a project directory, or the
+/// copy of a registry or git module (`project { vendor = "DIR" }`, or Terraform's own
+/// `.terraform/modules` after `terraform get`). A source that cannot be read gets a `ModuleDir`
+/// with the problem, which `module_dir_diagnostics` reports.
+fn load_module_dirs(db: &mut RootDatabase, workspace: Workspace) -> Vec<ModuleDir> {
+    let index = project_index(db, workspace);
+    let root = workspace.root(db).clone();
+    let vendor = vendor_setting(db, index);
+    let mut sources: Vec<(String, Option<String>)> = project_modules(db, index)
+        .filter_map(|(_, module)| {
+            let (source, _) = module.source.as_ref()?;
+            let version = module.version.as_ref().map(|(v, _)| v.clone());
+            Some((source.clone(), version))
+        })
+        .collect();
+    sources.sort();
+    sources.dedup_by(|a, b| a.0 == b.0);
+    let mut dirs = Vec::new();
+    for (source, version) in sources {
+        let located = match crate::terraform::origin(&source, version.as_deref()) {
+            Origin::Stdlib(_) => continue,
+            Origin::Local(path) if path.is_empty() => Err("the `source` is empty".to_string()),
+            Origin::Local(path) => Ok(root.join(path)),
+            Origin::Remote(remote) => remote_copy(&root, vendor.as_deref(), remote),
+        };
+        // Messages name a local module by its `source`, a remote one by where its copy is.
+        let shown = |path: &Path| match crate::terraform::origin(&source, version.as_deref()) {
+            Origin::Remote(_) => path.display().to_string(),
+            _ => source.clone(),
+        };
+        let (path, files, problem) = match located {
+            Ok(path) if !path.is_dir() => {
+                let problem = format!("`{}` is not a directory of the project", shown(&path));
+                (path, Vec::new(), Some(problem))
+            }
+            Ok(path) => match read_module_files(db, &path) {
+                Ok(files) if files.is_empty() => {
+                    let problem = format!("`{}` holds no `.tf` file", shown(&path));
+                    (path, files, Some(problem))
+                }
+                Ok(files) => (path, files, None),
+                Err(problem) => {
+                    let problem = format!("`{}` cannot be read: {problem}", shown(&path));
+                    (path, Vec::new(), Some(problem))
+                }
+            },
+            Err(problem) => (PathBuf::new(), Vec::new(), Some(problem)),
+        };
+        dirs.push(ModuleDir::new(db, source, path, files, problem));
+    }
+    dirs
+}
+
+/// `vendor = "DIR"` of the `project` item, when it is a plain string.
+fn vendor_setting(db: &dyn Db, index: &crate::project::ProjectIndex) -> Option<String> {
+    let ItemKind::Project(project) = &index.project?.item(db).kind else {
+        return None;
+    };
+    project
+        .body
+        .entries
+        .iter()
+        .find(|entry| entry.path.len() == 1 && entry.path[0].name == "vendor")
+        .and_then(|entry| entry.value.as_plain_str())
+}
+
+/// The directory that holds a copy of a remote module: under the project's `vendor` directory
+/// (`vendor/terraform-aws-modules/vpc/aws`), or where `.terraform/modules/modules.json` says
+/// `terraform get` put it.
+fn remote_copy(root: &Path, vendor: Option<&str>, source: &str) -> Result<PathBuf, String> {
+    let vendored = vendor
+        .zip(crate::terraform::vendor_path(source))
+        .map(|(vendor, relative)| root.join(vendor).join(relative));
+    if let Some(dir) = vendored.as_ref().filter(|dir| dir.is_dir()) {
+        return Ok(dir.clone());
+    }
+    if let Some(dir) = terraform_get_copy(root, source) {
+        return Ok(dir);
+    }
+    Err(match vendored {
+        Some(dir) => format!(
+            "the copy of `{source}` is not on disk: expected it in `{}` (`project {{ vendor }}`) or in `.terraform/modules` after `terraform get`",
+            dir.display()
+        ),
+        None => format!(
+            "the copy of `{source}` is not on disk: name a directory of copies with `project {{ vendor = \"DIR\" }}`, or run `terraform get` so that `.terraform/modules/modules.json` lists it"
+        ),
+    })
+}
+
+/// The directory `.terraform/modules/modules.json` (written by `terraform get` or `init` in the
+/// project directory) gives for a source; the registry's host may be spelled out there.
+fn terraform_get_copy(root: &Path, source: &str) -> Option<PathBuf> {
+    let manifest = std::fs::read_to_string(root.join(".terraform/modules/modules.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).ok()?;
+    let registry = format!("registry.terraform.io/{source}");
+    manifest
+        .get("Modules")?
+        .as_array()?
+        .iter()
+        .find(|entry| {
+            entry
+                .get("Source")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|s| s == source || s == registry)
+        })
+        .and_then(|entry| entry.get("Dir")?.as_str().map(|dir| root.join(dir)))
+        .filter(|dir| dir.is_dir())
+}
+
+/// The `.tf` files of a module directory as source files (medium durability: they change less
+/// often than `.infra` files), each read as `.infra` files are (`read_source`).
+fn read_module_files(db: &mut RootDatabase, dir: &Path) -> Result<Vec<SourceFile>, String> {
+    let paths = crate::terraform::tf_paths(dir).map_err(|error| error.to_string())?;
+    let mut files = Vec::new();
+    for path in paths {
+        let (text, problem) = read_source(&path);
+        if let Some(problem) = problem {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            return Err(format!("{name}: {problem}"));
+        }
+        files.push(
+            SourceFile::builder(path, Arc::from(text), false)
+                .durability(salsa::Durability::MEDIUM)
+                .new(db),
+        );
+    }
+    Ok(files)
 }
 
 /// The diagnostic of a file that `read_source` could not read entirely.
@@ -189,11 +324,11 @@ fn stdlib_source_diagnostics(db: &dyn Db, index: &crate::project::ProjectIndex) 
     diagnostics
 }
 
-/// E0206 for a project module whose `source` is a directory (relative to the project) that does
-/// not exist or holds no `.tf` file. It reads the file system, so it is not part of the salsa
-/// queries: the CLI adds it to what it loaded (`check`, `build`, `verify` and the commands that
-/// read an environment file).
-pub fn module_dir_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic> {
+/// E0206 for a project module whose Terraform code could not be loaded (`load_project`): a
+/// directory (relative to the project) that does not exist or holds no `.tf` file, or a registry
+/// or git module with no copy on disk. The problems were found when the project was loaded, so
+/// this reads no file, and the language server reports them as the CLI does.
+fn module_dir_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic> {
     let index = project_index(db, workspace);
     let root = workspace.root(db);
     let mut diagnostics = Vec::new();
@@ -201,20 +336,20 @@ pub fn module_dir_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnost
         let Some((source, range)) = &module.source else {
             continue;
         };
-        if source.starts_with("stdlib/") {
+        let Some(problem) = index
+            .module_dirs
+            .get(&module.name.name)
+            .and_then(|dir| dir.problem(db).as_ref())
+        else {
             continue;
-        }
-        let dir = root.join(source);
-        let problem = if source.is_empty() {
-            "the `source` is empty".to_string()
-        } else if !dir.is_dir() {
-            format!("`{source}` is not a directory of the project")
-        } else {
-            match module_tf_files(&dir) {
-                Ok(files) if !files.is_empty() => continue,
-                Ok(_) => format!("`{source}` holds no `.tf` file"),
-                Err(error) => format!("`{source}` cannot be read: {error}"),
-            }
+        };
+        let version = module.version.as_ref().map(|(v, _)| v.as_str());
+        let help = match crate::terraform::origin(source, version) {
+            Origin::Remote(_) => "Terraform fetches a registry or git module itself, but infrac reads its interface from a copy: vendor the module (for instance `terraform get` in a scratch directory, then copy it) under the directory `project { vendor = \"DIR\" }` names".to_string(),
+            _ => format!(
+                "a local `source` is a directory, relative to the project directory ({}), with the module's `.tf` files; the standard library's modules are `stdlib/NAME`",
+                root.display()
+            ),
         };
         diagnostics.push(
             // Diagnostic: E0206 unknown-module-source
@@ -225,10 +360,7 @@ pub fn module_dir_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnost
                 format!("module `{}`: {problem}", module.name.name),
             )
             .with_label("no Terraform code here")
-            .with_help(format!(
-                "a local `source` is a directory, relative to the project directory ({}), with the module's `.tf` files; the standard library's modules are `stdlib/NAME`",
-                root.display()
-            )),
+            .with_help(help),
         );
     }
     diagnostics
@@ -302,8 +434,12 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
     diagnostics.extend(index.diagnostics.iter().cloned());
     for module in index.modules.values() {
         module_sig(db, index, *module, &mut diagnostics);
+        diagnostics.extend(crate::terraform::module_code_diagnostics(
+            db, index, *module,
+        ));
     }
     diagnostics.extend(stdlib_source_diagnostics(db, index));
+    diagnostics.extend(module_dir_diagnostics(db, workspace));
     let mut resolver = crate::types::TypeResolver::new(db, index);
     for item in index.types.values().chain(index.params.values()) {
         match &item.item(db).kind {
@@ -492,6 +628,7 @@ pub fn emit_env<'db>(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let model = env_model(db, workspace, env);
+    let index = project_index(db, workspace);
     let mut emitted = emit(model, &name);
     // The Terraform of each module kind, for the generated tests: embedded for the standard
     // library, read from the project for its own modules.
@@ -500,13 +637,30 @@ pub fn emit_env<'db>(
         let Some(source) = model.modules.get(kind) else {
             return Vec::new();
         };
-        match source.strip_prefix("stdlib/") {
-            Some(stdlib) => crate::stdlib::module_files(stdlib)
+        match source.origin() {
+            Origin::Stdlib(stdlib) => crate::stdlib::module_files(stdlib)
                 .into_iter()
                 .map(|(file, text)| (file.to_string(), text.to_string()))
                 .collect(),
             // An unreadable module is reported when the build copies it.
-            None => module_tf_files(&root.join(source)).unwrap_or_default(),
+            Origin::Local(dir) => module_tf_files(&root.join(dir)).unwrap_or_default(),
+            // A fetched module's code is not in the build; its copy on disk was read.
+            Origin::Remote(_) => index
+                .module_dirs
+                .get(kind)
+                .map(|dir| {
+                    dir.files(db)
+                        .iter()
+                        .map(|file| {
+                            let name = file.path(db).file_name().unwrap_or_default();
+                            (
+                                name.to_string_lossy().into_owned(),
+                                file.text(db).to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     };
     crate::emit::tftest::add_tests(

@@ -19,7 +19,14 @@ pub fn module_pages(db: &dyn Db, index: &ProjectIndex) -> Vec<(String, String)> 
             page.push_str(&doc.replace('\n', " "));
             page.push_str("\n\n");
         }
-        page.push_str(&format!("Source: `{}`.\n\n", sig.source));
+        page.push_str(&format!("Source: `{}`", sig.source));
+        if let Some(version) = &sig.version {
+            page.push_str(&format!(", version `{version}`"));
+        }
+        if sig.derived {
+            page.push_str("; interface read from its Terraform files");
+        }
+        page.push_str(".\n\n");
         page.push_str("## Inputs\n\n| name | type | default | description |\n|---|---|---|---|\n");
         for input in &sig.inputs {
             let ty = if input.is_const {
@@ -27,10 +34,13 @@ pub fn module_pages(db: &dyn Db, index: &ProjectIndex) -> Vec<(String, String)> 
             } else {
                 input.ty.to_string()
             };
-            let default = input
-                .default
-                .as_ref()
-                .map_or_else(|| "required".to_string(), |d| format!("`{}`", show(d)));
+            // An input read from Terraform shows its default as the `.tf` file writes it.
+            let terraform_default = input.terraform.as_ref().and_then(|(_, d)| d.as_ref());
+            let default = match (terraform_default, &input.default) {
+                (Some(written), _) => format!("`{written}`"),
+                (None, Some(d)) => format!("`{}`", show(d)),
+                (None, None) => "required".to_string(),
+            };
             page.push_str(&format!(
                 "| `{}` | `{}` | {} | {} |\n",
                 input.name,

@@ -598,21 +598,35 @@ impl<'a> Completer<'a> {
         let Some(module) = self.module(kind) else {
             return;
         };
-        for (input, decl) in sig.inputs.iter().zip(&module.inputs) {
+        for input in &sig.inputs {
             if set.contains(&input.name) {
                 continue;
             }
-            let default = decl.default.as_ref().map(|d| {
-                format!(
-                    " = {}",
-                    shorten(&slice(self.db, item_ref.file, d.range), 40)
-                )
-            });
-            let detail = format!(
-                "{}{}",
-                slice(self.db, item_ref.file, decl.ty.range),
-                default.unwrap_or_else(|| " (required)".into())
-            );
+            let detail = match module.inputs.iter().find(|d| d.name.name == input.name) {
+                Some(decl) => {
+                    let default = decl.default.as_ref().map(|d| {
+                        format!(
+                            " = {}",
+                            shorten(&slice(self.db, item_ref.file, d.range), 40)
+                        )
+                    });
+                    format!(
+                        "{}{}",
+                        slice(self.db, item_ref.file, decl.ty.range),
+                        default.unwrap_or_else(|| " (required)".into())
+                    )
+                }
+                // Read from the module's Terraform: its default as Terraform writes it.
+                None => {
+                    let default = input.terraform.as_ref().and_then(|(_, d)| d.as_ref());
+                    let default = default.map(|d| format!(" = {}", shorten(d, 40)));
+                    format!(
+                        "{}{}",
+                        input.ty,
+                        default.unwrap_or_else(|| " (required)".into())
+                    )
+                }
+            };
             let mut doc = input.doc.clone().unwrap_or_default();
             if let Ty::Enum(values) = input.ty.resolved() {
                 doc.push_str(&format!(

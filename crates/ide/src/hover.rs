@@ -293,6 +293,9 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             md.push_str(&doc_paragraph(&item.doc));
             md.push_str(&format!("\nSource: `{source}`\n"));
             md.push_str(&inputs_table(db, file, def));
+            if def.inputs.is_empty() && def.outputs.is_empty() {
+                md.push_str(&derived_tables(db, index, name).unwrap_or_default());
+            }
             if !def.outputs.is_empty() {
                 md.push_str("\n| output | type | |\n|---|---|---|\n");
                 for output in &def.outputs {
@@ -307,7 +310,10 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
         }
         Symbol::ModuleInput { module, input } => {
             let (file, def, _) = module_def(module)?;
-            let decl = def.inputs.iter().find(|i| i.name.name == *input)?;
+            let Some(decl) = def.inputs.iter().find(|i| i.name.name == *input) else {
+                md.push_str(&derived_input(db, index, module, input)?);
+                return Some(md);
+            };
             md.push_str(&code_block(&input_line(db, file, decl)));
             md.push_str(&format!("\nInput of module `{module}`.\n"));
             md.push_str(&doc_paragraph(&decl.doc));
@@ -464,6 +470,72 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             md.push_str(&format!("\nBuiltin string. {what}\n"));
         }
     }
+    Some(md)
+}
+
+/// The inputs and outputs of a module read from its Terraform files, as tables.
+fn derived_tables(
+    db: &dyn Db,
+    index: &crate::project::ProjectIndex,
+    module: &str,
+) -> Option<String> {
+    let mut ignored = Vec::new();
+    let sig = crate::model::module_sig(db, index, *index.modules.get(module)?, &mut ignored)?;
+    if !sig.derived {
+        return None;
+    }
+    let mut md = String::from("\nRead from its Terraform files.\n");
+    if !sig.inputs.is_empty() {
+        md.push_str("\n| input | type | default | |\n|---|---|---|---|\n");
+        for input in &sig.inputs {
+            let default = match input.terraform.as_ref().and_then(|(_, d)| d.as_ref()) {
+                Some(written) => format!("`{}`", cell(&shorten(written, 40))),
+                None => "required".to_string(),
+            };
+            md.push_str(&format!(
+                "| `{}` | `{}` | {default} | {} |\n",
+                input.name,
+                cell(&input.ty.to_string()),
+                cell(&first_sentence(&input.doc))
+            ));
+        }
+    }
+    if !sig.outputs.is_empty() {
+        md.push_str("\n| output | type | |\n|---|---|---|\n");
+        for output in &sig.outputs {
+            md.push_str(&format!(
+                "| `{}` | `{}` | {} |\n",
+                output.name,
+                output.ty,
+                cell(&first_sentence(&output.doc))
+            ));
+        }
+    }
+    Some(md)
+}
+
+/// An input read from a module's Terraform files: its type, Terraform default, where it is
+/// declared and its description.
+fn derived_input(
+    db: &dyn Db,
+    index: &crate::project::ProjectIndex,
+    module: &str,
+    input: &str,
+) -> Option<String> {
+    let mut ignored = Vec::new();
+    let sig = crate::model::module_sig(db, index, *index.modules.get(module)?, &mut ignored)?;
+    let found = sig.inputs.iter().find(|i| i.name == input)?;
+    let (at, default) = found.terraform.as_ref()?;
+    let default = default
+        .as_ref()
+        .map(|d| format!(" = {}", shorten(d, 60)))
+        .unwrap_or_default();
+    let mut md = code_block(&format!("input {input}: {}{default}", found.ty));
+    md.push_str(&format!(
+        "\nInput of module `{module}`, read from `{}`.\n",
+        at.describe(db)
+    ));
+    md.push_str(&doc_paragraph(&found.doc));
     Some(md)
 }
 

@@ -359,7 +359,7 @@ impl<'a> Walker<'a> {
             let module = self.module(kind);
             for entry in &instance.body.entries {
                 if let (Some(key), Some(module)) = (entry.path.first(), module) {
-                    if module.inputs.iter().any(|i| i.name.name == key.name) {
+                    if self.has_input(kind, module, &key.name) {
                         let symbol = Symbol::ModuleInput {
                             module: kind.clone(),
                             input: key.name.clone(),
@@ -388,6 +388,22 @@ impl<'a> Walker<'a> {
             ItemKind::Module(module) => Some(module),
             _ => None,
         }
+    }
+
+    /// Whether module `kind` has input `name`: declared in its `.infra` item, or read from its
+    /// Terraform files when it declares no members.
+    fn has_input(&self, kind: &str, module: &ModuleDef, name: &str) -> bool {
+        if module.inputs.iter().any(|i| i.name.name == name) {
+            return true;
+        }
+        if !module.outputs.is_empty() || !module.inputs.is_empty() {
+            return false;
+        }
+        self.index.module_dirs.get(kind).is_some_and(|dir| {
+            crate::terraform::tf_interface(self.db, *dir)
+                .variable(name)
+                .is_some()
+        })
     }
 
     fn layer_def(&self, name: &str) -> Option<&'a Layer> {
@@ -438,7 +454,7 @@ impl<'a> Walker<'a> {
         };
         self.add(instance_ident, symbol, Reference);
         if let (Some(input), Some(module)) = (tail.first(), self.module(&instance.kind.name)) {
-            if module.inputs.iter().any(|i| i.name.name == input.name) {
+            if self.has_input(&instance.kind.name, module, &input.name) {
                 let symbol = Symbol::ModuleInput {
                     module: instance.kind.name.clone(),
                     input: input.name.clone(),
@@ -491,7 +507,7 @@ impl<'a> Walker<'a> {
         let Some(module) = self.module(&instance.kind.name) else {
             return;
         };
-        if module.inputs.iter().any(|i| i.name.name == path[2]) {
+        if self.has_input(&instance.kind.name, module, &path[2]) {
             let symbol = Symbol::ModuleInput {
                 module: instance.kind.name.clone(),
                 input: path[2].clone(),

@@ -111,9 +111,29 @@ fn fixture(text: &str) -> Fixture {
         }
         files.push(file);
     }
+    // `.tf` files are the Terraform code of the module whose `source` is their directory.
+    let mut module_files: std::collections::BTreeMap<String, Vec<SourceFile>> = Default::default();
+    files.retain(|file| {
+        let path = file.path(&db).to_string_lossy().into_owned();
+        match path.strip_suffix(".tf").and_then(|p| p.rsplit_once('/')) {
+            Some((dir, _)) => {
+                let source = dir.trim_start_matches("/p/").to_string();
+                module_files.entry(source).or_default().push(*file);
+                false
+            }
+            None => true,
+        }
+    });
+    let module_dirs = module_files
+        .into_iter()
+        .map(|(source, tf)| {
+            let path = PathBuf::from("/p").join(&source);
+            crate::db::ModuleDir::new(&db, source, path, tf, None)
+        })
+        .collect();
     let mut all = files.clone();
     all.extend(stdlib_files(&mut db));
-    let workspace = Workspace::new(&db, all, PathBuf::from("/p"));
+    let workspace = Workspace::new(&db, all, PathBuf::from("/p"), module_dirs);
     Fixture {
         db,
         workspace,
@@ -755,6 +775,105 @@ fn completion_inside_an_instance_offers_unset_inputs_with_types_and_docs() {
         "{found:?}"
     );
     assert!(!found.contains(&"azs".to_string()), "{found:?}");
+}
+
+/// A module declared without members: hover on an instance's input shows the type, the
+/// Terraform default and the description read from `variables.tf`, and completion lists the
+/// inputs read from there.
+#[test]
+fn inputs_read_from_terraform_have_hover_and_completion() {
+    let project = r#"//- /base.infra
+project shop {
+  region = "eu-west-1"
+  state  = { bucket = "shop-tfstate" }
+}
+module queue {
+  source = "modules/queue"
+}
+layer app {
+  queue orders {
+    na$0me = "orders"
+  }
+}
+//- /modules/queue/variables.tf
+variable "name" {
+  description = "The queue's name."
+  type        = string
+}
+
+variable "retention" {
+  description = "Seconds a message is kept."
+  type        = number
+  default     = 345600
+}
+
+variable "redrive" {
+  type = object({
+    max_receive_count = number
+    dlq               = optional(bool, true)
+  })
+  default = null
+}
+"#;
+    let fx = fixture(project);
+    check_hover(
+        &fx,
+        r#"
+```infra
+input name: string
+```
+
+Input of module `queue`, read from `variables.tf:1`.
+
+The queue's name.
+"#,
+    );
+    let fx = fixture(
+        &project
+            .replace("  queue orders", "  qu$0eue orders")
+            .replace("na$0me", "name"),
+    );
+    check_hover(
+        &fx,
+        r#"
+```infra
+module queue
+```
+
+Source: `modules/queue`
+
+Read from its Terraform files.
+
+| input | type | default | |
+|---|---|---|---|
+| `name` | `string` | required | The queue's name. |
+| `retention` | `float` | `345600` | Seconds a message is kept. |
+| `redrive` | `{ max_receive_count: float, dlq: bool = ... }` | `null` |  |
+"#,
+    );
+    let fx = fixture(&project.replace(
+        "    na$0me = \"orders\"\n",
+        "    name = \"orders\"\n    $0\n",
+    ));
+    let (file, offset) = fx.cursor();
+    let shown: Vec<String> = completion(&fx.db, fx.workspace, file, offset)
+        .iter()
+        .map(|c| {
+            let doc = c.documentation.clone().unwrap_or_default();
+            format!(
+                "{} | {} | {doc}",
+                c.label,
+                c.detail.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            "redrive | { max_receive_count: float, dlq: bool = ... } = null | ",
+            "retention | float = 345600 | Seconds a message is kept.",
+        ]
+    );
 }
 
 // --- Diagnostics, symbols, tokens, hints, actions ----------------------------------------------

@@ -111,6 +111,8 @@ pub struct Param {
 pub struct ModuleDef {
     pub name: Ident,
     pub source: Option<(String, TextRange)>,
+    /// `version = "..."`: the version constraint of a registry module.
+    pub version: Option<(String, TextRange)>,
     pub inputs: Vec<InputDecl>,
     pub outputs: Vec<OutputDecl>,
 }

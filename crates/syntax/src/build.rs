@@ -260,9 +260,11 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
         Rule::int | Rule::float => "a number",
         Rule::type_expr | Rule::named_type => "a type",
         Rule::kw_extends => "`extends`",
-        Rule::kw_input | Rule::kw_output | Rule::kw_source | Rule::module_member => {
-            "`input`, `output` or `source`"
-        }
+        Rule::kw_input
+        | Rule::kw_output
+        | Rule::kw_source
+        | Rule::kw_version
+        | Rule::module_member => "`input`, `output`, `source` or `version`",
         Rule::layer_member | Rule::instance | Rule::layer_output => {
             "an instance `kind name { ... }` or `output`"
         }
@@ -398,6 +400,7 @@ impl Builder<'_> {
         let mut module = ModuleDef {
             name,
             source: None,
+            version: None,
             inputs: Vec::new(),
             outputs: Vec::new(),
         };
@@ -412,6 +415,13 @@ impl Builder<'_> {
                     let value = self.expr_of_string(string);
                     let text = value.as_plain_str().unwrap_or_default();
                     module.source = Some((text, range));
+                }
+                Rule::version_attr => {
+                    let string = decl.into_inner().nth(1).expect("version string");
+                    let range = self.range(&string);
+                    let value = self.expr_of_string(string);
+                    let text = value.as_plain_str().unwrap_or_default();
+                    module.version = Some((text, range));
                 }
                 Rule::input_decl => {
                     let mut d = decl.into_inner().skip(1);

@@ -31,6 +31,8 @@ codes! {
     E0204 = "E0204", "unknown-type", "a type name is not defined";
     E0205 = "E0205", "project-missing", "a project needs exactly one `project` item";
     E0206 = "E0206", "unknown-module-source", "a module's `source` names no standard-library module and no directory of Terraform files";
+    E0207 = "E0207", "module-interface-mismatch", "a module's declared interface disagrees with the `variable` and `output` blocks of its Terraform files";
+    E0208 = "E0208", "terraform-syntax", "a module's Terraform file cannot be read as Terraform";
     E0301 = "E0301", "unknown-environment", "`extends` names an environment that does not exist";
     E0302 = "E0302", "extends-cycle", "environments extend each other in a cycle";
     E0303 = "E0303", "duplicate-assignment", "an environment sets the same key twice";

@@ -323,6 +323,7 @@ impl Parser<'_> {
         let mut module = ModuleDef {
             name,
             source: None,
+            version: None,
             inputs: Vec::new(),
             outputs: Vec::new(),
         };
@@ -341,19 +342,14 @@ impl Parser<'_> {
         self.eat(b"}").then_some(module)
     }
 
-    /// `module_member = { docs ~ (source_attr | input_decl | output_decl) ~ ","? }`.
+    /// `module_member = { docs ~ (source_attr | version_attr | input_decl | output_decl) ~ ","? }`.
     fn module_member(&mut self, module: &mut ModuleDef) -> Option<()> {
         let doc = self.docs();
         self.skip();
         if self.keyword(b"source") {
-            self.skip();
-            if !self.eat(b"=") {
-                return None;
-            }
-            self.skip();
-            let start = self.pos;
-            let parts = self.string()?;
-            module.source = Some((plain(&parts), self.range(start, self.pos)));
+            module.source = Some(self.string_attr()?);
+        } else if self.keyword(b"version") {
+            module.version = Some(self.string_attr()?);
         } else if self.keyword(b"input") {
             self.skip();
             let name = self.ident()?;
@@ -392,6 +388,18 @@ impl Parser<'_> {
         self.skip();
         self.eat(b",");
         Some(())
+    }
+
+    /// The `= "text"` of `source_attr` and `version_attr`, with the string's range.
+    fn string_attr(&mut self) -> Option<(String, TextRange)> {
+        self.skip();
+        if !self.eat(b"=") {
+            return None;
+        }
+        self.skip();
+        let start = self.pos;
+        let parts = self.string()?;
+        Some((plain(&parts), self.range(start, self.pos)))
     }
 
     fn layer(&mut self) -> Option<Layer> {

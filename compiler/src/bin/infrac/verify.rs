@@ -51,9 +51,6 @@ pub fn verify(args: VerifyArgs) -> u8 {
         let dir = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
         let mut db = RootDatabase::default();
         let (workspace, mut diagnostics) = load_project(&mut db, &dir);
-        diagnostics.extend(infrac_emit::analysis::module_dir_diagnostics(
-            &db, workspace,
-        ));
         diagnostics.extend(project_diagnostics(&db, workspace).iter().cloned());
         let files: Vec<SourceFile> = workspace
             .files(&db)

@@ -14,8 +14,10 @@ use hcl::structure::{Attribute, Block, Body};
 use hcl::Identifier;
 
 use crate::model::{
-    AssumeRole, EnvModel, InstanceModel, LayerModel, PlacedLayer, ProjectSettings, Target,
+    AssumeRole, EnvModel, InstanceModel, LayerModel, ModuleSource, PlacedLayer, ProjectSettings,
+    Target,
 };
+use crate::terraform::Origin;
 use crate::value::{Rt, TemplatePart, Value};
 
 use literal::{object_key, traversal, TemplateText};
@@ -65,7 +67,7 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
             providers_tf(model, &model.project.state_target(), "bootstrap", &[], &[]),
         );
         let mut body = Body::builder();
-        body = body.add_block(module_block(bootstrap, "state_bootstrap"));
+        body = body.add_block(module_block(bootstrap, "state_bootstrap", None));
         add(format!("{dir}/main.tf"), render(body.build()));
         let outputs = bootstrap_outputs(model);
         add(format!("{dir}/outputs.tf"), outputs);
@@ -121,16 +123,18 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
     for (path, body) in rendered.into_iter().flatten() {
         add(path, body);
     }
-    for (name, source_path) in &model.modules {
-        match source_path.strip_prefix("stdlib/") {
-            Some(stdlib_name) => {
+    for (name, module) in &model.modules {
+        match module.origin() {
+            Origin::Stdlib(stdlib_name) => {
                 for (file, text) in crate::stdlib::module_files(stdlib_name) {
                     add(format!("modules/{name}/{file}"), text.to_string());
                 }
             }
-            None => emitted
+            Origin::Local(dir) => emitted
                 .copies
-                .push((source_path.clone(), format!("modules/{name}"))),
+                .push((dir.to_string(), format!("modules/{name}"))),
+            // Terraform fetches it: the module call names the source itself.
+            Origin::Remote(_) => {}
         }
     }
     emitted
@@ -390,7 +394,8 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
         body = body.add_block(locals.build());
     }
     for instance in layer.instances.iter() {
-        body = body.add_block(module_block(instance, &instance.kind));
+        let source = model.modules.get(&instance.kind);
+        body = body.add_block(module_block(instance, &instance.kind, source));
     }
     render(body.build())
 }
@@ -475,10 +480,20 @@ fn bootstrap_outputs(model: &EnvModel) -> String {
     render(body.build())
 }
 
-fn module_block(instance: &InstanceModel, module: &str) -> Block {
-    let mut block = Block::builder("module")
-        .add_label(instance.name.clone())
-        .add_attribute(("source", format!("../modules/{module}")));
+/// A module call: a copied module (the standard library's, the project's) by its path in the
+/// output, a registry or git module by its own `source` and `version`.
+fn module_block(instance: &InstanceModel, module: &str, source: Option<&ModuleSource>) -> Block {
+    let mut block = Block::builder("module").add_label(instance.name.clone());
+    block = match source.map(|s| (s.origin(), s)) {
+        Some((Origin::Remote(remote), source)) => {
+            block = block.add_attribute(("source", remote.to_string()));
+            match &source.version {
+                Some(version) => block.add_attribute(("version", version.clone())),
+                None => block,
+            }
+        }
+        _ => block.add_attribute(("source", format!("../modules/{module}"))),
+    };
     if let Some(alias) = &instance.provider {
         let mut providers = hcl::Object::new();
         providers.insert(

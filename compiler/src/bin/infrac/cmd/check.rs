@@ -39,7 +39,6 @@ pub(crate) fn check(paths: Vec<PathBuf>, format: Format) -> ExitCode {
         let mut db = RootDatabase::default();
         let (workspace, load_errors) = load_project(&mut db, &dir);
         let mut diagnostics = load_errors;
-        diagnostics.extend(analysis::module_dir_diagnostics(&db, workspace));
         let files: Vec<SourceFile> = workspace
             .files(&db)
             .iter()

@@ -86,8 +86,7 @@ pub(crate) fn load_env_file(env_file: &Path) -> Result<Loaded, ExitCode> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let mut db = RootDatabase::default();
-    let (workspace, mut load_errors) = load_project(&mut db, &dir);
-    load_errors.extend(analysis::module_dir_diagnostics(&db, workspace));
+    let (workspace, load_errors) = load_project(&mut db, &dir);
     let file = workspace
         .files(&db)
         .iter()

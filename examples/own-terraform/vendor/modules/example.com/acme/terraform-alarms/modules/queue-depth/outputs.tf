@@ -1,0 +1,4 @@
+output "arn" {
+  description = "The alarm's ARN."
+  value       = aws_cloudwatch_metric_alarm.this.arn
+}
