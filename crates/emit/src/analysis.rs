@@ -53,9 +53,15 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
     }
     files.extend(stdlib_files(db));
     let workspace = Workspace::new(db, files, dir.to_path_buf(), Vec::new());
+    reload_module_dirs(db, workspace);
+    (workspace, diagnostics)
+}
+
+/// Reads the Terraform code of the project's modules (again): after loading, and after an edit
+/// that may change which modules the project uses or where they are.
+pub fn reload_module_dirs(db: &mut RootDatabase, workspace: Workspace) {
     let module_dirs = load_module_dirs(db, workspace);
     workspace.set_module_dirs(db).to(module_dirs);
-    (workspace, diagnostics)
 }
 
 /// Reads the Terraform files of every project module's `source`: a project directory, or the

@@ -160,7 +160,8 @@ impl Project {
             })
             .collect();
         sources.extend(analysis::stdlib_files(&mut db));
-        let workspace = Workspace::new(&db, sources, root);
+        let workspace = Workspace::new(&db, sources, root, Vec::new());
+        analysis::reload_module_dirs(&mut db, workspace);
         Project {
             db,
             workspace,
@@ -191,6 +192,7 @@ impl Project {
                 self.workspace.set_files(&mut self.db).to(files);
             }
         }
+        analysis::reload_module_dirs(&mut self.db, self.workspace);
     }
 
     /// Removes a file from the project; `false` when it has no such file.
@@ -204,6 +206,7 @@ impl Project {
         let mut files = self.workspace.files(&self.db).clone();
         files.retain(|f| *f != file);
         self.workspace.set_files(&mut self.db).to(files);
+        analysis::reload_module_dirs(&mut self.db, self.workspace);
         true
     }
 
@@ -369,7 +372,6 @@ impl Project {
     /// module directories), as the command line adds them.
     fn project_diagnostics(&self) -> Vec<core::Diagnostic> {
         let mut diagnostics = self.load_diagnostics.clone();
-        diagnostics.extend(analysis::module_dir_diagnostics(&self.db, self.workspace));
         diagnostics.extend(
             analysis::project_diagnostics(&self.db, self.workspace)
                 .iter()
