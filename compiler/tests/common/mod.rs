@@ -124,7 +124,7 @@ pub fn terraform_init(dir: &Path) -> (bool, String) {
 }
 
 /// Installs the registry and git modules that a root module calls the way `terraform get` would,
-/// from the project's vendored copies (`vendor/modules`, laid out as `infrac::terraform::vendor_path`
+/// from the project's vendored copies (`vendor/modules`, laid out as `infrac_core::terraform::vendor_path`
 /// says), so that `terraform init` finds them installed and fetches nothing: a copy in
 /// `.terraform/modules/KEY` and its entry in `.terraform/modules/modules.json`. Nothing to do for a
 /// root module that calls only copied modules (`../modules/NAME`).
@@ -149,13 +149,13 @@ pub fn install_vendored_modules(root_module: &Path, project_dir: &Path) -> Resul
         let Some(source) = attribute("source").filter(|s| !s.starts_with("../")) else {
             continue;
         };
-        let relative = infrac::terraform::vendor_path(&source)
+        let relative = infrac_core::terraform::vendor_path(&source)
             .ok_or_else(|| format!("module {key}: no vendor path for {source}"))?;
         let copy = project_dir.join("vendor/modules").join(relative);
         let installed = root_module.join(".terraform/modules").join(&key);
         std::fs::create_dir_all(&installed).map_err(|e| e.to_string())?;
-        for path in
-            infrac::terraform::tf_paths(&copy).map_err(|e| format!("{}: {e}", copy.display()))?
+        for path in infrac_core::terraform::tf_paths(&copy)
+            .map_err(|e| format!("{}: {e}", copy.display()))?
         {
             let name = path.file_name().expect("a file name");
             std::fs::copy(&path, installed.join(name)).map_err(|e| e.to_string())?;

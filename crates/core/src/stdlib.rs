@@ -162,7 +162,10 @@ mod tidy {
         for item in index.modules.values() {
             for diagnostic in crate::terraform::module_code_diagnostics(&db, index, *item) {
                 let at = diagnostic.primary().file.path(&db).display().to_string();
-                problems.push(format!("{at}: {}: {}", diagnostic.code.id, diagnostic.message));
+                problems.push(format!(
+                    "{at}: {}: {}",
+                    diagnostic.code.id, diagnostic.message
+                ));
             }
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -85,7 +85,7 @@ fn load_module_dirs(db: &mut RootDatabase, workspace: Workspace) -> Vec<ModuleDi
     for (source, version) in sources {
         let located = match crate::terraform::origin(&source, version.as_deref()) {
             Origin::Stdlib(_) => continue,
-            Origin::Local(path) if path.is_empty() => Err("the `source` is empty".to_string()),
+            Origin::Local("") => Err("the `source` is empty".to_string()),
             Origin::Local(path) => Ok(root.join(path)),
             Origin::Remote(remote) => remote_copy(&root, vendor.as_deref(), remote),
         };
