@@ -121,6 +121,9 @@ pub struct ProjectSettings {
     pub layers: BTreeMap<String, TargetOverride>,
     /// The role the generated GitHub workflow assumes through OIDC for this environment.
     pub ci_role: Option<String>,
+    /// `infrac apply` and `infrac destroy` refuse deletes and replaces of protected resources
+    /// in this environment unless `--allow-destroy` is given.
+    pub protected: bool,
 }
 
 /// A role to assume: `assume_role` of the AWS provider, the S3 backend and remote-state reads.
@@ -843,6 +846,14 @@ impl<'a> Eval<'a> {
                 Some(empty_map.clone()),
             ),
             field("ci_role", Ty::Str(None), Some(lit(""))),
+            field(
+                "protected",
+                Ty::Bool,
+                Some(Expr {
+                    kind: ExprKind::Bool(false),
+                    range: at,
+                }),
+            ),
         ]);
         let Some(node) = self.config.and_then(|c| c.project.clone()) else {
             return settings;
@@ -887,6 +898,7 @@ impl<'a> Eval<'a> {
         }
         settings.account = self.account(&node, &["account"], value.get("account"));
         settings.assume_role = self.assume_role(&node, &["assume_role"], value.get("assume_role"));
+        settings.protected = matches!(value.get("protected"), Some(Value::Bool(true)));
         let ci_role = text(value.get("ci_role"));
         if !ci_role.is_empty() {
             if is_role_arn(&ci_role) {

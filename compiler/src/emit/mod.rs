@@ -2,6 +2,7 @@
 //!
 //! Pure and ordered: the same model gives the same bytes. Only the CLI writes files.
 
+pub mod endpoint;
 mod fmt;
 pub mod literal;
 pub mod tftest;
@@ -551,6 +552,7 @@ fn manifest(model: &EnvModel, source: &str) -> String {
         "generated_by": format!("{HEADER_MARK} from {source}"),
         "env": model.env,
         "bootstrap": model.bootstrap.as_ref().map(|_| "00-bootstrap"),
+        "protected": model.project.protected,
         "state_bucket": model.project.state_bucket,
         "state_region": model.project.state_region,
         "state_assume_role": model.project.state_assume_role.as_ref().map(|role| {
@@ -564,6 +566,22 @@ fn manifest(model: &EnvModel, source: &str) -> String {
     let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The variables that stand in for the outputs of `producers` that `layer` reads, as the JSON
+/// of a `-var-file`: placeholders of the producers' declared types, for a plan of a layer whose
+/// producers were never applied.
+pub fn placeholder_vars(model: &EnvModel, layer: &LayerModel, producers: &[String]) -> String {
+    let mut vars = serde_json::Map::new();
+    for producer in producers {
+        for (output, value) in tftest::placeholder_outputs(model, layer, producer) {
+            vars.insert(
+                local_name(producer, &output),
+                serde_json::to_value(&value).unwrap_or_default(),
+            );
+        }
+    }
+    serde_json::Value::Object(vars).to_string()
 }
 
 /// A layer or layer-output name as a Terraform identifier.

@@ -17,6 +17,7 @@ macro_rules! out_raw {
 }
 
 mod ci;
+mod deploy;
 mod generated;
 mod git;
 mod moved;
@@ -183,6 +184,44 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Build an environment, then `terraform init` and `plan` every layer (independent layers in
+    /// parallel) and print one summary. Exit 0: no changes, 2: changes, 1: an error.
+    Plan {
+        #[command(flatten)]
+        run: deploy::RunArgs,
+    },
+    /// Build and apply every layer in order (after the bootstrap), skipping the layers that read
+    /// a layer that failed; a protected environment refuses deletes and replaces of protected
+    /// resources.
+    Apply {
+        #[command(flatten)]
+        run: deploy::RunArgs,
+        /// Apply without asking.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Start at this layer (resume after a failure); the layers before it are not run.
+        #[arg(long, value_name = "LAYER")]
+        from: Option<String>,
+        /// Let deletes and replaces of protected resources through in a protected environment.
+        #[arg(long)]
+        allow_destroy: bool,
+    },
+    /// Destroy every layer in reverse order (the bootstrap and its state bucket stay).
+    Destroy {
+        #[command(flatten)]
+        run: deploy::RunArgs,
+        /// Destroy without asking.
+        #[arg(long)]
+        auto_approve: bool,
+        /// In a protected environment, let deletes of protected resources through.
+        #[arg(long)]
+        allow_destroy: bool,
+    },
+    /// A refresh-only plan of every layer: what changed outside Terraform. Exit 2 on drift.
+    Drift {
+        #[command(flatten)]
+        run: deploy::RunArgs,
+    },
     /// Print the layer graph of an environment.
     Graph {
         env_file: PathBuf,
@@ -319,6 +358,37 @@ fn main() -> ExitCode {
             format: EvalFormat::Json,
         } => eval(&env_file),
         Command::Graph { env_file, format } => graph(&env_file, format),
+        Command::Plan { run } => deploy::run(deploy::Mode::Plan, &run, &deploy::ChangeArgs::default()),
+        Command::Drift { run } => {
+            deploy::run(deploy::Mode::Drift, &run, &deploy::ChangeArgs::default())
+        }
+        Command::Apply {
+            run,
+            auto_approve,
+            from,
+            allow_destroy,
+        } => deploy::run(
+            deploy::Mode::Apply,
+            &run,
+            &deploy::ChangeArgs {
+                auto_approve,
+                allow_destroy,
+                from,
+            },
+        ),
+        Command::Destroy {
+            run,
+            auto_approve,
+            allow_destroy,
+        } => deploy::run(
+            deploy::Mode::Destroy,
+            &run,
+            &deploy::ChangeArgs {
+                auto_approve,
+                allow_destroy,
+                from: None,
+            },
+        ),
         Command::Fmt { paths, check } => fmt(&paths, check),
     }
 }
@@ -597,10 +667,50 @@ fn build(
     explicit_moves: &[moved::Explicit],
     allow_state_key_change: bool,
 ) -> ExitCode {
+    let options = BuildOptions {
+        format,
+        explicit_moves,
+        allow_state_key_change,
+        endpoint: None,
+    };
+    match build_env(env_file, out, &options) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// How `build_env` builds: the options of `infrac build`, and for the commands that run
+/// Terraform on the build, an emulator endpoint whose override files join the build.
+pub(crate) struct BuildOptions<'a> {
+    pub format: Format,
+    pub explicit_moves: &'a [moved::Explicit],
+    pub allow_state_key_change: bool,
+    pub endpoint: Option<&'a str>,
+}
+
+/// A written build: where it is and the environment's model.
+pub(crate) struct Built {
+    pub out: PathBuf,
+    pub model: infrac::model::EnvModel,
+}
+
+/// Checks an environment and writes its build (the one engine and output writer of every
+/// command that builds), reporting diagnostics; `Err` holds the exit code of a failure.
+pub(crate) fn build_env(
+    env_file: &Path,
+    out: Option<PathBuf>,
+    options: &BuildOptions<'_>,
+) -> Result<Built, ExitCode> {
+    let BuildOptions {
+        format,
+        explicit_moves,
+        allow_state_key_change,
+        endpoint,
+    } = *options;
     let started = Instant::now();
     let loaded = match load_env_file(env_file) {
         Ok(loaded) => loaded,
-        Err(code) => return code,
+        Err(code) => return Err(code),
     };
     let Loaded {
         db,
@@ -620,7 +730,7 @@ fn build(
             diagnostics.push(*diagnostic);
             analysis::sort_diagnostics(&db, &mut diagnostics);
             report(&db, &diagnostics, format);
-            return ExitCode::from(EXIT_ERRORS);
+            return Err(ExitCode::from(EXIT_ERRORS));
         }
     };
     analysis::evaluate_layers(&db, workspace, std::slice::from_ref(&env));
@@ -634,11 +744,11 @@ fn build(
     if has_errors {
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
         eprintln!("error: env `{env}` has {errors} error(s); nothing was written");
-        return ExitCode::from(EXIT_ERRORS);
+        return Err(ExitCode::from(EXIT_ERRORS));
     }
     let Some(emitted) = emit_env(&db, workspace, env_name, file) else {
         eprintln!("error: env `{env}` did not check; nothing was written");
-        return ExitCode::from(EXIT_ERRORS);
+        return Err(ExitCode::from(EXIT_ERRORS));
     };
     let out = out.unwrap_or_else(|| PathBuf::from("build").join(&env));
     let root = workspace.root(&db).clone();
@@ -650,13 +760,13 @@ fn build(
     // The lock is held until the build ends, from before the previous output is read.
     let lock = match output::lock(&out) {
         Ok(lock) => lock,
-        Err(error) => return output_failed(&error, &out, format),
+        Err(error) => return Err(output_failed(&error, &out, format)),
     };
     let plan = match moved::plan(&out, &emitted.files, explicit_moves, &source) {
         Ok(plan) => plan,
         Err(error) => {
             eprintln!("error: {error}");
-            return ExitCode::from(EXIT_USAGE);
+            return Err(ExitCode::from(EXIT_USAGE));
         }
     };
     if !plan.key_changes.is_empty() {
@@ -667,7 +777,7 @@ fn build(
                 "error: env `{env}`: {} layer(s) would change their state key; nothing was written",
                 plan.key_changes.len()
             );
-            return ExitCode::from(EXIT_ERRORS);
+            return Err(ExitCode::from(EXIT_ERRORS));
         }
     }
     for note in &plan.notes {
@@ -679,13 +789,19 @@ fn build(
     }
     let mut emitted = emitted.clone();
     emitted.files.extend(plan.files.clone());
+    if let Some(url) = endpoint {
+        let model = env_model(&db, workspace, env_name);
+        emitted
+            .files
+            .extend(infrac::emit::endpoint::endpoint_files(model, url, &source));
+    }
     let mut warnings = Vec::new();
     let written = output::write_tree(&lock, &emitted, &root, &mut warnings);
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
     if let Err(error) = written {
-        return output_failed(&error, &out, format);
+        return Err(output_failed(&error, &out, format));
     }
     drop(lock);
     let model = env_model(&db, workspace, env_name);
@@ -721,8 +837,9 @@ fn build(
     }
     // The process ends here; freeing a large database piece by piece costs more than a tenth of
     // the run, and the operating system takes the memory back at once.
+    let model = model.clone();
     std::mem::forget(db);
-    ExitCode::SUCCESS
+    Ok(Built { out, model })
 }
 
 /// Reports an output error (E0503, E0505) and what state the output is in.
