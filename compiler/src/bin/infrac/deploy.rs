@@ -365,7 +365,9 @@ impl Runner<'_> {
                 return;
             };
             state.running[index] = true;
-            let done = state.outcomes.iter().filter(|o| o.status != Status::Pending).count();
+            let done = state.outcomes.iter().filter(|o| o.status != Status::Pending).count()
+                + state.running.iter().filter(|r| **r).count()
+                - 1;
             eprintln!(
                 "[{}/{}] {}: {}",
                 done + 1,
@@ -512,8 +514,10 @@ impl Runner<'_> {
             } else {
                 Status::Failed
             };
+            if outcome.status == Status::Failed {
+                outcome.log = log;
+            }
             outcome.note = why;
-            outcome.log = log;
             return outcome;
         }
         let placeholders = match self.mode {
@@ -576,7 +580,8 @@ impl Runner<'_> {
             }
             Err(why) => {
                 outcome.status = Status::Failed;
-                outcome.note = format!("terraform apply failed: {}", last_lines(&why, 12));
+                outcome.log.push_str(&why);
+                outcome.note = format!("terraform apply failed: {}", errors_of(&why));
             }
         }
         outcome
@@ -609,7 +614,7 @@ impl Runner<'_> {
                         self.model.project.state_bucket
                     )
                 } else {
-                    format!("terraform init failed: {}", last_lines(&why, 12))
+                    format!("terraform init failed: {}", errors_of(&why))
                 })
             }
         }
@@ -675,7 +680,7 @@ impl Runner<'_> {
             .terraform_run(dir, &args)
             .map_err(|why| {
                 log.push_str(&why);
-                format!("terraform plan failed: {}", last_lines(&why, 12))
+                format!("terraform plan failed: {}", errors_of(&why))
             })?;
         log.push_str(&text);
         let json = self
@@ -799,6 +804,19 @@ fn drift(plan: &serde_json::Value) -> Vec<String> {
         out.push(format!("{address}: {}", keys.join(", ")));
     }
     out
+}
+
+/// The `Error:` lines of Terraform's output, or its last line.
+fn errors_of(text: &str) -> String {
+    let errors: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Error: "))
+        .collect();
+    if errors.is_empty() {
+        last_lines(text, 1)
+    } else {
+        errors.join("; ")
+    }
 }
 
 fn last_lines(text: &str, n: usize) -> String {

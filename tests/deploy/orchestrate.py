@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Drives `infrac apply`, `plan`, `drift` and `destroy` against the moto AWS emulator.
+
+usage: orchestrate.py INFRAC REPO SCENARIO WORK_DIR
+
+SCENARIO is `dev` (environments/dev.infra: apply every layer in order, a second plan with no
+changes, a tag changed behind Terraform's back reported by `infrac drift`, destroy) or
+`protected` (a small project marked `protected = true`: a plan that replaces its bucket is
+refused by `infrac apply`, and let through with --allow-destroy). The emulator runs on
+127.0.0.1 with a bounded lifetime and is stopped by its PID (deploy.py's `Moto`).
+
+Environment: INFRAC_TERRAFORM, INFRAC_TF_PLUGIN_DIR, INFRAC_MOTO_SERVER.
+Exit status: 0 when every check held.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import deploy  # noqa: E402  (the emulator and its quirks)
+
+STEP_TIMEOUT_SECONDS = 1500
+
+
+class Failed(Exception):
+    pass
+
+
+def infrac(args, cwd, expect):
+    """Runs infrac; fails unless its exit status is `expect`. Returns (stdout, stderr)."""
+    started = time.monotonic()
+    env = dict(os.environ, TF_CLI_CONFIG_FILE="/dev/null", CHECKPOINT_DISABLE="1")
+    result = subprocess.run([INFRAC, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=STEP_TIMEOUT_SECONDS)
+    deploy.log(f"infrac {' '.join(args[:2])} ... -> {result.returncode} in {time.monotonic() - started:.1f} s")
+    if result.returncode != expect:
+        raise Failed(f"infrac {' '.join(args)} exited {result.returncode}, expected {expect}:\n"
+                     f"{result.stdout[-6000:]}\n{result.stderr[-4000:]}")
+    return result.stdout, result.stderr
+
+
+def check(condition, message):
+    if not condition:
+        raise Failed(message)
+    deploy.log(f"CHECK {message}")
+
+
+def layers_of(report):
+    return {layer["dir"]: layer for layer in json.loads(report)["layers"]}
+
+
+def dev(moto, work):
+    out = os.path.join(work, "dev")
+    common = ["--out", out, "--endpoint", moto.url, "--jobs", "4"]
+    infrac(["build", "environments/dev.infra", "--out", out], REPO, 0)
+    manifest = json.load(open(os.path.join(out, "layers.json")))
+    # moto's Application Auto Scaling cannot read a scalable target back (deploy.EXCLUSIONS):
+    # an override file of the user's own, which the builds carry over, turns it off.
+    for layer in manifest["layers"]:
+        main_tf = open(os.path.join(out, layer["dir"], "main.tf")).read()
+        if "../modules/ecs_service" in main_tf:
+            name = main_tf.split("../modules/ecs_service")[0].rsplit('module "', 1)[1].split('"')[0]
+            with open(os.path.join(out, layer["dir"], "zz_emulator_override.tf.json"), "w") as handle:
+                json.dump({"module": {name: [{"autoscaling": False}]}}, handle)
+    stdout, _ = infrac(["apply", "environments/dev.infra", *common, "--auto-approve"], REPO, 0)
+    blocks = [line.split()[1] for line in stdout.splitlines() if line.startswith("=== ")]
+    expected = ["00-bootstrap"] + [layer["dir"] for layer in manifest["layers"]]
+    check(blocks == expected, f"apply printed one block per layer in the compiler's order: {blocks}")
+    summary = stdout.split("apply env `dev`:")[1]
+    for directory in expected:
+        row = next(line for line in summary.splitlines() if line.strip().startswith(directory))
+        check(" applied " in row, f"{directory} applied: {row.strip()}")
+
+    report, _ = infrac(["plan", "environments/dev.infra", *common, "--format", "json"], REPO, 0)
+    for directory, layer in layers_of(report).items():
+        check(layer["add"] + layer["change"] + layer["destroy"] == 0 and layer["status"] == "planned",
+              f"second plan: no changes in {directory}")
+
+    uploads = next(l for l in manifest["layers"] if l["name"] == "applications")
+    s3 = deploy.client(moto, "s3", manifest["state_region"])
+    bucket = json.loads(subprocess.run(
+        [os.environ["INFRAC_TERRAFORM"], "output", "-json"], cwd=os.path.join(out, uploads["dir"]),
+        env=deploy.terraform_env(manifest["state_region"]), capture_output=True, text=True, check=True,
+    ).stdout)["uploads_bucket"]["value"]
+    tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [
+        {"Key": t["Key"], "Value": "changed-by-hand" if t["Key"] == "owner" else t["Value"]} for t in tags]})
+    report, _ = infrac(["drift", "environments/dev.infra", *common, "--format", "json"], REPO, 2)
+    drifted = layers_of(report)[uploads["dir"]]["drift"]
+    check(any("aws_s3_bucket." in item and "tags" in item for item in drifted),
+          f"drift reports the bucket tag changed with boto3: {drifted}")
+    others = [d for d, l in layers_of(report).items() if d != uploads["dir"] and l["drift"]]
+    check(not others, f"no drift reported in the other layers: {others}")
+
+    # moto leaves the network interfaces of load balancers and databases behind once they are
+    # deleted (deploy.delete_leftover_interfaces): the network goes last, after they are removed.
+    foundation = manifest["layers"][0]
+    rest = [arg for l in manifest["layers"][1:] for arg in ("--layer", l["name"])]
+    report, _ = infrac(["destroy", "environments/dev.infra", *common, "--auto-approve", *rest,
+                        "--format", "json"], REPO, 0)
+    order = [layer["dir"] for layer in json.loads(report)["layers"]]
+    check(all(l["status"] == "destroyed" for l in layers_of(report).values()),
+          f"destroy: every layer but {foundation['dir']} destroyed")
+    deploy.delete_leftover_interfaces(deploy.client(moto, "ec2", manifest["state_region"]))
+    infrac(["destroy", "environments/dev.infra", *common, "--auto-approve", "--layer", foundation["name"]], REPO, 0)
+    report, _ = infrac(["plan", "environments/dev.infra", *common, "--format", "json"], REPO, 2)
+    for directory, layer in layers_of(report).items():
+        if directory != "00-bootstrap":
+            check(layer["destroy"] == 0 and layer["change"] == 0 and layer["add"] > 0,
+                  f"after destroy, {directory} has nothing left to change or destroy ({layer['add']} to add)")
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    check(buckets == [manifest["state_bucket"]], f"only the state bucket is left: {buckets}")
+    del order
+
+
+PROTECTED_PROJECT = """
+project vault {
+  region    = "eu-west-1"
+  providers = { aws = "~> 5.100" }
+  state     = { bucket = "vault-tfstate-${env}" }
+  protected = true
+}
+
+param suffix: string = "a"
+
+layer storage {
+  kms_key main { description = "vault ${env}" }
+  s3_bucket archive {
+    bucket      = "vault-${env}-archive-${suffix}"
+    kms_key_arn = main.arn
+  }
+}
+
+env pro {}
+"""
+
+
+def protected(moto, work):
+    project = os.path.join(work, "project")
+    os.makedirs(project, exist_ok=True)
+    source = os.path.join(project, "vault.infra")
+    with open(source, "w") as handle:
+        handle.write(PROTECTED_PROJECT)
+    out = os.path.join(work, "pro")
+    common = ["--out", out, "--endpoint", moto.url]
+    infrac(["apply", source, *common, "--auto-approve"], work, 0)
+    with open(source, "w") as handle:
+        handle.write(PROTECTED_PROJECT.replace('= "a"', '= "b"'))
+    report, _ = infrac(["plan", source, *common, "--format", "json"], work, 2)
+    touched = layers_of(report)["01-storage"]["protected"]
+    check(any("aws_s3_bucket.this (replace)" in item for item in touched),
+          f"the plan replaces the protected bucket: {touched}")
+    stdout, _ = infrac(["apply", source, *common, "--auto-approve"], work, 1)
+    check("refused" in stdout and "--allow-destroy" in stdout, "apply refuses the replace in a protected environment")
+    s3 = deploy.client(moto, "s3", "eu-west-1")
+    buckets = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
+    check("vault-pro-archive-a" in buckets and "vault-pro-archive-b" not in buckets,
+          f"the refused apply changed nothing: {buckets}")
+    infrac(["apply", source, *common, "--auto-approve", "--allow-destroy"], work, 0)
+    buckets = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
+    check("vault-pro-archive-b" in buckets and "vault-pro-archive-a" not in buckets,
+          f"--allow-destroy lets the replace through: {buckets}")
+
+
+def main():
+    global INFRAC, REPO
+    INFRAC, REPO, scenario, work = sys.argv[1:5]
+    started = time.monotonic()
+    moto = deploy.Moto(os.environ["INFRAC_MOTO_SERVER"])
+    try:
+        {"dev": dev, "protected": protected}[scenario](moto, work)
+    except (Failed, subprocess.SubprocessError, KeyError, StopIteration, OSError) as error:
+        deploy.log(f"FAILED {error}")
+        return 1
+    finally:
+        moto.stop()
+    deploy.log(f"scenario {scenario}: ok in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
