@@ -65,14 +65,38 @@ def dev(moto, work):
             name = main_tf.split("../modules/ecs_service")[0].rsplit('module "', 1)[1].split('"')[0]
             with open(os.path.join(out, layer["dir"], "zz_emulator_override.tf.json"), "w") as handle:
                 json.dump({"module": {name: [{"autoscaling": False}]}}, handle)
+    # Before anything exists: the bootstrap would create the bucket, the layers wait for it.
+    report, _ = infrac(["plan", "environments/dev.infra", *common, "--format", "json"], REPO, 2)
+    first = layers_of(report)
+    check(first["00-bootstrap"]["add"] > 0 and all(
+        l["status"] == "deferred" and "does not exist yet" in l["note"] for d, l in first.items() if d != "00-bootstrap"),
+        "first plan: the bootstrap creates the state bucket, every layer is deferred")
+    foundation = manifest["layers"][0]
+    infrac(["apply", "environments/dev.infra", *common, "--auto-approve", "--layer", "bootstrap",
+            "--layer", foundation["name"]], REPO, 0)
+    # The layers that read only the foundation plan on its real outputs; the ones that read a
+    # layer never applied plan on placeholders of the producers' declared types.
+    report, _ = infrac(["plan", "environments/dev.infra", *common, "--format", "json"], REPO, 2)
+    for layer in manifest["layers"][1:]:
+        planned = layers_of(report)[layer["dir"]]
+        never = [p for p in layer["depends_on"] if p != foundation["name"]]
+        if never:
+            check(planned["status"] == "deferred" and planned["add"] > 0 and all(p in planned["note"] for p in never),
+                  f"{layer['dir']} is deferred on {never} and planned with placeholders ({planned['add']} to add)")
+        else:
+            check(planned["status"] == "planned" and planned["add"] > 0,
+                  f"{layer['dir']} plans on the applied foundation ({planned['add']} to add)")
     stdout, _ = infrac(["apply", "environments/dev.infra", *common, "--auto-approve"], REPO, 0)
     blocks = [line.split()[1] for line in stdout.splitlines() if line.startswith("=== ")]
     expected = ["00-bootstrap"] + [layer["dir"] for layer in manifest["layers"]]
     check(blocks == expected, f"apply printed one block per layer in the compiler's order: {blocks}")
     summary = stdout.split("apply env `dev`:")[1]
-    for directory in expected:
+    for directory in expected[2:]:
         row = next(line for line in summary.splitlines() if line.strip().startswith(directory))
         check(" applied " in row, f"{directory} applied: {row.strip()}")
+    for directory in expected[:2]:
+        row = next(line for line in summary.splitlines() if line.strip().startswith(directory))
+        check(" no changes " in row, f"{directory} was applied before and has no changes: {row.strip()}")
 
     report, _ = infrac(["plan", "environments/dev.infra", *common, "--format", "json"], REPO, 0)
     for directory, layer in layers_of(report).items():
@@ -97,7 +121,6 @@ def dev(moto, work):
 
     # moto leaves the network interfaces of load balancers and databases behind once they are
     # deleted (deploy.delete_leftover_interfaces): the network goes last, after they are removed.
-    foundation = manifest["layers"][0]
     rest = [arg for l in manifest["layers"][1:] for arg in ("--layer", l["name"])]
     report, _ = infrac(["destroy", "environments/dev.infra", *common, "--auto-approve", *rest,
                         "--format", "json"], REPO, 0)
