@@ -108,6 +108,9 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
             (format!("{dir}/variables.tf"), variables_tf(layer)),
             (format!("{dir}/outputs.tf"), outputs_tf(layer)),
         ]
+        .into_iter()
+        .chain(imports_tf(layer).map(|text| (format!("{dir}/imports.tf"), text)))
+        .collect::<Vec<_>>()
     };
     // Layers render independently: large environments render them on every core. The files
     // land in a sorted map, so the order of rendering does not show in the output.
@@ -435,6 +438,46 @@ fn variables_tf(layer: &LayerModel) -> String {
     } else {
         text
     }
+}
+
+/// The `import` blocks of a layer's instances (`import = { "TYPE.NAME" = "ID" }`), in
+/// declaration order; `None` when no instance adopts anything.
+fn imports_tf(layer: &LayerModel) -> Option<String> {
+    let mut body = Body::builder();
+    let mut any = false;
+    for instance in layer.instances.iter() {
+        for import in &instance.imports {
+            any = true;
+            body = body.add_block(
+                Block::builder("import")
+                    .add_attribute(("to", import_address(&instance.name, import)))
+                    .add_attribute(("id", import.id.clone()))
+                    .build(),
+            );
+        }
+    }
+    any.then(|| render(body.build()))
+}
+
+/// `module.NAME["KEY"].TYPE.LABEL[N]`, the address an import adopts the resource at.
+fn import_address(instance: &str, import: &crate::model::Import) -> Expression {
+    use hcl::expr::{Traversal, TraversalOperator};
+    let mut operators = vec![TraversalOperator::GetAttr(ident(instance))];
+    if let Some(key) = &import.key {
+        operators.push(TraversalOperator::Index(Expression::String(key.clone())));
+    }
+    let (resource, index) = match import.address.split_once('[') {
+        Some((resource, index)) => (resource, index.trim_end_matches(']').parse::<u64>().ok()),
+        None => (import.address.as_str(), None),
+    };
+    for part in resource.split('.') {
+        operators.push(TraversalOperator::GetAttr(ident(part)));
+    }
+    if let Some(index) = index {
+        operators.push(TraversalOperator::Index(Expression::Number(index.into())));
+    }
+    let root = Expression::Variable(hcl::expr::Variable::sanitized("module"));
+    Expression::Traversal(Box::new(Traversal::new(root, operators)))
 }
 
 fn outputs_tf(layer: &LayerModel) -> String {
