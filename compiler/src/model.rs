@@ -280,6 +280,9 @@ pub struct LayerModel {
     pub instances: Arc<[InstanceModel]>,
     pub outputs: Vec<OutputModel>,
     pub reads: Vec<RemoteRead>,
+    /// Instances taken out whose resources Terraform forgets instead of destroying
+    /// (`removed NAME {}`), emitted as `removed` blocks.
+    pub removed: Vec<String>,
     pub file: SourceFile,
     pub name_range: TextRange,
 }
@@ -3141,6 +3144,7 @@ impl<'a> Eval<'a> {
                 instances: Arc::from([]),
                 outputs: Vec::new(),
                 reads: Vec::new(),
+                removed: Vec::new(),
                 file,
                 name_range: layer.name.range,
             };
@@ -3149,6 +3153,12 @@ impl<'a> Eval<'a> {
                 if instance_kinds.get(&instance.name.name) != Some(&instance.kind.name)
                     || ctx.absent.contains_key(&instance.name.name)
                 {
+                    continue;
+                }
+                if self.is_removed_kind(&instance.kind.name) {
+                    if self.removed_instance(instance, file) {
+                        model.removed.push(instance.name.name.clone());
+                    }
                     continue;
                 }
                 let built = match &instance.repeat {
@@ -3477,6 +3487,40 @@ impl<'a> Eval<'a> {
         })
     }
 
+    /// Whether `kind` is the reserved `removed` (unless the project declares a module so named).
+    fn is_removed_kind(&self, kind: &str) -> bool {
+        kind == REMOVED_KIND && !self.index.modules.contains_key(kind)
+    }
+
+    /// Checks `removed NAME {}`: no attributes, not repeated; the instance's resources are
+    /// forgotten by Terraform, so nothing else applies to it.
+    fn removed_instance(
+        &mut self,
+        instance: &crate::syntax::Instance,
+        file: SourceFile,
+    ) -> bool {
+        if instance.repeat.is_some() {
+            // Diagnostic: E0404 constraint-violation
+            self.error(E0404, file, instance.name.range, format!("`removed {}` cannot be repeated", instance.name.name))
+                .with_label_mut("one `removed` per instance name")
+                .with_help_mut("a `removed` block forgets every key of the instance it names: write `removed NAME {}`");
+            return false;
+        }
+        let node = self
+            .layer_config
+            .and_then(|config| config.instances.get(&instance.name.name));
+        if let Some(Node::Record { entries, .. }) = node {
+            if let Some((key, slot)) = entries.into_iter().next() {
+                // Diagnostic: E0402 unknown-field
+                self.error(E0402, slot.key_file, slot.key_range, format!("`removed {}` takes no attributes, found `{key}`", instance.name.name))
+                    .with_label_mut("a removed instance has no inputs")
+                    .with_help_mut("the instance's resources are forgotten, not configured: write `removed NAME {}`");
+                return false;
+            }
+        }
+        true
+    }
+
     /// The `import` attribute of an instance: each resource address of its module with the cloud
     /// id to adopt. `None` after a diagnostic.
     fn imports(
@@ -3750,6 +3794,8 @@ impl<'a> Eval<'a> {
 
 /// The instance attribute that selects an AWS provider alias.
 pub const PROVIDER_ATTRIBUTE: &str = "provider";
+/// The instance kind that forgets a removed instance's resources (`removed NAME {}`).
+pub const REMOVED_KIND: &str = "removed";
 /// The instance attribute that adopts existing resources: resource address => cloud id.
 pub const IMPORT_ATTRIBUTE: &str = "import";
 

@@ -39,3 +39,12 @@ fn a_protected_environment_refuses_to_replace_its_bucket() {
     let output = scenario("protected");
     assert!(output.contains("CHECK apply refuses the replace"), "{output}");
 }
+
+#[test]
+fn a_bucket_made_beforehand_is_adopted_through_an_import_entry() {
+    let output = scenario("adopt");
+    assert!(
+        output.contains("CHECK the adopted bucket kept its object"),
+        "{output}"
+    );
+}

@@ -395,6 +395,19 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
     for instance in layer.instances.iter() {
         body = body.add_block(module_block(instance, &instance.kind));
     }
+    // An instance taken out of the source: Terraform forgets its resources, AWS keeps them.
+    for name in &layer.removed {
+        body = body.add_block(
+            Block::builder("removed")
+                .add_attribute(("from", traversal("module", &[name])))
+                .add_block(
+                    Block::builder("lifecycle")
+                        .add_attribute(("destroy", false))
+                        .build(),
+                )
+                .build(),
+        );
+    }
     render(body.build())
 }
 

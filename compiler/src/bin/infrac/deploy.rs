@@ -83,6 +83,8 @@ struct Outcome {
     add: usize,
     change: usize,
     destroy: usize,
+    /// Existing resources adopted through `import` blocks.
+    import: usize,
     /// Deletes and replaces of protected resources, `address (replace)`.
     protected: Vec<String>,
     /// Resources changed outside Terraform, `address: attributes`.
@@ -544,7 +546,9 @@ impl Runner<'_> {
             }
         };
         count_changes(&plan, &mut outcome);
-        outcome.drift = drift(&plan);
+        if self.mode == Mode::Drift {
+            outcome.drift = drift(&plan);
+        }
         let changes = outcome.add + outcome.change + outcome.destroy;
         outcome.status = match self.mode {
             Mode::Plan if placeholders.is_some() => Status::Deferred,
@@ -772,6 +776,9 @@ fn count_changes(plan: &serde_json::Value, outcome: &mut Outcome) {
         if actions.contains(&"delete") {
             outcome.destroy += 1;
         }
+        if change["change"]["importing"].is_object() {
+            outcome.import += 1;
+        }
     }
     if let Ok(text) = serde_json::to_string(plan) {
         if let Ok((refusals, _)) = crate::ops::guard(&text, &[]) {
@@ -783,27 +790,58 @@ fn count_changes(plan: &serde_json::Value, outcome: &mut Outcome) {
     }
 }
 
+/// Attributes that change on their own (a restore window moving forward): never drift.
+const MOVING_ATTRIBUTES: &[&str] = &["latest_restorable_time"];
+
 /// The resources a refresh found changed outside Terraform, with the attributes that differ.
+/// An attribute that was empty in the state and has a value after the refresh is one that the
+/// provider fills in on reading (the rules of a security group written by separate rule
+/// resources, a bucket's configuration written by its companion resources), not a change made
+/// outside Terraform; `null` and an empty value are the same.
 fn drift(plan: &serde_json::Value) -> Vec<String> {
     let mut out = Vec::new();
     for item in plan["resource_drift"].as_array().into_iter().flatten() {
         let address = item["address"].as_str().unwrap_or_default();
         let before = &item["change"]["before"];
         let after = &item["change"]["after"];
-        let mut keys: Vec<String> = match (before.as_object(), after.as_object()) {
-            (Some(b), Some(a)) => b
-                .keys()
-                .chain(a.keys())
-                .filter(|k| b.get(*k) != a.get(*k))
-                .cloned()
-                .collect(),
-            _ => vec!["(deleted)".into()],
+        let keys: Vec<String> = match (before.as_object(), after.as_object()) {
+            (Some(before), Some(after)) => {
+                let mut keys: Vec<String> = before
+                    .keys()
+                    .chain(after.keys())
+                    .filter(|key| !MOVING_ATTRIBUTES.contains(&key.as_str()))
+                    .filter(|key| {
+                        let (old, new) = (before.get(*key), after.get(*key));
+                        !is_empty(old) && !same(old, new)
+                    })
+                    .cloned()
+                    .collect();
+                keys.sort();
+                keys.dedup();
+                keys
+            }
+            (Some(_), None) => vec!["deleted outside Terraform".into()],
+            _ => Vec::new(),
         };
-        keys.sort();
-        keys.dedup();
-        out.push(format!("{address}: {}", keys.join(", ")));
+        if !keys.is_empty() {
+            out.push(format!("{address}: {}", keys.join(", ")));
+        }
     }
     out
+}
+
+fn is_empty(value: Option<&serde_json::Value>) -> bool {
+    match value {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::String(s)) => s.is_empty(),
+        Some(serde_json::Value::Array(a)) => a.is_empty(),
+        Some(serde_json::Value::Object(o)) => o.is_empty(),
+        Some(_) => false,
+    }
+}
+
+fn same(a: Option<&serde_json::Value>, b: Option<&serde_json::Value>) -> bool {
+    (is_empty(a) && is_empty(b)) || a == b
 }
 
 /// The `Error:` lines of Terraform's output, or its last line.
@@ -847,8 +885,13 @@ fn block(unit: &Unit, outcome: &Outcome) -> String {
 }
 
 fn headline(outcome: &Outcome) -> String {
+    let imports = if outcome.import > 0 {
+        format!(", {} to import", outcome.import)
+    } else {
+        String::new()
+    };
     format!(
-        "{}, {} to add, {} to change, {} to destroy",
+        "{}, {} to add, {} to change, {} to destroy{imports}",
         outcome.status.word(),
         outcome.add,
         outcome.change,
@@ -886,12 +929,13 @@ fn report(runner: &Runner<'_>, selected: &[bool], outcomes: &[Outcome], format: 
     }
 }
 
-fn columns(outcome: &Outcome) -> [String; 6] {
+fn columns(outcome: &Outcome) -> [String; 7] {
     [
         outcome.status.word().to_string(),
         outcome.add.to_string(),
         outcome.change.to_string(),
         outcome.destroy.to_string(),
+        outcome.import.to_string(),
         if outcome.protected.is_empty() {
             "-".into()
         } else {
@@ -905,7 +949,16 @@ fn columns(outcome: &Outcome) -> [String; 6] {
     ]
 }
 
-const HEADINGS: [&str; 7] = ["layer", "status", "add", "change", "destroy", "protected", "drift"];
+const HEADINGS: [&str; 8] = [
+    "layer",
+    "status",
+    "add",
+    "change",
+    "destroy",
+    "import",
+    "protected",
+    "drift",
+];
 
 fn text_table(runner: &Runner<'_>, rows: &[(&Unit, &Outcome)]) -> String {
     let mut table: Vec<Vec<String>> = vec![HEADINGS.iter().map(|h| h.to_string()).collect()];
@@ -979,6 +1032,7 @@ fn json(runner: &Runner<'_>, rows: &[(&Unit, &Outcome)]) -> String {
                 "add": outcome.add,
                 "change": outcome.change,
                 "destroy": outcome.destroy,
+                "import": outcome.import,
                 "protected": outcome.protected,
                 "drift": outcome.drift,
                 "note": outcome.note,
