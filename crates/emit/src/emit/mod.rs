@@ -4,7 +4,7 @@
 
 pub mod endpoint;
 mod fmt;
-pub mod literal;
+pub use infrac_core::literal;
 pub mod tftest;
 
 use std::collections::BTreeMap;

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::{Condvar, Mutex};
 
-use infrac::emit::endpoint::BACKEND_FILE;
-use infrac::model::EnvModel;
+use infrac_core::model::EnvModel;
+use infrac_emit::emit::endpoint::BACKEND_FILE;
 
 use crate::validate::Terraform;
-use crate::{build_env, BuildOptions, Format, EXIT_ERRORS, EXIT_TOOL, EXIT_USAGE};
+use super::build::{build_env, BuildOptions};
+use crate::{Format, EXIT_ERRORS, EXIT_TOOL, EXIT_USAGE};
 
 /// What is run on each root module.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -132,7 +133,7 @@ impl Status {
 /// Runs `mode` on the environment of `args`.
 pub fn run(mode: Mode, args: &RunArgs, change: &ChangeArgs) -> ExitCode {
     if let Some(url) = &args.endpoint {
-        if !infrac::emit::endpoint::is_endpoint_url(url) {
+        if !infrac_emit::emit::endpoint::is_endpoint_url(url) {
             eprintln!("error: --endpoint {url:?} is not an http:// or https:// URL");
             return ExitCode::from(EXIT_USAGE);
         }
@@ -639,7 +640,7 @@ impl Runner<'_> {
             return None;
         }
         Some((
-            infrac::emit::placeholder_vars(&self.model, layer, &missing),
+            infrac_emit::emit::placeholder_vars(&self.model, layer, &missing),
             missing,
         ))
     }
