@@ -31,13 +31,19 @@ fn scenario(name: &str) -> String {
 #[test]
 fn dev_applies_converges_drifts_and_destroys_through_infrac() {
     let output = scenario("dev");
-    assert!(output.contains("CHECK drift reports the bucket tag changed with boto3"), "{output}");
+    assert!(
+        output.contains("CHECK drift reports the bucket tag changed with boto3"),
+        "{output}"
+    );
 }
 
 #[test]
 fn a_protected_environment_refuses_to_replace_its_bucket() {
     let output = scenario("protected");
-    assert!(output.contains("CHECK apply refuses the replace"), "{output}");
+    assert!(
+        output.contains("CHECK apply refuses the replace"),
+        "{output}"
+    );
 }
 
 #[test]

@@ -21,12 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
 ];
 
 /// The library crates, which an embedder links.
-const LIBRARIES: &[&str] = &[
-    "infrac-syntax",
-    "infrac-core",
-    "infrac-emit",
-    "infrac-ide",
-];
+const LIBRARIES: &[&str] = &["infrac-syntax", "infrac-core", "infrac-emit", "infrac-ide"];
 
 /// Packages that belong to the edges (CLI, terminal rendering, allocator, language server).
 const EDGE_PACKAGES: &[&str] = &["clap", "miette", "mimalloc", "tower-lsp-server", "tokio"];
@@ -36,7 +31,14 @@ fn metadata() -> Value {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut command = Command::new(cargo);
     command
-        .args(["metadata", "--format-version", "1", "--offline", "--locked", "--no-deps"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--locked",
+            "--no-deps",
+        ])
         .current_dir(root);
     let output = command.output().expect("run cargo metadata");
     assert!(
@@ -94,7 +96,15 @@ fn normal_dependencies(package: &str) -> BTreeSet<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let output = Command::new(cargo)
-        .args(["tree", "--offline", "--locked", "-e", "normal", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
         .args(["--format", "{p}", "-p", package])
         .current_dir(root)
         .output()

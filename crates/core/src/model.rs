@@ -3494,11 +3494,7 @@ impl<'a> Eval<'a> {
 
     /// Checks `removed NAME {}`: no attributes, not repeated; the instance's resources are
     /// forgotten by Terraform, so nothing else applies to it.
-    fn removed_instance(
-        &mut self,
-        instance: &crate::syntax::Instance,
-        file: SourceFile,
-    ) -> bool {
+    fn removed_instance(&mut self, instance: &crate::syntax::Instance, file: SourceFile) -> bool {
         if instance.repeat.is_some() {
             // Diagnostic: E0404 constraint-violation
             self.error(E0404, file, instance.name.range, format!("`removed {}` cannot be repeated", instance.name.name))
@@ -3566,31 +3562,57 @@ impl<'a> Eval<'a> {
             };
             if !is_resource_address(&address) {
                 // Diagnostic: E0404 constraint-violation
-                self.error(E0404, file, range, format!("`{address}` is not a resource address within a module"))
-                    .with_label_mut("expected `TYPE.NAME` or `TYPE.NAME[N]`")
-                    .with_help_mut("name the resource as the module's Terraform does, e.g. `aws_s3_bucket.this`");
+                self.error(
+                    E0404,
+                    file,
+                    range,
+                    format!("`{address}` is not a resource address within a module"),
+                )
+                .with_label_mut("expected `TYPE.NAME` or `TYPE.NAME[N]`")
+                .with_help_mut(
+                    "name the resource as the module's Terraform does, e.g. `aws_s3_bucket.this`",
+                );
                 ok = false;
                 continue;
             }
             let resource = address.split('[').next().unwrap_or_default();
-            if let Some(known) = resources.as_ref().filter(|known| !known.iter().any(|r| r == resource)) {
+            if let Some(known) = resources
+                .as_ref()
+                .filter(|known| !known.iter().any(|r| r == resource))
+            {
                 let help = did_you_mean(resource, known.iter().map(String::as_str));
                 // Diagnostic: E0201 unknown-name
-                self.error(E0201, file, range, format!("module `{}` has no resource `{resource}`", sig.name))
-                    .with_label_mut("not a resource of the module")
-                    .with_help_opt_mut(help.or_else(|| Some(format!("its resources are {}", known.join(", ")))));
+                self.error(
+                    E0201,
+                    file,
+                    range,
+                    format!("module `{}` has no resource `{resource}`", sig.name),
+                )
+                .with_label_mut("not a resource of the module")
+                .with_help_opt_mut(
+                    help.or_else(|| Some(format!("its resources are {}", known.join(", ")))),
+                );
                 ok = false;
                 continue;
             }
             if id.is_empty() {
                 // Diagnostic: E0404 constraint-violation
-                self.error(E0404, file, range, format!("the cloud id to import as `{address}` is empty"))
-                    .with_label_mut("no id")
-                    .with_help_mut("remove the entry, or give the id of the existing resource");
+                self.error(
+                    E0404,
+                    file,
+                    range,
+                    format!("the cloud id to import as `{address}` is empty"),
+                )
+                .with_label_mut("no id")
+                .with_help_mut("remove the entry, or give the id of the existing resource");
                 ok = false;
                 continue;
             }
-            imports.push(Import { key: None, address, id });
+            imports.push(Import {
+                key: None,
+                address,
+                id,
+            });
         }
         ok.then_some(imports)
     }
@@ -3811,7 +3833,9 @@ pub fn is_resource_address(address: &str) -> bool {
     });
     let word = |text: &str, first: fn(char) -> bool| {
         text.chars().next().is_some_and(first)
-            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     };
     index_ok
         && resource.split_once('.').is_some_and(|(kind, name)| {

@@ -73,7 +73,10 @@ pub fn endpoint_files(model: &EnvModel, url: &str, source: &str) -> BTreeMap<Str
             .build();
         files.insert(
             format!("modules/state_bootstrap/{OVERRIDE_FILE}"),
-            format!("{head}{}", render(Body::builder().add_block(policy).build())),
+            format!(
+                "{head}{}",
+                render(Body::builder().add_block(policy).build())
+            ),
         );
     }
     for layer in &model.layers {
@@ -153,10 +156,7 @@ fn remote_state(model: &EnvModel, producer: &str, url: &str) -> Block {
         "bucket".into(),
         Value::Str(model.project.state_bucket.clone()),
     );
-    config.insert(
-        "key".into(),
-        Value::Str(state_key(&model.env, producer)),
-    );
+    config.insert("key".into(), Value::Str(state_key(&model.env, producer)));
     config.insert(
         "region".into(),
         Value::Str(model.project.state_region.clone()),
@@ -200,6 +200,8 @@ pub fn is_endpoint_url(url: &str) -> bool {
     rest.is_some_and(|rest| {
         !rest.is_empty()
             && !rest.starts_with('/')
-            && rest.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
     })
 }

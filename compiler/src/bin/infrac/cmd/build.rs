@@ -62,10 +62,7 @@ pub(crate) fn build_env(
         endpoint,
     } = *options;
     let started = Instant::now();
-    let loaded = match load_env_file(env_file) {
-        Ok(loaded) => loaded,
-        Err(code) => return Err(code),
-    };
+    let loaded = load_env_file(env_file)?;
     let Loaded {
         db,
         workspace,
@@ -147,7 +144,9 @@ pub(crate) fn build_env(
         let model = env_model(&db, workspace, env_name);
         emitted
             .files
-            .extend(infrac_emit::emit::endpoint::endpoint_files(model, url, &source));
+            .extend(infrac_emit::emit::endpoint::endpoint_files(
+                model, url, &source,
+            ));
     }
     let mut warnings = Vec::new();
     let written = output::write_tree(&lock, &emitted, &root, &mut warnings);

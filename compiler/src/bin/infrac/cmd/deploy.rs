@@ -11,8 +11,8 @@ use std::sync::{Condvar, Mutex};
 use infrac_core::model::EnvModel;
 use infrac_emit::emit::endpoint::BACKEND_FILE;
 
-use crate::validate::Terraform;
 use super::build::{build_env, BuildOptions};
+use crate::validate::Terraform;
 use crate::{Format, EXIT_ERRORS, EXIT_TOOL, EXIT_USAGE};
 
 /// What is run on each root module.
@@ -269,7 +269,12 @@ fn select(
         units
             .iter()
             .position(|u| u.name == name || u.dir == name)
-            .ok_or_else(|| format!("no layer `{name}` in this environment; its layers are {}", known()))
+            .ok_or_else(|| {
+                format!(
+                    "no layer `{name}` in this environment; its layers are {}",
+                    known()
+                )
+            })
     };
     let mut selected: Vec<bool> = vec![names.is_empty(); units.len()];
     for name in names {
@@ -281,7 +286,11 @@ fn select(
             *flag = false;
         }
     }
-    if mode == Mode::Destroy && names.iter().all(|n| n != "bootstrap" && n != "00-bootstrap") {
+    if mode == Mode::Destroy
+        && names
+            .iter()
+            .all(|n| n != "bootstrap" && n != "00-bootstrap")
+    {
         for (flag, unit) in selected.iter_mut().zip(units) {
             if unit.layer.is_none() {
                 *flag = false;
@@ -335,13 +344,16 @@ impl Runner<'_> {
                 scope.spawn(|| self.worker(selected, &board, &wake, format));
             }
         });
-        board
-            .into_inner()
-            .map(|b| b.outcomes)
-            .unwrap_or_default()
+        board.into_inner().map(|b| b.outcomes).unwrap_or_default()
     }
 
-    fn worker(&self, selected: &[bool], board: &Mutex<Board>, wake: &Condvar, format: ReportFormat) {
+    fn worker(
+        &self,
+        selected: &[bool],
+        board: &Mutex<Board>,
+        wake: &Condvar,
+        format: ReportFormat,
+    ) {
         loop {
             let Ok(mut state) = board.lock() else { return };
             let next = loop {
@@ -368,7 +380,11 @@ impl Runner<'_> {
                 return;
             };
             state.running[index] = true;
-            let done = state.outcomes.iter().filter(|o| o.status != Status::Pending).count()
+            let done = state
+                .outcomes
+                .iter()
+                .filter(|o| o.status != Status::Pending)
+                .count()
                 + state.running.iter().filter(|r| **r).count()
                 - 1;
             eprintln!(
@@ -413,10 +429,17 @@ impl Runner<'_> {
         };
         let mut waiting = false;
         for index in order {
-            if !selected[index] || state.running[index] || state.outcomes[index].status != Status::Pending {
+            if !selected[index]
+                || state.running[index]
+                || state.outcomes[index].status != Status::Pending
+            {
                 continue;
             }
-            let waits: Vec<usize> = self.waits_for(index).into_iter().filter(|w| selected[*w]).collect();
+            let waits: Vec<usize> = self
+                .waits_for(index)
+                .into_iter()
+                .filter(|w| selected[*w])
+                .collect();
             if let Some(failed) = waits.iter().find(|w| state.outcomes[**w].status.failed()) {
                 // A plan of a layer whose bootstrap failed still runs: the bucket may exist.
                 if matches!(self.mode, Mode::Apply | Mode::Destroy) {
@@ -532,7 +555,11 @@ impl Runner<'_> {
                 "deferred: {} never applied; planned with placeholders of their declared types",
                 producers.join(", ")
             );
-            if let Err(why) = std::fs::write(dir.join(".terraform").join("infrac-placeholders.tfvars.json"), file) {
+            if let Err(why) = std::fs::write(
+                dir.join(".terraform")
+                    .join("infrac-placeholders.tfvars.json"),
+                file,
+            ) {
                 outcome.status = Status::Failed;
                 outcome.note = format!("cannot write the placeholders: {why}");
                 return outcome;
@@ -593,7 +620,11 @@ impl Runner<'_> {
     }
 
     fn init(&self, unit: &Unit, dir: &Path, log: &mut String) -> Result<(), String> {
-        let mut args = vec!["init".to_string(), "-input=false".into(), "-no-color".into()];
+        let mut args = vec![
+            "init".to_string(),
+            "-input=false".into(),
+            "-no-color".into(),
+        ];
         if let Some(plugin_dir) = &self.terraform.plugin_dir {
             args.push(format!("-plugin-dir={}", plugin_dir.display()));
         }
@@ -668,7 +699,12 @@ impl Runner<'_> {
     }
 
     /// `terraform plan -out` for the mode, then the plan as JSON.
-    fn plan(&self, dir: &Path, placeholders: bool, log: &mut String) -> Result<serde_json::Value, String> {
+    fn plan(
+        &self,
+        dir: &Path,
+        placeholders: bool,
+        log: &mut String,
+    ) -> Result<serde_json::Value, String> {
         let mut args = vec!["plan", "-input=false", "-no-color", "-lock-timeout=60s"];
         let out = format!("-out={PLAN_FILE}");
         args.push(&out);
@@ -681,17 +717,16 @@ impl Runner<'_> {
             // Written by `placeholders` before the plan.
             args.push("-var-file=.terraform/infrac-placeholders.tfvars.json");
         }
-        let text = self
-            .terraform_run(dir, &args)
-            .map_err(|why| {
-                log.push_str(&why);
-                format!("terraform plan failed: {}", errors_of(&why))
-            })?;
+        let text = self.terraform_run(dir, &args).map_err(|why| {
+            log.push_str(&why);
+            format!("terraform plan failed: {}", errors_of(&why))
+        })?;
         log.push_str(&text);
         let json = self
             .terraform_run(dir, &["show", "-json", "-no-color", PLAN_FILE])
             .map_err(|why| format!("terraform show failed: {}", last_lines(&why, 6)))?;
-        serde_json::from_str(&json).map_err(|e| format!("terraform show -json printed no plan: {e}"))
+        serde_json::from_str(&json)
+            .map_err(|e| format!("terraform show -json printed no plan: {e}"))
     }
 
     fn approve(&self, unit: &Unit, outcome: &Outcome) -> bool {
@@ -725,7 +760,10 @@ impl Runner<'_> {
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
             )),
-            Err(error) => Err(format!("cannot run {}: {error}", self.terraform.binary.display())),
+            Err(error) => Err(format!(
+                "cannot run {}: {error}",
+                self.terraform.binary.display()
+            )),
         }
     }
 }
@@ -744,7 +782,8 @@ const MISSING_BUCKET: &str = "deferred, never applied";
 /// Whether a Terraform CLI configuration may set the plugin cache or a mirror: it is left alone.
 fn has_cli_config() -> bool {
     std::env::var_os("TF_CLI_CONFIG_FILE").is_some_and(|f| !f.is_empty() && f != "/dev/null")
-        || std::env::var_os("HOME").is_some_and(|home| Path::new(&home).join(".terraformrc").is_file())
+        || std::env::var_os("HOME")
+            .is_some_and(|home| Path::new(&home).join(".terraformrc").is_file())
 }
 
 /// The provider plugin cache shared by every layer and environment: beside the builds.
@@ -865,12 +904,7 @@ fn last_lines(text: &str, n: usize) -> String {
 
 /// One unit's block: a heading, Terraform's output, and the note.
 fn block(unit: &Unit, outcome: &Outcome) -> String {
-    let mut text = format!(
-        "=== {} ({}): {}\n",
-        unit.dir,
-        unit.name,
-        headline(outcome)
-    );
+    let mut text = format!("=== {} ({}): {}\n", unit.dir, unit.name, headline(outcome));
     for line in outcome.log.lines() {
         text.push_str("    ");
         text.push_str(line);
@@ -902,7 +936,12 @@ fn headline(outcome: &Outcome) -> String {
 
 /// The summary table and the exit code: 1 when a unit failed, else 2 when a plan has changes
 /// (or drift), else 0, as `terraform plan -detailed-exitcode`.
-fn report(runner: &Runner<'_>, selected: &[bool], outcomes: &[Outcome], format: ReportFormat) -> ExitCode {
+fn report(
+    runner: &Runner<'_>,
+    selected: &[bool],
+    outcomes: &[Outcome],
+    format: ReportFormat,
+) -> ExitCode {
     let rows: Vec<(&Unit, &Outcome)> = runner
         .units
         .iter()
@@ -911,7 +950,9 @@ fn report(runner: &Runner<'_>, selected: &[bool], outcomes: &[Outcome], format: 
         .filter(|(_, s)| **s)
         .map(|(pair, _)| pair)
         .collect();
-    let failed = rows.iter().any(|(_, o)| o.status.failed() || o.status == Status::Pending);
+    let failed = rows
+        .iter()
+        .any(|(_, o)| o.status.failed() || o.status == Status::Pending);
     let changes = rows.iter().any(|(_, o)| match runner.mode {
         Mode::Drift => !o.drift.is_empty(),
         _ => o.add + o.change + o.destroy > 0,
@@ -969,7 +1010,13 @@ fn text_table(runner: &Runner<'_>, rows: &[(&Unit, &Outcome)]) -> String {
         table.push(row);
     }
     let widths: Vec<usize> = (0..HEADINGS.len())
-        .map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut text = format!("\n{} env `{}`:\n", runner.mode.verb(), runner.model.env);
     for row in &table {
