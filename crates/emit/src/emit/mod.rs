@@ -624,20 +624,73 @@ fn manifest(model: &EnvModel, source: &str) -> String {
     text
 }
 
-/// The variables that stand in for the outputs of `producers` that `layer` reads, as the JSON
-/// of a `-var-file`: placeholders of the producers' declared types, for a plan of a layer whose
-/// producers were never applied.
-pub fn placeholder_vars(model: &EnvModel, layer: &LayerModel, producers: &[String]) -> String {
-    let mut vars = serde_json::Map::new();
+/// The override file that points the remote-state reads of `producers` (never applied: their
+/// state does not exist, and reading it fails) at local state files of placeholders, for a plan
+/// of `layer`; `state_path(producer)` is where `placeholder_state` is written. Named to sort after
+/// every other override file, so that its `backend` and `config` win.
+pub const DEFERRED_OVERRIDE_FILE: &str = "zz_infrac_deferred_override.tf";
+
+pub fn deferred_override(
+    producers: &[String],
+    state_path: impl Fn(&str) -> String,
+    source: &str,
+) -> String {
+    let mut body = Body::builder();
     for producer in producers {
-        for (output, value) in tftest::placeholder_outputs(model, layer, producer) {
-            vars.insert(
-                local_name(producer, &output),
-                serde_json::to_value(&value).unwrap_or_default(),
-            );
-        }
+        let mut config = hcl::Object::new();
+        config.insert(
+            ObjectKey::Identifier(ident("path")),
+            Expression::String(state_path(producer)),
+        );
+        body = body.add_block(
+            Block::builder("data")
+                .add_label("terraform_remote_state")
+                .add_label(tf_name(producer))
+                .add_attribute(("backend", "local"))
+                .add_attribute(("config", Expression::Object(config)))
+                .build(),
+        );
     }
-    serde_json::Value::Object(vars).to_string()
+    format!("{}{}", header(source), render(body.build()))
+}
+
+/// A Terraform state (format 4) whose outputs are placeholders, of the producer's declared
+/// types, for the outputs of `producer` that `layer` reads.
+pub fn placeholder_state(model: &EnvModel, layer: &LayerModel, producer: &str) -> String {
+    let mut outputs = serde_json::Map::new();
+    for (output, value) in tftest::placeholder_outputs(model, layer, producer) {
+        outputs.insert(
+            output,
+            serde_json::json!({ "value": value, "type": cty_type(&value) }),
+        );
+    }
+    let state = serde_json::json!({
+        "version": 4,
+        "serial": 1,
+        "lineage": format!("infrac-placeholders-{producer}"),
+        "outputs": outputs,
+        "resources": [],
+    });
+    state.to_string()
+}
+
+/// The type of a placeholder value in a state file's JSON type notation.
+fn cty_type(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Bool(_) => "bool".into(),
+        Value::Int(_) | Value::Float(_) => "number".into(),
+        Value::List(items) => {
+            serde_json::json!(["tuple", items.iter().map(cty_type).collect::<Vec<_>>()])
+        }
+        Value::Record(entries) => serde_json::json!([
+            "object",
+            entries
+                .iter()
+                .map(|(key, value)| (key.clone(), cty_type(value)))
+                .collect::<serde_json::Map<_, _>>()
+        ]),
+        _ => "string".into(),
+    }
 }
 
 /// A layer or layer-output name as a Terraform identifier.

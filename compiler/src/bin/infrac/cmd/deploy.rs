@@ -10,6 +10,7 @@ use std::sync::{Condvar, Mutex};
 
 use infrac_core::model::EnvModel;
 use infrac_emit::emit::endpoint::BACKEND_FILE;
+use infrac_emit::emit::DEFERRED_OVERRIDE_FILE;
 
 use super::build::{build_env, BuildOptions};
 use crate::validate::Terraform;
@@ -550,22 +551,23 @@ impl Runner<'_> {
             Mode::Plan => self.placeholders(index),
             _ => None,
         };
-        if let Some((file, producers)) = &placeholders {
+        if let Some(producers) = &placeholders {
             outcome.note = format!(
                 "deferred: {} never applied; planned with placeholders of their declared types",
                 producers.join(", ")
             );
-            if let Err(why) = std::fs::write(
-                dir.join(".terraform")
-                    .join("infrac-placeholders.tfvars.json"),
-                file,
-            ) {
+            if let Err(why) = self.write_placeholders(index, &dir, producers) {
                 outcome.status = Status::Failed;
                 outcome.note = format!("cannot write the placeholders: {why}");
                 return outcome;
             }
         }
-        let plan = match self.plan(&dir, placeholders.is_some(), &mut outcome.log) {
+        let plan = self.plan(&dir, &mut outcome.log);
+        if placeholders.is_some() {
+            // The plan file holds what it needs; the build keeps no trace of the placeholders.
+            let _ = std::fs::remove_file(dir.join(DEFERRED_OVERRIDE_FILE));
+        }
+        let plan = match plan {
             Ok(plan) => plan,
             Err(why) => {
                 outcome.status = Status::Failed;
@@ -656,24 +658,37 @@ impl Runner<'_> {
         }
     }
 
-    /// For a plan: the placeholder variables of the producers of unit `index` that were never
-    /// applied (no outputs in their state), and their names; `None` when all were.
-    fn placeholders(&self, index: usize) -> Option<(String, Vec<String>)> {
+    /// For a plan: the producers of unit `index` that were never applied (no outputs in their
+    /// state); `None` when all were.
+    fn placeholders(&self, index: usize) -> Option<Vec<String>> {
         let layer = &self.model.layers[self.units[index].layer?];
         let mut producers: Vec<String> = layer.reads.iter().map(|r| r.layer.clone()).collect();
         producers.sort();
         producers.dedup();
-        let missing: Vec<String> = producers
-            .into_iter()
-            .filter(|producer| !self.applied.contains(producer))
-            .collect();
-        if missing.is_empty() {
-            return None;
+        producers.retain(|producer| !self.applied.contains(producer));
+        (!producers.is_empty()).then_some(producers)
+    }
+
+    /// Writes, for a deferred layer, a state file of placeholders per missing producer (in the
+    /// layer's `.terraform/`) and the override that reads them instead of the real states.
+    fn write_placeholders(
+        &self,
+        index: usize,
+        dir: &Path,
+        producers: &[String],
+    ) -> std::io::Result<()> {
+        let Some(layer) = self.units[index].layer.map(|l| &self.model.layers[l]) else {
+            return Ok(());
+        };
+        let state_path =
+            |producer: &str| format!(".terraform/infrac-placeholders-{producer}.tfstate");
+        for producer in producers {
+            let state = infrac_emit::emit::placeholder_state(&self.model, layer, producer);
+            std::fs::write(dir.join(state_path(producer)), state)?;
         }
-        Some((
-            infrac_emit::emit::placeholder_vars(&self.model, layer, &missing),
-            missing,
-        ))
+        let source = format!("the placeholders of `infrac plan` ({})", self.model.env);
+        let text = infrac_emit::emit::deferred_override(producers, state_path, &source);
+        std::fs::write(dir.join(DEFERRED_OVERRIDE_FILE), text)
     }
 
     /// Whether the bootstrap in `dir` has no local state while the state bucket exists (another
@@ -699,12 +714,7 @@ impl Runner<'_> {
     }
 
     /// `terraform plan -out` for the mode, then the plan as JSON.
-    fn plan(
-        &self,
-        dir: &Path,
-        placeholders: bool,
-        log: &mut String,
-    ) -> Result<serde_json::Value, String> {
+    fn plan(&self, dir: &Path, log: &mut String) -> Result<serde_json::Value, String> {
         let mut args = vec!["plan", "-input=false", "-no-color", "-lock-timeout=60s"];
         let out = format!("-out={PLAN_FILE}");
         args.push(&out);
@@ -712,10 +722,6 @@ impl Runner<'_> {
             Mode::Destroy => args.push("-destroy"),
             Mode::Drift => args.push("-refresh-only"),
             Mode::Plan | Mode::Apply => {}
-        }
-        if placeholders {
-            // Written by `placeholders` before the plan.
-            args.push("-var-file=.terraform/infrac-placeholders.tfvars.json");
         }
         let text = self.terraform_run(dir, &args).map_err(|why| {
             log.push_str(&why);
