@@ -205,3 +205,25 @@ pub fn is_endpoint_url(url: &str) -> bool {
                 .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_endpoint_url;
+
+    #[test]
+    fn an_endpoint_is_an_http_url_with_a_host_and_nothing_that_breaks_a_string() {
+        for url in ["http://127.0.0.1:4566", "https://localstack.example:4566/"] {
+            assert!(is_endpoint_url(url), "{url}");
+        }
+        for url in [
+            "127.0.0.1:4566",
+            "http://",
+            "http:///x",
+            "http://a b",
+            "http://a\"b",
+            "ftp://x",
+        ] {
+            assert!(!is_endpoint_url(url), "{url}");
+        }
+    }
+}

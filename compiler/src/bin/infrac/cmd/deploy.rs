@@ -1103,3 +1103,70 @@ fn json(runner: &Runner<'_>, rows: &[(&Unit, &Outcome)]) -> String {
     .collect();
     serde_json::to_string_pretty(&document).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drift_of(before: serde_json::Value, after: serde_json::Value) -> Vec<String> {
+        drift(&serde_json::json!({"resource_drift": [{
+            "address": "module.a.aws_s3_bucket.this",
+            "change": {"before": before, "after": after}
+        }]}))
+    }
+
+    #[test]
+    fn drift_reports_changed_and_deleted_values_but_not_values_filled_in_on_reading() {
+        let tags = |owner: &str| serde_json::json!({"owner": owner});
+        assert_eq!(
+            drift_of(
+                serde_json::json!({"tags_all": tags("platform"), "policy": "", "tags": null}),
+                serde_json::json!({"tags_all": tags("someone"), "policy": "{}", "tags": {}})
+            ),
+            vec!["module.a.aws_s3_bucket.this: tags_all"]
+        );
+        assert!(drift_of(
+            serde_json::json!({"latest_restorable_time": "a", "rules": []}),
+            serde_json::json!({"latest_restorable_time": "b", "rules": [1]})
+        )
+        .is_empty());
+        assert_eq!(
+            drift_of(serde_json::json!({"id": "x"}), serde_json::Value::Null),
+            vec!["module.a.aws_s3_bucket.this: deleted outside Terraform"]
+        );
+    }
+
+    fn unit(name: &str, layer: Option<usize>, depends_on: Vec<usize>) -> Unit {
+        Unit {
+            name: name.into(),
+            dir: format!("0{}-{name}", layer.map_or(0, |l| l + 1)),
+            depends_on,
+            layer,
+        }
+    }
+
+    #[test]
+    fn selection_follows_layer_from_and_keeps_the_bootstrap_out_of_a_destroy() {
+        let units = vec![
+            unit("bootstrap", None, vec![]),
+            unit("a", Some(0), vec![0]),
+            unit("b", Some(1), vec![0, 1]),
+        ];
+        let all = select(&units, &[], None, Mode::Apply).expect("all");
+        assert_eq!(all, vec![true, true, true]);
+        let from = select(&units, &[], Some("b"), Mode::Apply).expect("from");
+        assert_eq!(from, vec![false, false, true]);
+        let destroy = select(&units, &[], None, Mode::Destroy).expect("destroy");
+        assert_eq!(destroy, vec![false, true, true]);
+        let named = select(&units, &["01-a".into()], None, Mode::Plan).expect("by dir");
+        assert_eq!(named, vec![false, true, false]);
+        let unknown = select(&units, &["c".into()], None, Mode::Plan);
+        assert!(unknown.is_err_and(|e| e.contains("bootstrap, a, b")));
+    }
+
+    #[test]
+    fn markdown_fences_hold_any_backticks_of_terraform_output() {
+        assert_eq!(longest_backtick_run("a ``` b ` c"), 3);
+        assert_eq!(longest_backtick_run("none"), 0);
+    }
+}
