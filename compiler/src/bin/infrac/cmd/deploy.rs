@@ -396,7 +396,7 @@ impl Runner<'_> {
                 self.mode.verb()
             );
             drop(state);
-            let outcome = self.run_unit(index, board);
+            let outcome = self.run_unit(index);
             let Ok(mut state) = board.lock() else { return };
             state.running[index] = false;
             state.outcomes[index] = outcome;
@@ -513,8 +513,7 @@ impl Runner<'_> {
         }
     }
 
-    fn run_unit(&self, index: usize, board: &Mutex<Board>) -> Outcome {
-        let _ = board;
+    fn run_unit(&self, index: usize) -> Outcome {
         let unit = &self.units[index];
         let dir = self.root.join(&unit.dir);
         let mut outcome = Outcome::default();
