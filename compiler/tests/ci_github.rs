@@ -134,3 +134,39 @@ fn each_environment_authenticates_with_its_own_role_through_oidc() {
         "{report}"
     );
 }
+
+/// A daily schedule runs one drift job per environment, and only those: the verify job, and with
+/// it every build and layer job, is skipped on the schedule.
+#[test]
+fn a_scheduled_drift_job_checks_each_environment() {
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["ci", "github"])
+        .current_dir(repo_root())
+        .output()
+        .expect("run infrac ci github");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("\n  schedule:\n    - cron: "), "{text}");
+    let verify = text.split("\n  verify:\n").nth(1).expect("a verify job");
+    assert!(
+        verify.starts_with("    if: github.event_name != 'schedule'\n"),
+        "{verify}"
+    );
+    for env in ["dev", "pre", "pro"] {
+        let job = text
+            .split(&format!("\n  drift-{env}:\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("a drift job for {env}:\n{text}"));
+        let job = &job[..job.find("\n  drift-").unwrap_or(job.len())];
+        assert!(
+            job.starts_with("    if: github.event_name == 'schedule'\n"),
+            "{job}"
+        );
+        assert!(
+            job.contains(&format!(
+                "run: infrac drift environments/{env}.infra --out build/{env} --format markdown >> \"$GITHUB_STEP_SUMMARY\""
+            )),
+            "{job}"
+        );
+    }
+}

@@ -205,6 +205,9 @@ pub struct ProjectSettings {
     pub layers: BTreeMap<String, TargetOverride>,
     /// The role the generated GitHub workflow assumes through OIDC for this environment.
     pub ci_role: Option<String>,
+    /// `infrac apply` and `infrac destroy` refuse deletes and replaces of protected resources
+    /// in this environment unless `--allow-destroy` is given.
+    pub protected: bool,
 }
 
 /// A role to assume: `assume_role` of the AWS provider, the S3 backend and remote-state reads.
@@ -313,8 +316,21 @@ pub struct InstanceModel {
     /// A repeated instance: each key with the inputs that differ between keys (emitted as
     /// `for_each`, so that Terraform's addresses are `module.NAME["KEY"]`).
     pub for_each: Option<Vec<KeyInputs>>,
+    /// Existing cloud resources this instance adopts (`import = { "TYPE.NAME" = "ID" }`).
+    pub imports: Vec<Import>,
     pub doc: Option<String>,
     pub file: SourceFile,
+}
+
+/// One resource to adopt: emitted as a Terraform `import` block in the instance's layer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Import {
+    /// The key of a repeated instance (`module.NAME["KEY"]`).
+    pub key: Option<String>,
+    /// The resource's address within the module: `TYPE.NAME` or `TYPE.NAME[N]`.
+    pub address: String,
+    /// The cloud id Terraform imports it by.
+    pub id: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -348,6 +364,9 @@ pub struct LayerModel {
     pub instances: Arc<[InstanceModel]>,
     pub outputs: Vec<OutputModel>,
     pub reads: Vec<RemoteRead>,
+    /// Instances taken out whose resources Terraform forgets instead of destroying
+    /// (`removed NAME {}`), emitted as `removed` blocks.
+    pub removed: Vec<String>,
     pub file: SourceFile,
     pub name_range: TextRange,
 }
@@ -939,6 +958,14 @@ impl<'a> Eval<'a> {
             field("ci_role", Ty::Str(None), Some(lit(""))),
             // Read when the project is loaded (`analysis::load_project`), not per environment.
             field("vendor", Ty::Str(None), Some(lit(""))),
+            field(
+                "protected",
+                Ty::Bool,
+                Some(Expr {
+                    kind: ExprKind::Bool(false),
+                    range: at,
+                }),
+            ),
         ]);
         let Some(node) = self.config.and_then(|c| c.project.clone()) else {
             return settings;
@@ -983,6 +1010,7 @@ impl<'a> Eval<'a> {
         }
         settings.account = self.account(&node, &["account"], value.get("account"));
         settings.assume_role = self.assume_role(&node, &["assume_role"], value.get("assume_role"));
+        settings.protected = matches!(value.get("protected"), Some(Value::Bool(true)));
         let ci_role = text(value.get("ci_role"));
         if !ci_role.is_empty() {
             if is_role_arn(&ci_role) {
@@ -3212,6 +3240,7 @@ impl<'a> Eval<'a> {
                 instances: Arc::from([]),
                 outputs: Vec::new(),
                 reads: Vec::new(),
+                removed: Vec::new(),
                 file,
                 name_range: layer.name.range,
             };
@@ -3220,6 +3249,12 @@ impl<'a> Eval<'a> {
                 if instance_kinds.get(&instance.name.name) != Some(&instance.kind.name)
                     || ctx.absent.contains_key(&instance.name.name)
                 {
+                    continue;
+                }
+                if self.is_removed_kind(&instance.kind.name) {
+                    if self.removed_instance(instance, file) {
+                        model.removed.push(instance.name.name.clone());
+                    }
                     continue;
                 }
                 let built = match &instance.repeat {
@@ -3369,9 +3404,13 @@ impl<'a> Eval<'a> {
         let mut ok = true;
         // `provider` selects the instance's AWS provider, unless the module has an input so named.
         let provider_attribute = !sig.inputs.iter().any(|i| i.name == PROVIDER_ATTRIBUTE);
+        // `import` adopts existing resources, unless the module has an input so named.
+        let import_attribute = !sig.inputs.iter().any(|i| i.name == IMPORT_ATTRIBUTE);
         if let Some(Node::Record { entries, .. }) = node {
             for (key, slot) in entries {
-                if provider_attribute && key == PROVIDER_ATTRIBUTE {
+                if (provider_attribute && key == PROVIDER_ATTRIBUTE)
+                    || (import_attribute && key == IMPORT_ATTRIBUTE)
+                {
                     continue;
                 }
                 if !sig.inputs.iter().any(|i| &i.name == key) {
@@ -3537,15 +3576,151 @@ impl<'a> Eval<'a> {
                 None => ok = false,
             }
         }
+        let imports = match node.filter(|_| import_attribute) {
+            Some(node) => self.imports(ctx, &instance.name.name, &sig, node),
+            None => Some(Vec::new()),
+        };
+        ok &= imports.is_some();
         ok.then(|| InstanceModel {
             kind: kind.clone(),
             name: instance.name.name.clone(),
             provider,
             inputs,
             for_each: None,
+            imports: imports.unwrap_or_default(),
             doc: instance.doc.clone(),
             file,
         })
+    }
+
+    /// Whether `kind` is the reserved `removed` (unless the project declares a module so named).
+    fn is_removed_kind(&self, kind: &str) -> bool {
+        kind == REMOVED_KIND && !self.index.modules.contains_key(kind)
+    }
+
+    /// Checks `removed NAME {}`: no attributes, not repeated; the instance's resources are
+    /// forgotten by Terraform, so nothing else applies to it.
+    fn removed_instance(&mut self, instance: &crate::syntax::Instance, file: SourceFile) -> bool {
+        if instance.repeat.is_some() {
+            // Diagnostic: E0404 constraint-violation
+            self.error(E0404, file, instance.name.range, format!("`removed {}` cannot be repeated", instance.name.name))
+                .with_label_mut("one `removed` per instance name")
+                .with_help_mut("a `removed` block forgets every key of the instance it names: write `removed NAME {}`");
+            return false;
+        }
+        let node = self
+            .layer_config
+            .and_then(|config| config.instances.get(&instance.name.name));
+        if let Some(Node::Record { entries, .. }) = node {
+            if let Some((key, slot)) = entries.into_iter().next() {
+                // Diagnostic: E0402 unknown-field
+                self.error(E0402, slot.key_file, slot.key_range, format!("`removed {}` takes no attributes, found `{key}`", instance.name.name))
+                    .with_label_mut("a removed instance has no inputs")
+                    .with_help_mut("the instance's resources are forgotten, not configured: write `removed NAME {}`");
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The `import` attribute of an instance: each resource address of its module with the cloud
+    /// id to adopt. `None` after a diagnostic.
+    fn imports(
+        &mut self,
+        ctx: &LayerCtx,
+        instance: &str,
+        sig: &ModuleSig,
+        node: &Node,
+    ) -> Option<Vec<Import>> {
+        let Some(child) = node.get(&[IMPORT_ATTRIBUTE.to_string()]) else {
+            return Some(Vec::new());
+        };
+        let scope = Scope {
+            layer: Some(ctx),
+            instance: Some(instance),
+            inputs: None,
+            params: true,
+        };
+        let ty = Ty::Map(Box::new(Ty::Str(None)));
+        let Value::Record(entries) = self.eval_node_typed(child, &ty, scope)? else {
+            return None;
+        };
+        let resources = stdlib_resources(&sig.source);
+        let mut imports = Vec::new();
+        let mut ok = true;
+        for (address, id) in entries {
+            let (file, range) = match child {
+                Node::Record { entries, .. } => entries
+                    .get(&address)
+                    .map_or((child.def().file, child.def().range), |slot| {
+                        (slot.key_file, slot.key_range)
+                    }),
+                Node::Leaf { def, .. } => (def.file, def.range),
+            };
+            let Value::Str(id) = id else {
+                let def = child.def().clone();
+                // Diagnostic: E0405 run-time-value
+                self.error(E0405, def.file, def.range, format!("the cloud id to import as `{address}` must be known at compile time"))
+                    .with_label_mut("known only when Terraform runs")
+                    .with_help_mut("write the resource's id (a bucket name, `vpc-0abc...`) or compute it from parameters");
+                ok = false;
+                continue;
+            };
+            if !is_resource_address(&address) {
+                // Diagnostic: E0404 constraint-violation
+                self.error(
+                    E0404,
+                    file,
+                    range,
+                    format!("`{address}` is not a resource address within a module"),
+                )
+                .with_label_mut("expected `TYPE.NAME` or `TYPE.NAME[N]`")
+                .with_help_mut(
+                    "name the resource as the module's Terraform does, e.g. `aws_s3_bucket.this`",
+                );
+                ok = false;
+                continue;
+            }
+            let resource = address.split('[').next().unwrap_or_default();
+            if let Some(known) = resources
+                .as_ref()
+                .filter(|known| !known.iter().any(|r| r == resource))
+            {
+                let help = did_you_mean(resource, known.iter().map(String::as_str));
+                // Diagnostic: E0201 unknown-name
+                self.error(
+                    E0201,
+                    file,
+                    range,
+                    format!("module `{}` has no resource `{resource}`", sig.name),
+                )
+                .with_label_mut("not a resource of the module")
+                .with_help_opt_mut(
+                    help.or_else(|| Some(format!("its resources are {}", known.join(", ")))),
+                );
+                ok = false;
+                continue;
+            }
+            if id.is_empty() {
+                // Diagnostic: E0404 constraint-violation
+                self.error(
+                    E0404,
+                    file,
+                    range,
+                    format!("the cloud id to import as `{address}` is empty"),
+                )
+                .with_label_mut("no id")
+                .with_help_mut("remove the entry, or give the id of the existing resource");
+                ok = false;
+                continue;
+            }
+            imports.push(Import {
+                key: None,
+                address,
+                id,
+            });
+        }
+        ok.then_some(imports)
     }
 
     /// The keys and values an instance or layer repeats over: a list of strings or a map.
@@ -3643,6 +3818,7 @@ impl<'a> Eval<'a> {
         file: SourceFile,
     ) -> Option<InstanceModel> {
         let mut per_key: Vec<KeyInputs> = Vec::new();
+        let mut imports: Vec<Import> = Vec::new();
         let mut template: Option<InstanceModel> = None;
         let depth = self.locals.len();
         let mut ok = true;
@@ -3657,6 +3833,10 @@ impl<'a> Eval<'a> {
             match self.instance_labelled(ctx, instance, &label, file) {
                 Some(built) => {
                     per_key.push((key.clone(), built.inputs.clone()));
+                    imports.extend(built.imports.iter().map(|import| Import {
+                        key: Some(key.clone()),
+                        ..import.clone()
+                    }));
                     template.get_or_insert(built);
                 }
                 None => ok = false,
@@ -3672,6 +3852,7 @@ impl<'a> Eval<'a> {
             provider: None,
             inputs: Vec::new(),
             for_each: None,
+            imports: Vec::new(),
             doc: instance.doc.clone(),
             file,
         });
@@ -3691,6 +3872,7 @@ impl<'a> Eval<'a> {
         }
         model.inputs = common;
         model.for_each = Some(per_key);
+        model.imports = imports;
         Some(model)
     }
 
@@ -3731,6 +3913,7 @@ impl<'a> Eval<'a> {
             provider: None,
             inputs,
             for_each: None,
+            imports: Vec::new(),
             doc: None,
             file: sig.item.file,
         })
@@ -3739,6 +3922,52 @@ impl<'a> Eval<'a> {
 
 /// The instance attribute that selects an AWS provider alias.
 pub const PROVIDER_ATTRIBUTE: &str = "provider";
+/// The instance kind that forgets a removed instance's resources (`removed NAME {}`).
+pub const REMOVED_KIND: &str = "removed";
+/// The instance attribute that adopts existing resources: resource address => cloud id.
+pub const IMPORT_ATTRIBUTE: &str = "import";
+
+/// Whether `address` names a resource within a module: `TYPE.NAME` or `TYPE.NAME[N]`.
+pub fn is_resource_address(address: &str) -> bool {
+    let (resource, index) = match address.split_once('[') {
+        Some((resource, rest)) => (resource, Some(rest)),
+        None => (address, None),
+    };
+    let index_ok = index.is_none_or(|rest| {
+        rest.strip_suffix(']')
+            .is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    let word = |text: &str, first: fn(char) -> bool| {
+        text.chars().next().is_some_and(first)
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    index_ok
+        && resource.split_once('.').is_some_and(|(kind, name)| {
+            word(kind, |c| c.is_ascii_lowercase())
+                && !kind.contains('-')
+                && word(name, |c| c.is_ascii_alphabetic() || c == '_')
+        })
+}
+
+/// The `TYPE.NAME` of every `resource` block of a standard library module's Terraform.
+fn stdlib_resources(source: &str) -> Option<Vec<String>> {
+    let name = source.strip_prefix("stdlib/")?;
+    let mut found = Vec::new();
+    for (_, text) in crate::stdlib::module_files(name) {
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("resource \"") else {
+                continue;
+            };
+            let mut parts = rest.split('"');
+            if let (Some(kind), _, Some(label)) = (parts.next(), parts.next(), parts.next()) {
+                found.push(format!("{kind}.{label}"));
+            }
+        }
+    }
+    Some(found)
+}
 
 /// The AWS provider's version constraint when `project.providers` does not name one.
 const DEFAULT_AWS_VERSION: &str = "~> 5.100";

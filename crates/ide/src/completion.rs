@@ -647,6 +647,19 @@ impl<'a> Completer<'a> {
                 replace: self.replace,
             });
         }
+        let import = crate::model::IMPORT_ATTRIBUTE;
+        if !set.iter().any(|s| s == import) && !sig.inputs.iter().any(|i| i.name == import) {
+            self.items.push(CompletionItem {
+                label: import.to_string(),
+                kind: CompletionKind::Input,
+                detail: Some("map<string> (resource address => cloud id)".into()),
+                documentation: Some(
+                    "Adopts existing resources into this instance: `{ \"aws_s3_bucket.this\" = \"ID\" }`, emitted as Terraform `import` blocks.".into(),
+                ),
+                insert_text: Some(format!("{import} = ")),
+                replace: self.replace,
+            });
+        }
     }
 
     fn fields_of(&mut self, ty: &Ty, set: &[String]) {
@@ -788,12 +801,22 @@ impl<'a> Completer<'a> {
                 (name.clone(), item.doc.clone(), source)
             })
             .collect();
+        let removed = crate::model::REMOVED_KIND;
+        let reserved = !modules.iter().any(|(name, _, _)| name == removed);
         for (name, doc, source) in modules {
             self.push(
                 name,
                 CompletionKind::Module,
                 Some(format!("module ({source})")),
                 doc,
+            );
+        }
+        if reserved {
+            self.push(
+                removed.to_string(),
+                CompletionKind::Keyword,
+                Some("removed NAME {}".into()),
+                Some("An instance taken out of the source: Terraform forgets its resources instead of destroying them.".into()),
             );
         }
     }

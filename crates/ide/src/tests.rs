@@ -760,18 +760,21 @@ fn completion_inside_an_instance_offers_unset_inputs_with_types_and_docs() {
     assert_eq!(
         shown,
         vec![
+            "import | map<string> (resource address => cloud id) | Adopts existing resources into this instance: `{ \"aws_s3_bucket.this\" = \"ID\" }`, emitted as Terraform `import` blocks.",
             "mode | enum(\"fast\", \"slow\") = \"fast\" | One of: `\"fast\"`, `\"slow\"`",
             "name | string = \"${project}-${env}-${instance}\" | The name.",
             "vpc | string = \"\" | ",
         ]
     );
-    assert_eq!(items[0].insert_text.as_deref(), Some("mode = "));
+    assert_eq!(items[1].insert_text.as_deref(), Some("mode = "));
     // Module names where an instance starts.
     let base = SHOP_BASE.replace("layer apps {\n", "layer apps {\n  $0\n");
     let fx = shop_with("/base.infra", &base);
     let found = labels(&fx);
     assert!(
-        found.contains(&"comp".to_string()) && found.contains(&"s3_bucket".to_string()),
+        found.contains(&"comp".to_string())
+            && found.contains(&"s3_bucket".to_string())
+            && found.contains(&"removed".to_string()),
         "{found:?}"
     );
     assert!(!found.contains(&"azs".to_string()), "{found:?}");

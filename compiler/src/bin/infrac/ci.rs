@@ -28,6 +28,9 @@ pub fn github_workflow(
     let _ = writeln!(w, "  push:");
     let _ = writeln!(w, "    branches: [main]");
     let _ = writeln!(w, "    paths: [\"{project_dir}/**\"]");
+    // Every morning the drift jobs compare each environment with what is deployed.
+    let _ = writeln!(w, "  schedule:");
+    let _ = writeln!(w, "    - cron: \"17 5 * * *\"");
     let _ = writeln!(w, "permissions:");
     let _ = writeln!(w, "  contents: read");
     let _ = writeln!(w, "  id-token: write");
@@ -37,6 +40,7 @@ pub fn github_workflow(
     let _ = writeln!(w, "  cancel-in-progress: false");
     let _ = writeln!(w, "jobs:");
     let _ = writeln!(w, "  verify:");
+    let _ = writeln!(w, "    if: github.event_name != 'schedule'");
     let _ = writeln!(w, "    runs-on: ubuntu-latest");
     let _ = writeln!(w, "    steps:");
     let _ = writeln!(w, "      - uses: actions/checkout@v4");
@@ -149,7 +153,44 @@ pub fn github_workflow(
         }
         previous_env_last = last_jobs;
     }
+    for (env_file, model) in models {
+        drift_job(w, env_file, model, install);
+    }
     y
+}
+
+/// The scheduled drift check of one environment: `infrac drift` on every layer, its report in
+/// the run's summary; the job fails (exit 2) when anything changed outside Terraform.
+fn drift_job(w: &mut String, env_file: &str, model: &EnvModel, install: &str) {
+    let env = &model.env;
+    let _ = writeln!(w, "  drift-{env}:");
+    let _ = writeln!(w, "    if: github.event_name == 'schedule'");
+    let _ = writeln!(w, "    runs-on: ubuntu-latest");
+    let _ = writeln!(w, "    steps:");
+    let _ = writeln!(w, "      - uses: actions/checkout@v4");
+    if let Some(role) = &model.project.ci_role {
+        let _ = writeln!(w, "      - name: AWS credentials (OIDC)");
+        let _ = writeln!(w, "        uses: aws-actions/configure-aws-credentials@v4");
+        let _ = writeln!(w, "        with:");
+        let _ = writeln!(w, "          role-to-assume: '{role}'");
+        let _ = writeln!(
+            w,
+            "          role-session-name: {}",
+            session_name(&format!("infrac-{env}-drift"))
+        );
+        let _ = writeln!(w, "          aws-region: '{}'", model.project.state_region);
+    }
+    let _ = writeln!(w, "      - uses: hashicorp/setup-terraform@v3");
+    let _ = writeln!(w, "        with:");
+    let _ = writeln!(w, "          terraform_version: 1.11.4");
+    let _ = writeln!(w, "          terraform_wrapper: false");
+    let _ = writeln!(w, "      - name: Install infrac");
+    let _ = writeln!(w, "        run: {install}");
+    let _ = writeln!(w, "      - name: Drift of {env}");
+    let _ = writeln!(
+        w,
+        "        run: infrac drift {env_file} --out build/{env} --format markdown >> \"$GITHUB_STEP_SUMMARY\""
+    );
 }
 
 /// A role session name: at most 64 characters of `[A-Za-z0-9_=,.@-]`.

@@ -175,6 +175,44 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Build an environment, then `terraform init` and `plan` every layer (independent layers in
+    /// parallel) and print one summary. Exit 0: no changes, 2: changes, 1: an error.
+    Plan {
+        #[command(flatten)]
+        run: cmd::deploy::RunArgs,
+    },
+    /// Build and apply every layer in order (after the bootstrap), skipping the layers that read
+    /// a layer that failed; a protected environment refuses deletes and replaces of protected
+    /// resources.
+    Apply {
+        #[command(flatten)]
+        run: cmd::deploy::RunArgs,
+        /// Apply without asking.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Start at this layer (resume after a failure); the layers before it are not run.
+        #[arg(long, value_name = "LAYER")]
+        from: Option<String>,
+        /// Let deletes and replaces of protected resources through in a protected environment.
+        #[arg(long)]
+        allow_destroy: bool,
+    },
+    /// Destroy every layer in reverse order (the bootstrap and its state bucket stay).
+    Destroy {
+        #[command(flatten)]
+        run: cmd::deploy::RunArgs,
+        /// Destroy without asking.
+        #[arg(long)]
+        auto_approve: bool,
+        /// In a protected environment, let deletes of protected resources through.
+        #[arg(long)]
+        allow_destroy: bool,
+    },
+    /// A refresh-only plan of every layer: what changed outside Terraform. Exit 2 on drift.
+    Drift {
+        #[command(flatten)]
+        run: cmd::deploy::RunArgs,
+    },
     /// Print the layer graph of an environment.
     Graph {
         env_file: PathBuf,
@@ -311,6 +349,43 @@ fn main() -> ExitCode {
             format: EvalFormat::Json,
         } => cmd::eval::eval(&env_file),
         Command::Graph { env_file, format } => cmd::graph::graph(&env_file, format),
+        Command::Plan { run } => cmd::deploy::run(
+            cmd::deploy::Mode::Plan,
+            &run,
+            &cmd::deploy::ChangeArgs::default(),
+        ),
+        Command::Drift { run } => cmd::deploy::run(
+            cmd::deploy::Mode::Drift,
+            &run,
+            &cmd::deploy::ChangeArgs::default(),
+        ),
+        Command::Apply {
+            run,
+            auto_approve,
+            from,
+            allow_destroy,
+        } => cmd::deploy::run(
+            cmd::deploy::Mode::Apply,
+            &run,
+            &cmd::deploy::ChangeArgs {
+                auto_approve,
+                allow_destroy,
+                from,
+            },
+        ),
+        Command::Destroy {
+            run,
+            auto_approve,
+            allow_destroy,
+        } => cmd::deploy::run(
+            cmd::deploy::Mode::Destroy,
+            &run,
+            &cmd::deploy::ChangeArgs {
+                auto_approve,
+                allow_destroy,
+                from: None,
+            },
+        ),
         Command::Fmt { paths, check } => cmd::fmt::fmt(&paths, check),
     }
 }

@@ -49,7 +49,7 @@ impl Terraform {
         }
     }
 
-    fn command(&self, dir: &Path) -> Command {
+    pub fn command(&self, dir: &Path) -> Command {
         let mut command = Command::new(&self.binary);
         command
             .current_dir(dir)

@@ -2,6 +2,7 @@
 //!
 //! Pure and ordered: the same model gives the same bytes. Only the CLI writes files.
 
+pub mod endpoint;
 mod fmt;
 pub mod json;
 pub use infrac_core::literal;
@@ -110,6 +111,9 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
             (format!("{dir}/variables.tf"), variables_tf(layer)),
             (format!("{dir}/outputs.tf"), outputs_tf(layer)),
         ]
+        .into_iter()
+        .chain(imports_tf(layer).map(|text| (format!("{dir}/imports.tf"), text)))
+        .collect::<Vec<_>>()
     };
     // Layers render independently: large environments render them on every core. The files
     // land in a sorted map, so the order of rendering does not show in the output.
@@ -397,6 +401,19 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
         let source = model.modules.get(&instance.kind);
         body = body.add_block(module_block(instance, &instance.kind, source));
     }
+    // An instance taken out of the source: Terraform forgets its resources, AWS keeps them.
+    for name in &layer.removed {
+        body = body.add_block(
+            Block::builder("removed")
+                .add_attribute(("from", traversal("module", &[name])))
+                .add_block(
+                    Block::builder("lifecycle")
+                        .add_attribute(("destroy", false))
+                        .build(),
+                )
+                .build(),
+        );
+    }
     render(body.build())
 }
 
@@ -440,6 +457,46 @@ fn variables_tf(layer: &LayerModel) -> String {
     } else {
         text
     }
+}
+
+/// The `import` blocks of a layer's instances (`import = { "TYPE.NAME" = "ID" }`), in
+/// declaration order; `None` when no instance adopts anything.
+fn imports_tf(layer: &LayerModel) -> Option<String> {
+    let mut body = Body::builder();
+    let mut any = false;
+    for instance in layer.instances.iter() {
+        for import in &instance.imports {
+            any = true;
+            body = body.add_block(
+                Block::builder("import")
+                    .add_attribute(("to", import_address(&instance.name, import)))
+                    .add_attribute(("id", import.id.clone()))
+                    .build(),
+            );
+        }
+    }
+    any.then(|| render(body.build()))
+}
+
+/// `module.NAME["KEY"].TYPE.LABEL[N]`, the address an import adopts the resource at.
+fn import_address(instance: &str, import: &crate::model::Import) -> Expression {
+    use hcl::expr::{Traversal, TraversalOperator};
+    let mut operators = vec![TraversalOperator::GetAttr(ident(instance))];
+    if let Some(key) = &import.key {
+        operators.push(TraversalOperator::Index(Expression::String(key.clone())));
+    }
+    let (resource, index) = match import.address.split_once('[') {
+        Some((resource, index)) => (resource, index.trim_end_matches(']').parse::<u64>().ok()),
+        None => (import.address.as_str(), None),
+    };
+    for part in resource.split('.') {
+        operators.push(TraversalOperator::GetAttr(ident(part)));
+    }
+    if let Some(index) = index {
+        operators.push(TraversalOperator::Index(Expression::Number(index.into())));
+    }
+    let root = Expression::Variable(hcl::expr::Variable::sanitized("module"));
+    Expression::Traversal(Box::new(Traversal::new(root, operators)))
 }
 
 fn outputs_tf(layer: &LayerModel) -> String {
@@ -567,6 +624,7 @@ fn manifest(model: &EnvModel, source: &str) -> String {
         "generated_by": format!("{HEADER_MARK} from {source}"),
         "env": model.env,
         "bootstrap": model.bootstrap.as_ref().map(|_| "00-bootstrap"),
+        "protected": model.project.protected,
         "state_bucket": model.project.state_bucket,
         "state_region": model.project.state_region,
         "state_assume_role": model.project.state_assume_role.as_ref().map(|role| {
@@ -580,6 +638,75 @@ fn manifest(model: &EnvModel, source: &str) -> String {
     let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The override file that points the remote-state reads of `producers` (never applied: their
+/// state does not exist, and reading it fails) at local state files of placeholders, for a plan
+/// of `layer`; `state_path(producer)` is where `placeholder_state` is written. Named to sort after
+/// every other override file, so that its `backend` and `config` win.
+pub const DEFERRED_OVERRIDE_FILE: &str = "zz_infrac_deferred_override.tf";
+
+pub fn deferred_override(
+    producers: &[String],
+    state_path: impl Fn(&str) -> String,
+    source: &str,
+) -> String {
+    let mut body = Body::builder();
+    for producer in producers {
+        let mut config = hcl::Object::new();
+        config.insert(
+            ObjectKey::Identifier(ident("path")),
+            Expression::String(state_path(producer)),
+        );
+        body = body.add_block(
+            Block::builder("data")
+                .add_label("terraform_remote_state")
+                .add_label(tf_name(producer))
+                .add_attribute(("backend", "local"))
+                .add_attribute(("config", Expression::Object(config)))
+                .build(),
+        );
+    }
+    format!("{}{}", header(source), render(body.build()))
+}
+
+/// A Terraform state (format 4) whose outputs are placeholders, of the producer's declared
+/// types, for the outputs of `producer` that `layer` reads.
+pub fn placeholder_state(model: &EnvModel, layer: &LayerModel, producer: &str) -> String {
+    let mut outputs = serde_json::Map::new();
+    for (output, value) in tftest::placeholder_outputs(model, layer, producer) {
+        outputs.insert(
+            output,
+            serde_json::json!({ "value": value, "type": cty_type(&value) }),
+        );
+    }
+    let state = serde_json::json!({
+        "version": 4,
+        "serial": 1,
+        "lineage": format!("infrac-placeholders-{producer}"),
+        "outputs": outputs,
+        "resources": [],
+    });
+    state.to_string()
+}
+
+/// The type of a placeholder value in a state file's JSON type notation.
+fn cty_type(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Bool(_) => "bool".into(),
+        Value::Int(_) | Value::Float(_) => "number".into(),
+        Value::List(items) => {
+            serde_json::json!(["tuple", items.iter().map(cty_type).collect::<Vec<_>>()])
+        }
+        Value::Record(entries) => serde_json::json!([
+            "object",
+            entries
+                .iter()
+                .map(|(key, value)| (key.clone(), cty_type(value)))
+                .collect::<serde_json::Map<_, _>>()
+        ]),
+        _ => "string".into(),
+    }
 }
 
 /// A layer or layer-output name as a Terraform identifier.

@@ -83,23 +83,10 @@ fn layer_tests(
     let mut producers: Vec<&str> = layer.reads.iter().map(|r| r.layer.as_str()).collect();
     producers.dedup();
     for producer in producers {
-        // The producer's outputs keep their declared types: placeholders of those types.
-        let declared = model.layers.iter().find(|l| l.name == producer);
         let mut outputs = hcl::Object::new();
-        for read in layer.reads.iter().filter(|r| r.layer == producer) {
-            let ty = declared
-                .and_then(|l| l.outputs.iter().find(|o| o.name == read.output))
-                .map_or(&Ty::Any, |o| &o.ty);
-            let mut mock = mock_of_type(ty, &read.output);
-            // A map the layer reads at fixed keys (`databases.endpoints[name]`) has those keys.
-            if let (Ty::Map(inner), Value::Record(entries)) = (ty.resolved(), &mut mock) {
-                for key in keys_read(layer, producer, &read.output) {
-                    let value = mock_of_type(inner, &format!("{}-{key}", read.output));
-                    entries.insert(key, value);
-                }
-            }
+        for (output, mock) in placeholder_outputs(model, layer, producer) {
             outputs.insert(
-                hcl::ObjectKey::Identifier(ident(&read.output)),
+                hcl::ObjectKey::Identifier(ident(&output)),
                 expression(&mock),
             );
         }
@@ -322,6 +309,33 @@ fn acm_certificate_mock(region: &str) -> Block {
         .add_attribute(("override_during", traversal("plan", &[])))
         .add_attribute(("defaults", expression(&defaults)))
         .build()
+}
+
+/// Placeholders for the outputs of `producer` that `layer` reads, by output name: values of the
+/// producer's declared types, for the generated tests and for `infrac plan` of a layer whose
+/// producer was never applied.
+pub fn placeholder_outputs(
+    model: &EnvModel,
+    layer: &LayerModel,
+    producer: &str,
+) -> BTreeMap<String, Value> {
+    let declared = model.layers.iter().find(|l| l.name == producer);
+    let mut outputs = BTreeMap::new();
+    for read in layer.reads.iter().filter(|r| r.layer == producer) {
+        let ty = declared
+            .and_then(|l| l.outputs.iter().find(|o| o.name == read.output))
+            .map_or(&Ty::Any, |o| &o.ty);
+        let mut mock = mock_of_type(ty, &read.output);
+        // A map the layer reads at fixed keys (`databases.endpoints[name]`) has those keys.
+        if let (Ty::Map(inner), Value::Record(entries)) = (ty.resolved(), &mut mock) {
+            for key in keys_read(layer, producer, &read.output) {
+                let value = mock_of_type(inner, &format!("{}-{key}", read.output));
+                entries.insert(key, value);
+            }
+        }
+        outputs.insert(read.output.clone(), mock);
+    }
+    outputs
 }
 
 const MOCK_ACCOUNT: &str = "123456789012";

@@ -21,11 +21,48 @@ pub(crate) fn build(
     explicit_moves: &[moved::Explicit],
     allow_state_key_change: bool,
 ) -> ExitCode {
-    let started = Instant::now();
-    let loaded = match load_env_file(env_file) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+    let options = BuildOptions {
+        format,
+        explicit_moves,
+        allow_state_key_change,
+        endpoint: None,
     };
+    match build_env(env_file, out, &options) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// How `build_env` builds: the options of `infrac build`, and for the commands that run
+/// Terraform on the build, an emulator endpoint whose override files join the build.
+pub(crate) struct BuildOptions<'a> {
+    pub format: Format,
+    pub explicit_moves: &'a [moved::Explicit],
+    pub allow_state_key_change: bool,
+    pub endpoint: Option<&'a str>,
+}
+
+/// A written build: where it is and the environment's model.
+pub(crate) struct Built {
+    pub out: PathBuf,
+    pub model: infrac_core::model::EnvModel,
+}
+
+/// Checks an environment and writes its build (the one engine and output writer of every
+/// command that builds), reporting diagnostics; `Err` holds the exit code of a failure.
+pub(crate) fn build_env(
+    env_file: &Path,
+    out: Option<PathBuf>,
+    options: &BuildOptions<'_>,
+) -> Result<Built, ExitCode> {
+    let BuildOptions {
+        format,
+        explicit_moves,
+        allow_state_key_change,
+        endpoint,
+    } = *options;
+    let started = Instant::now();
+    let loaded = load_env_file(env_file)?;
     let Loaded {
         db,
         workspace,
@@ -44,7 +81,7 @@ pub(crate) fn build(
             diagnostics.push(*diagnostic);
             analysis::sort_diagnostics(&db, &mut diagnostics);
             report(&db, &diagnostics, format);
-            return ExitCode::from(EXIT_ERRORS);
+            return Err(ExitCode::from(EXIT_ERRORS));
         }
     };
     analysis::evaluate_layers(&db, workspace, std::slice::from_ref(&env));
@@ -58,11 +95,11 @@ pub(crate) fn build(
     if has_errors {
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
         eprintln!("error: env `{env}` has {errors} error(s); nothing was written");
-        return ExitCode::from(EXIT_ERRORS);
+        return Err(ExitCode::from(EXIT_ERRORS));
     }
     let Some(emitted) = emit_env(&db, workspace, env_name, file) else {
         eprintln!("error: env `{env}` did not check; nothing was written");
-        return ExitCode::from(EXIT_ERRORS);
+        return Err(ExitCode::from(EXIT_ERRORS));
     };
     let out = out.unwrap_or_else(|| PathBuf::from("build").join(&env));
     let root = workspace.root(&db).clone();
@@ -74,13 +111,13 @@ pub(crate) fn build(
     // The lock is held until the build ends, from before the previous output is read.
     let lock = match output::lock(&out) {
         Ok(lock) => lock,
-        Err(error) => return output_failed(&error, &out, format),
+        Err(error) => return Err(output_failed(&error, &out, format)),
     };
     let plan = match moved::plan(&out, &emitted.files, explicit_moves, &source) {
         Ok(plan) => plan,
         Err(error) => {
             eprintln!("error: {error}");
-            return ExitCode::from(EXIT_USAGE);
+            return Err(ExitCode::from(EXIT_USAGE));
         }
     };
     if !plan.key_changes.is_empty() {
@@ -91,7 +128,7 @@ pub(crate) fn build(
                 "error: env `{env}`: {} layer(s) would change their state key; nothing was written",
                 plan.key_changes.len()
             );
-            return ExitCode::from(EXIT_ERRORS);
+            return Err(ExitCode::from(EXIT_ERRORS));
         }
     }
     for note in &plan.notes {
@@ -103,13 +140,21 @@ pub(crate) fn build(
     }
     let mut emitted = emitted.clone();
     emitted.files.extend(plan.files.clone());
+    if let Some(url) = endpoint {
+        let model = env_model(&db, workspace, env_name);
+        emitted
+            .files
+            .extend(infrac_emit::emit::endpoint::endpoint_files(
+                model, url, &source,
+            ));
+    }
     let mut warnings = Vec::new();
     let written = output::write_tree(&lock, &emitted, &root, &mut warnings);
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
     if let Err(error) = written {
-        return output_failed(&error, &out, format);
+        return Err(output_failed(&error, &out, format));
     }
     drop(lock);
     let model = env_model(&db, workspace, env_name);
@@ -145,8 +190,9 @@ pub(crate) fn build(
     }
     // The process ends here; freeing a large database piece by piece costs more than a tenth of
     // the run, and the operating system takes the memory back at once.
+    let model = model.clone();
     std::mem::forget(db);
-    ExitCode::SUCCESS
+    Ok(Built { out, model })
 }
 
 /// Reports an output error (E0503, E0505) and what state the output is in.

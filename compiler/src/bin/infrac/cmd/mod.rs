@@ -4,6 +4,7 @@ pub(crate) mod affected;
 pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod ci;
+pub(crate) mod deploy;
 pub(crate) mod diff;
 pub(crate) mod doc;
 pub(crate) mod eval;
