@@ -12,6 +12,7 @@ use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::convert::{self, Encoding, Lines, Texts};
+use crate::semantic::TokenCache;
 use crate::snapshot::{run_blocking, ReadError};
 use crate::state::{materialize_stdlib, FileSnapshot, State};
 
@@ -21,6 +22,8 @@ pub struct Server {
     /// Serializes publishing, so that a newer run's diagnostics never go out before an older
     /// run's that passed its staleness check first.
     publishing: Arc<tokio::sync::Mutex<()>>,
+    /// The last semantic tokens sent per open document, for `semanticTokens/full/delta`.
+    tokens: Mutex<TokenCache>,
 }
 
 /// How long to wait for the client to answer a request of ours.
@@ -28,7 +31,7 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many times a request cancelled by an edit is retried on a newer snapshot.
 const RETRIES: usize = 3;
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -55,6 +58,7 @@ impl Server {
             client,
             state: Arc::new(Mutex::new(State::new())),
             publishing: Arc::new(tokio::sync::Mutex::new(())),
+            tokens: Mutex::new(TokenCache::default()),
         }
     }
 
@@ -155,6 +159,24 @@ impl Server {
         })
         .await
         .map(Option::flatten)
+    }
+
+    /// The encoded semantic tokens of a document, of the tokens that overlap `range` if given.
+    async fn semantic_tokens(
+        &self,
+        uri: &lsp::Uri,
+        range: Option<lsp::Range>,
+    ) -> Result<Option<Vec<lsp::SemanticToken>>> {
+        self.read(uri, move |snap| {
+            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let mut tokens = ide::tokens::semantic_tokens(&snap.db, snap.workspace, snap.file);
+            if let Some(range) = range {
+                let range = lines.text_range(range);
+                tokens.retain(|t| t.range.end > range.start && t.range.start < range.end);
+            }
+            convert::semantic_tokens(&lines, &tokens)
+        })
+        .await
     }
 
     async fn register_watchers(&self) {
@@ -270,8 +292,8 @@ impl LanguageServer for Server {
                     lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
                         lsp::SemanticTokensOptions {
                             legend: convert::token_legend(),
-                            full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
-                            range: None,
+                            full: Some(lsp::SemanticTokensFullOptions::Delta { delta: Some(true) }),
+                            range: Some(true),
                             ..Default::default()
                         },
                     ),
@@ -353,6 +375,7 @@ impl LanguageServer for Server {
         let Some(path) = self.path(&params.text_document.uri) else {
             return;
         };
+        lock(&self.tokens).forget(&params.text_document.uri);
         let project = lock(&self.state).close(&path);
         if let Some(project) = project {
             self.schedule_diagnostics(project);
@@ -586,15 +609,33 @@ impl LanguageServer for Server {
         &self,
         params: lsp::SemanticTokensParams,
     ) -> Result<Option<lsp::SemanticTokensResult>> {
-        self.read(&params.text_document.uri, |snap| {
-            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
-            let tokens = ide::tokens::semantic_tokens(&snap.db, snap.workspace, snap.file);
-            lsp::SemanticTokensResult::Tokens(lsp::SemanticTokens {
+        let uri = params.text_document.uri;
+        let data = self.semantic_tokens(&uri, None).await?;
+        Ok(data.map(|data| lsp::SemanticTokensResult::Tokens(lock(&self.tokens).full(&uri, data))))
+    }
+
+    async fn semantic_tokens_full_delta(
+        &self,
+        params: lsp::SemanticTokensDeltaParams,
+    ) -> Result<Option<lsp::SemanticTokensFullDeltaResult>> {
+        let uri = params.text_document.uri;
+        let data = self.semantic_tokens(&uri, None).await?;
+        Ok(data.map(|data| lock(&self.tokens).delta(&uri, &params.previous_result_id, data)))
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: lsp::SemanticTokensRangeParams,
+    ) -> Result<Option<lsp::SemanticTokensRangeResult>> {
+        let data = self
+            .semantic_tokens(&params.text_document.uri, Some(params.range))
+            .await?;
+        Ok(data.map(|data| {
+            lsp::SemanticTokensRangeResult::Tokens(lsp::SemanticTokens {
                 result_id: None,
-                data: convert::semantic_tokens(&lines, &tokens),
+                data,
             })
-        })
-        .await
+        }))
     }
 
     async fn inlay_hint(
