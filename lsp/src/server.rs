@@ -283,9 +283,11 @@ impl LanguageServer for Server {
                     },
                 )),
                 inlay_hint_provider: Some(lsp::OneOf::Left(true)),
+                // Only `{` opens it (and the user's request): on `=`, `,` or a space it covered
+                // the code being typed.
                 signature_help_provider: Some(lsp::SignatureHelpOptions {
-                    trigger_characters: Some(vec!["{".into(), ",".into(), "=".into()]),
-                    retrigger_characters: Some(vec![" ".into()]),
+                    trigger_characters: Some(vec!["{".into()]),
+                    retrigger_characters: None,
                     work_done_progress_options: Default::default(),
                 }),
                 semantic_tokens_provider: Some(

@@ -448,19 +448,19 @@ fn formatting_symbols_tokens_hints_and_quick_fixes() {
         .collect();
     assert_eq!(labels, ["was 3 (pre)", "was 2 (base)"]);
 
-    // Signature help inside an instance: the module's inputs, the one being written active.
+    // Signature help opens on `{` alone (or on request), not on `=`, `,` or a space.
+    assert_eq!(
+        session.capabilities["signatureHelpProvider"],
+        json!({"triggerCharacters": ["{"]})
+    );
+    // Signature help inside an instance: the input at the cursor alone.
     let help = session.request(
         "textDocument/signatureHelp",
         json!({"textDocument": {"uri": base}, "position": {"line": 24, "character": 14}}),
     );
     let signature = &help["signatures"][0];
-    assert!(
-        signature["label"]
-            .as_str()
-            .is_some_and(|l| l.starts_with("comp(name: string")),
-        "{help}"
-    );
-    assert_eq!(help["activeParameter"], 1, "{help}");
+    assert_eq!(signature["label"], "comp.size: int(1..10) = 1", "{help}");
+    assert_eq!(help["activeParameter"], 0, "{help}");
 
     // The did-you-mean fix for `azz` in dev.
     let diagnostics = session.diagnostics(&dev, Some(1));
@@ -932,6 +932,14 @@ fn semantic_tokens_full_then_delta_after_an_edit_and_a_range() {
         "//- /a.infra\nparam azs: int = 2\nparam nat: string = \"single\"\n/// Doc.\nparam days: int = 30\n",
     );
     let mut session = Session::start(project.dir.path(), false);
+    assert_eq!(
+        session.capabilities["semanticTokensProvider"]["full"],
+        json!({"delta": true})
+    );
+    assert_eq!(
+        session.capabilities["semanticTokensProvider"]["range"],
+        true
+    );
     let uri = project.uri("a.infra");
     session.open(&project, "a.infra");
     let full = session.request(

@@ -944,7 +944,7 @@ fn code_action_declares_a_missing_layer_output() {
 }
 
 #[test]
-fn signature_help_in_an_instance_marks_the_input_being_written() {
+fn signature_help_shows_the_input_at_the_cursor_or_the_required_inputs_left() {
     let base = SHOP_BASE.replace(
         "comp net { size = azs }",
         "comp net {\n    size = azs\n    mode = $0\n  }",
@@ -952,13 +952,13 @@ fn signature_help_in_an_instance_marks_the_input_being_written() {
     let fx = shop_with("/base.infra", &base);
     let (file, offset) = fx.cursor();
     let help = super::signature::signature_help(&fx.db, fx.workspace, file, offset).expect("help");
+    assert_eq!(help.label, "comp.mode: enum(\"fast\", \"slow\") = \"fast\"");
+    assert_eq!(help.active_parameter, Some(0));
+    let (start, end) = help.parameters[0].0;
     assert_eq!(
-        help.label,
-        "comp(name: string = \"${project}-${env}-${instance}\", size: int(1..10) = 1, mode: enum(\"fast\", \"slow\") = \"fast\", vpc: string = \"\")"
+        &help.label[start as usize..end as usize],
+        "mode: enum(\"fast\", \"slow\") = \"fast\""
     );
-    assert_eq!(help.active_parameter, Some(2));
-    let (start, end) = help.parameters[2].0;
-    assert!(help.label[start as usize..end as usize].starts_with("mode: enum"));
     // In an environment, inside a record assigned to an instance.
     let fx = shop_with(
         "/pro.infra",
@@ -966,7 +966,24 @@ fn signature_help_in_an_instance_marks_the_input_being_written() {
     );
     let (file, offset) = fx.cursor();
     let help = super::signature::signature_help(&fx.db, fx.workspace, file, offset).expect("help");
-    assert_eq!(help.active_parameter, Some(3));
+    assert_eq!(help.label, "comp.vpc: string = \"\"");
+    // Right after `{` of a module with a required input: that input; once it is set, nothing.
+    let module = "module need {\n  source = \"m\"\n  /// The range.\n  input cidr: string(cidr)\n  input azs: int = 2\n}\nlayer l {\n  need n {$0}\n}\n";
+    let fx = fixture(&format!("//- /a.infra\n{module}"));
+    let (file, offset) = fx.cursor();
+    let help = super::signature::signature_help(&fx.db, fx.workspace, file, offset).expect("help");
+    assert_eq!(help.label, "need { cidr: string(cidr) }");
+    assert_eq!(help.active_parameter, None);
+    assert_eq!(help.parameters[0].1.as_deref(), Some("The range."));
+    let fx = fixture(&format!(
+        "//- /a.infra\n{}",
+        module.replace("{$0}", "{\n    cidr = \"10.0.0.0/16\"\n    $0\n  }")
+    ));
+    let (file, offset) = fx.cursor();
+    assert_eq!(
+        super::signature::signature_help(&fx.db, fx.workspace, file, offset),
+        None
+    );
 }
 
 // --- Robustness --------------------------------------------------------------------------------
