@@ -794,6 +794,39 @@ fn document_symbols_outline_items_and_members() {
 }
 
 #[test]
+fn document_symbol_ranges_are_the_item_alone_and_the_selection_its_name() {
+    let fx = fixture("//- /a.infra\n/// Doc of p.\nparam p: int = 1 // after p\n\n// Between.\n\n/// Doc of l.\nlayer l {\n  /// Doc of b.\n  s3_bucket b {\n    bucket = \"x\"\n  }\n  output o: string = b.id\n}\n// Trailing.\n\n");
+    let file = fx.file("a.infra");
+    let text = file.text(&fx.db);
+    let slice = |r: TextRange| &text[r.start as usize..r.end as usize];
+    let outline = super::outline::document_symbols(&fx.db, file);
+    let ranges: Vec<(&str, &str)> = outline
+        .iter()
+        .map(|s| (slice(s.range), slice(s.selection_range)))
+        .collect();
+    assert_eq!(
+        ranges,
+        [
+            ("param p: int = 1", "p"),
+            ("layer l {\n  /// Doc of b.\n  s3_bucket b {\n    bucket = \"x\"\n  }\n  output o: string = b.id\n}", "l"),
+        ]
+    );
+    let members: Vec<(&str, &str, usize)> = outline[1]
+        .children
+        .iter()
+        .map(|c| (slice(c.range), slice(c.selection_range), c.children.len()))
+        .collect();
+    // An instance's attributes are values, not symbols.
+    assert_eq!(
+        members,
+        [
+            ("s3_bucket b {\n    bucket = \"x\"\n  }", "b", 0),
+            ("o: string = b.id", "o", 0),
+        ]
+    );
+}
+
+#[test]
 fn semantic_tokens_classify_names_by_what_they_denote() {
     let fx = fixture("//- /a.infra\n/// Doc.\nparam azs: int = 2 // c\nlayer l {\n  s3_bucket b { bucket = \"x-${azs}\" }\n}\n");
     let file = fx.file("a.infra");
