@@ -230,6 +230,14 @@ impl LanguageServer for Server {
             .and_then(|w| w.did_change_watched_files.as_ref())
             .and_then(|w| w.dynamic_registration)
             .unwrap_or(false);
+        let snippets = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|t| t.completion.as_ref())
+            .and_then(|c| c.completion_item.as_ref())
+            .and_then(|i| i.snippet_support)
+            .unwrap_or(false);
         {
             let mut state = lock(&self.state);
             state.encoding = if utf8 {
@@ -242,6 +250,7 @@ impl LanguageServer for Server {
                 state.discover(root);
             }
             state.watch_files = watch;
+            state.snippets = snippets;
         }
         Ok(lsp::InitializeResult {
             server_info: Some(lsp::ServerInfo {
@@ -495,33 +504,43 @@ impl LanguageServer for Server {
         &self,
         params: lsp::CompletionParams,
     ) -> Result<Option<lsp::CompletionResponse>> {
-        self.at(&params.text_document_position, |snap, lines, offset| {
-            let items = ide::completion::completion(&snap.db, snap.workspace, snap.file, offset);
-            let items: Vec<lsp::CompletionItem> = items
-                .into_iter()
-                .map(|item| lsp::CompletionItem {
-                    text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
-                        range: lines.range(item.replace),
-                        new_text: item
-                            .insert_text
-                            .clone()
-                            .unwrap_or_else(|| item.label.clone()),
-                    })),
-                    filter_text: Some(item.label.trim_matches('"').to_string()),
-                    kind: Some(convert::completion_kind(item.kind)),
-                    detail: item.detail,
-                    documentation: item.documentation.map(|value| {
-                        lsp::Documentation::MarkupContent(lsp::MarkupContent {
-                            kind: lsp::MarkupKind::Markdown,
-                            value,
-                        })
-                    }),
-                    label: item.label,
-                    ..Default::default()
-                })
-                .collect();
-            Some(lsp::CompletionResponse::Array(items))
-        })
+        let snippets = lock(&self.state).snippets;
+        self.at(
+            &params.text_document_position,
+            move |snap, lines, offset| {
+                let items =
+                    ide::completion::completion(&snap.db, snap.workspace, snap.file, offset);
+                let items: Vec<lsp::CompletionItem> = items
+                    .into_iter()
+                    .filter(|item| {
+                        snippets || item.kind != ide::completion::CompletionKind::Snippet
+                    })
+                    .map(|item| lsp::CompletionItem {
+                        insert_text_format: (item.kind == ide::completion::CompletionKind::Snippet)
+                            .then_some(lsp::InsertTextFormat::SNIPPET),
+                        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+                            range: lines.range(item.replace),
+                            new_text: item
+                                .insert_text
+                                .clone()
+                                .unwrap_or_else(|| item.label.clone()),
+                        })),
+                        filter_text: Some(item.label.trim_matches('"').to_string()),
+                        kind: Some(convert::completion_kind(item.kind)),
+                        detail: item.detail,
+                        documentation: item.documentation.map(|value| {
+                            lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                                kind: lsp::MarkupKind::Markdown,
+                                value,
+                            })
+                        }),
+                        label: item.label,
+                        ..Default::default()
+                    })
+                    .collect();
+                Some(lsp::CompletionResponse::Array(items))
+            },
+        )
         .await
     }
 

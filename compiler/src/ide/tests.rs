@@ -714,6 +714,53 @@ fn completions() {
     }
 }
 
+/// The snippets offered at the cursor of a fixture, by prefix.
+fn snippet_labels(fx: &Fixture) -> Vec<String> {
+    let (file, offset) = fx.cursor();
+    completion(&fx.db, fx.workspace, file, offset)
+        .into_iter()
+        .filter(|c| c.kind == super::completion::CompletionKind::Snippet)
+        .map(|c| c.label)
+        .collect()
+}
+
+#[test]
+fn snippets_only_where_their_item_may_start() {
+    let top = fixture("//- /a.infra\nparam p: int = 1\n$0");
+    assert_eq!(
+        snippet_labels(&top),
+        ["env", "envext", "layer", "layerfor", "module", "param", "policy", "project", "type"]
+    );
+    let module = "module m {\n  source = \"m\"\n  $0\n}\n";
+    assert_eq!(
+        snippet_labels(&fixture(&format!("//- /a.infra\n{module}"))),
+        ["input"]
+    );
+    let layer = "layer l {\n  $0\n}\n";
+    assert_eq!(
+        snippet_labels(&fixture(&format!("//- /a.infra\n{layer}"))),
+        ["output"]
+    );
+    // Inside an instance, an environment, a value, or after a word on the line: none.
+    for body in [
+        "layer l {\n  s3_bucket b {\n    $0\n  }\n}\n",
+        "env dev {\n  $0\n}\n",
+        "param p: int = $0\n",
+        "param p: int = 1\n  $0",
+    ] {
+        let fx = fixture(&format!("//- /a.infra\n{body}"));
+        assert_eq!(snippet_labels(&fx), Vec::<String>::new(), "{body}");
+    }
+    // The body is LSP snippet syntax, `${env}` escaped as text.
+    let (file, offset) = top.cursor();
+    let project = completion(&top.db, top.workspace, file, offset)
+        .into_iter()
+        .find(|c| c.label == "project" && c.kind == super::completion::CompletionKind::Snippet)
+        .and_then(|c| c.insert_text)
+        .unwrap_or_default();
+    assert!(project.contains("-tfstate-\\${env}"), "{project}");
+}
+
 #[test]
 fn completion_inside_an_instance_offers_unset_inputs_with_types_and_docs() {
     let base = SHOP_BASE.replace(
