@@ -292,18 +292,7 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             md.push_str(&code_block(&format!("module {name}")));
             md.push_str(&doc_paragraph(&item.doc));
             md.push_str(&format!("\nSource: `{source}`\n"));
-            md.push_str(&inputs_table(db, file, def));
-            if !def.outputs.is_empty() {
-                md.push_str("\n| output | type | |\n|---|---|---|\n");
-                for output in &def.outputs {
-                    md.push_str(&format!(
-                        "| `{}` | `{}` | {} |\n",
-                        output.name.name,
-                        cell(&slice(db, file, output.ty.range)),
-                        cell(&first_sentence(&output.doc))
-                    ));
-                }
-            }
+            md.push_str(&members_list(db, file, def));
         }
         Symbol::ModuleInput { module, input } => {
             let (file, def, _) = module_def(module)?;
@@ -480,25 +469,64 @@ fn input_line(db: &dyn Db, file: SourceFile, decl: &InputDecl) -> String {
     )
 }
 
-fn inputs_table(db: &dyn Db, file: SourceFile, def: &ModuleDef) -> String {
-    if def.inputs.is_empty() {
-        return String::new();
+/// A module's inputs and outputs as lists, one per line (a table of four columns needed
+/// scrolling sideways in a hover): `name: type = default`, then the first sentence of its doc.
+fn members_list(db: &dyn Db, file: SourceFile, def: &ModuleDef) -> String {
+    let line = |code: String, doc: &Option<String>| {
+        let doc = first_sentence(doc);
+        let code = inline_code(&code);
+        if doc.is_empty() {
+            format!("- {code}\n")
+        } else {
+            format!("- {code}: {doc}\n")
+        }
+    };
+    let mut md = String::new();
+    if !def.inputs.is_empty() {
+        md.push_str("\n**Inputs**\n\n");
+        for input in &def.inputs {
+            let mut code = format!(
+                "{}: {}{}",
+                input.name.name,
+                if input.is_const { "const " } else { "" },
+                slice(db, file, input.ty.range)
+            );
+            match &input.default {
+                Some(default) => {
+                    code.push_str(" = ");
+                    code.push_str(&slice(db, file, default.range));
+                }
+                None => code.push_str(" (required)"),
+            }
+            md.push_str(&line(code, &input.doc));
+        }
     }
-    let mut md = String::from("\n| input | type | default | |\n|---|---|---|---|\n");
-    for input in &def.inputs {
-        let default = match &input.default {
-            Some(d) => format!("`{}`", cell(&shorten(&slice(db, file, d.range), 40))),
-            None => "required".to_string(),
-        };
-        md.push_str(&format!(
-            "| `{}` | `{}{}` | {default} | {} |\n",
-            input.name.name,
-            if input.is_const { "const " } else { "" },
-            cell(&slice(db, file, input.ty.range)),
-            cell(&first_sentence(&input.doc))
-        ));
+    if !def.outputs.is_empty() {
+        md.push_str("\n**Outputs**\n\n");
+        for output in &def.outputs {
+            let code = format!("{}: {}", output.name.name, slice(db, file, output.ty.range));
+            md.push_str(&line(code, &output.doc));
+        }
     }
     md
+}
+
+/// `text` as Markdown inline code on one line, fenced with enough backticks for the backticks
+/// it holds.
+fn inline_code(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let longest = one_line
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if one_line.starts_with('`') || one_line.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{one_line}{pad}{fence}")
 }
 
 /// A module input's constraint in words ("one of ...", "from 1 to 6"), through named types.

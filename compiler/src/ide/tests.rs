@@ -305,16 +305,16 @@ A component.
 
 Source: `mods/comp`
 
-| input | type | default | |
-|---|---|---|---|
-| `name` | `string` | `"${project}-${env}-${instance}"` | The name. |
-| `size` | `int(1..10)` | `1` |  |
-| `mode` | `enum("fast", "slow")` | `"fast"` |  |
-| `vpc` | `string` | `""` |  |
+**Inputs**
 
-| output | type | |
-|---|---|---|
-| `id` | `string` | The id. |
+- `name: string = "${project}-${env}-${instance}"`: The name.
+- `size: int(1..10) = 1`
+- `mode: enum("fast", "slow") = "fast"`
+- `vpc: string = ""`
+
+**Outputs**
+
+- `id: string`: The id.
 "#,
     );
 }
