@@ -196,6 +196,89 @@ Availability zones.
 }
 
 #[test]
+fn hover_on_a_value_shows_what_its_key_shows_for_the_value() {
+    // An override's value in an environment, a parameter's default, an instance attribute's value.
+    let cases = [
+        (
+            "/pro.infra",
+            "env pro extends pre {\n  azs = $04\n  apps.web.size = 4\n}\n",
+            "4",
+        ),
+        (
+            "/pro.infra",
+            "env pro extends pre {\n  azs = 4\n  apps.web.size = $04\n}\n",
+            "4",
+        ),
+    ];
+    for (path, body, value) in cases {
+        let fx = shop_with(path, body);
+        let (file, offset) = fx.cursor();
+        let on_value = hover(&fx.db, fx.workspace, file, offset).expect("a hover on the value");
+        let text = file.text(&fx.db);
+        assert_eq!(
+            &text[on_value.range.start as usize..on_value.range.end as usize],
+            value
+        );
+        let key = text[..offset as usize].rfind(" = ").expect("a key") as u32 - 1;
+        let on_key = hover(&fx.db, fx.workspace, file, key).expect("a hover on the key");
+        assert_eq!(on_value.markdown, on_key.markdown, "{body}");
+    }
+    let fx = shop_with(
+        "/base.infra",
+        &SHOP_BASE.replace("param azs: int(1..6) = 2", "param azs: int(1..6) = $02"),
+    );
+    let (file, offset) = fx.cursor();
+    let found = hover(&fx.db, fx.workspace, file, offset).expect("a hover on a default");
+    assert!(
+        found
+            .markdown
+            .starts_with("```infra\nparam azs: int(1..6) = 2\n```"),
+        "{}",
+        found.markdown
+    );
+    let fx = shop_with(
+        "/base.infra",
+        &SHOP_BASE.replace(
+            "comp web { vpc = foundation.vpc_id, size = 2 }",
+            "comp web { vpc = foundation.vpc_id, size = $02 }",
+        ),
+    );
+    let (file, offset) = fx.cursor();
+    let found = hover(&fx.db, fx.workspace, file, offset).expect("a hover on an attribute's value");
+    assert!(
+        found.markdown.contains("Input of module `comp`."),
+        "{}",
+        found.markdown
+    );
+    assert!(
+        found.markdown.contains("- **dev**: `2`"),
+        "{}",
+        found.markdown
+    );
+}
+
+#[test]
+fn hover_shows_long_values_in_full() {
+    let long: String = (0..40)
+        .map(|i| format!("\"endpoint-{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let base = SHOP_BASE.replace(
+        "param nat: Nat = \"single\"",
+        &format!("param nat: Nat = \"single\"\nparam endpoints: list<string> = [{long}]"),
+    );
+    let fx = fixture(&format!("{SHOP}//- /base.infra\n{base}//- /dev.infra\nenv dev {{\n  end$0points = [{long}, \"last\"]\n}}\n"));
+    let (file, offset) = fx.cursor();
+    let found = hover(&fx.db, fx.workspace, file, offset).expect("a hover");
+    assert!(!found.markdown.contains('…'), "{}", found.markdown);
+    assert!(
+        found.markdown.contains("\"endpoint-39\", \"last\"]`"),
+        "{}",
+        found.markdown
+    );
+}
+
+#[test]
 fn hover_on_a_policy_wildcard_lists_what_the_rule_matched() {
     let fx = shop_with(
         "/policies.infra",
