@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use infrac::model::EnvModel;
+use infrac_core::model::EnvModel;
 
 /// The workflow YAML for the given environments (in apply order: e.g. dev, pre, pro).
 pub fn github_workflow(

@@ -8,7 +8,7 @@ use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use infrac::emit::{header, Emitted};
+use infrac_emit::emit::{header, Emitted};
 
 #[derive(Debug)]
 pub enum OutputError {
@@ -735,7 +735,7 @@ pub fn copied_files(
     let mut out = std::collections::BTreeMap::new();
     for (source, destination) in copies {
         let from = project_root.join(source);
-        let files = infrac::analysis::module_tf_files(&from)
+        let files = infrac_emit::analysis::module_tf_files(&from)
             .map_err(|e| io("cannot read module directory", &from, e))?;
         for (file_name, text) in files {
             out.insert(

@@ -239,7 +239,7 @@ impl Ty {
                 let fields: Vec<String> = fields
                     .iter()
                     .map(|f| {
-                        let name = crate::emit::literal::object_key(&f.name);
+                        let name = crate::literal::object_key(&f.name);
                         let name = hcl::format::to_string(&name).unwrap_or_default();
                         format!("{name} = {}", f.ty.terraform())
                     })

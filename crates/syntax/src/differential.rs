@@ -11,8 +11,9 @@ use super::{build, chunk, fast, parse, parse_with_pest, Parse};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the compiler crate sits in the repository")
+        .ancestors()
+        .nth(2)
+        .expect("the syntax crate sits in crates/ of the repository")
         .to_path_buf()
 }
 
@@ -118,8 +119,8 @@ fn check(name: &str, text: &str) -> (usize, usize) {
 /// Whether an item uses a construct the fast parser leaves to pest (`let`, conditions, repeated
 /// instances, calls, comprehensions, a field after an index): such chunks are declined by design
 /// (`fast.rs`).
-fn pest_only(item: &crate::syntax::Item) -> bool {
-    use crate::syntax::{Block, Expr, ExprKind, ItemKind, StrPart};
+fn pest_only(item: &crate::Item) -> bool {
+    use crate::{Block, Expr, ExprKind, ItemKind, StrPart};
     fn expr(e: &Expr) -> bool {
         match &e.kind {
             ExprKind::Call(..) | ExprKind::For(_) | ExprKind::Attr(..) => true,

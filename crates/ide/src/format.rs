@@ -411,7 +411,7 @@ mod tests {
     /// Every `.infra` file of the repository is formatted: `infrac fmt --check` passes on it.
     #[test]
     fn the_repository_is_formatted() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut dirs = vec![
             root.join("environments"),
             root.join("stdlib"),

@@ -5,11 +5,11 @@ use pest::Parser as _;
 
 use super::ast::*;
 use super::{Parse, SyntaxError};
-use crate::diagnostics::{E0100, E0101, E0102, E0105};
+use crate::codes::{E0100, E0101, E0102, E0105};
 use crate::source::TextRange;
 
 #[derive(pest_derive::Parser)]
-#[grammar = "syntax/grammar.pest"]
+#[grammar = "grammar.pest"]
 struct InfraParser;
 
 /// Parses one chunk; on failure adds an error item and one diagnostic. With `fast`, the
@@ -773,7 +773,7 @@ impl Builder<'_> {
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         // Nesting is bounded (`depth::MAX_NESTING`), but a debug build's frames are large: the
         // stack grows on the heap when it runs low instead of overflowing.
-        crate::syntax::grow(|| self.expr_nested(pair))
+        crate::grow(|| self.expr_nested(pair))
     }
 
     fn expr_nested(&mut self, pair: Pair<'_, Rule>) -> Expr {

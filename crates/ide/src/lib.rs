@@ -19,6 +19,14 @@ pub mod tokens;
 #[cfg(test)]
 mod tests;
 
+// The lower crates under the module names they had inside one crate, so that paths read the same
+// in every layer (`crate::db::Db`).
+use infrac_core::{
+    config, db, diagnostics, functions, model, policy, project, trace, types, value,
+};
+use infrac_emit::analysis;
+use infrac_syntax::{self as syntax, source};
+
 use std::collections::BTreeMap;
 
 use crate::analysis::{check_env, project_diagnostics, sort_diagnostics};

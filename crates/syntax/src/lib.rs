@@ -1,12 +1,16 @@
-//! Parsing: `parse(text)` returns a syntax tree and a list of errors, and never fails.
+//! infrac-syntax: text ranges (`source`), the diagnostic codes (`codes`) and parsing.
 //!
-//! pest types stay inside this module; the rest of the compiler sees `ast` only.
+//! `parse(text)` returns a syntax tree and a list of errors, and never fails.
+//! pest types stay inside this crate; the rest of the compiler sees `ast` only.
+//! It depends on no other infrac crate, so that anything can parse.
 
 pub mod ast;
 mod build;
 mod chunk;
+pub mod codes;
 mod depth;
 mod fast;
+pub mod source;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +22,7 @@ pub use depth::MAX_NESTING;
 /// A syntax error, before it is attached to a file.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SyntaxError {
-    pub code: crate::diagnostics::Code,
+    pub code: crate::codes::Code,
     pub range: TextRange,
     pub message: String,
     pub label: String,
@@ -113,7 +117,7 @@ fn parse_with(
         if text[range.start as usize..].starts_with("/*") {
             parse.errors.push(SyntaxError {
                 // Diagnostic: E0101 unclosed-delimiter
-                code: crate::diagnostics::E0101,
+                code: crate::codes::E0101,
                 range: TextRange::new(range.start as usize, range.start as usize + 2),
                 message: "this `/*` is never closed".into(),
                 label: "unclosed comment".into(),
@@ -123,7 +127,7 @@ fn parse_with(
         }
         parse.errors.push(SyntaxError {
             // Diagnostic: E0103 stray-text
-            code: crate::diagnostics::E0103,
+            code: crate::codes::E0103,
             range,
             message: "text outside any item".into(),
             label: "not part of an item".into(),

@@ -1182,7 +1182,7 @@ fn every_feature_everywhere(fx: &Fixture, file: SourceFile) {
 
 #[test]
 fn no_feature_panics_on_half_typed_or_broken_files() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let table = std::fs::read_to_string(root.join("tests/fixtures/recovery/table.txt"))
         .expect("the recovery table");
     let mut cases: Vec<(String, String)> = Vec::new();

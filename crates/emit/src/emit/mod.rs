@@ -3,7 +3,7 @@
 //! Pure and ordered: the same model gives the same bytes. Only the CLI writes files.
 
 mod fmt;
-pub mod literal;
+pub use infrac_core::literal;
 pub mod tftest;
 
 use std::collections::BTreeMap;

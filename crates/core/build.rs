@@ -7,8 +7,9 @@ fn main() {
     let manifest =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest
-        .parent()
-        .expect("the compiler crate lives in the workspace")
+        .ancestors()
+        .nth(2)
+        .expect("the core crate lives in crates/ of the workspace")
         .to_path_buf();
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let mut code = String::new();
