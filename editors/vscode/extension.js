@@ -1,6 +1,8 @@
 // The infrac extension: starts infrac-lsp over stdio for .infra files and restarts it on demand.
 "use strict";
 
+const fs = require("fs");
+const path = require("path");
 const vscode = require("vscode");
 const { LanguageClient, TransportKind } = require("vscode-languageclient/node");
 
@@ -11,8 +13,51 @@ function serverPath() {
   return configured && configured.trim() !== "" ? configured : "infrac-lsp";
 }
 
+// The executable that `command` names: a path, or a name looked up on PATH (with PATHEXT on
+// Windows); null when there is none.
+function findExecutable(command) {
+  const runnable = (file) => {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return fs.statSync(file).isFile();
+    } catch (_) {
+      return false;
+    }
+  };
+  if (command.includes("/") || command.includes("\\")) {
+    return runnable(command) ? command : null;
+  }
+  const extensions = process.platform === "win32" ? (process.env.PATHEXT || ".EXE").split(";") : [""];
+  for (const dir of (process.env.PATH || "").split(path.delimiter)) {
+    for (const extension of extensions) {
+      const candidate = path.join(dir, command + extension);
+      if (dir !== "" && runnable(candidate)) {
+        return candidate;
+      }
+    }
+  }
+  return null;
+}
+
+// One message for a server that cannot start, with the way out.
+async function reportMissing(text) {
+  const choice = await vscode.window.showErrorMessage(text, "Open Settings");
+  if (choice === "Open Settings") {
+    await vscode.commands.executeCommand("workbench.action.openSettings", "infrac.server.path");
+  }
+}
+
 async function start(context) {
   const command = serverPath();
+  if (findExecutable(command) === null) {
+    client = undefined;
+    void reportMissing(
+      `infrac: the language server \`${command}\` was not found` +
+        (command.includes("/") ? "." : " on PATH.") +
+        " Install it with `cargo install --path lsp` (from an infrac checkout), or set `infrac.server.path`.",
+    );
+    return;
+  }
   const executable = { command, transport: TransportKind.stdio };
   client = new LanguageClient(
     "infrac",
@@ -28,9 +73,11 @@ async function start(context) {
   try {
     await client.start();
   } catch (error) {
-    vscode.window.showErrorMessage(
-      `infrac: cannot start the language server \`${command}\` (${error.message}). ` +
-        "Install it with `cargo install --path lsp` or set `infrac.server.path`.",
+    const reason = error && error.message ? error.message : String(error);
+    client = undefined;
+    void reportMissing(
+      `infrac: the language server \`${command}\` did not start: ${reason}. ` +
+        "Check `infrac.server.path`, then run \"infrac: Restart the language server\".",
     );
   }
 }

@@ -8,6 +8,13 @@
 //! length and once with one of another length near the top of the file (which moves every item
 //! after it); and an override in dev.infra, which only dev reads (`true` <-> `false`, which moves
 //! the overrides after it). Prints p50, p95 and max, and the server's peak RSS.
+//!
+//! After each edit's diagnostics, it also makes the requests an editor makes on every change of
+//! the file in front of it, and times each: document symbols (outline, breadcrumbs, sticky
+//! scroll), semantic tokens (`full/delta` from the previous result, as VS Code asks) and inlay
+//! hints of the visible lines (the first 80). Before the edits, right after opening, the same
+//! requests in full (`semanticTokens/full`), then the server's resident memory: the footprint
+//! of an editor that shows the file, not of diagnostics alone.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -17,11 +24,18 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Project, Session};
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// The visible lines an editor asks inlay hints for.
+const VISIBLE_LINES: u32 = 80;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
+}
+
+fn kb(bytes: usize) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
 fn ms(d: Duration) -> String {
@@ -44,20 +58,93 @@ fn rss(pid: u32) -> String {
     format!("{} peak, {} now", field("VmHWM:"), field("VmRSS:"))
 }
 
-/// Times `rounds` edits of line `line` of `name`, alternating two values.
+/// The times of one kind of step, and the total size of its answers.
+#[derive(Default)]
+struct Times {
+    runs: Vec<Duration>,
+    bytes: usize,
+}
+
+/// What the editor asks after a change, each timed.
+#[derive(Default)]
+struct EditorTimes {
+    diagnostics: Times,
+    symbols: Times,
+    tokens: Times,
+    hints: Times,
+}
+
+/// Sends a request, returns its result and records its time and size.
+fn timed(session: &mut Session, times: &mut Times, method: &str, params: Value) -> Value {
+    let started = Instant::now();
+    let result = session.request(method, params);
+    times.runs.push(started.elapsed());
+    times.bytes += result.to_string().len();
+    result
+}
+
+/// The requests an editor makes for the document in front of it: document symbols, semantic
+/// tokens (a delta from `previous` when there is one) and the visible lines' inlay hints.
+/// Returns the id of the tokens' result.
+fn editor_requests(
+    session: &mut Session,
+    uri: &str,
+    previous: Option<&str>,
+    times: &mut EditorTimes,
+) -> Option<String> {
+    let document = json!({"uri": uri});
+    timed(
+        session,
+        &mut times.symbols,
+        "textDocument/documentSymbol",
+        json!({ "textDocument": document }),
+    );
+    let tokens = match previous {
+        Some(previous) => timed(
+            session,
+            &mut times.tokens,
+            "textDocument/semanticTokens/full/delta",
+            json!({"textDocument": document, "previousResultId": previous}),
+        ),
+        None => timed(
+            session,
+            &mut times.tokens,
+            "textDocument/semanticTokens/full",
+            json!({ "textDocument": document }),
+        ),
+    };
+    let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": VISIBLE_LINES, "character": 0}});
+    timed(
+        session,
+        &mut times.hints,
+        "textDocument/inlayHint",
+        json!({"textDocument": document, "range": range}),
+    );
+    tokens["resultId"].as_str().map(str::to_string)
+}
+
+/// One line of a file, edited back and forth between two values.
+struct Edit<'a> {
+    name: &'a str,
+    line: usize,
+    values: [&'a str; 2],
+}
+
+/// Times `rounds` edits, with the editor's requests after each; `version` is the document's,
+/// `tokens_id` its last semantic tokens result.
 fn edits(
     session: &mut Session,
     project: &Project,
-    name: &str,
-    line: usize,
-    values: [&str; 2],
+    edit: &Edit<'_>,
     rounds: usize,
     version: &mut i64,
-) -> Vec<Duration> {
+    tokens_id: &mut Option<String>,
+) -> EditorTimes {
+    let Edit { name, line, values } = *edit;
     let uri = project.uri(name);
     let text = project.text(name);
     let line_text = text.lines().nth(line).expect("the edited line").to_string();
-    let mut times = Vec::new();
+    let mut times = EditorTimes::default();
     let mut current = line_text.clone();
     for round in 0..rounds {
         let next = line_text.replace(values[0], values[round % 2]);
@@ -76,7 +163,8 @@ fn edits(
             &next,
         );
         session.diagnostics(&uri, Some(*version));
-        times.push(started.elapsed());
+        times.diagnostics.runs.push(started.elapsed());
+        *tokens_id = editor_requests(session, &uri, tokens_id.as_deref(), &mut times);
         current = next;
     }
     times
@@ -91,8 +179,8 @@ fn main() {
         sizes = vec!["medium".into(), "large".into()];
     }
     let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/gen.py");
-    println!("| workload | edit | runs | p50 | p95 | max | server RSS |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| workload | step | runs | p50 | p95 | max | answer size | server RSS |");
+    println!("|---|---|---|---|---|---|---|---|");
     for size in sizes {
         let project = Project::new("");
         let status = Command::new("python3")
@@ -108,8 +196,16 @@ fn main() {
         session.open(&project, "base.infra");
         session.diagnostics(&project.uri("base.infra"), Some(1));
         let first = started.elapsed();
+        let after_diagnostics = rss(session.pid());
+        // What the editor asks once the file is shown, in full.
+        let mut opening = EditorTimes::default();
+        let mut base_tokens =
+            editor_requests(&mut session, &project.uri("base.infra"), None, &mut opening);
+        let after_editor = rss(session.pid());
         session.open(&project, "dev.infra");
         session.diagnostics(&project.uri("dev.infra"), Some(1));
+        let mut dev_tokens =
+            editor_requests(&mut session, &project.uri("dev.infra"), None, &mut opening);
         let mut version = 1;
         // The first component's `replicas = N` in base.infra.
         let base_text = project.text("base.infra");
@@ -130,20 +226,26 @@ fn main() {
         edits(
             &mut session,
             &project,
-            "base.infra",
-            base_line,
-            base_values,
+            &Edit {
+                name: "base.infra",
+                line: base_line,
+                values: base_values,
+            },
             5,
             &mut version,
+            &mut base_tokens,
         );
-        let mut base = edits(
+        let base = edits(
             &mut session,
             &project,
-            "base.infra",
-            base_line,
-            base_values,
+            &Edit {
+                name: "base.infra",
+                line: base_line,
+                values: base_values,
+            },
             rounds,
             &mut version,
+            &mut base_tokens,
         );
         // The second component's `replicas = N` with a value of another length: every line after
         // it moves, so the items after it (nearly the whole file) parse again and their layers
@@ -171,20 +273,26 @@ fn main() {
         edits(
             &mut session,
             &project,
-            "base.infra",
-            moving_line,
-            moving_values,
+            &Edit {
+                name: "base.infra",
+                line: moving_line,
+                values: moving_values,
+            },
             5,
             &mut version,
+            &mut base_tokens,
         );
-        let mut moving = edits(
+        let moving = edits(
             &mut session,
             &project,
-            "base.infra",
-            moving_line,
-            moving_values,
+            &Edit {
+                name: "base.infra",
+                line: moving_line,
+                values: moving_values,
+            },
             rounds,
             &mut version,
+            &mut base_tokens,
         );
         let mut dev_version = 1;
         // An override of a bool in dev.infra.
@@ -205,40 +313,73 @@ fn main() {
         edits(
             &mut session,
             &project,
-            "dev.infra",
-            dev_line,
-            dev_values,
+            &Edit {
+                name: "dev.infra",
+                line: dev_line,
+                values: dev_values,
+            },
             5,
             &mut dev_version,
+            &mut dev_tokens,
         );
-        let mut dev = edits(
+        let dev = edits(
             &mut session,
             &project,
-            "dev.infra",
-            dev_line,
-            dev_values,
+            &Edit {
+                name: "dev.infra",
+                line: dev_line,
+                values: dev_values,
+            },
             rounds,
             &mut dev_version,
+            &mut dev_tokens,
         );
         let memory = rss(session.pid());
-        for (label, times) in [
-            ("base.infra (all envs)", &mut base),
-            ("base.infra, length changes (all envs)", &mut moving),
-            ("dev.infra (dev only)", &mut dev),
-        ] {
-            times.sort();
+        let row = |label: &str, times: &Times, memory: &str| {
+            let mut runs = times.runs.clone();
+            runs.sort();
             println!(
-                "| {size} | {label} | {} | {} | {} | {} | {memory} |",
-                times.len(),
-                ms(percentile(times, 0.5)),
-                ms(percentile(times, 0.95)),
-                ms(*times.last().expect("runs")),
+                "| {size} | {label} | {} | {} | {} | {} | {} | {memory} |",
+                runs.len(),
+                ms(percentile(&runs, 0.5)),
+                ms(percentile(&runs, 0.95)),
+                ms(*runs.last().expect("runs")),
+                kb(times.bytes / runs.len()),
             );
-        }
+        };
         println!(
-            "| {size} | open base.infra (first diagnostics) | 1 | {} | | | |",
+            "| {size} | open base.infra (first diagnostics) | 1 | {} | | | | {after_diagnostics} |",
             ms(first)
         );
+        row("open: document symbols (base, dev)", &opening.symbols, "");
+        row(
+            "open: semantic tokens, full (base, dev)",
+            &opening.tokens,
+            "",
+        );
+        row(
+            "open: inlay hints, 80 lines (base, dev)",
+            &opening.hints,
+            &after_editor,
+        );
+        for (label, times) in [
+            ("base.infra (all envs)", &base),
+            ("base.infra, length changes (all envs)", &moving),
+            ("dev.infra (dev only)", &dev),
+        ] {
+            row(
+                &format!("{label}: edit to diagnostics"),
+                &times.diagnostics,
+                &memory,
+            );
+            row(&format!("{label}: document symbols"), &times.symbols, "");
+            row(
+                &format!("{label}: semantic tokens, delta"),
+                &times.tokens,
+                "",
+            );
+            row(&format!("{label}: inlay hints"), &times.hints, "");
+        }
         session.shutdown();
     }
 }

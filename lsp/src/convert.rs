@@ -229,6 +229,7 @@ pub fn completion_kind(kind: ide::completion::CompletionKind) -> lsp::Completion
         K::Builtin => lsp::CompletionItemKind::CONSTANT,
         K::Type => lsp::CompletionItemKind::TYPE_PARAMETER,
         K::Function => lsp::CompletionItemKind::FUNCTION,
+        K::Snippet => lsp::CompletionItemKind::SNIPPET,
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod convert;
 mod diagnostics;
+mod semantic;
 mod server;
 mod snapshot;
 mod state;

@@ -12,6 +12,7 @@ use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::convert::{self, Encoding, Lines, Texts};
+use crate::semantic::TokenCache;
 use crate::snapshot::{run_blocking, ReadError};
 use crate::state::{materialize_stdlib, FileSnapshot, State};
 
@@ -21,6 +22,8 @@ pub struct Server {
     /// Serializes publishing, so that a newer run's diagnostics never go out before an older
     /// run's that passed its staleness check first.
     publishing: Arc<tokio::sync::Mutex<()>>,
+    /// The last semantic tokens sent per open document, for `semanticTokens/full/delta`.
+    tokens: Mutex<TokenCache>,
 }
 
 /// How long to wait for the client to answer a request of ours.
@@ -28,7 +31,7 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many times a request cancelled by an edit is retried on a newer snapshot.
 const RETRIES: usize = 3;
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -55,6 +58,7 @@ impl Server {
             client,
             state: Arc::new(Mutex::new(State::new())),
             publishing: Arc::new(tokio::sync::Mutex::new(())),
+            tokens: Mutex::new(TokenCache::default()),
         }
     }
 
@@ -157,6 +161,24 @@ impl Server {
         .map(Option::flatten)
     }
 
+    /// The encoded semantic tokens of a document, of the tokens that overlap `range` if given.
+    async fn semantic_tokens(
+        &self,
+        uri: &lsp::Uri,
+        range: Option<lsp::Range>,
+    ) -> Result<Option<Vec<lsp::SemanticToken>>> {
+        self.read(uri, move |snap| {
+            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let mut tokens = ide::tokens::semantic_tokens(&snap.db, snap.workspace, snap.file);
+            if let Some(range) = range {
+                let range = lines.text_range(range);
+                tokens.retain(|t| t.range.end > range.start && t.range.start < range.end);
+            }
+            convert::semantic_tokens(&lines, &tokens)
+        })
+        .await
+    }
+
     async fn register_watchers(&self) {
         let registration = lsp::Registration {
             id: "infrac-watch".into(),
@@ -208,6 +230,14 @@ impl LanguageServer for Server {
             .and_then(|w| w.did_change_watched_files.as_ref())
             .and_then(|w| w.dynamic_registration)
             .unwrap_or(false);
+        let snippets = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|t| t.completion.as_ref())
+            .and_then(|c| c.completion_item.as_ref())
+            .and_then(|i| i.snippet_support)
+            .unwrap_or(false);
         {
             let mut state = lock(&self.state);
             state.encoding = if utf8 {
@@ -220,6 +250,7 @@ impl LanguageServer for Server {
                 state.discover(root);
             }
             state.watch_files = watch;
+            state.snippets = snippets;
         }
         Ok(lsp::InitializeResult {
             server_info: Some(lsp::ServerInfo {
@@ -261,17 +292,19 @@ impl LanguageServer for Server {
                     },
                 )),
                 inlay_hint_provider: Some(lsp::OneOf::Left(true)),
+                // Only `{` opens it (and the user's request): on `=`, `,` or a space it covered
+                // the code being typed.
                 signature_help_provider: Some(lsp::SignatureHelpOptions {
-                    trigger_characters: Some(vec!["{".into(), ",".into(), "=".into()]),
-                    retrigger_characters: Some(vec![" ".into()]),
+                    trigger_characters: Some(vec!["{".into()]),
+                    retrigger_characters: None,
                     work_done_progress_options: Default::default(),
                 }),
                 semantic_tokens_provider: Some(
                     lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
                         lsp::SemanticTokensOptions {
                             legend: convert::token_legend(),
-                            full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
-                            range: None,
+                            full: Some(lsp::SemanticTokensFullOptions::Delta { delta: Some(true) }),
+                            range: Some(true),
                             ..Default::default()
                         },
                     ),
@@ -353,6 +386,7 @@ impl LanguageServer for Server {
         let Some(path) = self.path(&params.text_document.uri) else {
             return;
         };
+        lock(&self.tokens).forget(&params.text_document.uri);
         let project = lock(&self.state).close(&path);
         if let Some(project) = project {
             self.schedule_diagnostics(project);
@@ -470,33 +504,43 @@ impl LanguageServer for Server {
         &self,
         params: lsp::CompletionParams,
     ) -> Result<Option<lsp::CompletionResponse>> {
-        self.at(&params.text_document_position, |snap, lines, offset| {
-            let items = ide::completion::completion(&snap.db, snap.workspace, snap.file, offset);
-            let items: Vec<lsp::CompletionItem> = items
-                .into_iter()
-                .map(|item| lsp::CompletionItem {
-                    text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
-                        range: lines.range(item.replace),
-                        new_text: item
-                            .insert_text
-                            .clone()
-                            .unwrap_or_else(|| item.label.clone()),
-                    })),
-                    filter_text: Some(item.label.trim_matches('"').to_string()),
-                    kind: Some(convert::completion_kind(item.kind)),
-                    detail: item.detail,
-                    documentation: item.documentation.map(|value| {
-                        lsp::Documentation::MarkupContent(lsp::MarkupContent {
-                            kind: lsp::MarkupKind::Markdown,
-                            value,
-                        })
-                    }),
-                    label: item.label,
-                    ..Default::default()
-                })
-                .collect();
-            Some(lsp::CompletionResponse::Array(items))
-        })
+        let snippets = lock(&self.state).snippets;
+        self.at(
+            &params.text_document_position,
+            move |snap, lines, offset| {
+                let items =
+                    ide::completion::completion(&snap.db, snap.workspace, snap.file, offset);
+                let items: Vec<lsp::CompletionItem> = items
+                    .into_iter()
+                    .filter(|item| {
+                        snippets || item.kind != ide::completion::CompletionKind::Snippet
+                    })
+                    .map(|item| lsp::CompletionItem {
+                        insert_text_format: (item.kind == ide::completion::CompletionKind::Snippet)
+                            .then_some(lsp::InsertTextFormat::SNIPPET),
+                        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+                            range: lines.range(item.replace),
+                            new_text: item
+                                .insert_text
+                                .clone()
+                                .unwrap_or_else(|| item.label.clone()),
+                        })),
+                        filter_text: Some(item.label.trim_matches('"').to_string()),
+                        kind: Some(convert::completion_kind(item.kind)),
+                        detail: item.detail,
+                        documentation: item.documentation.map(|value| {
+                            lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                                kind: lsp::MarkupKind::Markdown,
+                                value,
+                            })
+                        }),
+                        label: item.label,
+                        ..Default::default()
+                    })
+                    .collect();
+                Some(lsp::CompletionResponse::Array(items))
+            },
+        )
         .await
     }
 
@@ -586,15 +630,33 @@ impl LanguageServer for Server {
         &self,
         params: lsp::SemanticTokensParams,
     ) -> Result<Option<lsp::SemanticTokensResult>> {
-        self.read(&params.text_document.uri, |snap| {
-            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
-            let tokens = ide::tokens::semantic_tokens(&snap.db, snap.workspace, snap.file);
-            lsp::SemanticTokensResult::Tokens(lsp::SemanticTokens {
+        let uri = params.text_document.uri;
+        let data = self.semantic_tokens(&uri, None).await?;
+        Ok(data.map(|data| lsp::SemanticTokensResult::Tokens(lock(&self.tokens).full(&uri, data))))
+    }
+
+    async fn semantic_tokens_full_delta(
+        &self,
+        params: lsp::SemanticTokensDeltaParams,
+    ) -> Result<Option<lsp::SemanticTokensFullDeltaResult>> {
+        let uri = params.text_document.uri;
+        let data = self.semantic_tokens(&uri, None).await?;
+        Ok(data.map(|data| lock(&self.tokens).delta(&uri, &params.previous_result_id, data)))
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: lsp::SemanticTokensRangeParams,
+    ) -> Result<Option<lsp::SemanticTokensRangeResult>> {
+        let data = self
+            .semantic_tokens(&params.text_document.uri, Some(params.range))
+            .await?;
+        Ok(data.map(|data| {
+            lsp::SemanticTokensRangeResult::Tokens(lsp::SemanticTokens {
                 result_id: None,
-                data: convert::semantic_tokens(&lines, &tokens),
+                data,
             })
-        })
-        .await
+        }))
     }
 
     async fn inlay_hint(

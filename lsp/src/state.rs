@@ -44,6 +44,8 @@ pub struct State {
     pub published: HashMap<PathBuf, (Option<i32>, u64)>,
     /// Whether the client watches `.infra` files for us.
     pub watch_files: bool,
+    /// Whether the client inserts completion items in snippet syntax.
+    pub snippets: bool,
 }
 
 /// What a diagnostics run needs, taken under the lock.
@@ -80,6 +82,7 @@ impl State {
             paths: Paths::default(),
             published: HashMap::new(),
             watch_files: false,
+            snippets: false,
         }
     }
 

@@ -471,19 +471,19 @@ fn formatting_symbols_tokens_hints_and_quick_fixes() {
         .collect();
     assert_eq!(labels, ["was 3 (pre)", "was 2 (base)"]);
 
-    // Signature help inside an instance: the module's inputs, the one being written active.
+    // Signature help opens on `{` alone (or on request), not on `=`, `,` or a space.
+    assert_eq!(
+        session.capabilities["signatureHelpProvider"],
+        json!({"triggerCharacters": ["{"]})
+    );
+    // Signature help inside an instance: the input at the cursor alone.
     let help = session.request(
         "textDocument/signatureHelp",
         json!({"textDocument": {"uri": base}, "position": {"line": 24, "character": 14}}),
     );
     let signature = &help["signatures"][0];
-    assert!(
-        signature["label"]
-            .as_str()
-            .is_some_and(|l| l.starts_with("comp(name: string")),
-        "{help}"
-    );
-    assert_eq!(help["activeParameter"], 1, "{help}");
+    assert_eq!(signature["label"], "comp.size: int(1..10) = 1", "{help}");
+    assert_eq!(help["activeParameter"], 0, "{help}");
 
     // The did-you-mean fix for `azz` in dev.
     let diagnostics = session.diagnostics(&dev, Some(1));
@@ -936,5 +936,90 @@ fn deep_nesting_is_a_diagnostic_and_the_server_keeps_serving() {
         "{:?}",
         codes(&last)
     );
+    session.shutdown();
+}
+
+/// The integers of a semantic tokens answer.
+fn token_ints(value: &Value) -> Vec<u64> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_u64)
+        .collect()
+}
+
+#[test]
+fn semantic_tokens_full_then_delta_after_an_edit_and_a_range() {
+    let project = Project::new(
+        "//- /a.infra\nparam azs: int = 2\nparam nat: string = \"single\"\n/// Doc.\nparam days: int = 30\n",
+    );
+    let mut session = Session::start(project.dir.path(), false);
+    assert_eq!(
+        session.capabilities["semanticTokensProvider"]["full"],
+        json!({"delta": true})
+    );
+    assert_eq!(
+        session.capabilities["semanticTokensProvider"]["range"],
+        true
+    );
+    let uri = project.uri("a.infra");
+    session.open(&project, "a.infra");
+    let full = session.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let first_id = full["resultId"].as_str().expect("a result id").to_string();
+    let mut data = token_ints(&full["data"]);
+
+    // `nat` becomes `nat_mode`: that token changes length and the next one on its line starts
+    // later (starts are relative); the lines after it do not change.
+    session.change_range(
+        &uri,
+        2,
+        json!({"line": 1, "character": 6}),
+        json!({"line": 1, "character": 9}),
+        "nat_mode",
+    );
+    let delta = session.request(
+        "textDocument/semanticTokens/full/delta",
+        json!({"textDocument": {"uri": uri}, "previousResultId": first_id}),
+    );
+    let edits = delta["edits"]
+        .as_array()
+        .expect("a delta, not the whole file");
+    assert_eq!(edits.len(), 1, "{delta}");
+    let inserted = token_ints(&edits[0]["data"]);
+    assert_eq!(inserted.len(), 2 * 5, "only two tokens travel: {delta}");
+    let start = edits[0]["start"].as_u64().expect("start") as usize;
+    let deleted = edits[0]["deleteCount"].as_u64().expect("deleteCount") as usize;
+    data.splice(start..start + deleted, inserted);
+    let fresh = session.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(
+        data,
+        token_ints(&fresh["data"]),
+        "the delta applied gives the new tokens"
+    );
+    assert_ne!(delta["resultId"], json!(first_id));
+
+    // A delta from a result the server no longer has is the whole file.
+    let stale = session.request(
+        "textDocument/semanticTokens/full/delta",
+        json!({"textDocument": {"uri": uri}, "previousResultId": first_id}),
+    );
+    assert_eq!(token_ints(&stale["data"]), data, "{stale}");
+
+    // A range: the tokens of line 3 alone (`param`, `days`, `:`, `int`, `=`, `30`), counted from
+    // the start of the file.
+    let range = session.request(
+        "textDocument/semanticTokens/range",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 3, "character": 0}, "end": {"line": 4, "character": 0}}}),
+    );
+    let ranged = token_ints(&range["data"]);
+    assert_eq!(ranged.len(), 6 * 5, "{range}");
+    assert_eq!(&ranged[..3], &[3, 0, 5], "`param` at 3:0");
     session.shutdown();
 }

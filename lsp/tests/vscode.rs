@@ -57,10 +57,9 @@ fn manifests_and_grammar_are_valid() {
         "source.infra"
     );
     assert!(package["dependencies"]["vscode-languageclient"].is_string());
-    let snippets = json("snippets/infra.json");
-    for key in ["project", "param", "module", "layer", "env", "policy"] {
-        assert!(snippets.get(key).is_some(), "no `{key}` snippet");
-    }
+    // Snippets come from the server, where their item may start; VS Code's static snippets
+    // would pop up everywhere.
+    assert!(package["contributes"].get("snippets").is_none());
     json("language-configuration.json");
     json("syntaxes/infra.tmLanguage.json");
     // Every `match`, `begin` and `end` must compile (JavaScript's engine is close enough to
@@ -104,7 +103,6 @@ fn build_vsix_packages_the_extension() {
         "extension/extension.js",
         "extension/syntaxes/infra.tmLanguage.json",
         "extension/language-configuration.json",
-        "extension/snippets/infra.json",
         "extension/node_modules/vscode-languageclient/package.json",
         "extension.vsixmanifest",
     ] {
@@ -115,4 +113,74 @@ fn build_vsix_packages_the_extension() {
         "the build script is packaged"
     );
     println!("{}: {} bytes", out.display(), bytes.len());
+}
+
+/// Loads `extension.js` in node with stand-ins for `vscode` and the client library, runs
+/// `activate` with `PATH` set to `path_dir` and the setting `server.path` set to `setting`, and
+/// returns what happened as JSON: the messages shown and whether a client was started.
+fn activate_with(path_dir: &Path, setting: &str) -> Value {
+    let script = r#"
+const Module = require('module');
+const shown = [];
+let started = 0;
+const vscode = {
+  workspace: {
+    getConfiguration: () => ({ get: () => process.argv[2] }),
+    createFileSystemWatcher: () => ({}),
+  },
+  window: { showErrorMessage: (text, ...actions) => { shown.push({ text, actions }); return Promise.resolve(undefined); } },
+  commands: { registerCommand: () => ({}), executeCommand: () => Promise.resolve() },
+};
+class LanguageClient { constructor() { started++; } start() { return Promise.resolve(); } stop() { return Promise.resolve(); } }
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (request === 'vscode') return vscode;
+  if (request === 'vscode-languageclient/node') return { LanguageClient, TransportKind: { stdio: 0 } };
+  return load.call(this, request, ...rest);
+};
+const extension = require(process.argv[1]);
+extension.activate({ subscriptions: [] }).then(() => console.log(JSON.stringify({ shown, started })));
+"#;
+    // `node` is found on the test's own PATH; the extension sees `path_dir` alone.
+    let node_path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("node"))
+        .find(|candidate| candidate.is_file())
+        .expect("node on PATH (scripts/install-tools needs it too)");
+    let mut node = Command::new(node_path);
+    node.arg("-e")
+        .arg(script)
+        .arg(extension_dir().join("extension.js"))
+        .arg(setting)
+        .env("PATH", path_dir);
+    serde_json::from_str(run(node, "node").trim()).expect("JSON from the script")
+}
+
+#[test]
+fn a_missing_server_is_one_clear_message_and_a_present_one_starts() {
+    let empty = tempfile::tempdir().expect("a directory");
+    let missing = activate_with(empty.path(), "");
+    let shown = missing["shown"].as_array().expect("messages");
+    assert_eq!(shown.len(), 1, "{missing}");
+    assert_eq!(
+        shown[0]["text"],
+        "infrac: the language server `infrac-lsp` was not found on PATH. Install it with `cargo install --path lsp` (from an infrac checkout), or set `infrac.server.path`."
+    );
+    assert_eq!(shown[0]["actions"], serde_json::json!(["Open Settings"]));
+    assert_eq!(missing["started"], 0);
+    // A configured path that does not exist names the path.
+    let wrong = activate_with(empty.path(), "/nowhere/infrac-lsp");
+    assert!(
+        wrong["shown"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t
+                .starts_with("infrac: the language server `/nowhere/infrac-lsp` was not found.")),
+        "{wrong}"
+    );
+    // The server on PATH: no message, one client.
+    let server_dir = Path::new(env!("CARGO_BIN_EXE_infrac-lsp"))
+        .parent()
+        .expect("the server's directory");
+    let present = activate_with(server_dir, "");
+    assert_eq!(present["shown"], serde_json::json!([]), "{present}");
+    assert_eq!(present["started"], 1);
 }

@@ -27,6 +27,8 @@ pub enum CompletionKind {
     Type,
     Field,
     Function,
+    /// An item or member written out with placeholders; `insert_text` is in LSP snippet syntax.
+    Snippet,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +48,8 @@ const TOP_KEYWORDS: &[&str] = &[
     "project", "type", "param", "let", "module", "layer", "env", "policy",
 ];
 use crate::types::BUILTIN_TYPES;
+
+use super::snippets::{Place, SNIPPETS};
 const PROJECT_FIELDS: &[(&str, &str)] = &[
     ("region", "the default AWS region of every layer"),
     ("terraform", "`required_version` of every root module"),
@@ -408,6 +412,7 @@ impl<'a> Completer<'a> {
         {
             if cx.column0 {
                 self.keywords(TOP_KEYWORDS);
+                self.snippets(Place::Top);
             }
             return;
         }
@@ -431,6 +436,20 @@ impl<'a> Completer<'a> {
             "project" => self.in_project(cx),
             "param" | "type" => self.types_after_colon(cx),
             _ => {}
+        }
+    }
+
+    /// The snippets that may start at this place.
+    fn snippets(&mut self, place: Place) {
+        for snippet in SNIPPETS.iter().filter(|s| s.place == place) {
+            self.items.push(CompletionItem {
+                label: snippet.prefix.to_string(),
+                kind: CompletionKind::Snippet,
+                detail: Some(snippet.description.to_string()),
+                documentation: Some(format!("```infra\n{}\n```", snippet.body)),
+                insert_text: Some(snippet.body.to_string()),
+                replace: self.replace,
+            });
         }
     }
 
@@ -686,6 +705,7 @@ impl<'a> Completer<'a> {
             if cx.depth() == 1 && cx.statement.is_empty() {
                 self.modules();
                 self.keywords(&["output"]);
+                self.snippets(Place::LayerBody);
             }
             return;
         };
@@ -693,6 +713,7 @@ impl<'a> Completer<'a> {
             if cx.statement.is_empty() && cx.prefix.is_empty() {
                 self.modules();
                 self.keywords(&["output"]);
+                self.snippets(Place::LayerBody);
             } else if cx.statement.first().is_some_and(|w| w == "output") {
                 if cx.statement.iter().any(|w| w == "=") {
                     self.value(cx, &ValueScope::Layer(layer), None);
@@ -954,6 +975,7 @@ impl<'a> Completer<'a> {
         let Some(module) = cx.item_name.as_deref().and_then(|n| self.module(n)) else {
             if cx.statement.is_empty() {
                 self.keywords(&["input", "output", "source"]);
+                self.snippets(Place::ModuleBody);
             }
             return;
         };
@@ -969,6 +991,7 @@ impl<'a> Completer<'a> {
         }
         if cx.statement.is_empty() {
             self.keywords(&["input", "output", "source"]);
+            self.snippets(Place::ModuleBody);
         } else if matches!(
             cx.statement.last().map(String::as_str),
             Some(":" | "const" | "<")

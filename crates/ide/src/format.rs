@@ -2,7 +2,9 @@
 //!
 //! It indents each line by two spaces per open bracket (one more for a line that continues an
 //! expression), puts one space before `=` and `+=` where there is none and exactly one after
-//! (spaces before `=` are kept, so aligned blocks stay aligned), trims trailing whitespace and
+//! (the spaces before a line's first `=` are kept when they align it with the `=` of the line
+//! above or below, so aligned blocks stay aligned; a gap that aligns with nothing becomes one
+//! space), trims trailing whitespace and
 //! ends the file with one newline. Lines inside block comments are left alone. A file with syntax
 //! errors is not formatted, and the result is checked to have the same tokens as the input.
 
@@ -64,6 +66,8 @@ fn layout(text: &str) -> String {
     let mut previous_line_continues = false;
     let mut line_start = 0;
     let mut lines: Vec<String> = Vec::new();
+    // Per line: where its first `=` is and where the spaces before it start (bytes of the line).
+    let mut assignments: Vec<Option<Assignment>> = Vec::new();
     while line_start < text.len() || (line_start == 0 && text.is_empty()) {
         if text.is_empty() {
             break;
@@ -131,12 +135,11 @@ fn layout(text: &str) -> String {
                     i64::from(depth > 0 && (previous_line_continues || starts_continuation));
                 let indent = (depth - leading_closers).max(0) + continuation;
                 let mut line = INDENT.repeat(indent as usize);
-                line.push_str(&space_assignments(
-                    text,
-                    content_start,
-                    content_end_trimmed,
-                    &line_tokens,
-                ));
+                let (spaced, assignment) =
+                    space_assignments(text, content_start, content_end_trimmed, &line_tokens);
+                assignments.resize(lines.len(), None);
+                assignments.push(assignment.map(|a| a.shifted(line.len())));
+                line.push_str(&spaced);
                 lines.push(line);
                 for token in &line_tokens {
                     depth += bracket_delta(token, text);
@@ -160,6 +163,8 @@ fn layout(text: &str) -> String {
             None => break,
         }
     }
+    assignments.resize(lines.len(), None);
+    close_lone_gaps(&mut lines, &assignments);
     while lines.last().is_some_and(String::is_empty) {
         lines.pop();
     }
@@ -182,9 +187,72 @@ fn bracket_delta(token: &Token, text: &str) -> i64 {
     }
 }
 
+/// A line's first `=` (or `+=`): the byte where the spaces before it start, and its own byte.
+#[derive(Clone, Copy, Debug)]
+struct Assignment {
+    gap: usize,
+    at: usize,
+}
+
+impl Assignment {
+    fn shifted(self, by: usize) -> Assignment {
+        Assignment {
+            gap: self.gap + by,
+            at: self.at + by,
+        }
+    }
+}
+
+/// The column (in characters) of a line's first `=`.
+fn column(line: &str, assignment: Assignment) -> usize {
+    line.get(..assignment.at).map_or(0, |l| l.chars().count())
+}
+
+/// Shrinks to one space the gap before a line's first `=` when that `=` is in no other line's
+/// column of its alignment group: the lines at its indentation that assign something, up to a
+/// blank line or a line indented less (the end of the block); the lines of a multi-line value in
+/// between do not end the group.
+fn close_lone_gaps(lines: &mut [String], assignments: &[Option<Assignment>]) {
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let columns: Vec<Option<usize>> = lines
+        .iter()
+        .zip(assignments)
+        .map(|(line, a)| a.map(|a| column(line, a)))
+        .collect();
+    let mut lone = Vec::new();
+    for (idx, assignment) in assignments.iter().enumerate() {
+        let Some(assignment) = *assignment else {
+            continue;
+        };
+        if assignment.at - assignment.gap <= 1 {
+            continue;
+        }
+        let own = indent(&lines[idx]);
+        let in_block = |other: &usize| !lines[*other].is_empty() && indent(&lines[*other]) >= own;
+        let peer = |other: &usize| indent(&lines[*other]) == own && columns[*other] == columns[idx];
+        let above = (0..idx).rev().take_while(in_block).any(|o| peer(&o));
+        let below = (idx + 1..lines.len())
+            .take_while(in_block)
+            .any(|o| peer(&o));
+        if !above && !below {
+            lone.push((idx, assignment));
+        }
+    }
+    for (idx, assignment) in lone {
+        lines[idx].replace_range(assignment.gap..assignment.at, " ");
+    }
+}
+
 /// One space before `=`/`+=` when there is none, exactly one after unless the line ends there.
-fn space_assignments(text: &str, start: usize, end: usize, tokens: &[Token]) -> String {
+/// Also returns where the first one is in the result.
+fn space_assignments(
+    text: &str,
+    start: usize,
+    end: usize,
+    tokens: &[Token],
+) -> (String, Option<Assignment>) {
     let mut out = String::new();
+    let mut first = None;
     let mut at = start;
     for token in tokens {
         let (a, b) = (token.range.start as usize, token.range.end as usize);
@@ -194,6 +262,13 @@ fn space_assignments(text: &str, start: usize, end: usize, tokens: &[Token]) -> 
         out.push_str(&text[at..a]);
         if a > start && !text[..a].ends_with([' ', '\t']) {
             out.push(' ');
+        }
+        if first.is_none() {
+            let gap = out.trim_end_matches([' ', '\t']).len();
+            first = Some(Assignment {
+                gap: if gap == 0 { out.len() } else { gap },
+                at: out.len(),
+            });
         }
         out.push_str(&text[a..b]);
         let rest = &text[b..end];
@@ -205,7 +280,7 @@ fn space_assignments(text: &str, start: usize, end: usize, tokens: &[Token]) -> 
         }
     }
     out.push_str(&text[at..end]);
-    out
+    (out, first)
 }
 
 /// Per-line edits from `old` to `new`; one edit over the changed middle when lines were added
@@ -283,7 +358,7 @@ mod tests {
     const CASES: &[(&str, &str)] = &[
         (
             "layer a {\n\tnetwork vpc {\n cidr=\"10.0.0.0/16\"   \n      azs   =   2\n}\n  output id: string =vpc.vpc_id\n}",
-            "layer a {\n  network vpc {\n    cidr = \"10.0.0.0/16\"\n    azs   = 2\n  }\n  output id: string = vpc.vpc_id\n}\n",
+            "layer a {\n  network vpc {\n    cidr = \"10.0.0.0/16\"\n    azs = 2\n  }\n  output id: string = vpc.vpc_id\n}\n",
         ),
         (
             "env pro extends pre {\n  tags = {\n  a = \"x=y\" // keep = here\n    }\n  list += [\n1,\n   2]\n}\n\n\n",
@@ -300,6 +375,12 @@ mod tests {
         (
             "module m {\n  input ids: list<string>\n  /// Next.\n  input n: map<list<int>> = {}\n}\npolicy p for dev {\n  require a >\n    1\n}\n",
             "module m {\n  input ids: list<string>\n  /// Next.\n  input n: map<list<int>> = {}\n}\npolicy p for dev {\n  require a >\n    1\n}\n",
+        ),
+        // Aligned `=` stay aligned, also across a multi-line value; a gap that aligns with
+        // nothing in its block becomes one space, and a blank line starts a new group.
+        (
+            "env dev {\n  azs      = 1\n  nat      = \"single\"\n  tags     = {\n    a = \"b\"\n  }\n  clients  = {}\n\n  log_days      = 14\n  db = \"x\"\n}\n",
+            "env dev {\n  azs      = 1\n  nat      = \"single\"\n  tags     = {\n    a = \"b\"\n  }\n  clients  = {}\n\n  log_days = 14\n  db = \"x\"\n}\n",
         ),
         (
             "param a: int = 1\r\nenv dev {\r\n a = 2\r\n}\r\n",

@@ -12,7 +12,26 @@ use crate::syntax::{Expr, ExprKind, Ident, InputDecl, Item, ItemKind, ModuleDef,
 use crate::value::Value;
 
 use super::symbols::{file_symbols, Symbol};
-use super::{file_line, shorten, slice};
+use super::{file_line, slice};
+
+/// How much of a value a hover shows; values are not cut below this, so that a hover shows what a
+/// value is rather than its start.
+const SHOWN_CHARS: usize = 2000;
+
+/// A value's text on one line, in full up to `SHOWN_CHARS` characters; a longer one says how many
+/// characters follow and where to read them.
+fn full_value(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let count = one_line.chars().count();
+    if count <= SHOWN_CHARS {
+        return one_line;
+    }
+    let shown: String = one_line.chars().take(SHOWN_CHARS).collect();
+    format!(
+        "{shown}… ({} more characters: infrac explain ENV_FILE PATH prints it all)",
+        count - SHOWN_CHARS
+    )
+}
 
 /// Hover content as Markdown, for the range it describes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +70,84 @@ fn function_at(text: &str, offset: u32) -> Option<HoverResult> {
 
 /// The hover at `offset`.
 pub fn hover(
+    db: &dyn Db,
+    workspace: Workspace,
+    file: SourceFile,
+    offset: u32,
+) -> Option<HoverResult> {
+    if let Some(found) = name_hover(db, workspace, file, offset) {
+        return Some(found);
+    }
+    // On a value rather than a name: what its key shows (the innermost key that has something
+    // to show, inside records), for the value's range.
+    key_of_value_at(db, file, offset)
+        .into_iter()
+        .rev()
+        .find_map(|(key, value_range)| {
+            let found = name_hover(db, workspace, file, key)?;
+            Some(HoverResult {
+                range: value_range,
+                markdown: found.markdown,
+            })
+        })
+}
+
+/// The keys whose value is under the cursor (`size = 2`, `param azs: int = 2`, an override's
+/// value, and the keys of records inside it), outermost first, as the offset of each key and the
+/// range of its value.
+fn key_of_value_at(db: &dyn Db, file: SourceFile, offset: u32) -> Vec<(u32, TextRange)> {
+    let in_value = |expr: &Expr| expr.range.contains(offset);
+    let with_records = |key: u32, value: &Expr| {
+        let mut keys = vec![(key, value.range)];
+        record_keys(value, offset, &mut keys);
+        keys
+    };
+    let entry_keys = |entries: &[crate::syntax::Entry]| {
+        let entry = entries.iter().find(|e| in_value(&e.value))?;
+        Some(with_records(entry.path.last()?.range.start, &entry.value))
+    };
+    crate::db::parse_file(db, file)
+        .items
+        .iter()
+        .filter(|item| item.range.contains(offset))
+        .find_map(|item| match &item.kind {
+            ItemKind::Param(p) => p
+                .default
+                .as_ref()
+                .filter(|d| in_value(d))
+                .map(|d| with_records(p.name.range.start, d)),
+            ItemKind::Module(m) => m.inputs.iter().find_map(|i| {
+                let default = i.default.as_ref().filter(|d| in_value(d))?;
+                Some(with_records(i.name.range.start, default))
+            }),
+            ItemKind::Layer(l) => l
+                .instances
+                .iter()
+                .find_map(|i| entry_keys(&i.body.entries))
+                .or_else(|| {
+                    let output = l.outputs.iter().find(|o| in_value(&o.value))?;
+                    Some(vec![(output.name.range.start, output.value.range)])
+                }),
+            ItemKind::Env(e) => entry_keys(&e.body.entries),
+            ItemKind::Project(p) => entry_keys(&p.body.entries),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// The keys of the records inside `expr` whose values hold `offset`, outermost first.
+fn record_keys(expr: &Expr, offset: u32, keys: &mut Vec<(u32, TextRange)>) {
+    let ExprKind::Record(fields) = &expr.kind else {
+        return;
+    };
+    if let Some(field) = fields.iter().find(|f| f.value.range.contains(offset)) {
+        keys.push((field.key.range.start, field.value.range));
+        record_keys(&field.value, offset, keys);
+    }
+}
+
+/// Hover on a name: a function, a policy's `*`, an override's last segment, or a symbol.
+fn name_hover(
     db: &dyn Db,
     workspace: Workspace,
     file: SourceFile,
@@ -152,7 +249,7 @@ fn wildcard_hover(
                     let indent = if policy.across { "" } else { "  " };
                     md.push_str(&format!(
                         "\n{indent}- `{path}`: `{}`",
-                        shorten(&value.to_string(), 60)
+                        full_value(&value.to_string())
                     ));
                 }
             }
@@ -246,7 +343,7 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             let default = param
                 .default
                 .as_ref()
-                .map(|d| format!(" = {}", shorten(&slice(db, item_ref.file, d.range), 60)))
+                .map(|d| format!(" = {}", full_value(&slice(db, item_ref.file, d.range))))
                 .unwrap_or_default();
             if param.is_let {
                 md.push_str(&code_block(&format!("let {name}{default}")));
@@ -265,7 +362,7 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
                 return None;
             };
             let ty = slice(db, item_ref.file, def.ty.range);
-            md.push_str(&code_block(&format!("type {name} = {}", shorten(&ty, 200))));
+            md.push_str(&code_block(&format!("type {name} = {}", full_value(&ty))));
             md.push_str(&doc_paragraph(&item.doc));
         }
         Symbol::BuiltinType(name) => {
@@ -292,20 +389,9 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             md.push_str(&code_block(&format!("module {name}")));
             md.push_str(&doc_paragraph(&item.doc));
             md.push_str(&format!("\nSource: `{source}`\n"));
-            md.push_str(&inputs_table(db, file, def));
+            md.push_str(&members_list(db, file, def));
             if def.inputs.is_empty() && def.outputs.is_empty() {
-                md.push_str(&derived_tables(db, index, name).unwrap_or_default());
-            }
-            if !def.outputs.is_empty() {
-                md.push_str("\n| output | type | |\n|---|---|---|\n");
-                for output in &def.outputs {
-                    md.push_str(&format!(
-                        "| `{}` | `{}` | {} |\n",
-                        output.name.name,
-                        cell(&slice(db, file, output.ty.range)),
-                        cell(&first_sentence(&output.doc))
-                    ));
-                }
+                md.push_str(&derived_members(db, index, name).unwrap_or_default());
             }
         }
         Symbol::ModuleInput { module, input } => {
@@ -393,7 +479,7 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             md.push_str(&code_block(&format!(
                 "output {layer}.{output}: {} = {}",
                 slice(db, item_ref.file, decl.ty.range),
-                shorten(&slice(db, item_ref.file, decl.value.range), 60)
+                full_value(&slice(db, item_ref.file, decl.value.range))
             )));
             md.push_str(&format!(
                 "\nOutput of layer `{layer}`; other layers read it from its Terraform state.\n"
@@ -473,8 +559,8 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
     Some(md)
 }
 
-/// The inputs and outputs of a module read from its Terraform files, as tables.
-fn derived_tables(
+/// The inputs and outputs of a module read from its Terraform files, as lists (`members_list`).
+fn derived_members(
     db: &dyn Db,
     index: &crate::project::ProjectIndex,
     module: &str,
@@ -486,29 +572,21 @@ fn derived_tables(
     }
     let mut md = String::from("\nRead from its Terraform files.\n");
     if !sig.inputs.is_empty() {
-        md.push_str("\n| input | type | default | |\n|---|---|---|---|\n");
+        md.push_str("\n**Inputs**\n\n");
         for input in &sig.inputs {
             let default = match input.terraform.as_ref().and_then(|(_, d)| d.as_ref()) {
-                Some(written) => format!("`{}`", cell(&shorten(written, 40))),
-                None => "required".to_string(),
+                Some(written) => format!(" = {}", full_value(written)),
+                None => " (required)".to_string(),
             };
-            md.push_str(&format!(
-                "| `{}` | `{}` | {default} | {} |\n",
-                input.name,
-                cell(&input.ty.to_string()),
-                cell(&first_sentence(&input.doc))
-            ));
+            let code = format!("{}: {}{default}", input.name, input.ty);
+            md.push_str(&member_line(&code, &input.doc));
         }
     }
     if !sig.outputs.is_empty() {
-        md.push_str("\n| output | type | |\n|---|---|---|\n");
+        md.push_str("\n**Outputs**\n\n");
         for output in &sig.outputs {
-            md.push_str(&format!(
-                "| `{}` | `{}` | {} |\n",
-                output.name,
-                output.ty,
-                cell(&first_sentence(&output.doc))
-            ));
+            let code = format!("{}: {}", output.name, output.ty);
+            md.push_str(&member_line(&code, &output.doc));
         }
     }
     Some(md)
@@ -528,7 +606,7 @@ fn derived_input(
     let (at, default) = found.terraform.as_ref()?;
     let default = default
         .as_ref()
-        .map(|d| format!(" = {}", shorten(d, 60)))
+        .map(|d| format!(" = {}", full_value(d)))
         .unwrap_or_default();
     let mut md = code_block(&format!("input {input}: {}{default}", found.ty));
     md.push_str(&format!(
@@ -547,30 +625,71 @@ fn input_line(db: &dyn Db, file: SourceFile, decl: &InputDecl) -> String {
         slice(db, file, decl.ty.range),
         decl.default
             .as_ref()
-            .map(|d| format!(" = {}", shorten(&slice(db, file, d.range), 60)))
+            .map(|d| format!(" = {}", full_value(&slice(db, file, d.range))))
             .unwrap_or_default()
     )
 }
 
-fn inputs_table(db: &dyn Db, file: SourceFile, def: &ModuleDef) -> String {
-    if def.inputs.is_empty() {
-        return String::new();
+/// A module's inputs and outputs as lists, one per line (a table of four columns needed
+/// scrolling sideways in a hover): `name: type = default`, then the first sentence of its doc.
+fn members_list(db: &dyn Db, file: SourceFile, def: &ModuleDef) -> String {
+    let mut md = String::new();
+    if !def.inputs.is_empty() {
+        md.push_str("\n**Inputs**\n\n");
+        for input in &def.inputs {
+            let mut code = format!(
+                "{}: {}{}",
+                input.name.name,
+                if input.is_const { "const " } else { "" },
+                slice(db, file, input.ty.range)
+            );
+            match &input.default {
+                Some(default) => {
+                    code.push_str(" = ");
+                    code.push_str(&slice(db, file, default.range));
+                }
+                None => code.push_str(" (required)"),
+            }
+            md.push_str(&member_line(&code, &input.doc));
+        }
     }
-    let mut md = String::from("\n| input | type | default | |\n|---|---|---|---|\n");
-    for input in &def.inputs {
-        let default = match &input.default {
-            Some(d) => format!("`{}`", cell(&shorten(&slice(db, file, d.range), 40))),
-            None => "required".to_string(),
-        };
-        md.push_str(&format!(
-            "| `{}` | `{}{}` | {default} | {} |\n",
-            input.name.name,
-            if input.is_const { "const " } else { "" },
-            cell(&slice(db, file, input.ty.range)),
-            cell(&first_sentence(&input.doc))
-        ));
+    if !def.outputs.is_empty() {
+        md.push_str("\n**Outputs**\n\n");
+        for output in &def.outputs {
+            let code = format!("{}: {}", output.name.name, slice(db, file, output.ty.range));
+            md.push_str(&member_line(&code, &output.doc));
+        }
     }
     md
+}
+
+/// One member of a module as a list item: its code, then the first sentence of its doc.
+fn member_line(code: &str, doc: &Option<String>) -> String {
+    let doc = first_sentence(doc);
+    let code = inline_code(code);
+    if doc.is_empty() {
+        format!("- {code}\n")
+    } else {
+        format!("- {code}: {doc}\n")
+    }
+}
+
+/// `text` as Markdown inline code on one line, fenced with enough backticks for the backticks
+/// it holds.
+fn inline_code(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let longest = one_line
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if one_line.starts_with('`') || one_line.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{one_line}{pad}{fence}")
 }
 
 /// A module input's constraint in words ("one of ...", "from 1 to 6"), through named types.
@@ -615,7 +734,7 @@ fn place(db: &dyn Db, def: &Def) -> String {
     format!(
         "{} ({who}): `{}`",
         file_line(db, def.file, def.range.start),
-        cell(&shorten(&slice(db, def.file, def.range), 40))
+        cell(&full_value(&slice(db, def.file, def.range)))
     )
 }
 
@@ -632,7 +751,7 @@ fn effective_values(db: &dyn Db, workspace: Workspace, envs: &[String], path: &[
         let shown: Vec<String> = values
             .iter()
             .map(|(label, value)| {
-                let text = cell(&shorten(&value.to_string(), 60));
+                let text = cell(&full_value(&value.to_string()));
                 match label {
                     Some(label) => format!("`{text}` ({label})"),
                     None => format!("`{text}`"),
@@ -668,7 +787,7 @@ fn effective_values(db: &dyn Db, workspace: Workspace, envs: &[String], path: &[
             let value = read
                 .value
                 .as_ref()
-                .map_or_else(|| "?".to_string(), |v| cell(&shorten(&v.to_string(), 40)));
+                .map_or_else(|| "?".to_string(), |v| cell(&full_value(&v.to_string())));
             let mut line = format!("{}← `{}` = `{value}`", "  ".repeat(depth), read.name);
             if let Some(def) = read.provenance.as_ref().and_then(|p| p.def.as_ref()) {
                 line.push_str(&format!(", set at {}", place(db, def)));

@@ -12,6 +12,7 @@ pub mod hover;
 pub mod lex;
 pub mod outline;
 pub mod signature;
+pub mod snippets;
 pub mod symbols;
 pub mod tokens;
 

@@ -1,8 +1,16 @@
 //! Document symbols (the outline of a file) and workspace symbols (items by name).
+//!
+//! A symbol's range is its own text, from its first token to its last: not its doc comment, not
+//! the blank lines and comments up to the next item (editors use it for sticky scroll and
+//! breadcrumbs). The outline lists declarations: items, a module's inputs and outputs, a layer's
+//! instances and outputs, the entries of a project and of an environment; an instance's
+//! attributes are values and stay out (on a generated workload they were nine symbols in ten).
 
 use crate::db::{parse_file, Db, SourceFile, Workspace};
 use crate::source::TextRange;
 use crate::syntax::{Block, ItemKind};
+
+use super::lex::{lex, Token};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SymbolKind {
@@ -63,9 +71,39 @@ fn entries(block: &Block) -> Vec<DocumentSymbol> {
         .collect()
 }
 
+/// `range` without the comments and line ends at its edges: from its first significant token to
+/// its last. `tokens` are the file's, in order.
+fn own_range(tokens: &[Token], range: TextRange) -> TextRange {
+    let first = tokens.partition_point(|t| t.range.start < range.start);
+    let last = tokens.partition_point(|t| t.range.end <= range.end);
+    let inside = tokens.get(first..last).unwrap_or_default();
+    let mut significant = inside.iter().filter(|t| !t.is_trivia());
+    match (
+        significant.next(),
+        inside.iter().rev().find(|t| !t.is_trivia()),
+    ) {
+        (Some(start), Some(end)) => {
+            TextRange::new(start.range.start as usize, end.range.end as usize)
+        }
+        _ => range,
+    }
+}
+
+/// Trims the ranges of `symbol` and its children to their own text.
+fn trim(tokens: &[Token], mut symbol: DocumentSymbol) -> DocumentSymbol {
+    symbol.range = own_range(tokens, symbol.range).cover(symbol.selection_range);
+    symbol.children = symbol
+        .children
+        .into_iter()
+        .map(|child| trim(tokens, child))
+        .collect();
+    symbol
+}
+
 /// The outline of a file: its items, with their members as children.
 pub fn document_symbols(db: &dyn Db, file: SourceFile) -> Vec<DocumentSymbol> {
     let text = file.text(db);
+    let tokens = lex(text);
     let ty_text = |range: TextRange| {
         text.get(range.start as usize..range.end as usize)
             .unwrap_or_default()
@@ -109,9 +147,8 @@ pub fn document_symbols(db: &dyn Db, file: SourceFile) -> Vec<DocumentSymbol> {
                     let mut children: Vec<DocumentSymbol> = l
                         .instances
                         .iter()
-                        .map(|i| DocumentSymbol {
-                            children: entries(&i.body),
-                            ..leaf(
+                        .map(|i| {
+                            leaf(
                                 &i.name.name,
                                 Some(i.kind.name.clone()),
                                 SymbolKind::Instance,
@@ -152,14 +189,17 @@ pub fn document_symbols(db: &dyn Db, file: SourceFile) -> Vec<DocumentSymbol> {
                 ),
                 ItemKind::Error(_) => return None,
             };
-            Some(DocumentSymbol {
-                name: name.name.clone(),
-                detail,
-                kind,
-                range: item.range.cover(name.range),
-                selection_range: name.range,
-                children,
-            })
+            Some(trim(
+                &tokens,
+                DocumentSymbol {
+                    name: name.name.clone(),
+                    detail,
+                    kind,
+                    range: item.range.cover(name.range),
+                    selection_range: name.range,
+                    children,
+                },
+            ))
         })
         .collect()
 }

@@ -216,6 +216,89 @@ Availability zones.
 }
 
 #[test]
+fn hover_on_a_value_shows_what_its_key_shows_for_the_value() {
+    // An override's value in an environment, a parameter's default, an instance attribute's value.
+    let cases = [
+        (
+            "/pro.infra",
+            "env pro extends pre {\n  azs = $04\n  apps.web.size = 4\n}\n",
+            "4",
+        ),
+        (
+            "/pro.infra",
+            "env pro extends pre {\n  azs = 4\n  apps.web.size = $04\n}\n",
+            "4",
+        ),
+    ];
+    for (path, body, value) in cases {
+        let fx = shop_with(path, body);
+        let (file, offset) = fx.cursor();
+        let on_value = hover(&fx.db, fx.workspace, file, offset).expect("a hover on the value");
+        let text = file.text(&fx.db);
+        assert_eq!(
+            &text[on_value.range.start as usize..on_value.range.end as usize],
+            value
+        );
+        let key = text[..offset as usize].rfind(" = ").expect("a key") as u32 - 1;
+        let on_key = hover(&fx.db, fx.workspace, file, key).expect("a hover on the key");
+        assert_eq!(on_value.markdown, on_key.markdown, "{body}");
+    }
+    let fx = shop_with(
+        "/base.infra",
+        &SHOP_BASE.replace("param azs: int(1..6) = 2", "param azs: int(1..6) = $02"),
+    );
+    let (file, offset) = fx.cursor();
+    let found = hover(&fx.db, fx.workspace, file, offset).expect("a hover on a default");
+    assert!(
+        found
+            .markdown
+            .starts_with("```infra\nparam azs: int(1..6) = 2\n```"),
+        "{}",
+        found.markdown
+    );
+    let fx = shop_with(
+        "/base.infra",
+        &SHOP_BASE.replace(
+            "comp web { vpc = foundation.vpc_id, size = 2 }",
+            "comp web { vpc = foundation.vpc_id, size = $02 }",
+        ),
+    );
+    let (file, offset) = fx.cursor();
+    let found = hover(&fx.db, fx.workspace, file, offset).expect("a hover on an attribute's value");
+    assert!(
+        found.markdown.contains("Input of module `comp`."),
+        "{}",
+        found.markdown
+    );
+    assert!(
+        found.markdown.contains("- **dev**: `2`"),
+        "{}",
+        found.markdown
+    );
+}
+
+#[test]
+fn hover_shows_long_values_in_full() {
+    let long: String = (0..40)
+        .map(|i| format!("\"endpoint-{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let base = SHOP_BASE.replace(
+        "param nat: Nat = \"single\"",
+        &format!("param nat: Nat = \"single\"\nparam endpoints: list<string> = [{long}]"),
+    );
+    let fx = fixture(&format!("{SHOP}//- /base.infra\n{base}//- /dev.infra\nenv dev {{\n  end$0points = [{long}, \"last\"]\n}}\n"));
+    let (file, offset) = fx.cursor();
+    let found = hover(&fx.db, fx.workspace, file, offset).expect("a hover");
+    assert!(!found.markdown.contains('…'), "{}", found.markdown);
+    assert!(
+        found.markdown.contains("\"endpoint-39\", \"last\"]`"),
+        "{}",
+        found.markdown
+    );
+}
+
+#[test]
 fn hover_on_a_policy_wildcard_lists_what_the_rule_matched() {
     let fx = shop_with(
         "/policies.infra",
@@ -325,16 +408,16 @@ A component.
 
 Source: `mods/comp`
 
-| input | type | default | |
-|---|---|---|---|
-| `name` | `string` | `"${project}-${env}-${instance}"` | The name. |
-| `size` | `int(1..10)` | `1` |  |
-| `mode` | `enum("fast", "slow")` | `"fast"` |  |
-| `vpc` | `string` | `""` |  |
+**Inputs**
 
-| output | type | |
-|---|---|---|
-| `id` | `string` | The id. |
+- `name: string = "${project}-${env}-${instance}"`: The name.
+- `size: int(1..10) = 1`
+- `mode: enum("fast", "slow") = "fast"`
+- `vpc: string = ""`
+
+**Outputs**
+
+- `id: string`: The id.
 "#,
     );
 }
@@ -734,6 +817,53 @@ fn completions() {
     }
 }
 
+/// The snippets offered at the cursor of a fixture, by prefix.
+fn snippet_labels(fx: &Fixture) -> Vec<String> {
+    let (file, offset) = fx.cursor();
+    completion(&fx.db, fx.workspace, file, offset)
+        .into_iter()
+        .filter(|c| c.kind == super::completion::CompletionKind::Snippet)
+        .map(|c| c.label)
+        .collect()
+}
+
+#[test]
+fn snippets_only_where_their_item_may_start() {
+    let top = fixture("//- /a.infra\nparam p: int = 1\n$0");
+    assert_eq!(
+        snippet_labels(&top),
+        ["env", "envext", "layer", "layerfor", "module", "param", "policy", "project", "type"]
+    );
+    let module = "module m {\n  source = \"m\"\n  $0\n}\n";
+    assert_eq!(
+        snippet_labels(&fixture(&format!("//- /a.infra\n{module}"))),
+        ["input"]
+    );
+    let layer = "layer l {\n  $0\n}\n";
+    assert_eq!(
+        snippet_labels(&fixture(&format!("//- /a.infra\n{layer}"))),
+        ["output"]
+    );
+    // Inside an instance, an environment, a value, or after a word on the line: none.
+    for body in [
+        "layer l {\n  s3_bucket b {\n    $0\n  }\n}\n",
+        "env dev {\n  $0\n}\n",
+        "param p: int = $0\n",
+        "param p: int = 1\n  $0",
+    ] {
+        let fx = fixture(&format!("//- /a.infra\n{body}"));
+        assert_eq!(snippet_labels(&fx), Vec::<String>::new(), "{body}");
+    }
+    // The body is LSP snippet syntax, `${env}` escaped as text.
+    let (file, offset) = top.cursor();
+    let project = completion(&top.db, top.workspace, file, offset)
+        .into_iter()
+        .find(|c| c.label == "project" && c.kind == super::completion::CompletionKind::Snippet)
+        .and_then(|c| c.insert_text)
+        .unwrap_or_default();
+    assert!(project.contains("-tfstate-\\${env}"), "{project}");
+}
+
 #[test]
 fn completion_inside_an_instance_offers_unset_inputs_with_types_and_docs() {
     let base = SHOP_BASE.replace(
@@ -847,11 +977,11 @@ Source: `modules/queue`
 
 Read from its Terraform files.
 
-| input | type | default | |
-|---|---|---|---|
-| `name` | `string` | required | The queue's name. |
-| `retention` | `float` | `345600` | Seconds a message is kept. |
-| `redrive` | `{ max_receive_count: float, dlq: bool = ... }` | `null` |  |
+**Inputs**
+
+- `name: string (required)`: The queue's name.
+- `retention: float = 345600`: Seconds a message is kept.
+- `redrive: { max_receive_count: float, dlq: bool = ... } = null`
 "#,
     );
     let fx = fixture(&project.replace(
@@ -873,6 +1003,7 @@ Read from its Terraform files.
     assert_eq!(
         shown,
         vec![
+            "import | map<string> (resource address => cloud id) | Adopts existing resources into this instance: `{ \"aws_s3_bucket.this\" = \"ID\" }`, emitted as Terraform `import` blocks.",
             "redrive | { max_receive_count: float, dlq: bool = ... } = null | ",
             "retention | float = 345600 | Seconds a message is kept.",
         ]
@@ -911,6 +1042,39 @@ fn document_symbols_outline_items_and_members() {
             "Layer foundation [net, vpc_id]",
             "Layer apps [web]",
             "Layer client [c]",
+        ]
+    );
+}
+
+#[test]
+fn document_symbol_ranges_are_the_item_alone_and_the_selection_its_name() {
+    let fx = fixture("//- /a.infra\n/// Doc of p.\nparam p: int = 1 // after p\n\n// Between.\n\n/// Doc of l.\nlayer l {\n  /// Doc of b.\n  s3_bucket b {\n    bucket = \"x\"\n  }\n  output o: string = b.id\n}\n// Trailing.\n\n");
+    let file = fx.file("a.infra");
+    let text = file.text(&fx.db);
+    let slice = |r: TextRange| &text[r.start as usize..r.end as usize];
+    let outline = super::outline::document_symbols(&fx.db, file);
+    let ranges: Vec<(&str, &str)> = outline
+        .iter()
+        .map(|s| (slice(s.range), slice(s.selection_range)))
+        .collect();
+    assert_eq!(
+        ranges,
+        [
+            ("param p: int = 1", "p"),
+            ("layer l {\n  /// Doc of b.\n  s3_bucket b {\n    bucket = \"x\"\n  }\n  output o: string = b.id\n}", "l"),
+        ]
+    );
+    let members: Vec<(&str, &str, usize)> = outline[1]
+        .children
+        .iter()
+        .map(|c| (slice(c.range), slice(c.selection_range), c.children.len()))
+        .collect();
+    // An instance's attributes are values, not symbols.
+    assert_eq!(
+        members,
+        [
+            ("s3_bucket b {\n    bucket = \"x\"\n  }", "b", 0),
+            ("o: string = b.id", "o", 0),
         ]
     );
 }
@@ -1066,7 +1230,7 @@ fn code_action_declares_a_missing_layer_output() {
 }
 
 #[test]
-fn signature_help_in_an_instance_marks_the_input_being_written() {
+fn signature_help_shows_the_input_at_the_cursor_or_the_required_inputs_left() {
     let base = SHOP_BASE.replace(
         "comp net { size = azs }",
         "comp net {\n    size = azs\n    mode = $0\n  }",
@@ -1074,13 +1238,13 @@ fn signature_help_in_an_instance_marks_the_input_being_written() {
     let fx = shop_with("/base.infra", &base);
     let (file, offset) = fx.cursor();
     let help = super::signature::signature_help(&fx.db, fx.workspace, file, offset).expect("help");
+    assert_eq!(help.label, "comp.mode: enum(\"fast\", \"slow\") = \"fast\"");
+    assert_eq!(help.active_parameter, Some(0));
+    let (start, end) = help.parameters[0].0;
     assert_eq!(
-        help.label,
-        "comp(name: string = \"${project}-${env}-${instance}\", size: int(1..10) = 1, mode: enum(\"fast\", \"slow\") = \"fast\", vpc: string = \"\")"
+        &help.label[start as usize..end as usize],
+        "mode: enum(\"fast\", \"slow\") = \"fast\""
     );
-    assert_eq!(help.active_parameter, Some(2));
-    let (start, end) = help.parameters[2].0;
-    assert!(help.label[start as usize..end as usize].starts_with("mode: enum"));
     // In an environment, inside a record assigned to an instance.
     let fx = shop_with(
         "/pro.infra",
@@ -1088,7 +1252,24 @@ fn signature_help_in_an_instance_marks_the_input_being_written() {
     );
     let (file, offset) = fx.cursor();
     let help = super::signature::signature_help(&fx.db, fx.workspace, file, offset).expect("help");
-    assert_eq!(help.active_parameter, Some(3));
+    assert_eq!(help.label, "comp.vpc: string = \"\"");
+    // Right after `{` of a module with a required input: that input; once it is set, nothing.
+    let module = "module need {\n  source = \"m\"\n  /// The range.\n  input cidr: string(cidr)\n  input azs: int = 2\n}\nlayer l {\n  need n {$0}\n}\n";
+    let fx = fixture(&format!("//- /a.infra\n{module}"));
+    let (file, offset) = fx.cursor();
+    let help = super::signature::signature_help(&fx.db, fx.workspace, file, offset).expect("help");
+    assert_eq!(help.label, "need { cidr: string(cidr) }");
+    assert_eq!(help.active_parameter, None);
+    assert_eq!(help.parameters[0].1.as_deref(), Some("The range."));
+    let fx = fixture(&format!(
+        "//- /a.infra\n{}",
+        module.replace("{$0}", "{\n    cidr = \"10.0.0.0/16\"\n    $0\n  }")
+    ));
+    let (file, offset) = fx.cursor();
+    assert_eq!(
+        super::signature::signature_help(&fx.db, fx.workspace, file, offset),
+        None
+    );
 }
 
 // --- Robustness --------------------------------------------------------------------------------

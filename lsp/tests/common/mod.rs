@@ -120,6 +120,8 @@ pub struct Session {
     stderr: Arc<Mutex<String>>,
     next_id: i64,
     pub utf8: bool,
+    /// The server's capabilities, from its answer to `initialize`.
+    pub capabilities: Value,
 }
 
 impl Session {
@@ -189,6 +191,7 @@ impl Session {
             stderr,
             next_id: 1,
             utf8,
+            capabilities: Value::Null,
         };
         let encodings = if utf8 {
             json!(["utf-8", "utf-16"])
@@ -209,6 +212,7 @@ impl Session {
             result["capabilities"]["positionEncoding"],
             if utf8 { "utf-8" } else { "utf-16" }
         );
+        session.capabilities = result["capabilities"].clone();
         session.notify("initialized", json!({}));
         session
     }
