@@ -211,7 +211,12 @@ fn neovim_drives_the_server() {
         .flatten()
         .filter_map(|i| i["label"].as_str())
         .collect();
-    assert_eq!(labels, ["size"], "`mode` is set already: {}", step(3));
+    assert_eq!(
+        labels,
+        ["import", "size"],
+        "`mode` is set already; `import` adopts resources: {}",
+        step(3)
+    );
 
     let definition = &step(5)["result"][0];
     assert!(
@@ -481,7 +486,7 @@ fn documented_configuration_on_oldest_and_current_neovim() {
         assert_eq!(
             references["references"],
             json!([
-                "base.infra:27",
+                "base.infra:28",
                 "layers.infra:72",
                 "pre.infra:3",
                 "pro.infra:6"
