@@ -143,3 +143,53 @@ fn explain_follows_a_value_to_the_parameters_it_was_computed_from() {
         "{output}"
     );
 }
+
+#[test]
+fn a_for_over_run_time_values_is_terraforms_own_for_expression() {
+    let dir = tempfile::tempdir().unwrap();
+    let module_tf = format!(
+        "{COMP_MODULE_TF}\noutput \"ids\" {{\n  value = [terraform_data.this.id]\n}}\n\noutput \"by_name\" {{\n  value = {{ a = terraform_data.this.id }}\n}}\n"
+    );
+    let base = BASE
+        .replace(
+            "  output id: string\n",
+            "  output id: string\n  output ids: list<string>\n  output by_name: map<string>\n",
+        )
+        .replace(
+            "  output ids: map<string> = {for k, c in each: k => c.id}\n",
+            "  comp joined { vpc = join(\",\", [for i, id in base.ids: \"${i}-${id}\" if contains(base.ids, id)]) }\n  output named: map<string> = {for k, v in base.by_name: upper(k) => v}\n",
+        );
+    write_comp_project(dir.path(), &base, &module_tf);
+    let body = main_tf(dir.path(), &base, "env pro {}\n");
+    let joined = body
+        .blocks()
+        .find(|b| b.identifier() == "module" && b.labels()[0].as_str() == "joined")
+        .expect("module joined");
+    let vpc = joined
+        .body()
+        .attributes()
+        .find(|a| a.key() == "vpc")
+        .expect("vpc input");
+    let hcl::Expression::FuncCall(call) = vpc.expr() else {
+        panic!("vpc is not a call: {:?}", vpc.expr());
+    };
+    let hcl::Expression::ForExpr(for_expr) = &call.args[1] else {
+        panic!("join's list is not a for expression: {:?}", call.args[1]);
+    };
+    assert_eq!(for_expr.value_var.as_str(), "id");
+    assert_eq!(for_expr.key_var.as_ref().map(|k| k.as_str()), Some("i"));
+    assert!(for_expr.cond_expr.is_some());
+    let outputs = read(&dir.path().join("out/01-apps/outputs.tf"));
+    assert!(
+        outputs.contains("{ for k, v in module.base.by_name : upper(k) => v }"),
+        "{outputs}"
+    );
+
+    let layer = dir.path().join("out/01-apps");
+    let (ok, output) = run(terraform(&layer).args(["fmt", "-check", "-diff"]));
+    assert!(ok, "terraform fmt:\n{output}");
+    let (ok, output) = terraform_init(&layer);
+    assert!(ok, "terraform init:\n{output}");
+    let (ok, output) = run(terraform(&layer).args(["validate", "-no-color"]));
+    assert!(ok, "terraform validate:\n{output}");
+}

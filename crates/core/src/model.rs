@@ -22,6 +22,8 @@ use crate::terraform::{TfAt, TfInterface};
 use crate::types::{coerce, Field, Ty, TypeResolver};
 use crate::value::{Rt, TemplatePart, Value};
 
+mod runtime_for;
+
 /// A module type's interface.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ModuleSig {
@@ -2380,10 +2382,7 @@ impl<'a> Eval<'a> {
                 .into_iter()
                 .map(|(k, v)| (Value::Str(k), v))
                 .collect(),
-            v if v.is_runtime() => {
-                self.runtime_error(file, f.collection.range, "`for` expression");
-                return None;
-            }
+            v if v.is_runtime() => return self.runtime_comprehension(f, file, scope, v),
             other => {
                 // Diagnostic: E0401 type-mismatch
                 self.error(
@@ -2677,6 +2676,7 @@ impl<'a> Eval<'a> {
                         return None;
                     }
                 },
+                Value::Rt(rt, ty) => self.runtime_field(Value::Rt(rt, ty), segment, file)?,
                 other if other.is_runtime() => {
                     self.runtime_error(file, segment.range, "field access");
                     return None;
@@ -2695,6 +2695,52 @@ impl<'a> Eval<'a> {
             };
         }
         Some(value)
+    }
+
+    /// `value.field` of a run-time record or map (a loop variable of a run-time `for`, an output
+    /// of record type): Terraform reads the field, typed by the record's declaration.
+    fn runtime_field(&mut self, value: Value, segment: &Ident, file: SourceFile) -> Option<Value> {
+        let Value::Rt(_, ty) = &value else {
+            return Some(value);
+        };
+        let field_ty = match ty.resolved() {
+            Ty::Any | Ty::Error => Ty::Any,
+            Ty::Map(inner) => (**inner).clone(),
+            Ty::Record(fields) => match fields.iter().find(|f| f.name == segment.name) {
+                Some(field) => field.ty.clone(),
+                None => {
+                    let help = did_you_mean(&segment.name, fields.iter().map(|f| f.name.as_str()));
+                    // Diagnostic: E0402 unknown-field
+                    self.error(
+                        E0402,
+                        file,
+                        segment.range,
+                        format!("no field `{}` in a run-time {ty}", segment.name),
+                    )
+                    .with_label_mut("unknown field")
+                    .with_help_opt_mut(help);
+                    return None;
+                }
+            },
+            other => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    segment.range,
+                    format!("a run-time {other} has no fields"),
+                )
+                .with_label_mut("not a record");
+                return None;
+            }
+        };
+        Some(Value::Rt(
+            Box::new(Rt::Index {
+                base: value,
+                key: Value::Str(segment.name.clone()),
+            }),
+            Box::new(field_ty),
+        ))
     }
 
     /// Whether an instance of the layer exists in this environment; a diagnostic when its

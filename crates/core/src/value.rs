@@ -23,6 +23,18 @@ pub enum Rt {
     Call { function: String, args: Vec<Value> },
     /// `value[key]` of a run-time map or list with a compile-time key.
     Index { base: Value, key: Value },
+    /// The variable of a `for` expression over a run-time collection, inside its body.
+    Local(String),
+    /// A `for` expression over a run-time collection: Terraform's own `for` expression.
+    For {
+        key_var: Option<String>,
+        value_var: String,
+        collection: Value,
+        /// The key of a map comprehension, `None` for a list.
+        key: Option<Value>,
+        value: Value,
+        condition: Option<Value>,
+    },
 }
 
 /// One piece of a string with run-time parts.
@@ -123,6 +135,22 @@ impl Rt {
         match self {
             Rt::Call { args, .. } => args.iter().for_each(|a| a.runtime_refs(out)),
             Rt::Index { base, .. } => base.runtime_refs(out),
+            Rt::Local(_) => {}
+            Rt::For {
+                collection,
+                key,
+                value,
+                condition,
+                ..
+            } => {
+                collection.runtime_refs(out);
+                for part in [key.as_ref(), Some(value), condition.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    part.runtime_refs(out);
+                }
+            }
             reference => out.push(reference),
         }
     }
@@ -143,6 +171,34 @@ impl fmt::Display for Rt {
             } => write!(f, "{instance}[{key:?}].{output}"),
             Rt::LayerOutput { layer, output } => write!(f, "{layer}.{output}"),
             Rt::Index { base, key } => write!(f, "{base}[{key}]"),
+            Rt::Local(name) => write!(f, "{name}"),
+            Rt::For {
+                key_var,
+                value_var,
+                collection,
+                key,
+                value,
+                condition,
+            } => {
+                let (open, close) = if key.is_some() {
+                    ('{', '}')
+                } else {
+                    ('[', ']')
+                };
+                write!(f, "{open}for ")?;
+                if let Some(key_var) = key_var {
+                    write!(f, "{key_var}, ")?;
+                }
+                write!(f, "{value_var} in {collection}: ")?;
+                if let Some(key) = key {
+                    write!(f, "{key} => ")?;
+                }
+                write!(f, "{value}")?;
+                if let Some(condition) = condition {
+                    write!(f, " if {condition}")?;
+                }
+                write!(f, "{close}")
+            }
             Rt::Call { function, args } => {
                 write!(f, "{function}(")?;
                 for (i, arg) in args.iter().enumerate() {

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 /// One pass into one buffer: a line is copied once, and only runs of attributes wait to be
 /// aligned. Every line ends with a newline, and an empty text gives one newline.
 pub fn align_equals(text: &str) -> String {
+    let text = space_object_fors(text);
     let mut out = String::with_capacity(text.len() + text.len() / 4 + 1);
     let mut run: Vec<(Cow<'_, str>, usize)> = Vec::new(); // (line, position of `=`)
     let mut any_line = false;
@@ -29,6 +30,81 @@ pub fn align_equals(text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `terraform fmt` writes an object `for` expression with a space inside its braces,
+/// `{ for k, v in m : k => v }`, where hcl-rs writes `{for ... v}`. Strings are skipped (their
+/// interpolations are code again), so that no string's content changes.
+fn space_object_fors(text: &str) -> Cow<'_, str> {
+    if !text.contains("{for ") {
+        return Cow::Borrowed(text);
+    }
+    /// What an open brace or quote started.
+    enum Open {
+        /// `{` of an object `for` expression.
+        For,
+        /// Any other `{` in code.
+        Brace,
+        /// `${` or `%{` inside a string.
+        Interpolation,
+        /// `"`.
+        Quote,
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut stack: Vec<Open> = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let in_string = matches!(stack.last(), Some(Open::Quote));
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => {
+                    if let Some((_, escaped)) = chars.next() {
+                        out.push(escaped);
+                    }
+                }
+                '"' => {
+                    stack.pop();
+                }
+                // `$${` and `%%{` are a literal `${` and `%{`.
+                '$' | '%' if text[at + 1..].starts_with(c) => {
+                    if let Some((_, second)) = chars.next() {
+                        out.push(second);
+                    }
+                }
+                '$' | '%' if text[at + 1..].starts_with('{') => {
+                    chars.next();
+                    out.push('{');
+                    stack.push(Open::Interpolation);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                stack.push(Open::Quote);
+                out.push(c);
+            }
+            '{' if text[at + 1..].starts_with("for ") => {
+                stack.push(Open::For);
+                out.push_str("{ ");
+            }
+            '{' => {
+                stack.push(Open::Brace);
+                out.push(c);
+            }
+            '}' => {
+                if let Some(Open::For) = stack.pop() {
+                    out.push_str(" }");
+                } else {
+                    out.push(c);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Writes a run of attributes, padding their keys to one width when the run has several.
@@ -220,6 +296,22 @@ mod tests {
     #[test]
     fn collapses_empty_blocks() {
         assert_eq!(align_equals("backend \"s3\" {  }\n"), "backend \"s3\" {}\n");
+    }
+
+    #[test]
+    fn object_for_expressions_get_terraform_fmt_spaces_and_strings_stay() {
+        let text = "a = {for k, v in m : \"{for ${k}}\" => {for x in v : x => \"}\"}}\n";
+        assert_eq!(
+            align_equals(text),
+            "a = { for k, v in m : \"{for ${k}}\" => { for x in v : x => \"}\" } }\n"
+        );
+        let escaped = "c = \"$${x} {for a}\"\n";
+        assert_eq!(align_equals(escaped), escaped);
+        let nested = "b = \"${jsonencode({for k, v in m : k => v})}\"\n";
+        assert_eq!(
+            align_equals(nested),
+            "b = \"${jsonencode({ for k, v in m : k => v })}\"\n"
+        );
     }
 
     #[test]

@@ -801,6 +801,23 @@ fn rt_expr(rt: &Rt) -> Expression {
             expression(base),
             [hcl::TraversalOperator::Index(expression(key))],
         ))),
+        Rt::Local(name) => Expression::Variable(hcl::expr::Variable::unchecked(name.as_str())),
+        Rt::For {
+            key_var,
+            value_var,
+            collection,
+            key,
+            value,
+            condition,
+        } => Expression::ForExpr(Box::new(hcl::expr::ForExpr {
+            key_var: key_var.as_deref().map(Identifier::unchecked),
+            value_var: Identifier::unchecked(value_var),
+            collection_expr: expression(collection),
+            key_expr: key.as_ref().map(expression),
+            value_expr: expression(value),
+            grouping: false,
+            cond_expr: condition.as_ref().map(expression),
+        })),
         Rt::Call { function, args } => Expression::FuncCall(Box::new(
             args.iter()
                 .fold(

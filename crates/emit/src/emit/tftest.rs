@@ -383,6 +383,21 @@ fn keys_read(layer: &LayerModel, producer: &str, output: &str) -> Vec<String> {
                     walk(base, producer, output, out);
                 }
                 Rt::Call { args, .. } => args.iter().for_each(|a| walk(a, producer, output, out)),
+                Rt::For {
+                    collection,
+                    key,
+                    value,
+                    condition,
+                    ..
+                } => [
+                    Some(collection),
+                    key.as_ref(),
+                    Some(value),
+                    condition.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                .for_each(|part| walk(part, producer, output, out)),
                 _ => {}
             },
             Value::Template(parts) => {
