@@ -17,6 +17,7 @@ pub mod policy;
 pub mod project;
 pub mod render;
 pub mod shadow;
+pub mod shared;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

@@ -84,7 +84,11 @@ fn layer_tests(
     producers.dedup();
     for producer in producers {
         // The producer's outputs keep their declared types: placeholders of those types.
-        let declared = model.layers.iter().find(|l| l.name == producer);
+        let declared = model
+            .layers
+            .iter()
+            .find(|l| l.name == producer)
+            .or_else(|| model.shared_layer(producer));
         let mut outputs = hcl::Object::new();
         for read in layer.reads.iter().filter(|r| r.layer == producer) {
             let ty = declared
