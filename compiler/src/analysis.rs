@@ -477,7 +477,12 @@ pub fn emit_env<'db>(
     // library, read from the project for its own modules.
     let root = workspace.root(db).clone();
     let module_files = |kind: &str| -> Vec<(String, String)> {
-        let Some(source) = model.modules.get(kind) else {
+        let shared_modules = model.shared.as_ref().map(|shared| &shared.modules);
+        let Some(source) = model
+            .modules
+            .get(kind)
+            .or_else(|| shared_modules.and_then(|modules| modules.get(kind)))
+        else {
             return Vec::new();
         };
         match source.strip_prefix("stdlib/") {
@@ -496,6 +501,18 @@ pub fn emit_env<'db>(
         &crate::emit::header(&name),
         &module_files,
     );
+    // The shared layers' tests, as in every environment's build: no policy applies to them.
+    if let Some(shared) = &model.shared {
+        let mut tests = Emitted::default();
+        let head = crate::emit::header(&crate::emit::shared_source(shared));
+        crate::emit::tftest::add_tests(&mut tests, shared, &[], &head, &module_files);
+        emitted.files.extend(
+            tests
+                .files
+                .into_iter()
+                .map(|(path, text)| (format!("{}/{path}", crate::emit::SHARED_DIR), text)),
+        );
+    }
     Some(emitted)
 }
 

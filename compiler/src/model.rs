@@ -2505,7 +2505,9 @@ impl<'a> Eval<'a> {
             let value = self.param_value(name)?;
             return self.field_access(value, rest, file);
         }
-        if name == "env" {
+        // A module's input defaults are the module's, not the layer's: there `env` is `shared`,
+        // as it is in the project's fields (`${project}-${env}-${instance}` names).
+        if name == "env" && scope.inputs.is_none() {
             if let Some(layer) = self.shared_layer.clone() {
                 let envs: Vec<String> = self.index.envs.keys().cloned().collect();
                 let diagnostic =

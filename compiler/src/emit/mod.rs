@@ -565,8 +565,9 @@ fn module_block(instance: &InstanceModel, module: &str) -> Block {
 
 fn manifest(model: &EnvModel, source: &str) -> String {
     let shared = model.shared.as_ref().map(|shared| {
-        let mut section = manifest_state(shared, SHARED_DIR);
+        let mut section = serde_json::Map::new();
         section.insert("dir".into(), SHARED_DIR.into());
+        section.extend(manifest_state(shared, SHARED_DIR));
         section
     });
     let mut manifest = manifest_state(model, "");
