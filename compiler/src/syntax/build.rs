@@ -265,6 +265,7 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
         Rule::int | Rule::float => "a number",
         Rule::type_expr | Rule::named_type => "a type",
         Rule::kw_extends => "`extends`",
+        Rule::kw_layer => "`layer`",
         Rule::kw_input | Rule::kw_output | Rule::kw_source | Rule::module_member => {
             "`input`, `output` or `source`"
         }
