@@ -491,7 +491,13 @@ fn layout(build: &Build) -> Vec<String> {
     if layers.layers.is_empty() {
         problems.push("layers.json: no layers".into());
     }
-    let mut seen = BTreeSet::new();
+    // The shared layers come before every layer of the environment.
+    let mut seen: BTreeSet<&str> = layers.json["shared"]["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
     for (index, layer) in layers.layers.iter().enumerate() {
         let want_dir = format!("{:02}-{}", index + 1, layer.name);
         if layer.dir != want_dir {
