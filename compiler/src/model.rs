@@ -2121,6 +2121,7 @@ impl<'a> Eval<'a> {
     fn repeated_collection(
         &mut self,
         expr: &Expr,
+        file: SourceFile,
         scope: Scope<'_>,
     ) -> Option<Vec<(Value, Value)>> {
         let ExprKind::Ref(path) = &expr.kind else {
@@ -2178,6 +2179,9 @@ impl<'a> Eval<'a> {
         );
         if !interface.repeated {
             return None;
+        }
+        if !self.shared_read_ok(&name.name, file, name.range) {
+            return Some(Vec::new());
         }
         let keys = self.layer_keys(&name.name);
         Some(
@@ -2290,7 +2294,7 @@ impl<'a> Eval<'a> {
         file: SourceFile,
         scope: Scope<'_>,
     ) -> Option<Value> {
-        let collection = match self.repeated_collection(&f.collection, scope) {
+        let collection = match self.repeated_collection(&f.collection, file, scope) {
             Some(items) => Value::Record(
                 items
                     .into_iter()
