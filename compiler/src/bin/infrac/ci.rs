@@ -184,64 +184,60 @@ fn layer_job(
         dir,
         name,
     } = layer;
-    {
-        {
-            let _ = writeln!(w, "  {job}:");
-            let _ = writeln!(w, "    needs: [{}]", needs.join(", "));
-            let _ = writeln!(w, "    runs-on: ubuntu-latest");
-            if protected.contains(env) {
-                let _ = writeln!(w, "    environment: {env}");
-            }
-            let _ = writeln!(w, "    defaults:");
-            let _ = writeln!(w, "      run:");
-            let _ = writeln!(w, "        working-directory: build/{build}/{dir}");
-            let _ = writeln!(w, "    steps:");
-            let _ = writeln!(w, "      - uses: actions/download-artifact@v4");
-            let _ = writeln!(w, "        with:");
-            let _ = writeln!(w, "          name: build-{build}");
-            let _ = writeln!(w, "          path: build/{build}");
-            if let Some(role) = &model.project.ci_role {
-                // The role's ARN and the region are checked by the compiler (letters, digits,
-                // `:/+=,.@_-`), so single quotes hold them in YAML.
-                let _ = writeln!(w, "      - name: AWS credentials (OIDC)");
-                let _ = writeln!(w, "        uses: aws-actions/configure-aws-credentials@v4");
-                let _ = writeln!(w, "        with:");
-                let _ = writeln!(w, "          role-to-assume: '{role}'");
-                let _ = writeln!(
-                    w,
-                    "          role-session-name: {}",
-                    session_name(&format!("infrac-{env}-{name}"))
-                );
-                let _ = writeln!(w, "          aws-region: '{}'", model.project.state_region);
-            }
-            let _ = writeln!(w, "      - uses: hashicorp/setup-terraform@v3");
-            let _ = writeln!(w, "        with:");
-            let _ = writeln!(w, "          terraform_version: 1.11.4");
-            let _ = writeln!(w, "          terraform_wrapper: false");
-            let _ = writeln!(w, "      - name: Install infrac");
-            let _ = writeln!(w, "        working-directory: .");
-            let _ = writeln!(w, "        run: {install}");
-            let _ = writeln!(w, "      - name: Init");
-            let _ = writeln!(
-                w,
-                "        run: terraform init -input=false -backend-config={env}.s3.tfbackend"
-            );
-            let _ = writeln!(w, "      - name: Plan");
-            let _ = writeln!(w, "        run: terraform plan -input=false -out=plan.bin && terraform show -json plan.bin > plan.json");
-            let _ = writeln!(w, "      - name: Refuse destroying protected resources");
-            let _ = writeln!(w, "        run: infrac guard plan.json --env {env}");
-            let _ = writeln!(w, "      - uses: actions/upload-artifact@v4");
-            let _ = writeln!(w, "        with:");
-            let _ = writeln!(w, "          name: plan-{job}");
-            let _ = writeln!(w, "          path: build/{build}/{dir}/plan.json");
-            let _ = writeln!(w, "      - name: Apply");
-            let _ = writeln!(
-                w,
-                "        if: github.event_name == 'push' && github.ref == 'refs/heads/main'"
-            );
-            let _ = writeln!(w, "        run: terraform apply -input=false plan.bin");
-        }
+    let _ = writeln!(w, "  {job}:");
+    let _ = writeln!(w, "    needs: [{}]", needs.join(", "));
+    let _ = writeln!(w, "    runs-on: ubuntu-latest");
+    if protected.contains(env) {
+        let _ = writeln!(w, "    environment: {env}");
     }
+    let _ = writeln!(w, "    defaults:");
+    let _ = writeln!(w, "      run:");
+    let _ = writeln!(w, "        working-directory: build/{build}/{dir}");
+    let _ = writeln!(w, "    steps:");
+    let _ = writeln!(w, "      - uses: actions/download-artifact@v4");
+    let _ = writeln!(w, "        with:");
+    let _ = writeln!(w, "          name: build-{build}");
+    let _ = writeln!(w, "          path: build/{build}");
+    if let Some(role) = &model.project.ci_role {
+        // The role's ARN and the region are checked by the compiler (letters, digits,
+        // `:/+=,.@_-`), so single quotes hold them in YAML.
+        let _ = writeln!(w, "      - name: AWS credentials (OIDC)");
+        let _ = writeln!(w, "        uses: aws-actions/configure-aws-credentials@v4");
+        let _ = writeln!(w, "        with:");
+        let _ = writeln!(w, "          role-to-assume: '{role}'");
+        let _ = writeln!(
+            w,
+            "          role-session-name: {}",
+            session_name(&format!("infrac-{env}-{name}"))
+        );
+        let _ = writeln!(w, "          aws-region: '{}'", model.project.state_region);
+    }
+    let _ = writeln!(w, "      - uses: hashicorp/setup-terraform@v3");
+    let _ = writeln!(w, "        with:");
+    let _ = writeln!(w, "          terraform_version: 1.11.4");
+    let _ = writeln!(w, "          terraform_wrapper: false");
+    let _ = writeln!(w, "      - name: Install infrac");
+    let _ = writeln!(w, "        working-directory: .");
+    let _ = writeln!(w, "        run: {install}");
+    let _ = writeln!(w, "      - name: Init");
+    let _ = writeln!(
+        w,
+        "        run: terraform init -input=false -backend-config={env}.s3.tfbackend"
+    );
+    let _ = writeln!(w, "      - name: Plan");
+    let _ = writeln!(w, "        run: terraform plan -input=false -out=plan.bin && terraform show -json plan.bin > plan.json");
+    let _ = writeln!(w, "      - name: Refuse destroying protected resources");
+    let _ = writeln!(w, "        run: infrac guard plan.json --env {env}");
+    let _ = writeln!(w, "      - uses: actions/upload-artifact@v4");
+    let _ = writeln!(w, "        with:");
+    let _ = writeln!(w, "          name: plan-{job}");
+    let _ = writeln!(w, "          path: build/{build}/{dir}/plan.json");
+    let _ = writeln!(w, "      - name: Apply");
+    let _ = writeln!(
+        w,
+        "        if: github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    );
+    let _ = writeln!(w, "        run: terraform apply -input=false plan.bin");
 }
 
 /// A role session name: at most 64 characters of `[A-Za-z0-9_=,.@-]`.
