@@ -30,6 +30,7 @@ import urllib.parse
 import urllib.request
 
 import boto3  # Installed with moto[server].
+import botocore.exceptions
 
 SERVICES = [
     "acm", "appautoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "elb", "elbv2", "iam",
@@ -297,6 +298,11 @@ def tree_bytes(directory):
     return files
 
 
+def shown(part, directory):
+    """A directory as the report names it: `dev/01-storage`, `shared/01-registry`."""
+    return directory if directory.startswith("shared/") else f"{part['label']}/{directory}"
+
+
 def parts_of(builds):
     """The parts to deploy, in order: the shared layers once (from the first build that has
     them), then each environment. A part is a label (`shared` or the environment), the state it
@@ -344,18 +350,21 @@ def main():
     applied = []
     failures = []
     report = {"layers": [], "checks": []}
-    outputs = {}
-    sensitive = {}
-    # Every layer's state by name: (its layers.json entry, the part whose bucket holds it).
-    states = {}
     parts = []
     try:
         parts = parts_of(builds)
-        for part in parts:
-            for layer in part["manifest_layers"]:
-                states[layer["name"]] = (layer, part["state"])
+        # What the layers of each part see, by layer name: the shared layers, and the part's own
+        # (two environments have layers of the same name): each layer's layers.json entry and
+        # the state of its part, and the outputs it declared once applied.
+        shared_states, shared_outputs, shared_sensitive = {}, {}, {}
         for part in parts:
             label, root, state = part["label"], part["root"], part["state"]
+            states = dict(shared_states)
+            states.update({layer["name"]: (layer, state) for layer in part["manifest_layers"]})
+            outputs, sensitive = dict(shared_outputs), dict(shared_sensitive)
+            if label == "shared":
+                shared_states, shared_outputs, shared_sensitive = states, outputs, sensitive
+            part["states"] = states
             region = state["state_region"]
             state_role = (state.get("state_assume_role") or {}).get("role_arn")
             s3 = client(moto, "s3", region, state_role)
@@ -367,12 +376,12 @@ def main():
                 terraform(["init", "-input=false", "-no-color", plugin_arg], bootstrap, region)
                 t0 = time.monotonic()
                 terraform(["apply", "-auto-approve", "-input=false", "-no-color"], bootstrap, region)
-                applied.append((label, directory, bootstrap, part))
+                applied.append((shown(part, directory), directory, bootstrap, part))
                 buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
                 assert state["state_bucket"] in buckets, f"bootstrap did not create {state['state_bucket']}: {buckets}"
                 # moto ignores the Condition of the bucket's TLS-only Deny and would deny every state read.
                 s3.delete_bucket_policy(Bucket=state["state_bucket"])
-                log(f"APPLIED {label}/{directory}: {len(state_resources(bootstrap, region))} resources in {time.monotonic() - t0:.1f} s; "
+                log(f"APPLIED {shown(part, directory)}: {len(state_resources(bootstrap, region))} resources in {time.monotonic() - t0:.1f} s; "
                     f"state bucket {state['state_bucket']} created (its TLS-only policy removed in the emulator only)")
             # 2. Every layer, in the compiler's order.
             for layer in part["layers"]:
@@ -387,14 +396,14 @@ def main():
                 try:
                     terraform(["apply", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
                 finally:
-                    applied.append((label, directory, layer_dir, part))
+                    applied.append((shown(part, directory), directory, layer_dir, part))
                 resources = state_resources(layer_dir, region)
                 declared = json.loads(terraform(["output", "-json"], layer_dir, region).stdout)
                 outputs[name] = {k: v["value"] for k, v in declared.items()}
                 sensitive[name] = {k for k, v in declared.items() if v.get("sensitive")}
                 managed = [r for r in resources if r.get("mode") == "managed"]
-                log(f"APPLIED {label}/{directory}: {len(managed)} resources in {time.monotonic() - t0:.1f} s")
-                report["layers"].append({"dir": f"{label}/{directory}", "resources": len(managed), "seconds": round(time.monotonic() - t0, 1)})
+                log(f"APPLIED {shown(part, directory)}: {len(managed)} resources in {time.monotonic() - t0:.1f} s")
+                report["layers"].append({"dir": shown(part, directory), "resources": len(managed), "seconds": round(time.monotonic() - t0, 1)})
                 # Cross-layer values: what this layer read equals what the producer declared.
                 for resource in resources:
                     if resource.get("type") != "terraform_remote_state":
@@ -404,11 +413,11 @@ def main():
                     for key, value in read.items():
                         expected = outputs[producer][key]
                         if value != expected:
-                            failures.append(f"{label}/{directory} read {producer}.{key} = {value!r}, but {producer} has {expected!r}")
+                            failures.append(f"{shown(part, directory)} read {producer}.{key} = {value!r}, but {producer} has {expected!r}")
                         else:
                             # A sensitive output is compared, never printed.
-                            shown = "(sensitive)" if key in sensitive.get(producer, ()) else json.dumps(value)[:60]
-                            report["checks"].append(f"{label}/{directory} reads {producer}.{key} = {shown}")
+                            value_shown = "(sensitive)" if key in sensitive.get(producer, ()) else json.dumps(value)[:60]
+                            report["checks"].append(f"{shown(part, directory)} reads {producer}.{key} = {value_shown}")
                 # The state object sits at its key (layers.json), which depends on the part and
                 # the layer's name only.
                 key = states[name][0]["state_key"]
@@ -433,12 +442,12 @@ def main():
         lock_puts = {r.get("url", "").split("?")[0] for r in moto.recording() if r.get("method") == "PUT" and ".tflock" in r.get("url", "")}
         for part in parts:
             for layer in part["layers"]:
-                lock = states[layer["name"]][0]["state_key"] + ".tflock"
+                lock = part["states"][layer["name"]][0]["state_key"] + ".tflock"
                 if not any(uri.endswith(lock) for uri in lock_puts):
-                    failures.append(f"no S3 lock file was written for {part['label']}/{layer['dir']} ({lock})")
+                    failures.append(f"no S3 lock file was written for {shown(part, layer['dir'])} ({lock})")
                 else:
                     report["checks"].append(f"lock file {lock} used")
-    except (StepFailed, AssertionError, KeyError) as error:
+    except (StepFailed, AssertionError, KeyError, botocore.exceptions.ClientError) as error:
         failures.append(str(error))
     finally:
         # 5. Destroy in reverse order: each environment, then the shared layers; a bootstrap goes
@@ -456,7 +465,7 @@ def main():
                 removed = delete_leftover_interfaces(
                     client(moto, "ec2", layer_info.get("region") or region, layer_info.get("role_arn")))
                 if removed:
-                    log(f"NOTE {label}/{directory}: deleted {len(removed)} unattached network interface(s) moto left behind")
+                    log(f"NOTE {label}: deleted {len(removed)} unattached network interface(s) moto left behind")
                 unprotected = unprotect(layer_dir)
                 if unprotected:
                     # Deletion protection refuses a destroy (as it should); switch it off first,
@@ -465,14 +474,14 @@ def main():
                     # quirks (a private zone's VPC association is not returned).
                     targets = [f"-target={address}" for address in unprotected]
                     terraform(["apply", "-auto-approve", "-input=false", "-no-color", *targets], layer_dir, region)
-                    log(f"UNPROTECTED {label}/{directory}: {', '.join(unprotected)} (deletion_protection = false, applied)")
+                    log(f"UNPROTECTED {label}: {', '.join(unprotected)} (deletion_protection = false, applied)")
                 terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
                 left = [r for r in state_resources(layer_dir, region) if r.get("mode") == "managed"] if not is_bootstrap else []
                 if left:
-                    failures.append(f"{label}/{directory}: {len(left)} resources left after destroy")
-                log(f"DESTROYED {label}/{directory} in {time.monotonic() - t0:.1f} s")
+                    failures.append(f"{label}: {len(left)} resources left after destroy")
+                log(f"DESTROYED {label} in {time.monotonic() - t0:.1f} s")
             except StepFailed as error:
-                failures.append(f"destroy {label}/{directory}: {error}")
+                failures.append(f"destroy {label}: {error}")
         moto.stop()
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
