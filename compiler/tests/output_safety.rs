@@ -1,7 +1,11 @@
 //! Output safety: atomic, deterministic builds that never lose a hand-written file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::tree;
 
 const BASE: &str = r#"project shop {
   region = "eu-west-1"
@@ -42,30 +46,6 @@ fn build(dir: &Path, out: &str) -> std::process::Output {
         .current_dir(dir)
         .output()
         .expect("run infrac")
-}
-
-fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .expect("read dir")
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.push((
-                    path.strip_prefix(root).expect("under root").to_path_buf(),
-                    std::fs::read(&path).expect("read file"),
-                ));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out
 }
 
 #[test]
@@ -595,7 +575,7 @@ fn fifos_and_sockets_in_the_output_are_kept_and_never_opened() {
     for path in ["02-apps/main.tf", "layers.json"] {
         std::fs::remove_file(out.join(path)).expect("remove");
         mkfifo(&out.join(path));
-        let before = tree_without_special(&out);
+        let before = tree(&out);
         let output = build(dir.path(), "out");
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(1), "{path}: {stderr}");
@@ -604,34 +584,8 @@ fn fifos_and_sockets_in_the_output_are_kept_and_never_opened() {
             "{stderr}"
         );
         assert!(kind(path).is_fifo());
-        assert_eq!(tree_without_special(&out), before);
+        assert_eq!(tree(&out), before);
     }
-}
-
-/// `tree` for a directory with FIFOs and sockets: their paths, never their contents.
-fn tree_without_special(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .expect("read dir")
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            let meta = std::fs::symlink_metadata(&path).expect("metadata");
-            let relative = path.strip_prefix(root).expect("under root").to_path_buf();
-            if meta.is_dir() {
-                walk(root, &path, out);
-            } else if meta.is_file() {
-                out.push((relative, std::fs::read(&path).expect("read file")));
-            } else {
-                out.push((relative, Vec::new()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out
 }
 
 /// Whether this test runs as root, for whom permissions do not stop anything.
