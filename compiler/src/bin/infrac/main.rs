@@ -717,8 +717,15 @@ fn build(
     }
     match format {
         Format::Human => eprintln!(
-            "built env `{env}`: {} layer(s) in {} ({}) in {:.1} ms",
+            "built env `{env}`: {} layer(s){} in {} ({}) in {:.1} ms",
             model.layers.len(),
+            model
+                .shared
+                .as_ref()
+                .map_or(String::new(), |shared| format!(
+                    " and {} shared layer(s)",
+                    shared.layers.len()
+                )),
             out.display(),
             dirs.join(", "),
             elapsed.as_secs_f64() * 1000.0
