@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
-use infrac::analysis::{check_env, load_project};
-use infrac::config::{effective_config, layer_config, EnvName, LayerName};
-use infrac::db::{parse_file, RootDatabase, Workspace};
-use infrac::model::env_model;
-use infrac::project::project_index;
+use infrac_core::config::{effective_config, layer_config, EnvName, LayerName};
+use infrac_core::db::{parse_file, RootDatabase, Workspace};
+use infrac_core::model::env_model;
+use infrac_core::project::project_index;
+use infrac_emit::analysis::{check_env, load_project};
 
 /// Generates a workload size once per run, into Cargo's temporary directory for benchmarks.
 fn workload(size: &str) -> PathBuf {
@@ -87,7 +87,7 @@ fn pipeline(c: &mut Criterion) {
             b.iter(|| {
                 texts
                     .iter()
-                    .map(|text| infrac::syntax::parse(text).items.len())
+                    .map(|text| infrac_syntax::parse(text).items.len())
                     .sum::<usize>()
             })
         });
@@ -95,7 +95,7 @@ fn pipeline(c: &mut Criterion) {
             b.iter(|| {
                 texts
                     .iter()
-                    .map(|text| infrac::syntax::parse_with_pest(text).items.len())
+                    .map(|text| infrac_syntax::parse_with_pest(text).items.len())
                     .sum::<usize>()
             })
         });
@@ -140,13 +140,13 @@ fn pipeline(c: &mut Criterion) {
                 || model.layers.iter().map(|l| l.model.clone()).collect(),
                 |layers| {
                     let mut diagnostics = Vec::new();
-                    infrac::layers::order_layers(layers, &declared, &mut diagnostics)
+                    infrac_core::layers::order_layers(layers, &declared, &mut diagnostics)
                 },
                 BatchSize::LargeInput,
             )
         });
         group.bench_function("emit", |b| {
-            b.iter(|| infrac::emit::emit(model, "pro.infra").files.len())
+            b.iter(|| infrac_emit::emit::emit(model, "pro.infra").files.len())
         });
         group.finish();
     }

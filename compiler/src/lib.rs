@@ -1,26 +1,7 @@
-//! infrac: a typed configuration language for layered Terraform, and its compiler.
+//! infrac: the command-line compiler's library part, the terminal rendering of diagnostics.
 //!
-//! The engine is a set of salsa queries (see `db`); the CLI, the language server and the CI step
-//! all call the same ones.
+//! The language itself lives in the crates below (`infrac-syntax`, `infrac-core`, `infrac-emit`,
+//! `infrac-ide`); this package holds what only a terminal needs: miette rendering (`render`), and
+//! the `infrac` binary (clap, mimalloc, the output writer).
 
-pub mod analysis;
-pub mod config;
-pub mod db;
-pub mod diagnostics;
-pub mod doc;
-pub mod emit;
-pub mod functions;
-pub mod ide;
-pub mod layers;
-pub mod model;
-pub mod policy;
-pub mod project;
 pub mod render;
-pub mod shadow;
-pub mod shared;
-pub mod source;
-pub mod stdlib;
-pub mod syntax;
-pub mod trace;
-pub mod types;
-pub mod value;

@@ -5,8 +5,8 @@ use std::fmt;
 
 use miette::{LabeledSpan, NamedSource, SourceSpan};
 
-use crate::db::{Db, SourceFile};
-use crate::diagnostics::{Diagnostic, Label, Severity};
+use infrac_core::db::{Db, SourceFile};
+use infrac_core::diagnostics::{Diagnostic, Label, Severity};
 
 /// A diagnostic with its sources, ready for miette.
 #[derive(Debug)]
@@ -105,7 +105,7 @@ fn near_long_line(text: &str, start: usize, end: usize) -> bool {
 /// `file:line:col`, 1-based, of a label.
 fn location(db: &dyn Db, label: &Label) -> String {
     let text = label.file.text(db);
-    let pos = crate::source::LineIndex::new(text).line_col(text, label.range.start);
+    let pos = infrac_core::source::LineIndex::new(text).line_col(text, label.range.start);
     format!(
         "{}:{}:{}",
         display_path(db, label.file),
@@ -223,7 +223,7 @@ pub fn render_plain(db: &dyn Db, diagnostic: &Diagnostic, width: usize) -> Strin
 pub fn one_line(db: &dyn Db, diagnostic: &Diagnostic) -> String {
     let label = diagnostic.primary();
     let text = label.file.text(db);
-    let pos = crate::source::LineIndex::new(text).line_col(text, label.range.start);
+    let pos = infrac_core::source::LineIndex::new(text).line_col(text, label.range.start);
     one_line_at(db, diagnostic, pos.line + 1, pos.col + 1)
 }
 

@@ -414,7 +414,7 @@ fn diagnostics_of(dir: &Path) -> Result<Vec<serde_json::Value>, String> {
 #[test]
 fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
     const N: usize = 1_000_000;
-    let limit = infrac::syntax::MAX_NESTING as u64;
+    let limit = infrac_syntax::MAX_NESTING as u64;
     let cases = [
         Deep {
             name: "nested lists",

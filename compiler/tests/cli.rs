@@ -30,6 +30,31 @@ fn check_passes_on_every_environment() {
 }
 
 #[test]
+fn the_summary_of_many_environments_names_ten_and_counts_the_rest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from(
+        "project shop {\n  region = \"eu-west-1\"\n  state  = { bucket = \"shop-tfstate\" }\n}\nenv e00 {\n}\n",
+    );
+    for i in 1..25 {
+        text.push_str(&format!("env e{i:02} extends e{:02} {{\n}}\n", i - 1));
+    }
+    std::fs::write(dir.path().join("base.infra"), text).expect("write project");
+    let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .output()
+        .expect("run infrac");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "checked 25 environment(s) (e00, e01, e02, e03, e04, e05, e06, e07, e08, e09, and 15 more): ok"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn explain_prints_the_override_chain() {
     let (code, stdout, stderr) = infrac(&["explain", "environments/pro.infra", "log_days"]);
     assert_eq!(code, Some(0), "{stderr}");

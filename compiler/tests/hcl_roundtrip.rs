@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 
 use common::*;
 use hcl::structure::{Block, Body};
-use infrac::emit::{expression, render};
-use infrac::value::{Rt, TemplatePart, Value};
+use infrac_core::value::{Rt, TemplatePart, Value};
+use infrac_emit::emit::{expression, render};
 use serde_json::Value as Json;
 
 /// A small deterministic generator (xorshift64*), so that a failure can be replayed by its seed.

@@ -75,7 +75,7 @@ fn every_stdlib_module_validates_alone_with_its_example() {
 
 /// The modules the binary embeds: every `modules/NAME/` of the standard library.
 fn embedded_modules() -> BTreeSet<String> {
-    infrac::stdlib::STDLIB_FILES
+    infrac_core::stdlib::STDLIB_FILES
         .iter()
         .filter_map(|(path, _)| path.strip_prefix("modules/")?.split_once('/'))
         .map(|(name, _)| name.to_string())

@@ -12,11 +12,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infrac::analysis::{
+use infrac_core::config::EnvName;
+use infrac_core::db::{RootDatabase, SourceFile, Workspace};
+use infrac_emit::analysis::{
     check_env, emit_env, envs_in_file, project_diagnostics, set_file_text, stdlib_files,
 };
-use infrac::config::EnvName;
-use infrac::db::{RootDatabase, SourceFile, Workspace};
 
 /// The default system, as the fuzzers' raw material.
 pub const ENVIRONMENTS: &[(&str, &str)] = &[
@@ -226,7 +226,7 @@ pub fn check_all(db: &RootDatabase, workspace: Workspace, files: &[SourceFile]) 
             for diagnostic in diagnostics {
                 let label = diagnostic.primary();
                 let text = label.file.text(db);
-                let index = infrac::source::LineIndex::new(text);
+                let index = infrac_syntax::source::LineIndex::new(text);
                 let _ = index.line_col(text, label.range.start);
                 let _ = index.line_col_utf16(text, label.range.end);
             }
@@ -239,7 +239,7 @@ pub fn check_all(db: &RootDatabase, workspace: Workspace, files: &[SourceFile]) 
 /// Target (a): arbitrary bytes as an environment file beside a small valid project.
 pub fn parse_check(data: &[u8]) {
     let text = String::from_utf8_lossy(data).into_owned();
-    let _ = infrac::syntax::parse(&text);
+    let _ = infrac_syntax::parse(&text);
     let mut files: Vec<(String, String)> = SMALL_PROJECT
         .iter()
         .map(|(name, text)| (name.to_string(), text.to_string()))
@@ -329,7 +329,7 @@ pub fn edit_sequence(data: &[u8]) {
         for env in envs_in_file(&db, *file) {
             let a = check_env(&db, workspace, EnvName::new(&db, env.clone()));
             let b = check_env(&fresh, fresh_workspace, EnvName::new(&fresh, env.clone()));
-            let render = |db: &RootDatabase, d: &[infrac::diagnostics::Diagnostic]| {
+            let render = |db: &RootDatabase, d: &[infrac_core::diagnostics::Diagnostic]| {
                 d.iter()
                     .map(|d| {
                         let labels: Vec<String> = d
@@ -364,7 +364,7 @@ pub fn edit_sequence(data: &[u8]) {
 /// outputs, and hcl-rs's evaluator must give back every value. (The tests check the same with
 /// HashiCorp's own parser and Terraform: `compiler/tests/hcl_roundtrip.rs`.)
 pub fn emit_roundtrip(data: &[u8]) {
-    use infrac::value::{Rt, TemplatePart, Value};
+    use infrac_core::value::{Rt, TemplatePart, Value};
     let mut bytes = Bytes::new(data);
     let mut values = Vec::new();
     while !bytes.is_empty() && values.len() < 16 {
@@ -379,11 +379,11 @@ pub fn emit_roundtrip(data: &[u8]) {
         body = body.add_block(
             hcl::Block::builder("output")
                 .add_label(format!("o{i}"))
-                .add_attribute(("value", infrac::emit::expression(value)))
+                .add_attribute(("value", infrac_emit::emit::expression(value)))
                 .build(),
         );
     }
-    let text = infrac::emit::render(body.build());
+    let text = infrac_emit::emit::render(body.build());
     let parsed: hcl::Body = hcl::from_str(&text)
         .unwrap_or_else(|e| panic!("the emitted file does not parse: {e}\n{text}"));
     let outputs: Vec<&hcl::Block> = parsed
@@ -403,7 +403,7 @@ pub fn emit_roundtrip(data: &[u8]) {
             shape_of(value),
             "emitted as:\n{text}"
         );
-        let emitted = infrac::emit::expression(value);
+        let emitted = infrac_emit::emit::expression(value);
         assert_eq!(read_back(&emitted), expected(value), "emitted as:\n{text}");
     }
 

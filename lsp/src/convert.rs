@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use infrac::db::{RootDatabase, SourceFile};
-use infrac::diagnostics::{Diagnostic, Severity};
-use infrac::ide;
-use infrac::source::{LineCol, LineIndex, TextRange};
+use infrac_core::db::{RootDatabase, SourceFile};
+use infrac_core::diagnostics::{Diagnostic, Severity};
+use infrac_ide as ide;
+use infrac_syntax::source::{LineCol, LineIndex, TextRange};
 use tower_lsp_server::ls_types as lsp;
 
 /// The position encoding agreed with the client.

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use infrac::analysis::evaluate_layers;
-use infrac::db::{RootDatabase, Workspace};
-use infrac::diagnostics::Diagnostic;
-use infrac::ide;
+use infrac_core::db::{RootDatabase, Workspace};
+use infrac_core::diagnostics::Diagnostic;
+use infrac_emit::analysis::evaluate_layers;
+use infrac_ide as ide;
 use tower_lsp_server::ls_types as lsp;
 
 use crate::convert::Texts;

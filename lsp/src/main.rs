@@ -47,10 +47,10 @@ fn main() {
             }
         }
     }
-    infrac::analysis::init_thread_pool();
+    infrac_emit::analysis::init_thread_pool();
     // Analyses run on the runtime's blocking threads, with room for the deepest nesting.
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .thread_stack_size(infrac::analysis::ANALYSIS_STACK)
+        .thread_stack_size(infrac_emit::analysis::ANALYSIS_STACK)
         .enable_all()
         .build()
         .expect("the async runtime starts");

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use infrac::analysis::{load_project, read_source, set_file_text, unreadable_file};
-use infrac::db::{RootDatabase, SourceFile, Workspace};
-use infrac::diagnostics::Diagnostic;
+use infrac_core::db::{RootDatabase, SourceFile, Workspace};
+use infrac_core::diagnostics::Diagnostic;
+use infrac_emit::analysis::{load_project, read_source, set_file_text, unreadable_file};
 use salsa::Setter as _;
 use tower_lsp_server::ls_types as lsp;
 
@@ -346,7 +346,7 @@ fn digest(diagnostics: &[lsp::Diagnostic]) -> u64 {
 pub fn materialize_stdlib() -> Option<PathBuf> {
     let dir = std::env::temp_dir().join(format!("infrac-lsp-{}-stdlib", env!("CARGO_PKG_VERSION")));
     std::fs::create_dir_all(&dir).ok()?;
-    for (path, text) in infrac::stdlib::infra_files() {
+    for (path, text) in infrac_core::stdlib::infra_files() {
         let name = path.strip_prefix("<stdlib>/").unwrap_or(&path);
         let target = dir.join(name);
         if std::fs::read_to_string(&target).ok().as_deref() != Some(text) {

@@ -795,7 +795,7 @@ fn survives_invalid_utf8_on_disk_files_deleted_under_it_and_a_huge_file() {
 #[test]
 fn deep_nesting_is_a_diagnostic_and_the_server_keeps_serving() {
     const N: usize = 1_000_000;
-    let limit = infrac::syntax::MAX_NESTING as u64;
+    let limit = infrac_syntax::MAX_NESTING as u64;
     let project = Project::new(&clean_shop());
     let mut session = Session::start(project.dir.path(), false);
     let dev = project.uri("dev.infra");

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use infrac::analysis::{check_env, set_file_text, stdlib_files};
-use infrac::config::EnvName;
-use infrac::db::{RootDatabase, SourceFile, Workspace};
+use infrac_core::config::EnvName;
+use infrac_core::db::{RootDatabase, SourceFile, Workspace};
+use infrac_emit::analysis::{check_env, set_file_text, stdlib_files};
 
 const BASE: &str = r#"project shop {
   region = "eu-west-1"

@@ -9,13 +9,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use infrac::analysis::{
+use infrac_core::config::EnvName;
+use infrac_core::db::{RootDatabase, SourceFile, Workspace};
+use infrac_core::diagnostics::{Diagnostic, Severity};
+use infrac_emit::analysis::{
     check_env, envs_in_file, project_diagnostics, sort_diagnostics, stdlib_files,
 };
-use infrac::config::EnvName;
-use infrac::db::{RootDatabase, SourceFile, Workspace};
-use infrac::diagnostics::{Diagnostic, Severity};
-use infrac::source::LineIndex;
+use infrac_syntax::source::LineIndex;
 
 /// One file of a fixture.
 pub struct FixtureFile {

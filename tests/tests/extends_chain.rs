@@ -1,10 +1,10 @@
 //! A long `extends` chain: 2,000 environments, each overriding values of its parent, check
 //! without error, with the last environment's values, and the provenance of every level.
 
-use infrac::analysis::{check_env, evaluate_layers};
-use infrac::config::EnvName;
-use infrac::model::env_model;
-use infrac::value::Value;
+use infrac_core::config::EnvName;
+use infrac_core::model::env_model;
+use infrac_core::value::Value;
+use infrac_emit::analysis::{check_env, evaluate_layers};
 
 const LENGTH: usize = 2_000;
 const DAYS: [i64; 7] = [1, 3, 5, 7, 14, 30, 60];
@@ -69,7 +69,7 @@ fn a_chain_of_2000_environments_checks_with_the_last_values() {
     // The provenance of `days`: set by the last environment, over every level before it, nearest
     // first, down to the parameter's default.
     let provenance =
-        infrac::policy::provenance(&db, workspace, env, &["days".to_string()]).expect("days");
+        infrac_core::policy::provenance(&db, workspace, env, &["days".to_string()]).expect("days");
     let def = provenance.def.expect("set by an environment");
     assert_eq!(def.env.as_deref(), Some(last.as_str()));
     assert_eq!(provenance.overrode.len(), LENGTH - 1);

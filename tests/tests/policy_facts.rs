@@ -2,8 +2,8 @@
 //! rule read exactly (`LAYER.INSTANCE.INPUT`, through `*` or a repeated layer's name), never a
 //! parameter's keys or fields, and none from rules that compare environments.
 
-use infrac::config::EnvName;
-use infrac::policy::policy_results;
+use infrac_core::config::EnvName;
+use infrac_core::policy::policy_results;
 use infrac_tests::load_fixture;
 
 const PROJECT: &str = r#"

@@ -26,10 +26,10 @@
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use infrac::analysis::emit_env;
-use infrac::config::EnvName;
-use infrac::source::LineIndex;
-use infrac::syntax::{Block, Entry, ExprKind, ItemKind};
+use infrac_core::config::EnvName;
+use infrac_emit::analysis::emit_env;
+use infrac_syntax::source::LineIndex;
+use infrac_syntax::{Block, Entry, ExprKind, ItemKind};
 
 /// The project each case lives in: a project item and an environment, so that every case is
 /// also checked and built.
@@ -180,11 +180,11 @@ fn run_case(text: &str) -> Outcome {
     }
     // Build every environment that checks clean: emission must not panic either.
     for file in &files {
-        for env in infrac::analysis::envs_in_file(&db, *file) {
+        for env in infrac_emit::analysis::envs_in_file(&db, *file) {
             let _ = emit_env(&db, workspace, EnvName::new(&db, env), *file);
         }
     }
-    let parse = infrac::syntax::parse(text);
+    let parse = infrac_syntax::parse(text);
     Outcome {
         diagnostics: out,
         items: parse.items.iter().map(|item| describe_item(item)).collect(),
@@ -206,7 +206,7 @@ fn describe_entry(entry: &Entry) -> String {
     text
 }
 
-fn describe_item(item: &infrac::syntax::Item) -> String {
+fn describe_item(item: &infrac_syntax::Item) -> String {
     let (head, members): (String, Vec<String>) = match &item.kind {
         ItemKind::Project(p) => (format!("project {}", p.name.name), entries(&p.body)),
         ItemKind::Type(t) => (format!("type {}", t.name.name), Vec::new()),

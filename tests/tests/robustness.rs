@@ -1,8 +1,8 @@
 //! Random edits of the default system never make the compiler panic: every mutated project is
 //! parsed, checked in every environment and emitted when it checks clean.
 
-use infrac::analysis::emit_env;
-use infrac::config::EnvName;
+use infrac_core::config::EnvName;
+use infrac_emit::analysis::emit_env;
 
 /// A small deterministic generator (a 64-bit LCG), so failures replay.
 struct Rng(u64);
@@ -124,7 +124,7 @@ fn random_edits_never_panic() {
             clean += 1;
         }
         for source in &sources {
-            for env in infrac::analysis::envs_in_file(&db, *source) {
+            for env in infrac_emit::analysis::envs_in_file(&db, *source) {
                 let _ = emit_env(&db, workspace, EnvName::new(&db, env), *source);
             }
         }

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use infrac::model::EnvModel;
+use infrac_core::model::EnvModel;
 
 /// The workflow YAML for the given environments (in apply order: e.g. dev, pre, pro).
 pub fn github_workflow(
@@ -159,7 +159,7 @@ fn shared_jobs(
             needs,
             env: shared.env.clone(),
             build: first.to_string(),
-            dir: format!("{}/{}", infrac::emit::SHARED_DIR, layer.dir),
+            dir: format!("{}/{}", infrac_emit::emit::SHARED_DIR, layer.dir),
             name: layer.name.clone(),
         };
         layer_job(w, &job_layer, shared, install, &protected);

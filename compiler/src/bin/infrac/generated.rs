@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use infrac::analysis::{check_env, emit_env, envs_in_file, load_project};
-use infrac::config::EnvName;
-use infrac::db::{RootDatabase, SourceFile, Workspace};
-use infrac::diagnostics::Diagnostic;
 use infrac::render::one_line;
+use infrac_core::config::EnvName;
+use infrac_core::db::{RootDatabase, SourceFile, Workspace};
+use infrac_core::diagnostics::Diagnostic;
+use infrac_emit::analysis::{check_env, emit_env, envs_in_file, load_project};
 
 /// Every file of one environment's build, by path relative to the output root.
 pub type Files = BTreeMap<String, String>;

@@ -13,8 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use infrac::emit::header;
-use infrac::emit::literal::traversal;
+use infrac_emit::emit::header;
+use infrac_emit::emit::literal::traversal;
 
 use crate::generated::Files;
 
@@ -247,14 +247,14 @@ fn moved_tf(source: &str, moves: &BTreeMap<String, String>) -> String {
     let mut text = header(source);
     text.push_str("# Renamed module instances: Terraform moves their state instead of destroying and recreating them.\n");
     // Names are module labels read back from Terraform files; only identifiers can be moved.
-    let plain = |name: &str| infrac::emit::literal::is_plain_identifier(name);
+    let plain = |name: &str| infrac_emit::emit::literal::is_plain_identifier(name);
     for (from, to) in moves.iter().filter(|(from, to)| plain(from) && plain(to)) {
         let block = hcl::structure::Block::builder("moved")
             .add_attribute(("from", traversal("module", &[from])))
             .add_attribute(("to", traversal("module", &[to])))
             .build();
         text.push('\n');
-        text.push_str(&infrac::emit::render(
+        text.push_str(&infrac_emit::emit::render(
             hcl::Body::builder().add_block(block).build(),
         ));
     }

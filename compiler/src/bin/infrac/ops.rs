@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use infrac::analysis::load_project;
-use infrac::config::EnvName;
-use infrac::db::RootDatabase;
-use infrac::model::{env_model, EnvModel};
-use infrac::value::Value;
+use infrac_core::config::EnvName;
+use infrac_core::db::RootDatabase;
+use infrac_core::model::{env_model, EnvModel};
+use infrac_core::value::Value;
+use infrac_emit::analysis::load_project;
 
 /// One line of a semantic diff: a path, both sides (None = absent), and where each side was set.
 pub struct Change {
@@ -27,7 +27,7 @@ fn flatten(model: &EnvModel) -> BTreeMap<String, String> {
     for layer in &model.layers {
         out.insert(
             format!("{}: state key", layer.name),
-            infrac::emit::state_key(&model.env, &layer.name),
+            infrac_emit::emit::state_key(&model.env, &layer.name),
         );
         out.insert(format!("{}: dir", layer.name), layer.dir.clone());
         for instance in layer.instances.iter() {
@@ -59,11 +59,11 @@ fn show(value: &Value) -> String {
 pub fn diff(project: &Path, left: &str, right: &str) -> Result<Vec<Change>, String> {
     let mut db = RootDatabase::default();
     let (workspace, _) = load_project(&mut db, project);
-    infrac::analysis::evaluate_layers(&db, workspace, &[left.to_string(), right.to_string()]);
+    infrac_emit::analysis::evaluate_layers(&db, workspace, &[left.to_string(), right.to_string()]);
     let mut models = Vec::new();
     for env in [left, right] {
         let name = EnvName::new(&db, env.to_string());
-        let diagnostics = infrac::analysis::check_env(&db, workspace, name);
+        let diagnostics = infrac_emit::analysis::check_env(&db, workspace, name);
         if let Some(error) = diagnostics.iter().find(|d| d.is_error()) {
             return Err(format!(
                 "env `{env}` does not check: {}",
@@ -84,7 +84,7 @@ pub fn diff(project: &Path, left: &str, right: &str) -> Result<Vec<Change>, Stri
             return String::new();
         }
         let name = EnvName::new(&db, env.to_string());
-        match infrac::policy::provenance(&db, workspace, name, &segments) {
+        match infrac_core::policy::provenance(&db, workspace, name, &segments) {
             Some(p) => match (p.def, p.default_of) {
                 (Some(def), _) => location(&db, def.file, def.range.start),
                 (None, Some((_, _, module))) => format!("default of module {module}"),
@@ -118,9 +118,9 @@ pub fn diff(project: &Path, left: &str, right: &str) -> Result<Vec<Change>, Stri
     Ok(changes)
 }
 
-fn location(db: &RootDatabase, file: infrac::db::SourceFile, offset: u32) -> String {
+fn location(db: &RootDatabase, file: infrac_core::db::SourceFile, offset: u32) -> String {
     let text = file.text(db);
-    let pos = infrac::source::LineIndex::new(text).line_col(text, offset);
+    let pos = infrac_syntax::source::LineIndex::new(text).line_col(text, offset);
     format!(
         "{}:{}",
         infrac::render::display_path(db, file),
@@ -266,7 +266,7 @@ pub fn affected(base: &Path, head: &Path) -> Result<Vec<String>, String> {
 /// Terraform's `.terraform/` cache) and the module directories it calls (`modules/` of the build,
 /// or `shared/modules/` for a shared layer).
 fn content(dir: &Path, root: &Path) -> Vec<(String, Vec<u8>)> {
-    let shared = root.join(infrac::emit::SHARED_DIR);
+    let shared = root.join(infrac_emit::emit::SHARED_DIR);
     let root = match dir.starts_with(&shared) {
         true => shared.as_path(),
         false => root,

@@ -8,7 +8,7 @@ use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use infrac::emit::{header, Emitted};
+use infrac_emit::emit::{header, Emitted};
 
 #[derive(Debug)]
 pub enum OutputError {
@@ -732,17 +732,6 @@ pub fn copied_files(
     project_root: &Path,
     copies: &[(String, String)],
 ) -> Result<std::collections::BTreeMap<String, String>, OutputError> {
-    let mut out = std::collections::BTreeMap::new();
-    for (source, destination) in copies {
-        let from = project_root.join(source);
-        let files = infrac::analysis::module_tf_files(&from)
-            .map_err(|e| io("cannot read module directory", &from, e))?;
-        for (file_name, text) in files {
-            out.insert(
-                format!("{destination}/{file_name}"),
-                format!("{}{text}", header(&format!("module {source}"))),
-            );
-        }
-    }
-    Ok(out)
+    infrac_emit::analysis::copied_module_files(project_root, copies)
+        .map_err(|(from, e)| io("cannot read module directory", &from, e))
 }

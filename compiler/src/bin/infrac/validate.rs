@@ -7,9 +7,9 @@ use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use infrac::db::{RootDatabase, SourceFile};
-use infrac::diagnostics::{Diagnostic, E0508};
-use infrac::source::TextRange;
+use infrac_core::db::{RootDatabase, SourceFile};
+use infrac_core::diagnostics::{Diagnostic, E0508};
+use infrac_syntax::source::TextRange;
 
 use crate::generated::{write_files, Files, Scratch};
 

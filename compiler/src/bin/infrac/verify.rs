@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use infrac::analysis::{
+use infrac::render::display_path;
+use infrac_core::config::EnvName;
+use infrac_core::db::{RootDatabase, SourceFile};
+use infrac_core::diagnostics::{Diagnostic, Severity, ALL_CODES, E0506};
+use infrac_emit::analysis::{
     check_env, emit_env, envs_in_file, load_project, project_diagnostics, sort_diagnostics,
 };
-use infrac::config::EnvName;
-use infrac::db::{RootDatabase, SourceFile};
-use infrac::diagnostics::{Diagnostic, Severity, ALL_CODES, E0506};
-use infrac::render::display_path;
-use infrac::source::LineIndex;
+use infrac_syntax::source::LineIndex;
 
 use crate::output::is_generated;
 
@@ -51,7 +51,9 @@ pub fn verify(args: VerifyArgs) -> u8 {
         let dir = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
         let mut db = RootDatabase::default();
         let (workspace, mut diagnostics) = load_project(&mut db, &dir);
-        diagnostics.extend(infrac::analysis::module_dir_diagnostics(&db, workspace));
+        diagnostics.extend(infrac_emit::analysis::module_dir_diagnostics(
+            &db, workspace,
+        ));
         diagnostics.extend(project_diagnostics(&db, workspace).iter().cloned());
         let files: Vec<SourceFile> = workspace
             .files(&db)
@@ -66,7 +68,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
         envs.sort_by(|a, b| a.0.cmp(&b.0));
         envs.retain(|(env, _)| args.envs.is_empty() || args.envs.contains(env));
         let names: Vec<String> = envs.iter().map(|(env, _)| env.clone()).collect();
-        infrac::analysis::evaluate_layers(&db, workspace, &names);
+        infrac_emit::analysis::evaluate_layers(&db, workspace, &names);
         for (env, file) in envs {
             let env_name = EnvName::new(&db, env.clone());
             diagnostics.extend(check_env(&db, workspace, env_name).iter().cloned());
@@ -126,13 +128,13 @@ pub fn verify(args: VerifyArgs) -> u8 {
             eprintln!(
                 "verified {} environment(s) ({}): {verdict}",
                 checked.len(),
-                checked.join(", ")
+                crate::cmd::name_list(&checked)
             );
         }
         VerifyFormat::Json => {
             let items: Vec<serde_json::Value> = reports
                 .iter()
-                .flat_map(|(db, ds)| crate::diagnostics_json(db, ds))
+                .flat_map(|(db, ds)| crate::cmd::diagnostics_json(db, ds))
                 .collect();
             let json = serde_json::json!({"environments": checked, "errors": errors, "diagnostics": items});
             out!(
@@ -223,12 +225,12 @@ fn drift(
 }
 
 /// The name of the environment a file declares, where environment-wide problems are reported.
-pub fn env_range(db: &RootDatabase, file: SourceFile) -> infrac::source::TextRange {
-    infrac::syntax::parse(file.text(db))
+pub fn env_range(db: &RootDatabase, file: SourceFile) -> infrac_syntax::source::TextRange {
+    infrac_syntax::parse(file.text(db))
         .items
         .iter()
         .find_map(|item| match &item.kind {
-            infrac::syntax::ItemKind::Env(env) => Some(env.name.range),
+            infrac_syntax::ItemKind::Env(env) => Some(env.name.range),
             _ => None,
         })
         .unwrap_or_default()

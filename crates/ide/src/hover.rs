@@ -1,0 +1,660 @@
+//! Hover: what a name is (type, docs), and for values the effective value in every environment
+//! with its provenance: which file and line set it, and what it overrode.
+
+use crate::analysis::envs_in_file;
+use crate::config::{Def, EnvName};
+use crate::db::{Db, SourceFile, Workspace};
+use crate::model::{env_model, EnvModel};
+use crate::policy::{policy_results, provenance};
+use crate::project::project_index;
+use crate::source::TextRange;
+use crate::syntax::{Expr, ExprKind, Ident, InputDecl, Item, ItemKind, ModuleDef, StrPart};
+use crate::value::Value;
+
+use super::symbols::{file_symbols, Symbol};
+use super::{file_line, shorten, slice};
+
+/// Hover content as Markdown, for the range it describes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoverResult {
+    pub range: TextRange,
+    pub markdown: String,
+}
+
+/// A function's signature and documentation, when `offset` is on the name of a call.
+fn function_at(text: &str, offset: u32) -> Option<HoverResult> {
+    let offset = (offset as usize).min(text.len());
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let start = text[..offset]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_word(*c))
+        .last()
+        .map_or(offset, |(i, _)| i);
+    let end = text[offset..]
+        .char_indices()
+        .find(|(_, c)| !is_word(*c))
+        .map_or(text.len(), |(i, _)| offset + i);
+    if start == end || !text[end..].starts_with('(') || text[..start].ends_with('.') {
+        return None;
+    }
+    let function = crate::functions::signature(&text[start..end])?;
+    Some(HoverResult {
+        range: TextRange::new(start, end),
+        markdown: format!(
+            "```infra\n{}\n```\n\n{}\n\nEvaluated by the compiler on compile-time values; \
+             on run-time values, the same Terraform call.",
+            function.text, function.doc
+        ),
+    })
+}
+
+/// The hover at `offset`.
+pub fn hover(
+    db: &dyn Db,
+    workspace: Workspace,
+    file: SourceFile,
+    offset: u32,
+) -> Option<HoverResult> {
+    if let Some(found) = function_at(file.text(db), offset) {
+        return Some(found);
+    }
+    if let Some(result) = wildcard_hover(db, workspace, file, offset) {
+        return Some(result);
+    }
+    let symbols = file_symbols(db, workspace, file);
+    let occurrence = symbols.at(offset);
+    let site = symbols.override_at(offset);
+    let envs = ordered_envs(db, workspace, file);
+    // The last segment of an environment override: the value at that path.
+    if let Some(site) = site.filter(|s| s.last_range.contains(offset)) {
+        let mut md = match occurrence.map(|o| &o.symbol) {
+            Some(symbol) => describe(db, workspace, symbol)?,
+            None => format!("```infra\n{}\n```\n", site.path.join(".")),
+        };
+        md.push_str(&effective_values(db, workspace, &envs, &site.path));
+        return Some(HoverResult {
+            range: site.last_range,
+            markdown: md,
+        });
+    }
+    let occurrence = occurrence?;
+    let mut md = describe(db, workspace, &occurrence.symbol)?;
+    match &occurrence.symbol {
+        Symbol::Param(name) => md.push_str(&effective_values(
+            db,
+            workspace,
+            &envs,
+            std::slice::from_ref(name),
+        )),
+        Symbol::ModuleInput { input, .. } => {
+            if let Some((layer, instance)) = &occurrence.instance {
+                let path = [layer.clone(), instance.clone(), input.clone()];
+                md.push_str(&effective_values(db, workspace, &envs, &path));
+            }
+        }
+        _ => {}
+    }
+    Some(HoverResult {
+        range: occurrence.range,
+        markdown: md,
+    })
+}
+
+/// A `*` of a policy rule: what the rule matched in each environment of the policy, with the
+/// values.
+fn wildcard_hover(
+    db: &dyn Db,
+    workspace: Workspace,
+    file: SourceFile,
+    offset: u32,
+) -> Option<HoverResult> {
+    let index = project_index(db, workspace);
+    let (policy, rule, star) = crate::db::parse_file(db, file)
+        .items
+        .iter()
+        .find_map(|item| match &item.kind {
+            ItemKind::Policy(policy) => policy.rules.iter().find_map(|rule| {
+                let star = star_at(&rule.expr, offset)?;
+                Some((policy, rule, star.range))
+            }),
+            _ => None,
+        })?;
+    let mut md = code_block("*");
+    md.push_str(&format!(
+        "\nEach match of the rule is checked (policy `{}`).\n\n**Matches**\n",
+        policy.name.name
+    ));
+    let envs: Vec<&str> = policy
+        .envs
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|e| index.envs.contains_key(*e))
+        .collect();
+    // An `across` rule matches the same paths whichever of its environments is checked.
+    let checked = if policy.across {
+        &envs[..envs.len().min(1)]
+    } else {
+        &envs[..]
+    };
+    for env in checked {
+        let results = policy_results(db, workspace, EnvName::new(db, env.to_string()));
+        let found = results
+            .matched
+            .iter()
+            .find(|m| m.file == file && m.range == rule.range);
+        if !policy.across {
+            md.push_str(&format!("\n- **{env}**"));
+        }
+        match found {
+            Some(found) => {
+                for (path, value) in &found.values {
+                    let indent = if policy.across { "" } else { "  " };
+                    md.push_str(&format!(
+                        "\n{indent}- `{path}`: `{}`",
+                        shorten(&value.to_string(), 60)
+                    ));
+                }
+            }
+            None if policy.across => {
+                md.push_str("\nNothing: the rule or one of its environments has errors.");
+            }
+            None => md.push_str(": nothing (the rule or the environment has errors)"),
+        }
+    }
+    md.push('\n');
+    Some(HoverResult {
+        range: star,
+        markdown: md,
+    })
+}
+
+/// The `*` segment of a path in `expr` at `offset`.
+fn star_at(expr: &Expr, offset: u32) -> Option<&Ident> {
+    if !expr.range.contains(offset) {
+        return None;
+    }
+    match &expr.kind {
+        ExprKind::Ref(segments) => segments
+            .iter()
+            .find(|s| s.name == "*" && s.range.contains(offset)),
+        ExprKind::Unary(_, e) => star_at(e, offset),
+        ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => {
+            star_at(a, offset).or_else(|| star_at(b, offset))
+        }
+        ExprKind::Cond(a, b, c) => star_at(a, offset)
+            .or_else(|| star_at(b, offset))
+            .or_else(|| star_at(c, offset)),
+        ExprKind::List(items) => items.iter().find_map(|i| star_at(i, offset)),
+        ExprKind::Record(entries) => entries.iter().find_map(|e| star_at(&e.value, offset)),
+        ExprKind::Str(parts) => parts.iter().find_map(|p| match p {
+            StrPart::Interp(e) => star_at(e, offset),
+            StrPart::Text(_) => None,
+        }),
+        _ => None,
+    }
+}
+
+/// The environments of the workspace; those declared in `file` first.
+fn ordered_envs(db: &dyn Db, workspace: Workspace, file: SourceFile) -> Vec<String> {
+    let mut envs = envs_in_file(db, file);
+    let index = project_index(db, workspace);
+    envs.retain(|e| index.envs.contains_key(e));
+    for env in index.envs.keys() {
+        if !envs.contains(env) {
+            envs.push(env.clone());
+        }
+    }
+    envs
+}
+
+fn code_block(text: &str) -> String {
+    format!("```infra\n{text}\n```\n")
+}
+
+fn doc_paragraph(doc: &Option<String>) -> String {
+    match doc {
+        Some(doc) if !doc.trim().is_empty() => format!("\n{}\n", doc.trim()),
+        _ => String::new(),
+    }
+}
+
+fn item_of<'db>(db: &'db dyn Db, item_ref: Option<&crate::project::ItemRef>) -> Option<&'db Item> {
+    item_ref.map(|r| r.item(db))
+}
+
+/// What a symbol is: its declaration and docs.
+pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<String> {
+    let index = project_index(db, workspace);
+    let module_def = |name: &str| -> Option<(SourceFile, &ModuleDef, &Item)> {
+        let item_ref = index.modules.get(name)?;
+        let item = item_ref.item(db);
+        match &item.kind {
+            ItemKind::Module(def) => Some((item_ref.file, def, item)),
+            _ => None,
+        }
+    };
+    let mut md = String::new();
+    match symbol {
+        Symbol::Param(name) => {
+            let item_ref = index.params.get(name)?;
+            let item = item_ref.item(db);
+            let ItemKind::Param(param) = &item.kind else {
+                return None;
+            };
+            let ty = slice(db, item_ref.file, param.ty.range);
+            let default = param
+                .default
+                .as_ref()
+                .map(|d| format!(" = {}", shorten(&slice(db, item_ref.file, d.range), 60)))
+                .unwrap_or_default();
+            if param.is_let {
+                md.push_str(&code_block(&format!("let {name}{default}")));
+            } else {
+                md.push_str(&code_block(&format!("param {name}: {ty}{default}")));
+            }
+            md.push_str(&doc_paragraph(&item.doc));
+            if param.default.is_none() {
+                md.push_str("\nNo default: every environment that is built must set it.\n");
+            }
+        }
+        Symbol::Type(name) => {
+            let item_ref = index.types.get(name)?;
+            let item = item_ref.item(db);
+            let ItemKind::Type(def) = &item.kind else {
+                return None;
+            };
+            let ty = slice(db, item_ref.file, def.ty.range);
+            md.push_str(&code_block(&format!("type {name} = {}", shorten(&ty, 200))));
+            md.push_str(&doc_paragraph(&item.doc));
+        }
+        Symbol::BuiltinType(name) => {
+            let what = match name.as_str() {
+                "string" => "Text; `string(cidr)`, `string(ipv4)`, `string(region)`, `string(az)`, `string(dns)`, `string(arn)` also check a pattern.",
+                "int" => "A whole number; `int(2..6)` bounds it, `int(1, 3, 5)` lists the allowed values.",
+                "float" => "A number; `float(0.0..1.0)` bounds it.",
+                "bool" => "`true` or `false`.",
+                "enum" => "One of the given strings: `enum(\"a\", \"b\")`.",
+                "list" => "`list<T>`: `[a, b, c]`.",
+                "map" => "`map<T>`: `{ key = value }` with free keys.",
+                "secret" => "A reference to a stored secret (the `value_from` of a `secret` or `ssm_parameter` instance, a database's `master_user_secret_arn`), never a literal; outputs that carry one are `sensitive`.",
+                _ => "Anything (avoid).",
+            };
+            md.push_str(&code_block(name));
+            md.push_str(&format!("\nBuiltin type. {what}\n"));
+        }
+        Symbol::Module(name) => {
+            let (file, def, item) = module_def(name)?;
+            let source = def
+                .source
+                .as_ref()
+                .map_or_else(|| format!("stdlib/{name}"), |(s, _)| s.clone());
+            md.push_str(&code_block(&format!("module {name}")));
+            md.push_str(&doc_paragraph(&item.doc));
+            md.push_str(&format!("\nSource: `{source}`\n"));
+            md.push_str(&inputs_table(db, file, def));
+            if !def.outputs.is_empty() {
+                md.push_str("\n| output | type | |\n|---|---|---|\n");
+                for output in &def.outputs {
+                    md.push_str(&format!(
+                        "| `{}` | `{}` | {} |\n",
+                        output.name.name,
+                        cell(&slice(db, file, output.ty.range)),
+                        cell(&first_sentence(&output.doc))
+                    ));
+                }
+            }
+        }
+        Symbol::ModuleInput { module, input } => {
+            let (file, def, _) = module_def(module)?;
+            let decl = def.inputs.iter().find(|i| i.name.name == *input)?;
+            md.push_str(&code_block(&input_line(db, file, decl)));
+            md.push_str(&format!("\nInput of module `{module}`.\n"));
+            md.push_str(&doc_paragraph(&decl.doc));
+            if let Some(constraint) = resolved_constraint(db, workspace, file, decl) {
+                md.push_str(&format!("\nAllowed: {constraint}.\n"));
+            }
+        }
+        Symbol::ModuleOutput { module, output } => {
+            let (file, def, _) = module_def(module)?;
+            let decl = def.outputs.iter().find(|o| o.name.name == *output)?;
+            md.push_str(&code_block(&format!(
+                "output {output}: {}",
+                slice(db, file, decl.ty.range)
+            )));
+            md.push_str(&format!(
+                "\nOutput of module `{module}`: a Terraform run-time value.\n"
+            ));
+            md.push_str(&doc_paragraph(&decl.doc));
+        }
+        Symbol::Layer(name) => {
+            let item_ref = index.layers.get(name)?;
+            let item = item_ref.item(db);
+            let ItemKind::Layer(layer) = &item.kind else {
+                return None;
+            };
+            let header = match &layer.repeat {
+                Some(repeat) => format!(
+                    "layer {name}({}{}) for {}",
+                    repeat.key.name,
+                    repeat
+                        .value
+                        .as_ref()
+                        .map(|v| format!(", {}", v.name))
+                        .unwrap_or_default(),
+                    repeat.over.name
+                ),
+                None => format!("layer {name}"),
+            };
+            let header = match layer.shared {
+                Some(_) => format!("shared {header}"),
+                None => header,
+            };
+            md.push_str(&code_block(&header));
+            md.push_str(&doc_paragraph(&item.doc));
+            if layer.shared.is_some() {
+                md.push_str(&format!(
+                    "\nShared by every environment: one root module (`shared/NN-{name}` in every build) and one state (`{}`), applied first, once.\n",
+                    infrac_emit::emit::state_key(infrac_core::shared::SHARED, name)
+                ));
+            }
+            let instances: Vec<String> = layer
+                .instances
+                .iter()
+                .map(|i| format!("`{} {}`", i.kind.name, i.name.name))
+                .collect();
+            if !instances.is_empty() {
+                md.push_str(&format!("\nInstances: {}\n", instances.join(", ")));
+            }
+            if !layer.outputs.is_empty() {
+                md.push_str("\n| output | type |\n|---|---|\n");
+                for output in &layer.outputs {
+                    md.push_str(&format!(
+                        "| `{}` | `{}` |\n",
+                        output.name.name,
+                        cell(&slice(db, item_ref.file, output.ty.range))
+                    ));
+                }
+            }
+            if let Some(env) = index.envs.keys().next() {
+                let model = env_model(db, workspace, EnvName::new(db, env.clone()));
+                if let Some(built) = model.layers.iter().find(|l| l.name == *name) {
+                    let reads = if built.depends_on.is_empty() {
+                        "no other layer".to_string()
+                    } else {
+                        built.depends_on.join(", ")
+                    };
+                    md.push_str(&format!("\nIn `{env}`: `{}`, reads {reads}.\n", built.dir));
+                }
+            }
+        }
+        Symbol::LayerOutput { layer, output } => {
+            let item_ref = index.layers.get(layer)?;
+            let ItemKind::Layer(def) = &item_of(db, Some(item_ref))?.kind else {
+                return None;
+            };
+            let decl = def.outputs.iter().find(|o| o.name.name == *output)?;
+            md.push_str(&code_block(&format!(
+                "output {layer}.{output}: {} = {}",
+                slice(db, item_ref.file, decl.ty.range),
+                shorten(&slice(db, item_ref.file, decl.value.range), 60)
+            )));
+            md.push_str(&format!(
+                "\nOutput of layer `{layer}`; other layers read it from its Terraform state.\n"
+            ));
+            md.push_str(&doc_paragraph(&decl.doc));
+        }
+        Symbol::Instance { layer, instance } => {
+            let item_ref = index.layers.get(layer)?;
+            let ItemKind::Layer(def) = &item_of(db, Some(item_ref))?.kind else {
+                return None;
+            };
+            let decl = def.instances.iter().find(|i| i.name.name == *instance)?;
+            md.push_str(&code_block(&format!("{} {instance}", decl.kind.name)));
+            md.push_str(&format!(
+                "\nInstance of module `{}` in layer `{layer}`.\n",
+                decl.kind.name
+            ));
+            md.push_str(&doc_paragraph(&decl.doc));
+            if let Some((_, _, module_item)) = module_def(&decl.kind.name) {
+                let summary = first_sentence(&module_item.doc);
+                if !summary.is_empty() {
+                    md.push_str(&format!("\n`{}`: {summary}\n", decl.kind.name));
+                }
+            }
+        }
+        Symbol::RepeatVar { layer, var } => {
+            let item_ref = index.layers.get(layer)?;
+            let ItemKind::Layer(def) = &item_of(db, Some(item_ref))?.kind else {
+                return None;
+            };
+            let repeat = def.repeat.as_ref()?;
+            let role = if repeat.key.name == *var {
+                "the key (or the element of a list)"
+            } else {
+                "the value"
+            };
+            md.push_str(&code_block(var));
+            md.push_str(&format!(
+                "\nIn each copy of layer `{layer}`: {role} of parameter `{}`.\n",
+                repeat.over.name
+            ));
+        }
+        Symbol::Env(name) => {
+            let item = item_of(db, index.envs.get(name))?;
+            let chain = crate::config::env_chain(db, workspace, EnvName::new(db, name.clone()));
+            let names: Vec<&str> = chain.envs.iter().map(|(n, _)| n.as_str()).collect();
+            md.push_str(&code_block(&format!("env {name}")));
+            md.push_str(&doc_paragraph(&item.doc));
+            md.push_str(&format!("\nInherits: base → {}\n", names.join(" → ")));
+        }
+        Symbol::Policy(name) => {
+            let item = index
+                .policies
+                .iter()
+                .map(|r| r.item(db))
+                .find(|i| i.name().is_some_and(|n| n.name == *name))?;
+            md.push_str(&code_block(&format!("policy {name}")));
+            md.push_str(&doc_paragraph(&item.doc));
+        }
+        Symbol::Project(name) => {
+            let item = item_of(db, index.project.as_ref())?;
+            md.push_str(&code_block(&format!("project {name}")));
+            md.push_str(&doc_paragraph(&item.doc));
+        }
+        Symbol::Builtin(name) => {
+            let what = match name.as_str() {
+                "env" => "The name of the environment being built.",
+                "project" => "The project's name.",
+                "region" => "The project's AWS region (after environment overrides).",
+                "layer" => "The name of the layer (`client-acme` in a repeated layer).",
+                _ => "The name of the instance.",
+            };
+            md.push_str(&code_block(name));
+            md.push_str(&format!("\nBuiltin string. {what}\n"));
+        }
+    }
+    Some(md)
+}
+
+fn input_line(db: &dyn Db, file: SourceFile, decl: &InputDecl) -> String {
+    format!(
+        "input {}: {}{}{}",
+        decl.name.name,
+        if decl.is_const { "const " } else { "" },
+        slice(db, file, decl.ty.range),
+        decl.default
+            .as_ref()
+            .map(|d| format!(" = {}", shorten(&slice(db, file, d.range), 60)))
+            .unwrap_or_default()
+    )
+}
+
+fn inputs_table(db: &dyn Db, file: SourceFile, def: &ModuleDef) -> String {
+    if def.inputs.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from("\n| input | type | default | |\n|---|---|---|---|\n");
+    for input in &def.inputs {
+        let default = match &input.default {
+            Some(d) => format!("`{}`", cell(&shorten(&slice(db, file, d.range), 40))),
+            None => "required".to_string(),
+        };
+        md.push_str(&format!(
+            "| `{}` | `{}{}` | {default} | {} |\n",
+            input.name.name,
+            if input.is_const { "const " } else { "" },
+            cell(&slice(db, file, input.ty.range)),
+            cell(&first_sentence(&input.doc))
+        ));
+    }
+    md
+}
+
+/// A module input's constraint in words ("one of ...", "from 1 to 6"), through named types.
+fn resolved_constraint(
+    db: &dyn Db,
+    workspace: Workspace,
+    file: SourceFile,
+    decl: &InputDecl,
+) -> Option<String> {
+    let index = project_index(db, workspace);
+    let mut ignored = Vec::new();
+    let ty = crate::types::TypeResolver::new(db, index).resolve(file, &decl.ty, &mut ignored);
+    if let crate::types::Ty::Enum(values) = ty.resolved() {
+        let quoted: Vec<String> = values.iter().map(|v| format!("`\"{v}\"`")).collect();
+        return Some(format!("one of {}", quoted.join(", ")));
+    }
+    ty.describe_constraint()
+}
+
+fn first_sentence(doc: &Option<String>) -> String {
+    let Some(doc) = doc else {
+        return String::new();
+    };
+    let one_line = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.find(". ") {
+        Some(end) => one_line[..=end].to_string(),
+        None => one_line,
+    }
+}
+
+/// Text for a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// "`file.infra:12` (env `pro`): `3`" or "(base)".
+fn place(db: &dyn Db, def: &Def) -> String {
+    let who = match &def.env {
+        Some(env) => format!("env `{env}`"),
+        None => "base".to_string(),
+    };
+    format!(
+        "{} ({who}): `{}`",
+        file_line(db, def.file, def.range.start),
+        cell(&shorten(&slice(db, def.file, def.range), 40))
+    )
+}
+
+/// The effective value at `path` in each environment, with where it was set and what it overrode.
+fn effective_values(db: &dyn Db, workspace: Workspace, envs: &[String], path: &[String]) -> String {
+    let mut md = String::new();
+    for env in envs {
+        let env_name = EnvName::new(db, env.clone());
+        let model = env_model(db, workspace, env_name);
+        let values = values_at(model, path);
+        if values.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = values
+            .iter()
+            .map(|(label, value)| {
+                let text = cell(&shorten(&value.to_string(), 60));
+                match label {
+                    Some(label) => format!("`{text}` ({label})"),
+                    None => format!("`{text}`"),
+                }
+            })
+            .collect();
+        md.push_str(&format!("- **{env}**: {}", shown.join(", ")));
+        if let Some(prov) = provenance(db, workspace, env_name, path) {
+            match (&prov.def, &prov.default_of) {
+                (Some(def), _) => {
+                    md.push_str(&format!("  \n  set at {}", place(db, def)));
+                    for old in &prov.overrode {
+                        md.push_str(&format!("  \n  overrode {}", place(db, old)));
+                    }
+                }
+                (None, Some((file, range, module))) => md.push_str(&format!(
+                    "  \n  default of module `{module}` at {}",
+                    file_line(db, *file, range.start)
+                )),
+                (None, None) => {}
+            }
+        }
+        // The parameters the value was computed from, and where each was set.
+        let mut reads: Vec<(usize, &crate::trace::ParamRead)> = Vec::new();
+        let all = crate::trace::param_reads(db, workspace, env_name, path);
+        let mut stack: Vec<(usize, &crate::trace::ParamRead)> =
+            all.iter().rev().map(|r| (0, r)).collect();
+        while let Some((depth, read)) = stack.pop() {
+            reads.push((depth, read));
+            stack.extend(read.reads.iter().rev().map(|r| (depth + 1, r)));
+        }
+        for (depth, read) in reads {
+            let value = read
+                .value
+                .as_ref()
+                .map_or_else(|| "?".to_string(), |v| cell(&shorten(&v.to_string(), 40)));
+            let mut line = format!("{}← `{}` = `{value}`", "  ".repeat(depth), read.name);
+            if let Some(def) = read.provenance.as_ref().and_then(|p| p.def.as_ref()) {
+                line.push_str(&format!(", set at {}", place(db, def)));
+            }
+            md.push_str(&format!("  \n  {line}"));
+        }
+        md.push('\n');
+    }
+    if md.is_empty() {
+        md
+    } else {
+        format!("\n**Effective values**\n\n{md}")
+    }
+}
+
+/// The value at `path` (`param[.field...]` or `layer.instance.input[.field...]`) in a model;
+/// a repeated layer gives one value per copy, labelled with the copy's name.
+pub(crate) fn values_at(model: &EnvModel, path: &[String]) -> Vec<(Option<String>, Value)> {
+    let Some((head, rest)) = path.split_first() else {
+        return Vec::new();
+    };
+    if let Some(value) = model.params.get(head) {
+        return field(value, rest).map(|v| (None, v)).into_iter().collect();
+    }
+    let [instance, input, fields @ ..] = rest else {
+        return Vec::new();
+    };
+    let copy_prefix = format!("{head}-");
+    model
+        .layers
+        .iter()
+        .filter(|l| l.name == *head || l.name.starts_with(&copy_prefix))
+        .filter_map(|layer| {
+            let value = model.input(&layer.name, instance, input)?;
+            let value = field(value, fields)?;
+            let label = (layer.name != *head).then(|| layer.name.clone());
+            Some((label, value))
+        })
+        .collect()
+}
+
+fn field(value: &Value, path: &[String]) -> Option<Value> {
+    let mut current = value;
+    for key in path {
+        match current {
+            Value::Record(entries) => current = entries.get(key)?,
+            _ => return None,
+        }
+    }
+    Some(current.clone())
+}
