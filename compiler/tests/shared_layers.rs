@@ -3,7 +3,8 @@
 //! project names for `env = "shared"`, environments read it through `terraform_remote_state` at
 //! that key, `layers.json` and `infrac graph` list it first and marked shared, the bootstrap is
 //! emitted once per distinct state bucket, `infrac affected` reports a change to a shared layer
-//! in every environment, and `infrac ci github` applies it in one job before the environments.
+//! in every environment, `infrac ci github` applies it in one job before the environments, and
+//! `infrac verify --validate` runs Terraform in the shared root modules too.
 //! Files are read back with hcl-rs, so the checks are on values, not on text.
 
 mod common;
@@ -237,6 +238,50 @@ fn one_bucket_gets_one_bootstrap() {
         let main = read(&out.join("shared/01-registry/main.tf"));
         assert!(main.contains("\"shop-shared-images\""), "{main}");
     }
+}
+
+#[test]
+fn verify_validate_runs_terraform_in_the_shared_root_modules() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let project = temp.path().join("p");
+    one_bucket_project(&project, ONE_BUCKET);
+    // The module both the shared layer and `apps` call, broken: each copy is reported.
+    let module = project.join("mods/comp/main.tf");
+    let broken = format!(
+        "{}\noutput \"broken\" {{\n  value = var.undeclared\n}}\n",
+        read(&module)
+    );
+    std::fs::write(&module, broken).expect("break the module");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args([
+            "verify",
+            "p",
+            "--env",
+            "dev",
+            "--validate",
+            "--format",
+            "json",
+        ])
+        .env("INFRAC_TERRAFORM", tool(TERRAFORM))
+        .env("INFRAC_TF_PLUGIN_DIR", plugin_dir())
+        .current_dir(temp.path())
+        .output()
+        .expect("run infrac verify");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let files: std::collections::BTreeSet<&str> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "E0508")
+        .filter_map(|d| d["labels"][0]["file"].as_str())
+        .collect();
+    let expected = [
+        "build/dev/modules/comp/main.tf",
+        "build/dev/shared/modules/comp/main.tf",
+    ];
+    assert_eq!(files, expected.into_iter().collect(), "{stdout}");
 }
 
 #[test]
