@@ -84,7 +84,7 @@ pub(crate) fn build(
         }
     };
     if !plan.key_changes.is_empty() {
-        let diagnostics = state_key_changes(&db, file, &out, &plan, allow_state_key_change);
+        let diagnostics = state_key_changes(&db, file, &plan, allow_state_key_change);
         report(&db, &diagnostics, format);
         if !allow_state_key_change {
             eprintln!(
@@ -206,9 +206,9 @@ pub(crate) fn renamed_names(
         .iter()
         .map(|change| {
             // The instance in its layer's source, or the environment when it cannot be found.
-            let at = model
-                .layers
-                .iter()
+            let shared = model.shared.iter().flat_map(|shared| &shared.layers);
+            let at = shared
+                .chain(&model.layers)
                 .find(|l| l.name == change.layer)
                 .and_then(|layer| {
                     let layer_ref = index.layers.get(&layer.template)?;
@@ -260,15 +260,10 @@ pub(crate) fn renamed_names(
 pub(crate) fn state_key_changes(
     db: &RootDatabase,
     file: SourceFile,
-    out: &Path,
     plan: &moved::Plan,
     allowed: bool,
 ) -> Vec<Diagnostic> {
     let at = verify::env_range(db, file);
-    let bucket = output::read_generated(&out.join("layers.json"))
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|j| j["state_bucket"].as_str().map(str::to_string))
-        .unwrap_or_else(|| "BUCKET".into());
     plan.key_changes
         .iter()
         .map(|change| {
@@ -282,8 +277,8 @@ pub(crate) fn state_key_changes(
                 change.layer, change.old_key, change.new_key
             );
             let help = format!(
-                "a `moved` block cannot move state between backend keys; before applying, copy the state object (`aws s3 cp s3://{bucket}/{} s3://{bucket}/{}`, or `terraform state pull` in the old layer and `terraform state push` in the new one), then build with --allow-state-key-change",
-                change.old_key, change.new_key
+                "a `moved` block cannot move state between backend keys; before applying, copy the state object (`aws s3 cp s3://{}/{} s3://{}/{}`, or `terraform state pull` in the old layer and `terraform state push` in the new one), then build with --allow-state-key-change",
+                change.old_bucket, change.old_key, change.new_bucket, change.new_key
             );
             let diagnostic = if allowed {
                 // Diagnostic: E0507 state-key-change
