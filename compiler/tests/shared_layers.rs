@@ -370,6 +370,37 @@ fn making_a_layer_shared_moves_its_state_to_another_key_and_bucket_and_is_e0507(
 }
 
 #[test]
+fn eval_prints_the_shared_layers_as_evaluated_without_an_environment() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    one_bucket_project(&temp.path().join("p"), ONE_BUCKET);
+    for env in ["dev", "pro"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_infrac"))
+            .args(["eval", &format!("p/{env}.infra")])
+            .current_dir(temp.path())
+            .output()
+            .expect("run infrac eval");
+        assert!(output.status.success());
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let registry = &json["shared"]["layers"]["registry"];
+        assert_eq!(registry["dir"], "shared/01-registry", "{json}");
+        // The module's default name, with `env` = "shared" whichever environment is evaluated.
+        assert_eq!(
+            registry["instances"]["images"]["inputs"]["name"],
+            "shop-shared-images"
+        );
+        assert!(json["layers"].get("registry").is_none(), "{json}");
+        assert_eq!(
+            json["layers"]["apps"]["depends_on"],
+            serde_json::json!(["registry"])
+        );
+        assert_eq!(
+            json["layers"]["apps"]["instances"]["web"]["inputs"]["name"],
+            "${registry.id}"
+        );
+    }
+}
+
+#[test]
 fn a_change_to_a_shared_layer_affects_every_environment() {
     let temp = tempfile::tempdir().expect("temp dir");
     let project = temp.path().join("p");

@@ -23,34 +23,60 @@ pub struct Definition {
     pub env: Option<String>,
 }
 
-/// `infrac eval`'s document: the environment, its chain, its parameters, and every layer with its
-/// directory, dependencies, instances (module and inputs) and outputs.
+/// `infrac eval`'s document: the environment, its chain, its parameters, every layer with its
+/// directory, dependencies, instances (module and inputs) and outputs, and the shared layers the
+/// same way (`null` when the project has none).
 pub struct EvalDocument<'a>(pub &'a EnvModel);
 
 impl serde::Serialize for EvalDocument<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let model = self.0;
-        let mut map = serializer.serialize_map(Some(4))?;
+        let mut map = serializer.serialize_map(Some(5))?;
         map.serialize_entry("env", &model.env)?;
         map.serialize_entry("chain", &model.chain)?;
         map.serialize_entry("params", &model.params)?;
-        map.serialize_entry(
-            "layers",
-            &JsonObject(&model.layers, |layer| (&layer.name, EvalLayer(layer))),
-        )?;
+        map.serialize_entry("layers", &EvalLayers(model, ""))?;
+        map.serialize_entry("shared", &model.shared.as_deref().map(SharedLayers))?;
         map.end()
     }
 }
 
-struct EvalLayer<'a>(&'a PlacedLayer);
+/// The layers of a model, keyed by name, their directories under a prefix (`shared/`).
+struct EvalLayers<'a>(&'a EnvModel, &'a str);
+
+impl serde::Serialize for EvalLayers<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.layers.len()))?;
+        for layer in &self.0.layers {
+            map.serialize_entry(&layer.name, &EvalLayer(layer, self.1))?;
+        }
+        map.end()
+    }
+}
+
+/// The shared layers, evaluated without an environment: `{"layers": {...}}`.
+struct SharedLayers<'a>(&'a EnvModel);
+
+impl serde::Serialize for SharedLayers<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        let prefix = format!("{}/", infrac_emit::emit::SHARED_DIR);
+        map.serialize_entry("layers", &EvalLayers(self.0, &prefix))?;
+        map.end()
+    }
+}
+
+struct EvalLayer<'a>(&'a PlacedLayer, &'a str);
 
 impl serde::Serialize for EvalLayer<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let layer = self.0;
         let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("dir", &layer.dir)?;
+        map.serialize_entry("dir", &format!("{}{}", self.1, layer.dir))?;
         map.serialize_entry("depends_on", &layer.depends_on)?;
         map.serialize_entry(
             "instances",
