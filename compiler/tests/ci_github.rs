@@ -149,7 +149,7 @@ fn a_scheduled_drift_job_checks_each_environment() {
     assert!(text.contains("\n  schedule:\n    - cron: "), "{text}");
     let verify = text.split("\n  verify:\n").nth(1).expect("a verify job");
     assert!(
-        verify.starts_with("    if: github.event_name != 'schedule'\n"),
+        verify.starts_with("    needs: [infrac]\n    if: github.event_name != 'schedule'\n"),
         "{verify}"
     );
     for env in ["dev", "pre", "pro"] {
@@ -159,14 +159,142 @@ fn a_scheduled_drift_job_checks_each_environment() {
             .unwrap_or_else(|| panic!("a drift job for {env}:\n{text}"));
         let job = &job[..job.find("\n  drift-").unwrap_or(job.len())];
         assert!(
-            job.starts_with("    if: github.event_name == 'schedule'\n"),
+            job.starts_with("    needs: [infrac]\n    if: github.event_name == 'schedule'\n"),
             "{job}"
         );
         assert!(
             job.contains(&format!(
-                "run: infrac drift environments/{env}.infra --out build/{env} --format markdown >> \"$GITHUB_STEP_SUMMARY\""
+                "run: 'infrac drift ''environments/{env}.infra'' --out ''build/{env}'' --format markdown >> \"$GITHUB_STEP_SUMMARY\"'"
             )),
             "{job}"
+        );
+    }
+}
+
+/// infrac is installed once, by the `infrac` job, from a pinned version (this one by default) or
+/// a path of the repository, never from an address nobody publishes; every other job downloads
+/// that binary. Pull requests get each environment's `infrac plan` as a comment, and the plan
+/// step's command, run as the workflow runs it (bash -e), plans for real.
+#[test]
+fn infrac_is_installed_once_and_pull_requests_get_the_plan_as_a_comment() {
+    let run_ci = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+            .args(["ci", "github"])
+            .args(extra)
+            .current_dir(repo_root())
+            .output()
+            .expect("run infrac ci github");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let text = run_ci(&[]);
+    assert!(!text.contains("--git"), "{text}");
+    assert_eq!(text.matches("cargo install").count(), 1, "{text}");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        text.contains(&format!(
+            "cargo install --locked --root \"$RUNNER_TEMP/infrac\" infrac --version '={version}'"
+        )),
+        "{text}"
+    );
+    // Every job but the installer downloads the binary.
+    let jobs = text.matches("\n    runs-on: ubuntu-latest").count();
+    let downloads = text
+        .matches("          name: infrac\n          path: ${{ runner.temp }}/infrac-bin")
+        .count();
+    assert_eq!(downloads, jobs - 1, "{text}");
+    let from_path = run_ci(&["--infrac-path", "tools/infrac"]);
+    assert!(
+        from_path.contains(
+            "cargo install --locked --root \"$RUNNER_TEMP/infrac\" --path 'tools/infrac'"
+        ),
+        "{from_path}"
+    );
+
+    let plan = text
+        .split("\n  plan-pro:\n")
+        .nth(1)
+        .expect("a plan job for pro");
+    let plan = &plan[..plan.find("\n  build-dev:").unwrap_or(plan.len())];
+    assert!(
+        plan.starts_with("    needs: [verify]\n    if: github.event_name == 'pull_request'\n"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("gh pr comment \"$PR\" --body-file plan.md"),
+        "{plan}"
+    );
+    assert!(plan.contains("pull_request.number"), "{plan}");
+    assert!(text.contains("\n  pull-requests: write\n"), "{text}");
+
+    // The plan step's command, as the workflow runs it, with the real infrac and Terraform on
+    // PATH: no AWS here, so every layer is deferred or fails to reach a backend, and the command
+    // exits with infrac plan's status; what matters is that the step's shell runs infrac plan
+    // and writes its Markdown summary.
+    let step = plan
+        .lines()
+        .find_map(|l| l.strip_prefix("        run: 'status=0;"))
+        .expect("the plan step");
+    let command = format!(
+        "status=0;{}",
+        step.trim_end_matches('\'').replace("''", "'")
+    );
+    let temp = tempfile::tempdir().expect("temp dir");
+    copy_environments(&temp.path().join("environments"));
+    let bin = temp.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_infrac"), bin.join("infrac")).expect("link");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .args(["-e", "-c", &command])
+        .current_dir(temp.path())
+        .env("PATH", path)
+        .env("INFRAC_TERRAFORM", tool("INFRAC_TERRAFORM"))
+        .env("INFRAC_TF_PLUGIN_DIR", tool("INFRAC_TF_PLUGIN_DIR"))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run the plan step");
+    let summary = read(&temp.path().join("plan.md"));
+    assert!(
+        summary.contains("| 01-foundation") || summary.contains("01-foundation"),
+        "the plan step writes infrac plan's Markdown summary ({:?}):\n{summary}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        temp.path().join("build/pro/layers.json").is_file(),
+        "the plan step built pro into build/pro"
+    );
+}
+
+/// A path that GitHub would evaluate, or one with a control character, is a usage error, never
+/// written into the workflow.
+#[test]
+fn paths_that_cannot_be_written_into_a_workflow_are_refused() {
+    for bad in [
+        "environments/${{ secrets.X }}.infra",
+        "environments/a\nb.infra",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_infrac"))
+            .args(["ci", "github", bad])
+            .current_dir(repo_root())
+            .output()
+            .expect("run infrac ci github");
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        assert!(output.stdout.is_empty());
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("cannot be written into a workflow"),
+            "{bad:?}"
         );
     }
 }

@@ -223,8 +223,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum CiTarget {
-    /// A GitHub Actions workflow: verify on pull requests; plan, guard and apply every layer in
-    /// order on main, environment after environment, with the protected ones behind an approval.
+    /// A GitHub Actions workflow: infrac installed once for every job; verify and a plan comment
+    /// per environment on pull requests; plan, guard and apply every layer in order on main,
+    /// environment after environment, with the protected ones behind an approval; daily drift.
     Github {
         /// The environment files, in the order they are applied.
         #[arg(default_values_t = ["environments/dev.infra".to_string(), "environments/pre.infra".to_string(), "environments/pro.infra".to_string()])]
@@ -232,12 +233,13 @@ enum CiTarget {
         /// Environments whose jobs need an approval (a GitHub environment of the same name).
         #[arg(long = "protect", default_values_t = ["pro".to_string()])]
         protect: Vec<String>,
-        /// The shell command that installs infrac on a runner.
-        #[arg(
-            long,
-            default_value = "cargo install --locked --git https://github.com/infrac/infrac infrac"
-        )]
-        install: String,
+        /// The infrac version the workflow installs from crates.io, once, for every job
+        /// [default: this infrac's version].
+        #[arg(long, value_name = "VERSION", conflicts_with = "infrac_path")]
+        infrac_version: Option<String>,
+        /// Install infrac from this directory of the repository instead (`cargo install --path`).
+        #[arg(long, value_name = "PATH")]
+        infrac_path: Option<String>,
         /// Where to write the workflow [default: standard output].
         #[arg(long)]
         out: Option<PathBuf>,
@@ -317,10 +319,19 @@ fn main() -> ExitCode {
                 CiTarget::Github {
                     env_files,
                     protect,
-                    install,
+                    infrac_version,
+                    infrac_path,
                     out,
                 },
-        } => cmd::ci::ci_github(&env_files, &protect, &install, out.as_deref()),
+        } => {
+            let source = match infrac_path {
+                Some(path) => ci::InfracSource::Path(path),
+                None => ci::InfracSource::Version(
+                    infrac_version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string()),
+                ),
+            };
+            cmd::ci::ci_github(&env_files, &protect, &source, out.as_deref())
+        }
         Command::Diff {
             left,
             right,

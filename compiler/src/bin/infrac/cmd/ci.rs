@@ -13,9 +13,23 @@ use crate::EXIT_ERRORS;
 pub(crate) fn ci_github(
     env_files: &[String],
     protect: &[String],
-    install: &str,
+    source: &ci::InfracSource,
     out: Option<&Path>,
 ) -> ExitCode {
+    let source_text = match source {
+        ci::InfracSource::Version(text) | ci::InfracSource::Path(text) => text,
+    };
+    for (what, text) in env_files
+        .iter()
+        .map(|f| ("environment file", f))
+        .chain([("infrac source", source_text)])
+        .chain(protect.iter().map(|p| ("protected environment", p)))
+    {
+        if let Some(problem) = ci::unsafe_in_workflow(text) {
+            eprintln!("error: the {what} {text:?} holds {problem}, which cannot be written into a workflow");
+            return ExitCode::from(crate::EXIT_USAGE);
+        }
+    }
     let mut models = Vec::new();
     let mut project_dir = String::new();
     for env_file in env_files {
@@ -33,7 +47,7 @@ pub(crate) fn ci_github(
             env_model(&loaded.db, loaded.workspace, EnvName::new(&loaded.db, env)).clone(),
         ));
     }
-    let workflow = ci::github_workflow(&project_dir, &models, install, protect);
+    let workflow = ci::github_workflow(&project_dir, &models, source, protect);
     match out {
         Some(path) => {
             if let Err(error) = path
