@@ -45,6 +45,9 @@ pub struct ProjectIndex {
     /// The first segments of each environment's entries (parameters, layers, `project`), so that
     /// merging a layer skips the environments of a chain that do not override it.
     pub env_heads: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// The layers declared `shared`, so that asking whether a layer is shared reads the index
+    /// alone: a layer's evaluation must not depend on the text of other layers, which moves.
+    pub shared_layers: std::collections::BTreeSet<String>,
     pub policies: Vec<ItemRef>,
     /// The Terraform code loaded for each module, by module name (see `Workspace::module_dirs`).
     pub module_dirs: BTreeMap<String, ModuleDir>,
@@ -117,6 +120,11 @@ pub fn project_index(db: &dyn Db, workspace: Workspace) -> ProjectIndex {
                 );
             } else {
                 table.insert(name.name.clone(), item_ref);
+                if let ItemKind::Layer(layer) = &item.kind {
+                    if layer.shared.is_some() {
+                        index.shared_layers.insert(name.name.clone());
+                    }
+                }
                 if let ItemKind::Env(env) = &item.kind {
                     let heads = env.body.entries.iter().filter_map(|e| e.path.first());
                     let heads = heads.map(|head| head.name.clone());

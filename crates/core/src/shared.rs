@@ -28,16 +28,14 @@ pub fn shared_env(db: &dyn Db) -> EnvName<'_> {
     EnvName::new(db, SHARED_ENV.to_string())
 }
 
-/// Whether the layer item `name` is declared `shared`.
-pub fn is_shared(db: &dyn Db, index: &ProjectIndex, name: &str) -> bool {
-    index.layers.get(name).is_some_and(|layer_ref| {
-        matches!(&layer_ref.item(db).kind, ItemKind::Layer(layer) if layer.shared.is_some())
-    })
+/// Whether the layer item `name` is declared `shared` (from the index: no layer's syntax is read).
+pub fn is_shared(_db: &dyn Db, index: &ProjectIndex, name: &str) -> bool {
+    index.shared_layers.contains(name)
 }
 
 /// Whether the project declares a shared layer.
-pub fn has_shared_layers(db: &dyn Db, index: &ProjectIndex) -> bool {
-    index.layers.keys().any(|name| is_shared(db, index, name))
+pub fn has_shared_layers(_db: &dyn Db, index: &ProjectIndex) -> bool {
+    !index.shared_layers.is_empty()
 }
 
 /// Why a parameter's value is not the same in every environment.
