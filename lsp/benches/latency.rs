@@ -92,6 +92,10 @@ fn editor_requests(
     previous: Option<&str>,
     times: &mut EditorTimes,
 ) -> Option<String> {
+    // `INFRAC_BENCH_DIAGNOSTICS_ONLY=1`: diagnostics alone, to tell the requests' cost apart.
+    if std::env::var_os("INFRAC_BENCH_DIAGNOSTICS_ONLY").is_some() {
+        return None;
+    }
     let document = json!({"uri": uri});
     timed(
         session,
@@ -337,6 +341,10 @@ fn main() {
         let memory = rss(session.pid());
         let row = |label: &str, times: &Times, memory: &str| {
             let mut runs = times.runs.clone();
+            if runs.is_empty() {
+                // Requests left out (`INFRAC_BENCH_DIAGNOSTICS_ONLY`).
+                return;
+            }
             runs.sort();
             println!(
                 "| {size} | {label} | {} | {} | {} | {} | {} | {memory} |",

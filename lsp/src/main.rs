@@ -31,14 +31,6 @@ const MAX_HEADER_LINE: usize = 8 << 10;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    // A server lives long and works in bursts: memory freed after an analysis goes back to the
-    // system at once instead of 10 ms later, when the thread that freed it may be idle (medium
-    // workload with an editor's requests: peak RSS 116 to 62 MB, edit to diagnostics +1 ms).
-    // mimalloc reads an option from the environment the first time it needs it, and nothing has
-    // been purged before `main`; a value the user set wins.
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        std::env::set_var("MIMALLOC_PURGE_DELAY", "0");
-    }
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--stdio" => {}
