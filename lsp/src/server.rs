@@ -184,10 +184,15 @@ impl Server {
             id: "infrac-watch".into(),
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(lsp::DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![lsp::FileSystemWatcher {
-                    glob_pattern: lsp::GlobPattern::String("**/*.infra".into()),
-                    kind: None,
-                }],
+                // `.tf`: the Terraform code of the project's own modules, whose interfaces may
+                // be read from it.
+                watchers: ["**/*.infra", "**/*.tf"]
+                    .into_iter()
+                    .map(|glob| lsp::FileSystemWatcher {
+                        glob_pattern: lsp::GlobPattern::String(glob.into()),
+                        kind: None,
+                    })
+                    .collect(),
             })
             .ok(),
         };
@@ -401,7 +406,9 @@ impl LanguageServer for Server {
                 let Some(path) = state.paths.path(&change.uri) else {
                     continue;
                 };
-                if let Some(project) = state.reload(&path) {
+                if path.extension().is_some_and(|e| e == "tf") {
+                    projects.extend(state.reload_modules(&path));
+                } else if let Some(project) = state.reload(&path) {
                     projects.push(project);
                 }
             }

@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use infrac_core::db::{RootDatabase, SourceFile, Workspace};
 use infrac_core::diagnostics::Diagnostic;
-use infrac_emit::analysis::{load_project, read_source, set_file_text, unreadable_file};
+use infrac_emit::analysis::{
+    load_project, module_dirs_stale, read_source, reload_module_dirs, set_file_text,
+    unreadable_file,
+};
 use salsa::Setter as _;
 use tower_lsp_server::ls_types as lsp;
 
@@ -209,8 +212,26 @@ impl State {
                 workspace.set_files(&mut self.db).to(files);
             }
         }
+        // A module added, or a `source` changed: read the modules' Terraform code again.
+        let workspace = self.projects[project].workspace;
+        if module_dirs_stale(&self.db, workspace) {
+            reload_module_dirs(&mut self.db, workspace);
+        }
         self.projects[project].generation += 1;
         Some(project)
+    }
+
+    /// A module's Terraform file (`.tf`) changed on disk: every project under whose directory
+    /// it lies reads its modules' code again. Returns those projects.
+    pub fn reload_modules(&mut self, path: &Path) -> Vec<usize> {
+        let projects: Vec<usize> = (0..self.projects.len())
+            .filter(|&idx| path.starts_with(&self.projects[idx].dir))
+            .collect();
+        for &idx in &projects {
+            reload_module_dirs(&mut self.db, self.projects[idx].workspace);
+            self.projects[idx].generation += 1;
+        }
+        projects
     }
 
     pub fn open(&mut self, path: &Path, version: i32, text: String) -> Option<usize> {

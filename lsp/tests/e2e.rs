@@ -1023,3 +1023,75 @@ fn semantic_tokens_full_then_delta_after_an_edit_and_a_range() {
     assert_eq!(&ranged[..3], &[3, 0, 5], "`param` at 3:0");
     session.shutdown();
 }
+
+/// A module whose interface is read from its Terraform files follows them: a changed
+/// `variables.tf` (as the client's file watcher reports it) and a `source` edited to another
+/// directory are read again, without restarting the server.
+#[test]
+fn module_interfaces_follow_their_terraform_files() {
+    let project = Project::new(
+        r#"//- /base.infra
+project shop {
+  region = "eu-west-1"
+  state  = { bucket = "shop-tfstate" }
+}
+module queue {
+  source = "modules/queue"
+}
+layer apps {
+  queue orders {
+    name = "orders"
+  }
+}
+env dev {}
+//- /modules/queue/variables.tf
+variable "name" {
+  type = string
+}
+//- /modules/queue/main.tf
+resource "terraform_data" "q" {
+  input = var.name
+}
+//- /modules/renamed/variables.tf
+variable "title" {
+  type = string
+}
+"#,
+    );
+    let mut session = Session::start(project.dir.path(), false);
+    let base = project.uri("base.infra");
+    session.open(&project, "base.infra");
+    assert_eq!(
+        codes(&session.diagnostics(&base, Some(1))),
+        Vec::<String>::new()
+    );
+
+    // variables.tf renames the input: `name` is unknown, `title` is missing.
+    std::fs::write(
+        project.path("modules/queue/variables.tf"),
+        "variable \"title\" {\n  type = string\n}\n",
+    )
+    .expect("write variables.tf");
+    session.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": project.uri("modules/queue/variables.tf"), "type": 2}]}),
+    );
+    let after_tf = codes(&session.diagnostics(&base, None));
+    assert!(
+        after_tf.iter().any(|c| c.starts_with("E0402@"))
+            && after_tf.iter().any(|c| c.starts_with("E0403@")),
+        "{after_tf:?}"
+    );
+
+    // The source edited to a directory whose module takes `title`, and the instance with it.
+    let text = project
+        .text("base.infra")
+        .replace("modules/queue", "modules/renamed")
+        .replace("name = \"orders\"", "title = \"orders\"");
+    session.change_full(&base, 2, &text);
+    assert_eq!(
+        codes(&session.diagnostics(&base, Some(2))),
+        Vec::<String>::new()
+    );
+    session.shutdown();
+}

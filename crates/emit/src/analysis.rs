@@ -72,17 +72,8 @@ fn load_module_dirs(db: &mut RootDatabase, workspace: Workspace) -> Vec<ModuleDi
     let index = project_index(db, workspace);
     let root = workspace.root(db).clone();
     let vendor = vendor_setting(db, index);
-    let mut sources: Vec<(String, Option<String>)> = project_modules(db, index)
-        .filter_map(|(_, module)| {
-            let (source, _) = module.source.as_ref()?;
-            let version = module.version.as_ref().map(|(v, _)| v.clone());
-            Some((source.clone(), version))
-        })
-        .collect();
-    sources.sort();
-    sources.dedup_by(|a, b| a.0 == b.0);
     let mut dirs = Vec::new();
-    for (source, version) in sources {
+    for (source, version) in module_sources(db, workspace) {
         let located = match crate::terraform::origin(&source, version.as_deref()) {
             Origin::Stdlib(_) => continue,
             Origin::Local("") => Err("the `source` is empty".to_string()),
@@ -115,6 +106,40 @@ fn load_module_dirs(db: &mut RootDatabase, workspace: Workspace) -> Vec<ModuleDi
         dirs.push(ModuleDir::new(db, source, path, files, problem));
     }
     dirs
+}
+
+/// The `source` (and `version`) of every project module whose Terraform code is read from the
+/// disk (not the standard library's), sorted by source.
+fn module_sources(db: &dyn Db, workspace: Workspace) -> Vec<(String, Option<String>)> {
+    let index = project_index(db, workspace);
+    let mut sources: Vec<(String, Option<String>)> = project_modules(db, index)
+        .filter_map(|(_, module)| {
+            let (source, _) = module.source.as_ref()?;
+            let version = module.version.as_ref().map(|(v, _)| v.clone());
+            Some((source.clone(), version))
+        })
+        .filter(|(source, version)| {
+            !matches!(
+                crate::terraform::origin(source, version.as_deref()),
+                Origin::Stdlib(_)
+            )
+        })
+        .collect();
+    sources.sort();
+    sources.dedup_by(|a, b| a.0 == b.0);
+    sources
+}
+
+/// Whether the project's modules name other sources than the ones whose code was loaded (an
+/// edit added a module or changed a `source`): then `reload_module_dirs`.
+pub fn module_dirs_stale(db: &dyn Db, workspace: Workspace) -> bool {
+    let wanted = module_sources(db, workspace);
+    let loaded = workspace.module_dirs(db);
+    wanted.len() != loaded.len()
+        || wanted
+            .iter()
+            .zip(loaded)
+            .any(|((source, _), dir)| source != dir.source(db))
 }
 
 /// `vendor = "DIR"` of the `project` item, when it is a plain string.
