@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::{Condvar, Mutex};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use infrac_core::model::EnvModel;
 use infrac_emit::emit::endpoint::BACKEND_FILE;
 use infrac_emit::emit::DEFERRED_OVERRIDE_FILE;
@@ -340,12 +341,41 @@ impl Runner<'_> {
         });
         let wake = Condvar::new();
         let total = selected.iter().filter(|s| **s).count();
+        let progress = self.progress(total);
         std::thread::scope(|scope| {
             for _ in 0..jobs.min(total).max(1) {
-                scope.spawn(|| self.worker(selected, &board, &wake, format));
+                scope.spawn(|| self.worker(selected, &board, &wake, format, progress.as_ref()));
             }
         });
+        if let Some(bar) = progress {
+            bar.finish_and_clear();
+        }
         board.into_inner().map(|b| b.outcomes).unwrap_or_default()
+    }
+
+    /// A live progress line on a terminal (`[3/7] running 02-platform, 03-databases`), redrawn
+    /// as root modules start and end; `None` (a line per start) when standard error is not a
+    /// terminal, or when an apply or a destroy asks for approval on the terminal.
+    fn progress(&self, total: usize) -> Option<ProgressBar> {
+        let asks = matches!(self.mode, Mode::Apply | Mode::Destroy) && !self.change.auto_approve;
+        if asks || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let style =
+            ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg} {elapsed}").ok()?;
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr())
+            .with_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Some(bar)
+    }
+
+    /// What the progress line says: the root modules running now.
+    fn progress_message(&self, state: &Board) -> String {
+        let running: Vec<&str> = (0..self.units.len())
+            .filter(|&i| state.running[i])
+            .map(|i| self.units[i].dir.as_str())
+            .collect();
+        format!("{} {}", self.mode.verb(), running.join(", "))
     }
 
     fn worker(
@@ -354,6 +384,7 @@ impl Runner<'_> {
         board: &Mutex<Board>,
         wake: &Condvar,
         format: ReportFormat,
+        progress: Option<&ProgressBar>,
     ) {
         loop {
             let Ok(mut state) = board.lock() else { return };
@@ -366,7 +397,10 @@ impl Runner<'_> {
                             note: why,
                             ..Outcome::default()
                         };
-                        self.print_ready(selected, &mut state, format);
+                        self.print_ready(selected, &mut state, format, progress);
+                        if let Some(bar) = progress {
+                            bar.inc(1);
+                        }
                         wake.notify_all();
                     }
                     Pick::Wait => match wake.wait(state) {
@@ -388,19 +422,26 @@ impl Runner<'_> {
                 .count()
                 + state.running.iter().filter(|r| **r).count()
                 - 1;
-            eprintln!(
-                "[{}/{}] {}: {}",
-                done + 1,
-                selected.iter().filter(|s| **s).count(),
-                self.units[index].dir,
-                self.mode.verb()
-            );
+            match progress {
+                Some(bar) => bar.set_message(self.progress_message(&state)),
+                None => eprintln!(
+                    "[{}/{}] {}: {}",
+                    done + 1,
+                    selected.iter().filter(|s| **s).count(),
+                    self.units[index].dir,
+                    self.mode.verb()
+                ),
+            }
             drop(state);
             let outcome = self.run_unit(index);
             let Ok(mut state) = board.lock() else { return };
             state.running[index] = false;
             state.outcomes[index] = outcome;
-            self.print_ready(selected, &mut state, format);
+            self.print_ready(selected, &mut state, format, progress);
+            if let Some(bar) = progress {
+                bar.inc(1);
+                bar.set_message(self.progress_message(&state));
+            }
             wake.notify_all();
         }
     }
@@ -466,7 +507,13 @@ impl Runner<'_> {
     }
 
     /// Prints the blocks of finished units in order, never two at once, never interleaved.
-    fn print_ready(&self, selected: &[bool], state: &mut Board, format: ReportFormat) {
+    fn print_ready(
+        &self,
+        selected: &[bool],
+        state: &mut Board,
+        format: ReportFormat,
+        progress: Option<&ProgressBar>,
+    ) {
         let order: Vec<usize> = match self.mode {
             Mode::Destroy => (0..self.units.len()).rev().collect(),
             _ => (0..self.units.len()).collect(),
@@ -479,11 +526,17 @@ impl Runner<'_> {
                 }
                 let block = block(&self.units[index], outcome);
                 // With a JSON or Markdown report on standard output, the blocks go to standard
-                // error; the report stays one document.
-                if format == ReportFormat::Text {
-                    out_raw!("{block}");
-                } else {
-                    eprint!("{block}");
+                // error; the report stays one document. The progress line steps aside.
+                let print = || {
+                    if format == ReportFormat::Text {
+                        out_raw!("{block}");
+                    } else {
+                        eprint!("{block}");
+                    }
+                };
+                match progress {
+                    Some(bar) => bar.suspend(print),
+                    None => print(),
                 }
             }
             state.printed += 1;
