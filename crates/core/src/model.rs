@@ -1796,6 +1796,8 @@ impl<'a> Eval<'a> {
         value
     }
 
+    /// One expression, one function per kind of expression; every recursion goes back through
+    /// `eval_expr`, which holds the depth.
     fn eval_expr_nested(
         &mut self,
         expr: &Expr,
@@ -1808,252 +1810,13 @@ impl<'a> Eval<'a> {
             ExprKind::Bool(b) => Some(Value::Bool(*b)),
             ExprKind::Int(n) => Some(Value::Int(*n)),
             ExprKind::Float(f) => Some(Value::Float(*f)),
-            ExprKind::Str(parts) => {
-                let mut out: Vec<TemplatePart> = Vec::new();
-                let push_text = |out: &mut Vec<TemplatePart>, text: &str| match out.last_mut() {
-                    Some(TemplatePart::Text(t)) => t.push_str(text),
-                    _ => out.push(TemplatePart::Text(text.to_string())),
-                };
-                for part in parts {
-                    match part {
-                        StrPart::Text(text) => push_text(&mut out, text),
-                        StrPart::Interp(inner) => match self.eval_expr(inner, file, scope)? {
-                            Value::Str(s) => push_text(&mut out, &s),
-                            Value::Int(n) => push_text(&mut out, &n.to_string()),
-                            Value::Float(f) => push_text(&mut out, &f.0.to_string()),
-                            Value::Bool(b) => push_text(&mut out, &b.to_string()),
-                            Value::Rt(_, ty) if ty.contains_secret() => {
-                                // Diagnostic: E0408 secret-literal
-                                self.error(
-                                    E0408,
-                                    file,
-                                    inner.range,
-                                    "a secret cannot be interpolated into a string",
-                                )
-                                .with_label_mut("a secret")
-                                .with_help_mut(
-                                    "pass the reference itself to an input declared `secret`; a \
-                                     string built from it would no longer be marked sensitive",
-                                );
-                                return None;
-                            }
-                            Value::Rt(rt, _) => out.push(TemplatePart::Rt(*rt)),
-                            Value::Template(more) => {
-                                for p in more {
-                                    match p {
-                                        TemplatePart::Text(t) => push_text(&mut out, &t),
-                                        rt => out.push(rt),
-                                    }
-                                }
-                            }
-                            other => {
-                                // Diagnostic: E0401 type-mismatch
-                                self.error(
-                                    E0401,
-                                    file,
-                                    inner.range,
-                                    format!(
-                                        "cannot interpolate {} into a string",
-                                        other.describe()
-                                    ),
-                                )
-                                .with_label_mut("not a string, number or bool");
-                                return None;
-                            }
-                        },
-                    }
-                }
-                if out.iter().all(|p| matches!(p, TemplatePart::Text(_))) {
-                    Some(Value::Str(
-                        out.into_iter()
-                            .map(|p| {
-                                if let TemplatePart::Text(t) = p {
-                                    t
-                                } else {
-                                    String::new()
-                                }
-                            })
-                            .collect(),
-                    ))
-                } else {
-                    Some(Value::Template(out))
-                }
-            }
-            ExprKind::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                let mut ok = true;
-                for item in items {
-                    match self.eval_expr(item, file, scope) {
-                        Some(v) => out.push(v),
-                        None => ok = false,
-                    }
-                }
-                ok.then_some(Value::List(out))
-            }
-            ExprKind::Record(entries) => {
-                let mut out = BTreeMap::new();
-                let mut ok = true;
-                for entry in entries {
-                    match self.eval_expr(&entry.value, file, scope) {
-                        Some(v) => {
-                            out.insert(entry.key.name.clone(), v);
-                        }
-                        None => ok = false,
-                    }
-                }
-                ok.then_some(Value::Record(out))
-            }
+            ExprKind::Str(parts) => self.eval_template(parts, file, scope),
+            ExprKind::List(items) => self.eval_list(items, file, scope),
+            ExprKind::Record(entries) => self.eval_record(entries, file, scope),
             ExprKind::Ref(segments) => self.resolve_ref(segments, expr.range, file, scope),
-            ExprKind::Index(base, key) => {
-                let base_value = self.eval_expr(base, file, scope)?;
-                let key_value = self.eval_expr(key, file, scope)?;
-                // A run-time map or list read at a compile-time key: Terraform indexes it.
-                if let (Value::Rt(_, ty), false) = (&base_value, key_value.is_runtime()) {
-                    let element = match (ty.resolved(), &key_value) {
-                        (Ty::Map(inner), Value::Str(_)) | (Ty::List(inner), Value::Int(_)) => {
-                            Some((**inner).clone())
-                        }
-                        (Ty::Any, Value::Str(_) | Value::Int(_)) => Some(Ty::Any),
-                        _ => None,
-                    };
-                    if let Some(element) = element {
-                        return Some(Value::Rt(
-                            Box::new(Rt::Index {
-                                base: base_value,
-                                key: key_value,
-                            }),
-                            Box::new(element),
-                        ));
-                    }
-                }
-                if base_value.is_runtime() || key_value.is_runtime() {
-                    self.runtime_error(file, expr.range, "index");
-                    return None;
-                }
-                match (&base_value, &key_value) {
-                    (Value::List(items), Value::Int(n)) => {
-                        let found = usize::try_from(*n).ok().and_then(|n| items.get(n)).cloned();
-                        if found.is_none() {
-                            // Diagnostic: E0406 evaluation-error
-                            self.error(
-                                E0406,
-                                file,
-                                key.range,
-                                format!(
-                                    "index {n} is out of range for a list of {} item(s)",
-                                    items.len()
-                                ),
-                            )
-                            .with_label_mut("out of range");
-                        }
-                        found
-                    }
-                    (Value::Record(entries), Value::Str(k)) => {
-                        let found = entries.get(k).cloned();
-                        if found.is_none() {
-                            let help = did_you_mean(k, entries.keys().map(String::as_str));
-                            // Diagnostic: E0406 evaluation-error
-                            self.error(
-                                E0406,
-                                file,
-                                key.range,
-                                format!("no key \"{k}\" in this record"),
-                            )
-                            .with_label_mut("no such key")
-                            .with_help_opt_mut(help);
-                        }
-                        found
-                    }
-                    _ => {
-                        // Diagnostic: E0401 type-mismatch
-                        self.error(
-                            E0401,
-                            file,
-                            expr.range,
-                            format!(
-                                "cannot index {} with {}",
-                                base_value.describe(),
-                                key_value.describe()
-                            ),
-                        )
-                        .with_label_mut("lists take an int, records a string");
-                        None
-                    }
-                }
-            }
-            ExprKind::Unary(op, operand) => {
-                let value = self.eval_expr(operand, file, scope)?;
-                match (op, value) {
-                    (UnaryOp::Not, Value::Bool(b)) => Some(Value::Bool(!b)),
-                    (UnaryOp::Neg, Value::Int(n)) => match n.checked_neg() {
-                        Some(negated) => Some(Value::Int(negated)),
-                        None => {
-                            // Diagnostic: E0406 evaluation-error
-                            self.error(
-                                E0406,
-                                file,
-                                expr.range,
-                                format!("integer overflow: -({n}) does not fit in a 64-bit integer"),
-                            )
-                            .with_label_mut("`-` cannot be applied here")
-                            .with_help_mut("64-bit integers go from -9223372036854775808 to 9223372036854775807");
-                            None
-                        }
-                    },
-                    (UnaryOp::Neg, Value::Float(f)) => Some(Value::Float((-f.0).into())),
-                    (_, v) if v.is_runtime() => {
-                        self.runtime_error(file, expr.range, "operator");
-                        None
-                    }
-                    (op, v) => {
-                        let want = if *op == UnaryOp::Not {
-                            "a bool"
-                        } else {
-                            "a number"
-                        };
-                        // Diagnostic: E0401 type-mismatch
-                        self.error(
-                            E0401,
-                            file,
-                            operand.range,
-                            format!("expected {want}, found {}", v.describe()),
-                        )
-                        .with_label_mut(format!("expected {want}"));
-                        None
-                    }
-                }
-            }
-            ExprKind::Binary(op, lhs, rhs) => {
-                let left = self.eval_expr(lhs, file, scope)?;
-                if *op == BinOp::And && left == Value::Bool(false) {
-                    return Some(Value::Bool(false));
-                }
-                if *op == BinOp::Or && left == Value::Bool(true) {
-                    return Some(Value::Bool(true));
-                }
-                let right = self.eval_expr(rhs, file, scope)?;
-                if left.is_runtime() || right.is_runtime() {
-                    self.runtime_error(file, expr.range, "operator");
-                    return None;
-                }
-                match binary(*op, &left, &right) {
-                    Ok(v) => Some(v),
-                    Err(message) => {
-                        let help = if message.starts_with("integer overflow") {
-                            Some("64-bit integers go from -9223372036854775808 to 9223372036854775807".to_string())
-                        } else if message.starts_with("float overflow") {
-                            Some("the result is infinite or not a number, which Terraform cannot hold".to_string())
-                        } else {
-                            None
-                        };
-                        // Diagnostic: E0406 evaluation-error
-                        self.error(E0406, file, expr.range, message)
-                            .with_label_mut(format!("`{}` cannot be applied here", op.symbol()))
-                            .with_help_opt_mut(help);
-                        None
-                    }
-                }
-            }
+            ExprKind::Index(base, key) => self.eval_index(expr, base, key, file, scope),
+            ExprKind::Unary(op, operand) => self.eval_unary(expr, *op, operand, file, scope),
+            ExprKind::Binary(op, lhs, rhs) => self.eval_binary(expr, *op, lhs, rhs, file, scope),
             ExprKind::Attr(base, name) => {
                 if let Some(value) = self.repeated_instance_output(base, name, file, scope) {
                     return value;
@@ -2064,26 +1827,342 @@ impl<'a> Eval<'a> {
             ExprKind::Call(call) => self.call(&call.name, &call.args, expr.range, file, scope),
             ExprKind::For(comprehension) => self.comprehension(comprehension, file, scope),
             ExprKind::Cond(cond, then, otherwise) => {
-                let c = self.eval_expr(cond, file, scope)?;
-                match c {
-                    Value::Bool(true) => self.eval_expr(then, file, scope),
-                    Value::Bool(false) => self.eval_expr(otherwise, file, scope),
-                    v if v.is_runtime() => {
-                        self.runtime_error(file, cond.range, "condition");
-                        None
-                    }
-                    v => {
-                        // Diagnostic: E0401 type-mismatch
-                        self.error(
-                            E0401,
-                            file,
-                            cond.range,
-                            format!("a condition must be a bool, found {}", v.describe()),
-                        )
-                        .with_label_mut("expected bool");
-                        None
+                self.eval_conditional(cond, then, otherwise, file, scope)
+            }
+        }
+    }
+
+    /// A string: its text, or a template when an interpolation is known only at run time.
+    fn eval_template(
+        &mut self,
+        parts: &[StrPart],
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let mut out: Vec<TemplatePart> = Vec::new();
+        for part in parts {
+            match part {
+                StrPart::Text(text) => push_template_text(&mut out, text),
+                StrPart::Interp(inner) => self.interpolate(&mut out, inner, file, scope)?,
+            }
+        }
+        if out.iter().all(|p| matches!(p, TemplatePart::Text(_))) {
+            Some(Value::Str(
+                out.into_iter()
+                    .map(|p| {
+                        if let TemplatePart::Text(t) = p {
+                            t
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .collect(),
+            ))
+        } else {
+            Some(Value::Template(out))
+        }
+    }
+
+    /// Appends the value of `${inner}` to a template; `None` once reported.
+    fn interpolate(
+        &mut self,
+        out: &mut Vec<TemplatePart>,
+        inner: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<()> {
+        match self.eval_expr(inner, file, scope)? {
+            Value::Str(s) => push_template_text(out, &s),
+            Value::Int(n) => push_template_text(out, &n.to_string()),
+            Value::Float(f) => push_template_text(out, &f.0.to_string()),
+            Value::Bool(b) => push_template_text(out, &b.to_string()),
+            Value::Rt(_, ty) if ty.contains_secret() => {
+                // Diagnostic: E0408 secret-literal
+                self.error(
+                    E0408,
+                    file,
+                    inner.range,
+                    "a secret cannot be interpolated into a string",
+                )
+                .with_label_mut("a secret")
+                .with_help_mut(
+                    "pass the reference itself to an input declared `secret`; a \
+                     string built from it would no longer be marked sensitive",
+                );
+                return None;
+            }
+            Value::Rt(rt, _) => out.push(TemplatePart::Rt(*rt)),
+            Value::Template(more) => {
+                for p in more {
+                    match p {
+                        TemplatePart::Text(t) => push_template_text(out, &t),
+                        rt => out.push(rt),
                     }
                 }
+            }
+            other => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    inner.range,
+                    format!("cannot interpolate {} into a string", other.describe()),
+                )
+                .with_label_mut("not a string, number or bool");
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    /// `[a, b, ...]`: every item is evaluated, so that each error is reported.
+    fn eval_list(&mut self, items: &[Expr], file: SourceFile, scope: Scope<'_>) -> Option<Value> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for item in items {
+            match self.eval_expr(item, file, scope) {
+                Some(v) => out.push(v),
+                None => ok = false,
+            }
+        }
+        ok.then_some(Value::List(out))
+    }
+
+    /// `{ key = value, ... }`: every entry is evaluated, so that each error is reported.
+    fn eval_record(
+        &mut self,
+        entries: &[crate::syntax::RecordEntry],
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for entry in entries {
+            match self.eval_expr(&entry.value, file, scope) {
+                Some(v) => {
+                    out.insert(entry.key.name.clone(), v);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(Value::Record(out))
+    }
+
+    /// `base[key]`: Terraform's index of a run-time map or list, or the item now.
+    fn eval_index(
+        &mut self,
+        expr: &Expr,
+        base: &Expr,
+        key: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let base_value = self.eval_expr(base, file, scope)?;
+        let key_value = self.eval_expr(key, file, scope)?;
+        // A run-time map or list read at a compile-time key: Terraform indexes it.
+        if let Some(element) = runtime_index_element(&base_value, &key_value) {
+            return Some(Value::Rt(
+                Box::new(Rt::Index {
+                    base: base_value,
+                    key: key_value,
+                }),
+                Box::new(element),
+            ));
+        }
+        if base_value.is_runtime() || key_value.is_runtime() {
+            self.runtime_error(file, expr.range, "index");
+            return None;
+        }
+        self.index_value(expr, key, &base_value, &key_value, file)
+    }
+
+    /// The item of a compile-time list or record at a compile-time key; `None` once reported.
+    fn index_value(
+        &mut self,
+        expr: &Expr,
+        key: &Expr,
+        base_value: &Value,
+        key_value: &Value,
+        file: SourceFile,
+    ) -> Option<Value> {
+        match (base_value, key_value) {
+            (Value::List(items), Value::Int(n)) => {
+                let found = usize::try_from(*n).ok().and_then(|n| items.get(n)).cloned();
+                if found.is_none() {
+                    // Diagnostic: E0406 evaluation-error
+                    self.error(
+                        E0406,
+                        file,
+                        key.range,
+                        format!(
+                            "index {n} is out of range for a list of {} item(s)",
+                            items.len()
+                        ),
+                    )
+                    .with_label_mut("out of range");
+                }
+                found
+            }
+            (Value::Record(entries), Value::Str(k)) => {
+                let found = entries.get(k).cloned();
+                if found.is_none() {
+                    let help = did_you_mean(k, entries.keys().map(String::as_str));
+                    // Diagnostic: E0406 evaluation-error
+                    self.error(
+                        E0406,
+                        file,
+                        key.range,
+                        format!("no key \"{k}\" in this record"),
+                    )
+                    .with_label_mut("no such key")
+                    .with_help_opt_mut(help);
+                }
+                found
+            }
+            _ => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    expr.range,
+                    format!(
+                        "cannot index {} with {}",
+                        base_value.describe(),
+                        key_value.describe()
+                    ),
+                )
+                .with_label_mut("lists take an int, records a string");
+                None
+            }
+        }
+    }
+
+    /// `!operand` and `-operand`.
+    fn eval_unary(
+        &mut self,
+        expr: &Expr,
+        op: UnaryOp,
+        operand: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let value = self.eval_expr(operand, file, scope)?;
+        match (op, value) {
+            (UnaryOp::Not, Value::Bool(b)) => Some(Value::Bool(!b)),
+            (UnaryOp::Neg, Value::Int(n)) => match n.checked_neg() {
+                Some(negated) => Some(Value::Int(negated)),
+                None => {
+                    // Diagnostic: E0406 evaluation-error
+                    self.error(
+                        E0406,
+                        file,
+                        expr.range,
+                        format!("integer overflow: -({n}) does not fit in a 64-bit integer"),
+                    )
+                    .with_label_mut("`-` cannot be applied here")
+                    .with_help_mut(
+                        "64-bit integers go from -9223372036854775808 to 9223372036854775807",
+                    );
+                    None
+                }
+            },
+            (UnaryOp::Neg, Value::Float(f)) => Some(Value::Float((-f.0).into())),
+            (_, v) if v.is_runtime() => {
+                self.runtime_error(file, expr.range, "operator");
+                None
+            }
+            (op, v) => {
+                let want = if op == UnaryOp::Not {
+                    "a bool"
+                } else {
+                    "a number"
+                };
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    operand.range,
+                    format!("expected {want}, found {}", v.describe()),
+                )
+                .with_label_mut(format!("expected {want}"));
+                None
+            }
+        }
+    }
+
+    /// `lhs op rhs`; `&&` and `||` do not evaluate `rhs` when `lhs` decides.
+    fn eval_binary(
+        &mut self,
+        expr: &Expr,
+        op: BinOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let left = self.eval_expr(lhs, file, scope)?;
+        if op == BinOp::And && left == Value::Bool(false) {
+            return Some(Value::Bool(false));
+        }
+        if op == BinOp::Or && left == Value::Bool(true) {
+            return Some(Value::Bool(true));
+        }
+        let right = self.eval_expr(rhs, file, scope)?;
+        if left.is_runtime() || right.is_runtime() {
+            self.runtime_error(file, expr.range, "operator");
+            return None;
+        }
+        match binary(op, &left, &right) {
+            Ok(v) => Some(v),
+            Err(message) => {
+                let help = if message.starts_with("integer overflow") {
+                    Some(
+                        "64-bit integers go from -9223372036854775808 to 9223372036854775807"
+                            .to_string(),
+                    )
+                } else if message.starts_with("float overflow") {
+                    Some(
+                        "the result is infinite or not a number, which Terraform cannot hold"
+                            .to_string(),
+                    )
+                } else {
+                    None
+                };
+                // Diagnostic: E0406 evaluation-error
+                self.error(E0406, file, expr.range, message)
+                    .with_label_mut(format!("`{}` cannot be applied here", op.symbol()))
+                    .with_help_opt_mut(help);
+                None
+            }
+        }
+    }
+
+    /// `cond ? then : otherwise`: only the chosen branch is evaluated.
+    fn eval_conditional(
+        &mut self,
+        cond: &Expr,
+        then: &Expr,
+        otherwise: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        match self.eval_expr(cond, file, scope)? {
+            Value::Bool(true) => self.eval_expr(then, file, scope),
+            Value::Bool(false) => self.eval_expr(otherwise, file, scope),
+            v if v.is_runtime() => {
+                self.runtime_error(file, cond.range, "condition");
+                None
+            }
+            v => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    cond.range,
+                    format!("a condition must be a bool, found {}", v.describe()),
+                )
+                .with_label_mut("expected bool");
+                None
             }
         }
     }
@@ -3967,6 +4046,29 @@ fn stdlib_resources(source: &str) -> Option<Vec<String>> {
         }
     }
     Some(found)
+}
+
+/// Appends text to a template, joined to the text before it.
+fn push_template_text(out: &mut Vec<TemplatePart>, text: &str) {
+    match out.last_mut() {
+        Some(TemplatePart::Text(t)) => t.push_str(text),
+        _ => out.push(TemplatePart::Text(text.to_string())),
+    }
+}
+
+/// The type of `base[key]` when `base` is a run-time map or list and `key` a compile-time key
+/// of the right kind (Terraform indexes it); `None` otherwise.
+fn runtime_index_element(base: &Value, key: &Value) -> Option<Ty> {
+    let (Value::Rt(_, ty), false) = (base, key.is_runtime()) else {
+        return None;
+    };
+    match (ty.resolved(), key) {
+        (Ty::Map(inner), Value::Str(_)) | (Ty::List(inner), Value::Int(_)) => {
+            Some((**inner).clone())
+        }
+        (Ty::Any, Value::Str(_) | Value::Int(_)) => Some(Ty::Any),
+        _ => None,
+    }
 }
 
 /// The AWS provider's version constraint when `project.providers` does not name one.
