@@ -3143,6 +3143,8 @@ impl<'a> Eval<'a> {
         value
     }
 
+    /// The models of a layer in this environment: none when its condition is false, one per
+    /// key when it is repeated.
     fn layer(&mut self, layer_name: &str, item: &Item, file: SourceFile) -> Vec<LayerModel> {
         let ItemKind::Layer(layer) = &item.kind else {
             return Vec::new();
@@ -3152,75 +3154,123 @@ impl<'a> Eval<'a> {
                 return Vec::new();
             }
         }
-        let mut expansions: Vec<(String, Vec<(String, Value)>)> = Vec::new();
-        match &layer.repeat {
-            None => expansions.push((layer_name.to_string(), Vec::new())),
-            Some(repeat) => {
-                let over = if self.index.params.contains_key(&repeat.over.name) {
-                    self.param_value(&repeat.over.name)
-                } else {
-                    let help = did_you_mean(
-                        &repeat.over.name,
-                        self.index.params.keys().map(String::as_str),
-                    );
-                    // Diagnostic: E0201 unknown-name
-                    self.error(
-                        E0201,
-                        file,
-                        repeat.over.range,
-                        format!("unknown parameter `{}`", repeat.over.name),
-                    )
-                    .with_label_mut("a layer repeats over a parameter")
-                    .with_help_opt_mut(help);
-                    None
-                };
-                let keys: Vec<(String, Value)> = match over {
-                    Some(Value::List(items)) => items
-                        .into_iter()
-                        .map(|v| (v.as_str().unwrap_or_default().to_string(), v))
-                        .collect(),
-                    Some(Value::Record(entries)) => entries.into_iter().collect(),
-                    Some(other) => {
-                        // Diagnostic: E0401 type-mismatch
-                        self.error(
-                            E0401,
-                            file,
-                            repeat.over.range,
-                            format!(
-                                "a layer repeats over a list of strings or a map, found {}",
-                                other.describe()
-                            ),
-                        )
-                        .with_label_mut("not a list or map");
-                        Vec::new()
-                    }
-                    None => Vec::new(),
-                };
-                for (key, value) in keys {
-                    if key.is_empty()
-                        || !key
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    {
-                        // Diagnostic: E0404 constraint-violation
-                        self.error(
-                            E0404,
-                            file,
-                            repeat.over.range,
-                            format!("\"{key}\" cannot name a layer"),
-                        )
-                        .with_label_mut("layer keys become directory names")
-                        .with_help_mut("use letters, digits, `-` and `_`");
-                        continue;
-                    }
-                    let mut bindings = vec![(repeat.key.name.clone(), Value::Str(key.clone()))];
-                    if let Some(value_name) = &repeat.value {
-                        bindings.push((value_name.name.clone(), value));
-                    }
-                    expansions.push((format!("{layer_name}-{key}"), bindings));
-                }
-            }
+        let expansions = self.layer_expansions(layer_name, layer, file);
+        let instance_kinds = self.instance_kinds(layer_name, layer, file);
+        let repeated: BTreeSet<String> = layer
+            .instances
+            .iter()
+            .filter(|i| i.repeat.is_some())
+            .map(|i| i.name.name.clone())
+            .collect();
+        let mut out = Vec::new();
+        for (expanded_name, bindings) in expansions {
+            let ctx = LayerCtx {
+                template: layer_name.to_string(),
+                name: expanded_name,
+                instances: instance_kinds.clone(),
+                repeat: bindings,
+                repeated: repeated.clone(),
+                absent: BTreeMap::new(),
+            };
+            out.push(self.expanded_layer(ctx, item, layer, file));
         }
+        out
+    }
+
+    /// The layer's names and bindings: itself with none, or for a repeated layer one
+    /// `NAME-KEY` per key with its key (and value) bound.
+    fn layer_expansions(
+        &mut self,
+        layer_name: &str,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> Vec<(String, Vec<(String, Value)>)> {
+        let Some(repeat) = &layer.repeat else {
+            return vec![(layer_name.to_string(), Vec::new())];
+        };
+        let mut expansions = Vec::new();
+        for (key, value) in self.layer_repeat_keys(repeat, file) {
+            if key.is_empty()
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                // Diagnostic: E0404 constraint-violation
+                self.error(
+                    E0404,
+                    file,
+                    repeat.over.range,
+                    format!("\"{key}\" cannot name a layer"),
+                )
+                .with_label_mut("layer keys become directory names")
+                .with_help_mut("use letters, digits, `-` and `_`");
+                continue;
+            }
+            let mut bindings = vec![(repeat.key.name.clone(), Value::Str(key.clone()))];
+            if let Some(value_name) = &repeat.value {
+                bindings.push((value_name.name.clone(), value));
+            }
+            expansions.push((format!("{layer_name}-{key}"), bindings));
+        }
+        expansions
+    }
+
+    /// The keys and values of the parameter a repeated layer goes over.
+    fn layer_repeat_keys(
+        &mut self,
+        repeat: &crate::syntax::LayerRepeat,
+        file: SourceFile,
+    ) -> Vec<(String, Value)> {
+        let over = if self.index.params.contains_key(&repeat.over.name) {
+            self.param_value(&repeat.over.name)
+        } else {
+            let help = did_you_mean(
+                &repeat.over.name,
+                self.index.params.keys().map(String::as_str),
+            );
+            // Diagnostic: E0201 unknown-name
+            self.error(
+                E0201,
+                file,
+                repeat.over.range,
+                format!("unknown parameter `{}`", repeat.over.name),
+            )
+            .with_label_mut("a layer repeats over a parameter")
+            .with_help_opt_mut(help);
+            None
+        };
+        match over {
+            Some(Value::List(items)) => items
+                .into_iter()
+                .map(|v| (v.as_str().unwrap_or_default().to_string(), v))
+                .collect(),
+            Some(Value::Record(entries)) => entries.into_iter().collect(),
+            Some(other) => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    repeat.over.range,
+                    format!(
+                        "a layer repeats over a list of strings or a map, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("not a list or map");
+                Vec::new()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// The layer's instances by name, with their module kinds; a second instance of the same
+    /// name is reported and left out.
+    fn instance_kinds(
+        &mut self,
+        layer_name: &str,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> BTreeMap<String, String> {
         let mut seen_instances: BTreeMap<String, TextRange> = BTreeMap::new();
         let mut instance_kinds = BTreeMap::new();
         for instance in &layer.instances {
@@ -3243,178 +3293,221 @@ impl<'a> Eval<'a> {
             seen_instances.insert(instance.name.name.clone(), instance.name.range);
             instance_kinds.insert(instance.name.name.clone(), instance.kind.name.clone());
         }
-        let repeated: BTreeSet<String> = layer
-            .instances
+        instance_kinds
+    }
+
+    /// One layer as deployed (the layer itself, or one key of a repeated layer): conditions
+    /// and repetitions, `let`s, instances, outputs, then what it reads from other layers.
+    fn expanded_layer(
+        &mut self,
+        mut ctx: LayerCtx,
+        item: &Item,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> LayerModel {
+        // Conditions and repetitions first, so that any instance may read any other.
+        let keys_of = self.instance_conditions(&mut ctx, layer, file);
+        self.layer_lets(&mut ctx, layer, file);
+        let ctx = ctx;
+        let mut model = LayerModel {
+            name: ctx.name.clone(),
+            template: ctx.template.clone(),
+            doc: item.doc.clone(),
+            depends_on: Vec::new(),
+            instances: Arc::from([]),
+            outputs: Vec::new(),
+            reads: Vec::new(),
+            removed: Vec::new(),
+            file,
+            name_range: layer.name.range,
+        };
+        model.instances = self
+            .layer_instances(&ctx, layer, keys_of, &mut model.removed, file)
+            .into();
+        model.outputs = self.layer_outputs(&ctx, layer, file);
+        let reads = self.remote_reads(&model);
+        model.depends_on = reads
             .iter()
-            .filter(|i| i.repeat.is_some())
-            .map(|i| i.name.name.clone())
+            .map(|r| r.layer.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect();
-        let mut out = Vec::new();
-        for (expanded_name, bindings) in expansions {
-            let mut ctx = LayerCtx {
-                template: layer_name.to_string(),
-                name: expanded_name.clone(),
-                instances: instance_kinds.clone(),
-                repeat: bindings,
-                repeated: repeated.clone(),
-                absent: BTreeMap::new(),
+        model.reads = reads.into_iter().collect();
+        model
+    }
+
+    /// The instances' conditions (the absent ones go into `ctx.absent`) and the keys of the
+    /// repeated ones, by instance name.
+    fn instance_conditions(
+        &mut self,
+        ctx: &mut LayerCtx,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> BTreeMap<String, Vec<(String, Value)>> {
+        self.instance_keys.clear();
+        let mut keys_of: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
+        for instance in &layer.instances {
+            let scope = Scope {
+                layer: Some(&*ctx),
+                instance: None,
+                inputs: None,
+                params: true,
             };
-            // Conditions and repetitions first, so that any instance may read any other.
-            self.instance_keys.clear();
-            let mut keys_of: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
-            for instance in &layer.instances {
-                let scope = Scope {
-                    layer: Some(&ctx),
-                    instance: None,
-                    inputs: None,
-                    params: true,
-                };
-                if let Some(condition) = &instance.condition {
-                    if self.condition(condition, file, scope) != Some(true) {
-                        ctx.absent
-                            .insert(instance.name.name.clone(), condition.range);
-                        continue;
-                    }
-                }
-                if let Some(repeat) = &instance.repeat {
-                    let over = self.eval_expr(&repeat.over, file, scope);
-                    let keys = self.repeat_keys(over, repeat.over.range, file, "an instance");
-                    self.instance_keys.insert(
-                        instance.name.name.clone(),
-                        keys.iter().map(|(k, _)| k.clone()).collect(),
-                    );
-                    keys_of.insert(instance.name.name.clone(), keys);
-                }
-            }
-            // The layer's `let`s, in order, each seeing the ones before it.
-            let mut seen_lets = BTreeSet::new();
-            for named in &layer.lets {
-                if !seen_lets.insert(named.name.name.clone()) {
-                    // Diagnostic: E0202 duplicate-definition
-                    self.error(
-                        E0202,
-                        file,
-                        named.name.range,
-                        format!("layer `{layer_name}` has two `let {}`", named.name.name),
-                    )
-                    .with_label_mut("second definition");
+            if let Some(condition) = &instance.condition {
+                if self.condition(condition, file, scope) != Some(true) {
+                    ctx.absent
+                        .insert(instance.name.name.clone(), condition.range);
                     continue;
                 }
-                let scope = Scope {
-                    layer: Some(&ctx),
-                    instance: None,
-                    inputs: None,
-                    params: true,
-                };
-                if let Some(value) = self.eval_expr(&named.value, file, scope) {
-                    ctx.repeat.push((named.name.name.clone(), value));
-                }
             }
-            let ctx = ctx;
-            let mut model = LayerModel {
-                name: expanded_name,
-                template: layer_name.to_string(),
-                doc: item.doc.clone(),
-                depends_on: Vec::new(),
-                instances: Arc::from([]),
-                outputs: Vec::new(),
-                reads: Vec::new(),
-                removed: Vec::new(),
-                file,
-                name_range: layer.name.range,
-            };
-            let mut instances = Vec::new();
-            for instance in &layer.instances {
-                if instance_kinds.get(&instance.name.name) != Some(&instance.kind.name)
-                    || ctx.absent.contains_key(&instance.name.name)
-                {
-                    continue;
-                }
-                if self.is_removed_kind(&instance.kind.name) {
-                    if self.removed_instance(instance, file) {
-                        model.removed.push(instance.name.name.clone());
-                    }
-                    continue;
-                }
-                let built = match &instance.repeat {
-                    Some(repeat) => {
-                        let keys = keys_of.remove(&instance.name.name).unwrap_or_default();
-                        self.repeated_instance(&ctx, instance, repeat, &keys, file)
-                    }
-                    None => self.instance(&ctx, instance, file),
-                };
-                if let Some(built) = built {
-                    instances.push(built);
-                }
+            if let Some(repeat) = &instance.repeat {
+                let over = self.eval_expr(&repeat.over, file, scope);
+                let keys = self.repeat_keys(over, repeat.over.range, file, "an instance");
+                self.instance_keys.insert(
+                    instance.name.name.clone(),
+                    keys.iter().map(|(k, _)| k.clone()).collect(),
+                );
+                keys_of.insert(instance.name.name.clone(), keys);
             }
-            model.instances = instances.into();
-            let mut seen_outputs = BTreeSet::new();
-            for output in &layer.outputs {
-                if !seen_outputs.insert(output.name.name.clone()) {
-                    // Diagnostic: E0202 duplicate-definition
-                    self.error(
-                        E0202,
-                        file,
-                        output.name.range,
-                        format!(
-                            "layer `{layer_name}` declares output `{}` twice",
-                            output.name.name
-                        ),
-                    )
-                    .with_label_mut("second output");
-                    continue;
-                }
-                let mut resolver = TypeResolver::new(self.db, self.index);
-                let ty = resolver.resolve(file, &output.ty, &mut self.diagnostics);
-                let scope = Scope {
-                    layer: Some(&ctx),
-                    instance: None,
-                    inputs: None,
-                    params: true,
-                };
-                if let Some(value) = self
-                    .eval_expr(&output.value, file, scope)
-                    .and_then(|v| self.check_value(v, &ty, &output.value, file))
-                {
-                    model.outputs.push(OutputModel {
-                        name: output.name.name.clone(),
-                        ty,
-                        value,
-                        doc: output.doc.clone(),
-                    });
-                }
-            }
-            let mut reads = BTreeSet::new();
-            let mut refs = Vec::new();
-            for instance in model.instances.iter() {
-                for (_, value) in &instance.inputs {
-                    value.runtime_refs(&mut refs);
-                }
-            }
-            for output in &model.outputs {
-                output.value.runtime_refs(&mut refs);
-            }
-            for rt in refs {
-                if let Rt::LayerOutput { layer, output } = rt {
-                    let ty = self.layer_output_type(layer, output);
-                    reads.insert(RemoteRead {
-                        layer: layer.clone(),
-                        output: output.clone(),
-                        ty: ty.terraform(),
-                        sensitive: ty.contains_secret(),
-                    });
-                }
-            }
-            model.depends_on = reads
-                .iter()
-                .map(|r| r.layer.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            model.reads = reads.into_iter().collect();
-            out.push(model);
         }
-        out
+        keys_of
+    }
+
+    /// The layer's `let`s, in order, each seeing the ones before it, bound in `ctx.repeat`.
+    fn layer_lets(&mut self, ctx: &mut LayerCtx, layer: &crate::syntax::Layer, file: SourceFile) {
+        let mut seen_lets = BTreeSet::new();
+        for named in &layer.lets {
+            if !seen_lets.insert(named.name.name.clone()) {
+                // Diagnostic: E0202 duplicate-definition
+                self.error(
+                    E0202,
+                    file,
+                    named.name.range,
+                    format!("layer `{}` has two `let {}`", ctx.template, named.name.name),
+                )
+                .with_label_mut("second definition");
+                continue;
+            }
+            let scope = Scope {
+                layer: Some(&*ctx),
+                instance: None,
+                inputs: None,
+                params: true,
+            };
+            if let Some(value) = self.eval_expr(&named.value, file, scope) {
+                ctx.repeat.push((named.name.name.clone(), value));
+            }
+        }
+    }
+
+    /// The layer's instances present in this environment, built; removed instances go into
+    /// `removed`.
+    fn layer_instances(
+        &mut self,
+        ctx: &LayerCtx,
+        layer: &crate::syntax::Layer,
+        mut keys_of: BTreeMap<String, Vec<(String, Value)>>,
+        removed: &mut Vec<String>,
+        file: SourceFile,
+    ) -> Vec<InstanceModel> {
+        let mut instances = Vec::new();
+        for instance in &layer.instances {
+            if ctx.instances.get(&instance.name.name) != Some(&instance.kind.name)
+                || ctx.absent.contains_key(&instance.name.name)
+            {
+                continue;
+            }
+            if self.is_removed_kind(&instance.kind.name) {
+                if self.removed_instance(instance, file) {
+                    removed.push(instance.name.name.clone());
+                }
+                continue;
+            }
+            let built = match &instance.repeat {
+                Some(repeat) => {
+                    let keys = keys_of.remove(&instance.name.name).unwrap_or_default();
+                    self.repeated_instance(ctx, instance, repeat, &keys, file)
+                }
+                None => self.instance(ctx, instance, file),
+            };
+            if let Some(built) = built {
+                instances.push(built);
+            }
+        }
+        instances
+    }
+
+    /// The layer's outputs, typed; a second output of the same name is reported.
+    fn layer_outputs(
+        &mut self,
+        ctx: &LayerCtx,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> Vec<OutputModel> {
+        let mut outputs = Vec::new();
+        let mut seen_outputs = BTreeSet::new();
+        for output in &layer.outputs {
+            if !seen_outputs.insert(output.name.name.clone()) {
+                // Diagnostic: E0202 duplicate-definition
+                self.error(
+                    E0202,
+                    file,
+                    output.name.range,
+                    format!(
+                        "layer `{}` declares output `{}` twice",
+                        ctx.template, output.name.name
+                    ),
+                )
+                .with_label_mut("second output");
+                continue;
+            }
+            let mut resolver = TypeResolver::new(self.db, self.index);
+            let ty = resolver.resolve(file, &output.ty, &mut self.diagnostics);
+            let scope = Scope {
+                layer: Some(ctx),
+                instance: None,
+                inputs: None,
+                params: true,
+            };
+            if let Some(value) = self
+                .eval_expr(&output.value, file, scope)
+                .and_then(|v| self.check_value(v, &ty, &output.value, file))
+            {
+                outputs.push(OutputModel {
+                    name: output.name.name.clone(),
+                    ty,
+                    value,
+                    doc: output.doc.clone(),
+                });
+            }
+        }
+        outputs
+    }
+
+    /// The outputs of other layers that a layer's instance inputs and outputs read.
+    fn remote_reads(&mut self, model: &LayerModel) -> BTreeSet<RemoteRead> {
+        let mut reads = BTreeSet::new();
+        let mut refs = Vec::new();
+        for instance in model.instances.iter() {
+            for (_, value) in &instance.inputs {
+                value.runtime_refs(&mut refs);
+            }
+        }
+        for output in &model.outputs {
+            output.value.runtime_refs(&mut refs);
+        }
+        for rt in refs {
+            if let Rt::LayerOutput { layer, output } = rt {
+                let ty = self.layer_output_type(layer, output);
+                reads.insert(RemoteRead {
+                    layer: layer.clone(),
+                    output: output.clone(),
+                    ty: ty.terraform(),
+                    sensitive: ty.contains_secret(),
+                });
+            }
+        }
+        reads
     }
 
     fn layer_output_type(&mut self, layer: &str, output: &str) -> Ty {
