@@ -3543,6 +3543,65 @@ impl<'a> Eval<'a> {
         file: SourceFile,
     ) -> Option<InstanceModel> {
         let kind = &instance.kind.name;
+        let sig = self.instance_sig(instance, file)?;
+        let node: Option<&'a Node> = self
+            .layer_config
+            .and_then(|config| config.instances.get(&instance.name.name));
+        // `provider` selects the instance's AWS provider, unless the module has an input so named.
+        let provider_attribute = !sig.inputs.iter().any(|i| i.name == PROVIDER_ATTRIBUTE);
+        // `import` adopts existing resources, unless the module has an input so named.
+        let import_attribute = !sig.inputs.iter().any(|i| i.name == IMPORT_ATTRIBUTE);
+        let mut ok =
+            self.check_instance_keys(kind, &sig, node, provider_attribute, import_attribute);
+        self.input_values.clear();
+        self.input_stack.clear();
+        self.current_inputs = Some((sig.clone(), node, instance.name.name.clone()));
+        // Explicit inputs first, in the layer's scope.
+        ok &= self.explicit_inputs(ctx, kind, &sig, node, label);
+        let mut inputs = Vec::new();
+        for input in &sig.inputs {
+            match self.instance_input(&sig, input, node, instance, label, file) {
+                Some(Some(value)) => inputs.push((input.name.clone(), value)),
+                Some(None) => {}
+                None => ok = false,
+            }
+        }
+        self.current_inputs = None;
+        let mut provider = None;
+        if let Some(child) = node
+            .filter(|_| provider_attribute)
+            .and_then(|n| n.get(&[PROVIDER_ATTRIBUTE.to_string()]))
+        {
+            match self.instance_provider(ctx, instance, child) {
+                Some(alias) => provider = Some(alias),
+                None => ok = false,
+            }
+        }
+        let imports = match node.filter(|_| import_attribute) {
+            Some(node) => self.imports(ctx, &instance.name.name, &sig, node),
+            None => Some(Vec::new()),
+        };
+        ok &= imports.is_some();
+        ok.then(|| InstanceModel {
+            kind: kind.clone(),
+            name: instance.name.name.clone(),
+            provider,
+            inputs,
+            for_each: None,
+            imports: imports.unwrap_or_default(),
+            doc: instance.doc.clone(),
+            file,
+        })
+    }
+
+    /// The interface of an instance's module; `None` when the module is unknown (reported) or
+    /// its Terraform could not be read.
+    fn instance_sig(
+        &mut self,
+        instance: &crate::syntax::Instance,
+        file: SourceFile,
+    ) -> Option<Rc<ModuleSig>> {
+        let kind = &instance.kind.name;
         let Some(sig) = self.module(kind) else {
             let help = did_you_mean(kind, self.index.modules.keys().map(String::as_str));
             // Diagnostic: E0203 unknown-module
@@ -3570,14 +3629,20 @@ impl<'a> Eval<'a> {
         if sig.derived && unreadable {
             return None;
         }
-        let node: Option<&'a Node> = self
-            .layer_config
-            .and_then(|config| config.instances.get(&instance.name.name));
+        Some(sig)
+    }
+
+    /// Checks that every key set on an instance is an input of its module (or its `provider`
+    /// or `import` attribute); `false` when one is not.
+    fn check_instance_keys(
+        &mut self,
+        kind: &str,
+        sig: &ModuleSig,
+        node: Option<&Node>,
+        provider_attribute: bool,
+        import_attribute: bool,
+    ) -> bool {
         let mut ok = true;
-        // `provider` selects the instance's AWS provider, unless the module has an input so named.
-        let provider_attribute = !sig.inputs.iter().any(|i| i.name == PROVIDER_ATTRIBUTE);
-        // `import` adopts existing resources, unless the module has an input so named.
-        let import_attribute = !sig.inputs.iter().any(|i| i.name == IMPORT_ATTRIBUTE);
         if let Some(Node::Record { entries, .. }) = node {
             for (key, slot) in entries {
                 if (provider_attribute && key == PROVIDER_ATTRIBUTE)
@@ -3600,10 +3665,20 @@ impl<'a> Eval<'a> {
                 }
             }
         }
-        self.input_values.clear();
-        self.input_stack.clear();
-        self.current_inputs = Some((sig.clone(), node, instance.name.name.clone()));
-        // Explicit inputs first, in the layer's scope.
+        ok
+    }
+
+    /// Evaluates the inputs the instance sets, in the layer's scope, into `input_values`;
+    /// `false` when one fails.
+    fn explicit_inputs(
+        &mut self,
+        ctx: &LayerCtx,
+        kind: &str,
+        sig: &ModuleSig,
+        node: Option<&Node>,
+        label: &str,
+    ) -> bool {
+        let mut ok = true;
         for input in &sig.inputs {
             let Some(child) = node
                 .as_ref()
@@ -3642,127 +3717,126 @@ impl<'a> Eval<'a> {
             ok &= value.is_some();
             self.input_values.insert(input.name.clone(), value);
         }
-        let mut inputs = Vec::new();
-        for input in &sig.inputs {
-            let value = match self.input_values.get(&input.name) {
-                Some(v) => v.clone(),
-                None if input.default.is_some() => {
-                    self.input_value(&input.name, label, file, instance.name.range)
-                }
-                None => {
-                    // Diagnostic: E0403 missing-field
-                    self.error(
-                        E0403,
-                        file,
-                        instance.name.range,
-                        format!(
-                            "`{}` needs input `{}` of type {}",
-                            instance.name.name, input.name, input.ty
-                        ),
-                    )
-                    .with_label_mut(format!("missing `{}`", input.name))
-                    .with_secondary_mut(sig.item.file, input.range, "declared here")
-                    .with_help_mut(format!("add `{} = ...` to the instance", input.name));
-                    ok = false;
-                    continue;
-                }
-            };
-            match value {
-                Some(Value::Null) if input.default.is_none() => {
-                    let at = node
-                        .as_ref()
-                        .and_then(|n| n.get(std::slice::from_ref(&input.name)))
-                        .map_or((file, instance.name.range), |n| {
-                            (n.def().file, n.def().range)
-                        });
-                    // Diagnostic: E0403 missing-field
-                    self.error(
-                        E0403,
-                        at.0,
-                        at.1,
-                        format!(
-                            "input `{}` of `{kind}` is required; `null` leaves it unset",
-                            input.name
-                        ),
-                    )
-                    .with_label_mut("null for a required input")
-                    .with_secondary_mut(
-                        sig.item.file,
-                        input.range,
-                        "declared here without a default",
-                    );
-                    ok = false;
-                }
-                Some(Value::Null) | None => {}
-                Some(v) => inputs.push((input.name.clone(), v)),
+        ok
+    }
+
+    /// The value of one input of an instance, set or defaulted: `Some(None)` when it is left
+    /// unset (`null` or a failed default), `None` when it is missing or a required input is
+    /// `null` (reported).
+    fn instance_input(
+        &mut self,
+        sig: &ModuleSig,
+        input: &InputSig,
+        node: Option<&Node>,
+        instance: &crate::syntax::Instance,
+        label: &str,
+        file: SourceFile,
+    ) -> Option<Option<Value>> {
+        let value = match self.input_values.get(&input.name) {
+            Some(v) => v.clone(),
+            None if input.default.is_some() => {
+                self.input_value(&input.name, label, file, instance.name.range)
             }
-        }
-        self.current_inputs = None;
-        let mut provider = None;
-        if let Some(child) = node
-            .filter(|_| provider_attribute)
-            .and_then(|n| n.get(&[PROVIDER_ATTRIBUTE.to_string()]))
-        {
-            let scope = Scope {
-                layer: Some(ctx),
-                instance: Some(&instance.name.name),
-                inputs: None,
-                params: true,
-            };
-            match self.eval_node_typed(child, &Ty::Str(None), scope) {
-                Some(Value::Str(alias)) if self.aliases.contains(&alias) => provider = Some(alias),
-                Some(Value::Str(alias)) => {
-                    let def = child.def().clone();
-                    let help = did_you_mean(&alias, self.aliases.iter().map(String::as_str));
-                    // Diagnostic: E0201 unknown-name
-                    self.error(
-                        E0201,
-                        def.file,
-                        def.range,
-                        format!("no provider alias `{alias}` in `project.aliases`"),
-                    )
-                    .with_label_mut("unknown alias")
-                    .with_help_opt_mut(help.or_else(|| {
-                        Some(format!(
-                            "declare it in the project: `aliases = {{ {} = {{ region = \"us-east-1\" }} }}`",
-                            if is_alias_name(&alias) { alias.as_str() } else { "us_east_1" }
-                        ))
-                    }));
-                    ok = false;
-                }
-                Some(other) => {
-                    let def = child.def().clone();
-                    // Diagnostic: E0401 type-mismatch
-                    self.error(
-                        E0401,
-                        def.file,
-                        def.range,
-                        format!(
-                            "`provider` names an alias of `project.aliases`, found {}",
-                            other.describe()
-                        ),
-                    )
-                    .with_label_mut("expected a string");
-                    ok = false;
-                }
-                None => ok = false,
+            None => {
+                // Diagnostic: E0403 missing-field
+                self.error(
+                    E0403,
+                    file,
+                    instance.name.range,
+                    format!(
+                        "`{}` needs input `{}` of type {}",
+                        instance.name.name, input.name, input.ty
+                    ),
+                )
+                .with_label_mut(format!("missing `{}`", input.name))
+                .with_secondary_mut(sig.item.file, input.range, "declared here")
+                .with_help_mut(format!("add `{} = ...` to the instance", input.name));
+                return None;
             }
-        }
-        let imports = match node.filter(|_| import_attribute) {
-            Some(node) => self.imports(ctx, &instance.name.name, &sig, node),
-            None => Some(Vec::new()),
         };
-        ok &= imports.is_some();
-        ok.then(|| InstanceModel {
-            kind: kind.clone(),
-            name: instance.name.name.clone(),
-            provider,
-            inputs,
-            for_each: None,
-            imports: imports.unwrap_or_default(),
-            doc: instance.doc.clone(),
-            file,
-        })
+        match value {
+            Some(Value::Null) if input.default.is_none() => {
+                let at = node
+                    .as_ref()
+                    .and_then(|n| n.get(std::slice::from_ref(&input.name)))
+                    .map_or((file, instance.name.range), |n| {
+                        (n.def().file, n.def().range)
+                    });
+                // Diagnostic: E0403 missing-field
+                self.error(
+                    E0403,
+                    at.0,
+                    at.1,
+                    format!(
+                        "input `{}` of `{}` is required; `null` leaves it unset",
+                        input.name, instance.kind.name
+                    ),
+                )
+                .with_label_mut("null for a required input")
+                .with_secondary_mut(
+                    sig.item.file,
+                    input.range,
+                    "declared here without a default",
+                );
+                None
+            }
+            Some(Value::Null) | None => Some(None),
+            Some(v) => Some(Some(v)),
+        }
+    }
+
+    /// An instance's `provider = "ALIAS"`: the alias, when it is one of `project.aliases`;
+    /// `None` once reported.
+    fn instance_provider(
+        &mut self,
+        ctx: &LayerCtx,
+        instance: &crate::syntax::Instance,
+        child: &Node,
+    ) -> Option<String> {
+        let scope = Scope {
+            layer: Some(ctx),
+            instance: Some(&instance.name.name),
+            inputs: None,
+            params: true,
+        };
+        match self.eval_node_typed(child, &Ty::Str(None), scope) {
+            Some(Value::Str(alias)) if self.aliases.contains(&alias) => Some(alias),
+            Some(Value::Str(alias)) => {
+                let def = child.def().clone();
+                let help = did_you_mean(&alias, self.aliases.iter().map(String::as_str));
+                // Diagnostic: E0201 unknown-name
+                self.error(
+                    E0201,
+                    def.file,
+                    def.range,
+                    format!("no provider alias `{alias}` in `project.aliases`"),
+                )
+                .with_label_mut("unknown alias")
+                .with_help_opt_mut(help.or_else(|| {
+                    Some(format!(
+                        "declare it in the project: `aliases = {{ {} = {{ region = \"us-east-1\" }} }}`",
+                        if is_alias_name(&alias) { alias.as_str() } else { "us_east_1" }
+                    ))
+                }));
+                None
+            }
+            Some(other) => {
+                let def = child.def().clone();
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    def.file,
+                    def.range,
+                    format!(
+                        "`provider` names an alias of `project.aliases`, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("expected a string");
+                None
+            }
+            None => None,
+        }
     }
 
     /// Whether `kind` is the reserved `removed` (unless the project declares a module so named).
