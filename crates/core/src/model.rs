@@ -859,18 +859,11 @@ impl<'a> Eval<'a> {
         sig
     }
 
+    /// `project`'s settings in this environment: its merged fields typed and checked.
     fn project_settings(&mut self) -> ProjectSettings {
         let mut settings = ProjectSettings::default();
         let Some(project_ref) = self.index.project else {
-            if let Some((_, env_ref)) = self.index.envs.iter().next() {
-                let range = env_ref
-                    .item(self.db)
-                    .name()
-                    .map_or(TextRange::default(), |n| n.range);
-                // Diagnostic: E0205 project-missing
-                self.error(E0205, env_ref.file, range, "the project has no `project` item")
-                    .with_help_mut("add `project NAME { region = \"eu-west-1\", state = { bucket = \"...\" } }` to a file of the project");
-            }
+            self.report_missing_project();
             return settings;
         };
         let ItemKind::Project(project) = &project_ref.item(self.db).kind else {
@@ -880,93 +873,7 @@ impl<'a> Eval<'a> {
         self.project_name = settings.name.clone();
         let file = project_ref.file;
         let at = project.name.range;
-        let lit = |text: &str| Expr {
-            kind: ExprKind::Str(vec![StrPart::Text(text.into())]),
-            range: at,
-        };
-        let field = |name: &str, ty: Ty, default: Option<Expr>| Field {
-            name: name.into(),
-            ty,
-            default: default.map(|d| (d, file)),
-            doc: None,
-        };
-        let empty_map = Expr {
-            kind: ExprKind::Record(Vec::new()),
-            range: at,
-        };
-        let record = |entries: Vec<(&str, Expr)>| Expr {
-            kind: ExprKind::Record(
-                entries
-                    .into_iter()
-                    .map(|(key, value)| crate::syntax::RecordEntry {
-                        key: Ident {
-                            name: key.into(),
-                            range: at,
-                        },
-                        value: value.into(),
-                    })
-                    .collect(),
-            ),
-            range: at,
-        };
-        let aws = record(vec![("aws", lit(DEFAULT_AWS_VERSION))]);
-        // An empty `role_arn` means no role: the field's default.
-        let assume_role_ty = Ty::Record(vec![
-            field("role_arn", Ty::Str(None), None),
-            field("session_name", Ty::Str(None), Some(lit(""))),
-            field("external_id", Ty::Str(None), Some(lit(""))),
-        ]);
-        let no_role = record(vec![("role_arn", lit(""))]);
-        let state_ty = Ty::Record(vec![
-            field("bucket", Ty::Str(None), None),
-            field("region", Ty::Str(None), Some(lit(""))),
-            field(
-                "lock",
-                Ty::Enum(vec!["lockfile".into(), "dynamodb".into()]),
-                Some(lit("lockfile")),
-            ),
-            field("dynamodb_table", Ty::Str(None), Some(lit(""))),
-            field("assume_role", assume_role_ty.clone(), Some(no_role.clone())),
-        ]);
-        let target_ty = Ty::Record(vec![
-            field("region", Ty::Str(None), Some(lit(""))),
-            field("account", Ty::Str(None), Some(lit(""))),
-            field("assume_role", assume_role_ty.clone(), Some(no_role.clone())),
-        ]);
-        let project_ty = Ty::Record(vec![
-            field("region", Ty::Str(Some(crate::types::Pattern::Region)), None),
-            field("terraform", Ty::Str(None), Some(lit(">= 1.10"))),
-            field("providers", Ty::Map(Box::new(Ty::Any)), Some(aws)),
-            field(
-                "tags",
-                Ty::Map(Box::new(Ty::Str(None))),
-                Some(empty_map.clone()),
-            ),
-            field("state", state_ty, None),
-            field("account", Ty::Str(None), Some(lit(""))),
-            field("assume_role", assume_role_ty, Some(no_role)),
-            field(
-                "aliases",
-                Ty::Map(Box::new(target_ty.clone())),
-                Some(empty_map.clone()),
-            ),
-            field(
-                "layers",
-                Ty::Map(Box::new(target_ty)),
-                Some(empty_map.clone()),
-            ),
-            field("ci_role", Ty::Str(None), Some(lit(""))),
-            // Read when the project is loaded (`analysis::load_project`), not per environment.
-            field("vendor", Ty::Str(None), Some(lit(""))),
-            field(
-                "protected",
-                Ty::Bool,
-                Some(Expr {
-                    kind: ExprKind::Bool(false),
-                    range: at,
-                }),
-            ),
-        ]);
+        let project_ty = SettingsTypes { file, at }.project();
         let Some(node) = self.config.and_then(|c| c.project.clone()) else {
             return settings;
         };
@@ -974,97 +881,151 @@ impl<'a> Eval<'a> {
         else {
             return settings;
         };
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
-        let strings = |v: Option<&Value>| match v {
-            Some(Value::Record(m)) => m
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect(),
-            _ => BTreeMap::new(),
-        };
-        settings.region = text(value.get("region"));
-        settings.terraform = text(value.get("terraform"));
-        settings.tags = strings(value.get("tags"));
+        settings.region = setting_text(value.get("region"));
+        settings.terraform = setting_text(value.get("terraform"));
+        settings.tags = setting_strings(value.get("tags"));
         settings.providers = self.providers(&node, value.get("providers"));
         if let Some(Value::Record(state)) = value.get("state") {
-            settings.state_bucket = text(state.get("bucket"));
-            settings.state_region = text(state.get("region"));
-            if settings.state_region.is_empty() {
-                settings.state_region = settings.region.clone();
-            } else {
-                self.check_region(&node, &["state", "region"], &settings.state_region);
-            }
-            if text(state.get("lock")) == "dynamodb" {
-                let table = text(state.get("dynamodb_table"));
-                if table.is_empty() {
-                    let range = node.get(&["state".into()]).map_or(at, |n| n.def().range);
-                    let def_file = node.get(&["state".into()]).map_or(file, |n| n.def().file);
-                    // Diagnostic: E0403 missing-field
-                    self.error(E0403, def_file, range, "`state.lock = \"dynamodb\"` needs `state.dynamodb_table`")
-                        .with_help_mut("name the lock table, or use the default S3 lock file (`lock = \"lockfile\"`)");
-                }
-                settings.dynamodb_table = Some(table);
-            }
-            settings.state_assume_role =
-                self.assume_role(&node, &["state", "assume_role"], state.get("assume_role"));
+            self.state_settings(&mut settings, &node, state, file, at);
         }
         settings.account = self.account(&node, &["account"], value.get("account"));
         settings.assume_role = self.assume_role(&node, &["assume_role"], value.get("assume_role"));
         settings.protected = matches!(value.get("protected"), Some(Value::Bool(true)));
-        let ci_role = text(value.get("ci_role"));
-        if !ci_role.is_empty() {
-            if is_role_arn(&ci_role) {
-                settings.ci_role = Some(ci_role);
-            } else {
-                self.not_a_role_arn(&node, &["ci_role"], &ci_role);
-            }
-        }
+        settings.ci_role = self.ci_role(&node, value.get("ci_role"));
         if let Some(Value::Record(aliases)) = value.get("aliases") {
-            for (alias, target) in aliases {
-                let path = ["aliases", alias.as_str()];
-                if !is_alias_name(alias) {
-                    let (file, range) = key_span(&node, &path);
-                    // Diagnostic: E0404 constraint-violation
-                    self.error(
-                        E0404,
-                        file,
-                        range,
-                        format!("\"{alias}\" cannot name a provider alias"),
-                    )
-                    .with_label_mut("becomes `aws.NAME` in Terraform")
-                    .with_help_mut(
-                        "use letters, digits and `_`, starting with a letter, e.g. `us_east_1`",
-                    );
-                    continue;
-                }
-                let target = self.target_override(&node, &path, target);
-                settings.aliases.insert(alias.clone(), target);
-            }
+            settings.aliases = self.alias_targets(&node, aliases);
         }
         if let Some(Value::Record(layers)) = value.get("layers") {
-            for (layer, target) in layers {
-                let path = ["layers", layer.as_str()];
-                if !self.index.layers.contains_key(layer) {
-                    let (file, range) = key_span(&node, &path);
-                    let help = did_you_mean(layer, self.index.layers.keys().map(String::as_str));
-                    // Diagnostic: E0201 unknown-name
-                    self.error(
-                        E0201,
-                        file,
-                        range,
-                        format!("`project.layers` names `{layer}`, which is not a layer"),
-                    )
-                    .with_label_mut("no such layer")
-                    .with_help_opt_mut(help.or_else(|| {
-                        Some("the keys of `project.layers` are names of `layer` items".into())
-                    }));
-                    continue;
-                }
-                let target = self.target_override(&node, &path, target);
-                settings.layers.insert(layer.clone(), target);
-            }
+            settings.layers = self.layer_targets(&node, layers);
         }
         settings
+    }
+
+    /// E0205 on the first environment when the project has no `project` item.
+    fn report_missing_project(&mut self) {
+        if let Some((_, env_ref)) = self.index.envs.iter().next() {
+            let range = env_ref
+                .item(self.db)
+                .name()
+                .map_or(TextRange::default(), |n| n.range);
+            // Diagnostic: E0205 project-missing
+            self.error(E0205, env_ref.file, range, "the project has no `project` item")
+                .with_help_mut("add `project NAME { region = \"eu-west-1\", state = { bucket = \"...\" } }` to a file of the project");
+        }
+    }
+
+    /// `project.state`: the backend's bucket, region, lock and role; `at` in `file` is the
+    /// project's name, where a `state` that is not written is reported.
+    fn state_settings(
+        &mut self,
+        settings: &mut ProjectSettings,
+        node: &Node,
+        state: &BTreeMap<String, Value>,
+        file: SourceFile,
+        at: TextRange,
+    ) {
+        settings.state_bucket = setting_text(state.get("bucket"));
+        settings.state_region = setting_text(state.get("region"));
+        if settings.state_region.is_empty() {
+            settings.state_region = settings.region.clone();
+        } else {
+            self.check_region(node, &["state", "region"], &settings.state_region);
+        }
+        if setting_text(state.get("lock")) == "dynamodb" {
+            let table = setting_text(state.get("dynamodb_table"));
+            if table.is_empty() {
+                let range = node.get(&["state".into()]).map_or(at, |n| n.def().range);
+                let def_file = node.get(&["state".into()]).map_or(file, |n| n.def().file);
+                // Diagnostic: E0403 missing-field
+                self.error(
+                    E0403,
+                    def_file,
+                    range,
+                    "`state.lock = \"dynamodb\"` needs `state.dynamodb_table`",
+                )
+                .with_help_mut(
+                    "name the lock table, or use the default S3 lock file (`lock = \"lockfile\"`)",
+                );
+            }
+            settings.dynamodb_table = Some(table);
+        }
+        settings.state_assume_role =
+            self.assume_role(node, &["state", "assume_role"], state.get("assume_role"));
+    }
+
+    /// `project.ci_role`, when set and a role's ARN.
+    fn ci_role(&mut self, node: &Node, value: Option<&Value>) -> Option<String> {
+        let ci_role = setting_text(value);
+        if ci_role.is_empty() {
+            return None;
+        }
+        if is_role_arn(&ci_role) {
+            Some(ci_role)
+        } else {
+            self.not_a_role_arn(node, &["ci_role"], &ci_role);
+            None
+        }
+    }
+
+    /// `project.aliases`: the provider configurations whose names Terraform can take.
+    fn alias_targets(
+        &mut self,
+        node: &Node,
+        aliases: &BTreeMap<String, Value>,
+    ) -> BTreeMap<String, TargetOverride> {
+        let mut targets = BTreeMap::new();
+        for (alias, target) in aliases {
+            let path = ["aliases", alias.as_str()];
+            if !is_alias_name(alias) {
+                let (file, range) = key_span(node, &path);
+                // Diagnostic: E0404 constraint-violation
+                self.error(
+                    E0404,
+                    file,
+                    range,
+                    format!("\"{alias}\" cannot name a provider alias"),
+                )
+                .with_label_mut("becomes `aws.NAME` in Terraform")
+                .with_help_mut(
+                    "use letters, digits and `_`, starting with a letter, e.g. `us_east_1`",
+                );
+                continue;
+            }
+            let target = self.target_override(node, &path, target);
+            targets.insert(alias.clone(), target);
+        }
+        targets
+    }
+
+    /// `project.layers`: the per-layer targets of the keys that name layers.
+    fn layer_targets(
+        &mut self,
+        node: &Node,
+        layers: &BTreeMap<String, Value>,
+    ) -> BTreeMap<String, TargetOverride> {
+        let mut targets = BTreeMap::new();
+        for (layer, target) in layers {
+            let path = ["layers", layer.as_str()];
+            if !self.index.layers.contains_key(layer) {
+                let (file, range) = key_span(node, &path);
+                let help = did_you_mean(layer, self.index.layers.keys().map(String::as_str));
+                // Diagnostic: E0201 unknown-name
+                self.error(
+                    E0201,
+                    file,
+                    range,
+                    format!("`project.layers` names `{layer}`, which is not a layer"),
+                )
+                .with_label_mut("no such layer")
+                .with_help_opt_mut(help.or_else(|| {
+                    Some("the keys of `project.layers` are names of `layer` items".into())
+                }));
+                continue;
+            }
+            let target = self.target_override(node, &path, target);
+            targets.insert(layer.clone(), target);
+        }
+        targets
     }
 
     /// `project.providers`: each entry is a version string or a record with the version, the
@@ -4240,6 +4201,151 @@ fn runtime_index_element(base: &Value, key: &Value) -> Option<Ty> {
 
 /// The AWS provider's version constraint when `project.providers` does not name one.
 const DEFAULT_AWS_VERSION: &str = "~> 5.100";
+
+/// A string setting of `project`; empty when unset.
+fn setting_text(value: Option<&Value>) -> String {
+    value
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A map of strings of `project` (its `tags`); empty when unset.
+fn setting_strings(value: Option<&Value>) -> BTreeMap<String, String> {
+    match value {
+        Some(Value::Record(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// The types of `project`'s fields, their defaults written at `at` (the project's name) in
+/// `file`.
+struct SettingsTypes {
+    file: SourceFile,
+    at: TextRange,
+}
+
+impl SettingsTypes {
+    fn lit(&self, text: &str) -> Expr {
+        Expr {
+            kind: ExprKind::Str(vec![StrPart::Text(text.into())]),
+            range: self.at,
+        }
+    }
+
+    fn field(&self, name: &str, ty: Ty, default: Option<Expr>) -> Field {
+        Field {
+            name: name.into(),
+            ty,
+            default: default.map(|d| (d, self.file)),
+            doc: None,
+        }
+    }
+
+    fn empty_map(&self) -> Expr {
+        Expr {
+            kind: ExprKind::Record(Vec::new()),
+            range: self.at,
+        }
+    }
+
+    fn record(&self, entries: Vec<(&str, Expr)>) -> Expr {
+        Expr {
+            kind: ExprKind::Record(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| crate::syntax::RecordEntry {
+                        key: Ident {
+                            name: key.into(),
+                            range: self.at,
+                        },
+                        value: value.into(),
+                    })
+                    .collect(),
+            ),
+            range: self.at,
+        }
+    }
+
+    /// A role to assume; an empty `role_arn` means no role (the default, `no_role`).
+    fn assume_role(&self) -> Ty {
+        Ty::Record(vec![
+            self.field("role_arn", Ty::Str(None), None),
+            self.field("session_name", Ty::Str(None), Some(self.lit(""))),
+            self.field("external_id", Ty::Str(None), Some(self.lit(""))),
+        ])
+    }
+
+    fn no_role(&self) -> Expr {
+        self.record(vec![("role_arn", self.lit(""))])
+    }
+
+    /// `project.state`: the backend.
+    fn state(&self) -> Ty {
+        Ty::Record(vec![
+            self.field("bucket", Ty::Str(None), None),
+            self.field("region", Ty::Str(None), Some(self.lit(""))),
+            self.field(
+                "lock",
+                Ty::Enum(vec!["lockfile".into(), "dynamodb".into()]),
+                Some(self.lit("lockfile")),
+            ),
+            self.field("dynamodb_table", Ty::Str(None), Some(self.lit(""))),
+            self.field("assume_role", self.assume_role(), Some(self.no_role())),
+        ])
+    }
+
+    /// An entry of `project.aliases` or `project.layers`.
+    fn target(&self) -> Ty {
+        Ty::Record(vec![
+            self.field("region", Ty::Str(None), Some(self.lit(""))),
+            self.field("account", Ty::Str(None), Some(self.lit(""))),
+            self.field("assume_role", self.assume_role(), Some(self.no_role())),
+        ])
+    }
+
+    /// `project` itself.
+    fn project(&self) -> Ty {
+        let aws = self.record(vec![("aws", self.lit(DEFAULT_AWS_VERSION))]);
+        Ty::Record(vec![
+            self.field("region", Ty::Str(Some(crate::types::Pattern::Region)), None),
+            self.field("terraform", Ty::Str(None), Some(self.lit(">= 1.10"))),
+            self.field("providers", Ty::Map(Box::new(Ty::Any)), Some(aws)),
+            self.field(
+                "tags",
+                Ty::Map(Box::new(Ty::Str(None))),
+                Some(self.empty_map()),
+            ),
+            self.field("state", self.state(), None),
+            self.field("account", Ty::Str(None), Some(self.lit(""))),
+            self.field("assume_role", self.assume_role(), Some(self.no_role())),
+            self.field(
+                "aliases",
+                Ty::Map(Box::new(self.target())),
+                Some(self.empty_map()),
+            ),
+            self.field(
+                "layers",
+                Ty::Map(Box::new(self.target())),
+                Some(self.empty_map()),
+            ),
+            self.field("ci_role", Ty::Str(None), Some(self.lit(""))),
+            // Read when the project is loaded (`analysis::load_project`), not per environment.
+            self.field("vendor", Ty::Str(None), Some(self.lit(""))),
+            self.field(
+                "protected",
+                Ty::Bool,
+                Some(Expr {
+                    kind: ExprKind::Bool(false),
+                    range: self.at,
+                }),
+            ),
+        ])
+    }
+}
 
 /// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
 fn is_role_arn(text: &str) -> bool {
