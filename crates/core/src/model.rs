@@ -1039,164 +1039,11 @@ impl<'a> Eval<'a> {
         let Some(Value::Record(entries)) = value else {
             return out;
         };
-        let at = node.def().clone();
-        let field = |name: &str, ty: Ty, default: Option<ExprKind>| Field {
-            name: name.into(),
-            ty,
-            default: default.map(|kind| {
-                (
-                    Expr {
-                        kind,
-                        range: at.range,
-                    },
-                    at.file,
-                )
-            }),
-            doc: None,
-        };
-        let provider_ty = Ty::Record(vec![
-            field("version", Ty::Str(None), None),
-            field(
-                "source",
-                Ty::Str(None),
-                Some(ExprKind::Str(vec![StrPart::Text(String::new())])),
-            ),
-            field(
-                "config",
-                Ty::Map(Box::new(Ty::Any)),
-                Some(ExprKind::Record(Vec::new())),
-            ),
-            field(
-                "modules",
-                Ty::List(Box::new(Ty::Str(None))),
-                Some(ExprKind::List(Vec::new())),
-            ),
-        ]);
+        let provider_ty = provider_type(node.def());
         for (name, entry) in entries {
-            let path = ["providers", name.as_str()];
-            if !is_alias_name(name) {
-                let (file, range) = key_span(node, &path);
-                // Diagnostic: E0404 constraint-violation
-                self.error(
-                    E0404,
-                    file,
-                    range,
-                    format!("\"{name}\" cannot name a provider"),
-                )
-                .with_label_mut("a provider's local name is an identifier")
-                .with_help_mut("use the provider's type name, e.g. `random` or `cloudflare`");
-                continue;
+            if let Some(provider) = self.provider(node, name, entry, &provider_ty) {
+                out.insert(name.clone(), provider);
             }
-            let mut provider = ProviderSettings {
-                source: format!("hashicorp/{name}"),
-                ..Default::default()
-            };
-            match entry {
-                Value::Str(version) => provider.version = version.clone(),
-                Value::Record(_) => {
-                    let Some(Value::Record(typed)) =
-                        self.typed_at(node, &path, entry, &provider_ty)
-                    else {
-                        continue;
-                    };
-                    provider.version = typed
-                        .get("version")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    if let Some(source) = typed.get("source").and_then(Value::as_str) {
-                        if !source.is_empty() {
-                            provider.source = source.to_string();
-                        }
-                    }
-                    if let Some(Value::Record(config)) = typed.get("config") {
-                        for (key, value) in config {
-                            if is_alias_name(key) {
-                                provider.config.insert(key.clone(), value.clone());
-                            } else {
-                                let (file, range) =
-                                    key_span(node, &[path[0], path[1], "config", key]);
-                                // Diagnostic: E0404 constraint-violation
-                                self.error(
-                                    E0404,
-                                    file,
-                                    range,
-                                    format!(
-                                        "\"{key}\" cannot name an attribute of provider `{name}`"
-                                    ),
-                                )
-                                .with_label_mut("not an identifier");
-                            }
-                        }
-                    }
-                    if let Some(Value::List(modules)) = typed.get("modules") {
-                        provider.modules = modules
-                            .iter()
-                            .filter_map(|m| m.as_str().map(str::to_string))
-                            .collect();
-                    }
-                }
-                other => {
-                    let (file, range) = value_span(node, &path);
-                    // Diagnostic: E0401 type-mismatch
-                    self.error(
-                        E0401,
-                        file,
-                        range,
-                        format!(
-                            "a provider is a version string or a record, found {}",
-                            other.describe()
-                        ),
-                    )
-                    .with_label_mut("expected a version or a record")
-                    .with_help_mut(format!(
-                        "write `{name} = \"~> 3.6\"`, or `{name} = {{ version = \"~> 3.6\", config = {{ ... }}, modules = [\"MODULE\"] }}`"
-                    ));
-                    continue;
-                }
-            }
-            if name == "aws" {
-                if !provider.modules.is_empty() {
-                    let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
-                    // Diagnostic: E0404 constraint-violation
-                    self.error(E0404, file, range, "`aws` is configured in every root module; `modules` is for other providers")
-                        .with_label_mut("not for `aws`")
-                        .with_help_mut("remove `modules`; select another AWS configuration per instance with `provider = \"ALIAS\"` and `project.aliases`");
-                    provider.modules.clear();
-                }
-            } else if provider.modules.is_empty() {
-                let (file, range) = value_span(node, &path);
-                // Diagnostic: E0403 missing-field
-                self.error(
-                    E0403,
-                    file,
-                    range,
-                    format!("provider `{name}` names no module type that uses it"),
-                )
-                .with_label_mut("used by no root module")
-                .with_help_mut(format!(
-                    "a provider other than `aws` goes only into the root modules that call a module using it: write `{name} = {{ version = \"...\", modules = [\"MODULE\"] }}`"
-                ));
-                continue;
-            } else {
-                for module in &provider.modules {
-                    if !self.index.modules.contains_key(module) {
-                        let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
-                        let help =
-                            did_you_mean(module, self.index.modules.keys().map(String::as_str));
-                        // Diagnostic: E0203 unknown-module
-                        self.error(
-                            E0203,
-                            file,
-                            range,
-                            format!("provider `{name}` lists `{module}`, which is not a module"),
-                        )
-                        .with_label_mut("not a module")
-                        .with_help_opt_mut(help);
-                    }
-                }
-            }
-            out.insert(name.clone(), provider);
         }
         out.entry("aws".to_string())
             .or_insert_with(|| ProviderSettings {
@@ -1205,6 +1052,160 @@ impl<'a> Eval<'a> {
                 ..Default::default()
             });
         out
+    }
+
+    /// One entry of `project.providers`; `None` when it is reported and left out.
+    fn provider(
+        &mut self,
+        node: &Node,
+        name: &str,
+        entry: &Value,
+        provider_ty: &Ty,
+    ) -> Option<ProviderSettings> {
+        let path = ["providers", name];
+        if !is_alias_name(name) {
+            let (file, range) = key_span(node, &path);
+            // Diagnostic: E0404 constraint-violation
+            self.error(
+                E0404,
+                file,
+                range,
+                format!("\"{name}\" cannot name a provider"),
+            )
+            .with_label_mut("a provider's local name is an identifier")
+            .with_help_mut("use the provider's type name, e.g. `random` or `cloudflare`");
+            return None;
+        }
+        let mut provider = ProviderSettings {
+            source: format!("hashicorp/{name}"),
+            ..Default::default()
+        };
+        match entry {
+            Value::Str(version) => provider.version = version.clone(),
+            Value::Record(_) => {
+                let Some(Value::Record(typed)) = self.typed_at(node, &path, entry, provider_ty)
+                else {
+                    return None;
+                };
+                self.provider_record(node, name, &typed, &mut provider);
+            }
+            other => {
+                let (file, range) = value_span(node, &path);
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    range,
+                    format!(
+                        "a provider is a version string or a record, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("expected a version or a record")
+                .with_help_mut(format!(
+                    "write `{name} = \"~> 3.6\"`, or `{name} = {{ version = \"~> 3.6\", config = {{ ... }}, modules = [\"MODULE\"] }}`"
+                ));
+                return None;
+            }
+        }
+        self.check_provider_modules(node, name, &mut provider)
+            .then_some(provider)
+    }
+
+    /// A provider written as a record, already typed: its version, source, attributes and
+    /// modules into `provider`.
+    fn provider_record(
+        &mut self,
+        node: &Node,
+        name: &str,
+        typed: &BTreeMap<String, Value>,
+        provider: &mut ProviderSettings,
+    ) {
+        provider.version = typed
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if let Some(source) = typed.get("source").and_then(Value::as_str) {
+            if !source.is_empty() {
+                provider.source = source.to_string();
+            }
+        }
+        if let Some(Value::Record(config)) = typed.get("config") {
+            for (key, value) in config {
+                if is_alias_name(key) {
+                    provider.config.insert(key.clone(), value.clone());
+                } else {
+                    let (file, range) = key_span(node, &["providers", name, "config", key]);
+                    // Diagnostic: E0404 constraint-violation
+                    self.error(
+                        E0404,
+                        file,
+                        range,
+                        format!("\"{key}\" cannot name an attribute of provider `{name}`"),
+                    )
+                    .with_label_mut("not an identifier");
+                }
+            }
+        }
+        if let Some(Value::List(modules)) = typed.get("modules") {
+            provider.modules = modules
+                .iter()
+                .filter_map(|m| m.as_str().map(str::to_string))
+                .collect();
+        }
+    }
+
+    /// Checks a provider's `modules`: none for `aws` (cleared), at least one module for any
+    /// other provider (`false` when there is none: the provider is left out).
+    fn check_provider_modules(
+        &mut self,
+        node: &Node,
+        name: &str,
+        provider: &mut ProviderSettings,
+    ) -> bool {
+        let path = ["providers", name];
+        if name == "aws" {
+            if !provider.modules.is_empty() {
+                let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
+                // Diagnostic: E0404 constraint-violation
+                self.error(E0404, file, range, "`aws` is configured in every root module; `modules` is for other providers")
+                    .with_label_mut("not for `aws`")
+                    .with_help_mut("remove `modules`; select another AWS configuration per instance with `provider = \"ALIAS\"` and `project.aliases`");
+                provider.modules.clear();
+            }
+        } else if provider.modules.is_empty() {
+            let (file, range) = value_span(node, &path);
+            // Diagnostic: E0403 missing-field
+            self.error(
+                E0403,
+                file,
+                range,
+                format!("provider `{name}` names no module type that uses it"),
+            )
+            .with_label_mut("used by no root module")
+            .with_help_mut(format!(
+                "a provider other than `aws` goes only into the root modules that call a module using it: write `{name} = {{ version = \"...\", modules = [\"MODULE\"] }}`"
+            ));
+            return false;
+        } else {
+            for module in &provider.modules {
+                if !self.index.modules.contains_key(module) {
+                    let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
+                    let help = did_you_mean(module, self.index.modules.keys().map(String::as_str));
+                    // Diagnostic: E0203 unknown-module
+                    self.error(
+                        E0203,
+                        file,
+                        range,
+                        format!("provider `{name}` lists `{module}`, which is not a module"),
+                    )
+                    .with_label_mut("not a module")
+                    .with_help_opt_mut(help);
+                }
+            }
+        }
+        true
     }
 
     /// Checks a value of `project` at `path` against `ty` once more, at the span of the node
@@ -4201,6 +4202,43 @@ fn runtime_index_element(base: &Value, key: &Value) -> Option<Ty> {
 
 /// The AWS provider's version constraint when `project.providers` does not name one.
 const DEFAULT_AWS_VERSION: &str = "~> 5.100";
+
+/// The type of a provider written as a record in `project.providers`, its defaults written
+/// at `at`.
+fn provider_type(at: &crate::config::Def) -> Ty {
+    let field = |name: &str, ty: Ty, default: Option<ExprKind>| Field {
+        name: name.into(),
+        ty,
+        default: default.map(|kind| {
+            (
+                Expr {
+                    kind,
+                    range: at.range,
+                },
+                at.file,
+            )
+        }),
+        doc: None,
+    };
+    Ty::Record(vec![
+        field("version", Ty::Str(None), None),
+        field(
+            "source",
+            Ty::Str(None),
+            Some(ExprKind::Str(vec![StrPart::Text(String::new())])),
+        ),
+        field(
+            "config",
+            Ty::Map(Box::new(Ty::Any)),
+            Some(ExprKind::Record(Vec::new())),
+        ),
+        field(
+            "modules",
+            Ty::List(Box::new(Ty::Str(None))),
+            Some(ExprKind::List(Vec::new())),
+        ),
+    ])
+}
 
 /// A string setting of `project`; empty when unset.
 fn setting_text(value: Option<&Value>) -> String {
