@@ -2402,44 +2402,7 @@ impl<'a> Eval<'a> {
         file: SourceFile,
         scope: Scope<'_>,
     ) -> Option<Value> {
-        let collection = match self.repeated_collection(&f.collection, scope) {
-            Some(items) => Value::Record(
-                items
-                    .into_iter()
-                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v))
-                    .collect(),
-            ),
-            None => self.eval_expr(&f.collection, file, scope)?,
-        };
-        let items: Vec<(Value, Value)> = match collection {
-            Value::List(items) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (Value::Int(i as i64), v))
-                .collect(),
-            Value::Record(entries) => entries
-                .into_iter()
-                .map(|(k, v)| (Value::Str(k), v))
-                .collect(),
-            v if v.is_runtime() => {
-                self.runtime_error(file, f.collection.range, "`for` expression");
-                return None;
-            }
-            other => {
-                // Diagnostic: E0401 type-mismatch
-                self.error(
-                    E0401,
-                    file,
-                    f.collection.range,
-                    format!(
-                        "a `for` expression goes over a list or a map, found {}",
-                        other.describe()
-                    ),
-                )
-                .with_label_mut("not a list or map");
-                return None;
-            }
-        };
+        let items = self.comprehension_items(f, file, scope)?;
         let mut list = Vec::new();
         let mut record = BTreeMap::new();
         let depth = self.locals.len();
@@ -2451,25 +2414,9 @@ impl<'a> Eval<'a> {
             }
             self.locals.push((f.value_var.name.clone(), value));
             if let Some(condition) = &f.condition {
-                match self.eval_expr(condition, file, scope) {
-                    Some(Value::Bool(true)) => {}
-                    Some(Value::Bool(false)) => continue,
-                    Some(other) => {
-                        if other.is_runtime() {
-                            self.runtime_error(file, condition.range, "condition");
-                        } else {
-                            // Diagnostic: E0401 type-mismatch
-                            self.error(
-                                E0401,
-                                file,
-                                condition.range,
-                                format!("a condition must be a bool, found {}", other.describe()),
-                            )
-                            .with_label_mut("expected bool");
-                        }
-                        ok = false;
-                        break;
-                    }
+                match self.comprehension_condition(condition, file, scope) {
+                    Some(true) => {}
+                    Some(false) => continue,
                     None => {
                         ok = false;
                         break;
@@ -2483,40 +2430,7 @@ impl<'a> Eval<'a> {
             match &f.key {
                 None => list.push(item),
                 Some(key_expr) => {
-                    let key = match self.eval_expr(key_expr, file, scope) {
-                        Some(Value::Str(k)) => k,
-                        Some(Value::Int(n)) => n.to_string(),
-                        Some(other) => {
-                            if other.is_runtime() {
-                                self.runtime_error(file, key_expr.range, "map key");
-                            } else {
-                                // Diagnostic: E0401 type-mismatch
-                                self.error(
-                                    E0401,
-                                    file,
-                                    key_expr.range,
-                                    format!("a map key is a string, found {}", other.describe()),
-                                )
-                                .with_label_mut("not a string");
-                            }
-                            ok = false;
-                            break;
-                        }
-                        None => {
-                            ok = false;
-                            break;
-                        }
-                    };
-                    if record.insert(key.clone(), item).is_some() {
-                        // Diagnostic: E0406 evaluation-error
-                        self.error(
-                            E0406,
-                            file,
-                            key_expr.range,
-                            format!("the key \"{key}\" comes out twice"),
-                        )
-                        .with_label_mut("duplicate key")
-                        .with_help_mut("the keys of a map comprehension must be distinct");
+                    if !self.comprehension_entry(key_expr, item, &mut record, file, scope) {
                         ok = false;
                         break;
                     }
@@ -2532,6 +2446,131 @@ impl<'a> Eval<'a> {
         } else {
             Value::List(list)
         })
+    }
+
+    /// What a `for` expression goes over, as (key, value) pairs: a list's indexes or a map's
+    /// keys; `None` once reported.
+    fn comprehension_items(
+        &mut self,
+        f: &crate::syntax::ForExpr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Vec<(Value, Value)>> {
+        let collection = match self.repeated_collection(&f.collection, scope) {
+            Some(items) => Value::Record(
+                items
+                    .into_iter()
+                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v))
+                    .collect(),
+            ),
+            None => self.eval_expr(&f.collection, file, scope)?,
+        };
+        match collection {
+            Value::List(items) => Some(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (Value::Int(i as i64), v))
+                    .collect(),
+            ),
+            Value::Record(entries) => Some(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (Value::Str(k), v))
+                    .collect(),
+            ),
+            v if v.is_runtime() => {
+                self.runtime_error(file, f.collection.range, "`for` expression");
+                None
+            }
+            other => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    f.collection.range,
+                    format!(
+                        "a `for` expression goes over a list or a map, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("not a list or map");
+                None
+            }
+        }
+    }
+
+    /// The `if` of a `for` expression for the current item: whether to keep it; `None` once
+    /// reported.
+    fn comprehension_condition(
+        &mut self,
+        condition: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<bool> {
+        match self.eval_expr(condition, file, scope)? {
+            Value::Bool(keep) => Some(keep),
+            other => {
+                if other.is_runtime() {
+                    self.runtime_error(file, condition.range, "condition");
+                } else {
+                    // Diagnostic: E0401 type-mismatch
+                    self.error(
+                        E0401,
+                        file,
+                        condition.range,
+                        format!("a condition must be a bool, found {}", other.describe()),
+                    )
+                    .with_label_mut("expected bool");
+                }
+                None
+            }
+        }
+    }
+
+    /// Adds `item` to a map comprehension's `record` under the value of `key_expr`; `false`
+    /// once reported (a key that is not a string, or a duplicate key).
+    fn comprehension_entry(
+        &mut self,
+        key_expr: &Expr,
+        item: Value,
+        record: &mut BTreeMap<String, Value>,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> bool {
+        let key = match self.eval_expr(key_expr, file, scope) {
+            Some(Value::Str(k)) => k,
+            Some(Value::Int(n)) => n.to_string(),
+            Some(other) => {
+                if other.is_runtime() {
+                    self.runtime_error(file, key_expr.range, "map key");
+                } else {
+                    // Diagnostic: E0401 type-mismatch
+                    self.error(
+                        E0401,
+                        file,
+                        key_expr.range,
+                        format!("a map key is a string, found {}", other.describe()),
+                    )
+                    .with_label_mut("not a string");
+                }
+                return false;
+            }
+            None => return false,
+        };
+        if record.insert(key.clone(), item).is_some() {
+            // Diagnostic: E0406 evaluation-error
+            self.error(
+                E0406,
+                file,
+                key_expr.range,
+                format!("the key \"{key}\" comes out twice"),
+            )
+            .with_label_mut("duplicate key")
+            .with_help_mut("the keys of a map comprehension must be distinct");
+            return false;
+        }
+        true
     }
 
     fn runtime_error(&mut self, file: SourceFile, range: TextRange, what: &str) {
