@@ -443,6 +443,7 @@ impl<'a> TypeResolver<'a> {
         ty
     }
 
+    /// One type expression; every recursion goes back through `resolve`, which holds the depth.
     fn resolve_nested(
         &mut self,
         file: SourceFile,
@@ -465,179 +466,72 @@ impl<'a> TypeResolver<'a> {
                 name,
                 args,
                 constraint,
-            } => {
-                let arity = |n: usize, diagnostics: &mut Vec<Diagnostic>| {
-                    if args.len() != n {
-                        diagnostics.push(
-                            // Diagnostic: E0407 invalid-type
-                            Diagnostic::error(
-                                E0407,
-                                file,
-                                expr.range,
-                                format!(
-                                    "`{}` takes {n} type argument(s), found {}",
-                                    name.name,
-                                    args.len()
-                                ),
-                            )
-                            .with_label("wrong number of type arguments"),
-                        );
-                        false
-                    } else {
-                        true
-                    }
-                };
-                let no_constraint = |diagnostics: &mut Vec<Diagnostic>| {
-                    if let Some(c) = constraint {
-                        diagnostics.push(
-                            // Diagnostic: E0407 invalid-type
-                            Diagnostic::error(
-                                E0407,
-                                file,
-                                constraint_range(c),
-                                format!("`{}` takes no constraint", name.name),
-                            )
-                            .with_label("not allowed here"),
-                        );
-                    }
-                };
-                match name.name.as_str() {
-                    "any" => {
-                        no_constraint(diagnostics);
-                        Ty::Any
-                    }
-                    "bool" => {
-                        no_constraint(diagnostics);
-                        Ty::Bool
-                    }
-                    "secret" => {
-                        no_constraint(diagnostics);
-                        Ty::Secret
-                    }
-                    "string" => match constraint {
-                        None => Ty::Str(None),
-                        Some(Constraint::List(atoms, range)) if atoms.len() == 1 => match &atoms[0]
-                        {
-                            ConstraintAtom::Ident(ident) => {
-                                match Pattern::ALL.iter().find(|(n, _)| *n == ident.name) {
-                                    Some((_, pattern)) => Ty::Str(Some(*pattern)),
-                                    None => {
-                                        let names = Pattern::ALL.iter().map(|(n, _)| *n);
-                                        diagnostics.push(
-                                        // Diagnostic: E0407 invalid-type
-                                        Diagnostic::error(E0407, file, ident.range, format!("unknown string pattern `{}`", ident.name))
-                                            .with_label("not a pattern")
-                                            .with_help(did_you_mean(&ident.name, names).unwrap_or_else(|| {
-                                                "the patterns are cidr, ipv4, region, az, dns and arn".into()
-                                            })),
-                                    );
-                                        Ty::Error
-                                    }
-                                }
-                            }
-                            ConstraintAtom::Str(text, _) => Ty::Enum(vec![text.clone()]),
-                            ConstraintAtom::Number(_, _) => {
-                                invalid_constraint(file, *range, "a string pattern", diagnostics)
-                            }
-                        },
-                        Some(Constraint::List(atoms, range)) => {
-                            let values: Option<Vec<String>> = atoms
-                                .iter()
-                                .map(|a| match a {
-                                    ConstraintAtom::Str(s, _) => Some(s.clone()),
-                                    _ => None,
-                                })
-                                .collect();
-                            values.map_or_else(
-                                || invalid_constraint(file, *range, "strings", diagnostics),
-                                Ty::Enum,
-                            )
-                        }
-                        Some(c) => invalid_constraint(
-                            file,
-                            constraint_range(c),
-                            "a string pattern such as `cidr`",
-                            diagnostics,
-                        ),
-                    },
-                    "int" | "float" => {
-                        let c = match constraint {
-                            None => NumConstraint::None,
-                            Some(Constraint::Range { min, max, range }) => {
-                                if let (Some(a), Some(b)) = (min, max) {
-                                    if a.as_f64() > b.as_f64() {
-                                        invalid_constraint(
-                                            file,
-                                            *range,
-                                            "a range whose start is not above its end",
-                                            diagnostics,
-                                        );
-                                    }
-                                }
-                                NumConstraint::Range(
-                                    min.map(Number::as_f64),
-                                    max.map(Number::as_f64),
-                                )
-                            }
-                            Some(Constraint::List(atoms, range)) => {
-                                let values: Option<Vec<f64>> = atoms
-                                    .iter()
-                                    .map(|a| match a {
-                                        ConstraintAtom::Number(n, _) => Some(n.as_f64()),
-                                        _ => None,
-                                    })
-                                    .collect();
-                                match values {
-                                    Some(values) => NumConstraint::OneOf(values),
-                                    None => {
-                                        invalid_constraint(file, *range, "numbers", diagnostics);
-                                        NumConstraint::None
-                                    }
-                                }
-                            }
-                        };
-                        if name.name == "int" {
-                            Ty::Int(c)
-                        } else {
-                            Ty::Float(c)
-                        }
-                    }
-                    "enum" => match constraint {
-                        Some(Constraint::List(atoms, range)) => {
-                            let values: Option<Vec<String>> = atoms
-                                .iter()
-                                .map(|a| match a {
-                                    ConstraintAtom::Str(s, _) => Some(s.clone()),
-                                    _ => None,
-                                })
-                                .collect();
-                            values.map_or_else(
-                                || invalid_constraint(file, *range, "strings", diagnostics),
-                                Ty::Enum,
-                            )
-                        }
-                        _ => invalid_constraint(
+            } => self.resolve_named(file, expr, name, args, constraint.as_ref(), diagnostics),
+        }
+    }
+
+    /// `name<args>(constraint)`: a builtin type, or a `type` item of the project.
+    fn resolve_named(
+        &mut self,
+        file: SourceFile,
+        expr: &TypeExpr,
+        name: &crate::syntax::Ident,
+        args: &[TypeExpr],
+        constraint: Option<&Constraint>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Ty {
+        match name.name.as_str() {
+            "any" => {
+                no_constraint(file, name, constraint, diagnostics);
+                Ty::Any
+            }
+            "bool" => {
+                no_constraint(file, name, constraint, diagnostics);
+                Ty::Bool
+            }
+            "secret" => {
+                no_constraint(file, name, constraint, diagnostics);
+                Ty::Secret
+            }
+            "string" => string_type(file, constraint, diagnostics),
+            "int" => Ty::Int(num_constraint(file, constraint, diagnostics)),
+            "float" => Ty::Float(num_constraint(file, constraint, diagnostics)),
+            "enum" => match constraint {
+                Some(Constraint::List(atoms, range)) => enum_type(file, atoms, *range, diagnostics),
+                _ => invalid_constraint(
+                    file,
+                    expr.range,
+                    "a list of strings: enum(\"a\", \"b\")",
+                    diagnostics,
+                ),
+            },
+            "list" | "map" => {
+                no_constraint(file, name, constraint, diagnostics);
+                if args.len() != 1 {
+                    diagnostics.push(
+                        // Diagnostic: E0407 invalid-type
+                        Diagnostic::error(
+                            E0407,
                             file,
                             expr.range,
-                            "a list of strings: enum(\"a\", \"b\")",
-                            diagnostics,
-                        ),
-                    },
-                    "list" | "map" => {
-                        no_constraint(diagnostics);
-                        if !arity(1, diagnostics) {
-                            return Ty::Error;
-                        }
-                        let inner = Box::new(self.resolve(file, &args[0], diagnostics));
-                        if name.name == "list" {
-                            Ty::List(inner)
-                        } else {
-                            Ty::Map(inner)
-                        }
-                    }
-                    other => self.named(file, name, other, diagnostics),
+                            format!(
+                                "`{}` takes 1 type argument(s), found {}",
+                                name.name,
+                                args.len()
+                            ),
+                        )
+                        .with_label("wrong number of type arguments"),
+                    );
+                    return Ty::Error;
+                }
+                let inner = Box::new(self.resolve(file, &args[0], diagnostics));
+                if name.name == "list" {
+                    Ty::List(inner)
+                } else {
+                    Ty::Map(inner)
                 }
             }
+            other => self.named(file, name, other, diagnostics),
         }
     }
 
@@ -713,6 +607,140 @@ fn invalid_constraint(
         .with_label("invalid constraint"),
     );
     Ty::Error
+}
+
+/// Reports the constraint of a type that takes none.
+fn no_constraint(
+    file: SourceFile,
+    name: &crate::syntax::Ident,
+    constraint: Option<&Constraint>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if let Some(c) = constraint {
+        diagnostics.push(
+            // Diagnostic: E0407 invalid-type
+            Diagnostic::error(
+                E0407,
+                file,
+                constraint_range(c),
+                format!("`{}` takes no constraint", name.name),
+            )
+            .with_label("not allowed here"),
+        );
+    }
+}
+
+/// `string`, `string(PATTERN)`, or `string("a", "b")` (an enum).
+fn string_type(
+    file: SourceFile,
+    constraint: Option<&Constraint>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Ty {
+    match constraint {
+        None => Ty::Str(None),
+        Some(Constraint::List(atoms, range)) if atoms.len() == 1 => match &atoms[0] {
+            ConstraintAtom::Ident(ident) => string_pattern(file, ident, diagnostics),
+            ConstraintAtom::Str(text, _) => Ty::Enum(vec![text.clone()]),
+            ConstraintAtom::Number(_, _) => {
+                invalid_constraint(file, *range, "a string pattern", diagnostics)
+            }
+        },
+        Some(Constraint::List(atoms, range)) => enum_type(file, atoms, *range, diagnostics),
+        Some(c) => invalid_constraint(
+            file,
+            constraint_range(c),
+            "a string pattern such as `cidr`",
+            diagnostics,
+        ),
+    }
+}
+
+/// `string(PATTERN)`: a string checked against a named pattern.
+fn string_pattern(
+    file: SourceFile,
+    ident: &crate::syntax::Ident,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Ty {
+    match Pattern::ALL.iter().find(|(n, _)| *n == ident.name) {
+        Some((_, pattern)) => Ty::Str(Some(*pattern)),
+        None => {
+            let names = Pattern::ALL.iter().map(|(n, _)| *n);
+            diagnostics.push(
+                // Diagnostic: E0407 invalid-type
+                Diagnostic::error(
+                    E0407,
+                    file,
+                    ident.range,
+                    format!("unknown string pattern `{}`", ident.name),
+                )
+                .with_label("not a pattern")
+                .with_help(did_you_mean(&ident.name, names).unwrap_or_else(|| {
+                    "the patterns are cidr, ipv4, region, az, dns and arn".into()
+                })),
+            );
+            Ty::Error
+        }
+    }
+}
+
+/// One of the listed strings; any atom that is not a string is an invalid constraint.
+fn enum_type(
+    file: SourceFile,
+    atoms: &[ConstraintAtom],
+    range: crate::source::TextRange,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Ty {
+    let values: Option<Vec<String>> = atoms
+        .iter()
+        .map(|a| match a {
+            ConstraintAtom::Str(s, _) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    values.map_or_else(
+        || invalid_constraint(file, range, "strings", diagnostics),
+        Ty::Enum,
+    )
+}
+
+/// The constraint of `int` or `float`: a range `a..b` or a list of numbers.
+fn num_constraint(
+    file: SourceFile,
+    constraint: Option<&Constraint>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> NumConstraint {
+    match constraint {
+        None => NumConstraint::None,
+        Some(Constraint::Range { min, max, range }) => {
+            if let (Some(a), Some(b)) = (min, max) {
+                if a.as_f64() > b.as_f64() {
+                    invalid_constraint(
+                        file,
+                        *range,
+                        "a range whose start is not above its end",
+                        diagnostics,
+                    );
+                }
+            }
+            NumConstraint::Range(min.map(Number::as_f64), max.map(Number::as_f64))
+        }
+        Some(Constraint::List(atoms, range)) => {
+            let values: Option<Vec<f64>> = atoms
+                .iter()
+                .map(|a| match a {
+                    ConstraintAtom::Number(n, _) => Some(n.as_f64()),
+                    _ => None,
+                })
+                .collect();
+            match values {
+                Some(values) => NumConstraint::OneOf(values),
+                None => {
+                    invalid_constraint(file, *range, "numbers", diagnostics);
+                    NumConstraint::None
+                }
+            }
+        }
+    }
 }
 
 /// Why a value does not fit a type: a message, a path inside the value, and a hint.
