@@ -759,15 +759,33 @@ pub fn coerce(
     ty: &Ty,
     defaults: &mut dyn FnMut(&Field) -> Option<Value>,
 ) -> Result<Value, TypeError> {
-    use crate::diagnostics::{E0401, E0402, E0403, E0404, E0408};
-    let mismatch = |found: String| TypeError {
-        code: E0401,
+    if let Value::Rt(_, rt_ty) = value {
+        return coerce_runtime(value, rt_ty, ty);
+    }
+    match (ty.resolved(), value) {
+        (Ty::Any | Ty::Error, _) => Ok(value.clone()),
+        (_, Value::Null) => Ok(Value::Null),
+        (Ty::List(inner), Value::List(items)) => coerce_list(items, inner, defaults),
+        (Ty::Map(inner), Value::Record(entries)) => coerce_map(entries, inner, defaults),
+        (Ty::Record(fields), Value::Record(entries)) => coerce_record(entries, fields, defaults),
+        _ => coerce_scalar(value, ty),
+    }
+}
+
+/// `expected TY, found FOUND`.
+fn mismatch(ty: &Ty, found: String) -> TypeError {
+    TypeError {
+        code: crate::diagnostics::E0401,
         path: Vec::new(),
         message: format!("expected {ty}, found {found}"),
         help: None,
-    };
-    let out_of = |shown: String| TypeError {
-        code: E0404,
+    }
+}
+
+/// A number outside the constraint of `ty`.
+fn out_of(ty: &Ty, shown: String) -> TypeError {
+    TypeError {
+        code: crate::diagnostics::E0404,
         path: Vec::new(),
         message: format!(
             "{shown} is not {}",
@@ -775,25 +793,31 @@ pub fn coerce(
                 .unwrap_or_else(|| format!("a {ty}"))
         ),
         help: None,
-    };
-    if let Value::Rt(_, rt_ty) = value {
-        return if rt_ty.assignable_to(ty) {
-            Ok(value.clone())
-        } else if matches!(rt_ty.resolved(), Ty::Secret) {
-            Err(TypeError {
-                help: Some(format!(
-                    "a secret only flows into inputs and outputs declared `secret`, so that it stays \
-                     marked sensitive; declare this one `secret` instead of {ty}"
-                )),
-                ..mismatch(format!("a run-time {rt_ty}"))
-            })
-        } else {
-            Err(mismatch(format!("a run-time {rt_ty}")))
-        };
     }
+}
+
+/// A run-time value fits by its declared type `rt_ty`; a secret says where it may go.
+fn coerce_runtime(value: &Value, rt_ty: &Ty, ty: &Ty) -> Result<Value, TypeError> {
+    if rt_ty.assignable_to(ty) {
+        Ok(value.clone())
+    } else if matches!(rt_ty.resolved(), Ty::Secret) {
+        Err(TypeError {
+            help: Some(format!(
+                "a secret only flows into inputs and outputs declared `secret`, so that it stays \
+                 marked sensitive; declare this one `secret` instead of {ty}"
+            )),
+            ..mismatch(ty, format!("a run-time {rt_ty}"))
+        })
+    } else {
+        Err(mismatch(ty, format!("a run-time {rt_ty}")))
+    }
+}
+
+/// A compile-time value that is not a collection against `ty` (or a collection against a
+/// type that is not its own, a mismatch).
+fn coerce_scalar(value: &Value, ty: &Ty) -> Result<Value, TypeError> {
+    use crate::diagnostics::{E0404, E0408};
     match (ty.resolved(), value) {
-        (Ty::Any | Ty::Error, _) => Ok(value.clone()),
-        (_, Value::Null) => Ok(Value::Null),
         (Ty::Secret, Value::Str(_) | Value::Template(_)) => Err(TypeError {
             code: E0408,
             path: Vec::new(),
@@ -833,78 +857,94 @@ pub fn coerce(
         }
         (Ty::Int(c), Value::Int(n)) => check_num(c, *n as f64)
             .then(|| value.clone())
-            .ok_or_else(|| out_of(n.to_string())),
+            .ok_or_else(|| out_of(ty, n.to_string())),
         (Ty::Float(c), Value::Int(n)) => check_num(c, *n as f64)
             .then(|| Value::Float((*n as f64).into()))
-            .ok_or_else(|| out_of(n.to_string())),
+            .ok_or_else(|| out_of(ty, n.to_string())),
         (Ty::Float(c), Value::Float(f)) => check_num(c, f.0)
             .then(|| value.clone())
-            .ok_or_else(|| out_of(f.0.to_string())),
-        (Ty::List(inner), Value::List(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (idx, item) in items.iter().enumerate() {
-                out.push(coerce(item, inner, defaults).map_err(|mut e| {
-                    e.path.insert(0, format!("[{idx}]"));
-                    e
-                })?);
-            }
-            Ok(Value::List(out))
-        }
-        (Ty::Map(inner), Value::Record(entries)) => {
-            let mut out = BTreeMap::new();
-            for (key, item) in entries {
-                out.insert(
-                    key.clone(),
-                    coerce(item, inner, defaults).map_err(|mut e| {
-                        e.path.insert(0, key.clone());
-                        e
-                    })?,
-                );
-            }
-            Ok(Value::Record(out))
-        }
-        (Ty::Record(fields), Value::Record(entries)) => {
-            for key in entries.keys() {
-                if !fields.iter().any(|f| &f.name == key) {
-                    return Err(TypeError {
-                        code: E0402,
-                        path: vec![key.clone()],
-                        message: format!("unknown field `{key}`"),
-                        help: did_you_mean(key, fields.iter().map(|f| f.name.as_str())),
-                    });
-                }
-            }
-            let mut out = BTreeMap::new();
-            for field in fields {
-                let item = match entries.get(&field.name) {
-                    Some(item) => item.clone(),
-                    None => match defaults(field) {
-                        Some(default) => default,
-                        None => {
-                            return Err(TypeError {
-                                code: E0403,
-                                path: Vec::new(),
-                                message: format!(
-                                    "missing field `{}` of type {}",
-                                    field.name, field.ty
-                                ),
-                                help: Some(format!("add `{} = ...`", field.name)),
-                            })
-                        }
-                    },
-                };
-                out.insert(
-                    field.name.clone(),
-                    coerce(&item, &field.ty, defaults).map_err(|mut e| {
-                        e.path.insert(0, field.name.clone());
-                        e
-                    })?,
-                );
-            }
-            Ok(Value::Record(out))
-        }
-        (_, found) => Err(mismatch(found.describe())),
+            .ok_or_else(|| out_of(ty, f.0.to_string())),
+        (_, found) => Err(mismatch(ty, found.describe())),
     }
+}
+
+/// Each item of a list against the element type; an error's path starts with `[INDEX]`.
+fn coerce_list(
+    items: &[Value],
+    inner: &Ty,
+    defaults: &mut dyn FnMut(&Field) -> Option<Value>,
+) -> Result<Value, TypeError> {
+    let mut out = Vec::with_capacity(items.len());
+    for (idx, item) in items.iter().enumerate() {
+        out.push(coerce(item, inner, defaults).map_err(|mut e| {
+            e.path.insert(0, format!("[{idx}]"));
+            e
+        })?);
+    }
+    Ok(Value::List(out))
+}
+
+/// Each value of a map against the element type; an error's path starts with the key.
+fn coerce_map(
+    entries: &BTreeMap<String, Value>,
+    inner: &Ty,
+    defaults: &mut dyn FnMut(&Field) -> Option<Value>,
+) -> Result<Value, TypeError> {
+    let mut out = BTreeMap::new();
+    for (key, item) in entries {
+        out.insert(
+            key.clone(),
+            coerce(item, inner, defaults).map_err(|mut e| {
+                e.path.insert(0, key.clone());
+                e
+            })?,
+        );
+    }
+    Ok(Value::Record(out))
+}
+
+/// A record against its fields: no unknown key, every field set or defaulted, each checked.
+fn coerce_record(
+    entries: &BTreeMap<String, Value>,
+    fields: &[Field],
+    defaults: &mut dyn FnMut(&Field) -> Option<Value>,
+) -> Result<Value, TypeError> {
+    use crate::diagnostics::{E0402, E0403};
+    for key in entries.keys() {
+        if !fields.iter().any(|f| &f.name == key) {
+            return Err(TypeError {
+                code: E0402,
+                path: vec![key.clone()],
+                message: format!("unknown field `{key}`"),
+                help: did_you_mean(key, fields.iter().map(|f| f.name.as_str())),
+            });
+        }
+    }
+    let mut out = BTreeMap::new();
+    for field in fields {
+        let item = match entries.get(&field.name) {
+            Some(item) => item.clone(),
+            None => match defaults(field) {
+                Some(default) => default,
+                None => {
+                    return Err(TypeError {
+                        code: E0403,
+                        path: Vec::new(),
+                        message: format!("missing field `{}` of type {}", field.name, field.ty),
+                        help: Some(format!("add `{} = ...`", field.name)),
+                    })
+                }
+            },
+        };
+        out.insert(
+            field.name.clone(),
+            coerce(&item, &field.ty, defaults).map_err(|mut e| {
+                e.path.insert(0, field.name.clone());
+                e
+            })?,
+        );
+    }
+    Ok(Value::Record(out))
 }
 
 fn check_num(c: &NumConstraint, n: f64) -> bool {
