@@ -903,6 +903,8 @@ impl RuleCtx<'_> {
         }
     }
 
+    /// A rule's expression for one binding of its wildcards; one function per kind of
+    /// expression where it takes more than a line.
     fn eval(
         &self,
         expr: &Expr,
@@ -920,19 +922,7 @@ impl RuleCtx<'_> {
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
             ExprKind::Int(n) => Ok(Value::Int(*n)),
             ExprKind::Float(f) => Ok(Value::Float(*f)),
-            ExprKind::Str(parts) => {
-                let mut text = String::new();
-                for part in parts {
-                    match part {
-                        StrPart::Text(t) => text.push_str(t),
-                        StrPart::Interp(inner) => match eval(inner, used, diagnostics)? {
-                            Value::Str(s) => text.push_str(&s),
-                            other => text.push_str(&other.to_string()),
-                        },
-                    }
-                }
-                Ok(Value::Str(text))
-            }
+            ExprKind::Str(parts) => self.eval_text(parts, resolved, binding, used, diagnostics),
             ExprKind::List(items) => items
                 .iter()
                 .map(|i| eval(i, used, diagnostics))
@@ -943,74 +933,16 @@ impl RuleCtx<'_> {
                 .map(|e| Ok((e.key.name.clone(), eval(&e.value, used, diagnostics)?)))
                 .collect::<Result<BTreeMap<_, _>, _>>()
                 .map(Value::Record),
-            ExprKind::Ref(_) => {
-                let res = resolved
-                    .iter()
-                    .find(|r| r.range == expr.range)
-                    .ok_or(Fail::Reported)?;
-                let found = if res.pattern {
-                    res.matches.iter().find(|m| m.slots == binding)
-                } else {
-                    res.matches.first()
-                };
-                // A wildcard path without this key (an instance without the input): skipped.
-                let found = found.ok_or(Fail::Skip)?;
-                let shown = self.show(&res.env, &found.path);
-                if found.value.is_runtime() {
-                    // Diagnostic: E0602 invalid-policy
-                    diagnostics.push(
-                        Diagnostic::error(
-                            E0602,
-                            self.file,
-                            expr.range,
-                            format!("`{shown}` is only known when Terraform runs"),
-                        )
-                        .with_label("run-time value")
-                        .with_help("policies check compile-time values only"),
-                    );
-                    return Err(Fail::Reported);
-                }
-                used.push(Used {
-                    env: res.env.clone(),
-                    path: found.path.clone(),
-                    shown,
-                    value: found.value.clone(),
-                    input: found.input.clone(),
-                });
-                Ok(found.value.clone())
-            }
+            ExprKind::Ref(_) => self.eval_ref(expr, resolved, binding, used, diagnostics),
             ExprKind::Index(base, key) => {
                 let base = eval(base, used, diagnostics)?;
                 let key = eval(key, used, diagnostics)?;
-                match (base, key) {
-                    (Value::List(items), Value::Int(n)) => usize::try_from(n)
-                        .ok()
-                        .and_then(|n| items.get(n).cloned())
-                        .ok_or(Fail::Skip),
-                    (Value::Record(entries), Value::Str(k)) => {
-                        entries.get(&k).cloned().ok_or(Fail::Skip)
-                    }
-                    _ => Err(Fail::Skip),
-                }
+                index(base, key)
             }
-            ExprKind::Unary(op, operand) => match (op, eval(operand, used, diagnostics)?) {
-                (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
-                (UnaryOp::Neg, Value::Int(n)) => Ok(Value::Int(-n)),
-                (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float((-f.0).into())),
-                (_, other) => {
-                    // Diagnostic: E0602 invalid-policy
-                    diagnostics.push(
-                        Diagnostic::error(
-                            E0602,
-                            self.file,
-                            expr.range,
-                            format!("cannot apply this operator to {}", other.describe()),
-                        )
-                        .with_label("invalid operand"),
-                    );
-                    Err(Fail::Reported)
-                }
-            },
+            ExprKind::Unary(op, operand) => {
+                let value = eval(operand, used, diagnostics)?;
+                self.unary(expr, *op, value, diagnostics)
+            }
             ExprKind::Binary(op, lhs, rhs) => {
                 let left = eval(lhs, used, diagnostics)?;
                 let right = eval(rhs, used, diagnostics)?;
@@ -1033,38 +965,160 @@ impl RuleCtx<'_> {
                 _ => Err(Fail::Skip),
             },
             ExprKind::Call(call) => {
-                let (name, args) = (&call.name, &call.args);
-                let mut values = Vec::with_capacity(args.len());
-                for arg in args {
+                let mut values = Vec::with_capacity(call.args.len());
+                for arg in &call.args {
                     values.push(eval(arg, used, diagnostics)?);
                 }
-                crate::functions::call_const(&name.name, &values, self.db, self.workspace).map_err(
-                    |failure| {
-                        // Diagnostic: E0602 invalid-policy
-                        diagnostics.push(
-                            Diagnostic::error(E0602, self.file, expr.range, failure.message)
-                                .with_label("cannot be evaluated")
-                                .with_help_opt(failure.help),
-                        );
-                        Fail::Reported
-                    },
-                )
+                self.call(expr, &call.name.name, &values, diagnostics)
             }
-            ExprKind::For(_) => {
+            ExprKind::For(_) => Err(self.report_for(expr, diagnostics)),
+        }
+    }
+
+    /// E0602 for a `for` expression, which a rule cannot hold.
+    fn report_for(&self, expr: &Expr, diagnostics: &mut Vec<Diagnostic>) -> Fail {
+        // Diagnostic: E0602 invalid-policy
+        diagnostics.push(
+            Diagnostic::error(
+                E0602,
+                self.file,
+                expr.range,
+                "a `for` expression cannot be a policy's operand",
+            )
+            .with_label("not supported in policies")
+            .with_help(
+                "write the rule with a wildcard path (`layer.*.input`), which checks each match",
+            ),
+        );
+        Fail::Reported
+    }
+
+    /// A string with its interpolations written as text.
+    fn eval_text(
+        &self,
+        parts: &[StrPart],
+        resolved: &[Resolved],
+        binding: &[String],
+        used: &mut Vec<Used>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
+        let mut text = String::new();
+        for part in parts {
+            match part {
+                StrPart::Text(t) => text.push_str(t),
+                StrPart::Interp(inner) => {
+                    match self.eval(inner, resolved, binding, used, diagnostics)? {
+                        Value::Str(s) => text.push_str(&s),
+                        other => text.push_str(&other.to_string()),
+                    }
+                }
+            }
+        }
+        Ok(Value::Str(text))
+    }
+
+    /// A path of the rule: its match for this binding, recorded in `used`.
+    fn eval_ref(
+        &self,
+        expr: &Expr,
+        resolved: &[Resolved],
+        binding: &[String],
+        used: &mut Vec<Used>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
+        let res = resolved
+            .iter()
+            .find(|r| r.range == expr.range)
+            .ok_or(Fail::Reported)?;
+        let found = if res.pattern {
+            res.matches.iter().find(|m| m.slots == binding)
+        } else {
+            res.matches.first()
+        };
+        // A wildcard path without this key (an instance without the input): skipped.
+        let found = found.ok_or(Fail::Skip)?;
+        let shown = self.show(&res.env, &found.path);
+        if found.value.is_runtime() {
+            // Diagnostic: E0602 invalid-policy
+            diagnostics.push(
+                Diagnostic::error(
+                    E0602,
+                    self.file,
+                    expr.range,
+                    format!("`{shown}` is only known when Terraform runs"),
+                )
+                .with_label("run-time value")
+                .with_help("policies check compile-time values only"),
+            );
+            return Err(Fail::Reported);
+        }
+        used.push(Used {
+            env: res.env.clone(),
+            path: found.path.clone(),
+            shown,
+            value: found.value.clone(),
+            input: found.input.clone(),
+        });
+        Ok(found.value.clone())
+    }
+
+    /// `!value` and `-value`.
+    fn unary(
+        &self,
+        expr: &Expr,
+        op: UnaryOp,
+        value: Value,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
+        match (op, value) {
+            (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+            (UnaryOp::Neg, Value::Int(n)) => Ok(Value::Int(-n)),
+            (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float((-f.0).into())),
+            (_, other) => {
                 // Diagnostic: E0602 invalid-policy
                 diagnostics.push(
                     Diagnostic::error(
                         E0602,
                         self.file,
                         expr.range,
-                        "a `for` expression cannot be a policy's operand",
+                        format!("cannot apply this operator to {}", other.describe()),
                     )
-                    .with_label("not supported in policies")
-                    .with_help("write the rule with a wildcard path (`layer.*.input`), which checks each match"),
+                    .with_label("invalid operand"),
                 );
                 Err(Fail::Reported)
             }
         }
+    }
+
+    /// A function on the evaluated arguments.
+    fn call(
+        &self,
+        expr: &Expr,
+        name: &str,
+        values: &[Value],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
+        crate::functions::call_const(name, values, self.db, self.workspace).map_err(|failure| {
+            // Diagnostic: E0602 invalid-policy
+            diagnostics.push(
+                Diagnostic::error(E0602, self.file, expr.range, failure.message)
+                    .with_label("cannot be evaluated")
+                    .with_help_opt(failure.help),
+            );
+            Fail::Reported
+        })
+    }
+}
+
+/// `base[key]` in a rule; a key that names no item skips the binding.
+fn index(base: Value, key: Value) -> Result<Value, Fail> {
+    match (base, key) {
+        (Value::List(items), Value::Int(n)) => usize::try_from(n)
+            .ok()
+            .and_then(|n| items.get(n).cloned())
+            .ok_or(Fail::Skip),
+        (Value::Record(entries), Value::Str(k)) => entries.get(&k).cloned().ok_or(Fail::Skip),
+        _ => Err(Fail::Skip),
     }
 }
 
