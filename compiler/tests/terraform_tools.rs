@@ -491,7 +491,13 @@ fn layout(build: &Build) -> Vec<String> {
     if layers.layers.is_empty() {
         problems.push("layers.json: no layers".into());
     }
-    let mut seen = BTreeSet::new();
+    // The shared layers come before every layer of the environment.
+    let mut seen: BTreeSet<&str> = layers.json["shared"]["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
     for (index, layer) in layers.layers.iter().enumerate() {
         let want_dir = format!("{:02}-{}", index + 1, layer.name);
         if layer.dir != want_dir {
@@ -515,8 +521,16 @@ fn layout(build: &Build) -> Vec<String> {
         .iter()
         .map(|p| relative(p, root).to_string_lossy().into_owned())
         .collect();
+    let shared_dirs = match shared_layout(root, &layers.json) {
+        Ok(dirs) => dirs,
+        Err(mut shared_problems) => {
+            problems.append(&mut shared_problems);
+            Vec::new()
+        }
+    };
     let expected: BTreeSet<String> = std::iter::once("00-bootstrap".to_string())
         .chain(layers.layers.iter().map(|l| l.dir.clone()))
+        .chain(shared_dirs)
         .collect();
     if on_disk != expected {
         problems.push(format!(
@@ -655,6 +669,67 @@ fn layout(build: &Build) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The shared layers of a build (`shared` in `layers.json`): their directories under `shared/`,
+/// each a root module with `shared.s3.tfbackend` at `shared/NAME/terraform.tfstate`, and the
+/// shared bootstrap. Returns the root module directories, or the problems found.
+fn shared_layout(root: &Path, json: &serde_json::Value) -> Result<Vec<String>, Vec<String>> {
+    let shared = &json["shared"];
+    if shared.is_null() {
+        return match root.join("shared").exists() {
+            true => Err(vec![
+                "shared/ exists, but layers.json has no shared layers".into()
+            ]),
+            false => Ok(Vec::new()),
+        };
+    }
+    let mut problems = Vec::new();
+    let mut dirs: Vec<String> = shared["bootstrap"]
+        .as_str()
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    for layer in shared["layers"].as_array().into_iter().flatten() {
+        let (Some(name), Some(dir)) = (layer["name"].as_str(), layer["dir"].as_str()) else {
+            problems.push(format!(
+                "layers.json: a shared layer without name or dir: {layer}"
+            ));
+            continue;
+        };
+        if layer["shared"] != serde_json::Value::Bool(true) {
+            problems.push(format!(
+                "layers.json: shared layer {name} is not marked shared"
+            ));
+        }
+        for file in ROOT_MODULE_FILES
+            .iter()
+            .chain(["shared.s3.tfbackend"].iter())
+        {
+            if !root.join(dir).join(file).is_file() {
+                problems.push(format!("{dir}/{file} is missing"));
+            }
+        }
+        let backend =
+            std::fs::read_to_string(root.join(dir).join("shared.s3.tfbackend")).unwrap_or_default();
+        let key = hcl::parse(&backend).ok().and_then(|body| {
+            let key = emitted::attributes(&body)
+                .get("key")
+                .and_then(emitted::literal)?;
+            key.as_str().map(str::to_string)
+        });
+        let want_key = format!("shared/{name}/terraform.tfstate");
+        if key.as_deref() != Some(want_key.as_str()) {
+            problems.push(format!(
+                "{dir}/shared.s3.tfbackend: key is {key:?}, want {want_key:?}"
+            ));
+        }
+        dirs.push(dir.to_string());
+    }
+    match problems.is_empty() {
+        true => Ok(dirs),
+        false => Err(problems),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 """Deploys a built environment layer by layer against the moto AWS emulator, checks the wiring,
 and destroys it in reverse order.
 
-usage: deploy.py BUILD_DIR ORDER_JSON [--keep]
+usage: deploy.py BUILD_DIR ORDER_JSON [BUILD_DIR ORDER_JSON]... [--keep]
 
 BUILD_DIR is the output of `infrac build` (it is copied; the copy gets Terraform override files
 beside the generated ones, and the generated files are never changed). ORDER_JSON is the output
-of `infrac graph ENV --format json`: the layers in the compiler's order. The emulator runs on
-127.0.0.1 with a bounded lifetime and is stopped by its PID.
+of `infrac graph ENV --format json`: the layers in the compiler's order. Several environments
+are deployed in the order given, into one emulator. Shared layers (`shared/` of every build) are
+applied first and once, from the first build; every other build's `shared/` must be
+byte-identical to it. The emulator runs on 127.0.0.1 with a bounded lifetime and is stopped by
+its PID.
 
 Environment: INFRAC_TERRAFORM, INFRAC_TF_PLUGIN_DIR, INFRAC_MOTO_SERVER (from scripts/install-tools).
 Exit status: 0 when every layer applied, every check held and every layer was destroyed.
@@ -27,6 +30,7 @@ import urllib.parse
 import urllib.request
 
 import boto3  # Installed with moto[server].
+import botocore.exceptions
 
 SERVICES = [
     "acm", "appautoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "elb", "elbv2", "iam",
@@ -168,7 +172,7 @@ def emulator_settings(moto):
     }
 
 
-def write_overrides(layer_dir, moto, manifest, layer_name, reads):
+def write_overrides(layer_dir, moto, states, layer_name, reads):
     """Points the provider, the backend and remote-state reads at the emulator, beside the generated files."""
     provider = dict(emulator_settings(moto))
     provider["s3_use_path_style"] = True
@@ -183,15 +187,17 @@ def write_overrides(layer_dir, moto, manifest, layer_name, reads):
     if reads:
         configs = {}
         for producer in reads:
-            layer = next(l for l in manifest["layers"] if l["name"] == producer)
+            # The producer's state: its key, and its part's bucket (the environment's, or the
+            # shared layers').
+            layer, part = states[producer]
             config = dict(emulator_settings(moto))
             config.update({
-                "bucket": manifest["state_bucket"], "key": layer["state_key"], "region": manifest["state_region"],
+                "bucket": part["state_bucket"], "key": layer["state_key"], "region": part["state_region"],
                 "use_path_style": True, "endpoints": {"s3": moto.url, "sts": moto.url},
             })
             # The override replaces the generated `config` as a whole: keep the state's role.
-            if manifest.get("state_assume_role"):
-                config["assume_role"] = manifest["state_assume_role"]
+            if part.get("state_assume_role"):
+                config["assume_role"] = part["state_assume_role"]
             configs[producer.replace("-", "_")] = [{"config": config}]
         override["data"] = {"terraform_remote_state": configs}
     excluded = []
@@ -281,89 +287,150 @@ def empty_bucket(s3, bucket):
             s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
 
 
+def tree_bytes(directory):
+    """Every file under a directory, by relative path, with its bytes."""
+    files = {}
+    for base, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(base, name)
+            with open(path, "rb") as handle:
+                files[os.path.relpath(path, directory)] = handle.read()
+    return files
+
+
+def shown(part, directory):
+    """A directory as the report names it: `dev/01-storage`, `shared/01-registry`."""
+    return directory if directory.startswith("shared/") else f"{part['label']}/{directory}"
+
+
+def parts_of(builds):
+    """The parts to deploy, in order: the shared layers once (from the first build that has
+    them), then each environment. A part is a label (`shared` or the environment), the state it
+    writes to (bucket, region, role), its bootstrap directory (or None when another part creates
+    its bucket) and its layers in the compiler's order."""
+    parts, shared_root = [], None
+    for root, manifest, order in builds:
+        shared = manifest.get("shared")
+        if shared and shared_root is None:
+            shared_root = root
+            layers = [dict(l, part="shared") for l in order["layers"] if l.get("shared")]
+            parts.append({"label": "shared", "root": root, "state": shared, "bootstrap": shared.get("bootstrap"),
+                          "layers": layers, "manifest_layers": shared["layers"]})
+        elif shared:
+            # Built identically in every environment: applied once, so it must be the same bytes.
+            if tree_bytes(os.path.join(root, "shared")) != tree_bytes(os.path.join(shared_root, "shared")):
+                raise StepFailed(f"shared/ of {manifest['env']} differs from the first build's")
+        bootstrap = manifest.get("bootstrap")
+        own_bootstrap = bootstrap if bootstrap and not bootstrap.startswith("shared/") else None
+        layers = [l for l in order["layers"] if not l.get("shared")]
+        parts.append({"label": manifest["env"], "root": root, "state": manifest, "bootstrap": own_bootstrap,
+                      "layers": layers, "manifest_layers": manifest["layers"]})
+    return parts
+
+
 def main():
-    build_dir, order_file = sys.argv[1], sys.argv[2]
+    args = [a for a in sys.argv[1:] if a != "--keep"]
     keep = "--keep" in sys.argv
+    if not args or len(args) % 2:
+        raise SystemExit(__doc__)
     started = time.monotonic()
     work = tempfile.mkdtemp(prefix="infrac-deploy-")
-    root = os.path.join(work, "out")
-    shutil.copytree(build_dir, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"))
-    with open(os.path.join(root, "layers.json")) as handle:
-        manifest = json.load(handle)
-    with open(order_file) as handle:
-        order = json.load(handle)
-    env = manifest["env"]
-    region = manifest["state_region"]
+    builds = []
+    for index in range(0, len(args), 2):
+        root = os.path.join(work, f"out-{index // 2}")
+        shutil.copytree(args[index], root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"))
+        with open(os.path.join(root, "layers.json")) as handle:
+            manifest = json.load(handle)
+        with open(args[index + 1]) as handle:
+            order = json.load(handle)
+        builds.append((root, manifest, order))
+    envs = [manifest["env"] for _, manifest, _ in builds]
     plugin_arg = f"-plugin-dir={os.environ['INFRAC_TF_PLUGIN_DIR']}"
     moto = Moto(os.environ["INFRAC_MOTO_SERVER"])
-    state_role = (manifest.get("state_assume_role") or {}).get("role_arn")
-    s3 = client(moto, "s3", region, state_role)
     applied = []
     failures = []
-    report = {"env": env, "layers": [], "checks": []}
+    report = {"layers": [], "checks": []}
+    parts = []
     try:
-        # 1. The bootstrap root creates the state bucket (local state).
-        bootstrap = os.path.join(root, "00-bootstrap")
-        write_overrides(bootstrap, moto, manifest, "bootstrap", [])
-        terraform(["init", "-input=false", "-no-color", plugin_arg], bootstrap, region)
-        t0 = time.monotonic()
-        terraform(["apply", "-auto-approve", "-input=false", "-no-color"], bootstrap, region)
-        applied.append(("00-bootstrap", bootstrap))
-        buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
-        assert manifest["state_bucket"] in buckets, f"bootstrap did not create {manifest['state_bucket']}: {buckets}"
-        # moto ignores the Condition of the bucket's TLS-only Deny and would deny every state read.
-        s3.delete_bucket_policy(Bucket=manifest["state_bucket"])
-        log(f"APPLIED 00-bootstrap: {len(state_resources(bootstrap, region))} resources in {time.monotonic() - t0:.1f} s; "
-            f"state bucket {manifest['state_bucket']} created (its TLS-only policy removed in the emulator only)")
-        outputs = {}
-        sensitive = {}
-        # 2. Every layer, in the compiler's order.
-        for layer in order["layers"]:
-            name, directory, reads = layer["name"], layer["dir"], layer["depends_on"]
-            layer_dir = os.path.join(root, directory)
-            for excluded in write_overrides(layer_dir, moto, manifest, name, reads):
-                log(f"EXCLUDED {directory} {excluded}")
-                report["checks"].append(f"excluded in {directory}: {excluded.split(';')[0]}")
-            t0 = time.monotonic()
-            terraform(["init", "-input=false", "-no-color", plugin_arg, f"-backend-config={env}.s3.tfbackend",
-                       "-backend-config=zz_infrac_test.backend.hcl"], layer_dir, region)
-            try:
-                terraform(["apply", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
-            finally:
-                applied.append((directory, layer_dir))
-            resources = state_resources(layer_dir, region)
-            declared = json.loads(terraform(["output", "-json"], layer_dir, region).stdout)
-            outputs[name] = {k: v["value"] for k, v in declared.items()}
-            sensitive[name] = {k for k, v in declared.items() if v.get("sensitive")}
-            managed = [r for r in resources if r.get("mode") == "managed"]
-            log(f"APPLIED {directory}: {len(managed)} resources in {time.monotonic() - t0:.1f} s")
-            report["layers"].append({"dir": directory, "resources": len(managed), "seconds": round(time.monotonic() - t0, 1)})
-            # Cross-layer values: what this layer read equals what the producer declared.
-            for resource in resources:
-                if resource.get("type") != "terraform_remote_state":
-                    continue
-                producer = resource["name"].replace("_", "-")
-                producer = next((l["name"] for l in order["layers"] if l["name"].replace("-", "_") == resource["name"]), producer)
-                read = resource["values"].get("outputs", {})
-                for key, value in read.items():
-                    expected = outputs[producer][key]
-                    if value != expected:
-                        failures.append(f"{directory} read {producer}.{key} = {value!r}, but {producer} has {expected!r}")
-                    else:
-                        # A sensitive output is compared, never printed.
-                        shown = "(sensitive)" if key in sensitive.get(producer, ()) else json.dumps(value)[:60]
-                        report["checks"].append(f"{directory} reads {producer}.{key} = {shown}")
-            # The state object sits at its key.
-            # The key the compiler chose (layers.json), which depends on the layer's name only.
-            key = next(l["state_key"] for l in manifest["layers"] if l["dir"] == directory)
-            if key != f"{env}/{next(l['name'] for l in manifest['layers'] if l['dir'] == directory)}/terraform.tfstate":
-                failures.append(f"{directory}: state key {key} is not ENV/LAYER-NAME/terraform.tfstate")
-            head = s3.head_object(Bucket=manifest["state_bucket"], Key=key)
-            report["checks"].append(f"state s3://{manifest['state_bucket']}/{key} ({head['ContentLength']} bytes)")
-        # 3. Roles: every role the build names was assumed through STS, by the provider or the backend.
-        wanted = {l["role_arn"] for l in manifest["layers"] if l.get("role_arn")}
-        if state_role:
-            wanted.add(state_role)
+        parts = parts_of(builds)
+        # What the layers of each part see, by layer name: the shared layers, and the part's own
+        # (two environments have layers of the same name): each layer's layers.json entry and
+        # the state of its part, and the outputs it declared once applied.
+        shared_states, shared_outputs, shared_sensitive = {}, {}, {}
+        for part in parts:
+            label, root, state = part["label"], part["root"], part["state"]
+            states = dict(shared_states)
+            states.update({layer["name"]: (layer, state) for layer in part["manifest_layers"]})
+            outputs, sensitive = dict(shared_outputs), dict(shared_sensitive)
+            if label == "shared":
+                shared_states, shared_outputs, shared_sensitive = states, outputs, sensitive
+            part["states"] = states
+            region = state["state_region"]
+            state_role = (state.get("state_assume_role") or {}).get("role_arn")
+            s3 = client(moto, "s3", region, state_role)
+            # 1. The bootstrap root creates the state bucket (local state), once per bucket.
+            if part["bootstrap"]:
+                directory = part["bootstrap"]
+                bootstrap = os.path.join(root, directory)
+                write_overrides(bootstrap, moto, states, "bootstrap", [])
+                terraform(["init", "-input=false", "-no-color", plugin_arg], bootstrap, region)
+                t0 = time.monotonic()
+                terraform(["apply", "-auto-approve", "-input=false", "-no-color"], bootstrap, region)
+                applied.append((shown(part, directory), directory, bootstrap, part))
+                buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+                assert state["state_bucket"] in buckets, f"bootstrap did not create {state['state_bucket']}: {buckets}"
+                # moto ignores the Condition of the bucket's TLS-only Deny and would deny every state read.
+                s3.delete_bucket_policy(Bucket=state["state_bucket"])
+                log(f"APPLIED {shown(part, directory)}: {len(state_resources(bootstrap, region))} resources in {time.monotonic() - t0:.1f} s; "
+                    f"state bucket {state['state_bucket']} created (its TLS-only policy removed in the emulator only)")
+            # 2. Every layer, in the compiler's order.
+            for layer in part["layers"]:
+                name, directory, reads = layer["name"], layer["dir"], layer["depends_on"]
+                layer_dir = os.path.join(root, directory)
+                for excluded in write_overrides(layer_dir, moto, states, name, reads):
+                    log(f"EXCLUDED {directory} {excluded}")
+                    report["checks"].append(f"excluded in {directory}: {excluded.split(';')[0]}")
+                t0 = time.monotonic()
+                terraform(["init", "-input=false", "-no-color", plugin_arg, f"-backend-config={label}.s3.tfbackend",
+                           "-backend-config=zz_infrac_test.backend.hcl"], layer_dir, region)
+                try:
+                    terraform(["apply", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
+                finally:
+                    applied.append((shown(part, directory), directory, layer_dir, part))
+                resources = state_resources(layer_dir, region)
+                declared = json.loads(terraform(["output", "-json"], layer_dir, region).stdout)
+                outputs[name] = {k: v["value"] for k, v in declared.items()}
+                sensitive[name] = {k for k, v in declared.items() if v.get("sensitive")}
+                managed = [r for r in resources if r.get("mode") == "managed"]
+                log(f"APPLIED {shown(part, directory)}: {len(managed)} resources in {time.monotonic() - t0:.1f} s")
+                report["layers"].append({"dir": shown(part, directory), "resources": len(managed), "seconds": round(time.monotonic() - t0, 1)})
+                # Cross-layer values: what this layer read equals what the producer declared.
+                for resource in resources:
+                    if resource.get("type") != "terraform_remote_state":
+                        continue
+                    producer = next((n for n in states if n.replace("-", "_") == resource["name"]), resource["name"])
+                    read = resource["values"].get("outputs", {})
+                    for key, value in read.items():
+                        expected = outputs[producer][key]
+                        if value != expected:
+                            failures.append(f"{shown(part, directory)} read {producer}.{key} = {value!r}, but {producer} has {expected!r}")
+                        else:
+                            # A sensitive output is compared, never printed.
+                            value_shown = "(sensitive)" if key in sensitive.get(producer, ()) else json.dumps(value)[:60]
+                            report["checks"].append(f"{shown(part, directory)} reads {producer}.{key} = {value_shown}")
+                # The state object sits at its key (layers.json), which depends on the part and
+                # the layer's name only.
+                key = states[name][0]["state_key"]
+                if key != f"{label}/{name}/terraform.tfstate":
+                    failures.append(f"{directory}: state key {key} is not {label}/{name}/terraform.tfstate")
+                head = s3.head_object(Bucket=state["state_bucket"], Key=key)
+                report["checks"].append(f"state s3://{state['state_bucket']}/{key} ({head['ContentLength']} bytes)")
+        # 3. Roles: every role the builds name was assumed through STS, by the provider or the backend.
+        wanted = set()
+        for part in parts:
+            wanted.update(l["role_arn"] for l in part["manifest_layers"] if l.get("role_arn"))
+            if part["state"].get("state_assume_role"):
+                wanted.add(part["state"]["state_assume_role"]["role_arn"])
         if wanted:
             assumed = assumed_roles(moto)
             for role in sorted(wanted):
@@ -373,26 +440,32 @@ def main():
                     failures.append(f"role {role} was never assumed (assumed: {sorted(assumed)})")
         # 4. Locking: every layer's state was locked with an S3 lock file while Terraform wrote it.
         lock_puts = {r.get("url", "").split("?")[0] for r in moto.recording() if r.get("method") == "PUT" and ".tflock" in r.get("url", "")}
-        for layer in order["layers"]:
-            lock = next(l["state_key"] for l in manifest["layers"] if l["dir"] == layer["dir"]) + ".tflock"
-            if not any(uri.endswith(lock) for uri in lock_puts):
-                failures.append(f"no S3 lock file was written for {layer['dir']} ({lock})")
-            else:
-                report["checks"].append(f"lock file {lock} used")
-    except (StepFailed, AssertionError, KeyError) as error:
+        for part in parts:
+            for layer in part["layers"]:
+                lock = part["states"][layer["name"]][0]["state_key"] + ".tflock"
+                if not any(uri.endswith(lock) for uri in lock_puts):
+                    failures.append(f"no S3 lock file was written for {shown(part, layer['dir'])} ({lock})")
+                else:
+                    report["checks"].append(f"lock file {lock} used")
+    except (StepFailed, AssertionError, KeyError, botocore.exceptions.ClientError) as error:
         failures.append(str(error))
     finally:
-        # 5. Destroy in reverse order; the bootstrap goes last, after its bucket is emptied.
-        for directory, layer_dir in reversed(applied):
+        # 5. Destroy in reverse order: each environment, then the shared layers; a bootstrap goes
+        # after the layers of its part, once its bucket is emptied.
+        for label, directory, layer_dir, part in reversed(applied):
             t0 = time.monotonic()
+            state = part["state"]
+            region = state["state_region"]
+            is_bootstrap = directory == part["bootstrap"]
             try:
-                if directory == "00-bootstrap":
-                    empty_bucket(s3, manifest["state_bucket"])
-                layer_info = next((l for l in manifest["layers"] if l["dir"] == directory), {})
+                if is_bootstrap:
+                    state_role = (state.get("state_assume_role") or {}).get("role_arn")
+                    empty_bucket(client(moto, "s3", region, state_role), state["state_bucket"])
+                layer_info = next((l for l in part["manifest_layers"] if l["dir"] == directory), {})
                 removed = delete_leftover_interfaces(
                     client(moto, "ec2", layer_info.get("region") or region, layer_info.get("role_arn")))
                 if removed:
-                    log(f"NOTE {directory}: deleted {len(removed)} unattached network interface(s) moto left behind")
+                    log(f"NOTE {label}: deleted {len(removed)} unattached network interface(s) moto left behind")
                 unprotected = unprotect(layer_dir)
                 if unprotected:
                     # Deletion protection refuses a destroy (as it should); switch it off first,
@@ -401,14 +474,14 @@ def main():
                     # quirks (a private zone's VPC association is not returned).
                     targets = [f"-target={address}" for address in unprotected]
                     terraform(["apply", "-auto-approve", "-input=false", "-no-color", *targets], layer_dir, region)
-                    log(f"UNPROTECTED {directory}: {', '.join(unprotected)} (deletion_protection = false, applied)")
+                    log(f"UNPROTECTED {label}: {', '.join(unprotected)} (deletion_protection = false, applied)")
                 terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
-                left = [r for r in state_resources(layer_dir, region) if r.get("mode") == "managed"] if directory != "00-bootstrap" else []
+                left = [r for r in state_resources(layer_dir, region) if r.get("mode") == "managed"] if not is_bootstrap else []
                 if left:
-                    failures.append(f"{directory}: {len(left)} resources left after destroy")
-                log(f"DESTROYED {directory} in {time.monotonic() - t0:.1f} s")
+                    failures.append(f"{label}: {len(left)} resources left after destroy")
+                log(f"DESTROYED {label} in {time.monotonic() - t0:.1f} s")
             except StepFailed as error:
-                failures.append(f"destroy {directory}: {error}")
+                failures.append(f"destroy {label}: {error}")
         moto.stop()
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -416,7 +489,8 @@ def main():
         log(f"CHECK {check}")
     for failure in failures:
         log(f"FAILED {failure}")
-    log(f"deploy {env}: {len(report['layers'])} layer(s) applied, {len(report['checks'])} check(s), "
+    applied_parts = [p["label"] for p in parts]
+    log(f"deploy {', '.join(applied_parts or envs)}: {len(report['layers'])} layer(s) applied, {len(report['checks'])} check(s), "
         f"{len(failures)} failure(s), {time.monotonic() - started:.0f} s")
     return 1 if failures else 0
 

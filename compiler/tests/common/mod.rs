@@ -483,16 +483,24 @@ pub fn relative(path: &Path, base: &Path) -> PathBuf {
 
 /// The root modules of a build: `00-bootstrap` and every numbered layer directory, sorted.
 pub fn root_modules(dir: &Path) -> Vec<PathBuf> {
-    let mut roots: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("read a build directory entry").path())
-        .filter(|p| {
-            p.is_dir()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
-        })
-        .collect();
+    let numbered = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|entry| entry.expect("read a build directory entry").path())
+            .filter(|p| {
+                p.is_dir()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .collect()
+    };
+    let mut roots = numbered(dir);
+    // The shared layers' root modules, in every build that has them.
+    let shared = dir.join("shared");
+    if shared.is_dir() {
+        roots.extend(numbered(&shared));
+    }
     roots.sort();
     roots
 }

@@ -22,6 +22,7 @@ pub mod model;
 pub mod policy;
 pub mod project;
 pub mod shadow;
+pub mod shared;
 pub mod stdlib;
 pub mod terraform;
 pub mod trace;

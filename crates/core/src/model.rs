@@ -16,6 +16,7 @@ use crate::config::{
 use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostics::*;
 use crate::project::{project_index, ItemRef, ProjectIndex};
+use crate::shared::{env_specific_params, is_shared, shared_env, SHARED, SHARED_ENV};
 use crate::source::TextRange;
 use crate::syntax::{BinOp, Expr, ExprKind, Ident, Item, ItemKind, StrPart, UnaryOp, MAX_NESTING};
 use crate::terraform::{TfAt, TfInterface};
@@ -304,6 +305,10 @@ impl ProjectSettings {
 /// One key of a repeated instance and its inputs that differ from the other keys'.
 pub type KeyInputs = (String, Vec<(String, Value)>);
 
+/// One copy of a layer: its name (`NAME-KEY` for a key of a repeated layer) and the names its
+/// repetition binds.
+type LayerExpansion = (String, Vec<(String, Value)>);
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InstanceModel {
     pub kind: String,
@@ -382,14 +387,23 @@ pub struct EnvModel {
     pub layers: Vec<PlacedLayer>,
     /// Module types used by this environment, by name, with their `source`.
     pub modules: BTreeMap<String, ModuleSource>,
-    /// The state bucket's bootstrap instance, when the stdlib module is available.
+    /// The state bucket's bootstrap instance, when the stdlib module is available and the
+    /// bucket is not the shared layers' (whose bootstrap creates it).
     pub bootstrap: Option<InstanceModel>,
+    /// The shared layers, as the model of the pseudo-environment `shared` (the same for every
+    /// environment), when the project declares any.
+    pub shared: Option<Arc<EnvModel>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl EnvModel {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// A shared layer that this environment's layers may read, by name.
+    pub fn shared_layer(&self, name: &str) -> Option<&PlacedLayer> {
+        self.shared.as_ref()?.layers.iter().find(|l| l.name == name)
     }
 
     /// The value of `layer.instance.input`.
@@ -551,6 +565,11 @@ pub fn layer_presence<'db>(
     let ItemKind::Layer(item) = &layer_ref.item(db).kind else {
         return LayerPresence::default();
     };
+    // A shared layer is the same in every environment: it exists, and has its keys, as the
+    // shared layers' evaluation sees it.
+    if item.shared.is_some() && env.name(db) != SHARED_ENV {
+        return layer_presence(db, workspace, shared_env(db), layer).clone();
+    }
     let mut eval = Eval::with_globals(db, workspace, env, index);
     // The layer's own evaluation reports what is wrong with its condition.
     let present = match &item.condition {
@@ -582,12 +601,18 @@ fn evaluate_layer<'db>(
     let Some(layer_ref) = index.layers.get(layer.name(db)) else {
         return LayerEval::default();
     };
+    // Shared layers are evaluated once, without an environment; the others in each environment.
+    let shared = is_shared(db, index, layer.name(db));
+    if shared != (env.name(db) == SHARED_ENV) {
+        return LayerEval::default();
+    }
     let item: &Item = match at {
         SyntaxAt::Real => layer_ref.item(db),
         SyntaxAt::Placed => placed_layer_item(db, layer_ref.file, layer_ref.idx),
     };
     let config = merge_layer(db, workspace, env, layer, at);
     let mut eval = Eval::with_globals(db, workspace, env, index);
+    eval.shared_layer = shared.then(|| layer.name(db).clone());
     // `region` in a layer is the region it deploys to, which `project.layers` may change.
     eval.region = env_globals(db, workspace, env)
         .project
@@ -669,7 +694,16 @@ pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
             .collect(),
         ..Default::default()
     };
-    let mut diagnostics = globals.diagnostics.clone();
+    let is_shared_env = env.name(db) == SHARED_ENV;
+    // The shared layers' globals are the base values: what is wrong with them is reported, in
+    // every environment, by the environments' own evaluation (a parameter without a default has
+    // no value here, and needs none unless a shared layer reads it, which is E0306).
+    let mut diagnostics = if is_shared_env {
+        model.env = SHARED.to_string();
+        Vec::new()
+    } else {
+        globals.diagnostics.clone()
+    };
     let mut layers = Vec::new();
     let mut order_key: std::collections::HashMap<String, (usize, usize)> = Default::default();
     let file_order: HashMap<SourceFile, usize> = workspace
@@ -698,8 +732,21 @@ pub fn env_model<'db>(db: &'db dyn Db, workspace: Workspace, env: EnvName<'db>) 
         );
         diagnostics.extend(evaluated.diagnostics.iter().cloned());
     }
+    if !is_shared_env && crate::shared::has_shared_layers(db, index) {
+        let shared = env_model(db, workspace, shared_env(db));
+        diagnostics.extend(shared.diagnostics.iter().cloned());
+        model.shared = Some(Arc::new(shared.clone()));
+    }
     let mut eval = Eval::with_globals(db, workspace, env, index);
-    model.bootstrap = eval.bootstrap(&model.project);
+    // One bootstrap per state bucket: the shared layers' creates theirs, also when this
+    // environment keeps its state in the same bucket.
+    let bucket_is_shared = model.shared.as_ref().is_some_and(|shared| {
+        shared.project.state_bucket == model.project.state_bucket
+            && shared.project.state_region == model.project.state_region
+    });
+    if !bucket_is_shared {
+        model.bootstrap = eval.bootstrap(&model.project);
+    }
     diagnostics.append(&mut eval.diagnostics);
     if model.bootstrap.is_some() {
         model.modules.insert(
@@ -775,6 +822,11 @@ struct Eval<'a> {
     instance_keys: HashMap<String, Vec<String>>,
     /// The names of `project.aliases`, which instances select with `provider = "NAME"`.
     aliases: Vec<String>,
+    /// The environment as a query key (`SHARED_ENV` for the shared layers).
+    env_key: EnvName<'a>,
+    /// The shared layer being evaluated: reading a value that differs between environments in
+    /// it is E0306.
+    shared_layer: Option<String>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -794,7 +846,10 @@ impl<'a> Eval<'a> {
             index,
             config,
             layer_config: None,
-            env: env_name.name(db).clone(),
+            env: match env_name.name(db).as_str() {
+                SHARED_ENV => SHARED.to_string(),
+                name => name.to_string(),
+            },
             region: String::new(),
             project_name: String::new(),
             param_types: HashMap::default(),
@@ -808,6 +863,8 @@ impl<'a> Eval<'a> {
             locals: Vec::new(),
             instance_keys: HashMap::default(),
             aliases: Vec::new(),
+            env_key: env_name,
+            shared_layer: None,
             diagnostics: Vec::new(),
         }
     }
@@ -2233,6 +2290,7 @@ impl<'a> Eval<'a> {
     fn repeated_collection(
         &mut self,
         expr: &Expr,
+        file: SourceFile,
         scope: Scope<'_>,
     ) -> Option<Vec<(Value, Value)>> {
         let ExprKind::Ref(path) = &expr.kind else {
@@ -2290,6 +2348,9 @@ impl<'a> Eval<'a> {
         );
         if !interface.repeated {
             return None;
+        }
+        if !self.shared_read_ok(&name.name, file, name.range) {
+            return Some(Vec::new());
         }
         let keys = self.layer_keys(&name.name);
         Some(
@@ -2456,7 +2517,7 @@ impl<'a> Eval<'a> {
         file: SourceFile,
         scope: Scope<'_>,
     ) -> Option<Vec<(Value, Value)>> {
-        let collection = match self.repeated_collection(&f.collection, scope) {
+        let collection = match self.repeated_collection(&f.collection, file, scope) {
             Some(items) => Value::Record(
                 items
                     .into_iter()
@@ -2650,8 +2711,22 @@ impl<'a> Eval<'a> {
             }
         }
         if scope.params && self.index.params.contains_key(name) {
+            if !self.shared_param_ok(name, file, head.range) {
+                return None;
+            }
             let value = self.param_value(name)?;
             return self.field_access(value, rest, file);
+        }
+        // A module's input defaults are the module's, not the layer's: there `env` is `shared`,
+        // as it is in the project's fields (`${project}-${env}-${instance}` names).
+        if name == "env" && scope.inputs.is_none() {
+            if let Some(layer) = self.shared_layer.clone() {
+                let envs: Vec<String> = self.index.envs.keys().cloned().collect();
+                let diagnostic =
+                    crate::shared::env_builtin_diagnostic(&layer, &envs, file, head.range);
+                self.diagnostics.push(diagnostic);
+                return None;
+            }
         }
         let builtin = match name {
             "env" => Some(self.env.clone()),
@@ -2906,13 +2981,45 @@ impl<'a> Eval<'a> {
         true
     }
 
+    /// In a shared layer, E0306 when `name` is a parameter that some environment changes.
+    fn shared_param_ok(&mut self, name: &str, file: SourceFile, range: TextRange) -> bool {
+        let Some(layer) = &self.shared_layer else {
+            return true;
+        };
+        let Some(reason) = env_specific_params(self.db, self.workspace).get(name) else {
+            return true;
+        };
+        let diagnostic = crate::shared::param_diagnostic(layer, name, reason, file, range);
+        self.diagnostics.push(diagnostic);
+        false
+    }
+
+    /// In a shared layer, E0306 when `layer` is not shared: each environment has its own.
+    fn shared_read_ok(&mut self, layer: &str, file: SourceFile, range: TextRange) -> bool {
+        let Some(current) = &self.shared_layer else {
+            return true;
+        };
+        if is_shared(self.db, self.index, layer) {
+            return true;
+        }
+        // Diagnostic: E0306 shared-layer-env-value
+        let message = format!(
+            "shared layer `{current}` reads layer `{layer}`, which each environment has its own of"
+        );
+        self.error(E0306, file, range, message)
+            .with_label_mut("not a shared layer")
+            .with_help_mut(format!(
+                "a shared layer reads only shared layers: declare `shared layer {layer}`, or move what it needs into a shared layer"
+            ));
+        false
+    }
+
     /// `layer_presence` of a layer in this evaluator's environment.
     fn presence(&self, layer: &str) -> LayerPresence {
-        let env = EnvName::new(self.db, self.env.clone());
         layer_presence(
             self.db,
             self.workspace,
-            env,
+            self.env_key,
             LayerName::new(self.db, layer.to_string()),
         )
         .clone()
@@ -2952,6 +3059,9 @@ impl<'a> Eval<'a> {
             )
             .with_label_mut("this layer")
             .with_help_mut("use `INSTANCE.OUTPUT`");
+            return None;
+        }
+        if !self.shared_read_ok(&head.name, file, head.range) {
             return None;
         }
         let interface = layer_interface(
@@ -3155,7 +3265,9 @@ impl<'a> Eval<'a> {
                 return Vec::new();
             }
         }
-        let expansions = self.layer_expansions(layer_name, layer, file);
+        let Some(expansions) = self.layer_expansions(layer_name, layer, file) else {
+            return Vec::new();
+        };
         let instance_kinds = self.instance_kinds(layer_name, layer, file);
         let repeated: BTreeSet<String> = layer
             .instances
@@ -3179,18 +3291,19 @@ impl<'a> Eval<'a> {
     }
 
     /// The layer's names and bindings: itself with none, or for a repeated layer one
-    /// `NAME-KEY` per key with its key (and value) bound.
+    /// `NAME-KEY` per key with its key (and value) bound; `None` when the layer is left out (a
+    /// shared layer repeated over a parameter that differs between environments).
     fn layer_expansions(
         &mut self,
         layer_name: &str,
         layer: &crate::syntax::Layer,
         file: SourceFile,
-    ) -> Vec<(String, Vec<(String, Value)>)> {
+    ) -> Option<Vec<LayerExpansion>> {
         let Some(repeat) = &layer.repeat else {
-            return vec![(layer_name.to_string(), Vec::new())];
+            return Some(vec![(layer_name.to_string(), Vec::new())]);
         };
         let mut expansions = Vec::new();
-        for (key, value) in self.layer_repeat_keys(repeat, file) {
+        for (key, value) in self.layer_repeat_keys(repeat, file)? {
             if key.is_empty()
                 || !key
                     .chars()
@@ -3213,16 +3326,20 @@ impl<'a> Eval<'a> {
             }
             expansions.push((format!("{layer_name}-{key}"), bindings));
         }
-        expansions
+        Some(expansions)
     }
 
-    /// The keys and values of the parameter a repeated layer goes over.
+    /// The keys and values of the parameter a repeated layer goes over; `None` when a shared
+    /// layer goes over a parameter that differs between environments (E0306).
     fn layer_repeat_keys(
         &mut self,
         repeat: &crate::syntax::LayerRepeat,
         file: SourceFile,
-    ) -> Vec<(String, Value)> {
+    ) -> Option<Vec<(String, Value)>> {
         let over = if self.index.params.contains_key(&repeat.over.name) {
+            if !self.shared_param_ok(&repeat.over.name, file, repeat.over.range) {
+                return None;
+            }
             self.param_value(&repeat.over.name)
         } else {
             let help = did_you_mean(
@@ -3240,7 +3357,7 @@ impl<'a> Eval<'a> {
             .with_help_opt_mut(help);
             None
         };
-        match over {
+        Some(match over {
             Some(Value::List(items)) => items
                 .into_iter()
                 .map(|v| (v.as_str().unwrap_or_default().to_string(), v))
@@ -3261,7 +3378,7 @@ impl<'a> Eval<'a> {
                 Vec::new()
             }
             None => Vec::new(),
-        }
+        })
     }
 
     /// The layer's instances by name, with their module kinds; a second instance of the same

@@ -132,7 +132,7 @@ fn winning_expr(
 
 /// The first segment of every reference in `expr`, in order, without the names a `for`
 /// expression binds.
-fn referenced(expr: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
+pub(crate) fn referenced(expr: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
     crate::syntax::grow(|| match &expr.kind {
         ExprKind::Ref(path) => {
             if let Some(head) = path.first() {

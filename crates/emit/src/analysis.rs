@@ -459,6 +459,7 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
         }
     }
     diagnostics.extend(crate::shadow::shadowing_diagnostics(db, workspace));
+    diagnostics.extend(crate::shared::shared_override_diagnostics(db, workspace));
     for policy in &index.policies {
         if let ItemKind::Policy(p) = &policy.item(db).kind {
             for env in &p.envs {
@@ -494,7 +495,9 @@ pub fn project_diagnostics(db: &dyn Db, workspace: Workspace) -> Vec<Diagnostic>
 pub fn evaluate_layers(db: &RootDatabase, workspace: Workspace, envs: &[String]) {
     let index = project_index(db, workspace);
     let mut jobs: Vec<(&str, &str)> = Vec::new();
-    for env in envs {
+    let shared =
+        crate::shared::has_shared_layers(db, index).then(|| crate::shared::SHARED_ENV.to_string());
+    for env in envs.iter().chain(shared.as_ref()) {
         // The environment's parameters, which every layer reads, once and before the layers.
         crate::model::env_globals(db, workspace, EnvName::new(db, env.clone()));
         jobs.extend(
@@ -640,7 +643,12 @@ pub fn emit_env<'db>(
     // library, read from the project for its own modules.
     let root = workspace.root(db).clone();
     let module_files = |kind: &str| -> Vec<(String, String)> {
-        let Some(source) = model.modules.get(kind) else {
+        let shared_modules = model.shared.as_ref().map(|shared| &shared.modules);
+        let Some(source) = model
+            .modules
+            .get(kind)
+            .or_else(|| shared_modules.and_then(|modules| modules.get(kind)))
+        else {
             return Vec::new();
         };
         match source.origin() {
@@ -676,6 +684,18 @@ pub fn emit_env<'db>(
         &crate::emit::header(&name),
         &module_files,
     );
+    // The shared layers' tests, as in every environment's build: no policy applies to them.
+    if let Some(shared) = &model.shared {
+        let mut tests = Emitted::default();
+        let head = crate::emit::header(&crate::emit::shared_source(shared));
+        crate::emit::tftest::add_tests(&mut tests, shared, &[], &head, &module_files);
+        emitted.files.extend(
+            tests
+                .files
+                .into_iter()
+                .map(|(path, text)| (format!("{}/{path}", crate::emit::SHARED_DIR), text)),
+        );
+    }
     Some(emitted)
 }
 

@@ -3,7 +3,9 @@
 use std::io::{self, Write};
 
 use infrac_core::model::{EnvModel, PlacedLayer};
+use infrac_core::value::Value;
 use infrac_emit::emit::json::JsonWriter;
+use infrac_emit::emit::SHARED_DIR;
 use serde::Serialize;
 
 use crate::diagnostic::Location;
@@ -27,8 +29,9 @@ pub struct Definition {
 }
 
 /// Writes `infrac eval`'s document into `out` as pretty JSON (serde_json's pretty layout): the
-/// environment, its chain, its parameters, and every layer with its directory, dependencies,
-/// instances (module and inputs) and outputs. Written as it is produced, with no JSON tree of the
+/// environment, its chain, its parameters, every layer with its directory, dependencies,
+/// instances (module and inputs) and outputs, and the shared layers the same way (`null` when the
+/// project has none). Written as it is produced, with no JSON tree of the
 /// whole environment in memory; returns `out`, flushed, without a final newline.
 ///
 /// The one definition of the document: `infrac eval` prints it and [`crate::Project::evaluate`]
@@ -46,18 +49,42 @@ pub fn write_eval_json<W: Write>(model: &EnvModel, out: W) -> io::Result<W> {
         json.value(value)
     })?;
     json.field("layers");
-    json.object(&model.layers, |json, layer| {
-        json.key(&layer.name);
-        write_layer(json, layer)
-    })?;
+    write_layers(&mut json, model, "")?;
+    // The shared layers, evaluated without an environment: `{"layers": {...}}`, or null.
+    json.field("shared");
+    match model.shared.as_deref() {
+        None => json.value(&Value::Null)?,
+        Some(shared) => {
+            json.open(b'{');
+            json.field("layers");
+            write_layers(&mut json, shared, &format!("{SHARED_DIR}/"))?;
+            json.close(b'}')?;
+        }
+    }
     json.close(b'}')?;
     json.finish()
 }
 
-fn write_layer<W: Write>(json: &mut JsonWriter<W>, layer: &PlacedLayer) -> io::Result<()> {
+/// The layers of a model, keyed by name, their directories under `prefix` (`shared/`).
+fn write_layers<W: Write>(
+    json: &mut JsonWriter<W>,
+    model: &EnvModel,
+    prefix: &str,
+) -> io::Result<()> {
+    json.object(&model.layers, |json, layer| {
+        json.key(&layer.name);
+        write_layer(json, layer, prefix)
+    })
+}
+
+fn write_layer<W: Write>(
+    json: &mut JsonWriter<W>,
+    layer: &PlacedLayer,
+    prefix: &str,
+) -> io::Result<()> {
     json.open(b'{');
     json.field("dir");
-    json.string(&layer.dir);
+    json.string(&format!("{prefix}{}", layer.dir));
     json.field("depends_on");
     json.strings(&layer.depends_on)?;
     json.field("instances");

@@ -45,7 +45,7 @@ pub struct CompletionItem {
 }
 
 const TOP_KEYWORDS: &[&str] = &[
-    "project", "type", "param", "let", "module", "layer", "env", "policy",
+    "project", "type", "param", "let", "module", "layer", "env", "policy", "shared",
 ];
 use crate::types::BUILTIN_TYPES;
 
@@ -314,6 +314,10 @@ fn context_at(text: &str, word_start: usize, in_string: bool) -> Option<Context>
             .map(|t| t.text(chunk).to_string())
             .collect();
     }
+    // `shared layer NAME` is a layer.
+    if words.len() > 1 && words[0] == "shared" && words[1] == "layer" {
+        words.remove(0);
+    }
     let item_keyword = words.first().cloned().unwrap_or_default();
     let item_name = words.get(1).cloned();
     // The dotted prefix: `a.b.` right before the typed word.
@@ -480,6 +484,7 @@ impl<'a> Completer<'a> {
             }
             ("policy", _) if words.len() == 2 => self.keywords(&["for", "across"]),
             ("layer", Some("for")) => self.params(),
+            ("shared", _) if words.len() == 1 => self.keywords(&["layer"]),
             ("param" | "type", _) => {
                 if words.iter().any(|w| w == "=") && cx.item_keyword == "param" {
                     let expected = cx.item_name.as_deref().and_then(|p| self.param_type(p));

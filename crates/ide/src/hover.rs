@@ -517,8 +517,18 @@ fn describe_layer(
         ),
         None => format!("layer {name}"),
     };
+    let header = match layer.shared {
+        Some(_) => format!("shared {header}"),
+        None => header,
+    };
     let mut md = code_block(&header);
     md.push_str(&doc_paragraph(&item.doc));
+    if layer.shared.is_some() {
+        md.push_str(&format!(
+            "\nShared by every environment: one root module (`shared/NN-{name}` in every build) and one state (`{}`), applied first, once.\n",
+            infrac_emit::emit::state_key(infrac_core::shared::SHARED, name)
+        ));
+    }
     let instances: Vec<String> = layer
         .instances
         .iter()

@@ -52,6 +52,7 @@ impl Token {
 pub const KEYWORDS: &[&str] = &[
     "project", "type", "param", "module", "layer", "env", "policy", "extends", "input", "output",
     "source", "require", "for", "in", "if", "let", "across", "const", "true", "false", "null",
+    "shared",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]

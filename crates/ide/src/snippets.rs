@@ -73,6 +73,17 @@ layer ${1:name} {
 }"#,
     },
     Snippet {
+        prefix: "shared",
+        place: Place::Top,
+        description: "A layer shared by every environment: one root module and one state, applied first, once",
+        body: r#"/// ${2:What every environment shares.}
+shared layer ${1:name} {
+  ${3:module} ${4:instance} {
+    $0
+  }
+}"#,
+    },
+    Snippet {
         prefix: "layerfor",
         place: Place::Top,
         description: "A layer repeated over a map parameter",

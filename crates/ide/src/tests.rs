@@ -832,7 +832,10 @@ fn snippets_only_where_their_item_may_start() {
     let top = fixture("//- /a.infra\nparam p: int = 1\n$0");
     assert_eq!(
         snippet_labels(&top),
-        ["env", "envext", "layer", "layerfor", "module", "param", "policy", "project", "type"]
+        [
+            "env", "envext", "layer", "layerfor", "module", "param", "policy", "project", "shared",
+            "type"
+        ]
     );
     let module = "module m {\n  source = \"m\"\n  $0\n}\n";
     assert_eq!(
@@ -1401,4 +1404,59 @@ fn hover_on_a_let_shows_its_definition_and_values() {
         markdown.starts_with("```infra\nlet width = max(azs, 3)\n```"),
         "{markdown}"
     );
+}
+
+// --- Shared layers -----------------------------------------------------------------------------
+
+const SHARED_FIXTURE: &str = "//- /base.infra\nproject p {\n  region = \"eu-west-1\"\n  state = { bucket = \"b\" }\n}\nmodule m {\n  input a: string = \"\"\n  output id: string\n}\n/// The images.\nshared layer registry {\n  m repo { a = \"x\" }\n  output url: string = repo.id\n}\nlayer apps {\n  m web { a = registry.url }\n}\n//- /dev.infra\nenv dev {\n}\n";
+
+#[test]
+fn shared_layers_in_the_editor() {
+    // Hover on a reference to a shared layer's output, and on the layer itself.
+    let fx = fixture(&SHARED_FIXTURE.replace("a = registry.url", "a = regi$0stry.url"));
+    let (file, offset) = fx.cursor();
+    let markdown = hover(&fx.db, fx.workspace, file, offset)
+        .map(|h| h.markdown)
+        .unwrap_or_default();
+    assert!(
+        markdown.contains("shared layer registry")
+            && markdown.contains("`shared/registry/terraform.tfstate`"),
+        "{markdown}"
+    );
+    // Definition of the reference: the shared layer's name.
+    let targets = goto_definition(&fx.db, fx.workspace, file, offset);
+    let described: Vec<String> = targets
+        .iter()
+        .map(|t| fx.describe(t.file, t.focus_range))
+        .collect();
+    assert_eq!(described, vec!["base.infra:10: registry"]);
+    // Completion: `shared` starts an item, `layer` follows it, and inside a shared layer the
+    // module kinds are offered as in any layer.
+    for (text, wanted) in [
+        ("//- /a.infra\nsha$0", "shared"),
+        ("//- /a.infra\nshared $0", "layer"),
+        (
+            &*SHARED_FIXTURE.replace("  m repo { a = \"x\" }\n", "  m repo { a = \"x\" }\n  $0\n"),
+            "m",
+        ),
+    ] {
+        let fx = fixture(text);
+        let offered = labels(&fx);
+        assert!(offered.iter().any(|l| l == wanted), "{text}: {offered:?}");
+    }
+    // Semantic tokens: `shared` is a keyword.
+    let fx = fixture(SHARED_FIXTURE);
+    let file = fx.file("base.infra");
+    let text = file.text(&fx.db);
+    let shared = super::tokens::semantic_tokens(&fx.db, fx.workspace, file)
+        .into_iter()
+        .find(|t| &text[t.range.start as usize..t.range.end as usize] == "shared")
+        .map(|t| format!("{:?}", t.kind));
+    assert_eq!(shared.as_deref(), Some("Keyword"));
+    // Rename of the shared layer reaches its readers.
+    let fx = fixture(&SHARED_FIXTURE.replace("shared layer registry", "shared layer regis$0try"));
+    let (file, offset) = fx.cursor();
+    let change = rename(&fx.db, fx.workspace, file, offset, "images").expect("rename");
+    let edited: usize = change.files().map(|(_, edits)| edits.len()).sum();
+    assert_eq!(edited, 2);
 }

@@ -135,6 +135,9 @@ pub struct OutputDecl {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Layer {
+    /// `shared layer NAME`: the keyword's range. One root module and one state for every
+    /// environment, evaluated without an environment.
+    pub shared: Option<TextRange>,
     pub name: Ident,
     pub repeat: Option<LayerRepeat>,
     /// `layer monitoring if env == "pro" { ... }`: the layer exists where the condition holds.

@@ -130,6 +130,11 @@ fn error_item(text: &str, range: TextRange) -> Item {
         .lines()
         .find(|line| !line.trim_start().starts_with("//"))
         .unwrap_or("");
+    // `shared layer NAME`: the item is a layer.
+    let body = match body.strip_prefix("shared") {
+        Some(rest) if rest.starts_with([' ', '\t']) => rest.trim_start(),
+        _ => body,
+    };
     let mut words = body.split(|c: char| c.is_whitespace() || c == '{' || c == '(' || c == ':');
     let keyword = words.next().and_then(|word| {
         super::chunk::TOP_KEYWORDS
@@ -260,6 +265,7 @@ fn rule_word(rule: Rule) -> Option<&'static str> {
         Rule::int | Rule::float => "a number",
         Rule::type_expr | Rule::named_type => "a type",
         Rule::kw_extends => "`extends`",
+        Rule::kw_layer => "`layer`",
         Rule::kw_input
         | Rule::kw_output
         | Rule::kw_source
@@ -457,9 +463,14 @@ impl Builder<'_> {
     }
 
     fn layer(&mut self, pair: Pair<'_, Rule>) -> Layer {
-        let mut it = pair.into_inner().skip(1);
+        let mut it = pair.into_inner().peekable();
+        let shared = it
+            .next_if(|p| p.as_rule() == Rule::shared_mark)
+            .map(|p| self.range(&p));
+        let mut it = it.skip(1);
         let name = self.ident(it.next().expect("layer name"));
         let mut layer = Layer {
+            shared,
             name,
             repeat: None,
             condition: None,

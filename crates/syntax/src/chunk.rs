@@ -6,7 +6,7 @@
 use crate::source::TextRange;
 
 pub(crate) const TOP_KEYWORDS: &[&str] = &[
-    "project", "type", "param", "let", "module", "layer", "env", "policy",
+    "project", "type", "param", "let", "module", "layer", "env", "policy", "shared",
 ];
 
 /// One top-level item's text, and the innermost bracket it leaves open, if any.
@@ -94,7 +94,7 @@ fn starts_with_keyword(line: &str) -> bool {
     // Indented lines are the common case: no keyword starts with a blank.
     if !matches!(
         line.as_bytes().first(),
-        Some(b'p' | b't' | b'm' | b'l' | b'e')
+        Some(b'p' | b't' | b'm' | b'l' | b'e' | b's')
     ) {
         return false;
     }

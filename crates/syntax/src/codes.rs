@@ -38,6 +38,7 @@ codes! {
     E0303 = "E0303", "duplicate-assignment", "an environment sets the same key twice";
     E0304 = "E0304", "environment-file", "the built file must declare exactly one environment";
     E0305 = "E0305", "unknown-override-target", "an environment overrides something that does not exist";
+    E0306 = "E0306", "shared-layer-env-value", "a shared layer depends on a value that differs between environments";
     E0401 = "E0401", "type-mismatch", "a value does not have the expected type";
     E0402 = "E0402", "unknown-field", "a record or module has no such field or input";
     E0403 = "E0403", "missing-field", "a required field or input is not set";

@@ -248,7 +248,15 @@ impl Parser<'_> {
                 Some(ItemKind::Type(TypeDef { name, ty }))
             }
             b'm' if self.keyword(b"module") => self.module_def().map(ItemKind::Module),
-            b'l' if self.keyword(b"layer") => self.layer().map(ItemKind::Layer),
+            b'l' if self.keyword(b"layer") => self.layer(None).map(ItemKind::Layer),
+            b's' if self.keyword(b"shared") => {
+                let shared = self.range(self.pos - b"shared".len(), self.pos);
+                self.skip();
+                if !self.keyword(b"layer") {
+                    return None;
+                }
+                self.layer(Some(shared)).map(ItemKind::Layer)
+            }
             // `let`, conditions, repeated instances, calls and comprehensions are pest's alone.
             b'l' if self.keyword(b"let") => self.decline(),
             b'e' if self.keyword(b"env") => {
@@ -402,11 +410,12 @@ impl Parser<'_> {
         Some((plain(&parts), self.range(start, self.pos)))
     }
 
-    fn layer(&mut self) -> Option<Layer> {
+    fn layer(&mut self, shared: Option<TextRange>) -> Option<Layer> {
         self.skip();
         let name = self.ident()?;
         self.skip();
         let mut layer = Layer {
+            shared,
             name,
             repeat: None,
             condition: None,

@@ -61,7 +61,15 @@ pub fn github_workflow(
     let _ = writeln!(w, "        if: always()");
     let _ = writeln!(w, "        with:");
     let _ = writeln!(w, "          sarif_file: infrac.sarif");
+    // The shared layers are the same in every build: their jobs apply them once, from the first
+    // environment's build, before any environment's layers.
     let mut previous_env_last: Vec<String> = Vec::new();
+    if let Some((first, shared)) = models
+        .first()
+        .and_then(|(_, model)| Some((&model.env, model.shared.as_deref()?)))
+    {
+        previous_env_last = shared_jobs(w, first, shared, install, protected);
+    }
     for (env_file, model) in models {
         let env = &model.env;
         let build_job = format!("build-{env}");
@@ -95,60 +103,15 @@ pub fn github_workflow(
                     .map(|l| format!("{env}-{}", l.dir)),
             );
             needs.extend(previous_env_last.iter().cloned());
-            let _ = writeln!(w, "  {job}:");
-            let _ = writeln!(w, "    needs: [{}]", needs.join(", "));
-            let _ = writeln!(w, "    runs-on: ubuntu-latest");
-            if protected.contains(env) {
-                let _ = writeln!(w, "    environment: {env}");
-            }
-            let _ = writeln!(w, "    defaults:");
-            let _ = writeln!(w, "      run:");
-            let _ = writeln!(w, "        working-directory: build/{env}/{}", layer.dir);
-            let _ = writeln!(w, "    steps:");
-            let _ = writeln!(w, "      - uses: actions/download-artifact@v4");
-            let _ = writeln!(w, "        with:");
-            let _ = writeln!(w, "          name: build-{env}");
-            let _ = writeln!(w, "          path: build/{env}");
-            if let Some(role) = &model.project.ci_role {
-                // The role's ARN and the region are checked by the compiler (letters, digits,
-                // `:/+=,.@_-`), so single quotes hold them in YAML.
-                let _ = writeln!(w, "      - name: AWS credentials (OIDC)");
-                let _ = writeln!(w, "        uses: aws-actions/configure-aws-credentials@v4");
-                let _ = writeln!(w, "        with:");
-                let _ = writeln!(w, "          role-to-assume: '{role}'");
-                let _ = writeln!(
-                    w,
-                    "          role-session-name: {}",
-                    session_name(&format!("infrac-{env}-{}", layer.name))
-                );
-                let _ = writeln!(w, "          aws-region: '{}'", model.project.state_region);
-            }
-            let _ = writeln!(w, "      - uses: hashicorp/setup-terraform@v3");
-            let _ = writeln!(w, "        with:");
-            let _ = writeln!(w, "          terraform_version: 1.11.4");
-            let _ = writeln!(w, "          terraform_wrapper: false");
-            let _ = writeln!(w, "      - name: Install infrac");
-            let _ = writeln!(w, "        working-directory: .");
-            let _ = writeln!(w, "        run: {install}");
-            let _ = writeln!(w, "      - name: Init");
-            let _ = writeln!(
-                w,
-                "        run: terraform init -input=false -backend-config={env}.s3.tfbackend"
-            );
-            let _ = writeln!(w, "      - name: Plan");
-            let _ = writeln!(w, "        run: terraform plan -input=false -out=plan.bin && terraform show -json plan.bin > plan.json");
-            let _ = writeln!(w, "      - name: Refuse destroying protected resources");
-            let _ = writeln!(w, "        run: infrac guard plan.json --env {env}");
-            let _ = writeln!(w, "      - uses: actions/upload-artifact@v4");
-            let _ = writeln!(w, "        with:");
-            let _ = writeln!(w, "          name: plan-{env}-{}", layer.dir);
-            let _ = writeln!(w, "          path: build/{env}/{}/plan.json", layer.dir);
-            let _ = writeln!(w, "      - name: Apply");
-            let _ = writeln!(
-                w,
-                "        if: github.event_name == 'push' && github.ref == 'refs/heads/main'"
-            );
-            let _ = writeln!(w, "        run: terraform apply -input=false plan.bin");
+            let job_layer = JobLayer {
+                job: job.clone(),
+                needs,
+                env: env.clone(),
+                build: env.clone(),
+                dir: layer.dir.clone(),
+                name: layer.name.clone(),
+            };
+            layer_job(w, &job_layer, model, install, protected);
             last_jobs.push(job);
         }
         previous_env_last = last_jobs;
@@ -157,6 +120,131 @@ pub fn github_workflow(
         drift_job(w, env_file, model, install);
     }
     y
+}
+
+/// One layer's job: where it runs and what it waits for.
+struct JobLayer {
+    job: String,
+    needs: Vec<String>,
+    /// The environment (`shared` for the shared layers): its backend file and approvals.
+    env: String,
+    /// The environment whose build artifact holds the layer.
+    build: String,
+    /// The layer's directory in that build (`shared/01-registry` for a shared layer).
+    dir: String,
+    name: String,
+}
+
+/// The jobs of the shared layers, from the build of `first`; returns the last ones, which every
+/// environment's layers wait for.
+fn shared_jobs(
+    w: &mut String,
+    first: &str,
+    shared: &EnvModel,
+    install: &str,
+    protected: &[String],
+) -> Vec<String> {
+    let job_of = |dir: &str| format!("shared-{dir}");
+    // Every environment reads the shared layers: they wait for a reviewer (in the GitHub
+    // environment `shared`) when any environment does.
+    let protected: Vec<String> = match protected.is_empty() {
+        true => Vec::new(),
+        false => vec![shared.env.clone()],
+    };
+    let mut jobs = Vec::new();
+    for layer in &shared.layers {
+        let mut needs = vec![format!("build-{first}")];
+        needs.extend(
+            layer
+                .depends_on
+                .iter()
+                .filter_map(|dep| shared.layers.iter().find(|l| &l.name == dep))
+                .map(|l| job_of(&l.dir)),
+        );
+        let job_layer = JobLayer {
+            job: job_of(&layer.dir),
+            needs,
+            env: shared.env.clone(),
+            build: first.to_string(),
+            dir: format!("{}/{}", infrac_emit::emit::SHARED_DIR, layer.dir),
+            name: layer.name.clone(),
+        };
+        layer_job(w, &job_layer, shared, install, &protected);
+        jobs.push(job_layer.job);
+    }
+    jobs
+}
+
+/// Writes the job that plans, guards and applies one layer.
+fn layer_job(
+    w: &mut String,
+    layer: &JobLayer,
+    model: &EnvModel,
+    install: &str,
+    protected: &[String],
+) {
+    let JobLayer {
+        job,
+        needs,
+        env,
+        build,
+        dir,
+        name,
+    } = layer;
+    let _ = writeln!(w, "  {job}:");
+    let _ = writeln!(w, "    needs: [{}]", needs.join(", "));
+    let _ = writeln!(w, "    runs-on: ubuntu-latest");
+    if protected.contains(env) {
+        let _ = writeln!(w, "    environment: {env}");
+    }
+    let _ = writeln!(w, "    defaults:");
+    let _ = writeln!(w, "      run:");
+    let _ = writeln!(w, "        working-directory: build/{build}/{dir}");
+    let _ = writeln!(w, "    steps:");
+    let _ = writeln!(w, "      - uses: actions/download-artifact@v4");
+    let _ = writeln!(w, "        with:");
+    let _ = writeln!(w, "          name: build-{build}");
+    let _ = writeln!(w, "          path: build/{build}");
+    if let Some(role) = &model.project.ci_role {
+        // The role's ARN and the region are checked by the compiler (letters, digits,
+        // `:/+=,.@_-`), so single quotes hold them in YAML.
+        let _ = writeln!(w, "      - name: AWS credentials (OIDC)");
+        let _ = writeln!(w, "        uses: aws-actions/configure-aws-credentials@v4");
+        let _ = writeln!(w, "        with:");
+        let _ = writeln!(w, "          role-to-assume: '{role}'");
+        let _ = writeln!(
+            w,
+            "          role-session-name: {}",
+            session_name(&format!("infrac-{env}-{name}"))
+        );
+        let _ = writeln!(w, "          aws-region: '{}'", model.project.state_region);
+    }
+    let _ = writeln!(w, "      - uses: hashicorp/setup-terraform@v3");
+    let _ = writeln!(w, "        with:");
+    let _ = writeln!(w, "          terraform_version: 1.11.4");
+    let _ = writeln!(w, "          terraform_wrapper: false");
+    let _ = writeln!(w, "      - name: Install infrac");
+    let _ = writeln!(w, "        working-directory: .");
+    let _ = writeln!(w, "        run: {install}");
+    let _ = writeln!(w, "      - name: Init");
+    let _ = writeln!(
+        w,
+        "        run: terraform init -input=false -backend-config={env}.s3.tfbackend"
+    );
+    let _ = writeln!(w, "      - name: Plan");
+    let _ = writeln!(w, "        run: terraform plan -input=false -out=plan.bin && terraform show -json plan.bin > plan.json");
+    let _ = writeln!(w, "      - name: Refuse destroying protected resources");
+    let _ = writeln!(w, "        run: infrac guard plan.json --env {env}");
+    let _ = writeln!(w, "      - uses: actions/upload-artifact@v4");
+    let _ = writeln!(w, "        with:");
+    let _ = writeln!(w, "          name: plan-{job}");
+    let _ = writeln!(w, "          path: build/{build}/{dir}/plan.json");
+    let _ = writeln!(w, "      - name: Apply");
+    let _ = writeln!(
+        w,
+        "        if: github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    );
+    let _ = writeln!(w, "        run: terraform apply -input=false plan.bin");
 }
 
 /// The scheduled drift check of one environment: `infrac drift` on every layer, its report in

@@ -2,7 +2,8 @@
 //! renamed within a layer, and E0507 for layers whose state key changes.
 //!
 //! The previous build is read from the output directory: `layers.json` gives each layer's name,
-//! directory and state key, each layer's `main.tf` gives its module calls, and its `moved.tf` the
+//! directory, state key and bucket (the shared layers' too, under `shared/`), each layer's
+//! `main.tf` gives its module calls, and its `moved.tf` the
 //! moves of earlier builds, which are kept (Terraform follows chains of them) for as long as
 //! their target exists. An instance that disappeared is matched with a new one when both call
 //! the same module with the same inputs, up to the instance's own name and the names of the
@@ -55,12 +56,15 @@ pub struct KeyChange {
     pub old_layer: String,
     pub old_key: String,
     pub new_key: String,
+    /// The state buckets of both keys: they differ when a layer became shared or stopped being.
+    pub old_bucket: String,
+    pub new_bucket: String,
 }
 
 /// What a build into a directory with a previous build must add or know.
 #[derive(Default, Debug)]
 pub struct Plan {
-    /// `NN-layer/moved.tf` files, complete with the header.
+    /// `NN-layer/moved.tf` (and `shared/NN-layer/moved.tf`) files, complete with the header.
     pub files: Files,
     /// New moves found in this build: `(layer dir, from, to)`.
     pub renames: Vec<(String, String, String)>,
@@ -124,23 +128,44 @@ struct LayerInfo {
     name: String,
     dir: String,
     state_key: String,
+    bucket: String,
+    shared: bool,
 }
 
+/// The environment of a `layers.json` and its layers: the shared layers (`shared/NN-layer`)
+/// first, then the environment's.
 fn layers(json: &str) -> Option<(String, Vec<LayerInfo>)> {
     let json: serde_json::Value = serde_json::from_str(json).ok()?;
     let env = json["env"].as_str()?.to_string();
-    let layers = json["layers"]
-        .as_array()?
-        .iter()
-        .filter_map(|l| {
-            Some(LayerInfo {
-                name: l["name"].as_str()?.to_string(),
-                dir: l["dir"].as_str()?.to_string(),
-                state_key: l["state_key"].as_str()?.to_string(),
-            })
-        })
-        .collect();
+    json["layers"].as_array()?;
+    let mut layers = Vec::new();
+    for (part, shared) in [(&json["shared"], true), (&json, false)] {
+        let bucket = part["state_bucket"].as_str().unwrap_or("BUCKET");
+        layers.extend(
+            part["layers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| {
+                    Some(LayerInfo {
+                        name: l["name"].as_str()?.to_string(),
+                        dir: l["dir"].as_str()?.to_string(),
+                        state_key: l["state_key"].as_str()?.to_string(),
+                        bucket: bucket.to_string(),
+                        shared,
+                    })
+                }),
+        );
+    }
     Some((env, layers))
+}
+
+/// The header of a generated file: its first line and the blank line after it.
+fn header_of(text: &str) -> Option<&str> {
+    text.starts_with("# ")
+        .then(|| text.find("\n\n"))
+        .flatten()
+        .map(|end| &text[..end + 2])
 }
 
 /// The module calls of a generated `main.tf`, in order: `(instance name, body lines)`.
@@ -243,8 +268,8 @@ fn moves_of(moved_tf: &str) -> Vec<(String, String)> {
 }
 
 /// The text of `moved.tf` for these moves (sorted by `from`), as `terraform fmt` writes it.
-fn moved_tf(source: &str, moves: &BTreeMap<String, String>) -> String {
-    let mut text = header(source);
+fn moved_tf(head: &str, moves: &BTreeMap<String, String>) -> String {
+    let mut text = head.to_string();
     text.push_str("# Renamed module instances: Terraform moves their state instead of destroying and recreating them.\n");
     // Names are module labels read back from Terraform files; only identifiers can be moved.
     let plain = |name: &str| infrac_emit::emit::literal::is_plain_identifier(name);
@@ -347,12 +372,14 @@ pub fn plan(
             .collect();
         let mut fresh = Vec::new();
         if let Some(old) = previous_of.get(layer.name.as_str()) {
-            if old.state_key != layer.state_key {
+            if (&old.state_key, &old.bucket) != (&layer.state_key, &layer.bucket) {
                 plan.key_changes.push(KeyChange {
                     layer: layer.name.clone(),
                     old_layer: old.name.clone(),
                     old_key: old.state_key.clone(),
                     new_key: layer.state_key.clone(),
+                    old_bucket: old.bucket.clone(),
+                    new_bucket: layer.bucket.clone(),
                 });
             }
             // Moves of earlier builds stay while nothing new takes their `from`.
@@ -446,8 +473,17 @@ pub fn plan(
             .map(|(f, t)| (f.clone(), t.clone()))
             .collect();
         if !kept.is_empty() {
+            // A shared layer's files name the shared layers, not this environment's file, so
+            // that they are the same in every build: its `moved.tf` takes its `main.tf`'s header.
+            let head = match layer.shared {
+                true => files
+                    .get(&format!("{}/main.tf", layer.dir))
+                    .and_then(|text| header_of(text))
+                    .map_or_else(|| header(source), str::to_string),
+                false => header(source),
+            };
             plan.files
-                .insert(format!("{}/moved.tf", layer.dir), moved_tf(source, &kept));
+                .insert(format!("{}/moved.tf", layer.dir), moved_tf(&head, &kept));
         }
     }
     for e in explicit {

@@ -227,15 +227,21 @@ pub fn affected(base: &Path, head: &Path) -> Result<Vec<String>, String> {
         })?;
         let json: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("{}/layers.json: {e}", dir.display()))?;
-        let mut dirs: Vec<String> = json["layers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|l| l["dir"].as_str().map(str::to_string))
-            .collect();
-        if json["bootstrap"].is_string() {
-            dirs.insert(0, "00-bootstrap".into());
+        // The shared layers (`shared/NN-layer`) first, as they are applied.
+        let mut dirs: Vec<String> = Vec::new();
+        for part in [&json["shared"], &json] {
+            dirs.extend(part["bootstrap"].as_str().map(str::to_string));
+            dirs.extend(
+                part["layers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| l["dir"].as_str().map(str::to_string)),
+            );
         }
+        // An environment whose state bucket is the shared layers' names their bootstrap too.
+        let mut seen = BTreeSet::new();
+        dirs.retain(|dir| seen.insert(dir.clone()));
         Ok(dirs)
     };
     let head_layers = manifest(head)?;
@@ -257,8 +263,14 @@ pub fn affected(base: &Path, head: &Path) -> Result<Vec<String>, String> {
 }
 
 /// Every byte a root module depends on: its own files (with its generated `tests/`, without
-/// Terraform's `.terraform/` cache) and the module directories it calls.
+/// Terraform's `.terraform/` cache) and the module directories it calls (`modules/` of the build,
+/// or `shared/modules/` for a shared layer).
 fn content(dir: &Path, root: &Path) -> Vec<(String, Vec<u8>)> {
+    let shared = root.join(infrac_emit::emit::SHARED_DIR);
+    let root = match dir.starts_with(&shared) {
+        true => shared.as_path(),
+        false => root,
+    };
     fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .into_iter()

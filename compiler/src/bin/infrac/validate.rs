@@ -1,6 +1,6 @@
 //! `infrac verify --validate`: a fresh build of each environment in a scratch directory, then
 //! `terraform init -backend=false` and `terraform validate -json` in `00-bootstrap` and every
-//! layer. Terraform's diagnostics become E0508 diagnostics on the emitted files, so that every
+//! layer, the shared layers' under `shared/` too. Terraform's diagnostics become E0508 diagnostics on the emitted files, so that every
 //! report format of `verify` shows them.
 
 use std::path::{Component, Path, PathBuf};
@@ -92,11 +92,7 @@ pub fn validate(
             return out;
         }
     };
-    let mut roots: Vec<String> = files
-        .keys()
-        .filter_map(|path| path.split_once('/').map(|(dir, _)| dir.to_string()))
-        .filter(|dir| dir.starts_with(|c: char| c.is_ascii_digit()))
-        .collect();
+    let mut roots: Vec<String> = files.keys().filter_map(|path| root_of(path)).collect();
     roots.dedup();
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut sources: Vec<(String, SourceFile)> = Vec::new();
@@ -151,6 +147,18 @@ pub fn validate(
         }
     }
     out
+}
+
+/// The root module a build's file belongs to: `NN-layer` (or `00-bootstrap`), or the same under
+/// `shared/` for the shared layers; `None` for `modules/`, `layers.json` and the like.
+fn root_of(path: &str) -> Option<String> {
+    let (first, rest) = path.split_once('/')?;
+    let (dir, prefix) = match first == infrac_emit::emit::SHARED_DIR {
+        true => (rest.split_once('/')?.0, format!("{first}/")),
+        false => (first, String::new()),
+    };
+    dir.starts_with(|c: char| c.is_ascii_digit())
+        .then(|| format!("{prefix}{dir}"))
 }
 
 enum RootFailure {

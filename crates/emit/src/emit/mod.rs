@@ -49,8 +49,42 @@ pub fn header(source: &str) -> String {
 /// Environments with more instances than this render their layers in parallel.
 const PARALLEL_EMIT_INSTANCES: usize = 256;
 
+/// The directory of every build that holds the shared layers' root modules.
+pub const SHARED_DIR: &str = "shared";
+
+/// What the header of the shared layers' files names as their source: the same whichever
+/// environment is built, so that their files are byte-identical in every build.
+pub fn shared_source(shared: &EnvModel) -> String {
+    format!("the shared layers of project {}", shared.project.name)
+}
+
 /// Renders every file of an environment. `source` names the environment file for the header.
+/// The shared layers, if any, are rendered under `shared/` exactly as in every other
+/// environment's build.
 pub fn emit(model: &EnvModel, source: &str) -> Emitted {
+    let mut emitted = emit_root_modules(model, source);
+    if let Some(shared) = &model.shared {
+        let tree = emit_root_modules(shared, &shared_source(shared));
+        emitted.files.extend(
+            tree.files
+                .into_iter()
+                .map(|(path, text)| (format!("{SHARED_DIR}/{path}"), text)),
+        );
+        emitted.copies.extend(
+            tree.copies
+                .into_iter()
+                .map(|(from, to)| (from, format!("{SHARED_DIR}/{to}"))),
+        );
+    }
+    emitted
+        .files
+        .insert("layers.json".into(), manifest(model, source));
+    emitted
+}
+
+/// The bootstrap, the layers and the modules of one model (an environment, or the shared
+/// layers), without the manifest.
+fn emit_root_modules(model: &EnvModel, source: &str) -> Emitted {
     let mut emitted = Emitted::default();
     let head = header(source);
     let mut add = |path: String, body: String| {
@@ -141,9 +175,6 @@ pub fn emit(model: &EnvModel, source: &str) -> Emitted {
             Origin::Remote(_) => {}
         }
     }
-    emitted
-        .files
-        .insert("layers.json".into(), manifest(model, source));
     emitted
 }
 
@@ -330,27 +361,33 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
     let mut read_layers: Vec<&str> = layer.reads.iter().map(|r| r.layer.as_str()).collect();
     read_layers.dedup();
     for producer in &read_layers {
-        if !model.layers.iter().any(|l| l.name == *producer) {
-            continue;
-        }
+        // A layer of this model, or a shared layer, whose state is in the shared layers' bucket.
+        let home = if model.layers.iter().any(|l| l.name == *producer) {
+            model
+        } else {
+            match &model.shared {
+                Some(shared) if model.shared_layer(producer).is_some() => shared,
+                _ => continue,
+            }
+        };
         let mut config: BTreeMap<String, Value> = [
             (
                 "bucket".to_string(),
-                Value::Str(model.project.state_bucket.clone()),
+                Value::Str(home.project.state_bucket.clone()),
             ),
             (
                 "key".to_string(),
-                Value::Str(state_key(&model.env, producer)),
+                Value::Str(state_key(&home.env, producer)),
             ),
             (
                 "region".to_string(),
-                Value::Str(model.project.state_region.clone()),
+                Value::Str(home.project.state_region.clone()),
             ),
         ]
         .into_iter()
         .collect();
         // The state bucket's role, as the backend uses it.
-        if let Some(role) = &model.project.state_assume_role {
+        if let Some(role) = &home.project.state_assume_role {
             config.insert(
                 "assume_role".to_string(),
                 Value::Record(
@@ -603,6 +640,60 @@ fn module_block(instance: &InstanceModel, module: &str, source: Option<&ModuleSo
 }
 
 fn manifest(model: &EnvModel, source: &str) -> String {
+    let shared = model.shared.as_ref().map(|shared| {
+        let mut section = serde_json::Map::new();
+        section.insert("dir".into(), SHARED_DIR.into());
+        section.extend(manifest_state(shared, SHARED_DIR));
+        section
+    });
+    let mut manifest = manifest_state(model, "");
+    manifest.insert(
+        "generated_by".into(),
+        format!("{HEADER_MARK} from {source}").into(),
+    );
+    manifest.insert("env".into(), model.env.clone().into());
+    manifest.insert("protected".into(), model.project.protected.into());
+    // Tools that deploy read the shared layers' bootstrap here when the environment's state
+    // bucket is theirs.
+    if model.bootstrap.is_none() {
+        if let Some(shared) = &shared {
+            manifest.insert("bootstrap".into(), shared["bootstrap"].clone());
+        }
+    }
+    manifest.insert(
+        "shared".into(),
+        shared.map_or(serde_json::Value::Null, serde_json::Value::Object),
+    );
+    // `generated_by` first: tools and the output writer find the mark on the second line.
+    let mut ordered = serde_json::Map::new();
+    for key in [
+        "generated_by",
+        "env",
+        "bootstrap",
+        "protected",
+        "state_bucket",
+        "state_region",
+        "state_assume_role",
+        "shared",
+        "layers",
+    ] {
+        if let Some(value) = manifest.remove(key) {
+            ordered.insert(key.into(), value);
+        }
+    }
+    let mut text =
+        serde_json::to_string_pretty(&serde_json::Value::Object(ordered)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The state, bootstrap and layers of one model for `layers.json`; `prefix` is the directory of
+/// its root modules in the build (`shared` for the shared layers).
+fn manifest_state(model: &EnvModel, prefix: &str) -> serde_json::Map<String, serde_json::Value> {
+    let dir = |name: &str| match prefix {
+        "" => name.to_string(),
+        prefix => format!("{prefix}/{name}"),
+    };
     let layers: Vec<serde_json::Value> = model
         .layers
         .iter()
@@ -610,7 +701,8 @@ fn manifest(model: &EnvModel, source: &str) -> String {
             let target = model.project.layer_target(&layer.template);
             serde_json::json!({
                 "name": layer.name,
-                "dir": layer.dir,
+                "dir": dir(&layer.dir),
+                "shared": !prefix.is_empty(),
                 "region": target.region,
                 "account": target.account,
                 "role_arn": target.assume_role.map(|r| r.role_arn),
@@ -621,10 +713,7 @@ fn manifest(model: &EnvModel, source: &str) -> String {
         })
         .collect();
     let manifest = serde_json::json!({
-        "generated_by": format!("{HEADER_MARK} from {source}"),
-        "env": model.env,
-        "bootstrap": model.bootstrap.as_ref().map(|_| "00-bootstrap"),
-        "protected": model.project.protected,
+        "bootstrap": model.bootstrap.as_ref().map(|_| dir("00-bootstrap")),
         "state_bucket": model.project.state_bucket,
         "state_region": model.project.state_region,
         "state_assume_role": model.project.state_assume_role.as_ref().map(|role| {
@@ -635,9 +724,10 @@ fn manifest(model: &EnvModel, source: &str) -> String {
         }),
         "layers": layers,
     });
-    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    text.push('\n');
-    text
+    match manifest {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
 }
 
 /// The override file that points the remote-state reads of `producers` (never applied: their

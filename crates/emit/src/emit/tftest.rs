@@ -319,7 +319,12 @@ pub fn placeholder_outputs(
     layer: &LayerModel,
     producer: &str,
 ) -> BTreeMap<String, Value> {
-    let declared = model.layers.iter().find(|l| l.name == producer);
+    // The producer's outputs keep their declared types (a shared layer's too).
+    let declared = model
+        .layers
+        .iter()
+        .find(|l| l.name == producer)
+        .or_else(|| model.shared_layer(producer));
     let mut outputs = BTreeMap::new();
     for read in layer.reads.iter().filter(|r| r.layer == producer) {
         let ty = declared

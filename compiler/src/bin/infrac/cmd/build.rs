@@ -121,7 +121,7 @@ pub(crate) fn build_env(
         }
     };
     if !plan.key_changes.is_empty() {
-        let diagnostics = state_key_changes(&db, file, &out, &plan, allow_state_key_change);
+        let diagnostics = state_key_changes(&db, file, &plan, allow_state_key_change);
         report(&db, &diagnostics, format);
         if !allow_state_key_change {
             eprintln!(
@@ -158,12 +158,21 @@ pub(crate) fn build_env(
     }
     drop(lock);
     let model = env_model(&db, workspace, env_name);
-    let mut dirs: Vec<String> = model
-        .bootstrap
+    // The shared layers first: they are applied first, once.
+    let mut dirs: Vec<String> = Vec::new();
+    for (prefix, part) in model
+        .shared
         .iter()
-        .map(|_| "00-bootstrap".to_string())
-        .collect();
-    dirs.extend(model.layers.iter().map(|l| l.dir.clone()));
+        .map(|shared| (format!("{}/", infrac_emit::emit::SHARED_DIR), &**shared))
+        .chain([(String::new(), model)])
+    {
+        dirs.extend(
+            part.bootstrap
+                .iter()
+                .map(|_| format!("{prefix}00-bootstrap")),
+        );
+        dirs.extend(part.layers.iter().map(|l| format!("{prefix}{}", l.dir)));
+    }
     let elapsed = started.elapsed();
     let moves: Vec<String> = plan
         .renames
@@ -177,8 +186,15 @@ pub(crate) fn build_env(
     }
     match format {
         Format::Human => eprintln!(
-            "built env `{env}`: {} layer(s) in {} ({}) in {:.1} ms",
+            "built env `{env}`: {} layer(s){} in {} ({}) in {:.1} ms",
             model.layers.len(),
+            model
+                .shared
+                .as_ref()
+                .map_or(String::new(), |shared| format!(
+                    " and {} shared layer(s)",
+                    shared.layers.len()
+                )),
             out.display(),
             dirs.join(", "),
             elapsed.as_secs_f64() * 1000.0
@@ -236,9 +252,9 @@ pub(crate) fn renamed_names(
         .iter()
         .map(|change| {
             // The instance in its layer's source, or the environment when it cannot be found.
-            let at = model
-                .layers
-                .iter()
+            let shared = model.shared.iter().flat_map(|shared| &shared.layers);
+            let at = shared
+                .chain(&model.layers)
                 .find(|l| l.name == change.layer)
                 .and_then(|layer| {
                     let layer_ref = index.layers.get(&layer.template)?;
@@ -290,15 +306,10 @@ pub(crate) fn renamed_names(
 pub(crate) fn state_key_changes(
     db: &RootDatabase,
     file: SourceFile,
-    out: &Path,
     plan: &moved::Plan,
     allowed: bool,
 ) -> Vec<Diagnostic> {
     let at = verify::env_range(db, file);
-    let bucket = output::read_generated(&out.join("layers.json"))
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|j| j["state_bucket"].as_str().map(str::to_string))
-        .unwrap_or_else(|| "BUCKET".into());
     plan.key_changes
         .iter()
         .map(|change| {
@@ -312,8 +323,8 @@ pub(crate) fn state_key_changes(
                 change.layer, change.old_key, change.new_key
             );
             let help = format!(
-                "a `moved` block cannot move state between backend keys; before applying, copy the state object (`aws s3 cp s3://{bucket}/{} s3://{bucket}/{}`, or `terraform state pull` in the old layer and `terraform state push` in the new one), then build with --allow-state-key-change",
-                change.old_key, change.new_key
+                "a `moved` block cannot move state between backend keys; before applying, copy the state object (`aws s3 cp s3://{}/{} s3://{}/{}`, or `terraform state pull` in the old layer and `terraform state push` in the new one), then build with --allow-state-key-change",
+                change.old_bucket, change.old_key, change.new_bucket, change.new_key
             );
             let diagnostic = if allowed {
                 // Diagnostic: E0507 state-key-change

@@ -19,12 +19,33 @@ pub(crate) fn graph(env_file: &Path, format: GraphFormat) -> ExitCode {
         loaded.workspace,
         EnvName::new(&loaded.db, env.clone()),
     );
+    // The shared layers come first, under `shared/`: they are applied before every environment.
+    let mut nodes: Vec<(&str, String, &[String], bool)> = Vec::new();
+    if let Some(shared) = &model.shared {
+        nodes.extend(shared.layers.iter().map(|l| {
+            let dir = format!("{}/{}", infrac_emit::emit::SHARED_DIR, l.dir);
+            (l.name.as_str(), dir, l.depends_on.as_slice(), true)
+        }));
+    }
+    nodes.extend(model.layers.iter().map(|l| {
+        (
+            l.name.as_str(),
+            l.dir.clone(),
+            l.depends_on.as_slice(),
+            false,
+        )
+    }));
+    let dir_of = |name: &str| {
+        nodes
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .map(|(_, dir, ..)| dir.clone())
+    };
     match format {
         GraphFormat::Json => {
-            let layers: Vec<serde_json::Value> = model
-                .layers
+            let layers: Vec<serde_json::Value> = nodes
                 .iter()
-                .map(|l| serde_json::json!({"name": l.name, "dir": l.dir, "depends_on": l.depends_on}))
+                .map(|(name, dir, depends_on, shared)| serde_json::json!({"name": name, "dir": dir, "shared": shared, "depends_on": depends_on}))
                 .collect();
             out!(
                 "{}",
@@ -35,25 +56,21 @@ pub(crate) fn graph(env_file: &Path, format: GraphFormat) -> ExitCode {
         GraphFormat::Dot => {
             out!("digraph \"{env}\" {{");
             out!("  rankdir = LR;");
-            for layer in &model.layers {
-                out!("  \"{}\";", layer.dir);
-                for dep in &layer.depends_on {
-                    if let Some(d) = model.layers.iter().find(|l| &l.name == dep) {
-                        out!("  \"{}\" -> \"{}\";", d.dir, layer.dir);
-                    }
+            for (_, dir, depends_on, _) in &nodes {
+                out!("  \"{dir}\";");
+                for dep in depends_on.iter().filter_map(|dep| dir_of(dep)) {
+                    out!("  \"{dep}\" -> \"{dir}\";");
                 }
             }
             out!("}}");
         }
         GraphFormat::Mermaid => {
+            let id = |dir: &str| dir.replace(['-', '/'], "_");
             out!("graph LR");
-            for layer in &model.layers {
-                let id = layer.dir.replace('-', "_");
-                out!("  {id}[\"{}\"]", layer.dir);
-                for dep in &layer.depends_on {
-                    if let Some(d) = model.layers.iter().find(|l| &l.name == dep) {
-                        out!("  {} --> {id}", d.dir.replace('-', "_"));
-                    }
+            for (_, dir, depends_on, _) in &nodes {
+                out!("  {}[\"{dir}\"]", id(dir));
+                for dep in depends_on.iter().filter_map(|dep| dir_of(dep)) {
+                    out!("  {} --> {}", id(&dep), id(dir));
                 }
             }
         }
