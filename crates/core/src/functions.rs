@@ -246,11 +246,31 @@ fn num_value(n: f64) -> Value {
     }
 }
 
+/// Evaluates a call on compile-time arguments, one function per family of functions.
 fn evaluate(
     sig: &Signature,
     args: &[Value],
     project: &dyn Fn() -> std::path::PathBuf,
 ) -> std::result::Result<Value, Failure> {
+    match sig.name {
+        "base64encode" | "sha256" | "lower" | "upper" | "trimprefix" | "trimsuffix" | "replace"
+        | "split" | "join" => string_function(sig, args),
+        "substr" => substr(sig, args),
+        "length" | "concat" | "flatten" | "distinct" | "contains" | "coalesce" => {
+            list_function(sig, args)
+        }
+        "keys" | "values" | "merge" | "lookup" | "zipmap" => map_function(sig, args),
+        "min" | "max" => min_max(sig, args),
+        "range" => range(sig, args),
+        "tostring" | "tonumber" | "jsonencode" | "format" => conversion_function(sig, args),
+        "cidrsubnet" | "cidrhost" | "cidrnetmask" => network_function(sig, args),
+        "file" | "templatefile" => file_function(sig, args, project),
+        other => unreachable!("function `{other}` has a signature but no body"),
+    }
+}
+
+/// The functions on strings: encodings, hashes, case, trimming, replacing, splitting, joining.
+fn string_function(sig: &Signature, args: &[Value]) -> std::result::Result<Value, Failure> {
     use unicode_segmentation::UnicodeSegmentation as _;
     let s = |i: usize, what: &str| string(sig, &args[i], what);
     Ok(match sig.name {
@@ -309,28 +329,39 @@ fn evaluate(
             }
             Value::Str(parts.join(separator))
         }
-        "substr" => {
-            let text = s(0, "the string")?;
-            let chars: Vec<&str> = text.graphemes(true).collect();
-            let len = chars.len() as i64;
-            let mut offset = integer(sig, &args[1], "the offset")?;
-            let length = integer(sig, &args[2], "the length")?;
-            if offset < 0 {
-                offset += len;
-            }
-            if offset < 0 || offset > len {
-                return fail(
-                    sig,
-                    format!("offset {offset} is outside a string of {len} character(s)"),
-                );
-            }
-            let end = if length < 0 {
-                len
-            } else {
-                (offset + length).min(len)
-            };
-            Value::Str(chars[offset as usize..end as usize].concat())
-        }
+        other => unreachable!("function `{other}` is not a string function"),
+    })
+}
+
+/// `substr(string, offset, length)`, counted in grapheme clusters.
+fn substr(sig: &Signature, args: &[Value]) -> std::result::Result<Value, Failure> {
+    use unicode_segmentation::UnicodeSegmentation as _;
+    let text = string(sig, &args[0], "the string")?;
+    let chars: Vec<&str> = text.graphemes(true).collect();
+    let len = chars.len() as i64;
+    let mut offset = integer(sig, &args[1], "the offset")?;
+    let length = integer(sig, &args[2], "the length")?;
+    if offset < 0 {
+        offset += len;
+    }
+    if offset < 0 || offset > len {
+        return fail(
+            sig,
+            format!("offset {offset} is outside a string of {len} character(s)"),
+        );
+    }
+    let end = if length < 0 {
+        len
+    } else {
+        (offset + length).min(len)
+    };
+    Ok(Value::Str(chars[offset as usize..end as usize].concat()))
+}
+
+/// The functions on lists (and `length`, on strings and maps too).
+fn list_function(sig: &Signature, args: &[Value]) -> std::result::Result<Value, Failure> {
+    use unicode_segmentation::UnicodeSegmentation as _;
+    Ok(match sig.name {
         "length" => match &args[0] {
             Value::Str(text) => Value::Int(text.graphemes(true).count() as i64),
             Value::List(items) => Value::Int(items.len() as i64),
@@ -342,28 +373,6 @@ fn evaluate(
                 )
             }
         },
-        "keys" => Value::List(
-            map(sig, &args[0], "the argument")?
-                .keys()
-                .map(|k| Value::Str(k.clone()))
-                .collect(),
-        ),
-        "values" => Value::List(
-            map(sig, &args[0], "the argument")?
-                .values()
-                .cloned()
-                .collect(),
-        ),
-        "merge" => {
-            let mut out = BTreeMap::new();
-            for (i, arg) in args.iter().enumerate() {
-                match arg {
-                    Value::Null => {}
-                    other => out.extend(map(sig, other, &format!("argument {}", i + 1))?.clone()),
-                }
-            }
-            Value::Record(out)
-        }
         "concat" => {
             let mut out = Vec::new();
             for (i, arg) in args.iter().enumerate() {
@@ -400,13 +409,6 @@ fn evaluate(
             Value::List(out)
         }
         "contains" => Value::Bool(list(sig, &args[0], "the first argument")?.contains(&args[1])),
-        "lookup" => {
-            let entries = map(sig, &args[0], "the first argument")?;
-            entries
-                .get(s(1, "the key")?)
-                .cloned()
-                .unwrap_or_else(|| args[2].clone())
-        }
         "coalesce" => args
             .iter()
             .find(|v| !matches!(v, Value::Null) && v.as_str() != Some(""))
@@ -415,47 +417,41 @@ fn evaluate(
                 || fail(sig, "every argument is null or an empty string"),
                 Ok,
             )?,
-        "min" | "max" => {
-            let mut best: Option<(f64, &Value)> = None;
+        other => unreachable!("function `{other}` is not a list function"),
+    })
+}
+
+/// The functions on maps.
+fn map_function(sig: &Signature, args: &[Value]) -> std::result::Result<Value, Failure> {
+    Ok(match sig.name {
+        "keys" => Value::List(
+            map(sig, &args[0], "the argument")?
+                .keys()
+                .map(|k| Value::Str(k.clone()))
+                .collect(),
+        ),
+        "values" => Value::List(
+            map(sig, &args[0], "the argument")?
+                .values()
+                .cloned()
+                .collect(),
+        ),
+        "merge" => {
+            let mut out = BTreeMap::new();
             for (i, arg) in args.iter().enumerate() {
-                let n = number(sig, arg, &format!("argument {}", i + 1))?;
-                let better = match best {
-                    None => true,
-                    Some((b, _)) => (sig.name == "min" && n < b) || (sig.name == "max" && n > b),
-                };
-                if better {
-                    best = Some((n, arg));
+                match arg {
+                    Value::Null => {}
+                    other => out.extend(map(sig, other, &format!("argument {}", i + 1))?.clone()),
                 }
             }
-            best.map(|(_, v)| v.clone()).unwrap_or(Value::Null)
+            Value::Record(out)
         }
-        "range" => {
-            let nums: Vec<f64> = args
-                .iter()
-                .enumerate()
-                .map(|(i, a)| number(sig, a, &format!("argument {}", i + 1)))
-                .collect::<std::result::Result<_, _>>()?;
-            let (start, limit, step) = match nums.as_slice() {
-                [limit] => (0.0, *limit, 1.0),
-                [start, limit] => (*start, *limit, if limit >= start { 1.0 } else { -1.0 }),
-                [start, limit, step] => (*start, *limit, *step),
-                _ => unreachable!("arity was checked"),
-            };
-            if step == 0.0 || (step > 0.0 && limit < start) || (step < 0.0 && limit > start) {
-                return fail(sig, "the step must move from the start towards the limit");
-            }
-            let count = ((limit - start) / step).ceil();
-            if count > 1024.0 {
-                return fail(
-                    sig,
-                    format!("range would have {count} items; Terraform allows at most 1024"),
-                );
-            }
-            Value::List(
-                (0..count as i64)
-                    .map(|i| num_value(start + step * i as f64))
-                    .collect(),
-            )
+        "lookup" => {
+            let entries = map(sig, &args[0], "the first argument")?;
+            entries
+                .get(string(sig, &args[1], "the key")?)
+                .cloned()
+                .unwrap_or_else(|| args[2].clone())
         }
         "zipmap" => {
             let keys = list(sig, &args[0], "the keys")?;
@@ -472,6 +468,59 @@ fn evaluate(
             }
             Value::Record(out)
         }
+        other => unreachable!("function `{other}` is not a map function"),
+    })
+}
+
+/// `min(...)` and `max(...)`: the first of the smallest or largest arguments.
+fn min_max(sig: &Signature, args: &[Value]) -> std::result::Result<Value, Failure> {
+    let mut best: Option<(f64, &Value)> = None;
+    for (i, arg) in args.iter().enumerate() {
+        let n = number(sig, arg, &format!("argument {}", i + 1))?;
+        let better = match best {
+            None => true,
+            Some((b, _)) => (sig.name == "min" && n < b) || (sig.name == "max" && n > b),
+        };
+        if better {
+            best = Some((n, arg));
+        }
+    }
+    Ok(best.map(|(_, v)| v.clone()).unwrap_or(Value::Null))
+}
+
+/// `range(limit)`, `range(start, limit)` and `range(start, limit, step)`, at most 1024 items.
+fn range(sig: &Signature, args: &[Value]) -> std::result::Result<Value, Failure> {
+    let nums: Vec<f64> = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| number(sig, a, &format!("argument {}", i + 1)))
+        .collect::<std::result::Result<_, _>>()?;
+    let (start, limit, step) = match nums.as_slice() {
+        [limit] => (0.0, *limit, 1.0),
+        [start, limit] => (*start, *limit, if limit >= start { 1.0 } else { -1.0 }),
+        [start, limit, step] => (*start, *limit, *step),
+        _ => unreachable!("arity was checked"),
+    };
+    if step == 0.0 || (step > 0.0 && limit < start) || (step < 0.0 && limit > start) {
+        return fail(sig, "the step must move from the start towards the limit");
+    }
+    let count = ((limit - start) / step).ceil();
+    if count > 1024.0 {
+        return fail(
+            sig,
+            format!("range would have {count} items; Terraform allows at most 1024"),
+        );
+    }
+    Ok(Value::List(
+        (0..count as i64)
+            .map(|i| num_value(start + step * i as f64))
+            .collect(),
+    ))
+}
+
+/// The conversions: `tostring`, `tonumber`, `jsonencode` and `format`.
+fn conversion_function(sig: &Signature, args: &[Value]) -> std::result::Result<Value, Failure> {
+    Ok(match sig.name {
         "tostring" => match &args[0] {
             Value::Null => Value::Null,
             other => Value::Str(scalar_text(sig, other)?),
@@ -491,19 +540,26 @@ fn evaluate(
             }
         },
         "jsonencode" => Value::Str(json(sig, &args[0])?),
-        "format" => Value::Str(format(sig, s(0, "the specification")?, &args[1..])?),
+        "format" => Value::Str(format(
+            sig,
+            string(sig, &args[0], "the specification")?,
+            &args[1..],
+        )?),
+        other => unreachable!("function `{other}` is not a conversion"),
+    })
+}
+
+/// The functions on IP networks: `cidrsubnet`, `cidrhost` and `cidrnetmask`.
+fn network_function(sig: &Signature, args: &[Value]) -> std::result::Result<Value, Failure> {
+    let net = Cidr::parse(sig, string(sig, &args[0], "the prefix")?)?;
+    Ok(match sig.name {
         "cidrsubnet" => {
-            let net = Cidr::parse(sig, s(0, "the prefix")?)?;
             let newbits = integer(sig, &args[1], "newbits")?;
             let netnum = integer(sig, &args[2], "netnum")?;
             Value::Str(net.subnet(sig, newbits, netnum)?)
         }
-        "cidrhost" => {
-            let net = Cidr::parse(sig, s(0, "the prefix")?)?;
-            Value::Str(net.host(sig, integer(sig, &args[1], "hostnum")?)?)
-        }
+        "cidrhost" => Value::Str(net.host(sig, integer(sig, &args[1], "hostnum")?)?),
         "cidrnetmask" => {
-            let net = Cidr::parse(sig, s(0, "the prefix")?)?;
             if net.bits != 32 {
                 return fail(sig, "only IPv4 networks have a netmask");
             }
@@ -514,13 +570,24 @@ fn evaluate(
             };
             Value::Str(std::net::Ipv4Addr::from(mask).to_string())
         }
-        "file" => Value::Str(read_project_file(sig, &project(), s(0, "the path")?)?),
+        other => unreachable!("function `{other}` is not a network function"),
+    })
+}
+
+/// The functions that read a file of the project: `file` and `templatefile`.
+fn file_function(
+    sig: &Signature,
+    args: &[Value],
+    project: &dyn Fn() -> std::path::PathBuf,
+) -> std::result::Result<Value, Failure> {
+    let text = read_project_file(sig, &project(), string(sig, &args[0], "the path")?)?;
+    Ok(match sig.name {
+        "file" => Value::Str(text),
         "templatefile" => {
-            let text = read_project_file(sig, &project(), s(0, "the path")?)?;
             let vars = map(sig, &args[1], "vars")?;
             Value::Str(render_template(sig, &text, vars)?)
         }
-        other => unreachable!("function `{other}` has a signature but no body"),
+        other => unreachable!("function `{other}` does not read a file"),
     })
 }
 

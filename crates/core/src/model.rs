@@ -307,6 +307,10 @@ impl ProjectSettings {
 /// One key of a repeated instance and its inputs that differ from the other keys'.
 pub type KeyInputs = (String, Vec<(String, Value)>);
 
+/// One copy of a layer: its name (`NAME-KEY` for a key of a repeated layer) and the names its
+/// repetition binds.
+type LayerExpansion = (String, Vec<(String, Value)>);
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InstanceModel {
     pub kind: String,
@@ -914,18 +918,11 @@ impl<'a> Eval<'a> {
         sig
     }
 
+    /// `project`'s settings in this environment: its merged fields typed and checked.
     fn project_settings(&mut self) -> ProjectSettings {
         let mut settings = ProjectSettings::default();
         let Some(project_ref) = self.index.project else {
-            if let Some((_, env_ref)) = self.index.envs.iter().next() {
-                let range = env_ref
-                    .item(self.db)
-                    .name()
-                    .map_or(TextRange::default(), |n| n.range);
-                // Diagnostic: E0205 project-missing
-                self.error(E0205, env_ref.file, range, "the project has no `project` item")
-                    .with_help_mut("add `project NAME { region = \"eu-west-1\", state = { bucket = \"...\" } }` to a file of the project");
-            }
+            self.report_missing_project();
             return settings;
         };
         let ItemKind::Project(project) = &project_ref.item(self.db).kind else {
@@ -935,93 +932,7 @@ impl<'a> Eval<'a> {
         self.project_name = settings.name.clone();
         let file = project_ref.file;
         let at = project.name.range;
-        let lit = |text: &str| Expr {
-            kind: ExprKind::Str(vec![StrPart::Text(text.into())]),
-            range: at,
-        };
-        let field = |name: &str, ty: Ty, default: Option<Expr>| Field {
-            name: name.into(),
-            ty,
-            default: default.map(|d| (d, file)),
-            doc: None,
-        };
-        let empty_map = Expr {
-            kind: ExprKind::Record(Vec::new()),
-            range: at,
-        };
-        let record = |entries: Vec<(&str, Expr)>| Expr {
-            kind: ExprKind::Record(
-                entries
-                    .into_iter()
-                    .map(|(key, value)| crate::syntax::RecordEntry {
-                        key: Ident {
-                            name: key.into(),
-                            range: at,
-                        },
-                        value: value.into(),
-                    })
-                    .collect(),
-            ),
-            range: at,
-        };
-        let aws = record(vec![("aws", lit(DEFAULT_AWS_VERSION))]);
-        // An empty `role_arn` means no role: the field's default.
-        let assume_role_ty = Ty::Record(vec![
-            field("role_arn", Ty::Str(None), None),
-            field("session_name", Ty::Str(None), Some(lit(""))),
-            field("external_id", Ty::Str(None), Some(lit(""))),
-        ]);
-        let no_role = record(vec![("role_arn", lit(""))]);
-        let state_ty = Ty::Record(vec![
-            field("bucket", Ty::Str(None), None),
-            field("region", Ty::Str(None), Some(lit(""))),
-            field(
-                "lock",
-                Ty::Enum(vec!["lockfile".into(), "dynamodb".into()]),
-                Some(lit("lockfile")),
-            ),
-            field("dynamodb_table", Ty::Str(None), Some(lit(""))),
-            field("assume_role", assume_role_ty.clone(), Some(no_role.clone())),
-        ]);
-        let target_ty = Ty::Record(vec![
-            field("region", Ty::Str(None), Some(lit(""))),
-            field("account", Ty::Str(None), Some(lit(""))),
-            field("assume_role", assume_role_ty.clone(), Some(no_role.clone())),
-        ]);
-        let project_ty = Ty::Record(vec![
-            field("region", Ty::Str(Some(crate::types::Pattern::Region)), None),
-            field("terraform", Ty::Str(None), Some(lit(">= 1.10"))),
-            field("providers", Ty::Map(Box::new(Ty::Any)), Some(aws)),
-            field(
-                "tags",
-                Ty::Map(Box::new(Ty::Str(None))),
-                Some(empty_map.clone()),
-            ),
-            field("state", state_ty, None),
-            field("account", Ty::Str(None), Some(lit(""))),
-            field("assume_role", assume_role_ty, Some(no_role)),
-            field(
-                "aliases",
-                Ty::Map(Box::new(target_ty.clone())),
-                Some(empty_map.clone()),
-            ),
-            field(
-                "layers",
-                Ty::Map(Box::new(target_ty)),
-                Some(empty_map.clone()),
-            ),
-            field("ci_role", Ty::Str(None), Some(lit(""))),
-            // Read when the project is loaded (`analysis::load_project`), not per environment.
-            field("vendor", Ty::Str(None), Some(lit(""))),
-            field(
-                "protected",
-                Ty::Bool,
-                Some(Expr {
-                    kind: ExprKind::Bool(false),
-                    range: at,
-                }),
-            ),
-        ]);
+        let project_ty = SettingsTypes { file, at }.project();
         let Some(node) = self.config.and_then(|c| c.project.clone()) else {
             return settings;
         };
@@ -1029,97 +940,151 @@ impl<'a> Eval<'a> {
         else {
             return settings;
         };
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
-        let strings = |v: Option<&Value>| match v {
-            Some(Value::Record(m)) => m
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect(),
-            _ => BTreeMap::new(),
-        };
-        settings.region = text(value.get("region"));
-        settings.terraform = text(value.get("terraform"));
-        settings.tags = strings(value.get("tags"));
+        settings.region = setting_text(value.get("region"));
+        settings.terraform = setting_text(value.get("terraform"));
+        settings.tags = setting_strings(value.get("tags"));
         settings.providers = self.providers(&node, value.get("providers"));
         if let Some(Value::Record(state)) = value.get("state") {
-            settings.state_bucket = text(state.get("bucket"));
-            settings.state_region = text(state.get("region"));
-            if settings.state_region.is_empty() {
-                settings.state_region = settings.region.clone();
-            } else {
-                self.check_region(&node, &["state", "region"], &settings.state_region);
-            }
-            if text(state.get("lock")) == "dynamodb" {
-                let table = text(state.get("dynamodb_table"));
-                if table.is_empty() {
-                    let range = node.get(&["state".into()]).map_or(at, |n| n.def().range);
-                    let def_file = node.get(&["state".into()]).map_or(file, |n| n.def().file);
-                    // Diagnostic: E0403 missing-field
-                    self.error(E0403, def_file, range, "`state.lock = \"dynamodb\"` needs `state.dynamodb_table`")
-                        .with_help_mut("name the lock table, or use the default S3 lock file (`lock = \"lockfile\"`)");
-                }
-                settings.dynamodb_table = Some(table);
-            }
-            settings.state_assume_role =
-                self.assume_role(&node, &["state", "assume_role"], state.get("assume_role"));
+            self.state_settings(&mut settings, &node, state, file, at);
         }
         settings.account = self.account(&node, &["account"], value.get("account"));
         settings.assume_role = self.assume_role(&node, &["assume_role"], value.get("assume_role"));
         settings.protected = matches!(value.get("protected"), Some(Value::Bool(true)));
-        let ci_role = text(value.get("ci_role"));
-        if !ci_role.is_empty() {
-            if is_role_arn(&ci_role) {
-                settings.ci_role = Some(ci_role);
-            } else {
-                self.not_a_role_arn(&node, &["ci_role"], &ci_role);
-            }
-        }
+        settings.ci_role = self.ci_role(&node, value.get("ci_role"));
         if let Some(Value::Record(aliases)) = value.get("aliases") {
-            for (alias, target) in aliases {
-                let path = ["aliases", alias.as_str()];
-                if !is_alias_name(alias) {
-                    let (file, range) = key_span(&node, &path);
-                    // Diagnostic: E0404 constraint-violation
-                    self.error(
-                        E0404,
-                        file,
-                        range,
-                        format!("\"{alias}\" cannot name a provider alias"),
-                    )
-                    .with_label_mut("becomes `aws.NAME` in Terraform")
-                    .with_help_mut(
-                        "use letters, digits and `_`, starting with a letter, e.g. `us_east_1`",
-                    );
-                    continue;
-                }
-                let target = self.target_override(&node, &path, target);
-                settings.aliases.insert(alias.clone(), target);
-            }
+            settings.aliases = self.alias_targets(&node, aliases);
         }
         if let Some(Value::Record(layers)) = value.get("layers") {
-            for (layer, target) in layers {
-                let path = ["layers", layer.as_str()];
-                if !self.index.layers.contains_key(layer) {
-                    let (file, range) = key_span(&node, &path);
-                    let help = did_you_mean(layer, self.index.layers.keys().map(String::as_str));
-                    // Diagnostic: E0201 unknown-name
-                    self.error(
-                        E0201,
-                        file,
-                        range,
-                        format!("`project.layers` names `{layer}`, which is not a layer"),
-                    )
-                    .with_label_mut("no such layer")
-                    .with_help_opt_mut(help.or_else(|| {
-                        Some("the keys of `project.layers` are names of `layer` items".into())
-                    }));
-                    continue;
-                }
-                let target = self.target_override(&node, &path, target);
-                settings.layers.insert(layer.clone(), target);
-            }
+            settings.layers = self.layer_targets(&node, layers);
         }
         settings
+    }
+
+    /// E0205 on the first environment when the project has no `project` item.
+    fn report_missing_project(&mut self) {
+        if let Some((_, env_ref)) = self.index.envs.iter().next() {
+            let range = env_ref
+                .item(self.db)
+                .name()
+                .map_or(TextRange::default(), |n| n.range);
+            // Diagnostic: E0205 project-missing
+            self.error(E0205, env_ref.file, range, "the project has no `project` item")
+                .with_help_mut("add `project NAME { region = \"eu-west-1\", state = { bucket = \"...\" } }` to a file of the project");
+        }
+    }
+
+    /// `project.state`: the backend's bucket, region, lock and role; `at` in `file` is the
+    /// project's name, where a `state` that is not written is reported.
+    fn state_settings(
+        &mut self,
+        settings: &mut ProjectSettings,
+        node: &Node,
+        state: &BTreeMap<String, Value>,
+        file: SourceFile,
+        at: TextRange,
+    ) {
+        settings.state_bucket = setting_text(state.get("bucket"));
+        settings.state_region = setting_text(state.get("region"));
+        if settings.state_region.is_empty() {
+            settings.state_region = settings.region.clone();
+        } else {
+            self.check_region(node, &["state", "region"], &settings.state_region);
+        }
+        if setting_text(state.get("lock")) == "dynamodb" {
+            let table = setting_text(state.get("dynamodb_table"));
+            if table.is_empty() {
+                let range = node.get(&["state".into()]).map_or(at, |n| n.def().range);
+                let def_file = node.get(&["state".into()]).map_or(file, |n| n.def().file);
+                // Diagnostic: E0403 missing-field
+                self.error(
+                    E0403,
+                    def_file,
+                    range,
+                    "`state.lock = \"dynamodb\"` needs `state.dynamodb_table`",
+                )
+                .with_help_mut(
+                    "name the lock table, or use the default S3 lock file (`lock = \"lockfile\"`)",
+                );
+            }
+            settings.dynamodb_table = Some(table);
+        }
+        settings.state_assume_role =
+            self.assume_role(node, &["state", "assume_role"], state.get("assume_role"));
+    }
+
+    /// `project.ci_role`, when set and a role's ARN.
+    fn ci_role(&mut self, node: &Node, value: Option<&Value>) -> Option<String> {
+        let ci_role = setting_text(value);
+        if ci_role.is_empty() {
+            return None;
+        }
+        if is_role_arn(&ci_role) {
+            Some(ci_role)
+        } else {
+            self.not_a_role_arn(node, &["ci_role"], &ci_role);
+            None
+        }
+    }
+
+    /// `project.aliases`: the provider configurations whose names Terraform can take.
+    fn alias_targets(
+        &mut self,
+        node: &Node,
+        aliases: &BTreeMap<String, Value>,
+    ) -> BTreeMap<String, TargetOverride> {
+        let mut targets = BTreeMap::new();
+        for (alias, target) in aliases {
+            let path = ["aliases", alias.as_str()];
+            if !is_alias_name(alias) {
+                let (file, range) = key_span(node, &path);
+                // Diagnostic: E0404 constraint-violation
+                self.error(
+                    E0404,
+                    file,
+                    range,
+                    format!("\"{alias}\" cannot name a provider alias"),
+                )
+                .with_label_mut("becomes `aws.NAME` in Terraform")
+                .with_help_mut(
+                    "use letters, digits and `_`, starting with a letter, e.g. `us_east_1`",
+                );
+                continue;
+            }
+            let target = self.target_override(node, &path, target);
+            targets.insert(alias.clone(), target);
+        }
+        targets
+    }
+
+    /// `project.layers`: the per-layer targets of the keys that name layers.
+    fn layer_targets(
+        &mut self,
+        node: &Node,
+        layers: &BTreeMap<String, Value>,
+    ) -> BTreeMap<String, TargetOverride> {
+        let mut targets = BTreeMap::new();
+        for (layer, target) in layers {
+            let path = ["layers", layer.as_str()];
+            if !self.index.layers.contains_key(layer) {
+                let (file, range) = key_span(node, &path);
+                let help = did_you_mean(layer, self.index.layers.keys().map(String::as_str));
+                // Diagnostic: E0201 unknown-name
+                self.error(
+                    E0201,
+                    file,
+                    range,
+                    format!("`project.layers` names `{layer}`, which is not a layer"),
+                )
+                .with_label_mut("no such layer")
+                .with_help_opt_mut(help.or_else(|| {
+                    Some("the keys of `project.layers` are names of `layer` items".into())
+                }));
+                continue;
+            }
+            let target = self.target_override(node, &path, target);
+            targets.insert(layer.clone(), target);
+        }
+        targets
     }
 
     /// `project.providers`: each entry is a version string or a record with the version, the
@@ -1133,164 +1098,11 @@ impl<'a> Eval<'a> {
         let Some(Value::Record(entries)) = value else {
             return out;
         };
-        let at = node.def().clone();
-        let field = |name: &str, ty: Ty, default: Option<ExprKind>| Field {
-            name: name.into(),
-            ty,
-            default: default.map(|kind| {
-                (
-                    Expr {
-                        kind,
-                        range: at.range,
-                    },
-                    at.file,
-                )
-            }),
-            doc: None,
-        };
-        let provider_ty = Ty::Record(vec![
-            field("version", Ty::Str(None), None),
-            field(
-                "source",
-                Ty::Str(None),
-                Some(ExprKind::Str(vec![StrPart::Text(String::new())])),
-            ),
-            field(
-                "config",
-                Ty::Map(Box::new(Ty::Any)),
-                Some(ExprKind::Record(Vec::new())),
-            ),
-            field(
-                "modules",
-                Ty::List(Box::new(Ty::Str(None))),
-                Some(ExprKind::List(Vec::new())),
-            ),
-        ]);
+        let provider_ty = provider_type(node.def());
         for (name, entry) in entries {
-            let path = ["providers", name.as_str()];
-            if !is_alias_name(name) {
-                let (file, range) = key_span(node, &path);
-                // Diagnostic: E0404 constraint-violation
-                self.error(
-                    E0404,
-                    file,
-                    range,
-                    format!("\"{name}\" cannot name a provider"),
-                )
-                .with_label_mut("a provider's local name is an identifier")
-                .with_help_mut("use the provider's type name, e.g. `random` or `cloudflare`");
-                continue;
+            if let Some(provider) = self.provider(node, name, entry, &provider_ty) {
+                out.insert(name.clone(), provider);
             }
-            let mut provider = ProviderSettings {
-                source: format!("hashicorp/{name}"),
-                ..Default::default()
-            };
-            match entry {
-                Value::Str(version) => provider.version = version.clone(),
-                Value::Record(_) => {
-                    let Some(Value::Record(typed)) =
-                        self.typed_at(node, &path, entry, &provider_ty)
-                    else {
-                        continue;
-                    };
-                    provider.version = typed
-                        .get("version")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    if let Some(source) = typed.get("source").and_then(Value::as_str) {
-                        if !source.is_empty() {
-                            provider.source = source.to_string();
-                        }
-                    }
-                    if let Some(Value::Record(config)) = typed.get("config") {
-                        for (key, value) in config {
-                            if is_alias_name(key) {
-                                provider.config.insert(key.clone(), value.clone());
-                            } else {
-                                let (file, range) =
-                                    key_span(node, &[path[0], path[1], "config", key]);
-                                // Diagnostic: E0404 constraint-violation
-                                self.error(
-                                    E0404,
-                                    file,
-                                    range,
-                                    format!(
-                                        "\"{key}\" cannot name an attribute of provider `{name}`"
-                                    ),
-                                )
-                                .with_label_mut("not an identifier");
-                            }
-                        }
-                    }
-                    if let Some(Value::List(modules)) = typed.get("modules") {
-                        provider.modules = modules
-                            .iter()
-                            .filter_map(|m| m.as_str().map(str::to_string))
-                            .collect();
-                    }
-                }
-                other => {
-                    let (file, range) = value_span(node, &path);
-                    // Diagnostic: E0401 type-mismatch
-                    self.error(
-                        E0401,
-                        file,
-                        range,
-                        format!(
-                            "a provider is a version string or a record, found {}",
-                            other.describe()
-                        ),
-                    )
-                    .with_label_mut("expected a version or a record")
-                    .with_help_mut(format!(
-                        "write `{name} = \"~> 3.6\"`, or `{name} = {{ version = \"~> 3.6\", config = {{ ... }}, modules = [\"MODULE\"] }}`"
-                    ));
-                    continue;
-                }
-            }
-            if name == "aws" {
-                if !provider.modules.is_empty() {
-                    let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
-                    // Diagnostic: E0404 constraint-violation
-                    self.error(E0404, file, range, "`aws` is configured in every root module; `modules` is for other providers")
-                        .with_label_mut("not for `aws`")
-                        .with_help_mut("remove `modules`; select another AWS configuration per instance with `provider = \"ALIAS\"` and `project.aliases`");
-                    provider.modules.clear();
-                }
-            } else if provider.modules.is_empty() {
-                let (file, range) = value_span(node, &path);
-                // Diagnostic: E0403 missing-field
-                self.error(
-                    E0403,
-                    file,
-                    range,
-                    format!("provider `{name}` names no module type that uses it"),
-                )
-                .with_label_mut("used by no root module")
-                .with_help_mut(format!(
-                    "a provider other than `aws` goes only into the root modules that call a module using it: write `{name} = {{ version = \"...\", modules = [\"MODULE\"] }}`"
-                ));
-                continue;
-            } else {
-                for module in &provider.modules {
-                    if !self.index.modules.contains_key(module) {
-                        let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
-                        let help =
-                            did_you_mean(module, self.index.modules.keys().map(String::as_str));
-                        // Diagnostic: E0203 unknown-module
-                        self.error(
-                            E0203,
-                            file,
-                            range,
-                            format!("provider `{name}` lists `{module}`, which is not a module"),
-                        )
-                        .with_label_mut("not a module")
-                        .with_help_opt_mut(help);
-                    }
-                }
-            }
-            out.insert(name.clone(), provider);
         }
         out.entry("aws".to_string())
             .or_insert_with(|| ProviderSettings {
@@ -1299,6 +1111,160 @@ impl<'a> Eval<'a> {
                 ..Default::default()
             });
         out
+    }
+
+    /// One entry of `project.providers`; `None` when it is reported and left out.
+    fn provider(
+        &mut self,
+        node: &Node,
+        name: &str,
+        entry: &Value,
+        provider_ty: &Ty,
+    ) -> Option<ProviderSettings> {
+        let path = ["providers", name];
+        if !is_alias_name(name) {
+            let (file, range) = key_span(node, &path);
+            // Diagnostic: E0404 constraint-violation
+            self.error(
+                E0404,
+                file,
+                range,
+                format!("\"{name}\" cannot name a provider"),
+            )
+            .with_label_mut("a provider's local name is an identifier")
+            .with_help_mut("use the provider's type name, e.g. `random` or `cloudflare`");
+            return None;
+        }
+        let mut provider = ProviderSettings {
+            source: format!("hashicorp/{name}"),
+            ..Default::default()
+        };
+        match entry {
+            Value::Str(version) => provider.version = version.clone(),
+            Value::Record(_) => {
+                let Some(Value::Record(typed)) = self.typed_at(node, &path, entry, provider_ty)
+                else {
+                    return None;
+                };
+                self.provider_record(node, name, &typed, &mut provider);
+            }
+            other => {
+                let (file, range) = value_span(node, &path);
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    range,
+                    format!(
+                        "a provider is a version string or a record, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("expected a version or a record")
+                .with_help_mut(format!(
+                    "write `{name} = \"~> 3.6\"`, or `{name} = {{ version = \"~> 3.6\", config = {{ ... }}, modules = [\"MODULE\"] }}`"
+                ));
+                return None;
+            }
+        }
+        self.check_provider_modules(node, name, &mut provider)
+            .then_some(provider)
+    }
+
+    /// A provider written as a record, already typed: its version, source, attributes and
+    /// modules into `provider`.
+    fn provider_record(
+        &mut self,
+        node: &Node,
+        name: &str,
+        typed: &BTreeMap<String, Value>,
+        provider: &mut ProviderSettings,
+    ) {
+        provider.version = typed
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if let Some(source) = typed.get("source").and_then(Value::as_str) {
+            if !source.is_empty() {
+                provider.source = source.to_string();
+            }
+        }
+        if let Some(Value::Record(config)) = typed.get("config") {
+            for (key, value) in config {
+                if is_alias_name(key) {
+                    provider.config.insert(key.clone(), value.clone());
+                } else {
+                    let (file, range) = key_span(node, &["providers", name, "config", key]);
+                    // Diagnostic: E0404 constraint-violation
+                    self.error(
+                        E0404,
+                        file,
+                        range,
+                        format!("\"{key}\" cannot name an attribute of provider `{name}`"),
+                    )
+                    .with_label_mut("not an identifier");
+                }
+            }
+        }
+        if let Some(Value::List(modules)) = typed.get("modules") {
+            provider.modules = modules
+                .iter()
+                .filter_map(|m| m.as_str().map(str::to_string))
+                .collect();
+        }
+    }
+
+    /// Checks a provider's `modules`: none for `aws` (cleared), at least one module for any
+    /// other provider (`false` when there is none: the provider is left out).
+    fn check_provider_modules(
+        &mut self,
+        node: &Node,
+        name: &str,
+        provider: &mut ProviderSettings,
+    ) -> bool {
+        let path = ["providers", name];
+        if name == "aws" {
+            if !provider.modules.is_empty() {
+                let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
+                // Diagnostic: E0404 constraint-violation
+                self.error(E0404, file, range, "`aws` is configured in every root module; `modules` is for other providers")
+                    .with_label_mut("not for `aws`")
+                    .with_help_mut("remove `modules`; select another AWS configuration per instance with `provider = \"ALIAS\"` and `project.aliases`");
+                provider.modules.clear();
+            }
+        } else if provider.modules.is_empty() {
+            let (file, range) = value_span(node, &path);
+            // Diagnostic: E0403 missing-field
+            self.error(
+                E0403,
+                file,
+                range,
+                format!("provider `{name}` names no module type that uses it"),
+            )
+            .with_label_mut("used by no root module")
+            .with_help_mut(format!(
+                "a provider other than `aws` goes only into the root modules that call a module using it: write `{name} = {{ version = \"...\", modules = [\"MODULE\"] }}`"
+            ));
+            return false;
+        } else {
+            for module in &provider.modules {
+                if !self.index.modules.contains_key(module) {
+                    let (file, range) = value_span(node, &[path[0], path[1], "modules"]);
+                    let help = did_you_mean(module, self.index.modules.keys().map(String::as_str));
+                    // Diagnostic: E0203 unknown-module
+                    self.error(
+                        E0203,
+                        file,
+                        range,
+                        format!("provider `{name}` lists `{module}`, which is not a module"),
+                    )
+                    .with_label_mut("not a module")
+                    .with_help_opt_mut(help);
+                }
+            }
+        }
+        true
     }
 
     /// Checks a value of `project` at `path` against `ty` once more, at the span of the node
@@ -1851,6 +1817,8 @@ impl<'a> Eval<'a> {
         value
     }
 
+    /// One expression, one function per kind of expression; every recursion goes back through
+    /// `eval_expr`, which holds the depth.
     fn eval_expr_nested(
         &mut self,
         expr: &Expr,
@@ -1863,252 +1831,13 @@ impl<'a> Eval<'a> {
             ExprKind::Bool(b) => Some(Value::Bool(*b)),
             ExprKind::Int(n) => Some(Value::Int(*n)),
             ExprKind::Float(f) => Some(Value::Float(*f)),
-            ExprKind::Str(parts) => {
-                let mut out: Vec<TemplatePart> = Vec::new();
-                let push_text = |out: &mut Vec<TemplatePart>, text: &str| match out.last_mut() {
-                    Some(TemplatePart::Text(t)) => t.push_str(text),
-                    _ => out.push(TemplatePart::Text(text.to_string())),
-                };
-                for part in parts {
-                    match part {
-                        StrPart::Text(text) => push_text(&mut out, text),
-                        StrPart::Interp(inner) => match self.eval_expr(inner, file, scope)? {
-                            Value::Str(s) => push_text(&mut out, &s),
-                            Value::Int(n) => push_text(&mut out, &n.to_string()),
-                            Value::Float(f) => push_text(&mut out, &f.0.to_string()),
-                            Value::Bool(b) => push_text(&mut out, &b.to_string()),
-                            Value::Rt(_, ty) if ty.contains_secret() => {
-                                // Diagnostic: E0408 secret-literal
-                                self.error(
-                                    E0408,
-                                    file,
-                                    inner.range,
-                                    "a secret cannot be interpolated into a string",
-                                )
-                                .with_label_mut("a secret")
-                                .with_help_mut(
-                                    "pass the reference itself to an input declared `secret`; a \
-                                     string built from it would no longer be marked sensitive",
-                                );
-                                return None;
-                            }
-                            Value::Rt(rt, _) => out.push(TemplatePart::Rt(*rt)),
-                            Value::Template(more) => {
-                                for p in more {
-                                    match p {
-                                        TemplatePart::Text(t) => push_text(&mut out, &t),
-                                        rt => out.push(rt),
-                                    }
-                                }
-                            }
-                            other => {
-                                // Diagnostic: E0401 type-mismatch
-                                self.error(
-                                    E0401,
-                                    file,
-                                    inner.range,
-                                    format!(
-                                        "cannot interpolate {} into a string",
-                                        other.describe()
-                                    ),
-                                )
-                                .with_label_mut("not a string, number or bool");
-                                return None;
-                            }
-                        },
-                    }
-                }
-                if out.iter().all(|p| matches!(p, TemplatePart::Text(_))) {
-                    Some(Value::Str(
-                        out.into_iter()
-                            .map(|p| {
-                                if let TemplatePart::Text(t) = p {
-                                    t
-                                } else {
-                                    String::new()
-                                }
-                            })
-                            .collect(),
-                    ))
-                } else {
-                    Some(Value::Template(out))
-                }
-            }
-            ExprKind::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                let mut ok = true;
-                for item in items {
-                    match self.eval_expr(item, file, scope) {
-                        Some(v) => out.push(v),
-                        None => ok = false,
-                    }
-                }
-                ok.then_some(Value::List(out))
-            }
-            ExprKind::Record(entries) => {
-                let mut out = BTreeMap::new();
-                let mut ok = true;
-                for entry in entries {
-                    match self.eval_expr(&entry.value, file, scope) {
-                        Some(v) => {
-                            out.insert(entry.key.name.clone(), v);
-                        }
-                        None => ok = false,
-                    }
-                }
-                ok.then_some(Value::Record(out))
-            }
+            ExprKind::Str(parts) => self.eval_template(parts, file, scope),
+            ExprKind::List(items) => self.eval_list(items, file, scope),
+            ExprKind::Record(entries) => self.eval_record(entries, file, scope),
             ExprKind::Ref(segments) => self.resolve_ref(segments, expr.range, file, scope),
-            ExprKind::Index(base, key) => {
-                let base_value = self.eval_expr(base, file, scope)?;
-                let key_value = self.eval_expr(key, file, scope)?;
-                // A run-time map or list read at a compile-time key: Terraform indexes it.
-                if let (Value::Rt(_, ty), false) = (&base_value, key_value.is_runtime()) {
-                    let element = match (ty.resolved(), &key_value) {
-                        (Ty::Map(inner), Value::Str(_)) | (Ty::List(inner), Value::Int(_)) => {
-                            Some((**inner).clone())
-                        }
-                        (Ty::Any, Value::Str(_) | Value::Int(_)) => Some(Ty::Any),
-                        _ => None,
-                    };
-                    if let Some(element) = element {
-                        return Some(Value::Rt(
-                            Box::new(Rt::Index {
-                                base: base_value,
-                                key: key_value,
-                            }),
-                            Box::new(element),
-                        ));
-                    }
-                }
-                if base_value.is_runtime() || key_value.is_runtime() {
-                    self.runtime_error(file, expr.range, "index");
-                    return None;
-                }
-                match (&base_value, &key_value) {
-                    (Value::List(items), Value::Int(n)) => {
-                        let found = usize::try_from(*n).ok().and_then(|n| items.get(n)).cloned();
-                        if found.is_none() {
-                            // Diagnostic: E0406 evaluation-error
-                            self.error(
-                                E0406,
-                                file,
-                                key.range,
-                                format!(
-                                    "index {n} is out of range for a list of {} item(s)",
-                                    items.len()
-                                ),
-                            )
-                            .with_label_mut("out of range");
-                        }
-                        found
-                    }
-                    (Value::Record(entries), Value::Str(k)) => {
-                        let found = entries.get(k).cloned();
-                        if found.is_none() {
-                            let help = did_you_mean(k, entries.keys().map(String::as_str));
-                            // Diagnostic: E0406 evaluation-error
-                            self.error(
-                                E0406,
-                                file,
-                                key.range,
-                                format!("no key \"{k}\" in this record"),
-                            )
-                            .with_label_mut("no such key")
-                            .with_help_opt_mut(help);
-                        }
-                        found
-                    }
-                    _ => {
-                        // Diagnostic: E0401 type-mismatch
-                        self.error(
-                            E0401,
-                            file,
-                            expr.range,
-                            format!(
-                                "cannot index {} with {}",
-                                base_value.describe(),
-                                key_value.describe()
-                            ),
-                        )
-                        .with_label_mut("lists take an int, records a string");
-                        None
-                    }
-                }
-            }
-            ExprKind::Unary(op, operand) => {
-                let value = self.eval_expr(operand, file, scope)?;
-                match (op, value) {
-                    (UnaryOp::Not, Value::Bool(b)) => Some(Value::Bool(!b)),
-                    (UnaryOp::Neg, Value::Int(n)) => match n.checked_neg() {
-                        Some(negated) => Some(Value::Int(negated)),
-                        None => {
-                            // Diagnostic: E0406 evaluation-error
-                            self.error(
-                                E0406,
-                                file,
-                                expr.range,
-                                format!("integer overflow: -({n}) does not fit in a 64-bit integer"),
-                            )
-                            .with_label_mut("`-` cannot be applied here")
-                            .with_help_mut("64-bit integers go from -9223372036854775808 to 9223372036854775807");
-                            None
-                        }
-                    },
-                    (UnaryOp::Neg, Value::Float(f)) => Some(Value::Float((-f.0).into())),
-                    (_, v) if v.is_runtime() => {
-                        self.runtime_error(file, expr.range, "operator");
-                        None
-                    }
-                    (op, v) => {
-                        let want = if *op == UnaryOp::Not {
-                            "a bool"
-                        } else {
-                            "a number"
-                        };
-                        // Diagnostic: E0401 type-mismatch
-                        self.error(
-                            E0401,
-                            file,
-                            operand.range,
-                            format!("expected {want}, found {}", v.describe()),
-                        )
-                        .with_label_mut(format!("expected {want}"));
-                        None
-                    }
-                }
-            }
-            ExprKind::Binary(op, lhs, rhs) => {
-                let left = self.eval_expr(lhs, file, scope)?;
-                if *op == BinOp::And && left == Value::Bool(false) {
-                    return Some(Value::Bool(false));
-                }
-                if *op == BinOp::Or && left == Value::Bool(true) {
-                    return Some(Value::Bool(true));
-                }
-                let right = self.eval_expr(rhs, file, scope)?;
-                if left.is_runtime() || right.is_runtime() {
-                    self.runtime_error(file, expr.range, "operator");
-                    return None;
-                }
-                match binary(*op, &left, &right) {
-                    Ok(v) => Some(v),
-                    Err(message) => {
-                        let help = if message.starts_with("integer overflow") {
-                            Some("64-bit integers go from -9223372036854775808 to 9223372036854775807".to_string())
-                        } else if message.starts_with("float overflow") {
-                            Some("the result is infinite or not a number, which Terraform cannot hold".to_string())
-                        } else {
-                            None
-                        };
-                        // Diagnostic: E0406 evaluation-error
-                        self.error(E0406, file, expr.range, message)
-                            .with_label_mut(format!("`{}` cannot be applied here", op.symbol()))
-                            .with_help_opt_mut(help);
-                        None
-                    }
-                }
-            }
+            ExprKind::Index(base, key) => self.eval_index(expr, base, key, file, scope),
+            ExprKind::Unary(op, operand) => self.eval_unary(expr, *op, operand, file, scope),
+            ExprKind::Binary(op, lhs, rhs) => self.eval_binary(expr, *op, lhs, rhs, file, scope),
             ExprKind::Attr(base, name) => {
                 if let Some(value) = self.repeated_instance_output(base, name, file, scope) {
                     return value;
@@ -2119,26 +1848,342 @@ impl<'a> Eval<'a> {
             ExprKind::Call(call) => self.call(&call.name, &call.args, expr.range, file, scope),
             ExprKind::For(comprehension) => self.comprehension(comprehension, file, scope),
             ExprKind::Cond(cond, then, otherwise) => {
-                let c = self.eval_expr(cond, file, scope)?;
-                match c {
-                    Value::Bool(true) => self.eval_expr(then, file, scope),
-                    Value::Bool(false) => self.eval_expr(otherwise, file, scope),
-                    v if v.is_runtime() => {
-                        self.runtime_error(file, cond.range, "condition");
-                        None
-                    }
-                    v => {
-                        // Diagnostic: E0401 type-mismatch
-                        self.error(
-                            E0401,
-                            file,
-                            cond.range,
-                            format!("a condition must be a bool, found {}", v.describe()),
-                        )
-                        .with_label_mut("expected bool");
-                        None
+                self.eval_conditional(cond, then, otherwise, file, scope)
+            }
+        }
+    }
+
+    /// A string: its text, or a template when an interpolation is known only at run time.
+    fn eval_template(
+        &mut self,
+        parts: &[StrPart],
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let mut out: Vec<TemplatePart> = Vec::new();
+        for part in parts {
+            match part {
+                StrPart::Text(text) => push_template_text(&mut out, text),
+                StrPart::Interp(inner) => self.interpolate(&mut out, inner, file, scope)?,
+            }
+        }
+        if out.iter().all(|p| matches!(p, TemplatePart::Text(_))) {
+            Some(Value::Str(
+                out.into_iter()
+                    .map(|p| {
+                        if let TemplatePart::Text(t) = p {
+                            t
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .collect(),
+            ))
+        } else {
+            Some(Value::Template(out))
+        }
+    }
+
+    /// Appends the value of `${inner}` to a template; `None` once reported.
+    fn interpolate(
+        &mut self,
+        out: &mut Vec<TemplatePart>,
+        inner: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<()> {
+        match self.eval_expr(inner, file, scope)? {
+            Value::Str(s) => push_template_text(out, &s),
+            Value::Int(n) => push_template_text(out, &n.to_string()),
+            Value::Float(f) => push_template_text(out, &f.0.to_string()),
+            Value::Bool(b) => push_template_text(out, &b.to_string()),
+            Value::Rt(_, ty) if ty.contains_secret() => {
+                // Diagnostic: E0408 secret-literal
+                self.error(
+                    E0408,
+                    file,
+                    inner.range,
+                    "a secret cannot be interpolated into a string",
+                )
+                .with_label_mut("a secret")
+                .with_help_mut(
+                    "pass the reference itself to an input declared `secret`; a \
+                     string built from it would no longer be marked sensitive",
+                );
+                return None;
+            }
+            Value::Rt(rt, _) => out.push(TemplatePart::Rt(*rt)),
+            Value::Template(more) => {
+                for p in more {
+                    match p {
+                        TemplatePart::Text(t) => push_template_text(out, &t),
+                        rt => out.push(rt),
                     }
                 }
+            }
+            other => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    inner.range,
+                    format!("cannot interpolate {} into a string", other.describe()),
+                )
+                .with_label_mut("not a string, number or bool");
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    /// `[a, b, ...]`: every item is evaluated, so that each error is reported.
+    fn eval_list(&mut self, items: &[Expr], file: SourceFile, scope: Scope<'_>) -> Option<Value> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for item in items {
+            match self.eval_expr(item, file, scope) {
+                Some(v) => out.push(v),
+                None => ok = false,
+            }
+        }
+        ok.then_some(Value::List(out))
+    }
+
+    /// `{ key = value, ... }`: every entry is evaluated, so that each error is reported.
+    fn eval_record(
+        &mut self,
+        entries: &[crate::syntax::RecordEntry],
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for entry in entries {
+            match self.eval_expr(&entry.value, file, scope) {
+                Some(v) => {
+                    out.insert(entry.key.name.clone(), v);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(Value::Record(out))
+    }
+
+    /// `base[key]`: Terraform's index of a run-time map or list, or the item now.
+    fn eval_index(
+        &mut self,
+        expr: &Expr,
+        base: &Expr,
+        key: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let base_value = self.eval_expr(base, file, scope)?;
+        let key_value = self.eval_expr(key, file, scope)?;
+        // A run-time map or list read at a compile-time key: Terraform indexes it.
+        if let Some(element) = runtime_index_element(&base_value, &key_value) {
+            return Some(Value::Rt(
+                Box::new(Rt::Index {
+                    base: base_value,
+                    key: key_value,
+                }),
+                Box::new(element),
+            ));
+        }
+        if base_value.is_runtime() || key_value.is_runtime() {
+            self.runtime_error(file, expr.range, "index");
+            return None;
+        }
+        self.index_value(expr, key, &base_value, &key_value, file)
+    }
+
+    /// The item of a compile-time list or record at a compile-time key; `None` once reported.
+    fn index_value(
+        &mut self,
+        expr: &Expr,
+        key: &Expr,
+        base_value: &Value,
+        key_value: &Value,
+        file: SourceFile,
+    ) -> Option<Value> {
+        match (base_value, key_value) {
+            (Value::List(items), Value::Int(n)) => {
+                let found = usize::try_from(*n).ok().and_then(|n| items.get(n)).cloned();
+                if found.is_none() {
+                    // Diagnostic: E0406 evaluation-error
+                    self.error(
+                        E0406,
+                        file,
+                        key.range,
+                        format!(
+                            "index {n} is out of range for a list of {} item(s)",
+                            items.len()
+                        ),
+                    )
+                    .with_label_mut("out of range");
+                }
+                found
+            }
+            (Value::Record(entries), Value::Str(k)) => {
+                let found = entries.get(k).cloned();
+                if found.is_none() {
+                    let help = did_you_mean(k, entries.keys().map(String::as_str));
+                    // Diagnostic: E0406 evaluation-error
+                    self.error(
+                        E0406,
+                        file,
+                        key.range,
+                        format!("no key \"{k}\" in this record"),
+                    )
+                    .with_label_mut("no such key")
+                    .with_help_opt_mut(help);
+                }
+                found
+            }
+            _ => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    expr.range,
+                    format!(
+                        "cannot index {} with {}",
+                        base_value.describe(),
+                        key_value.describe()
+                    ),
+                )
+                .with_label_mut("lists take an int, records a string");
+                None
+            }
+        }
+    }
+
+    /// `!operand` and `-operand`.
+    fn eval_unary(
+        &mut self,
+        expr: &Expr,
+        op: UnaryOp,
+        operand: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let value = self.eval_expr(operand, file, scope)?;
+        match (op, value) {
+            (UnaryOp::Not, Value::Bool(b)) => Some(Value::Bool(!b)),
+            (UnaryOp::Neg, Value::Int(n)) => match n.checked_neg() {
+                Some(negated) => Some(Value::Int(negated)),
+                None => {
+                    // Diagnostic: E0406 evaluation-error
+                    self.error(
+                        E0406,
+                        file,
+                        expr.range,
+                        format!("integer overflow: -({n}) does not fit in a 64-bit integer"),
+                    )
+                    .with_label_mut("`-` cannot be applied here")
+                    .with_help_mut(
+                        "64-bit integers go from -9223372036854775808 to 9223372036854775807",
+                    );
+                    None
+                }
+            },
+            (UnaryOp::Neg, Value::Float(f)) => Some(Value::Float((-f.0).into())),
+            (_, v) if v.is_runtime() => {
+                self.runtime_error(file, expr.range, "operator");
+                None
+            }
+            (op, v) => {
+                let want = if op == UnaryOp::Not {
+                    "a bool"
+                } else {
+                    "a number"
+                };
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    operand.range,
+                    format!("expected {want}, found {}", v.describe()),
+                )
+                .with_label_mut(format!("expected {want}"));
+                None
+            }
+        }
+    }
+
+    /// `lhs op rhs`; `&&` and `||` do not evaluate `rhs` when `lhs` decides.
+    fn eval_binary(
+        &mut self,
+        expr: &Expr,
+        op: BinOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        let left = self.eval_expr(lhs, file, scope)?;
+        if op == BinOp::And && left == Value::Bool(false) {
+            return Some(Value::Bool(false));
+        }
+        if op == BinOp::Or && left == Value::Bool(true) {
+            return Some(Value::Bool(true));
+        }
+        let right = self.eval_expr(rhs, file, scope)?;
+        if left.is_runtime() || right.is_runtime() {
+            self.runtime_error(file, expr.range, "operator");
+            return None;
+        }
+        match binary(op, &left, &right) {
+            Ok(v) => Some(v),
+            Err(message) => {
+                let help = if message.starts_with("integer overflow") {
+                    Some(
+                        "64-bit integers go from -9223372036854775808 to 9223372036854775807"
+                            .to_string(),
+                    )
+                } else if message.starts_with("float overflow") {
+                    Some(
+                        "the result is infinite or not a number, which Terraform cannot hold"
+                            .to_string(),
+                    )
+                } else {
+                    None
+                };
+                // Diagnostic: E0406 evaluation-error
+                self.error(E0406, file, expr.range, message)
+                    .with_label_mut(format!("`{}` cannot be applied here", op.symbol()))
+                    .with_help_opt_mut(help);
+                None
+            }
+        }
+    }
+
+    /// `cond ? then : otherwise`: only the chosen branch is evaluated.
+    fn eval_conditional(
+        &mut self,
+        cond: &Expr,
+        then: &Expr,
+        otherwise: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        match self.eval_expr(cond, file, scope)? {
+            Value::Bool(true) => self.eval_expr(then, file, scope),
+            Value::Bool(false) => self.eval_expr(otherwise, file, scope),
+            v if v.is_runtime() => {
+                self.runtime_error(file, cond.range, "condition");
+                None
+            }
+            v => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    cond.range,
+                    format!("a condition must be a bool, found {}", v.describe()),
+                )
+                .with_label_mut("expected bool");
+                None
             }
         }
     }
@@ -2420,41 +2465,12 @@ impl<'a> Eval<'a> {
         file: SourceFile,
         scope: Scope<'_>,
     ) -> Option<Value> {
-        let collection = match self.repeated_collection(&f.collection, file, scope) {
-            Some(items) => Value::Record(
-                items
-                    .into_iter()
-                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v))
-                    .collect(),
-            ),
-            None => self.eval_expr(&f.collection, file, scope)?,
-        };
-        let items: Vec<(Value, Value)> = match collection {
-            Value::List(items) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (Value::Int(i as i64), v))
-                .collect(),
-            Value::Record(entries) => entries
-                .into_iter()
-                .map(|(k, v)| (Value::Str(k), v))
-                .collect(),
-            v if v.is_runtime() => return self.runtime_comprehension(f, file, scope, v),
-            other => {
-                // Diagnostic: E0401 type-mismatch
-                self.error(
-                    E0401,
-                    file,
-                    f.collection.range,
-                    format!(
-                        "a `for` expression goes over a list or a map, found {}",
-                        other.describe()
-                    ),
-                )
-                .with_label_mut("not a list or map");
-                return None;
-            }
-        };
+        let collection = self.comprehension_collection(f, file, scope)?;
+        // A run-time collection: Terraform's own `for` expression.
+        if matches!(collection, Value::Rt(..) | Value::Template(_)) {
+            return self.runtime_comprehension(f, file, scope, collection);
+        }
+        let items = self.comprehension_items(f, collection, file)?;
         let mut list = Vec::new();
         let mut record = BTreeMap::new();
         let depth = self.locals.len();
@@ -2466,25 +2482,9 @@ impl<'a> Eval<'a> {
             }
             self.locals.push((f.value_var.name.clone(), value));
             if let Some(condition) = &f.condition {
-                match self.eval_expr(condition, file, scope) {
-                    Some(Value::Bool(true)) => {}
-                    Some(Value::Bool(false)) => continue,
-                    Some(other) => {
-                        if other.is_runtime() {
-                            self.runtime_error(file, condition.range, "condition");
-                        } else {
-                            // Diagnostic: E0401 type-mismatch
-                            self.error(
-                                E0401,
-                                file,
-                                condition.range,
-                                format!("a condition must be a bool, found {}", other.describe()),
-                            )
-                            .with_label_mut("expected bool");
-                        }
-                        ok = false;
-                        break;
-                    }
+                match self.comprehension_condition(condition, file, scope) {
+                    Some(true) => {}
+                    Some(false) => continue,
                     None => {
                         ok = false;
                         break;
@@ -2498,40 +2498,7 @@ impl<'a> Eval<'a> {
             match &f.key {
                 None => list.push(item),
                 Some(key_expr) => {
-                    let key = match self.eval_expr(key_expr, file, scope) {
-                        Some(Value::Str(k)) => k,
-                        Some(Value::Int(n)) => n.to_string(),
-                        Some(other) => {
-                            if other.is_runtime() {
-                                self.runtime_error(file, key_expr.range, "map key");
-                            } else {
-                                // Diagnostic: E0401 type-mismatch
-                                self.error(
-                                    E0401,
-                                    file,
-                                    key_expr.range,
-                                    format!("a map key is a string, found {}", other.describe()),
-                                )
-                                .with_label_mut("not a string");
-                            }
-                            ok = false;
-                            break;
-                        }
-                        None => {
-                            ok = false;
-                            break;
-                        }
-                    };
-                    if record.insert(key.clone(), item).is_some() {
-                        // Diagnostic: E0406 evaluation-error
-                        self.error(
-                            E0406,
-                            file,
-                            key_expr.range,
-                            format!("the key \"{key}\" comes out twice"),
-                        )
-                        .with_label_mut("duplicate key")
-                        .with_help_mut("the keys of a map comprehension must be distinct");
+                    if !self.comprehension_entry(key_expr, item, &mut record, file, scope) {
                         ok = false;
                         break;
                     }
@@ -2547,6 +2514,137 @@ impl<'a> Eval<'a> {
         } else {
             Value::List(list)
         })
+    }
+
+    /// What a `for` expression goes over: a repeated instance or layer as a map by key, or the
+    /// value of its expression; `None` once reported.
+    fn comprehension_collection(
+        &mut self,
+        f: &crate::syntax::ForExpr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<Value> {
+        Some(match self.repeated_collection(&f.collection, file, scope) {
+            Some(items) => Value::Record(
+                items
+                    .into_iter()
+                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v))
+                    .collect(),
+            ),
+            None => self.eval_expr(&f.collection, file, scope)?,
+        })
+    }
+
+    /// A compile-time collection as (key, value) pairs: a list's indexes or a map's keys;
+    /// `None` once reported.
+    fn comprehension_items(
+        &mut self,
+        f: &crate::syntax::ForExpr,
+        collection: Value,
+        file: SourceFile,
+    ) -> Option<Vec<(Value, Value)>> {
+        match collection {
+            Value::List(items) => Some(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (Value::Int(i as i64), v))
+                    .collect(),
+            ),
+            Value::Record(entries) => Some(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (Value::Str(k), v))
+                    .collect(),
+            ),
+            other => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    f.collection.range,
+                    format!(
+                        "a `for` expression goes over a list or a map, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("not a list or map");
+                None
+            }
+        }
+    }
+
+    /// The `if` of a `for` expression for the current item: whether to keep it; `None` once
+    /// reported.
+    fn comprehension_condition(
+        &mut self,
+        condition: &Expr,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> Option<bool> {
+        match self.eval_expr(condition, file, scope)? {
+            Value::Bool(keep) => Some(keep),
+            other => {
+                if other.is_runtime() {
+                    self.runtime_error(file, condition.range, "condition");
+                } else {
+                    // Diagnostic: E0401 type-mismatch
+                    self.error(
+                        E0401,
+                        file,
+                        condition.range,
+                        format!("a condition must be a bool, found {}", other.describe()),
+                    )
+                    .with_label_mut("expected bool");
+                }
+                None
+            }
+        }
+    }
+
+    /// Adds `item` to a map comprehension's `record` under the value of `key_expr`; `false`
+    /// once reported (a key that is not a string, or a duplicate key).
+    fn comprehension_entry(
+        &mut self,
+        key_expr: &Expr,
+        item: Value,
+        record: &mut BTreeMap<String, Value>,
+        file: SourceFile,
+        scope: Scope<'_>,
+    ) -> bool {
+        let key = match self.eval_expr(key_expr, file, scope) {
+            Some(Value::Str(k)) => k,
+            Some(Value::Int(n)) => n.to_string(),
+            Some(other) => {
+                if other.is_runtime() {
+                    self.runtime_error(file, key_expr.range, "map key");
+                } else {
+                    // Diagnostic: E0401 type-mismatch
+                    self.error(
+                        E0401,
+                        file,
+                        key_expr.range,
+                        format!("a map key is a string, found {}", other.describe()),
+                    )
+                    .with_label_mut("not a string");
+                }
+                return false;
+            }
+            None => return false,
+        };
+        if record.insert(key.clone(), item).is_some() {
+            // Diagnostic: E0406 evaluation-error
+            self.error(
+                E0406,
+                file,
+                key_expr.range,
+                format!("the key \"{key}\" comes out twice"),
+            )
+            .with_label_mut("duplicate key")
+            .with_help_mut("the keys of a map comprehension must be distinct");
+            return false;
+        }
+        true
     }
 
     fn runtime_error(&mut self, file: SourceFile, range: TextRange, what: &str) {
@@ -3216,6 +3314,8 @@ impl<'a> Eval<'a> {
         value
     }
 
+    /// The models of a layer in this environment: none when its condition is false, one per
+    /// key when it is repeated.
     fn layer(&mut self, layer_name: &str, item: &Item, file: SourceFile) -> Vec<LayerModel> {
         let ItemKind::Layer(layer) = &item.kind else {
             return Vec::new();
@@ -3225,78 +3325,130 @@ impl<'a> Eval<'a> {
                 return Vec::new();
             }
         }
-        let mut expansions: Vec<(String, Vec<(String, Value)>)> = Vec::new();
-        match &layer.repeat {
-            None => expansions.push((layer_name.to_string(), Vec::new())),
-            Some(repeat) => {
-                let over = if self.index.params.contains_key(&repeat.over.name) {
-                    if !self.shared_param_ok(&repeat.over.name, file, repeat.over.range) {
-                        return Vec::new();
-                    }
-                    self.param_value(&repeat.over.name)
-                } else {
-                    let help = did_you_mean(
-                        &repeat.over.name,
-                        self.index.params.keys().map(String::as_str),
-                    );
-                    // Diagnostic: E0201 unknown-name
-                    self.error(
-                        E0201,
-                        file,
-                        repeat.over.range,
-                        format!("unknown parameter `{}`", repeat.over.name),
-                    )
-                    .with_label_mut("a layer repeats over a parameter")
-                    .with_help_opt_mut(help);
-                    None
-                };
-                let keys: Vec<(String, Value)> = match over {
-                    Some(Value::List(items)) => items
-                        .into_iter()
-                        .map(|v| (v.as_str().unwrap_or_default().to_string(), v))
-                        .collect(),
-                    Some(Value::Record(entries)) => entries.into_iter().collect(),
-                    Some(other) => {
-                        // Diagnostic: E0401 type-mismatch
-                        self.error(
-                            E0401,
-                            file,
-                            repeat.over.range,
-                            format!(
-                                "a layer repeats over a list of strings or a map, found {}",
-                                other.describe()
-                            ),
-                        )
-                        .with_label_mut("not a list or map");
-                        Vec::new()
-                    }
-                    None => Vec::new(),
-                };
-                for (key, value) in keys {
-                    if key.is_empty()
-                        || !key
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    {
-                        // Diagnostic: E0404 constraint-violation
-                        self.error(
-                            E0404,
-                            file,
-                            repeat.over.range,
-                            format!("\"{key}\" cannot name a layer"),
-                        )
-                        .with_label_mut("layer keys become directory names")
-                        .with_help_mut("use letters, digits, `-` and `_`");
-                        continue;
-                    }
-                    let mut bindings = vec![(repeat.key.name.clone(), Value::Str(key.clone()))];
-                    if let Some(value_name) = &repeat.value {
-                        bindings.push((value_name.name.clone(), value));
-                    }
-                    expansions.push((format!("{layer_name}-{key}"), bindings));
-                }
-            }
+        let Some(expansions) = self.layer_expansions(layer_name, layer, file) else {
+            return Vec::new();
+        };
+        let instance_kinds = self.instance_kinds(layer_name, layer, file);
+        let repeated: BTreeSet<String> = layer
+            .instances
+            .iter()
+            .filter(|i| i.repeat.is_some())
+            .map(|i| i.name.name.clone())
+            .collect();
+        let mut out = Vec::new();
+        for (expanded_name, bindings) in expansions {
+            let ctx = LayerCtx {
+                template: layer_name.to_string(),
+                name: expanded_name,
+                instances: instance_kinds.clone(),
+                repeat: bindings,
+                repeated: repeated.clone(),
+                absent: BTreeMap::new(),
+            };
+            out.push(self.expanded_layer(ctx, item, layer, file));
         }
+        out
+    }
+
+    /// The layer's names and bindings: itself with none, or for a repeated layer one
+    /// `NAME-KEY` per key with its key (and value) bound; `None` when the layer is left out (a
+    /// shared layer repeated over a parameter that differs between environments).
+    fn layer_expansions(
+        &mut self,
+        layer_name: &str,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> Option<Vec<LayerExpansion>> {
+        let Some(repeat) = &layer.repeat else {
+            return Some(vec![(layer_name.to_string(), Vec::new())]);
+        };
+        let mut expansions = Vec::new();
+        for (key, value) in self.layer_repeat_keys(repeat, file)? {
+            if key.is_empty()
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                // Diagnostic: E0404 constraint-violation
+                self.error(
+                    E0404,
+                    file,
+                    repeat.over.range,
+                    format!("\"{key}\" cannot name a layer"),
+                )
+                .with_label_mut("layer keys become directory names")
+                .with_help_mut("use letters, digits, `-` and `_`");
+                continue;
+            }
+            let mut bindings = vec![(repeat.key.name.clone(), Value::Str(key.clone()))];
+            if let Some(value_name) = &repeat.value {
+                bindings.push((value_name.name.clone(), value));
+            }
+            expansions.push((format!("{layer_name}-{key}"), bindings));
+        }
+        Some(expansions)
+    }
+
+    /// The keys and values of the parameter a repeated layer goes over; `None` when a shared
+    /// layer goes over a parameter that differs between environments (E0306).
+    fn layer_repeat_keys(
+        &mut self,
+        repeat: &crate::syntax::LayerRepeat,
+        file: SourceFile,
+    ) -> Option<Vec<(String, Value)>> {
+        let over = if self.index.params.contains_key(&repeat.over.name) {
+            if !self.shared_param_ok(&repeat.over.name, file, repeat.over.range) {
+                return None;
+            }
+            self.param_value(&repeat.over.name)
+        } else {
+            let help = did_you_mean(
+                &repeat.over.name,
+                self.index.params.keys().map(String::as_str),
+            );
+            // Diagnostic: E0201 unknown-name
+            self.error(
+                E0201,
+                file,
+                repeat.over.range,
+                format!("unknown parameter `{}`", repeat.over.name),
+            )
+            .with_label_mut("a layer repeats over a parameter")
+            .with_help_opt_mut(help);
+            None
+        };
+        Some(match over {
+            Some(Value::List(items)) => items
+                .into_iter()
+                .map(|v| (v.as_str().unwrap_or_default().to_string(), v))
+                .collect(),
+            Some(Value::Record(entries)) => entries.into_iter().collect(),
+            Some(other) => {
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    file,
+                    repeat.over.range,
+                    format!(
+                        "a layer repeats over a list of strings or a map, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("not a list or map");
+                Vec::new()
+            }
+            None => Vec::new(),
+        })
+    }
+
+    /// The layer's instances by name, with their module kinds; a second instance of the same
+    /// name is reported and left out.
+    fn instance_kinds(
+        &mut self,
+        layer_name: &str,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> BTreeMap<String, String> {
         let mut seen_instances: BTreeMap<String, TextRange> = BTreeMap::new();
         let mut instance_kinds = BTreeMap::new();
         for instance in &layer.instances {
@@ -3319,178 +3471,221 @@ impl<'a> Eval<'a> {
             seen_instances.insert(instance.name.name.clone(), instance.name.range);
             instance_kinds.insert(instance.name.name.clone(), instance.kind.name.clone());
         }
-        let repeated: BTreeSet<String> = layer
-            .instances
+        instance_kinds
+    }
+
+    /// One layer as deployed (the layer itself, or one key of a repeated layer): conditions
+    /// and repetitions, `let`s, instances, outputs, then what it reads from other layers.
+    fn expanded_layer(
+        &mut self,
+        mut ctx: LayerCtx,
+        item: &Item,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> LayerModel {
+        // Conditions and repetitions first, so that any instance may read any other.
+        let keys_of = self.instance_conditions(&mut ctx, layer, file);
+        self.layer_lets(&mut ctx, layer, file);
+        let ctx = ctx;
+        let mut model = LayerModel {
+            name: ctx.name.clone(),
+            template: ctx.template.clone(),
+            doc: item.doc.clone(),
+            depends_on: Vec::new(),
+            instances: Arc::from([]),
+            outputs: Vec::new(),
+            reads: Vec::new(),
+            removed: Vec::new(),
+            file,
+            name_range: layer.name.range,
+        };
+        model.instances = self
+            .layer_instances(&ctx, layer, keys_of, &mut model.removed, file)
+            .into();
+        model.outputs = self.layer_outputs(&ctx, layer, file);
+        let reads = self.remote_reads(&model);
+        model.depends_on = reads
             .iter()
-            .filter(|i| i.repeat.is_some())
-            .map(|i| i.name.name.clone())
+            .map(|r| r.layer.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect();
-        let mut out = Vec::new();
-        for (expanded_name, bindings) in expansions {
-            let mut ctx = LayerCtx {
-                template: layer_name.to_string(),
-                name: expanded_name.clone(),
-                instances: instance_kinds.clone(),
-                repeat: bindings,
-                repeated: repeated.clone(),
-                absent: BTreeMap::new(),
+        model.reads = reads.into_iter().collect();
+        model
+    }
+
+    /// The instances' conditions (the absent ones go into `ctx.absent`) and the keys of the
+    /// repeated ones, by instance name.
+    fn instance_conditions(
+        &mut self,
+        ctx: &mut LayerCtx,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> BTreeMap<String, Vec<(String, Value)>> {
+        self.instance_keys.clear();
+        let mut keys_of: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
+        for instance in &layer.instances {
+            let scope = Scope {
+                layer: Some(&*ctx),
+                instance: None,
+                inputs: None,
+                params: true,
             };
-            // Conditions and repetitions first, so that any instance may read any other.
-            self.instance_keys.clear();
-            let mut keys_of: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
-            for instance in &layer.instances {
-                let scope = Scope {
-                    layer: Some(&ctx),
-                    instance: None,
-                    inputs: None,
-                    params: true,
-                };
-                if let Some(condition) = &instance.condition {
-                    if self.condition(condition, file, scope) != Some(true) {
-                        ctx.absent
-                            .insert(instance.name.name.clone(), condition.range);
-                        continue;
-                    }
-                }
-                if let Some(repeat) = &instance.repeat {
-                    let over = self.eval_expr(&repeat.over, file, scope);
-                    let keys = self.repeat_keys(over, repeat.over.range, file, "an instance");
-                    self.instance_keys.insert(
-                        instance.name.name.clone(),
-                        keys.iter().map(|(k, _)| k.clone()).collect(),
-                    );
-                    keys_of.insert(instance.name.name.clone(), keys);
-                }
-            }
-            // The layer's `let`s, in order, each seeing the ones before it.
-            let mut seen_lets = BTreeSet::new();
-            for named in &layer.lets {
-                if !seen_lets.insert(named.name.name.clone()) {
-                    // Diagnostic: E0202 duplicate-definition
-                    self.error(
-                        E0202,
-                        file,
-                        named.name.range,
-                        format!("layer `{layer_name}` has two `let {}`", named.name.name),
-                    )
-                    .with_label_mut("second definition");
+            if let Some(condition) = &instance.condition {
+                if self.condition(condition, file, scope) != Some(true) {
+                    ctx.absent
+                        .insert(instance.name.name.clone(), condition.range);
                     continue;
                 }
-                let scope = Scope {
-                    layer: Some(&ctx),
-                    instance: None,
-                    inputs: None,
-                    params: true,
-                };
-                if let Some(value) = self.eval_expr(&named.value, file, scope) {
-                    ctx.repeat.push((named.name.name.clone(), value));
-                }
             }
-            let ctx = ctx;
-            let mut model = LayerModel {
-                name: expanded_name,
-                template: layer_name.to_string(),
-                doc: item.doc.clone(),
-                depends_on: Vec::new(),
-                instances: Arc::from([]),
-                outputs: Vec::new(),
-                reads: Vec::new(),
-                removed: Vec::new(),
-                file,
-                name_range: layer.name.range,
-            };
-            let mut instances = Vec::new();
-            for instance in &layer.instances {
-                if instance_kinds.get(&instance.name.name) != Some(&instance.kind.name)
-                    || ctx.absent.contains_key(&instance.name.name)
-                {
-                    continue;
-                }
-                if self.is_removed_kind(&instance.kind.name) {
-                    if self.removed_instance(instance, file) {
-                        model.removed.push(instance.name.name.clone());
-                    }
-                    continue;
-                }
-                let built = match &instance.repeat {
-                    Some(repeat) => {
-                        let keys = keys_of.remove(&instance.name.name).unwrap_or_default();
-                        self.repeated_instance(&ctx, instance, repeat, &keys, file)
-                    }
-                    None => self.instance(&ctx, instance, file),
-                };
-                if let Some(built) = built {
-                    instances.push(built);
-                }
+            if let Some(repeat) = &instance.repeat {
+                let over = self.eval_expr(&repeat.over, file, scope);
+                let keys = self.repeat_keys(over, repeat.over.range, file, "an instance");
+                self.instance_keys.insert(
+                    instance.name.name.clone(),
+                    keys.iter().map(|(k, _)| k.clone()).collect(),
+                );
+                keys_of.insert(instance.name.name.clone(), keys);
             }
-            model.instances = instances.into();
-            let mut seen_outputs = BTreeSet::new();
-            for output in &layer.outputs {
-                if !seen_outputs.insert(output.name.name.clone()) {
-                    // Diagnostic: E0202 duplicate-definition
-                    self.error(
-                        E0202,
-                        file,
-                        output.name.range,
-                        format!(
-                            "layer `{layer_name}` declares output `{}` twice",
-                            output.name.name
-                        ),
-                    )
-                    .with_label_mut("second output");
-                    continue;
-                }
-                let mut resolver = TypeResolver::new(self.db, self.index);
-                let ty = resolver.resolve(file, &output.ty, &mut self.diagnostics);
-                let scope = Scope {
-                    layer: Some(&ctx),
-                    instance: None,
-                    inputs: None,
-                    params: true,
-                };
-                if let Some(value) = self
-                    .eval_expr(&output.value, file, scope)
-                    .and_then(|v| self.check_value(v, &ty, &output.value, file))
-                {
-                    model.outputs.push(OutputModel {
-                        name: output.name.name.clone(),
-                        ty,
-                        value,
-                        doc: output.doc.clone(),
-                    });
-                }
-            }
-            let mut reads = BTreeSet::new();
-            let mut refs = Vec::new();
-            for instance in model.instances.iter() {
-                for (_, value) in &instance.inputs {
-                    value.runtime_refs(&mut refs);
-                }
-            }
-            for output in &model.outputs {
-                output.value.runtime_refs(&mut refs);
-            }
-            for rt in refs {
-                if let Rt::LayerOutput { layer, output } = rt {
-                    let ty = self.layer_output_type(layer, output);
-                    reads.insert(RemoteRead {
-                        layer: layer.clone(),
-                        output: output.clone(),
-                        ty: ty.terraform(),
-                        sensitive: ty.contains_secret(),
-                    });
-                }
-            }
-            model.depends_on = reads
-                .iter()
-                .map(|r| r.layer.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            model.reads = reads.into_iter().collect();
-            out.push(model);
         }
-        out
+        keys_of
+    }
+
+    /// The layer's `let`s, in order, each seeing the ones before it, bound in `ctx.repeat`.
+    fn layer_lets(&mut self, ctx: &mut LayerCtx, layer: &crate::syntax::Layer, file: SourceFile) {
+        let mut seen_lets = BTreeSet::new();
+        for named in &layer.lets {
+            if !seen_lets.insert(named.name.name.clone()) {
+                // Diagnostic: E0202 duplicate-definition
+                self.error(
+                    E0202,
+                    file,
+                    named.name.range,
+                    format!("layer `{}` has two `let {}`", ctx.template, named.name.name),
+                )
+                .with_label_mut("second definition");
+                continue;
+            }
+            let scope = Scope {
+                layer: Some(&*ctx),
+                instance: None,
+                inputs: None,
+                params: true,
+            };
+            if let Some(value) = self.eval_expr(&named.value, file, scope) {
+                ctx.repeat.push((named.name.name.clone(), value));
+            }
+        }
+    }
+
+    /// The layer's instances present in this environment, built; removed instances go into
+    /// `removed`.
+    fn layer_instances(
+        &mut self,
+        ctx: &LayerCtx,
+        layer: &crate::syntax::Layer,
+        mut keys_of: BTreeMap<String, Vec<(String, Value)>>,
+        removed: &mut Vec<String>,
+        file: SourceFile,
+    ) -> Vec<InstanceModel> {
+        let mut instances = Vec::new();
+        for instance in &layer.instances {
+            if ctx.instances.get(&instance.name.name) != Some(&instance.kind.name)
+                || ctx.absent.contains_key(&instance.name.name)
+            {
+                continue;
+            }
+            if self.is_removed_kind(&instance.kind.name) {
+                if self.removed_instance(instance, file) {
+                    removed.push(instance.name.name.clone());
+                }
+                continue;
+            }
+            let built = match &instance.repeat {
+                Some(repeat) => {
+                    let keys = keys_of.remove(&instance.name.name).unwrap_or_default();
+                    self.repeated_instance(ctx, instance, repeat, &keys, file)
+                }
+                None => self.instance(ctx, instance, file),
+            };
+            if let Some(built) = built {
+                instances.push(built);
+            }
+        }
+        instances
+    }
+
+    /// The layer's outputs, typed; a second output of the same name is reported.
+    fn layer_outputs(
+        &mut self,
+        ctx: &LayerCtx,
+        layer: &crate::syntax::Layer,
+        file: SourceFile,
+    ) -> Vec<OutputModel> {
+        let mut outputs = Vec::new();
+        let mut seen_outputs = BTreeSet::new();
+        for output in &layer.outputs {
+            if !seen_outputs.insert(output.name.name.clone()) {
+                // Diagnostic: E0202 duplicate-definition
+                self.error(
+                    E0202,
+                    file,
+                    output.name.range,
+                    format!(
+                        "layer `{}` declares output `{}` twice",
+                        ctx.template, output.name.name
+                    ),
+                )
+                .with_label_mut("second output");
+                continue;
+            }
+            let mut resolver = TypeResolver::new(self.db, self.index);
+            let ty = resolver.resolve(file, &output.ty, &mut self.diagnostics);
+            let scope = Scope {
+                layer: Some(ctx),
+                instance: None,
+                inputs: None,
+                params: true,
+            };
+            if let Some(value) = self
+                .eval_expr(&output.value, file, scope)
+                .and_then(|v| self.check_value(v, &ty, &output.value, file))
+            {
+                outputs.push(OutputModel {
+                    name: output.name.name.clone(),
+                    ty,
+                    value,
+                    doc: output.doc.clone(),
+                });
+            }
+        }
+        outputs
+    }
+
+    /// The outputs of other layers that a layer's instance inputs and outputs read.
+    fn remote_reads(&mut self, model: &LayerModel) -> BTreeSet<RemoteRead> {
+        let mut reads = BTreeSet::new();
+        let mut refs = Vec::new();
+        for instance in model.instances.iter() {
+            for (_, value) in &instance.inputs {
+                value.runtime_refs(&mut refs);
+            }
+        }
+        for output in &model.outputs {
+            output.value.runtime_refs(&mut refs);
+        }
+        for rt in refs {
+            if let Rt::LayerOutput { layer, output } = rt {
+                let ty = self.layer_output_type(layer, output);
+                reads.insert(RemoteRead {
+                    layer: layer.clone(),
+                    output: output.clone(),
+                    ty: ty.terraform(),
+                    sensitive: ty.contains_secret(),
+                });
+            }
+        }
+        reads
     }
 
     fn layer_output_type(&mut self, layer: &str, output: &str) -> Ty {
@@ -3526,6 +3721,65 @@ impl<'a> Eval<'a> {
         file: SourceFile,
     ) -> Option<InstanceModel> {
         let kind = &instance.kind.name;
+        let sig = self.instance_sig(instance, file)?;
+        let node: Option<&'a Node> = self
+            .layer_config
+            .and_then(|config| config.instances.get(&instance.name.name));
+        // `provider` selects the instance's AWS provider, unless the module has an input so named.
+        let provider_attribute = !sig.inputs.iter().any(|i| i.name == PROVIDER_ATTRIBUTE);
+        // `import` adopts existing resources, unless the module has an input so named.
+        let import_attribute = !sig.inputs.iter().any(|i| i.name == IMPORT_ATTRIBUTE);
+        let mut ok =
+            self.check_instance_keys(kind, &sig, node, provider_attribute, import_attribute);
+        self.input_values.clear();
+        self.input_stack.clear();
+        self.current_inputs = Some((sig.clone(), node, instance.name.name.clone()));
+        // Explicit inputs first, in the layer's scope.
+        ok &= self.explicit_inputs(ctx, kind, &sig, node, label);
+        let mut inputs = Vec::new();
+        for input in &sig.inputs {
+            match self.instance_input(&sig, input, node, instance, label, file) {
+                Some(Some(value)) => inputs.push((input.name.clone(), value)),
+                Some(None) => {}
+                None => ok = false,
+            }
+        }
+        self.current_inputs = None;
+        let mut provider = None;
+        if let Some(child) = node
+            .filter(|_| provider_attribute)
+            .and_then(|n| n.get(&[PROVIDER_ATTRIBUTE.to_string()]))
+        {
+            match self.instance_provider(ctx, instance, child) {
+                Some(alias) => provider = Some(alias),
+                None => ok = false,
+            }
+        }
+        let imports = match node.filter(|_| import_attribute) {
+            Some(node) => self.imports(ctx, &instance.name.name, &sig, node),
+            None => Some(Vec::new()),
+        };
+        ok &= imports.is_some();
+        ok.then(|| InstanceModel {
+            kind: kind.clone(),
+            name: instance.name.name.clone(),
+            provider,
+            inputs,
+            for_each: None,
+            imports: imports.unwrap_or_default(),
+            doc: instance.doc.clone(),
+            file,
+        })
+    }
+
+    /// The interface of an instance's module; `None` when the module is unknown (reported) or
+    /// its Terraform could not be read.
+    fn instance_sig(
+        &mut self,
+        instance: &crate::syntax::Instance,
+        file: SourceFile,
+    ) -> Option<Rc<ModuleSig>> {
+        let kind = &instance.kind.name;
         let Some(sig) = self.module(kind) else {
             let help = did_you_mean(kind, self.index.modules.keys().map(String::as_str));
             // Diagnostic: E0203 unknown-module
@@ -3553,14 +3807,20 @@ impl<'a> Eval<'a> {
         if sig.derived && unreadable {
             return None;
         }
-        let node: Option<&'a Node> = self
-            .layer_config
-            .and_then(|config| config.instances.get(&instance.name.name));
+        Some(sig)
+    }
+
+    /// Checks that every key set on an instance is an input of its module (or its `provider`
+    /// or `import` attribute); `false` when one is not.
+    fn check_instance_keys(
+        &mut self,
+        kind: &str,
+        sig: &ModuleSig,
+        node: Option<&Node>,
+        provider_attribute: bool,
+        import_attribute: bool,
+    ) -> bool {
         let mut ok = true;
-        // `provider` selects the instance's AWS provider, unless the module has an input so named.
-        let provider_attribute = !sig.inputs.iter().any(|i| i.name == PROVIDER_ATTRIBUTE);
-        // `import` adopts existing resources, unless the module has an input so named.
-        let import_attribute = !sig.inputs.iter().any(|i| i.name == IMPORT_ATTRIBUTE);
         if let Some(Node::Record { entries, .. }) = node {
             for (key, slot) in entries {
                 if (provider_attribute && key == PROVIDER_ATTRIBUTE)
@@ -3583,10 +3843,20 @@ impl<'a> Eval<'a> {
                 }
             }
         }
-        self.input_values.clear();
-        self.input_stack.clear();
-        self.current_inputs = Some((sig.clone(), node, instance.name.name.clone()));
-        // Explicit inputs first, in the layer's scope.
+        ok
+    }
+
+    /// Evaluates the inputs the instance sets, in the layer's scope, into `input_values`;
+    /// `false` when one fails.
+    fn explicit_inputs(
+        &mut self,
+        ctx: &LayerCtx,
+        kind: &str,
+        sig: &ModuleSig,
+        node: Option<&Node>,
+        label: &str,
+    ) -> bool {
+        let mut ok = true;
         for input in &sig.inputs {
             let Some(child) = node
                 .as_ref()
@@ -3625,127 +3895,126 @@ impl<'a> Eval<'a> {
             ok &= value.is_some();
             self.input_values.insert(input.name.clone(), value);
         }
-        let mut inputs = Vec::new();
-        for input in &sig.inputs {
-            let value = match self.input_values.get(&input.name) {
-                Some(v) => v.clone(),
-                None if input.default.is_some() => {
-                    self.input_value(&input.name, label, file, instance.name.range)
-                }
-                None => {
-                    // Diagnostic: E0403 missing-field
-                    self.error(
-                        E0403,
-                        file,
-                        instance.name.range,
-                        format!(
-                            "`{}` needs input `{}` of type {}",
-                            instance.name.name, input.name, input.ty
-                        ),
-                    )
-                    .with_label_mut(format!("missing `{}`", input.name))
-                    .with_secondary_mut(sig.item.file, input.range, "declared here")
-                    .with_help_mut(format!("add `{} = ...` to the instance", input.name));
-                    ok = false;
-                    continue;
-                }
-            };
-            match value {
-                Some(Value::Null) if input.default.is_none() => {
-                    let at = node
-                        .as_ref()
-                        .and_then(|n| n.get(std::slice::from_ref(&input.name)))
-                        .map_or((file, instance.name.range), |n| {
-                            (n.def().file, n.def().range)
-                        });
-                    // Diagnostic: E0403 missing-field
-                    self.error(
-                        E0403,
-                        at.0,
-                        at.1,
-                        format!(
-                            "input `{}` of `{kind}` is required; `null` leaves it unset",
-                            input.name
-                        ),
-                    )
-                    .with_label_mut("null for a required input")
-                    .with_secondary_mut(
-                        sig.item.file,
-                        input.range,
-                        "declared here without a default",
-                    );
-                    ok = false;
-                }
-                Some(Value::Null) | None => {}
-                Some(v) => inputs.push((input.name.clone(), v)),
+        ok
+    }
+
+    /// The value of one input of an instance, set or defaulted: `Some(None)` when it is left
+    /// unset (`null` or a failed default), `None` when it is missing or a required input is
+    /// `null` (reported).
+    fn instance_input(
+        &mut self,
+        sig: &ModuleSig,
+        input: &InputSig,
+        node: Option<&Node>,
+        instance: &crate::syntax::Instance,
+        label: &str,
+        file: SourceFile,
+    ) -> Option<Option<Value>> {
+        let value = match self.input_values.get(&input.name) {
+            Some(v) => v.clone(),
+            None if input.default.is_some() => {
+                self.input_value(&input.name, label, file, instance.name.range)
             }
-        }
-        self.current_inputs = None;
-        let mut provider = None;
-        if let Some(child) = node
-            .filter(|_| provider_attribute)
-            .and_then(|n| n.get(&[PROVIDER_ATTRIBUTE.to_string()]))
-        {
-            let scope = Scope {
-                layer: Some(ctx),
-                instance: Some(&instance.name.name),
-                inputs: None,
-                params: true,
-            };
-            match self.eval_node_typed(child, &Ty::Str(None), scope) {
-                Some(Value::Str(alias)) if self.aliases.contains(&alias) => provider = Some(alias),
-                Some(Value::Str(alias)) => {
-                    let def = child.def().clone();
-                    let help = did_you_mean(&alias, self.aliases.iter().map(String::as_str));
-                    // Diagnostic: E0201 unknown-name
-                    self.error(
-                        E0201,
-                        def.file,
-                        def.range,
-                        format!("no provider alias `{alias}` in `project.aliases`"),
-                    )
-                    .with_label_mut("unknown alias")
-                    .with_help_opt_mut(help.or_else(|| {
-                        Some(format!(
-                            "declare it in the project: `aliases = {{ {} = {{ region = \"us-east-1\" }} }}`",
-                            if is_alias_name(&alias) { alias.as_str() } else { "us_east_1" }
-                        ))
-                    }));
-                    ok = false;
-                }
-                Some(other) => {
-                    let def = child.def().clone();
-                    // Diagnostic: E0401 type-mismatch
-                    self.error(
-                        E0401,
-                        def.file,
-                        def.range,
-                        format!(
-                            "`provider` names an alias of `project.aliases`, found {}",
-                            other.describe()
-                        ),
-                    )
-                    .with_label_mut("expected a string");
-                    ok = false;
-                }
-                None => ok = false,
+            None => {
+                // Diagnostic: E0403 missing-field
+                self.error(
+                    E0403,
+                    file,
+                    instance.name.range,
+                    format!(
+                        "`{}` needs input `{}` of type {}",
+                        instance.name.name, input.name, input.ty
+                    ),
+                )
+                .with_label_mut(format!("missing `{}`", input.name))
+                .with_secondary_mut(sig.item.file, input.range, "declared here")
+                .with_help_mut(format!("add `{} = ...` to the instance", input.name));
+                return None;
             }
-        }
-        let imports = match node.filter(|_| import_attribute) {
-            Some(node) => self.imports(ctx, &instance.name.name, &sig, node),
-            None => Some(Vec::new()),
         };
-        ok &= imports.is_some();
-        ok.then(|| InstanceModel {
-            kind: kind.clone(),
-            name: instance.name.name.clone(),
-            provider,
-            inputs,
-            for_each: None,
-            imports: imports.unwrap_or_default(),
-            doc: instance.doc.clone(),
-            file,
-        })
+        match value {
+            Some(Value::Null) if input.default.is_none() => {
+                let at = node
+                    .as_ref()
+                    .and_then(|n| n.get(std::slice::from_ref(&input.name)))
+                    .map_or((file, instance.name.range), |n| {
+                        (n.def().file, n.def().range)
+                    });
+                // Diagnostic: E0403 missing-field
+                self.error(
+                    E0403,
+                    at.0,
+                    at.1,
+                    format!(
+                        "input `{}` of `{}` is required; `null` leaves it unset",
+                        input.name, instance.kind.name
+                    ),
+                )
+                .with_label_mut("null for a required input")
+                .with_secondary_mut(
+                    sig.item.file,
+                    input.range,
+                    "declared here without a default",
+                );
+                None
+            }
+            Some(Value::Null) | None => Some(None),
+            Some(v) => Some(Some(v)),
+        }
+    }
+
+    /// An instance's `provider = "ALIAS"`: the alias, when it is one of `project.aliases`;
+    /// `None` once reported.
+    fn instance_provider(
+        &mut self,
+        ctx: &LayerCtx,
+        instance: &crate::syntax::Instance,
+        child: &Node,
+    ) -> Option<String> {
+        let scope = Scope {
+            layer: Some(ctx),
+            instance: Some(&instance.name.name),
+            inputs: None,
+            params: true,
+        };
+        match self.eval_node_typed(child, &Ty::Str(None), scope) {
+            Some(Value::Str(alias)) if self.aliases.contains(&alias) => Some(alias),
+            Some(Value::Str(alias)) => {
+                let def = child.def().clone();
+                let help = did_you_mean(&alias, self.aliases.iter().map(String::as_str));
+                // Diagnostic: E0201 unknown-name
+                self.error(
+                    E0201,
+                    def.file,
+                    def.range,
+                    format!("no provider alias `{alias}` in `project.aliases`"),
+                )
+                .with_label_mut("unknown alias")
+                .with_help_opt_mut(help.or_else(|| {
+                    Some(format!(
+                        "declare it in the project: `aliases = {{ {} = {{ region = \"us-east-1\" }} }}`",
+                        if is_alias_name(&alias) { alias.as_str() } else { "us_east_1" }
+                    ))
+                }));
+                None
+            }
+            Some(other) => {
+                let def = child.def().clone();
+                // Diagnostic: E0401 type-mismatch
+                self.error(
+                    E0401,
+                    def.file,
+                    def.range,
+                    format!(
+                        "`provider` names an alias of `project.aliases`, found {}",
+                        other.describe()
+                    ),
+                )
+                .with_label_mut("expected a string");
+                None
+            }
+            None => None,
+        }
     }
 
     /// Whether `kind` is the reserved `removed` (unless the project declares a module so named).
@@ -4124,8 +4393,213 @@ fn stdlib_resources(source: &str) -> Option<Vec<String>> {
     Some(found)
 }
 
+/// Appends text to a template, joined to the text before it.
+fn push_template_text(out: &mut Vec<TemplatePart>, text: &str) {
+    match out.last_mut() {
+        Some(TemplatePart::Text(t)) => t.push_str(text),
+        _ => out.push(TemplatePart::Text(text.to_string())),
+    }
+}
+
+/// The type of `base[key]` when `base` is a run-time map or list and `key` a compile-time key
+/// of the right kind (Terraform indexes it); `None` otherwise.
+fn runtime_index_element(base: &Value, key: &Value) -> Option<Ty> {
+    let (Value::Rt(_, ty), false) = (base, key.is_runtime()) else {
+        return None;
+    };
+    match (ty.resolved(), key) {
+        (Ty::Map(inner), Value::Str(_)) | (Ty::List(inner), Value::Int(_)) => {
+            Some((**inner).clone())
+        }
+        (Ty::Any, Value::Str(_) | Value::Int(_)) => Some(Ty::Any),
+        _ => None,
+    }
+}
+
 /// The AWS provider's version constraint when `project.providers` does not name one.
 const DEFAULT_AWS_VERSION: &str = "~> 5.100";
+
+/// The type of a provider written as a record in `project.providers`, its defaults written
+/// at `at`.
+fn provider_type(at: &crate::config::Def) -> Ty {
+    let field = |name: &str, ty: Ty, default: Option<ExprKind>| Field {
+        name: name.into(),
+        ty,
+        default: default.map(|kind| {
+            (
+                Expr {
+                    kind,
+                    range: at.range,
+                },
+                at.file,
+            )
+        }),
+        doc: None,
+    };
+    Ty::Record(vec![
+        field("version", Ty::Str(None), None),
+        field(
+            "source",
+            Ty::Str(None),
+            Some(ExprKind::Str(vec![StrPart::Text(String::new())])),
+        ),
+        field(
+            "config",
+            Ty::Map(Box::new(Ty::Any)),
+            Some(ExprKind::Record(Vec::new())),
+        ),
+        field(
+            "modules",
+            Ty::List(Box::new(Ty::Str(None))),
+            Some(ExprKind::List(Vec::new())),
+        ),
+    ])
+}
+
+/// A string setting of `project`; empty when unset.
+fn setting_text(value: Option<&Value>) -> String {
+    value
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A map of strings of `project` (its `tags`); empty when unset.
+fn setting_strings(value: Option<&Value>) -> BTreeMap<String, String> {
+    match value {
+        Some(Value::Record(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// The types of `project`'s fields, their defaults written at `at` (the project's name) in
+/// `file`.
+struct SettingsTypes {
+    file: SourceFile,
+    at: TextRange,
+}
+
+impl SettingsTypes {
+    fn lit(&self, text: &str) -> Expr {
+        Expr {
+            kind: ExprKind::Str(vec![StrPart::Text(text.into())]),
+            range: self.at,
+        }
+    }
+
+    fn field(&self, name: &str, ty: Ty, default: Option<Expr>) -> Field {
+        Field {
+            name: name.into(),
+            ty,
+            default: default.map(|d| (d, self.file)),
+            doc: None,
+        }
+    }
+
+    fn empty_map(&self) -> Expr {
+        Expr {
+            kind: ExprKind::Record(Vec::new()),
+            range: self.at,
+        }
+    }
+
+    fn record(&self, entries: Vec<(&str, Expr)>) -> Expr {
+        Expr {
+            kind: ExprKind::Record(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| crate::syntax::RecordEntry {
+                        key: Ident {
+                            name: key.into(),
+                            range: self.at,
+                        },
+                        value: value.into(),
+                    })
+                    .collect(),
+            ),
+            range: self.at,
+        }
+    }
+
+    /// A role to assume; an empty `role_arn` means no role (the default, `no_role`).
+    fn assume_role(&self) -> Ty {
+        Ty::Record(vec![
+            self.field("role_arn", Ty::Str(None), None),
+            self.field("session_name", Ty::Str(None), Some(self.lit(""))),
+            self.field("external_id", Ty::Str(None), Some(self.lit(""))),
+        ])
+    }
+
+    fn no_role(&self) -> Expr {
+        self.record(vec![("role_arn", self.lit(""))])
+    }
+
+    /// `project.state`: the backend.
+    fn state(&self) -> Ty {
+        Ty::Record(vec![
+            self.field("bucket", Ty::Str(None), None),
+            self.field("region", Ty::Str(None), Some(self.lit(""))),
+            self.field(
+                "lock",
+                Ty::Enum(vec!["lockfile".into(), "dynamodb".into()]),
+                Some(self.lit("lockfile")),
+            ),
+            self.field("dynamodb_table", Ty::Str(None), Some(self.lit(""))),
+            self.field("assume_role", self.assume_role(), Some(self.no_role())),
+        ])
+    }
+
+    /// An entry of `project.aliases` or `project.layers`.
+    fn target(&self) -> Ty {
+        Ty::Record(vec![
+            self.field("region", Ty::Str(None), Some(self.lit(""))),
+            self.field("account", Ty::Str(None), Some(self.lit(""))),
+            self.field("assume_role", self.assume_role(), Some(self.no_role())),
+        ])
+    }
+
+    /// `project` itself.
+    fn project(&self) -> Ty {
+        let aws = self.record(vec![("aws", self.lit(DEFAULT_AWS_VERSION))]);
+        Ty::Record(vec![
+            self.field("region", Ty::Str(Some(crate::types::Pattern::Region)), None),
+            self.field("terraform", Ty::Str(None), Some(self.lit(">= 1.10"))),
+            self.field("providers", Ty::Map(Box::new(Ty::Any)), Some(aws)),
+            self.field(
+                "tags",
+                Ty::Map(Box::new(Ty::Str(None))),
+                Some(self.empty_map()),
+            ),
+            self.field("state", self.state(), None),
+            self.field("account", Ty::Str(None), Some(self.lit(""))),
+            self.field("assume_role", self.assume_role(), Some(self.no_role())),
+            self.field(
+                "aliases",
+                Ty::Map(Box::new(self.target())),
+                Some(self.empty_map()),
+            ),
+            self.field(
+                "layers",
+                Ty::Map(Box::new(self.target())),
+                Some(self.empty_map()),
+            ),
+            self.field("ci_role", Ty::Str(None), Some(self.lit(""))),
+            // Read when the project is loaded (`analysis::load_project`), not per environment.
+            self.field("vendor", Ty::Str(None), Some(self.lit(""))),
+            self.field(
+                "protected",
+                Ty::Bool,
+                Some(Expr {
+                    kind: ExprKind::Bool(false),
+                    range: self.at,
+                }),
+            ),
+        ])
+    }
+}
 
 /// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
 fn is_role_arn(text: &str) -> bool {

@@ -367,6 +367,8 @@ impl Walk<'_> {
 }
 
 impl RuleCtx<'_> {
+    /// Checks one rule: its paths resolved, their wildcards lined up, then the rule evaluated
+    /// for every binding of the wildcards.
     fn check_rule(
         &self,
         rule: &crate::syntax::Rule,
@@ -375,70 +377,15 @@ impl RuleCtx<'_> {
         matched: &mut Vec<RuleMatches>,
         facts: &mut Vec<PolicyFact>,
     ) {
-        let mut refs = Vec::new();
-        collect_refs(&rule.expr, &mut refs);
-        // Every path is resolved once; one that matches nothing is an error, never a pass.
-        let mut resolved = Vec::new();
-        let mut broken = false;
-        for (segments, range) in refs {
-            match self.resolve(segments, range, diagnostics) {
-                Some(res) => resolved.push(res),
-                None => broken = true,
-            }
-        }
-        if broken {
+        let Some(resolved) = self.resolve_paths(rule, diagnostics) else {
+            return;
+        };
+        let patterns: Vec<&Resolved> = resolved.iter().filter(|r| r.pattern).collect();
+        if !self.line_up_wildcards(rule, &patterns, diagnostics, matched) {
             return;
         }
-        let patterns: Vec<&Resolved> = resolved.iter().filter(|r| r.pattern).collect();
-        if let Some(first) = patterns.first() {
-            let width = first.matches[0].slots.len();
-            if let Some(other) = patterns.iter().find(|r| r.matches[0].slots.len() != width) {
-                // Diagnostic: E0602 invalid-policy
-                diagnostics.push(
-                    Diagnostic::error(
-                        E0602,
-                        self.file,
-                        rule.expr.range,
-                        format!(
-                            "the wildcards of this rule do not line up: `{}` has {} and `{}` has {}",
-                            first.written.join("."),
-                            width,
-                            other.written.join("."),
-                            other.matches[0].slots.len()
-                        ),
-                    )
-                    .with_label("paths with different wildcards")
-                    .with_help("the paths of one rule range over the same keys: give them the same `*`s, in the same order"),
-                );
-                return;
-            }
-            matched.push(RuleMatches {
-                file: self.file,
-                range: rule.range,
-                values: patterns
-                    .iter()
-                    .flat_map(|r| {
-                        r.matches
-                            .iter()
-                            .map(|m| (self.show(&r.env, &m.path), m.value.clone()))
-                    })
-                    .collect(),
-            });
-        }
-        // The bindings: every key any wildcard path matched, in order of first appearance.
-        let mut bindings: Vec<&[String]> = Vec::new();
-        for res in &patterns {
-            for m in &res.matches {
-                if !bindings.contains(&m.slots.as_slice()) {
-                    bindings.push(&m.slots);
-                }
-            }
-        }
-        if patterns.is_empty() {
-            bindings.push(&[]);
-        }
         let mut checked = 0;
-        for binding in bindings {
+        for binding in bindings(&patterns) {
             if self.across && self.report_unpaired(policy, &patterns, binding, diagnostics) {
                 checked += 1;
                 continue;
@@ -450,49 +397,10 @@ impl RuleCtx<'_> {
             }
             match result {
                 Ok(Value::Bool(true)) if !self.across => {
-                    for used in used {
-                        if let Some((layer, instance, input)) = used.input {
-                            facts.push(PolicyFact {
-                                layer,
-                                instance,
-                                input,
-                                value: used.value,
-                                policy: policy.to_string(),
-                                rule: rule
-                                    .message
-                                    .clone()
-                                    .unwrap_or_else(|| format!("a rule of policy `{policy}`")),
-                            });
-                        }
-                    }
+                    record_facts(rule, policy, used, facts);
                 }
                 Ok(Value::Bool(true)) | Err(Fail::Skip) | Err(Fail::Reported) => {}
-                Ok(Value::Bool(false)) => {
-                    let shown: Vec<String> = used
-                        .iter()
-                        .map(|used| format!("`{}` is {}", used.shown, used.value))
-                        .collect();
-                    let mut message = self.fails(policy);
-                    if !shown.is_empty() {
-                        message.push_str(&format!(": {}", shown.join(", ")));
-                    }
-                    let mut diagnostic =
-                        Diagnostic::error(E0601, self.file, rule.expr.range, message)
-                            // Diagnostic: E0601 policy-violation
-                            .with_label(
-                                rule.message
-                                    .clone()
-                                    .unwrap_or_else(|| "this rule does not hold".into()),
-                            );
-                    for used in &used {
-                        if let Some(label) = self.origin_label(&used.env, &used.path, &used.shown) {
-                            diagnostic = diagnostic.with_secondary(label.0, label.1, label.2);
-                        }
-                    }
-                    diagnostics.push(diagnostic.with_help(
-                        "change the value, or the policy if the rule is wrong for this environment",
-                    ));
-                }
+                Ok(Value::Bool(false)) => self.report_violation(rule, policy, &used, diagnostics),
                 Ok(other) => diagnostics.push(
                     // Diagnostic: E0602 invalid-policy
                     Diagnostic::error(
@@ -506,30 +414,141 @@ impl RuleCtx<'_> {
             }
         }
         if checked == 0 {
-            let written: Vec<String> = patterns
-                .iter()
-                .map(|r| format!("`{}`", self.show(&r.env, &r.written)))
-                .collect();
-            let reason = if written.is_empty() {
-                "an index names no item, or a condition is not a bool".to_string()
-            } else {
-                format!(
-                    "no key matched by {} has a value on every path of the rule",
-                    written.join(" and ")
-                )
-            };
+            self.report_matches_nothing(rule, &patterns, diagnostics);
+        }
+    }
+
+    /// Every path of a rule, each resolved once; `None` when one matches nothing (an error,
+    /// never a pass).
+    fn resolve_paths(
+        &self,
+        rule: &crate::syntax::Rule,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Vec<Resolved>> {
+        let mut refs = Vec::new();
+        collect_refs(&rule.expr, &mut refs);
+        let mut resolved = Vec::new();
+        let mut broken = false;
+        for (segments, range) in refs {
+            match self.resolve(segments, range, diagnostics) {
+                Some(res) => resolved.push(res),
+                None => broken = true,
+            }
+        }
+        (!broken).then_some(resolved)
+    }
+
+    /// Checks that the wildcard paths of a rule have as many slots each, and records what they
+    /// matched (for hover); `false` when they do not line up (reported).
+    fn line_up_wildcards(
+        &self,
+        rule: &crate::syntax::Rule,
+        patterns: &[&Resolved],
+        diagnostics: &mut Vec<Diagnostic>,
+        matched: &mut Vec<RuleMatches>,
+    ) -> bool {
+        let Some(first) = patterns.first() else {
+            return true;
+        };
+        let width = first.matches[0].slots.len();
+        if let Some(other) = patterns.iter().find(|r| r.matches[0].slots.len() != width) {
             // Diagnostic: E0602 invalid-policy
             diagnostics.push(
                 Diagnostic::error(
                     E0602,
                     self.file,
                     rule.expr.range,
-                    format!("this rule matches nothing in {}: {reason}", self.envs_shown()),
+                    format!(
+                        "the wildcards of this rule do not line up: `{}` has {} and `{}` has {}",
+                        first.written.join("."),
+                        width,
+                        other.written.join("."),
+                        other.matches[0].slots.len()
+                    ),
                 )
-                .with_label("matches nothing")
-                .with_help("a rule that matches nothing checks nothing: fix it so that it reads values of this environment"),
+                .with_label("paths with different wildcards")
+                .with_help("the paths of one rule range over the same keys: give them the same `*`s, in the same order"),
             );
+            return false;
         }
+        matched.push(RuleMatches {
+            file: self.file,
+            range: rule.range,
+            values: patterns
+                .iter()
+                .flat_map(|r| {
+                    r.matches
+                        .iter()
+                        .map(|m| (self.show(&r.env, &m.path), m.value.clone()))
+                })
+                .collect(),
+        });
+        true
+    }
+
+    /// E0601 for a rule that does not hold, with the values it read and where they were set.
+    fn report_violation(
+        &self,
+        rule: &crate::syntax::Rule,
+        policy: &str,
+        used: &[Used],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let shown: Vec<String> = used
+            .iter()
+            .map(|used| format!("`{}` is {}", used.shown, used.value))
+            .collect();
+        let mut message = self.fails(policy);
+        if !shown.is_empty() {
+            message.push_str(&format!(": {}", shown.join(", ")));
+        }
+        let mut diagnostic = Diagnostic::error(E0601, self.file, rule.expr.range, message)
+            // Diagnostic: E0601 policy-violation
+            .with_label(
+                rule.message
+                    .clone()
+                    .unwrap_or_else(|| "this rule does not hold".into()),
+            );
+        for used in used {
+            if let Some(label) = self.origin_label(&used.env, &used.path, &used.shown) {
+                diagnostic = diagnostic.with_secondary(label.0, label.1, label.2);
+            }
+        }
+        diagnostics.push(diagnostic.with_help(
+            "change the value, or the policy if the rule is wrong for this environment",
+        ));
+    }
+
+    /// E0602 for a rule that checked no binding at all.
+    fn report_matches_nothing(
+        &self,
+        rule: &crate::syntax::Rule,
+        patterns: &[&Resolved],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let written: Vec<String> = patterns
+            .iter()
+            .map(|r| format!("`{}`", self.show(&r.env, &r.written)))
+            .collect();
+        let reason = if written.is_empty() {
+            "an index names no item, or a condition is not a bool".to_string()
+        } else {
+            format!(
+                "no key matched by {} has a value on every path of the rule",
+                written.join(" and ")
+            )
+        };
+        // Diagnostic: E0602 invalid-policy
+        diagnostics.push(
+            Diagnostic::error(
+                E0602,
+                self.file,
+                rule.expr.range,
+                format!("this rule matches nothing in {}: {reason}", self.envs_shown()),
+            )
+            .with_label("matches nothing")
+            .with_help("a rule that matches nothing checks nothing: fix it so that it reads values of this environment"),
+        );
     }
 
     /// "policy `p` fails for env `e`", or, for an `across` policy (checked with each of its
@@ -884,6 +903,8 @@ impl RuleCtx<'_> {
         }
     }
 
+    /// A rule's expression for one binding of its wildcards; one function per kind of
+    /// expression where it takes more than a line.
     fn eval(
         &self,
         expr: &Expr,
@@ -901,19 +922,7 @@ impl RuleCtx<'_> {
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
             ExprKind::Int(n) => Ok(Value::Int(*n)),
             ExprKind::Float(f) => Ok(Value::Float(*f)),
-            ExprKind::Str(parts) => {
-                let mut text = String::new();
-                for part in parts {
-                    match part {
-                        StrPart::Text(t) => text.push_str(t),
-                        StrPart::Interp(inner) => match eval(inner, used, diagnostics)? {
-                            Value::Str(s) => text.push_str(&s),
-                            other => text.push_str(&other.to_string()),
-                        },
-                    }
-                }
-                Ok(Value::Str(text))
-            }
+            ExprKind::Str(parts) => self.eval_text(parts, resolved, binding, used, diagnostics),
             ExprKind::List(items) => items
                 .iter()
                 .map(|i| eval(i, used, diagnostics))
@@ -924,74 +933,16 @@ impl RuleCtx<'_> {
                 .map(|e| Ok((e.key.name.clone(), eval(&e.value, used, diagnostics)?)))
                 .collect::<Result<BTreeMap<_, _>, _>>()
                 .map(Value::Record),
-            ExprKind::Ref(_) => {
-                let res = resolved
-                    .iter()
-                    .find(|r| r.range == expr.range)
-                    .ok_or(Fail::Reported)?;
-                let found = if res.pattern {
-                    res.matches.iter().find(|m| m.slots == binding)
-                } else {
-                    res.matches.first()
-                };
-                // A wildcard path without this key (an instance without the input): skipped.
-                let found = found.ok_or(Fail::Skip)?;
-                let shown = self.show(&res.env, &found.path);
-                if found.value.is_runtime() {
-                    // Diagnostic: E0602 invalid-policy
-                    diagnostics.push(
-                        Diagnostic::error(
-                            E0602,
-                            self.file,
-                            expr.range,
-                            format!("`{shown}` is only known when Terraform runs"),
-                        )
-                        .with_label("run-time value")
-                        .with_help("policies check compile-time values only"),
-                    );
-                    return Err(Fail::Reported);
-                }
-                used.push(Used {
-                    env: res.env.clone(),
-                    path: found.path.clone(),
-                    shown,
-                    value: found.value.clone(),
-                    input: found.input.clone(),
-                });
-                Ok(found.value.clone())
-            }
+            ExprKind::Ref(_) => self.eval_ref(expr, resolved, binding, used, diagnostics),
             ExprKind::Index(base, key) => {
                 let base = eval(base, used, diagnostics)?;
                 let key = eval(key, used, diagnostics)?;
-                match (base, key) {
-                    (Value::List(items), Value::Int(n)) => usize::try_from(n)
-                        .ok()
-                        .and_then(|n| items.get(n).cloned())
-                        .ok_or(Fail::Skip),
-                    (Value::Record(entries), Value::Str(k)) => {
-                        entries.get(&k).cloned().ok_or(Fail::Skip)
-                    }
-                    _ => Err(Fail::Skip),
-                }
+                index(base, key)
             }
-            ExprKind::Unary(op, operand) => match (op, eval(operand, used, diagnostics)?) {
-                (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
-                (UnaryOp::Neg, Value::Int(n)) => Ok(Value::Int(-n)),
-                (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float((-f.0).into())),
-                (_, other) => {
-                    // Diagnostic: E0602 invalid-policy
-                    diagnostics.push(
-                        Diagnostic::error(
-                            E0602,
-                            self.file,
-                            expr.range,
-                            format!("cannot apply this operator to {}", other.describe()),
-                        )
-                        .with_label("invalid operand"),
-                    );
-                    Err(Fail::Reported)
-                }
-            },
+            ExprKind::Unary(op, operand) => {
+                let value = eval(operand, used, diagnostics)?;
+                self.unary(expr, *op, value, diagnostics)
+            }
             ExprKind::Binary(op, lhs, rhs) => {
                 let left = eval(lhs, used, diagnostics)?;
                 let right = eval(rhs, used, diagnostics)?;
@@ -1014,38 +965,160 @@ impl RuleCtx<'_> {
                 _ => Err(Fail::Skip),
             },
             ExprKind::Call(call) => {
-                let (name, args) = (&call.name, &call.args);
-                let mut values = Vec::with_capacity(args.len());
-                for arg in args {
+                let mut values = Vec::with_capacity(call.args.len());
+                for arg in &call.args {
                     values.push(eval(arg, used, diagnostics)?);
                 }
-                crate::functions::call_const(&name.name, &values, self.db, self.workspace).map_err(
-                    |failure| {
-                        // Diagnostic: E0602 invalid-policy
-                        diagnostics.push(
-                            Diagnostic::error(E0602, self.file, expr.range, failure.message)
-                                .with_label("cannot be evaluated")
-                                .with_help_opt(failure.help),
-                        );
-                        Fail::Reported
-                    },
-                )
+                self.call(expr, &call.name.name, &values, diagnostics)
             }
-            ExprKind::For(_) => {
+            ExprKind::For(_) => Err(self.report_for(expr, diagnostics)),
+        }
+    }
+
+    /// E0602 for a `for` expression, which a rule cannot hold.
+    fn report_for(&self, expr: &Expr, diagnostics: &mut Vec<Diagnostic>) -> Fail {
+        // Diagnostic: E0602 invalid-policy
+        diagnostics.push(
+            Diagnostic::error(
+                E0602,
+                self.file,
+                expr.range,
+                "a `for` expression cannot be a policy's operand",
+            )
+            .with_label("not supported in policies")
+            .with_help(
+                "write the rule with a wildcard path (`layer.*.input`), which checks each match",
+            ),
+        );
+        Fail::Reported
+    }
+
+    /// A string with its interpolations written as text.
+    fn eval_text(
+        &self,
+        parts: &[StrPart],
+        resolved: &[Resolved],
+        binding: &[String],
+        used: &mut Vec<Used>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
+        let mut text = String::new();
+        for part in parts {
+            match part {
+                StrPart::Text(t) => text.push_str(t),
+                StrPart::Interp(inner) => {
+                    match self.eval(inner, resolved, binding, used, diagnostics)? {
+                        Value::Str(s) => text.push_str(&s),
+                        other => text.push_str(&other.to_string()),
+                    }
+                }
+            }
+        }
+        Ok(Value::Str(text))
+    }
+
+    /// A path of the rule: its match for this binding, recorded in `used`.
+    fn eval_ref(
+        &self,
+        expr: &Expr,
+        resolved: &[Resolved],
+        binding: &[String],
+        used: &mut Vec<Used>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
+        let res = resolved
+            .iter()
+            .find(|r| r.range == expr.range)
+            .ok_or(Fail::Reported)?;
+        let found = if res.pattern {
+            res.matches.iter().find(|m| m.slots == binding)
+        } else {
+            res.matches.first()
+        };
+        // A wildcard path without this key (an instance without the input): skipped.
+        let found = found.ok_or(Fail::Skip)?;
+        let shown = self.show(&res.env, &found.path);
+        if found.value.is_runtime() {
+            // Diagnostic: E0602 invalid-policy
+            diagnostics.push(
+                Diagnostic::error(
+                    E0602,
+                    self.file,
+                    expr.range,
+                    format!("`{shown}` is only known when Terraform runs"),
+                )
+                .with_label("run-time value")
+                .with_help("policies check compile-time values only"),
+            );
+            return Err(Fail::Reported);
+        }
+        used.push(Used {
+            env: res.env.clone(),
+            path: found.path.clone(),
+            shown,
+            value: found.value.clone(),
+            input: found.input.clone(),
+        });
+        Ok(found.value.clone())
+    }
+
+    /// `!value` and `-value`.
+    fn unary(
+        &self,
+        expr: &Expr,
+        op: UnaryOp,
+        value: Value,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
+        match (op, value) {
+            (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+            (UnaryOp::Neg, Value::Int(n)) => Ok(Value::Int(-n)),
+            (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float((-f.0).into())),
+            (_, other) => {
                 // Diagnostic: E0602 invalid-policy
                 diagnostics.push(
                     Diagnostic::error(
                         E0602,
                         self.file,
                         expr.range,
-                        "a `for` expression cannot be a policy's operand",
+                        format!("cannot apply this operator to {}", other.describe()),
                     )
-                    .with_label("not supported in policies")
-                    .with_help("write the rule with a wildcard path (`layer.*.input`), which checks each match"),
+                    .with_label("invalid operand"),
                 );
                 Err(Fail::Reported)
             }
         }
+    }
+
+    /// A function on the evaluated arguments.
+    fn call(
+        &self,
+        expr: &Expr,
+        name: &str,
+        values: &[Value],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Value, Fail> {
+        crate::functions::call_const(name, values, self.db, self.workspace).map_err(|failure| {
+            // Diagnostic: E0602 invalid-policy
+            diagnostics.push(
+                Diagnostic::error(E0602, self.file, expr.range, failure.message)
+                    .with_label("cannot be evaluated")
+                    .with_help_opt(failure.help),
+            );
+            Fail::Reported
+        })
+    }
+}
+
+/// `base[key]` in a rule; a key that names no item skips the binding.
+fn index(base: Value, key: Value) -> Result<Value, Fail> {
+    match (base, key) {
+        (Value::List(items), Value::Int(n)) => usize::try_from(n)
+            .ok()
+            .and_then(|n| items.get(n).cloned())
+            .ok_or(Fail::Skip),
+        (Value::Record(entries), Value::Str(k)) => entries.get(&k).cloned().ok_or(Fail::Skip),
+        _ => Err(Fail::Skip),
     }
 }
 
@@ -1059,6 +1132,47 @@ struct Used {
     shown: String,
     value: Value,
     input: Option<(String, String, String)>,
+}
+
+/// The bindings of a rule's wildcards: every key any wildcard path matched, in order of first
+/// appearance; one empty binding for a rule without wildcards.
+fn bindings<'r>(patterns: &[&'r Resolved]) -> Vec<&'r [String]> {
+    let mut bindings: Vec<&[String]> = Vec::new();
+    for res in patterns {
+        for m in &res.matches {
+            if !bindings.contains(&m.slots.as_slice()) {
+                bindings.push(&m.slots);
+            }
+        }
+    }
+    if patterns.is_empty() {
+        bindings.push(&[]);
+    }
+    bindings
+}
+
+/// The module inputs a rule held on, for the generated tests.
+fn record_facts(
+    rule: &crate::syntax::Rule,
+    policy: &str,
+    used: Vec<Used>,
+    facts: &mut Vec<PolicyFact>,
+) {
+    for used in used {
+        if let Some((layer, instance, input)) = used.input {
+            facts.push(PolicyFact {
+                layer,
+                instance,
+                input,
+                value: used.value,
+                policy: policy.to_string(),
+                rule: rule
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("a rule of policy `{policy}`")),
+            });
+        }
+    }
 }
 
 /// The path as written with its slots (a repeated layer's name, each `*`) filled from `binding`.

@@ -443,6 +443,7 @@ impl<'a> TypeResolver<'a> {
         ty
     }
 
+    /// One type expression; every recursion goes back through `resolve`, which holds the depth.
     fn resolve_nested(
         &mut self,
         file: SourceFile,
@@ -465,179 +466,72 @@ impl<'a> TypeResolver<'a> {
                 name,
                 args,
                 constraint,
-            } => {
-                let arity = |n: usize, diagnostics: &mut Vec<Diagnostic>| {
-                    if args.len() != n {
-                        diagnostics.push(
-                            // Diagnostic: E0407 invalid-type
-                            Diagnostic::error(
-                                E0407,
-                                file,
-                                expr.range,
-                                format!(
-                                    "`{}` takes {n} type argument(s), found {}",
-                                    name.name,
-                                    args.len()
-                                ),
-                            )
-                            .with_label("wrong number of type arguments"),
-                        );
-                        false
-                    } else {
-                        true
-                    }
-                };
-                let no_constraint = |diagnostics: &mut Vec<Diagnostic>| {
-                    if let Some(c) = constraint {
-                        diagnostics.push(
-                            // Diagnostic: E0407 invalid-type
-                            Diagnostic::error(
-                                E0407,
-                                file,
-                                constraint_range(c),
-                                format!("`{}` takes no constraint", name.name),
-                            )
-                            .with_label("not allowed here"),
-                        );
-                    }
-                };
-                match name.name.as_str() {
-                    "any" => {
-                        no_constraint(diagnostics);
-                        Ty::Any
-                    }
-                    "bool" => {
-                        no_constraint(diagnostics);
-                        Ty::Bool
-                    }
-                    "secret" => {
-                        no_constraint(diagnostics);
-                        Ty::Secret
-                    }
-                    "string" => match constraint {
-                        None => Ty::Str(None),
-                        Some(Constraint::List(atoms, range)) if atoms.len() == 1 => match &atoms[0]
-                        {
-                            ConstraintAtom::Ident(ident) => {
-                                match Pattern::ALL.iter().find(|(n, _)| *n == ident.name) {
-                                    Some((_, pattern)) => Ty::Str(Some(*pattern)),
-                                    None => {
-                                        let names = Pattern::ALL.iter().map(|(n, _)| *n);
-                                        diagnostics.push(
-                                        // Diagnostic: E0407 invalid-type
-                                        Diagnostic::error(E0407, file, ident.range, format!("unknown string pattern `{}`", ident.name))
-                                            .with_label("not a pattern")
-                                            .with_help(did_you_mean(&ident.name, names).unwrap_or_else(|| {
-                                                "the patterns are cidr, ipv4, region, az, dns and arn".into()
-                                            })),
-                                    );
-                                        Ty::Error
-                                    }
-                                }
-                            }
-                            ConstraintAtom::Str(text, _) => Ty::Enum(vec![text.clone()]),
-                            ConstraintAtom::Number(_, _) => {
-                                invalid_constraint(file, *range, "a string pattern", diagnostics)
-                            }
-                        },
-                        Some(Constraint::List(atoms, range)) => {
-                            let values: Option<Vec<String>> = atoms
-                                .iter()
-                                .map(|a| match a {
-                                    ConstraintAtom::Str(s, _) => Some(s.clone()),
-                                    _ => None,
-                                })
-                                .collect();
-                            values.map_or_else(
-                                || invalid_constraint(file, *range, "strings", diagnostics),
-                                Ty::Enum,
-                            )
-                        }
-                        Some(c) => invalid_constraint(
-                            file,
-                            constraint_range(c),
-                            "a string pattern such as `cidr`",
-                            diagnostics,
-                        ),
-                    },
-                    "int" | "float" => {
-                        let c = match constraint {
-                            None => NumConstraint::None,
-                            Some(Constraint::Range { min, max, range }) => {
-                                if let (Some(a), Some(b)) = (min, max) {
-                                    if a.as_f64() > b.as_f64() {
-                                        invalid_constraint(
-                                            file,
-                                            *range,
-                                            "a range whose start is not above its end",
-                                            diagnostics,
-                                        );
-                                    }
-                                }
-                                NumConstraint::Range(
-                                    min.map(Number::as_f64),
-                                    max.map(Number::as_f64),
-                                )
-                            }
-                            Some(Constraint::List(atoms, range)) => {
-                                let values: Option<Vec<f64>> = atoms
-                                    .iter()
-                                    .map(|a| match a {
-                                        ConstraintAtom::Number(n, _) => Some(n.as_f64()),
-                                        _ => None,
-                                    })
-                                    .collect();
-                                match values {
-                                    Some(values) => NumConstraint::OneOf(values),
-                                    None => {
-                                        invalid_constraint(file, *range, "numbers", diagnostics);
-                                        NumConstraint::None
-                                    }
-                                }
-                            }
-                        };
-                        if name.name == "int" {
-                            Ty::Int(c)
-                        } else {
-                            Ty::Float(c)
-                        }
-                    }
-                    "enum" => match constraint {
-                        Some(Constraint::List(atoms, range)) => {
-                            let values: Option<Vec<String>> = atoms
-                                .iter()
-                                .map(|a| match a {
-                                    ConstraintAtom::Str(s, _) => Some(s.clone()),
-                                    _ => None,
-                                })
-                                .collect();
-                            values.map_or_else(
-                                || invalid_constraint(file, *range, "strings", diagnostics),
-                                Ty::Enum,
-                            )
-                        }
-                        _ => invalid_constraint(
+            } => self.resolve_named(file, expr, name, args, constraint.as_ref(), diagnostics),
+        }
+    }
+
+    /// `name<args>(constraint)`: a builtin type, or a `type` item of the project.
+    fn resolve_named(
+        &mut self,
+        file: SourceFile,
+        expr: &TypeExpr,
+        name: &crate::syntax::Ident,
+        args: &[TypeExpr],
+        constraint: Option<&Constraint>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Ty {
+        match name.name.as_str() {
+            "any" => {
+                no_constraint(file, name, constraint, diagnostics);
+                Ty::Any
+            }
+            "bool" => {
+                no_constraint(file, name, constraint, diagnostics);
+                Ty::Bool
+            }
+            "secret" => {
+                no_constraint(file, name, constraint, diagnostics);
+                Ty::Secret
+            }
+            "string" => string_type(file, constraint, diagnostics),
+            "int" => Ty::Int(num_constraint(file, constraint, diagnostics)),
+            "float" => Ty::Float(num_constraint(file, constraint, diagnostics)),
+            "enum" => match constraint {
+                Some(Constraint::List(atoms, range)) => enum_type(file, atoms, *range, diagnostics),
+                _ => invalid_constraint(
+                    file,
+                    expr.range,
+                    "a list of strings: enum(\"a\", \"b\")",
+                    diagnostics,
+                ),
+            },
+            "list" | "map" => {
+                no_constraint(file, name, constraint, diagnostics);
+                if args.len() != 1 {
+                    diagnostics.push(
+                        // Diagnostic: E0407 invalid-type
+                        Diagnostic::error(
+                            E0407,
                             file,
                             expr.range,
-                            "a list of strings: enum(\"a\", \"b\")",
-                            diagnostics,
-                        ),
-                    },
-                    "list" | "map" => {
-                        no_constraint(diagnostics);
-                        if !arity(1, diagnostics) {
-                            return Ty::Error;
-                        }
-                        let inner = Box::new(self.resolve(file, &args[0], diagnostics));
-                        if name.name == "list" {
-                            Ty::List(inner)
-                        } else {
-                            Ty::Map(inner)
-                        }
-                    }
-                    other => self.named(file, name, other, diagnostics),
+                            format!(
+                                "`{}` takes 1 type argument(s), found {}",
+                                name.name,
+                                args.len()
+                            ),
+                        )
+                        .with_label("wrong number of type arguments"),
+                    );
+                    return Ty::Error;
+                }
+                let inner = Box::new(self.resolve(file, &args[0], diagnostics));
+                if name.name == "list" {
+                    Ty::List(inner)
+                } else {
+                    Ty::Map(inner)
                 }
             }
+            other => self.named(file, name, other, diagnostics),
         }
     }
 
@@ -715,6 +609,140 @@ fn invalid_constraint(
     Ty::Error
 }
 
+/// Reports the constraint of a type that takes none.
+fn no_constraint(
+    file: SourceFile,
+    name: &crate::syntax::Ident,
+    constraint: Option<&Constraint>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if let Some(c) = constraint {
+        diagnostics.push(
+            // Diagnostic: E0407 invalid-type
+            Diagnostic::error(
+                E0407,
+                file,
+                constraint_range(c),
+                format!("`{}` takes no constraint", name.name),
+            )
+            .with_label("not allowed here"),
+        );
+    }
+}
+
+/// `string`, `string(PATTERN)`, or `string("a", "b")` (an enum).
+fn string_type(
+    file: SourceFile,
+    constraint: Option<&Constraint>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Ty {
+    match constraint {
+        None => Ty::Str(None),
+        Some(Constraint::List(atoms, range)) if atoms.len() == 1 => match &atoms[0] {
+            ConstraintAtom::Ident(ident) => string_pattern(file, ident, diagnostics),
+            ConstraintAtom::Str(text, _) => Ty::Enum(vec![text.clone()]),
+            ConstraintAtom::Number(_, _) => {
+                invalid_constraint(file, *range, "a string pattern", diagnostics)
+            }
+        },
+        Some(Constraint::List(atoms, range)) => enum_type(file, atoms, *range, diagnostics),
+        Some(c) => invalid_constraint(
+            file,
+            constraint_range(c),
+            "a string pattern such as `cidr`",
+            diagnostics,
+        ),
+    }
+}
+
+/// `string(PATTERN)`: a string checked against a named pattern.
+fn string_pattern(
+    file: SourceFile,
+    ident: &crate::syntax::Ident,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Ty {
+    match Pattern::ALL.iter().find(|(n, _)| *n == ident.name) {
+        Some((_, pattern)) => Ty::Str(Some(*pattern)),
+        None => {
+            let names = Pattern::ALL.iter().map(|(n, _)| *n);
+            diagnostics.push(
+                // Diagnostic: E0407 invalid-type
+                Diagnostic::error(
+                    E0407,
+                    file,
+                    ident.range,
+                    format!("unknown string pattern `{}`", ident.name),
+                )
+                .with_label("not a pattern")
+                .with_help(did_you_mean(&ident.name, names).unwrap_or_else(|| {
+                    "the patterns are cidr, ipv4, region, az, dns and arn".into()
+                })),
+            );
+            Ty::Error
+        }
+    }
+}
+
+/// One of the listed strings; any atom that is not a string is an invalid constraint.
+fn enum_type(
+    file: SourceFile,
+    atoms: &[ConstraintAtom],
+    range: crate::source::TextRange,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Ty {
+    let values: Option<Vec<String>> = atoms
+        .iter()
+        .map(|a| match a {
+            ConstraintAtom::Str(s, _) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    values.map_or_else(
+        || invalid_constraint(file, range, "strings", diagnostics),
+        Ty::Enum,
+    )
+}
+
+/// The constraint of `int` or `float`: a range `a..b` or a list of numbers.
+fn num_constraint(
+    file: SourceFile,
+    constraint: Option<&Constraint>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> NumConstraint {
+    match constraint {
+        None => NumConstraint::None,
+        Some(Constraint::Range { min, max, range }) => {
+            if let (Some(a), Some(b)) = (min, max) {
+                if a.as_f64() > b.as_f64() {
+                    invalid_constraint(
+                        file,
+                        *range,
+                        "a range whose start is not above its end",
+                        diagnostics,
+                    );
+                }
+            }
+            NumConstraint::Range(min.map(Number::as_f64), max.map(Number::as_f64))
+        }
+        Some(Constraint::List(atoms, range)) => {
+            let values: Option<Vec<f64>> = atoms
+                .iter()
+                .map(|a| match a {
+                    ConstraintAtom::Number(n, _) => Some(n.as_f64()),
+                    _ => None,
+                })
+                .collect();
+            match values {
+                Some(values) => NumConstraint::OneOf(values),
+                None => {
+                    invalid_constraint(file, *range, "numbers", diagnostics);
+                    NumConstraint::None
+                }
+            }
+        }
+    }
+}
+
 /// Why a value does not fit a type: a message, a path inside the value, and a hint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TypeError {
@@ -731,15 +759,33 @@ pub fn coerce(
     ty: &Ty,
     defaults: &mut dyn FnMut(&Field) -> Option<Value>,
 ) -> Result<Value, TypeError> {
-    use crate::diagnostics::{E0401, E0402, E0403, E0404, E0408};
-    let mismatch = |found: String| TypeError {
-        code: E0401,
+    if let Value::Rt(_, rt_ty) = value {
+        return coerce_runtime(value, rt_ty, ty);
+    }
+    match (ty.resolved(), value) {
+        (Ty::Any | Ty::Error, _) => Ok(value.clone()),
+        (_, Value::Null) => Ok(Value::Null),
+        (Ty::List(inner), Value::List(items)) => coerce_list(items, inner, defaults),
+        (Ty::Map(inner), Value::Record(entries)) => coerce_map(entries, inner, defaults),
+        (Ty::Record(fields), Value::Record(entries)) => coerce_record(entries, fields, defaults),
+        _ => coerce_scalar(value, ty),
+    }
+}
+
+/// `expected TY, found FOUND`.
+fn mismatch(ty: &Ty, found: String) -> TypeError {
+    TypeError {
+        code: crate::diagnostics::E0401,
         path: Vec::new(),
         message: format!("expected {ty}, found {found}"),
         help: None,
-    };
-    let out_of = |shown: String| TypeError {
-        code: E0404,
+    }
+}
+
+/// A number outside the constraint of `ty`.
+fn out_of(ty: &Ty, shown: String) -> TypeError {
+    TypeError {
+        code: crate::diagnostics::E0404,
         path: Vec::new(),
         message: format!(
             "{shown} is not {}",
@@ -747,25 +793,31 @@ pub fn coerce(
                 .unwrap_or_else(|| format!("a {ty}"))
         ),
         help: None,
-    };
-    if let Value::Rt(_, rt_ty) = value {
-        return if rt_ty.assignable_to(ty) {
-            Ok(value.clone())
-        } else if matches!(rt_ty.resolved(), Ty::Secret) {
-            Err(TypeError {
-                help: Some(format!(
-                    "a secret only flows into inputs and outputs declared `secret`, so that it stays \
-                     marked sensitive; declare this one `secret` instead of {ty}"
-                )),
-                ..mismatch(format!("a run-time {rt_ty}"))
-            })
-        } else {
-            Err(mismatch(format!("a run-time {rt_ty}")))
-        };
     }
+}
+
+/// A run-time value fits by its declared type `rt_ty`; a secret says where it may go.
+fn coerce_runtime(value: &Value, rt_ty: &Ty, ty: &Ty) -> Result<Value, TypeError> {
+    if rt_ty.assignable_to(ty) {
+        Ok(value.clone())
+    } else if matches!(rt_ty.resolved(), Ty::Secret) {
+        Err(TypeError {
+            help: Some(format!(
+                "a secret only flows into inputs and outputs declared `secret`, so that it stays \
+                 marked sensitive; declare this one `secret` instead of {ty}"
+            )),
+            ..mismatch(ty, format!("a run-time {rt_ty}"))
+        })
+    } else {
+        Err(mismatch(ty, format!("a run-time {rt_ty}")))
+    }
+}
+
+/// A compile-time value that is not a collection against `ty` (or a collection against a
+/// type that is not its own, a mismatch).
+fn coerce_scalar(value: &Value, ty: &Ty) -> Result<Value, TypeError> {
+    use crate::diagnostics::{E0404, E0408};
     match (ty.resolved(), value) {
-        (Ty::Any | Ty::Error, _) => Ok(value.clone()),
-        (_, Value::Null) => Ok(Value::Null),
         (Ty::Secret, Value::Str(_) | Value::Template(_)) => Err(TypeError {
             code: E0408,
             path: Vec::new(),
@@ -805,78 +857,94 @@ pub fn coerce(
         }
         (Ty::Int(c), Value::Int(n)) => check_num(c, *n as f64)
             .then(|| value.clone())
-            .ok_or_else(|| out_of(n.to_string())),
+            .ok_or_else(|| out_of(ty, n.to_string())),
         (Ty::Float(c), Value::Int(n)) => check_num(c, *n as f64)
             .then(|| Value::Float((*n as f64).into()))
-            .ok_or_else(|| out_of(n.to_string())),
+            .ok_or_else(|| out_of(ty, n.to_string())),
         (Ty::Float(c), Value::Float(f)) => check_num(c, f.0)
             .then(|| value.clone())
-            .ok_or_else(|| out_of(f.0.to_string())),
-        (Ty::List(inner), Value::List(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (idx, item) in items.iter().enumerate() {
-                out.push(coerce(item, inner, defaults).map_err(|mut e| {
-                    e.path.insert(0, format!("[{idx}]"));
-                    e
-                })?);
-            }
-            Ok(Value::List(out))
-        }
-        (Ty::Map(inner), Value::Record(entries)) => {
-            let mut out = BTreeMap::new();
-            for (key, item) in entries {
-                out.insert(
-                    key.clone(),
-                    coerce(item, inner, defaults).map_err(|mut e| {
-                        e.path.insert(0, key.clone());
-                        e
-                    })?,
-                );
-            }
-            Ok(Value::Record(out))
-        }
-        (Ty::Record(fields), Value::Record(entries)) => {
-            for key in entries.keys() {
-                if !fields.iter().any(|f| &f.name == key) {
-                    return Err(TypeError {
-                        code: E0402,
-                        path: vec![key.clone()],
-                        message: format!("unknown field `{key}`"),
-                        help: did_you_mean(key, fields.iter().map(|f| f.name.as_str())),
-                    });
-                }
-            }
-            let mut out = BTreeMap::new();
-            for field in fields {
-                let item = match entries.get(&field.name) {
-                    Some(item) => item.clone(),
-                    None => match defaults(field) {
-                        Some(default) => default,
-                        None => {
-                            return Err(TypeError {
-                                code: E0403,
-                                path: Vec::new(),
-                                message: format!(
-                                    "missing field `{}` of type {}",
-                                    field.name, field.ty
-                                ),
-                                help: Some(format!("add `{} = ...`", field.name)),
-                            })
-                        }
-                    },
-                };
-                out.insert(
-                    field.name.clone(),
-                    coerce(&item, &field.ty, defaults).map_err(|mut e| {
-                        e.path.insert(0, field.name.clone());
-                        e
-                    })?,
-                );
-            }
-            Ok(Value::Record(out))
-        }
-        (_, found) => Err(mismatch(found.describe())),
+            .ok_or_else(|| out_of(ty, f.0.to_string())),
+        (_, found) => Err(mismatch(ty, found.describe())),
     }
+}
+
+/// Each item of a list against the element type; an error's path starts with `[INDEX]`.
+fn coerce_list(
+    items: &[Value],
+    inner: &Ty,
+    defaults: &mut dyn FnMut(&Field) -> Option<Value>,
+) -> Result<Value, TypeError> {
+    let mut out = Vec::with_capacity(items.len());
+    for (idx, item) in items.iter().enumerate() {
+        out.push(coerce(item, inner, defaults).map_err(|mut e| {
+            e.path.insert(0, format!("[{idx}]"));
+            e
+        })?);
+    }
+    Ok(Value::List(out))
+}
+
+/// Each value of a map against the element type; an error's path starts with the key.
+fn coerce_map(
+    entries: &BTreeMap<String, Value>,
+    inner: &Ty,
+    defaults: &mut dyn FnMut(&Field) -> Option<Value>,
+) -> Result<Value, TypeError> {
+    let mut out = BTreeMap::new();
+    for (key, item) in entries {
+        out.insert(
+            key.clone(),
+            coerce(item, inner, defaults).map_err(|mut e| {
+                e.path.insert(0, key.clone());
+                e
+            })?,
+        );
+    }
+    Ok(Value::Record(out))
+}
+
+/// A record against its fields: no unknown key, every field set or defaulted, each checked.
+fn coerce_record(
+    entries: &BTreeMap<String, Value>,
+    fields: &[Field],
+    defaults: &mut dyn FnMut(&Field) -> Option<Value>,
+) -> Result<Value, TypeError> {
+    use crate::diagnostics::{E0402, E0403};
+    for key in entries.keys() {
+        if !fields.iter().any(|f| &f.name == key) {
+            return Err(TypeError {
+                code: E0402,
+                path: vec![key.clone()],
+                message: format!("unknown field `{key}`"),
+                help: did_you_mean(key, fields.iter().map(|f| f.name.as_str())),
+            });
+        }
+    }
+    let mut out = BTreeMap::new();
+    for field in fields {
+        let item = match entries.get(&field.name) {
+            Some(item) => item.clone(),
+            None => match defaults(field) {
+                Some(default) => default,
+                None => {
+                    return Err(TypeError {
+                        code: E0403,
+                        path: Vec::new(),
+                        message: format!("missing field `{}` of type {}", field.name, field.ty),
+                        help: Some(format!("add `{} = ...`", field.name)),
+                    })
+                }
+            },
+        };
+        out.insert(
+            field.name.clone(),
+            coerce(&item, &field.ty, defaults).map_err(|mut e| {
+                e.path.insert(0, field.name.clone());
+                e
+            })?,
+        );
+    }
+    Ok(Value::Record(out))
 }
 
 fn check_num(c: &NumConstraint, n: f64) -> bool {

@@ -6,9 +6,9 @@ use crate::config::{Def, EnvName};
 use crate::db::{Db, SourceFile, Workspace};
 use crate::model::{env_model, EnvModel};
 use crate::policy::{policy_results, provenance};
-use crate::project::project_index;
+use crate::project::{project_index, ProjectIndex};
 use crate::source::TextRange;
-use crate::syntax::{Expr, ExprKind, Ident, InputDecl, Item, ItemKind, ModuleDef, StrPart};
+use crate::syntax::{Expr, ExprKind, Ident, InputDecl, Item, ItemKind, Layer, ModuleDef, StrPart};
 use crate::value::Value;
 
 use super::symbols::{file_symbols, Symbol};
@@ -320,253 +320,366 @@ fn item_of<'db>(db: &'db dyn Db, item_ref: Option<&crate::project::ItemRef>) -> 
     item_ref.map(|r| r.item(db))
 }
 
-/// What a symbol is: its declaration and docs.
+/// What a symbol is: its declaration and docs; one function per kind of symbol.
 pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<String> {
     let index = project_index(db, workspace);
-    let module_def = |name: &str| -> Option<(SourceFile, &ModuleDef, &Item)> {
-        let item_ref = index.modules.get(name)?;
-        let item = item_ref.item(db);
-        match &item.kind {
-            ItemKind::Module(def) => Some((item_ref.file, def, item)),
-            _ => None,
-        }
-    };
-    let mut md = String::new();
     match symbol {
-        Symbol::Param(name) => {
-            let item_ref = index.params.get(name)?;
-            let item = item_ref.item(db);
-            let ItemKind::Param(param) = &item.kind else {
-                return None;
-            };
-            let ty = slice(db, item_ref.file, param.ty.range);
-            let default = param
-                .default
-                .as_ref()
-                .map(|d| format!(" = {}", full_value(&slice(db, item_ref.file, d.range))))
-                .unwrap_or_default();
-            if param.is_let {
-                md.push_str(&code_block(&format!("let {name}{default}")));
-            } else {
-                md.push_str(&code_block(&format!("param {name}: {ty}{default}")));
-            }
-            md.push_str(&doc_paragraph(&item.doc));
-            if param.default.is_none() {
-                md.push_str("\nNo default: every environment that is built must set it.\n");
-            }
-        }
-        Symbol::Type(name) => {
-            let item_ref = index.types.get(name)?;
-            let item = item_ref.item(db);
-            let ItemKind::Type(def) = &item.kind else {
-                return None;
-            };
-            let ty = slice(db, item_ref.file, def.ty.range);
-            md.push_str(&code_block(&format!("type {name} = {}", full_value(&ty))));
-            md.push_str(&doc_paragraph(&item.doc));
-        }
-        Symbol::BuiltinType(name) => {
-            let what = match name.as_str() {
-                "string" => "Text; `string(cidr)`, `string(ipv4)`, `string(region)`, `string(az)`, `string(dns)`, `string(arn)` also check a pattern.",
-                "int" => "A whole number; `int(2..6)` bounds it, `int(1, 3, 5)` lists the allowed values.",
-                "float" => "A number; `float(0.0..1.0)` bounds it.",
-                "bool" => "`true` or `false`.",
-                "enum" => "One of the given strings: `enum(\"a\", \"b\")`.",
-                "list" => "`list<T>`: `[a, b, c]`.",
-                "map" => "`map<T>`: `{ key = value }` with free keys.",
-                "secret" => "A reference to a stored secret (the `value_from` of a `secret` or `ssm_parameter` instance, a database's `master_user_secret_arn`), never a literal; outputs that carry one are `sensitive`.",
-                _ => "Anything (avoid).",
-            };
-            md.push_str(&code_block(name));
-            md.push_str(&format!("\nBuiltin type. {what}\n"));
-        }
-        Symbol::Module(name) => {
-            let (file, def, item) = module_def(name)?;
-            let source = def
-                .source
-                .as_ref()
-                .map_or_else(|| format!("stdlib/{name}"), |(s, _)| s.clone());
-            md.push_str(&code_block(&format!("module {name}")));
-            md.push_str(&doc_paragraph(&item.doc));
-            md.push_str(&format!("\nSource: `{source}`\n"));
-            md.push_str(&members_list(db, file, def));
-            if def.inputs.is_empty() && def.outputs.is_empty() {
-                md.push_str(&derived_members(db, index, name).unwrap_or_default());
-            }
-        }
+        Symbol::Param(name) => describe_param(db, index, name),
+        Symbol::Type(name) => describe_type(db, index, name),
+        Symbol::BuiltinType(name) => Some(describe_builtin_type(name)),
+        Symbol::Module(name) => describe_module(db, index, name),
         Symbol::ModuleInput { module, input } => {
-            let (file, def, _) = module_def(module)?;
-            let Some(decl) = def.inputs.iter().find(|i| i.name.name == *input) else {
-                md.push_str(&derived_input(db, index, module, input)?);
-                return Some(md);
-            };
-            md.push_str(&code_block(&input_line(db, file, decl)));
-            md.push_str(&format!("\nInput of module `{module}`.\n"));
-            md.push_str(&doc_paragraph(&decl.doc));
-            if let Some(constraint) = resolved_constraint(db, workspace, file, decl) {
-                md.push_str(&format!("\nAllowed: {constraint}.\n"));
-            }
+            describe_module_input(db, workspace, index, module, input)
         }
         Symbol::ModuleOutput { module, output } => {
-            let (file, def, _) = module_def(module)?;
-            let decl = def.outputs.iter().find(|o| o.name.name == *output)?;
-            md.push_str(&code_block(&format!(
-                "output {output}: {}",
-                slice(db, file, decl.ty.range)
-            )));
-            md.push_str(&format!(
-                "\nOutput of module `{module}`: a Terraform run-time value.\n"
-            ));
-            md.push_str(&doc_paragraph(&decl.doc));
+            describe_module_output(db, index, module, output)
         }
-        Symbol::Layer(name) => {
-            let item_ref = index.layers.get(name)?;
-            let item = item_ref.item(db);
-            let ItemKind::Layer(layer) = &item.kind else {
-                return None;
-            };
-            let header = match &layer.repeat {
-                Some(repeat) => format!(
-                    "layer {name}({}{}) for {}",
-                    repeat.key.name,
-                    repeat
-                        .value
-                        .as_ref()
-                        .map(|v| format!(", {}", v.name))
-                        .unwrap_or_default(),
-                    repeat.over.name
-                ),
-                None => format!("layer {name}"),
-            };
-            let header = match layer.shared {
-                Some(_) => format!("shared {header}"),
-                None => header,
-            };
-            md.push_str(&code_block(&header));
-            md.push_str(&doc_paragraph(&item.doc));
-            if layer.shared.is_some() {
-                md.push_str(&format!(
-                    "\nShared by every environment: one root module (`shared/NN-{name}` in every build) and one state (`{}`), applied first, once.\n",
-                    infrac_emit::emit::state_key(infrac_core::shared::SHARED, name)
-                ));
-            }
-            let instances: Vec<String> = layer
-                .instances
-                .iter()
-                .map(|i| format!("`{} {}`", i.kind.name, i.name.name))
-                .collect();
-            if !instances.is_empty() {
-                md.push_str(&format!("\nInstances: {}\n", instances.join(", ")));
-            }
-            if !layer.outputs.is_empty() {
-                md.push_str("\n| output | type |\n|---|---|\n");
-                for output in &layer.outputs {
-                    md.push_str(&format!(
-                        "| `{}` | `{}` |\n",
-                        output.name.name,
-                        cell(&slice(db, item_ref.file, output.ty.range))
-                    ));
-                }
-            }
-            if let Some(env) = index.envs.keys().next() {
-                let model = env_model(db, workspace, EnvName::new(db, env.clone()));
-                if let Some(built) = model.layers.iter().find(|l| l.name == *name) {
-                    let reads = if built.depends_on.is_empty() {
-                        "no other layer".to_string()
-                    } else {
-                        built.depends_on.join(", ")
-                    };
-                    md.push_str(&format!("\nIn `{env}`: `{}`, reads {reads}.\n", built.dir));
-                }
-            }
-        }
-        Symbol::LayerOutput { layer, output } => {
-            let item_ref = index.layers.get(layer)?;
-            let ItemKind::Layer(def) = &item_of(db, Some(item_ref))?.kind else {
-                return None;
-            };
-            let decl = def.outputs.iter().find(|o| o.name.name == *output)?;
-            md.push_str(&code_block(&format!(
-                "output {layer}.{output}: {} = {}",
-                slice(db, item_ref.file, decl.ty.range),
-                full_value(&slice(db, item_ref.file, decl.value.range))
-            )));
-            md.push_str(&format!(
-                "\nOutput of layer `{layer}`; other layers read it from its Terraform state.\n"
-            ));
-            md.push_str(&doc_paragraph(&decl.doc));
-        }
-        Symbol::Instance { layer, instance } => {
-            let item_ref = index.layers.get(layer)?;
-            let ItemKind::Layer(def) = &item_of(db, Some(item_ref))?.kind else {
-                return None;
-            };
-            let decl = def.instances.iter().find(|i| i.name.name == *instance)?;
-            md.push_str(&code_block(&format!("{} {instance}", decl.kind.name)));
-            md.push_str(&format!(
-                "\nInstance of module `{}` in layer `{layer}`.\n",
-                decl.kind.name
-            ));
-            md.push_str(&doc_paragraph(&decl.doc));
-            if let Some((_, _, module_item)) = module_def(&decl.kind.name) {
-                let summary = first_sentence(&module_item.doc);
-                if !summary.is_empty() {
-                    md.push_str(&format!("\n`{}`: {summary}\n", decl.kind.name));
-                }
-            }
-        }
-        Symbol::RepeatVar { layer, var } => {
-            let item_ref = index.layers.get(layer)?;
-            let ItemKind::Layer(def) = &item_of(db, Some(item_ref))?.kind else {
-                return None;
-            };
-            let repeat = def.repeat.as_ref()?;
-            let role = if repeat.key.name == *var {
-                "the key (or the element of a list)"
-            } else {
-                "the value"
-            };
-            md.push_str(&code_block(var));
-            md.push_str(&format!(
-                "\nIn each copy of layer `{layer}`: {role} of parameter `{}`.\n",
-                repeat.over.name
-            ));
-        }
-        Symbol::Env(name) => {
-            let item = item_of(db, index.envs.get(name))?;
-            let chain = crate::config::env_chain(db, workspace, EnvName::new(db, name.clone()));
-            let names: Vec<&str> = chain.envs.iter().map(|(n, _)| n.as_str()).collect();
-            md.push_str(&code_block(&format!("env {name}")));
-            md.push_str(&doc_paragraph(&item.doc));
-            md.push_str(&format!("\nInherits: base → {}\n", names.join(" → ")));
-        }
-        Symbol::Policy(name) => {
-            let item = index
-                .policies
-                .iter()
-                .map(|r| r.item(db))
-                .find(|i| i.name().is_some_and(|n| n.name == *name))?;
-            md.push_str(&code_block(&format!("policy {name}")));
-            md.push_str(&doc_paragraph(&item.doc));
-        }
+        Symbol::Layer(name) => describe_layer(db, workspace, index, name),
+        Symbol::LayerOutput { layer, output } => describe_layer_output(db, index, layer, output),
+        Symbol::Instance { layer, instance } => describe_instance(db, index, layer, instance),
+        Symbol::RepeatVar { layer, var } => describe_repeat_var(db, index, layer, var),
+        Symbol::Env(name) => describe_env(db, workspace, index, name),
+        Symbol::Policy(name) => describe_policy(db, index, name),
         Symbol::Project(name) => {
             let item = item_of(db, index.project.as_ref())?;
-            md.push_str(&code_block(&format!("project {name}")));
+            let mut md = code_block(&format!("project {name}"));
             md.push_str(&doc_paragraph(&item.doc));
+            Some(md)
         }
-        Symbol::Builtin(name) => {
-            let what = match name.as_str() {
-                "env" => "The name of the environment being built.",
-                "project" => "The project's name.",
-                "region" => "The project's AWS region (after environment overrides).",
-                "layer" => "The name of the layer (`client-acme` in a repeated layer).",
-                _ => "The name of the instance.",
-            };
-            md.push_str(&code_block(name));
-            md.push_str(&format!("\nBuiltin string. {what}\n"));
+        Symbol::Builtin(name) => Some(describe_builtin(name)),
+    }
+}
+
+/// A module item by name: its file, its definition and the item.
+fn module_def<'db>(
+    db: &'db dyn Db,
+    index: &'db ProjectIndex,
+    name: &str,
+) -> Option<(SourceFile, &'db ModuleDef, &'db Item)> {
+    let item_ref = index.modules.get(name)?;
+    let item = item_ref.item(db);
+    match &item.kind {
+        ItemKind::Module(def) => Some((item_ref.file, def, item)),
+        _ => None,
+    }
+}
+
+/// A layer item by name: its file and its definition.
+fn layer_def<'db>(
+    db: &'db dyn Db,
+    index: &'db ProjectIndex,
+    name: &str,
+) -> Option<(SourceFile, &'db Layer)> {
+    let item_ref = index.layers.get(name)?;
+    let ItemKind::Layer(def) = &item_of(db, Some(item_ref))?.kind else {
+        return None;
+    };
+    Some((item_ref.file, def))
+}
+
+/// A parameter or a project-level `let`: its declaration, default and docs.
+fn describe_param(db: &dyn Db, index: &ProjectIndex, name: &str) -> Option<String> {
+    let item_ref = index.params.get(name)?;
+    let item = item_ref.item(db);
+    let ItemKind::Param(param) = &item.kind else {
+        return None;
+    };
+    let ty = slice(db, item_ref.file, param.ty.range);
+    let default = param
+        .default
+        .as_ref()
+        .map(|d| format!(" = {}", full_value(&slice(db, item_ref.file, d.range))))
+        .unwrap_or_default();
+    let mut md = if param.is_let {
+        code_block(&format!("let {name}{default}"))
+    } else {
+        code_block(&format!("param {name}: {ty}{default}"))
+    };
+    md.push_str(&doc_paragraph(&item.doc));
+    if param.default.is_none() {
+        md.push_str("\nNo default: every environment that is built must set it.\n");
+    }
+    Some(md)
+}
+
+/// A named type: its definition and docs.
+fn describe_type(db: &dyn Db, index: &ProjectIndex, name: &str) -> Option<String> {
+    let item_ref = index.types.get(name)?;
+    let item = item_ref.item(db);
+    let ItemKind::Type(def) = &item.kind else {
+        return None;
+    };
+    let ty = slice(db, item_ref.file, def.ty.range);
+    let mut md = code_block(&format!("type {name} = {}", full_value(&ty)));
+    md.push_str(&doc_paragraph(&item.doc));
+    Some(md)
+}
+
+/// A builtin type: what its values are and how to constrain them.
+fn describe_builtin_type(name: &str) -> String {
+    let what = match name {
+        "string" => "Text; `string(cidr)`, `string(ipv4)`, `string(region)`, `string(az)`, `string(dns)`, `string(arn)` also check a pattern.",
+        "int" => "A whole number; `int(2..6)` bounds it, `int(1, 3, 5)` lists the allowed values.",
+        "float" => "A number; `float(0.0..1.0)` bounds it.",
+        "bool" => "`true` or `false`.",
+        "enum" => "One of the given strings: `enum(\"a\", \"b\")`.",
+        "list" => "`list<T>`: `[a, b, c]`.",
+        "map" => "`map<T>`: `{ key = value }` with free keys.",
+        "secret" => "A reference to a stored secret (the `value_from` of a `secret` or `ssm_parameter` instance, a database's `master_user_secret_arn`), never a literal; outputs that carry one are `sensitive`.",
+        _ => "Anything (avoid).",
+    };
+    let mut md = code_block(name);
+    md.push_str(&format!("\nBuiltin type. {what}\n"));
+    md
+}
+
+/// A module: its docs, source and members (read from its Terraform when it declares none).
+fn describe_module(db: &dyn Db, index: &ProjectIndex, name: &str) -> Option<String> {
+    let (file, def, item) = module_def(db, index, name)?;
+    let source = def
+        .source
+        .as_ref()
+        .map_or_else(|| format!("stdlib/{name}"), |(s, _)| s.clone());
+    let mut md = code_block(&format!("module {name}"));
+    md.push_str(&doc_paragraph(&item.doc));
+    md.push_str(&format!("\nSource: `{source}`\n"));
+    md.push_str(&members_list(db, file, def));
+    if def.inputs.is_empty() && def.outputs.is_empty() {
+        md.push_str(&derived_members(db, index, name).unwrap_or_default());
+    }
+    Some(md)
+}
+
+/// An input of a module: its declaration, docs and allowed values.
+fn describe_module_input(
+    db: &dyn Db,
+    workspace: Workspace,
+    index: &ProjectIndex,
+    module: &str,
+    input: &str,
+) -> Option<String> {
+    let (file, def, _) = module_def(db, index, module)?;
+    let Some(decl) = def.inputs.iter().find(|i| i.name.name == *input) else {
+        return derived_input(db, index, module, input);
+    };
+    let mut md = code_block(&input_line(db, file, decl));
+    md.push_str(&format!("\nInput of module `{module}`.\n"));
+    md.push_str(&doc_paragraph(&decl.doc));
+    if let Some(constraint) = resolved_constraint(db, workspace, file, decl) {
+        md.push_str(&format!("\nAllowed: {constraint}.\n"));
+    }
+    Some(md)
+}
+
+/// An output of a module: its type and docs.
+fn describe_module_output(
+    db: &dyn Db,
+    index: &ProjectIndex,
+    module: &str,
+    output: &str,
+) -> Option<String> {
+    let (file, def, _) = module_def(db, index, module)?;
+    let decl = def.outputs.iter().find(|o| o.name.name == *output)?;
+    let mut md = code_block(&format!(
+        "output {output}: {}",
+        slice(db, file, decl.ty.range)
+    ));
+    md.push_str(&format!(
+        "\nOutput of module `{module}`: a Terraform run-time value.\n"
+    ));
+    md.push_str(&doc_paragraph(&decl.doc));
+    Some(md)
+}
+
+/// A layer: its header, docs, instances, outputs, and its directory and reads in the first
+/// environment.
+fn describe_layer(
+    db: &dyn Db,
+    workspace: Workspace,
+    index: &ProjectIndex,
+    name: &str,
+) -> Option<String> {
+    let item_ref = index.layers.get(name)?;
+    let item = item_ref.item(db);
+    let ItemKind::Layer(layer) = &item.kind else {
+        return None;
+    };
+    let header = match &layer.repeat {
+        Some(repeat) => format!(
+            "layer {name}({}{}) for {}",
+            repeat.key.name,
+            repeat
+                .value
+                .as_ref()
+                .map(|v| format!(", {}", v.name))
+                .unwrap_or_default(),
+            repeat.over.name
+        ),
+        None => format!("layer {name}"),
+    };
+    let header = match layer.shared {
+        Some(_) => format!("shared {header}"),
+        None => header,
+    };
+    let mut md = code_block(&header);
+    md.push_str(&doc_paragraph(&item.doc));
+    if layer.shared.is_some() {
+        md.push_str(&format!(
+            "\nShared by every environment: one root module (`shared/NN-{name}` in every build) and one state (`{}`), applied first, once.\n",
+            infrac_emit::emit::state_key(infrac_core::shared::SHARED, name)
+        ));
+    }
+    let instances: Vec<String> = layer
+        .instances
+        .iter()
+        .map(|i| format!("`{} {}`", i.kind.name, i.name.name))
+        .collect();
+    if !instances.is_empty() {
+        md.push_str(&format!("\nInstances: {}\n", instances.join(", ")));
+    }
+    if !layer.outputs.is_empty() {
+        md.push_str("\n| output | type |\n|---|---|\n");
+        for output in &layer.outputs {
+            md.push_str(&format!(
+                "| `{}` | `{}` |\n",
+                output.name.name,
+                cell(&slice(db, item_ref.file, output.ty.range))
+            ));
+        }
+    }
+    md.push_str(&layer_in_first_env(db, workspace, index, name));
+    Some(md)
+}
+
+/// Where a layer is built in the first environment and which layers it reads there.
+fn layer_in_first_env(
+    db: &dyn Db,
+    workspace: Workspace,
+    index: &ProjectIndex,
+    name: &str,
+) -> String {
+    let Some(env) = index.envs.keys().next() else {
+        return String::new();
+    };
+    let model = env_model(db, workspace, EnvName::new(db, env.clone()));
+    let Some(built) = model.layers.iter().find(|l| l.name == *name) else {
+        return String::new();
+    };
+    let reads = if built.depends_on.is_empty() {
+        "no other layer".to_string()
+    } else {
+        built.depends_on.join(", ")
+    };
+    format!("\nIn `{env}`: `{}`, reads {reads}.\n", built.dir)
+}
+
+/// An output of a layer: its type, value and docs.
+fn describe_layer_output(
+    db: &dyn Db,
+    index: &ProjectIndex,
+    layer: &str,
+    output: &str,
+) -> Option<String> {
+    let (file, def) = layer_def(db, index, layer)?;
+    let decl = def.outputs.iter().find(|o| o.name.name == *output)?;
+    let mut md = code_block(&format!(
+        "output {layer}.{output}: {} = {}",
+        slice(db, file, decl.ty.range),
+        full_value(&slice(db, file, decl.value.range))
+    ));
+    md.push_str(&format!(
+        "\nOutput of layer `{layer}`; other layers read it from its Terraform state.\n"
+    ));
+    md.push_str(&doc_paragraph(&decl.doc));
+    Some(md)
+}
+
+/// An instance: its module, docs and the module's summary.
+fn describe_instance(
+    db: &dyn Db,
+    index: &ProjectIndex,
+    layer: &str,
+    instance: &str,
+) -> Option<String> {
+    let (_, def) = layer_def(db, index, layer)?;
+    let decl = def.instances.iter().find(|i| i.name.name == *instance)?;
+    let mut md = code_block(&format!("{} {instance}", decl.kind.name));
+    md.push_str(&format!(
+        "\nInstance of module `{}` in layer `{layer}`.\n",
+        decl.kind.name
+    ));
+    md.push_str(&doc_paragraph(&decl.doc));
+    if let Some((_, _, module_item)) = module_def(db, index, &decl.kind.name) {
+        let summary = first_sentence(&module_item.doc);
+        if !summary.is_empty() {
+            md.push_str(&format!("\n`{}`: {summary}\n", decl.kind.name));
         }
     }
     Some(md)
+}
+
+/// The key or value variable of a repeated layer.
+fn describe_repeat_var(
+    db: &dyn Db,
+    index: &ProjectIndex,
+    layer: &str,
+    var: &str,
+) -> Option<String> {
+    let (_, def) = layer_def(db, index, layer)?;
+    let repeat = def.repeat.as_ref()?;
+    let role = if repeat.key.name == *var {
+        "the key (or the element of a list)"
+    } else {
+        "the value"
+    };
+    let mut md = code_block(var);
+    md.push_str(&format!(
+        "\nIn each copy of layer `{layer}`: {role} of parameter `{}`.\n",
+        repeat.over.name
+    ));
+    Some(md)
+}
+
+/// An environment: its docs and the chain of environments it inherits from.
+fn describe_env(
+    db: &dyn Db,
+    workspace: Workspace,
+    index: &ProjectIndex,
+    name: &str,
+) -> Option<String> {
+    let item = item_of(db, index.envs.get(name))?;
+    let chain = crate::config::env_chain(db, workspace, EnvName::new(db, name.to_string()));
+    let names: Vec<&str> = chain.envs.iter().map(|(n, _)| n.as_str()).collect();
+    let mut md = code_block(&format!("env {name}"));
+    md.push_str(&doc_paragraph(&item.doc));
+    md.push_str(&format!("\nInherits: base → {}\n", names.join(" → ")));
+    Some(md)
+}
+
+/// A policy: its docs.
+fn describe_policy(db: &dyn Db, index: &ProjectIndex, name: &str) -> Option<String> {
+    let item = index
+        .policies
+        .iter()
+        .map(|r| r.item(db))
+        .find(|i| i.name().is_some_and(|n| n.name == *name))?;
+    let mut md = code_block(&format!("policy {name}"));
+    md.push_str(&doc_paragraph(&item.doc));
+    Some(md)
+}
+
+/// A builtin string (`env`, `project`, `region`, `layer`, `instance`).
+fn describe_builtin(name: &str) -> String {
+    let what = match name {
+        "env" => "The name of the environment being built.",
+        "project" => "The project's name.",
+        "region" => "The project's AWS region (after environment overrides).",
+        "layer" => "The name of the layer (`client-acme` in a repeated layer).",
+        _ => "The name of the instance.",
+    };
+    let mut md = code_block(name);
+    md.push_str(&format!("\nBuiltin string. {what}\n"));
+    md
 }
 
 /// The inputs and outputs of a module read from its Terraform files, as lists (`members_list`).

@@ -797,24 +797,12 @@ impl Builder<'_> {
         crate::grow(|| self.expr_nested(pair))
     }
 
+    /// One expression, one function per rule; every recursion goes back through `expr`, which
+    /// grows the stack.
     fn expr_nested(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let range = self.range(&pair);
         match pair.as_rule() {
-            Rule::expr => {
-                let mut parts = pair.into_inner();
-                let cond = self.expr(parts.next().expect("expr body"));
-                match (parts.next(), parts.next()) {
-                    (Some(then), Some(otherwise)) => Expr {
-                        kind: ExprKind::Cond(
-                            Box::new(cond),
-                            Box::new(self.expr(then)),
-                            Box::new(self.expr(otherwise)),
-                        ),
-                        range,
-                    },
-                    _ => cond,
-                }
-            }
+            Rule::expr => self.conditional(pair, range),
             Rule::binary => {
                 let mut operands = Vec::new();
                 let mut ops = Vec::new();
@@ -826,52 +814,8 @@ impl Builder<'_> {
                 }
                 fold_binary(operands, ops)
             }
-            Rule::unary => {
-                let mut parts: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
-                let operand = self.expr(parts.pop().expect("unary operand"));
-                parts.into_iter().rev().fold(operand, |acc, op_pair| {
-                    let op = if op_pair.as_rule() == Rule::neg {
-                        UnaryOp::Neg
-                    } else {
-                        UnaryOp::Not
-                    };
-                    let range = TextRange::new(
-                        op_pair.as_span().start() + self.offset,
-                        acc.range.end as usize,
-                    );
-                    match (op, &acc.kind) {
-                        (UnaryOp::Neg, ExprKind::Int(n)) => Expr {
-                            kind: ExprKind::Int(-n),
-                            range,
-                        },
-                        (UnaryOp::Neg, ExprKind::Float(f)) => Expr {
-                            kind: ExprKind::Float(Float(-f.0)),
-                            range,
-                        },
-                        _ => Expr {
-                            kind: ExprKind::Unary(op, Box::new(acc)),
-                            range,
-                        },
-                    }
-                })
-            }
-            Rule::postfix => {
-                let mut parts = pair.into_inner();
-                let mut acc = self.expr(parts.next().expect("postfix primary"));
-                for postfix in parts {
-                    let range = acc.range.cover(self.range(&postfix));
-                    let base = Box::new(acc);
-                    let kind = if postfix.as_rule() == Rule::attr {
-                        let name = self.ident(postfix.into_inner().next().expect("attr name"));
-                        ExprKind::Attr(base, Box::new(name))
-                    } else {
-                        let key = self.expr(postfix.into_inner().next().expect("index expr"));
-                        ExprKind::Index(base, Box::new(key))
-                    };
-                    acc = Expr { range, kind };
-                }
-                acc
-            }
+            Rule::unary => self.unary(pair),
+            Rule::postfix => self.postfix(pair),
             Rule::call => {
                 let mut parts = pair.into_inner();
                 let name = self.ident(parts.next().expect("call name"));
@@ -886,127 +830,16 @@ impl Builder<'_> {
                     range,
                 }
             }
-            Rule::list_for | Rule::record_for => {
-                let is_record = pair.as_rule() == Rule::record_for;
-                let mut parts = pair.into_inner();
-                let head = parts.next().expect("for head");
-                let mut vars = Vec::new();
-                let mut collection = None;
-                for p in head.into_inner() {
-                    match p.as_rule() {
-                        Rule::ident => vars.push(self.ident(p)),
-                        Rule::expr => collection = Some(self.expr(p)),
-                        _ => {}
-                    }
-                }
-                let value_var = vars.pop().expect("for has a variable");
-                let key_var = vars.pop();
-                let first = self.expr(parts.next().expect("for value"));
-                let (key, value) = if is_record {
-                    (
-                        Some(first),
-                        self.expr(parts.next().expect("for record value")),
-                    )
-                } else {
-                    (None, first)
-                };
-                let condition = parts.next().map(|p| self.condition(p));
-                Expr {
-                    kind: ExprKind::For(Box::new(ForExpr {
-                        key_var,
-                        value_var,
-                        collection: collection.expect("for has a collection"),
-                        key,
-                        value,
-                        condition,
-                    })),
-                    range,
-                }
-            }
+            Rule::list_for | Rule::record_for => self.comprehension(pair, range),
             Rule::value | Rule::paren => self.expr(pair.into_inner().next().expect("inner expr")),
             Rule::list => Expr {
                 kind: ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
                 range,
             },
-            Rule::record => {
-                let entries = pair
-                    .into_inner()
-                    .map(|entry| {
-                        let mut e = entry.into_inner();
-                        let key_pair = e.next().expect("record key");
-                        let key = match key_pair.as_rule() {
-                            Rule::string => {
-                                let r = self.range(&key_pair);
-                                let name = self.expr_of_string(key_pair).as_plain_str();
-                                if name.is_none() {
-                                    self.errors.push(SyntaxError {
-                                        // Diagnostic: E0100 syntax-error
-                                        code: E0100,
-                                        range: r,
-                                        message: "a record key cannot be interpolated".into(),
-                                        label: "keys are written as they are".into(),
-                                        help: Some("keys are merged across environments before anything is evaluated, so they are fixed text; build a map with computed keys with a comprehension: `{for k, v in m: \"${env}-${k}\" => v}`".into()),
-                                    });
-                                }
-                                Ident {
-                                    name: name.unwrap_or_default(),
-                                    range: r,
-                                }
-                            }
-                            _ => self.ident(key_pair),
-                        };
-                        RecordEntry {
-                            key,
-                            value: self.expr_or_missing(e.next().expect("record value")).into(),
-                        }
-                    })
-                    .collect();
-                Expr {
-                    kind: ExprKind::Record(entries),
-                    range,
-                }
-            }
+            Rule::record => self.record(pair, range),
             Rule::string => self.expr_of_string(pair),
-            Rule::int => match pair.as_str().parse::<i64>() {
-                Ok(n) => Expr {
-                    kind: ExprKind::Int(n),
-                    range,
-                },
-                Err(_) => {
-                    self.errors.push(SyntaxError {
-                        // Diagnostic: E0100 syntax-error
-                        code: E0100,
-                        range,
-                        message: "integer literal is too large".into(),
-                        label: "does not fit in 64 bits".into(),
-                        help: None,
-                    });
-                    Expr {
-                        kind: ExprKind::Missing,
-                        range,
-                    }
-                }
-            },
-            Rule::float => match pair.as_str().parse::<f64>() {
-                Ok(f) if f.is_finite() => Expr {
-                    kind: ExprKind::Float(Float(f)),
-                    range,
-                },
-                _ => {
-                    self.errors.push(SyntaxError {
-                        // Diagnostic: E0100 syntax-error
-                        code: E0100,
-                        range,
-                        message: "number literal is too large".into(),
-                        label: "does not fit in a 64-bit float".into(),
-                        help: None,
-                    });
-                    Expr {
-                        kind: ExprKind::Missing,
-                        range,
-                    }
-                }
-            },
+            Rule::int => self.int_literal(pair, range),
+            Rule::float => self.float_literal(pair, range),
             Rule::boolean => Expr {
                 kind: ExprKind::Bool(pair.as_str() == "true"),
                 range,
@@ -1029,6 +862,204 @@ impl Builder<'_> {
                 }
             }
             rule => unreachable!("expression rule {rule:?}"),
+        }
+    }
+
+    /// `cond ? then : otherwise`, or the plain expression when there is no `?`.
+    fn conditional(&mut self, pair: Pair<'_, Rule>, range: TextRange) -> Expr {
+        let mut parts = pair.into_inner();
+        let cond = self.expr(parts.next().expect("expr body"));
+        match (parts.next(), parts.next()) {
+            (Some(then), Some(otherwise)) => Expr {
+                kind: ExprKind::Cond(
+                    Box::new(cond),
+                    Box::new(self.expr(then)),
+                    Box::new(self.expr(otherwise)),
+                ),
+                range,
+            },
+            _ => cond,
+        }
+    }
+
+    /// `-x` and `!x`, innermost operator first; a negated number literal becomes the literal.
+    fn unary(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let mut parts: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
+        let operand = self.expr(parts.pop().expect("unary operand"));
+        parts.into_iter().rev().fold(operand, |acc, op_pair| {
+            let op = if op_pair.as_rule() == Rule::neg {
+                UnaryOp::Neg
+            } else {
+                UnaryOp::Not
+            };
+            let range = TextRange::new(
+                op_pair.as_span().start() + self.offset,
+                acc.range.end as usize,
+            );
+            match (op, &acc.kind) {
+                (UnaryOp::Neg, ExprKind::Int(n)) => Expr {
+                    kind: ExprKind::Int(-n),
+                    range,
+                },
+                (UnaryOp::Neg, ExprKind::Float(f)) => Expr {
+                    kind: ExprKind::Float(Float(-f.0)),
+                    range,
+                },
+                _ => Expr {
+                    kind: ExprKind::Unary(op, Box::new(acc)),
+                    range,
+                },
+            }
+        })
+    }
+
+    /// A primary followed by `.name` and `[key]`, left to right.
+    fn postfix(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let mut parts = pair.into_inner();
+        let mut acc = self.expr(parts.next().expect("postfix primary"));
+        for postfix in parts {
+            let range = acc.range.cover(self.range(&postfix));
+            let base = Box::new(acc);
+            let kind = if postfix.as_rule() == Rule::attr {
+                let name = self.ident(postfix.into_inner().next().expect("attr name"));
+                ExprKind::Attr(base, Box::new(name))
+            } else {
+                let key = self.expr(postfix.into_inner().next().expect("index expr"));
+                ExprKind::Index(base, Box::new(key))
+            };
+            acc = Expr { range, kind };
+        }
+        acc
+    }
+
+    /// `[for k, v in coll: value if cond]` and `{for k, v in coll: key => value if cond}`.
+    fn comprehension(&mut self, pair: Pair<'_, Rule>, range: TextRange) -> Expr {
+        let is_record = pair.as_rule() == Rule::record_for;
+        let mut parts = pair.into_inner();
+        let head = parts.next().expect("for head");
+        let mut vars = Vec::new();
+        let mut collection = None;
+        for p in head.into_inner() {
+            match p.as_rule() {
+                Rule::ident => vars.push(self.ident(p)),
+                Rule::expr => collection = Some(self.expr(p)),
+                _ => {}
+            }
+        }
+        let value_var = vars.pop().expect("for has a variable");
+        let key_var = vars.pop();
+        let first = self.expr(parts.next().expect("for value"));
+        let (key, value) = if is_record {
+            (
+                Some(first),
+                self.expr(parts.next().expect("for record value")),
+            )
+        } else {
+            (None, first)
+        };
+        let condition = parts.next().map(|p| self.condition(p));
+        Expr {
+            kind: ExprKind::For(Box::new(ForExpr {
+                key_var,
+                value_var,
+                collection: collection.expect("for has a collection"),
+                key,
+                value,
+                condition,
+            })),
+            range,
+        }
+    }
+
+    /// `{ key = value, ... }`.
+    fn record(&mut self, pair: Pair<'_, Rule>, range: TextRange) -> Expr {
+        let entries = pair
+            .into_inner()
+            .map(|entry| {
+                let mut e = entry.into_inner();
+                let key = self.record_key(e.next().expect("record key"));
+                RecordEntry {
+                    key,
+                    value: self.expr_or_missing(e.next().expect("record value")).into(),
+                }
+            })
+            .collect();
+        Expr {
+            kind: ExprKind::Record(entries),
+            range,
+        }
+    }
+
+    /// A record key: a name, or a quoted string without interpolation.
+    fn record_key(&mut self, key_pair: Pair<'_, Rule>) -> Ident {
+        match key_pair.as_rule() {
+            Rule::string => {
+                let r = self.range(&key_pair);
+                let name = self.expr_of_string(key_pair).as_plain_str();
+                if name.is_none() {
+                    self.errors.push(SyntaxError {
+                        // Diagnostic: E0100 syntax-error
+                        code: E0100,
+                        range: r,
+                        message: "a record key cannot be interpolated".into(),
+                        label: "keys are written as they are".into(),
+                        help: Some("keys are merged across environments before anything is evaluated, so they are fixed text; build a map with computed keys with a comprehension: `{for k, v in m: \"${env}-${k}\" => v}`".into()),
+                    });
+                }
+                Ident {
+                    name: name.unwrap_or_default(),
+                    range: r,
+                }
+            }
+            _ => self.ident(key_pair),
+        }
+    }
+
+    /// An integer literal; one too large for 64 bits is reported and missing.
+    fn int_literal(&mut self, pair: Pair<'_, Rule>, range: TextRange) -> Expr {
+        match pair.as_str().parse::<i64>() {
+            Ok(n) => Expr {
+                kind: ExprKind::Int(n),
+                range,
+            },
+            Err(_) => {
+                self.errors.push(SyntaxError {
+                    // Diagnostic: E0100 syntax-error
+                    code: E0100,
+                    range,
+                    message: "integer literal is too large".into(),
+                    label: "does not fit in 64 bits".into(),
+                    help: None,
+                });
+                Expr {
+                    kind: ExprKind::Missing,
+                    range,
+                }
+            }
+        }
+    }
+
+    /// A float literal; one too large for a 64-bit float is reported and missing.
+    fn float_literal(&mut self, pair: Pair<'_, Rule>, range: TextRange) -> Expr {
+        match pair.as_str().parse::<f64>() {
+            Ok(f) if f.is_finite() => Expr {
+                kind: ExprKind::Float(Float(f)),
+                range,
+            },
+            _ => {
+                self.errors.push(SyntaxError {
+                    // Diagnostic: E0100 syntax-error
+                    code: E0100,
+                    range,
+                    message: "number literal is too large".into(),
+                    label: "does not fit in a 64-bit float".into(),
+                    help: None,
+                });
+                Expr {
+                    kind: ExprKind::Missing,
+                    range,
+                }
+            }
         }
     }
 
