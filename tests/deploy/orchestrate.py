@@ -137,7 +137,7 @@ def dev(moto, work):
     report, _ = infrac(["drift", "environments/dev.infra", *common, "--format", "json"], REPO, (0, 2))
     before = layers_of(report)[uploads["dir"]]["drift"]
     check(not any(item.startswith("module.uploads.aws_s3_bucket.this:") for item in before),
-          "before the change, the uploads bucket has not drifted")
+          f"before the change, the uploads bucket has not drifted: {before}")
     tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [
         {"Key": t["Key"], "Value": "changed-by-hand" if t["Key"] == "owner" else t["Value"]} for t in tags]})

@@ -891,6 +891,29 @@ fn count_changes(plan: &serde_json::Value, outcome: &mut Outcome) {
 /// Attributes that change on their own (a restore window moving forward): never drift.
 const MOVING_ATTRIBUTES: &[&str] = &["latest_restorable_time"];
 
+/// Attributes of a resource type that companion resources own (the AWS provider's deprecated
+/// in-line forms of `aws_s3_bucket_versioning`, `..._server_side_encryption_configuration`, ...):
+/// the bucket reads whatever they set, so a difference there is the companion's doing, and a
+/// change outside Terraform shows on the companion resource itself.
+const COMPANION_ATTRIBUTES: &[(&str, &[&str])] = &[(
+    "aws_s3_bucket",
+    &[
+        "acceleration_status",
+        "acl",
+        "cors_rule",
+        "grant",
+        "lifecycle_rule",
+        "logging",
+        "object_lock_configuration",
+        "policy",
+        "replication_configuration",
+        "request_payer",
+        "server_side_encryption_configuration",
+        "versioning",
+        "website",
+    ],
+)];
+
 /// The resources a refresh found changed outside Terraform, with the attributes that differ.
 /// An attribute that was empty in the state and has a value after the refresh is one that the
 /// provider fills in on reading (the rules of a security group written by separate rule
@@ -900,6 +923,11 @@ fn drift(plan: &serde_json::Value) -> Vec<String> {
     let mut out = Vec::new();
     for item in plan["resource_drift"].as_array().into_iter().flatten() {
         let address = item["address"].as_str().unwrap_or_default();
+        let kind = item["type"].as_str().unwrap_or_default();
+        let owned_elsewhere = COMPANION_ATTRIBUTES
+            .iter()
+            .find(|(of, _)| *of == kind)
+            .map_or(&[][..], |(_, attributes)| *attributes);
         let before = &item["change"]["before"];
         let after = &item["change"]["after"];
         let keys: Vec<String> = match (before.as_object(), after.as_object()) {
@@ -908,6 +936,7 @@ fn drift(plan: &serde_json::Value) -> Vec<String> {
                     .keys()
                     .chain(after.keys())
                     .filter(|key| !MOVING_ATTRIBUTES.contains(&key.as_str()))
+                    .filter(|key| !owned_elsewhere.contains(&key.as_str()))
                     .filter(|key| {
                         let (old, new) = (before.get(*key), after.get(*key));
                         !is_empty(old) && !same(old, new)
@@ -1163,12 +1192,14 @@ mod tests {
     fn drift_of(before: serde_json::Value, after: serde_json::Value) -> Vec<String> {
         drift(&serde_json::json!({"resource_drift": [{
             "address": "module.a.aws_s3_bucket.this",
+            "type": "aws_s3_bucket",
             "change": {"before": before, "after": after}
         }]}))
     }
 
     #[test]
-    fn drift_reports_changed_and_deleted_values_but_not_values_filled_in_on_reading() {
+    fn drift_reports_changed_and_deleted_values_but_not_values_filled_in_on_reading_or_owned_by_companions(
+    ) {
         let tags = |owner: &str| serde_json::json!({"owner": owner});
         assert_eq!(
             drift_of(
@@ -1180,6 +1211,13 @@ mod tests {
         assert!(drift_of(
             serde_json::json!({"latest_restorable_time": "a", "rules": []}),
             serde_json::json!({"latest_restorable_time": "b", "rules": [1]})
+        )
+        .is_empty());
+        // The bucket's encryption, as its companion resource set it after the bucket was read.
+        let sse = |algorithm: &str| serde_json::json!([{"rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": algorithm}]}]}]);
+        assert!(drift_of(
+            serde_json::json!({"server_side_encryption_configuration": sse("AES256")}),
+            serde_json::json!({"server_side_encryption_configuration": sse("aws:kms")})
         )
         .is_empty());
         assert_eq!(
