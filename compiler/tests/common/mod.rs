@@ -130,7 +130,10 @@ pub fn terraform_init(dir: &Path) -> (bool, String) {
 /// root module that calls only copied modules (`../modules/NAME`).
 pub fn install_vendored_modules(root_module: &Path, project_dir: &Path) -> Result<(), String> {
     let main = std::fs::read_to_string(root_module.join("main.tf")).unwrap_or_default();
-    let body: hcl::Body = hcl::from_str(&main).map_err(|e| format!("main.tf: {e}"))?;
+    // A main.tf that does not parse calls nothing we could install: `terraform init` reports it.
+    let Ok(body) = hcl::from_str::<hcl::Body>(&main) else {
+        return Ok(());
+    };
     let mut entries = vec![serde_json::json!({ "Key": "", "Source": "", "Dir": "." })];
     for block in body.blocks().filter(|b| b.identifier() == "module") {
         let Some(key) = block.labels().first().map(|l| l.as_str().to_string()) else {
