@@ -506,7 +506,7 @@ fn imports_tf(layer: &LayerModel) -> Option<String> {
             any = true;
             body = body.add_block(
                 Block::builder("import")
-                    .add_attribute(("to", import_address(&instance.name, import)))
+                    .add_attribute(("to", import_address(&instance.name, import, true)))
                     .add_attribute(("id", import.id.clone()))
                     .build(),
             );
@@ -515,11 +515,17 @@ fn imports_tf(layer: &LayerModel) -> Option<String> {
     any.then(|| render(body.build()))
 }
 
-/// `module.NAME["KEY"].TYPE.LABEL[N]`, the address an import adopts the resource at.
-fn import_address(instance: &str, import: &crate::model::Import) -> Expression {
+/// `module.NAME["KEY"].TYPE.LABEL[N]`, the address an import adopts the resource at; without
+/// the instance keys (`module.NAME.TYPE.LABEL`) when `keys` is false, as a test's
+/// `override_resource` names it.
+pub(crate) fn import_address(
+    instance: &str,
+    import: &crate::model::Import,
+    keys: bool,
+) -> Expression {
     use hcl::expr::{Traversal, TraversalOperator};
     let mut operators = vec![TraversalOperator::GetAttr(ident(instance))];
-    if let Some(key) = &import.key {
+    if let (Some(key), true) = (&import.key, keys) {
         operators.push(TraversalOperator::Index(Expression::String(key.clone())));
     }
     let (resource, index) = match import.address.split_once('[') {
@@ -529,7 +535,7 @@ fn import_address(instance: &str, import: &crate::model::Import) -> Expression {
     for part in resource.split('.') {
         operators.push(TraversalOperator::GetAttr(ident(part)));
     }
-    if let Some(index) = index {
+    if let (Some(index), true) = (index, keys) {
         operators.push(TraversalOperator::Index(Expression::Number(index.into())));
     }
     let root = Expression::Variable(hcl::expr::Variable::sanitized("module"));

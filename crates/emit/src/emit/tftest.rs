@@ -105,6 +105,25 @@ fn layer_tests(
         text.push('\n');
         text.push_str(&render(Body::builder().add_block(block).build()));
     }
+    // A mock provider cannot import: the resources the layer adopts are overridden instead,
+    // which the plan then imports from the override.
+    let mut adopted: Vec<String> = Vec::new();
+    for instance in layer.instances.iter() {
+        for import in &instance.imports {
+            let target = super::import_address(&instance.name, import, false);
+            let block = Block::builder("override_resource")
+                .add_attribute(("target", target))
+                .build();
+            let rendered = render(Body::builder().add_block(block).build());
+            if !adopted.contains(&rendered) {
+                adopted.push(rendered);
+            }
+        }
+    }
+    for block in adopted {
+        text.push('\n');
+        text.push_str(&block);
+    }
     text.push('\n');
     text.push_str(&render(
         Body::builder()
