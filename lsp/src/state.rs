@@ -11,8 +11,8 @@ use std::sync::Arc;
 use infrac_core::db::{RootDatabase, SourceFile, Workspace};
 use infrac_core::diagnostics::Diagnostic;
 use infrac_emit::analysis::{
-    load_project, module_dirs_stale, read_source, reload_module_dirs, set_file_text,
-    unreadable_file,
+    load_project, module_dirs_stale, read_source, reload_module_dirs, reload_provider_schemas,
+    schemas_stale, set_file_text, unreadable_file,
 };
 use salsa::Setter as _;
 use tower_lsp_server::ls_types as lsp;
@@ -216,6 +216,10 @@ impl State {
         let workspace = self.projects[project].workspace;
         if module_dirs_stale(&self.db, workspace) {
             reload_module_dirs(&mut self.db, workspace);
+        }
+        // An instance of another provider's resource type: read that provider's schema.
+        if schemas_stale(&self.db, workspace) {
+            reload_provider_schemas(&mut self.db, workspace);
         }
         self.projects[project].generation += 1;
         Some(project)

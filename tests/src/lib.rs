@@ -69,7 +69,7 @@ pub fn load_fixture(fixture: &str) -> (RootDatabase, Workspace, Vec<SourceFile>)
             ModuleDir::new(&db, dir, path, files, None)
         })
         .collect();
-    let workspace = Workspace::new(&db, all, PathBuf::from("/fixture"), module_dirs);
+    let workspace = Workspace::new(&db, all, PathBuf::from("/fixture"), module_dirs, Vec::new());
     (db, workspace, files)
 }
 

@@ -133,7 +133,7 @@ fn fixture(text: &str) -> Fixture {
         .collect();
     let mut all = files.clone();
     all.extend(stdlib_files(&mut db));
-    let workspace = Workspace::new(&db, all, PathBuf::from("/p"), module_dirs);
+    let workspace = Workspace::new(&db, all, PathBuf::from("/p"), module_dirs, Vec::new());
     Fixture {
         db,
         workspace,

@@ -138,6 +138,19 @@ enum Command {
         #[command(subcommand)]
         target: CiTarget,
     },
+    /// Cache the schemas of the project's providers (`.infrac/schemas/`), so that instances of
+    /// any resource type or data source are typed offline.
+    Schema {
+        /// The project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The Terraform binary (default: `INFRAC_TERRAFORM`, or `terraform` on the path).
+        #[arg(long)]
+        terraform: Option<PathBuf>,
+        /// A provider mirror for `terraform init -plugin-dir` (default: `INFRAC_TF_PLUGIN_DIR`).
+        #[arg(long)]
+        plugin_dir: Option<PathBuf>,
+    },
     /// Write Markdown documentation of every module (the standard library and the project's own)
     /// from their typed interfaces.
     Doc {
@@ -349,6 +362,11 @@ fn main() -> ExitCode {
             head,
             env_files,
         } => cmd::affected::affected(&base, head.as_deref(), &env_files),
+        Command::Schema {
+            dir,
+            terraform,
+            plugin_dir,
+        } => cmd::schema::schema(&dir, terraform, plugin_dir),
         Command::Doc {
             out,
             project,

@@ -586,6 +586,7 @@ resource "aws_cloudwatch_log_group" "logs" {
                     instance: "x".into(),
                     key: None,
                     output: "y".into(),
+                    resource: None,
                 }),
                 Box::new(ty),
             )
