@@ -3934,7 +3934,11 @@ impl<'a> Eval<'a> {
                 .with_label_mut("typed from that schema")
                 .with_help_mut("run `infrac schema` again to write it anew");
             }
-            Lookup::Unknown { provider, help } => {
+            Lookup::Unknown {
+                provider,
+                help,
+                pruned,
+            } => {
                 let what = if kind.starts_with(DATA_PREFIX) {
                     "data source"
                 } else {
@@ -3948,7 +3952,13 @@ impl<'a> Eval<'a> {
                     format!("`{kind}` is no module and no {what} of provider `{provider}`"),
                 )
                 .with_label_mut(format!("not a module or {what}"))
-                .with_help_opt_mut(module_help.or(help));
+                .with_help_opt_mut(module_help.or(help).or_else(|| {
+                    pruned.then(|| {
+                        "the cached schema holds only the types the project used when \
+                         `infrac schema --prune` wrote it: run it again"
+                            .to_string()
+                    })
+                }));
             }
             _ => {
                 // Diagnostic: E0203 unknown-module

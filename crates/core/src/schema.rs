@@ -38,6 +38,9 @@ pub struct SchemaHeader {
     /// The provider's registry address, `registry.terraform.io/hashicorp/aws`.
     pub provider: String,
     pub version: String,
+    /// Written by `infrac schema --prune`: only the types the project used then.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pruned: bool,
 }
 
 /// One line of a cached schema after the header.
@@ -122,6 +125,8 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SchemaIndex {
     pub header: Option<(String, String)>,
+    /// The cache holds only the types the project used when it was written.
+    pub pruned: bool,
     pub entries: BTreeMap<(EntryKind, String), Range<usize>>,
     pub problem: Option<String>,
 }
@@ -148,7 +153,10 @@ fn index_text(text: &str) -> SchemaIndex {
     let header = lines.next().unwrap_or_default();
     offset += header.len();
     match serde_json::from_str::<SchemaHeader>(header) {
-        Ok(h) if h.infrac_schema == SCHEMA_FORMAT => index.header = Some((h.provider, h.version)),
+        Ok(h) if h.infrac_schema == SCHEMA_FORMAT => {
+            index.pruned = h.pruned;
+            index.header = Some((h.provider, h.version));
+        }
         Ok(h) => {
             index.problem = Some(format!(
                 "it is in format {} and this infrac reads format {SCHEMA_FORMAT}",
@@ -188,25 +196,30 @@ fn index_text(text: &str) -> SchemaIndex {
 /// The providers whose resource types the project's instances name (kinds that are no module,
 /// `data.` dropped), by provider type: the schemas a load reads.
 pub fn wanted_providers(db: &dyn Db, index: &ProjectIndex) -> std::collections::BTreeSet<String> {
-    let mut providers = std::collections::BTreeSet::new();
+    used_kinds(db, index)
+        .iter()
+        .map(|kind| kind.strip_prefix(crate::model::DATA_PREFIX).unwrap_or(kind))
+        .filter(|name| name.contains('_'))
+        .map(|name| provider_of(name).to_string())
+        .collect()
+}
+
+/// The kinds the project's instances name that are no module (`data.` kept): what
+/// `infrac schema --prune` keeps.
+pub fn used_kinds(db: &dyn Db, index: &ProjectIndex) -> std::collections::BTreeSet<String> {
+    let mut kinds = std::collections::BTreeSet::new();
     for layer in index.layers.values() {
         let crate::syntax::ItemKind::Layer(layer) = &layer.item(db).kind else {
             continue;
         };
         for instance in &layer.instances {
             let kind = instance.kind_name();
-            if index.modules.contains_key(kind.as_ref()) {
-                continue;
-            }
-            let name = kind
-                .strip_prefix(crate::model::DATA_PREFIX)
-                .unwrap_or(&kind);
-            if name.contains('_') {
-                providers.insert(provider_of(name).to_string());
+            if !index.modules.contains_key(kind.as_ref()) {
+                kinds.insert(kind.into_owned());
             }
         }
     }
-    providers
+    kinds
 }
 
 /// The provider type a resource type belongs to: `aws` for `aws_sns_topic`.
@@ -253,10 +266,12 @@ pub enum Lookup {
     NoSchema {
         provider: String,
     },
-    /// The provider's schema is cached but has no such type.
+    /// The provider's schema is cached but has no such type (`pruned`: the cache holds only the
+    /// types the project used when it was written).
     Unknown {
         provider: String,
         help: Option<String>,
+        pruned: bool,
     },
     /// The cache of the kind's provider could not be read.
     Unreadable {
@@ -286,6 +301,7 @@ pub fn resource_sig(db: &dyn Db, index: &ProjectIndex, name: &str, kind: EntryKi
         return Lookup::Unknown {
             provider: provider.to_string(),
             help,
+            pruned: schema_index.pruned,
         };
     };
     let line = &file.text(db)[range.clone()];

@@ -144,6 +144,10 @@ enum Command {
         /// The project directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Keep only the resource types and data sources the project uses (a small file to
+        /// commit; run it again when an instance names a new type).
+        #[arg(long)]
+        prune: bool,
         /// The Terraform binary (default: `INFRAC_TERRAFORM`, or `terraform` on the path).
         #[arg(long)]
         terraform: Option<PathBuf>,
@@ -364,9 +368,10 @@ fn main() -> ExitCode {
         } => cmd::affected::affected(&base, head.as_deref(), &env_files),
         Command::Schema {
             dir,
+            prune,
             terraform,
             plugin_dir,
-        } => cmd::schema::schema(&dir, terraform, plugin_dir),
+        } => cmd::schema::schema(&dir, prune, terraform, plugin_dir),
         Command::Doc {
             out,
             project,

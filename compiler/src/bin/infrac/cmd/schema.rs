@@ -7,17 +7,17 @@
 //! file per provider, `.infrac/schemas/NAMESPACE/TYPE/VERSION.jsonl`, replacing the cached files of
 //! that provider's other versions. Nothing else of the project is touched.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use infrac_core::config::EnvName;
 use infrac_core::db::RootDatabase;
-use infrac_core::model::env_globals;
+use infrac_core::model::{env_globals, DATA_PREFIX};
 use infrac_core::project::project_index;
 use infrac_core::schema::{
-    EntryKind, SchemaEntry, SchemaHeader, TfBlock, SCHEMA_DIR, SCHEMA_FORMAT,
+    used_kinds, EntryKind, SchemaEntry, SchemaHeader, TfBlock, SCHEMA_DIR, SCHEMA_FORMAT,
 };
 use infrac_emit::analysis::load_project;
 
@@ -27,6 +27,7 @@ use crate::{EXIT_ERRORS, EXIT_TOOL, EXIT_USAGE};
 
 pub(crate) fn schema(
     dir: &Path,
+    prune: bool,
     terraform: Option<PathBuf>,
     plugin_dir: Option<PathBuf>,
 ) -> ExitCode {
@@ -34,8 +35,8 @@ pub(crate) fn schema(
         eprintln!("error: `{}` is not a project directory", dir.display());
         return ExitCode::from(EXIT_USAGE);
     }
-    let providers = match project_providers(dir) {
-        Ok(providers) => providers,
+    let (providers, used) = match project_providers(dir) {
+        Ok(found) => found,
         Err(message) => {
             eprintln!("error: {message}");
             return ExitCode::from(EXIT_ERRORS);
@@ -49,6 +50,19 @@ pub(crate) fn schema(
         }
     };
     let schemas = match provider_schemas(&terraform, &providers) {
+        Ok(mut schemas) if prune => {
+            for cached in &mut schemas {
+                cached.pruned = true;
+                cached.entries.retain(|entry| {
+                    let kind = match entry.kind {
+                        EntryKind::Resource => entry.name.clone(),
+                        EntryKind::Data => format!("{DATA_PREFIX}{}", entry.name),
+                    };
+                    used.contains(&kind)
+                });
+            }
+            schemas
+        }
         Ok(schemas) => schemas,
         Err(message) => {
             eprintln!("error: {message}");
@@ -75,8 +89,12 @@ pub(crate) fn schema(
 }
 
 /// `(local name, source, version constraint)` of every provider of the project (every
-/// environment's, which may differ in version), `aws` first.
-fn project_providers(dir: &Path) -> Result<Vec<(String, String, String)>, String> {
+/// environment's, which may differ in version), and the kinds its instances name that are no
+/// module.
+#[allow(clippy::type_complexity)]
+fn project_providers(
+    dir: &Path,
+) -> Result<(Vec<(String, String, String)>, BTreeSet<String>), String> {
     let mut db = RootDatabase::default();
     let (workspace, _) = load_project(&mut db, dir);
     let index = project_index(&db, workspace);
@@ -97,10 +115,11 @@ fn project_providers(dir: &Path) -> Result<Vec<(String, String, String)>, String
                 .or_insert_with(|| (provider.source.clone(), provider.version.clone()));
         }
     }
-    Ok(providers
+    let providers = providers
         .into_iter()
         .map(|(local, (source, version))| (local, source, version))
-        .collect())
+        .collect();
+    Ok((providers, used_kinds(&db, index)))
 }
 
 /// One provider's schema, ready to cache.
@@ -111,6 +130,7 @@ struct Cached {
     address: String,
     version: String,
     entries: Vec<SchemaEntry>,
+    pruned: bool,
 }
 
 impl Cached {
@@ -209,6 +229,7 @@ fn provider_schemas(
             address,
             version: version.clone(),
             entries,
+            pruned: false,
         });
     }
     Ok(cached)
@@ -257,6 +278,7 @@ fn write_cache(dir: &Path, cached: &Cached) -> Result<PathBuf, String> {
             infrac_schema: SCHEMA_FORMAT,
             provider: cached.address.clone(),
             version: cached.version.clone(),
+            pruned: cached.pruned,
         };
         serde_json::to_writer(&mut out, &header)?;
         out.write_all(b"\n")?;
