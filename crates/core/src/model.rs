@@ -3754,7 +3754,9 @@ impl<'a> Eval<'a> {
         let mut reads = BTreeSet::new();
         let mut refs = Vec::new();
         for instance in model.instances.iter() {
-            for (_, value) in &instance.inputs {
+            // A repeated instance's inputs that differ between keys are read too.
+            let per_key = instance.for_each.iter().flatten().flat_map(|(_, i)| i);
+            for (_, value) in instance.inputs.iter().chain(per_key) {
                 value.runtime_refs(&mut refs);
             }
         }

@@ -61,7 +61,16 @@ pub(super) fn resource_block(instance: &InstanceModel, shape: &ResourceShape) ->
         for name in varying {
             let each = traversal("each", &["value", name]);
             block = match shape.blocks.get(name) {
-                Some(nested) => block.add_block(dynamic(name, each, nested)),
+                Some(nested) => {
+                    // Only what some key sets: the block's other attributes and blocks stay
+                    // out of the `dynamic` block.
+                    let values: Vec<&Value> = keys
+                        .iter()
+                        .flat_map(|(_, inputs)| inputs.iter().filter(|(n, _)| n == name))
+                        .map(|(_, v)| v)
+                        .collect();
+                    block.add_block(dynamic(name, each, &used_shape(nested, &values)))
+                }
                 None => block.add_attribute((ident(name), each)),
             };
         }
@@ -167,6 +176,51 @@ fn record_value(fields: &BTreeMap<String, Value>, shape: &BlockShape) -> Express
             })
             .collect(),
     )
+}
+
+/// The part of a nested block's shape that `values` (each a record, a list of records or
+/// `null`) set; all of it when one of them is known only at run time.
+fn used_shape(shape: &BlockShape, values: &[&Value]) -> BlockShape {
+    let mut records: Vec<&BTreeMap<String, Value>> = Vec::new();
+    for value in values {
+        match value {
+            Value::Null => {}
+            Value::Record(fields) => records.push(fields),
+            Value::List(items) => {
+                for item in items {
+                    match item {
+                        Value::Record(fields) => records.push(fields),
+                        Value::Null => {}
+                        _ => return shape.clone(),
+                    }
+                }
+            }
+            _ => return shape.clone(),
+        }
+    }
+    let set = |name: &str| {
+        records
+            .iter()
+            .any(|r| r.get(name).is_some_and(|v| !matches!(v, Value::Null)))
+    };
+    BlockShape {
+        single: shape.single,
+        attributes: shape
+            .attributes
+            .iter()
+            .filter(|a| set(a))
+            .cloned()
+            .collect(),
+        blocks: shape
+            .blocks
+            .iter()
+            .filter(|(name, _)| set(name))
+            .map(|(name, nested)| {
+                let values: Vec<&Value> = records.iter().filter_map(|r| r.get(name)).collect();
+                (name.clone(), used_shape(nested, &values))
+            })
+            .collect(),
+    }
 }
 
 /// `dynamic "NAME" { for_each = LIST  content { ... } }`, each attribute read with `lookup` so
