@@ -118,7 +118,10 @@ fn infrac_schema_caches_every_type_and_prune_keeps_the_used_ones() {
         .iter()
         .filter(|l| l.starts_with(r#"{"kind":"data","#))
         .count();
-    assert!(resources > 1000 && data > 400, "{resources} resource types, {data} data sources");
+    assert!(
+        resources > 1000 && data > 400,
+        "{resources} resource types, {data} data sources"
+    );
     let (ok, output) = run(infrac().arg("check").arg(dir.path()));
     assert!(ok, "{output}");
 
@@ -128,7 +131,11 @@ fn infrac_schema_caches_every_type_and_prune_keeps_the_used_ones() {
         .iter()
         .map(|line| {
             let entry: serde_json::Value = serde_json::from_str(line).expect("JSON lines");
-            format!("{} {}", entry["kind"].as_str().unwrap(), entry["name"].as_str().unwrap())
+            format!(
+                "{} {}",
+                entry["kind"].as_str().unwrap(),
+                entry["name"].as_str().unwrap()
+            )
         })
         .collect();
     assert_eq!(
@@ -305,11 +312,7 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
 fn a_resource_type_without_a_cached_schema_is_e0209_with_the_command_that_caches_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     write_project(dir.path());
-    let output = output_of(
-        infrac()
-            .args(["check", "--format", "json"])
-            .arg(dir.path()),
-    );
+    let output = output_of(infrac().args(["check", "--format", "json"]).arg(dir.path()));
     let diagnostics: Vec<serde_json::Value> =
         serde_json::from_slice(&output.stdout).expect("JSON diagnostics");
     let e0209: Vec<&serde_json::Value> = diagnostics
