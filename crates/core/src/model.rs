@@ -3946,6 +3946,12 @@ impl<'a> Eval<'a> {
                 } else {
                     "resource type"
                 };
+                // A pruned cache lacks most types: a close name in it is likely not the one.
+                let prune_help = pruned.then(|| {
+                    "the cached schema holds only the types the project used when \
+                     `infrac schema --prune` wrote it: run it again"
+                        .to_string()
+                });
                 // Diagnostic: E0203 unknown-module
                 self.error(
                     E0203,
@@ -3954,13 +3960,7 @@ impl<'a> Eval<'a> {
                     format!("`{kind}` is no module and no {what} of provider `{provider}`"),
                 )
                 .with_label_mut(format!("not a module or {what}"))
-                .with_help_opt_mut(module_help.or(help).or_else(|| {
-                    pruned.then(|| {
-                        "the cached schema holds only the types the project used when \
-                         `infrac schema --prune` wrote it: run it again"
-                            .to_string()
-                    })
-                }));
+                .with_help_opt_mut(module_help.or(prune_help).or(help));
             }
             _ => {
                 // Diagnostic: E0203 unknown-module

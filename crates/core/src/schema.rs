@@ -425,6 +425,7 @@ fn capitalized(text: &str) -> String {
 
 fn block_doc(name: &str, block_type: &TfBlockType) -> String {
     let count = match (block_type.min_items, block_type.max_items) {
+        (_, 1) => String::new(),
         (0, 0) => String::new(),
         (min, 0) => format!(", at least {min}"),
         (0, max) => format!(", at most {max}"),
@@ -443,9 +444,11 @@ fn block_doc(name: &str, block_type: &TfBlockType) -> String {
     doc
 }
 
-/// A block written once: `single` and `group` nesting, or a list of at most one.
+/// A block written at most once: `single` and `group` nesting, and a list or set of at most one
+/// (`max_items = 1`, the usual way of providers on protocol 5): a record, not a list of one.
 fn is_single(block_type: &TfBlockType) -> bool {
     matches!(block_type.nesting_mode.as_str(), "single" | "group")
+        || (matches!(block_type.nesting_mode.as_str(), "list" | "set") && block_type.max_items == 1)
 }
 
 /// The type of a nested block input, and the shape emission needs.
@@ -460,7 +463,7 @@ fn block_type_shape(block_type: &TfBlockType, file: SourceFile, depth: usize) ->
         .map(|(name, _)| name.clone())
         .collect();
     let ty = match block_type.nesting_mode.as_str() {
-        "single" | "group" => record,
+        _ if single => record,
         "map" => Ty::Map(Box::new(record)),
         _ => Ty::List(Box::new(record)),
     };
