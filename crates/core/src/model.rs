@@ -1303,7 +1303,9 @@ impl<'a> Eval<'a> {
                     .with_help_mut("remove `modules`; select another AWS configuration per instance with `provider = \"ALIAS\"` and `project.aliases`");
                 provider.modules.clear();
             }
-        } else if provider.modules.is_empty() {
+        } else if provider.modules.is_empty()
+            && !crate::schema::wanted_providers(self.db, self.index).contains(name)
+        {
             let (file, range) = value_span(node, &path);
             // Diagnostic: E0403 missing-field
             self.error(
@@ -1314,7 +1316,7 @@ impl<'a> Eval<'a> {
             )
             .with_label_mut("used by no root module")
             .with_help_mut(format!(
-                "a provider other than `aws` goes only into the root modules that call a module using it: write `{name} = {{ version = \"...\", modules = [\"MODULE\"] }}`"
+                "a provider other than `aws` goes only into the root modules that call a module using it, or that hold one of its resource types: write `{name} = {{ version = \"...\", modules = [\"MODULE\"] }}`"
             ));
             return false;
         } else {
@@ -3904,7 +3906,10 @@ impl<'a> Eval<'a> {
         let provider = crate::schema::provider_of(kind.strip_prefix(DATA_PREFIX).unwrap_or(kind));
         let known_provider = provider == "aws" || self.providers.iter().any(|p| p == provider);
         match lookup {
-            Lookup::NoSchema { provider } if module_help.is_none() && known_provider => {
+            Lookup::NoSchema { provider } if known_provider => {
+                let module = module_help
+                    .map(|help| format!("; or, for a module, {help}"))
+                    .unwrap_or_default();
                 // Diagnostic: E0209 provider-schema-missing
                 self.error(
                     E0209,
@@ -3917,7 +3922,7 @@ impl<'a> Eval<'a> {
                 .with_label_mut("not a module; a resource type?")
                 .with_help_mut(format!(
                     "run `infrac schema` in the project directory: it caches the schemas of the \
-                     project's providers under `{}/` (commit them, so that checks run offline)",
+                     project's providers under `{}/` (commit them, so that checks run offline){module}",
                     crate::schema::SCHEMA_DIR
                 ));
             }
