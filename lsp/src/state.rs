@@ -238,6 +238,19 @@ impl State {
         projects
     }
 
+    /// A provider's cached schema changed on disk: every project under whose directory it lies
+    /// reads its schemas again. Returns those projects.
+    pub fn reload_schemas(&mut self, path: &Path) -> Vec<usize> {
+        let projects: Vec<usize> = (0..self.projects.len())
+            .filter(|&idx| path.starts_with(&self.projects[idx].dir))
+            .collect();
+        for &idx in &projects {
+            reload_provider_schemas(&mut self.db, self.projects[idx].workspace);
+            self.projects[idx].generation += 1;
+        }
+        projects
+    }
+
     pub fn open(&mut self, path: &Path, version: i32, text: String) -> Option<usize> {
         let project = self.set_text(path, &text);
         // The editor's text replaces the file on disk, and whatever made it unreadable.

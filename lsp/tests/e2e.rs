@@ -1164,5 +1164,28 @@ fn resource_types_are_typed_from_the_cached_provider_schema() {
         after.iter().any(|c| c.starts_with("E0203@")),
         "google has no cache and is not a project provider: {after:?}"
     );
+
+    // `infrac schema` writes the cache again with a queue type: the server reads it.
+    let text = text.replace(
+        "  google_storage_bucket b {}\n",
+        "  aws_sqs_queue jobs {}\n",
+    );
+    session.change_full(&base, 3, &text);
+    let before = codes(&session.diagnostics(&base, Some(3)));
+    assert!(before.iter().any(|c| c.starts_with("E0203@")), "{before:?}");
+    let cache = project.path(".infrac/schemas/hashicorp/aws/5.100.0.jsonl");
+    let mut lines = project.text(".infrac/schemas/hashicorp/aws/5.100.0.jsonl");
+    lines.push_str(r#"{"kind":"resource","name":"aws_sqs_queue","block":{"attributes":{"arn":{"type":"string","computed":true}}}}"#);
+    lines.push('\n');
+    std::fs::write(&cache, lines).expect("write the cache");
+    session.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": project.uri(".infrac/schemas/hashicorp/aws/5.100.0.jsonl"), "type": 2}]}),
+    );
+    let reloaded = codes(&session.diagnostics(&base, None));
+    assert!(
+        !reloaded.iter().any(|c| c.starts_with("E0203@")),
+        "the queue is typed from the new cache: {reloaded:?}"
+    );
     session.shutdown();
 }
