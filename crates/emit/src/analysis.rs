@@ -69,7 +69,9 @@ pub fn reload_provider_schemas(db: &mut RootDatabase, workspace: Workspace) {
         let Some((source, version, path)) = cached_schema(&root, &provider) else {
             continue;
         };
-        let (text, _) = read_source(&path);
+        // Not `read_source`: a provider's schema may be larger than a source file may be. A file
+        // that cannot be read is empty, which `schema_index` reports as no cache infrac wrote.
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
         let file = SourceFile::builder(path, Arc::from(text), false)
             .durability(salsa::Durability::MEDIUM)
             .new(db);
