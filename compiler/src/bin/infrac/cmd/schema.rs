@@ -206,10 +206,10 @@ fn provider_schemas(
         let Some(version) = versions.get(&address) else {
             return Err(format!("Terraform selected no version of `{address}`"));
         };
+        // `registry.terraform.io/hashicorp/aws` is cached as `hashicorp/aws`.
         let source = address
-            .splitn(2, '/')
-            .nth(1)
-            .unwrap_or(&address)
+            .split_once('/')
+            .map_or(address.as_str(), |(_, rest)| rest)
             .to_string();
         let mut entries = Vec::new();
         for (kind, list) in [
