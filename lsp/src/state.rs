@@ -228,24 +228,26 @@ impl State {
     /// A module's Terraform file (`.tf`) changed on disk: every project under whose directory
     /// it lies reads its modules' code again. Returns those projects.
     pub fn reload_modules(&mut self, path: &Path) -> Vec<usize> {
-        let projects: Vec<usize> = (0..self.projects.len())
-            .filter(|&idx| path.starts_with(&self.projects[idx].dir))
-            .collect();
-        for &idx in &projects {
-            reload_module_dirs(&mut self.db, self.projects[idx].workspace);
-            self.projects[idx].generation += 1;
-        }
-        projects
+        self.reload_under(path, reload_module_dirs)
     }
 
     /// A provider's cached schema changed on disk: every project under whose directory it lies
     /// reads its schemas again. Returns those projects.
     pub fn reload_schemas(&mut self, path: &Path) -> Vec<usize> {
+        self.reload_under(path, reload_provider_schemas)
+    }
+
+    /// Runs `reload` on every project under whose directory `path` lies; returns them.
+    fn reload_under(
+        &mut self,
+        path: &Path,
+        reload: fn(&mut RootDatabase, Workspace),
+    ) -> Vec<usize> {
         let projects: Vec<usize> = (0..self.projects.len())
             .filter(|&idx| path.starts_with(&self.projects[idx].dir))
             .collect();
         for &idx in &projects {
-            reload_provider_schemas(&mut self.db, self.projects[idx].workspace);
+            reload(&mut self.db, self.projects[idx].workspace);
             self.projects[idx].generation += 1;
         }
         projects

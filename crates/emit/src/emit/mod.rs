@@ -610,31 +610,8 @@ fn module_block(instance: &InstanceModel, module: &str, source: Option<&ModuleSo
     if let Some(keys) = &instance.for_each {
         // One module instance per key (`module.NAME["KEY"]`, stable when other keys come and
         // go); the inputs that differ between keys come from `each.value`.
-        let mut varying: Vec<&str> = Vec::new();
-        for (_, inputs) in keys {
-            for (name, _) in inputs {
-                if !varying.contains(&name.as_str()) {
-                    varying.push(name);
-                }
-            }
-        }
-        let for_each = Expression::Object(
-            keys.iter()
-                .map(|(key, inputs)| {
-                    let values = varying
-                        .iter()
-                        .map(|name| {
-                            let value = inputs
-                                .iter()
-                                .find(|(n, _)| n == name)
-                                .map_or(Expression::Null, |(_, v)| expression(v));
-                            (object_key(name), value)
-                        })
-                        .collect();
-                    (object_key(key), Expression::Object(values))
-                })
-                .collect(),
-        );
+        let (varying, for_each) =
+            for_each_object(keys, |_, value| value.map_or(Expression::Null, expression));
         block = block.add_attribute(("for_each", for_each));
         for (name, value) in &instance.inputs {
             block = block.add_attribute((ident(name), expression(value)));
@@ -648,6 +625,38 @@ fn module_block(instance: &InstanceModel, module: &str, source: Option<&ModuleSo
         block = block.add_attribute((ident(name), expression(value)));
     }
     block.build()
+}
+
+/// The inputs of a repeated instance that differ between its keys, in the order they first
+/// appear, and its `for_each` object: each key with those inputs' values, as `value` writes an
+/// input's value (`None` where a key leaves it unset).
+pub(crate) fn for_each_object(
+    keys: &[crate::model::KeyInputs],
+    value: impl Fn(&str, Option<&Value>) -> Expression,
+) -> (Vec<&str>, Expression) {
+    let mut varying: Vec<&str> = Vec::new();
+    for (_, inputs) in keys {
+        for (name, _) in inputs {
+            if !varying.contains(&name.as_str()) {
+                varying.push(name);
+            }
+        }
+    }
+    let object = Expression::Object(
+        keys.iter()
+            .map(|(key, inputs)| {
+                let values = varying
+                    .iter()
+                    .map(|name| {
+                        let set = inputs.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+                        (object_key(name), value(name, set))
+                    })
+                    .collect();
+                (object_key(key), Expression::Object(values))
+            })
+            .collect(),
+    );
+    (varying, object)
 }
 
 fn manifest(model: &EnvModel, source: &str) -> String {

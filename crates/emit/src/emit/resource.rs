@@ -27,34 +27,13 @@ pub(super) fn resource_block(instance: &InstanceModel, shape: &ResourceShape) ->
     .add_label(shape.type_name.clone())
     .add_label(instance.name.clone());
     if let Some(keys) = &instance.for_each {
-        let mut varying: Vec<&str> = Vec::new();
-        for (_, inputs) in keys {
-            for (name, _) in inputs {
-                if !varying.contains(&name.as_str()) {
-                    varying.push(name);
-                }
-            }
-        }
-        let for_each = Expression::Object(
-            keys.iter()
-                .map(|(key, inputs)| {
-                    let values = varying
-                        .iter()
-                        .map(|name| {
-                            let value = inputs.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-                            let value = match (value, shape.blocks.get(*name)) {
-                                (Some(v), Some(nested)) => blocks_list(v, nested),
-                                (Some(v), None) => expression(v),
-                                (None, Some(_)) => Expression::Array(Vec::new()),
-                                (None, None) => Expression::Null,
-                            };
-                            (literal::object_key(name), value)
-                        })
-                        .collect();
-                    (literal::object_key(key), Expression::Object(values))
-                })
-                .collect(),
-        );
+        let (varying, for_each) =
+            super::for_each_object(keys, |name, value| match (value, shape.blocks.get(name)) {
+                (Some(v), Some(nested)) => blocks_list(v, nested),
+                (Some(v), None) => expression(v),
+                (None, Some(_)) => Expression::Array(Vec::new()),
+                (None, None) => Expression::Null,
+            });
         block = block.add_attribute(("for_each", for_each));
         block = provider(block, instance);
         block = body(block, &instance.inputs, &shape.blocks);
