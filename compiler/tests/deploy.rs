@@ -109,5 +109,9 @@ fn multi_account_shared_registry_and_two_environments_deploy_through_assumed_rol
         assert!(output.contains(&read), "{read}:\n{output}");
         let dr = format!("{env}/02-dr reads storage.documents_bucket = \"ledger-{env}-documents\"");
         assert!(output.contains(&dr), "{dr}:\n{output}");
+        // The topic, a resource type typed from the provider's schema, exists in the
+        // environment's account and its ARN flows to the next layer.
+        let topic = format!("{env}/02-dr reads storage.oncall_topic = \"arn:aws:sns:");
+        assert!(output.contains(&topic), "{topic}:\n{output}");
     }
 }

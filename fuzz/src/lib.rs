@@ -206,7 +206,7 @@ pub fn database_in(
         .collect();
     let mut all = sources.clone();
     all.extend(stdlib_files(&mut db));
-    let workspace = Workspace::new(&db, all, PathBuf::from("/fuzz"), Vec::new());
+    let workspace = Workspace::new(&db, all, PathBuf::from("/fuzz"), Vec::new(), Vec::new());
     (db, workspace, sources)
 }
 

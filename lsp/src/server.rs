@@ -186,7 +186,7 @@ impl Server {
             register_options: serde_json::to_value(lsp::DidChangeWatchedFilesRegistrationOptions {
                 // `.tf`: the Terraform code of the project's own modules, whose interfaces may
                 // be read from it.
-                watchers: ["**/*.infra", "**/*.tf"]
+                watchers: ["**/*.infra", "**/*.tf", "**/.infrac/schemas/**/*.jsonl"]
                     .into_iter()
                     .map(|glob| lsp::FileSystemWatcher {
                         glob_pattern: lsp::GlobPattern::String(glob.into()),
@@ -408,6 +408,9 @@ impl LanguageServer for Server {
                 };
                 if path.extension().is_some_and(|e| e == "tf") {
                     projects.extend(state.reload_modules(&path));
+                } else if path.extension().is_some_and(|e| e == "jsonl") {
+                    // `infrac schema` wrote a provider's schema again.
+                    projects.extend(state.reload_schemas(&path));
                 } else if let Some(project) = state.reload(&path) {
                     projects.push(project);
                 }

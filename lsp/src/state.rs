@@ -11,8 +11,8 @@ use std::sync::Arc;
 use infrac_core::db::{RootDatabase, SourceFile, Workspace};
 use infrac_core::diagnostics::Diagnostic;
 use infrac_emit::analysis::{
-    load_project, module_dirs_stale, read_source, reload_module_dirs, set_file_text,
-    unreadable_file,
+    load_project, module_dirs_stale, read_source, reload_module_dirs, reload_provider_schemas,
+    schemas_stale, set_file_text, unreadable_file,
 };
 use salsa::Setter as _;
 use tower_lsp_server::ls_types as lsp;
@@ -217,6 +217,10 @@ impl State {
         if module_dirs_stale(&self.db, workspace) {
             reload_module_dirs(&mut self.db, workspace);
         }
+        // An instance of another provider's resource type: read that provider's schema.
+        if schemas_stale(&self.db, workspace) {
+            reload_provider_schemas(&mut self.db, workspace);
+        }
         self.projects[project].generation += 1;
         Some(project)
     }
@@ -224,11 +228,26 @@ impl State {
     /// A module's Terraform file (`.tf`) changed on disk: every project under whose directory
     /// it lies reads its modules' code again. Returns those projects.
     pub fn reload_modules(&mut self, path: &Path) -> Vec<usize> {
+        self.reload_under(path, reload_module_dirs)
+    }
+
+    /// A provider's cached schema changed on disk: every project under whose directory it lies
+    /// reads its schemas again. Returns those projects.
+    pub fn reload_schemas(&mut self, path: &Path) -> Vec<usize> {
+        self.reload_under(path, reload_provider_schemas)
+    }
+
+    /// Runs `reload` on every project under whose directory `path` lies; returns them.
+    fn reload_under(
+        &mut self,
+        path: &Path,
+        reload: fn(&mut RootDatabase, Workspace),
+    ) -> Vec<usize> {
         let projects: Vec<usize> = (0..self.projects.len())
             .filter(|&idx| path.starts_with(&self.projects[idx].dir))
             .collect();
         for &idx in &projects {
-            reload_module_dirs(&mut self.db, self.projects[idx].workspace);
+            reload(&mut self.db, self.projects[idx].workspace);
             self.projects[idx].generation += 1;
         }
         projects

@@ -1095,3 +1095,97 @@ variable "title" {
     );
     session.shutdown();
 }
+
+/// An instance of a provider's resource type, typed from the schema cached in the project: no
+/// diagnostic, hover from the schema, attributes completed; after an edit, a computed attribute set
+/// is E0409, and an instance of a provider that is neither the project's nor cached is E0203.
+#[test]
+fn resource_types_are_typed_from_the_cached_provider_schema() {
+    let project = Project::new(concat!(
+        "//- /base.infra\n",
+        "project shop {\n  region = \"eu-west-1\"\n  state  = { bucket = \"shop-tfstate\" }\n}\n",
+        "layer alerts {\n  aws_sn$1s_topic oncall {\n    name = \"shop-oncall\"\n    $2\n  }\n",
+        "  output arn: string = oncall.arn\n}\nenv dev {}\n",
+        "//- /.infrac/schemas/hashicorp/aws/5.100.0.jsonl\n",
+        r#"{"infrac_schema":1,"provider":"registry.terraform.io/hashicorp/aws","version":"5.100.0"}"#,
+        "\n",
+        r#"{"kind":"resource","name":"aws_sns_topic","block":{"attributes":{"arn":{"type":"string","computed":true},"fifo_topic":{"type":"bool","optional":true},"name":{"type":"string","optional":true}}}}"#,
+        "\n",
+    ));
+    let mut session = Session::start(project.dir.path(), false);
+    let base = project.uri("base.infra");
+    session.open(&project, "base.infra");
+    assert_eq!(
+        codes(&session.diagnostics(&base, Some(1))),
+        Vec::<String>::new()
+    );
+    let (_, at) = project.marker("$1");
+    let hover = session.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": base}, "position": at}),
+    );
+    let markdown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        markdown.contains("resource aws_sns_topic") && markdown.contains("hashicorp/aws"),
+        "{markdown}"
+    );
+    let (_, at) = project.marker("$2");
+    let completion = session.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": base}, "position": at}),
+    );
+    let items = completion
+        .get("items")
+        .unwrap_or(&completion)
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let labels: Vec<&str> = items.iter().filter_map(|i| i["label"].as_str()).collect();
+    assert!(labels.contains(&"fifo_topic"), "{labels:?}");
+    assert!(!labels.contains(&"arn"), "{labels:?}");
+
+    let text = project
+        .text("base.infra")
+        .replace(
+            "name = \"shop-oncall\"",
+            "name = \"shop-oncall\"\n    arn  = \"x\"",
+        )
+        .replace(
+            "  output arn: string = oncall.arn\n",
+            "  output arn: string = oncall.arn\n  google_storage_bucket b {}\n",
+        );
+    session.change_full(&base, 2, &text);
+    let after = codes(&session.diagnostics(&base, Some(2)));
+    assert!(
+        after.iter().any(|c| c.starts_with("E0409@")),
+        "a computed attribute set: {after:?}"
+    );
+    assert!(
+        after.iter().any(|c| c.starts_with("E0203@")),
+        "google has no cache and is not a project provider: {after:?}"
+    );
+
+    // `infrac schema` writes the cache again with a queue type: the server reads it.
+    let text = text.replace(
+        "  google_storage_bucket b {}\n",
+        "  aws_sqs_queue jobs {}\n",
+    );
+    session.change_full(&base, 3, &text);
+    let before = codes(&session.diagnostics(&base, Some(3)));
+    assert!(before.iter().any(|c| c.starts_with("E0203@")), "{before:?}");
+    let cache = project.path(".infrac/schemas/hashicorp/aws/5.100.0.jsonl");
+    let mut lines = project.text(".infrac/schemas/hashicorp/aws/5.100.0.jsonl");
+    lines.push_str(r#"{"kind":"resource","name":"aws_sqs_queue","block":{"attributes":{"arn":{"type":"string","computed":true}}}}"#);
+    lines.push('\n');
+    std::fs::write(&cache, lines).expect("write the cache");
+    session.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": project.uri(".infrac/schemas/hashicorp/aws/5.100.0.jsonl"), "type": 2}]}),
+    );
+    let reloaded = codes(&session.diagnostics(&base, None));
+    assert!(
+        !reloaded.iter().any(|c| c.starts_with("E0203@")),
+        "the queue is typed from the new cache: {reloaded:?}"
+    );
+    session.shutdown();
+}

@@ -61,7 +61,7 @@ fn editing_dev_does_not_evaluate_pro_again() {
     );
     let mut files = vec![base, dev, pre, pro];
     files.extend(stdlib_files(&mut db));
-    let workspace = Workspace::new(&db, files, PathBuf::from("/shop"), Vec::new());
+    let workspace = Workspace::new(&db, files, PathBuf::from("/shop"), Vec::new(), Vec::new());
     let check = |db: &RootDatabase, env: &str| {
         let env = EnvName::new(db, env.to_string());
         check_env(db, workspace, env).clone()
@@ -145,7 +145,7 @@ fn editing_one_layer_evaluates_that_layer_alone() {
     );
     let mut files = vec![base, dev];
     files.extend(stdlib_files(&mut db));
-    let workspace = Workspace::new(&db, files, PathBuf::from("/shop"), Vec::new());
+    let workspace = Workspace::new(&db, files, PathBuf::from("/shop"), Vec::new(), Vec::new());
     let check = |db: &RootDatabase| {
         let env = EnvName::new(db, "dev".to_string());
         check_env(db, workspace, env).clone()

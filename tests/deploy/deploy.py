@@ -32,9 +32,13 @@ import urllib.request
 import boto3  # Installed with moto[server].
 import botocore.exceptions
 
+# The AWS provider's endpoint names sent to the emulator: the same list as `infrac --endpoint`
+# (crates/emit/src/emit/endpoint.rs), since an instance may be any resource type of the provider.
 SERVICES = [
-    "acm", "appautoscaling", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "elb", "elbv2", "iam",
-    "kms", "logs", "rds", "route53", "s3", "secretsmanager", "ssm", "sts", "wafv2",
+    "acm", "apigateway", "appautoscaling", "autoscaling", "cloudformation", "cloudfront",
+    "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "efs", "eks", "elasticache", "elb", "elbv2",
+    "events", "iam", "kinesis", "kms", "lambda", "logs", "rds", "route53", "s3", "secretsmanager",
+    "ses", "sns", "sqs", "ssm", "sts", "wafv2",
 ]
 # What the emulator does not implement, by module, and the input that leaves it out. The harness
 # sets these inputs through an override file beside the generated `main.tf`; nothing else changes.

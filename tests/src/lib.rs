@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use infrac_core::config::EnvName;
-use infrac_core::db::{ModuleDir, RootDatabase, SourceFile, Workspace};
+use infrac_core::db::{ModuleDir, ProviderSchema, RootDatabase, SourceFile, Workspace};
 use infrac_core::diagnostics::{Diagnostic, Severity};
 use infrac_emit::analysis::{
     check_env, envs_in_file, project_diagnostics, sort_diagnostics, stdlib_files,
@@ -47,14 +47,34 @@ pub fn split_fixture(fixture: &str) -> Vec<FixtureFile> {
 
 /// A database holding the fixture's files (under `/fixture/`) and the standard library. The
 /// `.tf` files of a fixture are the Terraform code of the module whose `source` is their
-/// directory (`//- /modules/queue/variables.tf` for `source = "modules/queue"`).
+/// directory (`//- /modules/queue/variables.tf` for `source = "modules/queue"`); a
+/// `//- /.infrac/schemas/NAMESPACE/TYPE/VERSION.jsonl` file is the cached schema of a provider.
 pub fn load_fixture(fixture: &str) -> (RootDatabase, Workspace, Vec<SourceFile>) {
     let mut db = RootDatabase::default();
     let mut files = Vec::new();
     let mut module_files: BTreeMap<String, Vec<SourceFile>> = BTreeMap::new();
+    let mut schemas = Vec::new();
     for f in split_fixture(fixture) {
         let path = PathBuf::from("/fixture").join(&f.path);
         let file = SourceFile::new(&db, path, Arc::from(f.text), false);
+        let schema = f
+            .path
+            .strip_prefix(".infrac/schemas/")
+            .and_then(|rest| rest.strip_suffix(".jsonl"));
+        if let Some(schema) = schema {
+            let parts: Vec<&str> = schema.split('/').collect();
+            let [namespace, provider, version] = parts[..] else {
+                panic!("a schema fixture is .infrac/schemas/NAMESPACE/TYPE/VERSION.jsonl");
+            };
+            schemas.push(ProviderSchema::new(
+                &db,
+                provider.to_string(),
+                format!("{namespace}/{provider}"),
+                version.to_string(),
+                file,
+            ));
+            continue;
+        }
         match f.path.strip_suffix(".tf").and_then(|p| p.rsplit_once('/')) {
             Some((dir, _)) => module_files.entry(dir.to_string()).or_default().push(file),
             None => files.push(file),
@@ -69,7 +89,7 @@ pub fn load_fixture(fixture: &str) -> (RootDatabase, Workspace, Vec<SourceFile>)
             ModuleDir::new(&db, dir, path, files, None)
         })
         .collect();
-    let workspace = Workspace::new(&db, all, PathBuf::from("/fixture"), module_dirs);
+    let workspace = Workspace::new(&db, all, PathBuf::from("/fixture"), module_dirs, schemas);
     (db, workspace, files)
 }
 

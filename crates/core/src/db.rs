@@ -30,6 +30,27 @@ pub struct Workspace {
     /// vendored copies of registry and git modules), read when the project is loaded.
     #[returns(ref)]
     pub module_dirs: Vec<ModuleDir>,
+    /// The cached schemas of the providers whose resources the project's instances name
+    /// (`infrac schema` writes them under `.infrac/schemas/`), read when the project is loaded.
+    #[returns(ref)]
+    pub schemas: Vec<ProviderSchema>,
+}
+
+/// The cached schema of one provider version: `.infrac/schemas/NAMESPACE/TYPE/VERSION.jsonl`, one
+/// resource or data source per line (see `schema`). The file is a source file so that the
+/// defaults of optional attributes have a place, as a module's do.
+#[salsa::input(debug)]
+pub struct ProviderSchema {
+    /// The provider's type, `aws`: the prefix of its resource types.
+    #[returns(ref)]
+    pub provider: String,
+    /// `NAMESPACE/TYPE`, `hashicorp/aws`.
+    #[returns(ref)]
+    pub source: String,
+    #[returns(ref)]
+    pub version: String,
+    #[returns(copy)]
+    pub file: SourceFile,
 }
 
 /// The Terraform files of one module `source`: the `.tf` files of its directory as source files,

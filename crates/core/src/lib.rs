@@ -21,6 +21,7 @@ pub mod literal;
 pub mod model;
 pub mod policy;
 pub mod project;
+pub mod schema;
 pub mod shadow;
 pub mod shared;
 pub mod stdlib;

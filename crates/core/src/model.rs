@@ -35,16 +35,53 @@ pub struct ModuleSig {
     pub inputs: Vec<InputSig>,
     pub outputs: Vec<OutputSig>,
     pub doc: Option<String>,
-    pub item: ItemRef,
+    /// The `module` item; `None` for a provider's resource type.
+    pub item: Option<ItemRef>,
+    /// The file the inputs' defaults are written in: the module's, or the cached schema's.
+    pub file: SourceFile,
     /// Whether the interface was read from the module's Terraform files (a module declared
-    /// with no members) rather than written in the `.infra` file.
+    /// with no members) or from a provider's schema, rather than written in the `.infra` file.
     pub derived: bool,
+    /// A provider's resource type or data source (`crate::schema`), emitted as a `resource` or
+    /// `data` block rather than a module call.
+    pub resource: Option<crate::schema::ResourceShape>,
 }
 
 impl ModuleSig {
     /// Where the module's Terraform code comes from.
     pub fn origin(&self) -> crate::terraform::Origin<'_> {
         crate::terraform::origin(&self.source, self.version.as_deref())
+    }
+
+    /// `module `NAME``, `resource type `NAME`` or `data source `NAME``, for messages.
+    pub fn what(&self) -> String {
+        use crate::schema::EntryKind;
+        match self.resource.as_ref().map(|r| r.kind) {
+            None => format!("module `{}`", self.name),
+            Some(EntryKind::Resource) => format!("resource type `{}`", self.name),
+            Some(EntryKind::Data) => format!("data source `{}`", self.name),
+        }
+    }
+
+    /// What a module calls `input` or `output`, a resource type calls `attribute`.
+    pub fn member<'w>(&self, word: &'w str) -> &'w str {
+        if self.resource.is_some() {
+            "attribute"
+        } else {
+            word
+        }
+    }
+
+    /// How Terraform addresses an instance of a resource type (`aws_sns_topic`,
+    /// `data.aws_region`); `None` for a module.
+    pub fn resource_address(&self) -> Option<String> {
+        self.resource.as_ref().map(|r| r.address_root().join("."))
+    }
+
+    /// Where an input is declared in `.infra` source, for a secondary label; `None` for a
+    /// resource type's attribute (its schema is no place to show).
+    pub fn declared_at(&self, input: &InputSig) -> Option<(SourceFile, TextRange)> {
+        self.item.map(|item| (item.file, input.range))
     }
 }
 
@@ -94,8 +131,10 @@ pub fn module_sig(
         inputs: Vec::new(),
         outputs: Vec::new(),
         doc: it.doc.clone(),
-        item,
+        item: Some(item),
+        file: item.file,
         derived: false,
+        resource: None,
     };
     let dir = index.module_dirs.get(&module.name.name);
     if let (true, true, Some(dir)) = (module.inputs.is_empty(), module.outputs.is_empty(), dir) {
@@ -129,6 +168,31 @@ pub fn module_sig(
         .collect();
     Some(sig)
 }
+
+/// The interface of an instance's kind: a module type, else a resource type of a cached provider
+/// schema (`data.TYPE` for a data source).
+pub fn kind_sig(db: &dyn Db, index: &ProjectIndex, kind: &str) -> Option<ModuleSig> {
+    if let Some(item) = index.modules.get(kind) {
+        let mut ignored = Vec::new();
+        return module_sig(db, index, *item, &mut ignored);
+    }
+    match resource_lookup(db, index, kind) {
+        crate::schema::Lookup::Found(sig) => Some(*sig),
+        _ => None,
+    }
+}
+
+/// Looks a kind that is no module up in the cached provider schemas.
+pub fn resource_lookup(db: &dyn Db, index: &ProjectIndex, kind: &str) -> crate::schema::Lookup {
+    use crate::schema::EntryKind;
+    match kind.strip_prefix(DATA_PREFIX) {
+        Some(name) => crate::schema::resource_sig(db, index, name, EntryKind::Data),
+        None => crate::schema::resource_sig(db, index, kind, EntryKind::Resource),
+    }
+}
+
+/// The kind of a data source instance (`data aws_region current`) is `data.aws_region`.
+pub const DATA_PREFIX: &str = "data.";
 
 /// Fills a module's interface from the `variable` and `output` blocks of its Terraform files.
 /// Declarations in the `.infra` file point at the module's name.
@@ -327,6 +391,8 @@ pub struct InstanceModel {
     pub imports: Vec<Import>,
     pub doc: Option<String>,
     pub file: SourceFile,
+    /// An instance of a provider's resource type or data source, emitted as that block.
+    pub resource: Option<crate::schema::ResourceShape>,
 }
 
 /// One resource to adopt: emitted as a Terraform `import` block in the instance's layer.
@@ -626,7 +692,9 @@ fn evaluate_layer<'db>(
     let layers = eval.layer(layer.name(db), item, layer_ref.file);
     let mut modules = BTreeMap::new();
     for instance in layers.iter().flat_map(|l| l.instances.iter()) {
-        if let Some(sig) = eval.modules.get(&instance.kind).and_then(|s| s.as_ref()) {
+        let sig = eval.modules.get(&instance.kind).and_then(|s| s.as_ref());
+        // A resource type's instance calls no module.
+        if let Some(sig) = sig.filter(|sig| sig.resource.is_none()) {
             modules.insert(
                 sig.name.clone(),
                 ModuleSource {
@@ -824,6 +892,9 @@ struct Eval<'a> {
     instance_keys: HashMap<String, Vec<String>>,
     /// The names of `project.aliases`, which instances select with `provider = "NAME"`.
     aliases: Vec<String>,
+    /// The project's providers by local name (`aws` included), for telling a resource type
+    /// whose provider's schema is not cached from a mistyped module.
+    providers: Vec<String>,
     /// The environment as a query key (`SHARED_ENV` for the shared layers).
     env_key: EnvName<'a>,
     /// The shared layer being evaluated: reading a value that differs between environments in
@@ -865,6 +936,7 @@ impl<'a> Eval<'a> {
             locals: Vec::new(),
             instance_keys: HashMap::default(),
             aliases: Vec::new(),
+            providers: Vec::new(),
             env_key: env_name,
             shared_layer: None,
             diagnostics: Vec::new(),
@@ -885,6 +957,7 @@ impl<'a> Eval<'a> {
         eval.region = globals.project.region.clone();
         eval.project_name = globals.project.name.clone();
         eval.aliases = globals.project.aliases.keys().cloned().collect();
+        eval.providers = globals.project.providers.keys().cloned().collect();
         eval.param_values = globals
             .params
             .iter()
@@ -910,10 +983,7 @@ impl<'a> Eval<'a> {
         if let Some(sig) = self.modules.get(kind) {
             return sig.clone();
         }
-        let sig = self.index.modules.get(kind).and_then(|item| {
-            let mut ignored = Vec::new();
-            module_sig(self.db, self.index, *item, &mut ignored).map(Rc::new)
-        });
+        let sig = kind_sig(self.db, self.index, kind).map(Rc::new);
         self.modules.insert(kind.to_string(), sig.clone());
         sig
     }
@@ -1233,7 +1303,9 @@ impl<'a> Eval<'a> {
                     .with_help_mut("remove `modules`; select another AWS configuration per instance with `provider = \"ALIAS\"` and `project.aliases`");
                 provider.modules.clear();
             }
-        } else if provider.modules.is_empty() {
+        } else if provider.modules.is_empty()
+            && !crate::schema::wanted_providers(self.db, self.index).contains(name)
+        {
             let (file, range) = value_span(node, &path);
             // Diagnostic: E0403 missing-field
             self.error(
@@ -1244,7 +1316,7 @@ impl<'a> Eval<'a> {
             )
             .with_label_mut("used by no root module")
             .with_help_mut(format!(
-                "a provider other than `aws` goes only into the root modules that call a module using it: write `{name} = {{ version = \"...\", modules = [\"MODULE\"] }}`"
+                "a provider other than `aws` goes only into the root modules that call a module using it, or that hold one of its resource types: write `{name} = {{ version = \"...\", modules = [\"MODULE\"] }}`"
             ));
             return false;
         } else {
@@ -1751,8 +1823,14 @@ impl<'a> Eval<'a> {
                 } else {
                     format!(" (at `{}`)", error.path.join("."))
                 };
+                // A resource's nested blocks make types too long for a label.
+                let label = if error.code == E0402 {
+                    "unknown field".to_string()
+                } else {
+                    format!("expected {}", ty.brief())
+                };
                 self.error(error.code, file, range, format!("{}{at}", error.message))
-                    .with_label_mut(format!("expected {ty}"))
+                    .with_label_mut(label)
                     .with_help_opt_mut(error.help);
                 None
             }
@@ -2324,6 +2402,7 @@ impl<'a> Eval<'a> {
                                     instance: name.name.clone(),
                                     key: Some(key.clone()),
                                     output: o.name.clone(),
+                                    resource: sig.resource_address(),
                                 };
                                 (
                                     o.name.clone(),
@@ -2967,9 +3046,14 @@ impl<'a> Eval<'a> {
                 E0201,
                 file,
                 output_ident.range,
-                format!("module `{kind}` has no output `{}`", output_ident.name),
+                format!(
+                    "{} has no {} `{}`",
+                    sig.what(),
+                    sig.member("output"),
+                    output_ident.name
+                ),
             )
-            .with_label_mut("unknown output")
+            .with_label_mut(format!("unknown {}", sig.member("output")))
             .with_help_opt_mut(help.or_else(|| {
                 Some(format!(
                     "its outputs are: {}",
@@ -2991,6 +3075,7 @@ impl<'a> Eval<'a> {
                 instance: instance.to_string(),
                 key,
                 output: output.name.clone(),
+                resource: sig.resource_address(),
             }),
             Box::new(output.ty.clone()),
         ))
@@ -3302,9 +3387,9 @@ impl<'a> Eval<'a> {
                     };
                     // A module's defaults see its inputs, never the caller's `for` variables.
                     let caller_locals = std::mem::take(&mut self.locals);
-                    let value = self.eval_expr(default, sig.item.file, scope);
+                    let value = self.eval_expr(default, sig.file, scope);
                     self.locals = caller_locals;
-                    value.and_then(|v| self.check_value(v, &input.ty, default, sig.item.file))
+                    value.and_then(|v| self.check_value(v, &input.ty, default, sig.file))
                 }
                 None => None,
             },
@@ -3469,7 +3554,10 @@ impl<'a> Eval<'a> {
                 continue;
             }
             seen_instances.insert(instance.name.name.clone(), instance.name.range);
-            instance_kinds.insert(instance.name.name.clone(), instance.kind.name.clone());
+            instance_kinds.insert(
+                instance.name.name.clone(),
+                instance.kind_name().into_owned(),
+            );
         }
         instance_kinds
     }
@@ -3590,12 +3678,13 @@ impl<'a> Eval<'a> {
     ) -> Vec<InstanceModel> {
         let mut instances = Vec::new();
         for instance in &layer.instances {
-            if ctx.instances.get(&instance.name.name) != Some(&instance.kind.name)
+            if ctx.instances.get(&instance.name.name).map(String::as_str)
+                != Some(&*instance.kind_name())
                 || ctx.absent.contains_key(&instance.name.name)
             {
                 continue;
             }
-            if self.is_removed_kind(&instance.kind.name) {
+            if self.is_removed_kind(&instance.kind_name()) {
                 if self.removed_instance(instance, file) {
                     removed.push(instance.name.name.clone());
                 }
@@ -3667,7 +3756,9 @@ impl<'a> Eval<'a> {
         let mut reads = BTreeSet::new();
         let mut refs = Vec::new();
         for instance in model.instances.iter() {
-            for (_, value) in &instance.inputs {
+            // A repeated instance's inputs that differ between keys are read too.
+            let per_key = instance.for_each.iter().flatten().flat_map(|(_, i)| i);
+            for (_, value) in instance.inputs.iter().chain(per_key) {
                 value.runtime_refs(&mut refs);
             }
         }
@@ -3720,17 +3811,24 @@ impl<'a> Eval<'a> {
         label: &str,
         file: SourceFile,
     ) -> Option<InstanceModel> {
-        let kind = &instance.kind.name;
+        let kind = &*instance.kind_name();
         let sig = self.instance_sig(instance, file)?;
         let node: Option<&'a Node> = self
             .layer_config
             .and_then(|config| config.instances.get(&instance.name.name));
         // `provider` selects the instance's AWS provider, unless the module has an input so named.
         let provider_attribute = !sig.inputs.iter().any(|i| i.name == PROVIDER_ATTRIBUTE);
-        // `import` adopts existing resources, unless the module has an input so named.
-        let import_attribute = !sig.inputs.iter().any(|i| i.name == IMPORT_ATTRIBUTE);
-        let mut ok =
-            self.check_instance_keys(kind, &sig, node, provider_attribute, import_attribute);
+        // `import` adopts existing resources, unless the module has an input so named (a
+        // resource type's instance has no resources inside to name).
+        let import_attribute =
+            sig.resource.is_none() && !sig.inputs.iter().any(|i| i.name == IMPORT_ATTRIBUTE);
+        let mut ok = self.check_instance_keys(
+            &instance.name.name,
+            &sig,
+            node,
+            provider_attribute,
+            import_attribute,
+        );
         self.input_values.clear();
         self.input_stack.clear();
         self.current_inputs = Some((sig.clone(), node, instance.name.name.clone()));
@@ -3761,7 +3859,7 @@ impl<'a> Eval<'a> {
         };
         ok &= imports.is_some();
         ok.then(|| InstanceModel {
-            kind: kind.clone(),
+            kind: kind.to_string(),
             name: instance.name.name.clone(),
             provider,
             inputs,
@@ -3769,6 +3867,7 @@ impl<'a> Eval<'a> {
             imports: imports.unwrap_or_default(),
             doc: instance.doc.clone(),
             file,
+            resource: sig.resource.clone(),
         })
     }
 
@@ -3779,22 +3878,9 @@ impl<'a> Eval<'a> {
         instance: &crate::syntax::Instance,
         file: SourceFile,
     ) -> Option<Rc<ModuleSig>> {
-        let kind = &instance.kind.name;
+        let kind = &*instance.kind_name();
         let Some(sig) = self.module(kind) else {
-            let help = did_you_mean(kind, self.index.modules.keys().map(String::as_str));
-            // Diagnostic: E0203 unknown-module
-            self.error(
-                E0203,
-                file,
-                instance.kind.range,
-                format!("unknown module `{kind}`"),
-            )
-            .with_label_mut("not a module")
-            .with_help_opt_mut(help.or_else(|| {
-                Some(
-                    "declare it with `module NAME { ... }` or use a standard library module".into(),
-                )
-            }));
+            self.report_unknown_kind(instance, file);
             return None;
         };
         // A module whose Terraform could not be read has no interface to check against: its
@@ -3810,11 +3896,102 @@ impl<'a> Eval<'a> {
         Some(sig)
     }
 
+    /// An instance whose kind is neither a module nor a resource type of a cached schema: E0203,
+    /// or E0209 when it names a provider whose schema is not cached (or cannot be read).
+    fn report_unknown_kind(&mut self, instance: &crate::syntax::Instance, file: SourceFile) {
+        use crate::schema::Lookup;
+        let kind = &*instance.kind_name();
+        let module_help = did_you_mean(kind, self.index.modules.keys().map(String::as_str));
+        let lookup = resource_lookup(self.db, self.index, kind);
+        let provider = crate::schema::provider_of(kind.strip_prefix(DATA_PREFIX).unwrap_or(kind));
+        let known_provider = provider == "aws" || self.providers.iter().any(|p| p == provider);
+        match lookup {
+            Lookup::NoSchema { provider } if known_provider => {
+                let module = module_help
+                    .map(|help| format!("; or, for a module, {help}"))
+                    .unwrap_or_default();
+                // Diagnostic: E0209 provider-schema-missing
+                self.error(
+                    E0209,
+                    file,
+                    instance.kind.range,
+                    format!(
+                        "`{kind}` is no module, and no schema of provider `{provider}` is cached"
+                    ),
+                )
+                .with_label_mut("not a module; a resource type?")
+                .with_help_mut(format!(
+                    "run `infrac schema` in the project directory: it caches the schemas of the \
+                     project's providers under `{}/` (commit them, so that checks run offline){module}",
+                    crate::schema::SCHEMA_DIR
+                ));
+            }
+            Lookup::Unreadable {
+                file: cache,
+                problem,
+            } => {
+                let path = cache.path(self.db).display().to_string();
+                // Diagnostic: E0209 provider-schema-missing
+                self.error(
+                    E0209,
+                    file,
+                    instance.kind.range,
+                    format!("the cached schema `{path}` cannot be read: {problem}"),
+                )
+                .with_label_mut("typed from that schema")
+                .with_help_mut("run `infrac schema` again to write it anew");
+            }
+            Lookup::Unknown {
+                provider,
+                help,
+                pruned,
+            } => {
+                let what = if kind.starts_with(DATA_PREFIX) {
+                    "data source"
+                } else {
+                    "resource type"
+                };
+                // A pruned cache lacks most types: a close name in it is likely not the one.
+                let prune_help = pruned.then(|| {
+                    "the cached schema holds only the types the project used when \
+                     `infrac schema --prune` wrote it: run it again"
+                        .to_string()
+                });
+                // Diagnostic: E0203 unknown-module
+                self.error(
+                    E0203,
+                    file,
+                    instance.kind.range,
+                    format!("`{kind}` is no module and no {what} of provider `{provider}`"),
+                )
+                .with_label_mut(format!("not a module or {what}"))
+                .with_help_opt_mut(module_help.or(prune_help).or(help));
+            }
+            _ => {
+                // Diagnostic: E0203 unknown-module
+                self.error(
+                    E0203,
+                    file,
+                    instance.kind.range,
+                    format!("unknown module `{kind}`"),
+                )
+                .with_label_mut("not a module")
+                .with_help_opt_mut(module_help.or_else(|| {
+                    Some(
+                        "declare it with `module NAME { ... }`, use a standard library module, \
+                         or name a resource type of a provider (`aws_sns_topic`)"
+                            .into(),
+                    )
+                }));
+            }
+        }
+    }
+
     /// Checks that every key set on an instance is an input of its module (or its `provider`
     /// or `import` attribute); `false` when one is not.
     fn check_instance_keys(
         &mut self,
-        kind: &str,
+        instance: &str,
         sig: &ModuleSig,
         node: Option<&Node>,
         provider_attribute: bool,
@@ -3828,16 +4005,32 @@ impl<'a> Eval<'a> {
                 {
                     continue;
                 }
-                if !sig.inputs.iter().any(|i| &i.name == key) {
+                if let Some(resource) = sig.resource.as_ref().filter(|r| r.computed.contains(key)) {
+                    // Diagnostic: E0409 computed-attribute
+                    self.error(
+                        E0409,
+                        slot.key_file,
+                        slot.key_range,
+                        format!(
+                            "`{key}` of `{}` is computed by the provider; it cannot be set",
+                            resource.type_name
+                        ),
+                    )
+                    .with_label_mut("computed attribute")
+                    .with_help_mut(format!(
+                        "read it instead, as a run-time value: `{instance}.{key}`"
+                    ));
+                    ok = false;
+                } else if !sig.inputs.iter().any(|i| &i.name == key) {
                     let help = did_you_mean(key, sig.inputs.iter().map(|i| i.name.as_str()));
                     // Diagnostic: E0402 unknown-field
                     self.error(
                         E0402,
                         slot.key_file,
                         slot.key_range,
-                        format!("module `{kind}` has no input `{key}`"),
+                        format!("{} has no {} `{key}`", sig.what(), sig.member("input")),
                     )
-                    .with_label_mut("unknown input")
+                    .with_label_mut(format!("unknown {}", sig.member("input")))
                     .with_help_opt_mut(help);
                     ok = false;
                 }
@@ -3885,11 +4078,7 @@ impl<'a> Eval<'a> {
                         ),
                     )
                     .with_label_mut("known only when Terraform runs")
-                    .with_secondary_mut(
-                        sig.item.file,
-                        input.range,
-                        "declared `const` here",
-                    );
+                    .with_secondary_at_mut(sig.declared_at(input), "declared `const` here");
                 }
             }
             ok &= value.is_some();
@@ -3922,12 +4111,15 @@ impl<'a> Eval<'a> {
                     file,
                     instance.name.range,
                     format!(
-                        "`{}` needs input `{}` of type {}",
-                        instance.name.name, input.name, input.ty
+                        "`{}` needs {} `{}` of type {}",
+                        instance.name.name,
+                        sig.member("input"),
+                        input.name,
+                        input.ty.brief()
                     ),
                 )
                 .with_label_mut(format!("missing `{}`", input.name))
-                .with_secondary_mut(sig.item.file, input.range, "declared here")
+                .with_secondary_at_mut(sig.declared_at(input), "declared here")
                 .with_help_mut(format!("add `{} = ...` to the instance", input.name));
                 return None;
             }
@@ -3951,11 +4143,7 @@ impl<'a> Eval<'a> {
                     ),
                 )
                 .with_label_mut("null for a required input")
-                .with_secondary_mut(
-                    sig.item.file,
-                    input.range,
-                    "declared here without a default",
-                );
+                .with_secondary_at_mut(sig.declared_at(input), "declared here without a default");
                 None
             }
             Some(Value::Null) | None => Some(None),
@@ -4270,8 +4458,11 @@ impl<'a> Eval<'a> {
         if !ok {
             return None;
         }
+        let resource = self
+            .module(&instance.kind_name())
+            .and_then(|sig| sig.resource.clone());
         let mut model = template.unwrap_or_else(|| InstanceModel {
-            kind: instance.kind.name.clone(),
+            kind: instance.kind_name().into_owned(),
             name: instance.name.name.clone(),
             provider: None,
             inputs: Vec::new(),
@@ -4279,6 +4470,7 @@ impl<'a> Eval<'a> {
             imports: Vec::new(),
             doc: instance.doc.clone(),
             file,
+            resource,
         });
         // An input is common when every key has it with the same value.
         let common: Vec<(String, Value)> = model
@@ -4323,7 +4515,7 @@ impl<'a> Eval<'a> {
                         inputs: None,
                         params: false,
                     };
-                    match self.eval_expr(default, sig.item.file, scope) {
+                    match self.eval_expr(default, sig.file, scope) {
                         Some(v) => v,
                         None => continue,
                     }
@@ -4339,7 +4531,8 @@ impl<'a> Eval<'a> {
             for_each: None,
             imports: Vec::new(),
             doc: None,
-            file: sig.item.file,
+            file: sig.file,
+            resource: None,
         })
     }
 }
@@ -4826,6 +5019,17 @@ trait DiagnosticMut {
         range: TextRange,
         text: impl Into<String>,
     ) -> &mut Self;
+    /// A secondary label where there is a place to show.
+    fn with_secondary_at_mut(
+        &mut self,
+        at: Option<(SourceFile, TextRange)>,
+        text: impl Into<String>,
+    ) -> &mut Self {
+        match at {
+            Some((file, range)) => self.with_secondary_mut(file, range, text),
+            None => self,
+        }
+    }
 }
 
 impl DiagnosticMut for Diagnostic {

@@ -51,6 +51,8 @@ pub struct ProjectIndex {
     pub policies: Vec<ItemRef>,
     /// The Terraform code loaded for each module, by module name (see `Workspace::module_dirs`).
     pub module_dirs: BTreeMap<String, ModuleDir>,
+    /// The cached provider schemas, by provider type (`aws`; see `Workspace::schemas`).
+    pub schemas: BTreeMap<String, crate::db::ProviderSchema>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -149,6 +151,9 @@ pub fn project_index(db: &dyn Db, workspace: Workspace) -> ProjectIndex {
                 index.module_dirs.insert(name.clone(), *dir);
             }
         }
+    }
+    for schema in workspace.schemas(db) {
+        index.schemas.insert(schema.provider(db).clone(), *schema);
     }
     // A parameter and a layer share the namespace of references.
     for (name, layer) in &index.layers {

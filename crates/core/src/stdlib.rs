@@ -151,7 +151,7 @@ mod tidy {
             })
             .collect();
         let count = module_dirs.len();
-        let workspace = Workspace::new(&db, files, PathBuf::from("."), module_dirs);
+        let workspace = Workspace::new(&db, files, PathBuf::from("."), module_dirs, Vec::new());
         let index = crate::project::project_index(&db, workspace);
         assert_eq!(
             index.module_dirs.len(),

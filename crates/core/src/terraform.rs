@@ -746,7 +746,7 @@ mod tests {
             vec![outputs, variables],
             None,
         );
-        let _workspace = Workspace::new(&db, Vec::new(), PathBuf::from("/"), vec![dir]);
+        let _workspace = Workspace::new(&db, Vec::new(), PathBuf::from("/"), vec![dir], Vec::new());
         assert_eq!(tf_interface(&db, dir).variables.len(), 1);
         log.lock().expect("log").clear();
         use salsa::Setter as _;

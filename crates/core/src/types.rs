@@ -228,6 +228,22 @@ impl Ty {
         }
     }
 
+    /// The type as it is displayed, with the fields of records left out when that is long
+    /// (`list<{ ... }>`), for labels.
+    pub fn brief(&self) -> String {
+        let full = self.to_string();
+        if full.len() <= 80 {
+            return full;
+        }
+        match self {
+            Ty::List(inner) => format!("list<{}>", inner.brief()),
+            Ty::Map(inner) => format!("map<{}>", inner.brief()),
+            Ty::Record(_) => "{ ... }".into(),
+            Ty::Named(name, _) => name.clone(),
+            _ => full,
+        }
+    }
+
     /// The Terraform type constraint for a `variable` block.
     pub fn terraform(&self) -> String {
         match self.resolved() {

@@ -15,6 +15,9 @@ pub enum Rt {
         instance: String,
         key: Option<String>,
         output: String,
+        /// For an instance of a provider's resource type, how Terraform addresses it
+        /// (`aws_sns_topic`, `data.aws_region`) instead of `module`.
+        resource: Option<String>,
     },
     /// `layer.output` of another layer, read through remote state.
     LayerOutput { layer: String, output: String },
@@ -163,11 +166,13 @@ impl fmt::Display for Rt {
                 instance,
                 key: None,
                 output,
+                ..
             } => write!(f, "{instance}.{output}"),
             Rt::ModuleOutput {
                 instance,
                 key: Some(key),
                 output,
+                ..
             } => write!(f, "{instance}[{key:?}].{output}"),
             Rt::LayerOutput { layer, output } => write!(f, "{layer}.{output}"),
             Rt::Index { base, key } => write!(f, "{base}[{key}]"),

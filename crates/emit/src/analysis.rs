@@ -52,9 +52,86 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
         files.push(file);
     }
     files.extend(stdlib_files(db));
-    let workspace = Workspace::new(db, files, dir.to_path_buf(), Vec::new());
+    let workspace = Workspace::new(db, files, dir.to_path_buf(), Vec::new(), Vec::new());
     reload_module_dirs(db, workspace);
+    reload_provider_schemas(db, workspace);
     (workspace, diagnostics)
+}
+
+/// Reads the cached schemas of the providers whose resource types the project's instances name
+/// (`crate::schema`): after loading, and after an edit that may name another provider. A
+/// project that names none reads nothing.
+pub fn reload_provider_schemas(db: &mut RootDatabase, workspace: Workspace) {
+    let wanted = crate::schema::wanted_providers(db, project_index(db, workspace));
+    let root = workspace.root(db).clone();
+    let mut schemas = Vec::new();
+    for provider in wanted {
+        let Some((source, version, path)) = cached_schema(&root, &provider) else {
+            continue;
+        };
+        // Not `read_source`: a provider's schema may be larger than a source file may be. A file
+        // that cannot be read is empty, which `schema_index` reports as no cache infrac wrote.
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let file = SourceFile::builder(path, Arc::from(text), false)
+            .durability(salsa::Durability::MEDIUM)
+            .new(db);
+        schemas.push(crate::db::ProviderSchema::new(
+            db, provider, source, version, file,
+        ));
+    }
+    workspace.set_schemas(db).to(schemas);
+}
+
+/// Whether the project's instances name other providers than the ones whose schemas were read:
+/// then `reload_provider_schemas`.
+pub fn schemas_stale(db: &dyn Db, workspace: Workspace) -> bool {
+    let wanted = crate::schema::wanted_providers(db, project_index(db, workspace));
+    let loaded: std::collections::BTreeSet<String> = workspace
+        .schemas(db)
+        .iter()
+        .map(|schema| schema.provider(db).clone())
+        .collect();
+    // A wanted provider with no cache stays unloaded; it is stale only once a cache appears.
+    let root = workspace.root(db);
+    wanted != loaded
+        && wanted
+            .iter()
+            .any(|p| !loaded.contains(p) && cached_schema(root, p).is_some())
+        || loaded.iter().any(|p| !wanted.contains(p))
+}
+
+/// The newest cached schema of a provider type: `.infrac/schemas/NAMESPACE/TYPE/VERSION.jsonl`,
+/// as `(NAMESPACE/TYPE, VERSION, path)`.
+pub fn cached_schema(root: &Path, provider: &str) -> Option<(String, String, PathBuf)> {
+    let base = root.join(crate::schema::SCHEMA_DIR);
+    let mut found: Vec<(Vec<u64>, String, String, PathBuf)> = Vec::new();
+    for namespace in std::fs::read_dir(&base).ok()?.flatten() {
+        let dir = namespace.path().join(provider);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "jsonl") || !path.is_file() {
+                continue;
+            }
+            let version = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let numbers = version
+                .split(['.', '-'])
+                .map(|part| part.parse().unwrap_or(0))
+                .collect();
+            let source = format!("{}/{provider}", namespace.file_name().to_string_lossy());
+            found.push((numbers, source, version, path));
+        }
+    }
+    found.sort();
+    found
+        .pop()
+        .map(|(_, source, version, path)| (source, version, path))
 }
 
 /// Reads the Terraform code of the project's modules (again): after loading, and after an edit

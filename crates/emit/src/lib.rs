@@ -8,8 +8,8 @@
 // The lower crates under the module names they had inside one crate, so that paths read the same
 // in every layer (`crate::model::env_model`).
 use infrac_core::{
-    config, db, diagnostics, model, policy, project, shadow, shared, stdlib, terraform, types,
-    value,
+    config, db, diagnostics, model, policy, project, schema, shadow, shared, stdlib, terraform,
+    types, value,
 };
 use infrac_syntax as syntax;
 

@@ -91,8 +91,20 @@ fn write_layer<W: Write>(
     json.object(layer.instances.iter(), |json, instance| {
         json.key(&instance.name);
         json.open(b'{');
-        json.field("module");
-        json.string(&instance.kind);
+        // `module`, or for an instance of a provider's type `resource` or `data` and the type.
+        match &instance.resource {
+            Some(shape) => {
+                json.field(match shape.kind {
+                    infrac_core::schema::EntryKind::Resource => "resource",
+                    infrac_core::schema::EntryKind::Data => "data",
+                });
+                json.string(&shape.type_name);
+            }
+            None => {
+                json.field("module");
+                json.string(&instance.kind);
+            }
+        }
         json.field("inputs");
         json.object(&instance.inputs, |json, (name, value)| {
             json.key(name);

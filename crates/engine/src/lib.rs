@@ -160,8 +160,9 @@ impl Project {
             })
             .collect();
         sources.extend(analysis::stdlib_files(&mut db));
-        let workspace = Workspace::new(&db, sources, root, Vec::new());
+        let workspace = Workspace::new(&db, sources, root, Vec::new(), Vec::new());
         analysis::reload_module_dirs(&mut db, workspace);
+        analysis::reload_provider_schemas(&mut db, workspace);
         Project {
             db,
             workspace,
@@ -192,7 +193,7 @@ impl Project {
                 self.workspace.set_files(&mut self.db).to(files);
             }
         }
-        analysis::reload_module_dirs(&mut self.db, self.workspace);
+        self.reload_terraform();
     }
 
     /// Removes a file from the project; `false` when it has no such file.
@@ -206,8 +207,17 @@ impl Project {
         let mut files = self.workspace.files(&self.db).clone();
         files.retain(|f| *f != file);
         self.workspace.set_files(&mut self.db).to(files);
-        analysis::reload_module_dirs(&mut self.db, self.workspace);
+        self.reload_terraform();
         true
+    }
+
+    /// After an edit: the modules' Terraform code, and the provider schemas if the instances
+    /// now name other providers.
+    fn reload_terraform(&mut self) {
+        analysis::reload_module_dirs(&mut self.db, self.workspace);
+        if analysis::schemas_stale(&self.db, self.workspace) {
+            analysis::reload_provider_schemas(&mut self.db, self.workspace);
+        }
     }
 
     /// The environments the project's files declare, sorted.

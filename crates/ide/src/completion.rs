@@ -577,9 +577,7 @@ impl<'a> Completer<'a> {
     }
 
     fn input_type(&self, module: &str, input: &str) -> Option<Ty> {
-        let item_ref = self.index.modules.get(module)?;
-        let mut ignored = Vec::new();
-        let sig = module_sig(self.db, self.index, *item_ref, &mut ignored)?;
+        let sig = crate::model::kind_sig(self.db, self.index, module)?;
         sig.inputs
             .into_iter()
             .find(|i| i.name == input)
@@ -610,9 +608,41 @@ impl<'a> Completer<'a> {
         Some(ty)
     }
 
+    /// The attributes one may set on an instance of a resource type (required first), those
+    /// already set left out.
+    fn resource_attributes(&mut self, kind: &str, set: &[String]) {
+        let Some(sig) = crate::model::kind_sig(self.db, self.index, kind) else {
+            return;
+        };
+        if sig.resource.is_none() {
+            return;
+        }
+        let mut inputs: Vec<&crate::model::InputSig> = sig.inputs.iter().collect();
+        inputs.sort_by_key(|i| (i.default.is_some(), i.name.clone()));
+        for input in inputs {
+            if set.contains(&input.name) {
+                continue;
+            }
+            let required = if input.default.is_none() {
+                " (required)"
+            } else {
+                ""
+            };
+            self.items.push(CompletionItem {
+                label: input.name.clone(),
+                kind: CompletionKind::Input,
+                detail: Some(format!("{}{required}", input.ty.brief())),
+                documentation: input.doc.clone(),
+                insert_text: Some(format!("{} = ", input.name)),
+                replace: self.replace,
+            });
+        }
+    }
+
     /// The module inputs of an instance, those already set left out.
     fn inputs(&mut self, kind: &str, set: &[String]) {
         let Some(item_ref) = self.index.modules.get(kind).copied() else {
+            self.resource_attributes(kind, set);
             return;
         };
         let mut ignored = Vec::new();
@@ -730,14 +760,22 @@ impl<'a> Completer<'a> {
         }
         // Inside an instance (or deeper, inside one of its values).
         let header = &cx.frames[1].header;
-        let (Some(kind), Some(instance)) = (header.first(), header.get(1)) else {
+        // `data KIND NAME {`: a data source, keyed `data.KIND`.
+        let (kind, instance) = match header.as_slice() {
+            [data, kind, instance, ..] if data == "data" => (
+                Some(format!("{}{kind}", crate::model::DATA_PREFIX)),
+                Some(instance),
+            ),
+            _ => (header.first().cloned(), header.get(1)),
+        };
+        let (Some(kind), Some(instance)) = (kind, instance) else {
             // `output x: T = {` or similar: a value.
             self.value(cx, &ValueScope::Layer(layer), None);
             return;
         };
         let mut path = vec![layer.name.name.clone(), instance.clone()];
         path.extend(nested_path(&cx.frames[2..]));
-        self.block_position(cx, &path, &ValueScope::Layer(layer), Some(kind));
+        self.block_position(cx, &path, &ValueScope::Layer(layer), Some(&kind));
     }
 
     /// A key or a value inside a block whose values live at `path`.
@@ -773,7 +811,7 @@ impl<'a> Completer<'a> {
                             .instances
                             .iter()
                             .find(|i| i.name.name == path[1])
-                            .map(|i| i.kind.name.clone())
+                            .map(|i| i.kind_name().into_owned())
                     });
                     if let Some(kind) = kind {
                         self.inputs(&kind, &set);
@@ -836,6 +874,23 @@ impl<'a> Completer<'a> {
                 Some(format!("module ({source})")),
                 doc,
             );
+        }
+        // The resource types of the providers whose schemas are cached.
+        for schema in self.index.schemas.values() {
+            let index = crate::schema::schema_index(self.db, *schema);
+            let detail = format!(
+                "resource type ({} {})",
+                schema.source(self.db),
+                schema.version(self.db)
+            );
+            for name in index.names(crate::schema::EntryKind::Resource) {
+                self.push(
+                    name.to_string(),
+                    CompletionKind::Module,
+                    Some(detail.clone()),
+                    None,
+                );
+            }
         }
         if reserved {
             self.push(
@@ -930,7 +985,7 @@ impl<'a> Completer<'a> {
                     l.instances
                         .iter()
                         .find(|i| i.name.name == *instance)
-                        .map(|i| i.kind.name.clone())
+                        .map(|i| i.kind_name().into_owned())
                 });
                 if let Some(kind) = kind {
                     let set = self.overridden_here(&[layer.clone(), instance.clone()]);
@@ -1185,7 +1240,19 @@ impl<'a> Completer<'a> {
         if let ValueScope::Layer(layer) = scope {
             if rest.is_empty() {
                 if let Some(instance) = layer.instances.iter().find(|i| i.name.name == *head) {
-                    let kind = instance.kind.name.clone();
+                    let kind = instance.kind_name().into_owned();
+                    if !self.index.modules.contains_key(&kind) {
+                        if let Some(sig) = crate::model::kind_sig(self.db, self.index, &kind) {
+                            for output in sig.outputs {
+                                self.push(
+                                    output.name,
+                                    CompletionKind::Output,
+                                    Some(format!("{}: attribute of `{kind}`", output.ty.brief())),
+                                    output.doc,
+                                );
+                            }
+                        }
+                    }
                     if let Some(item_ref) = self.index.modules.get(&kind).copied() {
                         let mut ignored = Vec::new();
                         if let Some(sig) = module_sig(self.db, self.index, item_ref, &mut ignored) {

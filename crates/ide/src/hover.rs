@@ -347,7 +347,79 @@ pub fn describe(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<St
             Some(md)
         }
         Symbol::Builtin(name) => Some(describe_builtin(name)),
+        Symbol::Resource(kind) => describe_resource(db, index, kind),
+        Symbol::ResourceAttribute {
+            resource,
+            attribute,
+        } => describe_resource_attribute(db, index, resource, attribute),
     }
+}
+
+/// A resource type or data source from the provider's cached schema: what it is, the
+/// attributes one may set (required first), and those the provider computes.
+fn describe_resource(db: &dyn Db, index: &ProjectIndex, kind: &str) -> Option<String> {
+    let sig = crate::model::kind_sig(db, index, kind)?;
+    let resource = sig.resource.as_ref()?;
+    let keyword = match resource.kind {
+        crate::schema::EntryKind::Resource => "resource",
+        crate::schema::EntryKind::Data => "data",
+    };
+    let mut md = code_block(&format!("{keyword} {}", resource.type_name));
+    md.push_str(&doc_paragraph(&sig.doc));
+    let mut inputs: Vec<&crate::model::InputSig> = sig.inputs.iter().collect();
+    inputs.sort_by_key(|i| (i.default.is_some(), i.name.clone()));
+    if !inputs.is_empty() {
+        md.push_str("\n**Attributes**\n\n");
+        for input in inputs {
+            let required = if input.default.is_none() {
+                " (required)"
+            } else {
+                ""
+            };
+            let code = format!("{}: {}{required}", input.name, input.ty.brief());
+            md.push_str(&member_line(&code, &input.doc));
+        }
+    }
+    if !resource.computed.is_empty() {
+        md.push_str(&format!(
+            "\n**Computed**: {}\n",
+            resource
+                .computed
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Some(md)
+}
+
+/// One attribute of a resource type: its type, whether it must be set, and its description.
+fn describe_resource_attribute(
+    db: &dyn Db,
+    index: &ProjectIndex,
+    kind: &str,
+    attribute: &str,
+) -> Option<String> {
+    let sig = crate::model::kind_sig(db, index, kind)?;
+    let resource = sig.resource.as_ref()?;
+    let (ty, doc, note) = match sig.inputs.iter().find(|i| i.name == attribute) {
+        Some(input) if input.default.is_none() => (&input.ty, &input.doc, "required"),
+        Some(input) => (&input.ty, &input.doc, "optional"),
+        None => {
+            let output = sig.outputs.iter().find(|o| o.name == attribute)?;
+            (&output.ty, &output.doc, "computed by the provider")
+        }
+    };
+    let mut md = code_block(&format!("{attribute}: {ty}"));
+    md.push_str(&format!(
+        "\nAttribute of `{}` ({note}), from the schema of `{}` {}.\n",
+        resource.type_name,
+        sig.source,
+        sig.version.as_deref().unwrap_or_default()
+    ));
+    md.push_str(&doc_paragraph(doc));
+    Some(md)
 }
 
 /// A module item by name: its file, its definition and the item.

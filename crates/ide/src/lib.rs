@@ -22,7 +22,8 @@ mod tests;
 // The lower crates under the module names they had inside one crate, so that paths read the same
 // in every layer (`crate::db::Db`).
 use infrac_core::{
-    config, db, diagnostics, functions, model, policy, project, terraform, trace, types, value,
+    config, db, diagnostics, functions, model, policy, project, schema, terraform, trace, types,
+    value,
 };
 use infrac_emit::analysis;
 use infrac_syntax::{self as syntax, source};

@@ -50,6 +50,14 @@ pub enum Symbol {
     Policy(String),
     /// `env`, `project`, `region`, `layer`, `instance` in expressions.
     Builtin(String),
+    /// A provider's resource type (`aws_sns_topic`) or data source (`data.aws_region`), typed
+    /// from its cached schema.
+    Resource(String),
+    /// An attribute (or nested block) of a resource type: set in an instance, or read.
+    ResourceAttribute {
+        resource: String,
+        attribute: String,
+    },
 }
 
 impl Symbol {
@@ -65,6 +73,8 @@ impl Symbol {
             | Symbol::Env(n)
             | Symbol::Policy(n)
             | Symbol::Builtin(n) => n,
+            Symbol::Resource(n) => n.strip_prefix(crate::model::DATA_PREFIX).unwrap_or(n),
+            Symbol::ResourceAttribute { attribute, .. } => attribute,
             Symbol::ModuleInput { input, .. } => input,
             Symbol::ModuleOutput { output, .. } | Symbol::LayerOutput { output, .. } => output,
             Symbol::Instance { instance, .. } => instance,
@@ -89,6 +99,8 @@ impl Symbol {
             Symbol::Env(_) => "environment",
             Symbol::Policy(_) => "policy",
             Symbol::Builtin(_) => "builtin",
+            Symbol::Resource(_) => "resource type",
+            Symbol::ResourceAttribute { .. } => "resource attribute",
         }
     }
 }
@@ -166,6 +178,7 @@ pub fn file_symbols(db: &dyn Db, workspace: Workspace, file: SourceFile) -> File
         index,
         text,
         out: FileSymbols::default(),
+        resources: Default::default(),
     };
     for item in &parse_file(db, file).items {
         walker.item(item);
@@ -195,6 +208,8 @@ struct Walker<'a> {
     index: &'a ProjectIndex,
     text: &'a str,
     out: FileSymbols,
+    /// The interfaces of the resource types the file names, each parsed once.
+    resources: std::collections::HashMap<String, Option<std::rc::Rc<crate::model::ModuleSig>>>,
 }
 
 const BUILTINS: &[&str] = &["env", "project", "region", "layer", "instance"];
@@ -347,9 +362,23 @@ impl<'a> Walker<'a> {
             }
         }
         for instance in &layer.instances {
-            let kind = &instance.kind.name;
+            let kind = &instance.kind_name().into_owned();
             if self.index.modules.contains_key(kind) {
                 self.add(&instance.kind, Symbol::Module(kind.clone()), Reference);
+            } else if let Some(sig) = self.resource(kind) {
+                self.add(&instance.kind, Symbol::Resource(kind.clone()), Reference);
+                for entry in &instance.body.entries {
+                    if let Some(key) = entry.path.first() {
+                        if sig.inputs.iter().any(|i| i.name == key.name) {
+                            let symbol = Symbol::ResourceAttribute {
+                                resource: kind.clone(),
+                                attribute: key.name.clone(),
+                            };
+                            let at = Some((name.clone(), instance.name.name.clone()));
+                            self.add_at(key, symbol, Reference, at);
+                        }
+                    }
+                }
             }
             let symbol = Symbol::Instance {
                 layer: name.clone(),
@@ -380,6 +409,19 @@ impl<'a> Walker<'a> {
             self.type_expr(&output.ty);
             self.expr(&output.value, Scope::Layer(layer));
         }
+    }
+
+    /// The interface of a resource type the project's cached schemas hold.
+    fn resource(&mut self, kind: &str) -> Option<std::rc::Rc<crate::model::ModuleSig>> {
+        if let Some(sig) = self.resources.get(kind) {
+            return sig.clone();
+        }
+        let sig = match crate::model::resource_lookup(self.db, self.index, kind) {
+            crate::schema::Lookup::Found(sig) => Some(std::rc::Rc::new(*sig)),
+            _ => None,
+        };
+        self.resources.insert(kind.to_string(), sig.clone());
+        sig
     }
 
     fn module(&self, kind: &str) -> Option<&'a ModuleDef> {
@@ -646,12 +688,23 @@ impl<'a> Walker<'a> {
                         instance: name.to_string(),
                     };
                     self.add(head, symbol, Reference);
-                    let kind = &instance.kind.name;
+                    let kind = &instance.kind_name().into_owned();
                     if let (Some(output), Some(module)) = (rest.first(), self.module(kind)) {
                         if module.outputs.iter().any(|o| o.name.name == output.name) {
                             let symbol = Symbol::ModuleOutput {
                                 module: kind.clone(),
                                 output: output.name.clone(),
+                            };
+                            self.add(output, symbol, Reference);
+                        }
+                    } else if let Some(output) = rest.first() {
+                        let known = self
+                            .resource(kind)
+                            .is_some_and(|sig| sig.outputs.iter().any(|o| o.name == output.name));
+                        if known {
+                            let symbol = Symbol::ResourceAttribute {
+                                resource: kind.clone(),
+                                attribute: output.name.clone(),
                             };
                             self.add(output, symbol, Reference);
                         }
@@ -718,6 +771,8 @@ pub fn definition(db: &dyn Db, workspace: Workspace, symbol: &Symbol) -> Option<
         Some(target(item_ref, &ident))
     };
     match symbol {
+        // A provider's types live in its schema, not in the project's sources.
+        Symbol::Resource(_) | Symbol::ResourceAttribute { .. } => None,
         Symbol::Project(_) => {
             let item_ref = index.project?;
             let ident = item_ref.item(db).name()?.clone();
@@ -917,6 +972,12 @@ pub fn prepare_rename(
     match &occurrence.symbol {
         Symbol::Builtin(name) | Symbol::BuiltinType(name) => {
             return Err(format!("`{name}` is built in and cannot be renamed"))
+        }
+        Symbol::Resource(_) | Symbol::ResourceAttribute { .. } => {
+            return Err(format!(
+                "`{}` belongs to the provider's schema and cannot be renamed",
+                occurrence.symbol.name()
+            ))
         }
         Symbol::Project(_) => return Err("rename the project in its `project` item".into()),
         _ => {}

@@ -111,6 +111,26 @@ fn fixture(text: &str) -> Fixture {
         }
         files.push(file);
     }
+    // `/.infrac/schemas/NAMESPACE/TYPE/VERSION.jsonl` is the cached schema of a provider.
+    let mut schemas = Vec::new();
+    files.retain(|file| {
+        let path = file.path(&db).to_string_lossy().into_owned();
+        let Some(rest) = path
+            .strip_prefix("/p/.infrac/schemas/")
+            .and_then(|r| r.strip_suffix(".jsonl"))
+        else {
+            return true;
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        schemas.push(crate::db::ProviderSchema::new(
+            &db,
+            parts[1].to_string(),
+            format!("{}/{}", parts[0], parts[1]),
+            parts[2].to_string(),
+            *file,
+        ));
+        false
+    });
     // `.tf` files are the Terraform code of the module whose `source` is their directory.
     let mut module_files: std::collections::BTreeMap<String, Vec<SourceFile>> = Default::default();
     files.retain(|file| {
@@ -133,7 +153,7 @@ fn fixture(text: &str) -> Fixture {
         .collect();
     let mut all = files.clone();
     all.extend(stdlib_files(&mut db));
-    let workspace = Workspace::new(&db, all, PathBuf::from("/p"), module_dirs);
+    let workspace = Workspace::new(&db, all, PathBuf::from("/p"), module_dirs, schemas);
     Fixture {
         db,
         workspace,
@@ -700,6 +720,103 @@ fn rename_a_parameter_everywhere_and_refuse_bad_names() {
     );
     let (file, offset) = fx.cursor();
     assert!(rename(&fx.db, fx.workspace, file, offset, "x").is_err());
+}
+
+// --- Resource types from a provider's schema -----------------------------------------------------
+
+const SCHEMA: &str = concat!(
+    "//- /.infrac/schemas/hashicorp/aws/5.100.0.jsonl\n",
+    r#"{"infrac_schema":1,"provider":"registry.terraform.io/hashicorp/aws","version":"5.100.0"}"#,
+    "\n",
+    r#"{"kind":"resource","name":"aws_sns_topic","block":{"attributes":{"arn":{"type":"string","computed":true},"fifo_topic":{"type":"bool","optional":true},"name":{"type":"string","required":true,"description":"The topic's name."}}}}"#,
+    "\n",
+    r#"{"kind":"data","name":"aws_region","block":{"attributes":{"name":{"type":"string","computed":true}}}}"#,
+    "\n",
+);
+
+fn with_resources(body: &str) -> Fixture {
+    fixture(&format!("{SCHEMA}//- /a.infra\n{body}"))
+}
+
+#[test]
+fn resource_types_complete_hover_and_colour_like_modules_and_do_not_rename() {
+    let source = "layer l {\n  aws_sns_topic t {\n    $0\n  }\n  output o: string = t.arn\n}\n";
+    let fx = with_resources(source);
+    let (file, offset) = fx.cursor();
+    let items = completion(&fx.db, fx.workspace, file, offset);
+    let detail = |label: &str| {
+        items
+            .iter()
+            .find(|c| c.label == label)
+            .and_then(|c| c.detail.clone())
+    };
+    assert_eq!(detail("name").as_deref(), Some("string (required)"));
+    assert_eq!(detail("fifo_topic").as_deref(), Some("bool"));
+    let offered = labels(&fx);
+    assert!(
+        !offered.iter().any(|l| l == "arn" || l == "import"),
+        "{offered:?}"
+    );
+
+    let fx = with_resources("layer l {\n  aws_sns_topic t {}\n  output o: string = t.$0\n}\n");
+    assert!(labels(&fx).iter().any(|l| l == "arn"));
+
+    let fx = with_resources("layer l {\n  $0\n}\n");
+    assert!(labels(&fx).iter().any(|l| l == "aws_sns_topic"));
+
+    let fx = with_resources("layer l {\n  aws_sn$0s_topic t { name = \"x\" }\n}\n");
+    let (file, offset) = fx.cursor();
+    let md = hover(&fx.db, fx.workspace, file, offset)
+        .expect("a hover")
+        .markdown;
+    assert!(
+        md.starts_with("```infra\nresource aws_sns_topic\n```"),
+        "{md}"
+    );
+    assert!(
+        md.contains("name: string (required)") && md.contains("**Computed**: `arn`"),
+        "{md}"
+    );
+    let error = rename(&fx.db, fx.workspace, file, offset, "x").unwrap_err();
+    assert!(error.contains("provider's schema"), "{error}");
+
+    let fx = with_resources("layer l {\n  aws_sns_topic t { na$0me = \"x\" }\n}\n");
+    let (file, offset) = fx.cursor();
+    let md = hover(&fx.db, fx.workspace, file, offset)
+        .expect("a hover")
+        .markdown;
+    assert!(
+        md.contains("name: string")
+            && md.contains("(required)")
+            && md.contains("The topic's name."),
+        "{md}"
+    );
+
+    let fx = with_resources(
+        "layer l {\n  data aws_region here {}\n  output o: string = here.na$0me\n}\n",
+    );
+    let (file, offset) = fx.cursor();
+    let md = hover(&fx.db, fx.workspace, file, offset)
+        .expect("a hover")
+        .markdown;
+    assert!(md.contains("computed by the provider"), "{md}");
+    let file = fx.file("a.infra");
+    let text = file.text(&fx.db);
+    let tokens: Vec<String> = super::tokens::semantic_tokens(&fx.db, fx.workspace, file)
+        .iter()
+        .map(|t| {
+            format!(
+                "{}:{:?}",
+                &text[t.range.start as usize..t.range.end as usize],
+                t.kind
+            )
+        })
+        .collect();
+    assert!(
+        tokens.contains(&"aws_region:Type".to_string()),
+        "{tokens:?}"
+    );
+    assert!(tokens.contains(&"name:Property".to_string()), "{tokens:?}");
 }
 
 // --- Completion --------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ fn symbol_type(symbol: &Symbol) -> (TokenType, u32) {
             (TokenType::Property, 0)
         }
         Symbol::Builtin(_) => (TokenType::Builtin, MOD_DEFAULT_LIBRARY),
+        Symbol::Resource(_) => (TokenType::Type, MOD_DEFAULT_LIBRARY),
+        Symbol::ResourceAttribute { .. } => (TokenType::Property, 0),
     }
 }
 

@@ -174,6 +174,8 @@ pub struct LayerRepeat {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Instance {
+    /// `data KIND NAME { ... }`: the keyword's range; the instance reads a provider's data source.
+    pub data: Option<TextRange>,
     pub kind: Ident,
     pub name: Ident,
     /// `(key[, value]) for COLLECTION`: one instance per key or item.
@@ -183,6 +185,16 @@ pub struct Instance {
     pub body: Block,
     pub doc: Option<String>,
     pub range: TextRange,
+}
+
+impl Instance {
+    /// The kind as the compiler keys it: `data.KIND` for a data source, else `KIND`.
+    pub fn kind_name(&self) -> std::borrow::Cow<'_, str> {
+        match self.data {
+            Some(_) => format!("data.{}", self.kind.name).into(),
+            None => self.kind.name.as_str().into(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -516,7 +516,10 @@ impl Builder<'_> {
                             layer.lets.push(LayerLet { name, value, doc });
                         }
                         Rule::instance => {
-                            let mut d = decl.into_inner();
+                            let mut d = decl.into_inner().peekable();
+                            let data = d
+                                .next_if(|p| p.as_rule() == Rule::data_mark)
+                                .map(|p| self.range(&p));
                             let kind = self.ident(d.next().expect("instance kind"));
                             let name = self.ident(d.next().expect("instance name"));
                             let mut repeat = None;
@@ -548,6 +551,7 @@ impl Builder<'_> {
                                 }
                             }
                             layer.instances.push(Instance {
+                                data,
                                 kind,
                                 name,
                                 repeat,

@@ -33,6 +33,7 @@ codes! {
     E0206 = "E0206", "unknown-module-source", "a module's `source` names no standard-library module and no directory of Terraform files";
     E0207 = "E0207", "module-interface-mismatch", "a module's declared interface disagrees with the `variable` and `output` blocks of its Terraform files";
     E0208 = "E0208", "terraform-syntax", "a module's Terraform file cannot be read as Terraform";
+    E0209 = "E0209", "provider-schema-missing", "an instance names a provider's resource type, and that provider's schema is not cached";
     E0301 = "E0301", "unknown-environment", "`extends` names an environment that does not exist";
     E0302 = "E0302", "extends-cycle", "environments extend each other in a cycle";
     E0303 = "E0303", "duplicate-assignment", "an environment sets the same key twice";
@@ -47,6 +48,7 @@ codes! {
     E0406 = "E0406", "evaluation-error", "an expression cannot be evaluated";
     E0407 = "E0407", "invalid-type", "a type expression is malformed";
     E0408 = "E0408", "secret-literal", "a `secret` is given a literal instead of a reference to a stored secret";
+    E0409 = "E0409", "computed-attribute", "an instance sets an attribute the provider computes";
     E0501 = "E0501", "layer-cycle", "layers read each other's outputs in a cycle";
     E0502 = "E0502", "unknown-layer-output", "a cross-layer reference names an output the layer does not declare";
     E0503 = "E0503", "output-refused", "the build refuses to overwrite or delete a file it did not generate";

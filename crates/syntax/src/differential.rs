@@ -144,10 +144,13 @@ fn pest_only(item: &crate::Item) -> bool {
         ItemKind::Layer(layer) => {
             layer.condition.is_some()
                 || !layer.lets.is_empty()
-                || layer
-                    .instances
-                    .iter()
-                    .any(|i| i.repeat.is_some() || i.condition.is_some() || block(&i.body))
+                || layer.instances.iter().any(|i| {
+                    i.repeat.is_some()
+                        || i.condition.is_some()
+                        || i.data.is_some()
+                        || i.kind.name == "data"
+                        || block(&i.body)
+                })
                 || layer.outputs.iter().any(|o| expr(&o.value))
         }
         ItemKind::Project(project) => block(&project.body),

@@ -500,7 +500,8 @@ impl Parser<'_> {
             }
             self.pos = choice;
         }
-        if self.at_keyword(b"let") {
+        // `let`, and `data KIND NAME` (or a module named `data`), are pest's.
+        if self.at_keyword(b"let") || self.at_keyword(b"data") {
             return self.decline();
         }
         let kind = self.ident()?;
@@ -512,6 +513,7 @@ impl Parser<'_> {
         }
         let body = self.block()?;
         layer.instances.push(Instance {
+            data: None,
             kind,
             name,
             repeat: None,

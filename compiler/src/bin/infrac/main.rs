@@ -138,6 +138,23 @@ enum Command {
         #[command(subcommand)]
         target: CiTarget,
     },
+    /// Cache the schemas of the project's providers (`.infrac/schemas/`), so that instances of
+    /// any resource type or data source are typed offline.
+    Schema {
+        /// The project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Keep only the resource types and data sources the project uses (a small file to
+        /// commit; run it again when an instance names a new type).
+        #[arg(long)]
+        prune: bool,
+        /// The Terraform binary (default: `INFRAC_TERRAFORM`, or `terraform` on the path).
+        #[arg(long)]
+        terraform: Option<PathBuf>,
+        /// A provider mirror for `terraform init -plugin-dir` (default: `INFRAC_TF_PLUGIN_DIR`).
+        #[arg(long)]
+        plugin_dir: Option<PathBuf>,
+    },
     /// Write Markdown documentation of every module (the standard library and the project's own)
     /// from their typed interfaces.
     Doc {
@@ -349,6 +366,12 @@ fn main() -> ExitCode {
             head,
             env_files,
         } => cmd::affected::affected(&base, head.as_deref(), &env_files),
+        Command::Schema {
+            dir,
+            prune,
+            terraform,
+            plugin_dir,
+        } => cmd::schema::schema(&dir, prune, terraform, plugin_dir),
         Command::Doc {
             out,
             project,

@@ -219,6 +219,7 @@ mod tests {
                 instance: "db".into(),
                 key: Some("a\"b".into()),
                 output: "arn".into(),
+                resource: None,
             }),
             Box::new(Ty::Str(None)),
         );

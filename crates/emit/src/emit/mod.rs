@@ -6,6 +6,7 @@ pub mod endpoint;
 mod fmt;
 pub mod json;
 pub use infrac_core::literal;
+mod resource;
 pub mod tftest;
 
 use std::collections::BTreeMap;
@@ -213,10 +214,12 @@ pub fn layer_providers<'p>(project: &'p ProjectSettings, layer: &LayerModel) -> 
         .iter()
         .filter(|(name, provider)| {
             name.as_str() != "aws"
-                && layer
-                    .instances
-                    .iter()
-                    .any(|i| provider.modules.contains(&i.kind))
+                && layer.instances.iter().any(|i| {
+                    provider.modules.contains(&i.kind)
+                        || i.resource.as_ref().is_some_and(|r| {
+                            crate::schema::provider_of(&r.type_name) == name.as_str()
+                        })
+                })
         })
         .map(|(name, _)| name.as_str())
         .collect()
@@ -435,8 +438,10 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
         body = body.add_block(locals.build());
     }
     for instance in layer.instances.iter() {
-        let source = model.modules.get(&instance.kind);
-        body = body.add_block(module_block(instance, &instance.kind, source));
+        body = body.add_block(match &instance.resource {
+            Some(shape) => resource::resource_block(instance, shape),
+            None => module_block(instance, &instance.kind, model.modules.get(&instance.kind)),
+        });
     }
     // An instance taken out of the source: Terraform forgets its resources, AWS keeps them.
     for name in &layer.removed {
@@ -605,31 +610,8 @@ fn module_block(instance: &InstanceModel, module: &str, source: Option<&ModuleSo
     if let Some(keys) = &instance.for_each {
         // One module instance per key (`module.NAME["KEY"]`, stable when other keys come and
         // go); the inputs that differ between keys come from `each.value`.
-        let mut varying: Vec<&str> = Vec::new();
-        for (_, inputs) in keys {
-            for (name, _) in inputs {
-                if !varying.contains(&name.as_str()) {
-                    varying.push(name);
-                }
-            }
-        }
-        let for_each = Expression::Object(
-            keys.iter()
-                .map(|(key, inputs)| {
-                    let values = varying
-                        .iter()
-                        .map(|name| {
-                            let value = inputs
-                                .iter()
-                                .find(|(n, _)| n == name)
-                                .map_or(Expression::Null, |(_, v)| expression(v));
-                            (object_key(name), value)
-                        })
-                        .collect();
-                    (object_key(key), Expression::Object(values))
-                })
-                .collect(),
-        );
+        let (varying, for_each) =
+            for_each_object(keys, |_, value| value.map_or(Expression::Null, expression));
         block = block.add_attribute(("for_each", for_each));
         for (name, value) in &instance.inputs {
             block = block.add_attribute((ident(name), expression(value)));
@@ -643,6 +625,38 @@ fn module_block(instance: &InstanceModel, module: &str, source: Option<&ModuleSo
         block = block.add_attribute((ident(name), expression(value)));
     }
     block.build()
+}
+
+/// The inputs of a repeated instance that differ between its keys, in the order they first
+/// appear, and its `for_each` object: each key with those inputs' values, as `value` writes an
+/// input's value (`None` where a key leaves it unset).
+pub(crate) fn for_each_object(
+    keys: &[crate::model::KeyInputs],
+    value: impl Fn(&str, Option<&Value>) -> Expression,
+) -> (Vec<&str>, Expression) {
+    let mut varying: Vec<&str> = Vec::new();
+    for (_, inputs) in keys {
+        for (name, _) in inputs {
+            if !varying.contains(&name.as_str()) {
+                varying.push(name);
+            }
+        }
+    }
+    let object = Expression::Object(
+        keys.iter()
+            .map(|(key, inputs)| {
+                let values = varying
+                    .iter()
+                    .map(|name| {
+                        let set = inputs.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+                        (object_key(name), value(name, set))
+                    })
+                    .collect();
+                (object_key(key), Expression::Object(values))
+            })
+            .collect(),
+    );
+    (varying, object)
 }
 
 fn manifest(model: &EnvModel, source: &str) -> String {
@@ -877,21 +891,28 @@ fn rt_expr(rt: &Rt) -> Expression {
     match rt {
         Rt::ModuleOutput {
             instance,
-            key: None,
+            key,
             output,
-        } => traversal("module", &[instance, output]),
-        Rt::ModuleOutput {
-            instance,
-            key: Some(key),
-            output,
-        } => Expression::Traversal(Box::new(hcl::expr::Traversal::new(
-            hcl::expr::Variable::sanitized("module"),
-            [
-                hcl::TraversalOperator::GetAttr(Identifier::sanitized(instance)),
-                hcl::TraversalOperator::Index(literal::quoted(key)),
-                hcl::TraversalOperator::GetAttr(Identifier::sanitized(output)),
-            ],
-        ))),
+            resource,
+        } => {
+            // `module.NAME.OUTPUT`, or `TYPE.NAME.ATTRIBUTE` of a resource type's instance.
+            let mut path: Vec<&str> = resource
+                .as_deref()
+                .map_or(vec!["module"], |r| r.split('.').collect());
+            let root = hcl::expr::Variable::sanitized(path.remove(0));
+            let mut operators: Vec<hcl::TraversalOperator> = path
+                .into_iter()
+                .chain([instance.as_str()])
+                .map(|part| hcl::TraversalOperator::GetAttr(Identifier::sanitized(part)))
+                .collect();
+            if let Some(key) = key {
+                operators.push(hcl::TraversalOperator::Index(literal::quoted(key)));
+            }
+            operators.push(hcl::TraversalOperator::GetAttr(Identifier::sanitized(
+                output,
+            )));
+            Expression::Traversal(Box::new(hcl::expr::Traversal::new(root, operators)))
+        }
         Rt::LayerOutput { layer, output } => traversal("local", &[&local_name(layer, output)]),
         Rt::Index { base, key } => Expression::Traversal(Box::new(hcl::expr::Traversal::new(
             expression(base),

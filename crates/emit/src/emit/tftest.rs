@@ -148,26 +148,37 @@ fn layer_tests(
         let Some(facts) = by_instance.get(instance.name.as_str()) else {
             continue;
         };
-        let targets = module_targets(&instance.kind);
+        // An instance of a resource type is planned with its layer, and its own attributes are
+        // asserted on; a module instance's module is planned alone with its inputs.
+        let resource = instance
+            .resource
+            .as_ref()
+            .filter(|r| r.kind == crate::schema::EntryKind::Resource);
+        let targets = match resource {
+            Some(shape) => resource_targets(instance, shape),
+            None => module_targets(&instance.kind),
+        };
         let mut run = Block::builder("run")
             .add_label(instance.name.clone())
-            .add_attribute(("command", traversal("plan", &[])))
-            .add_block(
+            .add_attribute(("command", traversal("plan", &[])));
+        if resource.is_none() {
+            run = run.add_block(
                 Block::builder("module")
                     .add_attribute(("source", format!("../modules/{}", instance.kind)))
                     .build(),
             );
-        let mut variables = Block::builder("variables");
-        // A repeated instance's module is planned with the inputs of its first key.
-        let first_key = instance
-            .for_each
-            .as_ref()
-            .and_then(|keys| keys.first())
-            .map_or(&[][..], |(_, inputs)| inputs.as_slice());
-        for (name, value) in instance.inputs.iter().chain(first_key) {
-            variables = variables.add_attribute((ident(name), expression(&mock(value, name))));
+            let mut variables = Block::builder("variables");
+            // A repeated instance's module is planned with the inputs of its first key.
+            let first_key = instance
+                .for_each
+                .as_ref()
+                .and_then(|keys| keys.first())
+                .map_or(&[][..], |(_, inputs)| inputs.as_slice());
+            for (name, value) in instance.inputs.iter().chain(first_key) {
+                variables = variables.add_attribute((ident(name), expression(&mock(value, name))));
+            }
+            run = run.add_block(variables.build());
         }
-        run = run.add_block(variables.build());
         let mut unasserted = Vec::new();
         let mut asserted = 0;
         for fact in facts {
@@ -234,6 +245,29 @@ fn layer_tests(
         text.push_str(&render(Body::builder().add_block(run.build()).build()));
     }
     text
+}
+
+/// The attributes of an instance of a resource type, each its own target: a policy that held on
+/// `encrypted` is asserted on `aws_ebs_volume.NAME.encrypted`. Nested blocks are not asserted.
+fn resource_targets(
+    instance: &crate::model::InstanceModel,
+    shape: &crate::schema::ResourceShape,
+) -> BTreeMap<String, Vec<Target>> {
+    let per_key = instance.for_each.iter().flatten().flat_map(|(_, i)| i);
+    instance
+        .inputs
+        .iter()
+        .chain(per_key)
+        .filter(|(name, _)| !shape.blocks.contains_key(name))
+        .map(|(name, _)| {
+            let target = Target {
+                resource: (shape.type_name.clone(), instance.name.clone()),
+                attribute: name.clone(),
+                repeated: instance.for_each.is_some(),
+            };
+            (name.clone(), vec![target])
+        })
+        .collect()
 }
 
 /// The mocked AWS provider: data sources that modules read get values that plans can use.
@@ -586,6 +620,7 @@ resource "aws_cloudwatch_log_group" "logs" {
                     instance: "x".into(),
                     key: None,
                     output: "y".into(),
+                    resource: None,
                 }),
                 Box::new(ty),
             )

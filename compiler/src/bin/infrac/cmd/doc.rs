@@ -14,7 +14,7 @@ pub(crate) fn doc(out: &Path, project: Option<&Path>, check: bool) -> ExitCode {
         Some(dir) => load_project(&mut db, dir).0,
         None => {
             let files = analysis::stdlib_files(&mut db);
-            Workspace::new(&db, files, PathBuf::from("."), Vec::new())
+            Workspace::new(&db, files, PathBuf::from("."), Vec::new(), Vec::new())
         }
     };
     let index = infrac_core::project::project_index(&db, workspace);

@@ -12,6 +12,7 @@ pub(crate) mod explain;
 pub(crate) mod fmt;
 pub(crate) mod graph;
 pub(crate) mod guard;
+pub(crate) mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
