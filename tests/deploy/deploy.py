@@ -19,6 +19,7 @@ Exit status: 0 when every layer applied, every check held and every layer was de
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -167,6 +168,32 @@ def terraform(args, cwd, region, check=True):
 
 class StepFailed(Exception):
     pass
+
+
+# A create that the AWS SDK sent twice: the emulator did the first attempt, its answer was lost
+# (seen with moto under load: one invocation id with `attempt=1` and `attempt=2`, both answered),
+# and the second fails with "already exists". The resource is real but not in the state; it is
+# imported by the id the error names, and the layer applied again. Nothing else is forgiven.
+LOST_CREATE = re.compile(
+    r"Error: creating [^\n(]*\(([^)\n]+)\):[^\n]*(?:AlreadyExists|already exists)[^\n]*\n\s*with ([^\s,]+),"
+)
+
+
+def apply(layer_dir, region, extra=()):
+    """`terraform apply`; a create the emulator answered but the SDK retried is imported and
+    the apply run again. Returns the (address, id) pairs so recovered."""
+    args = ["apply", "-auto-approve", "-input=false", "-no-color", *extra]
+    result = terraform(args, layer_dir, region, check=False)
+    if result.returncode == 0:
+        return []
+    lost = [(address, ident) for ident, address in LOST_CREATE.findall(result.stdout + result.stderr)]
+    if not lost:
+        raise StepFailed(f"terraform apply in {os.path.basename(layer_dir)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    for address, ident in lost:
+        log(f"RECOVERED {os.path.basename(layer_dir)}: {address} ({ident}) was created by a retried request; importing it")
+        terraform(["import", "-input=false", "-no-color", address, ident], layer_dir, region)
+    terraform(args, layer_dir, region)
+    return lost
 
 
 def emulator_settings(moto):
@@ -379,7 +406,7 @@ def main():
                 write_overrides(bootstrap, moto, states, "bootstrap", [])
                 terraform(["init", "-input=false", "-no-color", plugin_arg], bootstrap, region)
                 t0 = time.monotonic()
-                terraform(["apply", "-auto-approve", "-input=false", "-no-color"], bootstrap, region)
+                apply(bootstrap, region)
                 applied.append((shown(part, directory), directory, bootstrap, part))
                 buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
                 assert state["state_bucket"] in buckets, f"bootstrap did not create {state['state_bucket']}: {buckets}"
@@ -398,7 +425,8 @@ def main():
                 terraform(["init", "-input=false", "-no-color", plugin_arg, f"-backend-config={label}.s3.tfbackend",
                            "-backend-config=zz_infrac_test.backend.hcl"], layer_dir, region)
                 try:
-                    terraform(["apply", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
+                    for address, ident in apply(layer_dir, region):
+                        report["checks"].append(f"recovered in {directory}: {address} ({ident}), created by a retried request")
                 finally:
                     applied.append((shown(part, directory), directory, layer_dir, part))
                 resources = state_resources(layer_dir, region)
@@ -477,7 +505,7 @@ def main():
                     # Only the protected modules: a full apply would also fight moto's read-back
                     # quirks (a private zone's VPC association is not returned).
                     targets = [f"-target={address}" for address in unprotected]
-                    terraform(["apply", "-auto-approve", "-input=false", "-no-color", *targets], layer_dir, region)
+                    apply(layer_dir, region, targets)
                     log(f"UNPROTECTED {label}: {', '.join(unprotected)} (deletion_protection = false, applied)")
                 terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], layer_dir, region)
                 left = [r for r in state_resources(layer_dir, region) if r.get("mode") == "managed"] if not is_bootstrap else []
