@@ -27,6 +27,7 @@ layer alerts {
   aws_sns_topic oncall {
     name              = "shop-${env}-oncall"
     kms_master_key_id = foundation.kms_key_arn
+    lifecycle         = { prevent_destroy = env == "pro", ignore_changes = ["tags"] }
   }
 
   data aws_iam_policy_document publish {
@@ -178,6 +179,11 @@ fn resource_instances_are_resource_data_and_dynamic_blocks_that_terraform_valida
     let expected = r#"resource "aws_sns_topic" "oncall" {
   kms_master_key_id = local.foundation_kms_key_arn
   name              = "shop-dev-oncall"
+
+  lifecycle {
+    ignore_changes  = [tags]
+    prevent_destroy = false
+  }
 }
 
 data "aws_iam_policy_document" "publish" {

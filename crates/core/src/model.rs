@@ -3843,6 +3843,7 @@ impl<'a> Eval<'a> {
             }
         }
         self.current_inputs = None;
+        ok &= self.check_ignore_changes(&sig, &inputs, node, file, instance.name.range);
         let mut provider = None;
         if let Some(child) = node
             .filter(|_| provider_attribute)
@@ -3869,6 +3870,58 @@ impl<'a> Eval<'a> {
             file,
             resource: sig.resource.clone(),
         })
+    }
+
+    /// `lifecycle.ignore_changes` of a resource-type instance names attributes of the type;
+    /// `false` when one is not.
+    fn check_ignore_changes(
+        &mut self,
+        sig: &ModuleSig,
+        inputs: &[(String, Value)],
+        node: Option<&Node>,
+        file: SourceFile,
+        at: TextRange,
+    ) -> bool {
+        let lifecycle = crate::schema::LIFECYCLE;
+        let Some(resource) = &sig.resource else {
+            return true;
+        };
+        let Some((_, Value::Record(fields))) = inputs.iter().find(|(n, _)| n == lifecycle) else {
+            return true;
+        };
+        let Some(Value::List(names)) = fields.get("ignore_changes") else {
+            return true;
+        };
+        let attributes = || {
+            sig.inputs
+                .iter()
+                .map(|i| i.name.as_str())
+                .filter(|n| *n != lifecycle)
+        };
+        let (file, range) = node
+            .and_then(|n| n.get(&[lifecycle.to_string()]))
+            .map_or((file, at), |n| (n.def().file, n.def().range));
+        let mut ok = true;
+        for name in names {
+            let Value::Str(name) = name else { continue };
+            if attributes().any(|a| a == name) {
+                continue;
+            }
+            // Diagnostic: E0402 unknown-field
+            self.error(
+                E0402,
+                file,
+                range,
+                format!(
+                    "`ignore_changes` names `{name}`, which `{}` has no attribute of",
+                    resource.type_name
+                ),
+            )
+            .with_label_mut("unknown attribute")
+            .with_help_opt_mut(did_you_mean(name, attributes()));
+            ok = false;
+        }
+        ok
     }
 
     /// The interface of an instance's module; `None` when the module is unknown (reported) or
@@ -4485,6 +4538,26 @@ impl<'a> Eval<'a> {
             .collect();
         for (_, inputs) in &mut per_key {
             inputs.retain(|(name, _)| !common.iter().any(|(n, _)| n == name));
+        }
+        // Terraform reads `lifecycle` before `for_each`: it cannot differ between keys.
+        let lifecycle = crate::schema::LIFECYCLE;
+        let varies = |inputs: &Vec<(String, Value)>| inputs.iter().any(|(n, _)| n == lifecycle);
+        if model.resource.is_some() && per_key.iter().any(|(_, inputs)| varies(inputs)) {
+            // Diagnostic: E0404 constraint-violation
+            self.error(
+                E0404,
+                file,
+                instance.name.range,
+                format!(
+                    "`{lifecycle}` of `{}` differs between its keys",
+                    instance.name.name
+                ),
+            )
+            .with_label_mut("one lifecycle per repeated resource")
+            .with_help_mut(
+                "Terraform reads `lifecycle` before `for_each`: give every key the same",
+            );
+            return None;
         }
         model.inputs = common;
         model.for_each = Some(per_key);

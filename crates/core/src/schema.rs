@@ -25,6 +25,9 @@ use crate::source::TextRange;
 use crate::syntax::{Expr, ExprKind};
 use crate::types::{Field, NumConstraint, Ty};
 
+/// The input of a resource-type instance that is Terraform's `lifecycle` block.
+pub const LIFECYCLE: &str = "lifecycle";
+
 /// Where the cached schemas live, relative to the project directory.
 pub const SCHEMA_DIR: &str = ".infrac/schemas";
 
@@ -375,6 +378,43 @@ pub fn resource_sig(db: &dyn Db, index: &ProjectIndex, name: &str, kind: EntryKi
             terraform: None,
         });
         blocks.insert(block_name.clone(), shape);
+    }
+    // Terraform's `lifecycle` meta-argument, unless the type has an attribute of that name.
+    if !sig.inputs.iter().any(|i| i.name == LIFECYCLE) {
+        let optional = |name: &str, ty: Ty, doc: &str| Field {
+            name: name.to_string(),
+            ty,
+            default: Some((null_expr(), file)),
+            doc: Some(doc.to_string()),
+        };
+        sig.inputs.push(InputSig {
+            name: LIFECYCLE.to_string(),
+            ty: Ty::Record(vec![
+                optional(
+                    "create_before_destroy",
+                    Ty::Bool,
+                    "Create the replacement before destroying the old object.",
+                ),
+                optional(
+                    "ignore_changes",
+                    Ty::List(Box::new(Ty::Str(None))),
+                    "Attributes whose changes made outside Terraform are ignored.",
+                ),
+                optional(
+                    "prevent_destroy",
+                    Ty::Bool,
+                    "Refuse any plan that would destroy the object.",
+                ),
+            ]),
+            is_const: true,
+            default: Some(null()),
+            doc: Some(
+                "Terraform's `lifecycle` block: `{ prevent_destroy = true, ignore_changes = [\"tags\"] }`."
+                    .into(),
+            ),
+            range: at,
+            terraform: None,
+        });
     }
     sig.resource = Some(ResourceShape {
         kind,

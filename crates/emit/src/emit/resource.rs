@@ -36,7 +36,7 @@ pub(super) fn resource_block(instance: &InstanceModel, shape: &ResourceShape) ->
             });
         block = block.add_attribute(("for_each", for_each));
         block = provider(block, instance);
-        block = body(block, &instance.inputs, &shape.blocks);
+        block = top_level(block, instance, shape);
         for name in varying {
             let each = traversal("each", &["value", name]);
             block = match shape.blocks.get(name) {
@@ -53,10 +53,32 @@ pub(super) fn resource_block(instance: &InstanceModel, shape: &ResourceShape) ->
                 None => block.add_attribute((ident(name), each)),
             };
         }
+        if let Some(lifecycle) = lifecycle(instance, shape) {
+            block = block.add_block(lifecycle);
+        }
         return block.build();
     }
     block = provider(block, instance);
-    body(block, &instance.inputs, &shape.blocks).build()
+    block = top_level(block, instance, shape);
+    if let Some(lifecycle) = lifecycle(instance, shape) {
+        block = block.add_block(lifecycle);
+    }
+    block.build()
+}
+
+/// The instance's attributes and nested blocks (its `lifecycle` block apart, see `lifecycle`).
+fn top_level(
+    block: hcl::structure::BlockBuilder,
+    instance: &InstanceModel,
+    shape: &ResourceShape,
+) -> hcl::structure::BlockBuilder {
+    let inputs: Vec<(String, Value)> = instance
+        .inputs
+        .iter()
+        .filter(|(n, _)| !is_lifecycle(n, shape))
+        .cloned()
+        .collect();
+    body(block, &inputs, &shape.blocks)
 }
 
 fn provider(
@@ -67,6 +89,44 @@ fn provider(
         Some(alias) => block.add_attribute(("provider", traversal("aws", &[alias]))),
         None => block,
     }
+}
+
+/// Whether an input is the `lifecycle` meta-argument (not a nested block of that name).
+fn is_lifecycle(name: &str, shape: &ResourceShape) -> bool {
+    name == crate::schema::LIFECYCLE && !shape.blocks.contains_key(name)
+}
+
+/// The instance's `lifecycle` block, last in its resource.
+fn lifecycle(instance: &InstanceModel, shape: &ResourceShape) -> Option<Block> {
+    match instance.inputs.iter().find(|(n, _)| is_lifecycle(n, shape)) {
+        Some((_, Value::Record(fields))) => Some(lifecycle_block(fields)),
+        _ => None,
+    }
+}
+
+/// Terraform's `lifecycle` block from the instance's `lifecycle` record: `ignore_changes` names
+/// attributes, written as bare names.
+fn lifecycle_block(fields: &BTreeMap<String, Value>) -> Block {
+    let mut block = Block::builder("lifecycle");
+    for (name, value) in fields {
+        block = match (name.as_str(), value) {
+            (_, Value::Null) => block,
+            ("ignore_changes", Value::List(names)) => {
+                let names = names
+                    .iter()
+                    .filter_map(|n| match n {
+                        Value::Str(n) => Some(Expression::Variable(
+                            hcl::expr::Variable::sanitized(n.as_str()),
+                        )),
+                        _ => None,
+                    })
+                    .collect();
+                block.add_attribute((ident(name), Expression::Array(names)))
+            }
+            (name, value) => block.add_attribute((ident(name), expression(value))),
+        };
+    }
+    block.build()
 }
 
 /// Attributes, then nested blocks, of compile-time values; a run-time nested block is dynamic.
