@@ -98,14 +98,25 @@ fn cache_lines(dir: &Path) -> Vec<String> {
 fn infrac_schema_caches_every_type_and_prune_keeps_the_used_ones() {
     let dir = tempfile::tempdir().expect("temp dir");
     write_project(dir.path());
-    // A cache of another version is replaced.
+    // A cache of another version is replaced; a file infrac did not write stays.
     let old = dir.path().join(".infrac/schemas/hashicorp/aws/5.1.0.jsonl");
+    let foreign = dir.path().join(".infrac/schemas/hashicorp/aws/notes.jsonl");
     std::fs::create_dir_all(old.parent().unwrap()).unwrap();
-    std::fs::write(&old, "{}\n").unwrap();
+    std::fs::write(
+        &old,
+        "{\"infrac_schema\":1,\"provider\":\"registry.terraform.io/hashicorp/aws\",\"version\":\"5.1.0\"}\n",
+    )
+    .unwrap();
+    std::fs::write(&foreign, "{}\n").unwrap();
 
     let output = schema(dir.path(), &[]);
     assert!(output.contains("cached hashicorp/aws 5.100.0"), "{output}");
     assert!(!old.exists(), "the other version's cache is removed");
+    assert_eq!(
+        read(&foreign),
+        "{}\n",
+        "a file infrac did not write is kept"
+    );
     let lines = cache_lines(dir.path());
     let header: serde_json::Value = serde_json::from_str(&lines[0]).expect("a JSON header");
     assert_eq!(header["provider"], "registry.terraform.io/hashicorp/aws");

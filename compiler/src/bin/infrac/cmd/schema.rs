@@ -272,8 +272,15 @@ fn write_cache(dir: &Path, cached: &Cached) -> Result<PathBuf, String> {
         .map_err(|e| format!("cannot create {}: {e}", provider_dir.display()))?;
     let path = provider_dir.join(format!("{}.jsonl", cached.version));
     let temporary = provider_dir.join(format!(".{}.jsonl.{}", cached.version, std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
+    // `create_new`: never through a link or over a file someone put at that name; a file that
+    // this run did not create is never removed.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .map_err(|e| format!("cannot create {}: {e}", temporary.display()))?;
+    let write = move || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(file);
         let header = SchemaHeader {
             infrac_schema: SCHEMA_FORMAT,
             provider: cached.address.clone(),
@@ -295,10 +302,34 @@ fn write_cache(dir: &Path, cached: &Cached) -> Result<PathBuf, String> {
     if let Ok(entries) = std::fs::read_dir(&provider_dir) {
         for entry in entries.flatten() {
             let other = entry.path();
-            if other != path && other.extension().is_some_and(|e| e == "jsonl") {
+            // Another version's cache, known by the header infrac writes; anything else stays.
+            if other != path
+                && other.extension().is_some_and(|e| e == "jsonl")
+                && is_infrac_cache(&other)
+            {
                 let _ = std::fs::remove_file(other);
             }
         }
     }
     Ok(path)
+}
+
+/// Whether a file is a regular file (not a link) whose first line is a schema header infrac
+/// wrote.
+fn is_infrac_cache(path: &Path) -> bool {
+    use std::io::{BufRead as _, Read as _};
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !meta.file_type().is_file() {
+        return false;
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    let read = std::io::BufReader::new(file)
+        .take(64 * 1024)
+        .read_line(&mut first);
+    read.is_ok() && serde_json::from_str::<SchemaHeader>(&first).is_ok()
 }
