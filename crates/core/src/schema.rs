@@ -127,7 +127,6 @@ fn is_zero(n: &u64) -> bool {
 /// infrac wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SchemaIndex {
-    pub header: Option<(String, String)>,
     /// The cache holds only the types the project used when it was written.
     pub pruned: bool,
     pub entries: BTreeMap<(EntryKind, String), Range<usize>>,
@@ -156,10 +155,7 @@ fn index_text(text: &str) -> SchemaIndex {
     let header = lines.next().unwrap_or_default();
     offset += header.len();
     match serde_json::from_str::<SchemaHeader>(header) {
-        Ok(h) if h.infrac_schema == SCHEMA_FORMAT => {
-            index.pruned = h.pruned;
-            index.header = Some((h.provider, h.version));
-        }
+        Ok(h) if h.infrac_schema == SCHEMA_FORMAT => index.pruned = h.pruned,
         Ok(h) => {
             index.problem = Some(format!(
                 "it is in format {} and this infrac reads format {SCHEMA_FORMAT}",
@@ -656,13 +652,7 @@ mod tests {
     fn the_index_reads_names_and_lines_without_parsing_them() {
         let index = index_text(CACHE);
         assert_eq!(index.problem, None);
-        assert_eq!(
-            index.header,
-            Some((
-                "registry.terraform.io/hashicorp/aws".into(),
-                "5.100.0".into()
-            ))
-        );
+        assert!(!index.pruned);
         let range = index.entries[&(EntryKind::Resource, "aws_sns_topic".into())].clone();
         assert!(CACHE[range].starts_with(r#"{"kind":"resource","name":"aws_sns_topic""#));
         assert_eq!(
