@@ -10,7 +10,7 @@ use crate::db::{parse_file, Db, SourceFile, Workspace};
 use crate::diagnostics::{did_you_mean, Diagnostic, E0301, E0302, E0303, E0305};
 use crate::project::{project_index, ItemRef, ProjectIndex};
 use crate::source::TextRange;
-use crate::syntax::{Entry, Env, Expr, ExprKind, Ident, Item, ItemKind, MoveBy};
+use crate::syntax::{Block, Entry, Env, Expr, ExprKind, Ident, Item, ItemKind, MoveBy};
 
 /// An environment name, interned so that queries can take it as a key.
 #[salsa::interned(debug)]
@@ -121,9 +121,16 @@ pub struct Slot {
 impl Node {
     /// Builds a node from an expression; record literals become record nodes.
     pub fn from_expr(expr: &Arc<Expr>, def: Def) -> Node {
+        let mut repeated = false;
+        Node::build(expr, def, &mut repeated)
+    }
+
+    /// `from_expr`, which also notes in `repeated` whether a record literal sets a key twice
+    /// (the later value replaces the earlier one here; the merge reports it).
+    fn build(expr: &Arc<Expr>, def: Def, repeated: &mut bool) -> Node {
         match &expr.kind {
             ExprKind::Record(entries) => {
-                let mut map = Entries::default();
+                let mut map = Entries(Vec::with_capacity(entries.len()));
                 for entry in entries {
                     let child_def = Def {
                         file: def.file,
@@ -135,10 +142,11 @@ impl Node {
                         Slot {
                             key_file: def.file,
                             key_range: entry.key.range,
-                            node: Node::from_expr(&entry.value, child_def),
+                            node: Node::build(&entry.value, child_def, repeated),
                         },
                     );
                 }
+                *repeated |= map.0.len() < entries.len();
                 Node::Record {
                     entries: map,
                     def,
@@ -449,6 +457,10 @@ pub fn merge_layer<'db>(
             range: instance.body.range,
             env: None,
         };
+        if let Some(node) = plain_instance(&instance.body, def.clone()) {
+            config.instances.insert(instance.name.name.clone(), node);
+            continue;
+        }
         let mut node = Node::empty_record(def);
         let mut merger = Merger {
             env: None,
@@ -540,6 +552,42 @@ pub fn merge_layer<'db>(
         }
     }
     config
+}
+
+/// An instance's inputs as the merge of its body gives them, built in one pass when the body
+/// is plain: every entry sets one input (no dotted path, no `+=`) and no key is set twice, at
+/// the top or inside a record literal. Then the merge has nothing to report and would build the
+/// same node; `None` leaves any other body to the merge.
+fn plain_instance(body: &Block, def: Def) -> Option<Node> {
+    let mut entries = Entries(Vec::with_capacity(body.entries.len()));
+    let mut repeated = false;
+    for entry in &body.entries {
+        let [key] = entry.path.as_slice() else {
+            return None;
+        };
+        if entry.append {
+            return None;
+        }
+        let child_def = Def {
+            file: def.file,
+            range: entry.value.range,
+            env: None,
+        };
+        let slot = Slot {
+            key_file: def.file,
+            key_range: key.range,
+            node: Node::build(&entry.value, child_def, &mut repeated),
+        };
+        match entries.position(&key.name) {
+            Ok(_) => return None,
+            Err(i) => entries.0.insert(i, (key.name.clone(), slot)),
+        }
+    }
+    (!repeated).then_some(Node::Record {
+        entries,
+        def,
+        overrode: Vec::new(),
+    })
 }
 
 #[salsa::tracked(returns(ref))]
