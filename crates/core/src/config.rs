@@ -63,6 +63,19 @@ impl Entries {
         self.position(key).ok().map(|i| &self.0[i].1)
     }
 
+    /// Where `key` is in key order.
+    pub fn index_of(&self, key: &str) -> Option<usize> {
+        self.position(key).ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Slot> {
         self.position(key).ok().map(|i| &mut self.0[i].1)
     }

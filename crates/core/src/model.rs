@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{
     effective_config, env_chain, env_layer_anchor, merge_layer, placed_layer_item, EffectiveConfig,
-    EnvName, LayerConfig, LayerName, Node, Placement, SyntaxAt, MAX_PLACED_ENVS,
+    EnvName, Entries, LayerConfig, LayerName, Node, Placement, SyntaxAt, MAX_PLACED_ENVS,
 };
 use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostics::*;
@@ -1347,7 +1347,7 @@ impl<'a> Eval<'a> {
             Some(child) => self.eval_node_typed(child, ty, Scope::PARAMS),
             None => {
                 let filled = self.fill_defaults(value.clone(), ty);
-                match coerce(&filled, ty, &mut |_| None) {
+                match coerce(filled, ty, &mut |_| None) {
                     Ok(v) => Some(v),
                     Err(error) => {
                         let (file, range) =
@@ -1814,7 +1814,7 @@ impl<'a> Eval<'a> {
     ) -> Option<Value> {
         // Record defaults are expressions: evaluate them first, then check the whole value.
         let filled = self.fill_defaults(value, ty);
-        match coerce(&filled, ty, &mut |_| None) {
+        match coerce(filled, ty, &mut |_| None) {
             Ok(v) => Some(v),
             Err(error) => {
                 let range = locate(expr, &error.path).unwrap_or(expr.range);
@@ -1938,6 +1938,10 @@ impl<'a> Eval<'a> {
         file: SourceFile,
         scope: Scope<'_>,
     ) -> Option<Value> {
+        // A string without interpolations is its text.
+        if let [StrPart::Text(text)] = parts {
+            return Some(Value::Str(text.clone()));
+        }
         let mut out: Vec<TemplatePart> = Vec::new();
         for part in parts {
             match part {
@@ -1971,7 +1975,7 @@ impl<'a> Eval<'a> {
         scope: Scope<'_>,
     ) -> Option<()> {
         match self.eval_expr(inner, file, scope)? {
-            Value::Str(s) => push_template_text(out, &s),
+            Value::Str(s) => push_template_string(out, s),
             Value::Int(n) => push_template_text(out, &n.to_string()),
             Value::Float(f) => push_template_text(out, &f.0.to_string()),
             Value::Bool(b) => push_template_text(out, &b.to_string()),
@@ -1994,7 +1998,7 @@ impl<'a> Eval<'a> {
             Value::Template(more) => {
                 for p in more {
                     match p {
-                        TemplatePart::Text(t) => push_template_text(out, &t),
+                        TemplatePart::Text(t) => push_template_string(out, t),
                         rt => out.push(rt),
                     }
                 }
@@ -3320,7 +3324,10 @@ impl<'a> Eval<'a> {
         file: SourceFile,
         range: TextRange,
     ) -> Option<Value> {
-        let (sig, node, _) = self.current_inputs.clone()?;
+        let (sig, node) = match &self.current_inputs {
+            Some((sig, node, _)) => (sig.clone(), *node),
+            None => return None,
+        };
         let input = sig.inputs.iter().find(|i| i.name == name)?;
         if let Some(value) = self.input_values.get(name) {
             return value.clone();
@@ -3834,15 +3841,23 @@ impl<'a> Eval<'a> {
         self.current_inputs = Some((sig.clone(), node, instance.name.name.clone()));
         // Explicit inputs first, in the layer's scope.
         ok &= self.explicit_inputs(ctx, kind, &sig, node, label);
-        let mut inputs = Vec::new();
+        let mut set = Vec::with_capacity(sig.inputs.len());
         for input in &sig.inputs {
             match self.instance_input(&sig, input, node, instance, label, file) {
-                Some(Some(value)) => inputs.push((input.name.clone(), value)),
-                Some(None) => {}
+                Some(true) => set.push(input),
+                Some(false) => {}
                 None => ok = false,
             }
         }
         self.current_inputs = None;
+        // Every default has been evaluated: the values move out of `input_values`.
+        let inputs: Vec<(String, Value)> = set
+            .into_iter()
+            .filter_map(|input| {
+                let value = self.input_values.remove(&input.name).flatten()?;
+                Some((input.name.clone(), value))
+            })
+            .collect();
         ok &= self.check_ignore_changes(&sig, &inputs, node, file, instance.name.range);
         let mut provider = None;
         if let Some(child) = node
@@ -4052,6 +4067,11 @@ impl<'a> Eval<'a> {
     ) -> bool {
         let mut ok = true;
         if let Some(Node::Record { entries, .. }) = node {
+            if sig.resource.is_none()
+                && sets_inputs_only(entries, sig, provider_attribute, import_attribute)
+            {
+                return true;
+            }
             for (key, slot) in entries {
                 if (provider_attribute && key == PROVIDER_ATTRIBUTE)
                     || (import_attribute && key == IMPORT_ATTRIBUTE)
@@ -4140,9 +4160,9 @@ impl<'a> Eval<'a> {
         ok
     }
 
-    /// The value of one input of an instance, set or defaulted: `Some(None)` when it is left
-    /// unset (`null` or a failed default), `None` when it is missing or a required input is
-    /// `null` (reported).
+    /// Whether one input of an instance has a value, set or defaulted, in `input_values`:
+    /// `Some(false)` when it is left unset (`null` or a failed default), `None` when it is
+    /// missing or a required input is `null` (reported).
     fn instance_input(
         &mut self,
         sig: &ModuleSig,
@@ -4151,11 +4171,12 @@ impl<'a> Eval<'a> {
         instance: &crate::syntax::Instance,
         label: &str,
         file: SourceFile,
-    ) -> Option<Option<Value>> {
-        let value = match self.input_values.get(&input.name) {
-            Some(v) => v.clone(),
+    ) -> Option<bool> {
+        match self.input_values.get(&input.name) {
+            Some(_) => {}
             None if input.default.is_some() => {
-                self.input_value(&input.name, label, file, instance.name.range)
+                // Leaves the value in `input_values`.
+                self.input_value(&input.name, label, file, instance.name.range);
             }
             None => {
                 // Diagnostic: E0403 missing-field
@@ -4176,9 +4197,9 @@ impl<'a> Eval<'a> {
                 .with_help_mut(format!("add `{} = ...` to the instance", input.name));
                 return None;
             }
-        };
-        match value {
-            Some(Value::Null) if input.default.is_none() => {
+        }
+        match self.input_values.get(&input.name) {
+            Some(Some(Value::Null)) if input.default.is_none() => {
                 let at = node
                     .as_ref()
                     .and_then(|n| n.get(std::slice::from_ref(&input.name)))
@@ -4199,8 +4220,8 @@ impl<'a> Eval<'a> {
                 .with_secondary_at_mut(sig.declared_at(input), "declared here without a default");
                 None
             }
-            Some(Value::Null) | None => Some(None),
-            Some(v) => Some(Some(v)),
+            Some(Some(Value::Null) | None) | None => Some(false),
+            Some(Some(_)) => Some(true),
         }
     }
 
@@ -4659,11 +4680,42 @@ fn stdlib_resources(source: &str) -> Option<Vec<String>> {
     Some(found)
 }
 
+/// Whether every key of an instance's record is an input of `sig` (or its `provider` or
+/// `import` attribute), found with one lookup per input instead of a scan of the inputs per key.
+/// `false` also when the record has too many keys to mark.
+fn sets_inputs_only(entries: &Entries, sig: &ModuleSig, provider: bool, import: bool) -> bool {
+    if entries.len() > u128::BITS as usize {
+        return false;
+    }
+    let attributes = [(provider, PROVIDER_ATTRIBUTE), (import, IMPORT_ATTRIBUTE)];
+    let names = sig.inputs.iter().map(|input| input.name.as_str()).chain(
+        attributes
+            .iter()
+            .filter(|(allowed, _)| *allowed)
+            .map(|(_, name)| *name),
+    );
+    let mut marked: u128 = 0;
+    for name in names {
+        if let Some(i) = entries.index_of(name) {
+            marked |= 1 << i;
+        }
+    }
+    marked.count_ones() as usize == entries.len()
+}
+
 /// Appends text to a template, joined to the text before it.
 fn push_template_text(out: &mut Vec<TemplatePart>, text: &str) {
     match out.last_mut() {
         Some(TemplatePart::Text(t)) => t.push_str(text),
         _ => out.push(TemplatePart::Text(text.to_string())),
+    }
+}
+
+/// `push_template_text` of an owned string, which becomes the new part instead of a copy.
+fn push_template_string(out: &mut Vec<TemplatePart>, text: String) {
+    match out.last_mut() {
+        Some(TemplatePart::Text(t)) => t.push_str(&text),
+        _ => out.push(TemplatePart::Text(text)),
     }
 }
 

@@ -771,20 +771,20 @@ pub struct TypeError {
 /// Checks a compile-time value against a type and returns it with record defaults filled in
 /// and ints widened to floats. Run-time values are checked by their declared type.
 pub fn coerce(
-    value: &Value,
+    value: Value,
     ty: &Ty,
     defaults: &mut dyn FnMut(&Field) -> Option<Value>,
 ) -> Result<Value, TypeError> {
-    if let Value::Rt(_, rt_ty) = value {
-        return coerce_runtime(value, rt_ty, ty);
+    if let Value::Rt(_, rt_ty) = &value {
+        return coerce_runtime(rt_ty, ty).map(|()| value);
     }
     match (ty.resolved(), value) {
-        (Ty::Any | Ty::Error, _) => Ok(value.clone()),
+        (Ty::Any | Ty::Error, value) => Ok(value),
         (_, Value::Null) => Ok(Value::Null),
         (Ty::List(inner), Value::List(items)) => coerce_list(items, inner, defaults),
         (Ty::Map(inner), Value::Record(entries)) => coerce_map(entries, inner, defaults),
         (Ty::Record(fields), Value::Record(entries)) => coerce_record(entries, fields, defaults),
-        _ => coerce_scalar(value, ty),
+        (_, value) => coerce_scalar(value, ty),
     }
 }
 
@@ -813,9 +813,9 @@ fn out_of(ty: &Ty, shown: String) -> TypeError {
 }
 
 /// A run-time value fits by its declared type `rt_ty`; a secret says where it may go.
-fn coerce_runtime(value: &Value, rt_ty: &Ty, ty: &Ty) -> Result<Value, TypeError> {
+fn coerce_runtime(rt_ty: &Ty, ty: &Ty) -> Result<(), TypeError> {
     if rt_ty.assignable_to(ty) {
-        Ok(value.clone())
+        Ok(())
     } else if matches!(rt_ty.resolved(), Ty::Secret) {
         Err(TypeError {
             help: Some(format!(
@@ -831,9 +831,9 @@ fn coerce_runtime(value: &Value, rt_ty: &Ty, ty: &Ty) -> Result<Value, TypeError
 
 /// A compile-time value that is not a collection against `ty` (or a collection against a
 /// type that is not its own, a mismatch).
-fn coerce_scalar(value: &Value, ty: &Ty) -> Result<Value, TypeError> {
+fn coerce_scalar(value: Value, ty: &Ty) -> Result<Value, TypeError> {
     use crate::diagnostics::{E0404, E0408};
-    match (ty.resolved(), value) {
+    match (ty.resolved(), &value) {
         (Ty::Secret, Value::Str(_) | Value::Template(_)) => Err(TypeError {
             code: E0408,
             path: Vec::new(),
@@ -844,7 +844,7 @@ fn coerce_scalar(value: &Value, ty: &Ty) -> Result<Value, TypeError> {
                     .into(),
             ),
         }),
-        (Ty::Bool, Value::Bool(_)) => Ok(value.clone()),
+        (Ty::Bool, Value::Bool(_)) => Ok(value),
         (Ty::Str(pattern), Value::Str(text)) => match pattern {
             Some(p) if !p.matches(text) => Err(TypeError {
                 code: E0404,
@@ -852,12 +852,12 @@ fn coerce_scalar(value: &Value, ty: &Ty) -> Result<Value, TypeError> {
                 message: format!("\"{text}\" is not a valid {}", p.name()),
                 help: Some(format!("expected a {} such as {}", p.name(), p.example())),
             }),
-            _ => Ok(value.clone()),
+            _ => Ok(value),
         },
-        (Ty::Str(_), Value::Template(_)) => Ok(value.clone()),
+        (Ty::Str(_), Value::Template(_)) => Ok(value),
         (Ty::Enum(values), Value::Str(text)) => {
             if values.contains(text) {
-                Ok(value.clone())
+                Ok(value)
             } else {
                 Err(TypeError {
                     code: E0404,
@@ -871,27 +871,36 @@ fn coerce_scalar(value: &Value, ty: &Ty) -> Result<Value, TypeError> {
                 })
             }
         }
-        (Ty::Int(c), Value::Int(n)) => check_num(c, *n as f64)
-            .then(|| value.clone())
-            .ok_or_else(|| out_of(ty, n.to_string())),
+        (Ty::Int(c), &Value::Int(n)) => {
+            if check_num(c, n as f64) {
+                Ok(value)
+            } else {
+                Err(out_of(ty, n.to_string()))
+            }
+        }
         (Ty::Float(c), Value::Int(n)) => check_num(c, *n as f64)
             .then(|| Value::Float((*n as f64).into()))
             .ok_or_else(|| out_of(ty, n.to_string())),
-        (Ty::Float(c), Value::Float(f)) => check_num(c, f.0)
-            .then(|| value.clone())
-            .ok_or_else(|| out_of(ty, f.0.to_string())),
+        (Ty::Float(c), Value::Float(f)) => {
+            let f = f.0;
+            if check_num(c, f) {
+                Ok(value)
+            } else {
+                Err(out_of(ty, f.to_string()))
+            }
+        }
         (_, found) => Err(mismatch(ty, found.describe())),
     }
 }
 
 /// Each item of a list against the element type; an error's path starts with `[INDEX]`.
 fn coerce_list(
-    items: &[Value],
+    items: Vec<Value>,
     inner: &Ty,
     defaults: &mut dyn FnMut(&Field) -> Option<Value>,
 ) -> Result<Value, TypeError> {
     let mut out = Vec::with_capacity(items.len());
-    for (idx, item) in items.iter().enumerate() {
+    for (idx, item) in items.into_iter().enumerate() {
         out.push(coerce(item, inner, defaults).map_err(|mut e| {
             e.path.insert(0, format!("[{idx}]"));
             e
@@ -902,26 +911,24 @@ fn coerce_list(
 
 /// Each value of a map against the element type; an error's path starts with the key.
 fn coerce_map(
-    entries: &BTreeMap<String, Value>,
+    mut entries: BTreeMap<String, Value>,
     inner: &Ty,
     defaults: &mut dyn FnMut(&Field) -> Option<Value>,
 ) -> Result<Value, TypeError> {
-    let mut out = BTreeMap::new();
-    for (key, item) in entries {
-        out.insert(
-            key.clone(),
-            coerce(item, inner, defaults).map_err(|mut e| {
-                e.path.insert(0, key.clone());
-                e
-            })?,
-        );
+    // In place: the keys stay, each value is replaced by its checked self.
+    for (key, item) in entries.iter_mut() {
+        let value = std::mem::replace(item, Value::Null);
+        *item = coerce(value, inner, defaults).map_err(|mut e| {
+            e.path.insert(0, key.clone());
+            e
+        })?;
     }
-    Ok(Value::Record(out))
+    Ok(Value::Record(entries))
 }
 
 /// A record against its fields: no unknown key, every field set or defaulted, each checked.
 fn coerce_record(
-    entries: &BTreeMap<String, Value>,
+    mut entries: BTreeMap<String, Value>,
     fields: &[Field],
     defaults: &mut dyn FnMut(&Field) -> Option<Value>,
 ) -> Result<Value, TypeError> {
@@ -938,8 +945,8 @@ fn coerce_record(
     }
     let mut out = BTreeMap::new();
     for field in fields {
-        let item = match entries.get(&field.name) {
-            Some(item) => item.clone(),
+        let item = match entries.remove(&field.name) {
+            Some(item) => item,
             None => match defaults(field) {
                 Some(default) => default,
                 None => {
@@ -954,7 +961,7 @@ fn coerce_record(
         };
         out.insert(
             field.name.clone(),
-            coerce(&item, &field.ty, defaults).map_err(|mut e| {
+            coerce(item, &field.ty, defaults).map_err(|mut e| {
                 e.path.insert(0, field.name.clone());
                 e
             })?,
