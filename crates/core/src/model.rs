@@ -880,7 +880,7 @@ struct Eval<'a> {
     param_stack: Vec<String>,
     modules: HashMap<String, Option<Rc<ModuleSig>>>,
     /// Evaluated inputs of the instance being built, for defaults that read other inputs.
-    input_values: HashMap<String, Option<Value>>,
+    input_values: InputValues,
     input_stack: Vec<String>,
     /// How many expressions are being evaluated inside each other, through parameters and
     /// inputs too; held under `MAX_EVAL_DEPTH`.
@@ -929,7 +929,7 @@ impl<'a> Eval<'a> {
             param_values: HashMap::default(),
             param_stack: Vec::new(),
             modules: HashMap::default(),
-            input_values: HashMap::default(),
+            input_values: InputValues::default(),
             input_stack: Vec::new(),
             eval_depth: 0,
             current_inputs: None,
@@ -3328,8 +3328,9 @@ impl<'a> Eval<'a> {
             Some((sig, node, _)) => (sig.clone(), *node),
             None => return None,
         };
-        let input = sig.inputs.iter().find(|i| i.name == name)?;
-        if let Some(value) = self.input_values.get(name) {
+        let k = sig.inputs.iter().position(|i| i.name == name)?;
+        let input = &sig.inputs[k];
+        if let Some(value) = self.input_values.get(k) {
             return value.clone();
         }
         if self.input_stack.iter().any(|n| n == name) {
@@ -3347,7 +3348,7 @@ impl<'a> Eval<'a> {
                 ),
             )
             .with_label_mut("part of the cycle");
-            self.input_values.insert(name.to_string(), None);
+            self.input_values.set(k, None);
             return None;
         }
         if self.input_stack.len() >= MAX_NESTING {
@@ -3363,25 +3364,22 @@ impl<'a> Eval<'a> {
             )
             .with_label_mut("too deep here")
             .with_help_mut("read fewer inputs through each other");
-            self.input_values.insert(name.to_string(), None);
+            self.input_values.set(k, None);
             return None;
         }
         self.input_stack.push(name.to_string());
-        let explicit = node
-            .as_ref()
-            .and_then(|n| n.get(&[name.to_string()]))
-            .cloned();
+        let explicit = node.and_then(|n| n.get(std::slice::from_ref(&input.name)));
         let value = match explicit {
             Some(child) => {
                 // Explicit values were evaluated in the layer's scope already.
-                self.input_values.get(name).cloned().flatten().or_else(|| {
+                self.input_values.get(k).cloned().flatten().or_else(|| {
                     let scope = Scope {
                         layer: None,
                         instance: Some(instance),
                         inputs: None,
                         params: true,
                     };
-                    self.eval_node_typed(&child, &input.ty, scope)
+                    self.eval_node_typed(child, &input.ty, scope)
                 })
             }
             None => match &input.default {
@@ -3402,7 +3400,7 @@ impl<'a> Eval<'a> {
             },
         };
         self.input_stack.pop();
-        self.input_values.insert(name.to_string(), value.clone());
+        self.input_values.set(k, value.clone());
         value
     }
 
@@ -3836,28 +3834,22 @@ impl<'a> Eval<'a> {
             provider_attribute,
             import_attribute,
         );
-        self.input_values.clear();
+        self.input_values.reset(&sig);
         self.input_stack.clear();
         self.current_inputs = Some((sig.clone(), node, instance.name.name.clone()));
         // Explicit inputs first, in the layer's scope.
         ok &= self.explicit_inputs(ctx, kind, &sig, node, label);
         let mut set = Vec::with_capacity(sig.inputs.len());
-        for input in &sig.inputs {
-            match self.instance_input(&sig, input, node, instance, label, file) {
-                Some(true) => set.push(input),
+        for k in 0..sig.inputs.len() {
+            match self.instance_input(&sig, k, node, instance, label, file) {
+                Some(true) => set.push(k),
                 Some(false) => {}
                 None => ok = false,
             }
         }
         self.current_inputs = None;
         // Every default has been evaluated: the values move out of `input_values`.
-        let inputs: Vec<(String, Value)> = set
-            .into_iter()
-            .filter_map(|input| {
-                let value = self.input_values.remove(&input.name).flatten()?;
-                Some((input.name.clone(), value))
-            })
-            .collect();
+        let inputs = self.input_values.take_all(&sig, &set);
         ok &= self.check_ignore_changes(&sig, &inputs, node, file, instance.name.range);
         let mut provider = None;
         if let Some(child) = node
@@ -4123,7 +4115,7 @@ impl<'a> Eval<'a> {
         label: &str,
     ) -> bool {
         let mut ok = true;
-        for input in &sig.inputs {
+        for (k, input) in sig.inputs.iter().enumerate() {
             let Some(child) = node
                 .as_ref()
                 .and_then(|n| n.get(std::slice::from_ref(&input.name)))
@@ -4155,7 +4147,7 @@ impl<'a> Eval<'a> {
                 }
             }
             ok &= value.is_some();
-            self.input_values.insert(input.name.clone(), value);
+            self.input_values.set(k, value);
         }
         ok
     }
@@ -4166,13 +4158,14 @@ impl<'a> Eval<'a> {
     fn instance_input(
         &mut self,
         sig: &ModuleSig,
-        input: &InputSig,
+        k: usize,
         node: Option<&Node>,
         instance: &crate::syntax::Instance,
         label: &str,
         file: SourceFile,
     ) -> Option<bool> {
-        match self.input_values.get(&input.name) {
+        let input = &sig.inputs[k];
+        match self.input_values.get(k) {
             Some(_) => {}
             None if input.default.is_some() => {
                 // Leaves the value in `input_values`.
@@ -4198,7 +4191,7 @@ impl<'a> Eval<'a> {
                 return None;
             }
         }
-        match self.input_values.get(&input.name) {
+        match self.input_values.get(k) {
             Some(Some(Value::Null)) if input.default.is_none() => {
                 let at = node
                     .as_ref()
@@ -4678,6 +4671,65 @@ fn stdlib_resources(source: &str) -> Option<Vec<String>> {
         }
     }
     Some(found)
+}
+
+/// The evaluated inputs of the instance being built, by the position of the input in its module's
+/// interface; an input declared twice (reported with the module) shares the first one's value.
+/// `None` until the input is evaluated, `Some(None)` once it failed or was left unset.
+#[derive(Default)]
+struct InputValues {
+    /// Per input, the position of the first input of its name.
+    slots: Vec<usize>,
+    values: Vec<Option<Option<Value>>>,
+}
+
+impl InputValues {
+    /// Empties the values for an instance of `sig`.
+    fn reset(&mut self, sig: &ModuleSig) {
+        let inputs = &sig.inputs;
+        self.slots.clear();
+        self.slots.extend(inputs.iter().enumerate().map(|(k, input)| {
+            inputs[..k]
+                .iter()
+                .position(|earlier| earlier.name == input.name)
+                .unwrap_or(k)
+        }));
+        self.values.clear();
+        self.values.resize(inputs.len(), None);
+    }
+
+    fn get(&self, k: usize) -> Option<&Option<Value>> {
+        self.values.get(*self.slots.get(k)?)?.as_ref()
+    }
+
+    fn set(&mut self, k: usize, value: Option<Value>) {
+        if let Some(slot) = self.slots.get(k).and_then(|&slot| self.values.get_mut(slot)) {
+            *slot = Some(value);
+        }
+    }
+
+    /// The names and values of the inputs `set`, in order, moved out (copied for a name that
+    /// a later input of `set` shares).
+    fn take_all(&mut self, sig: &ModuleSig, set: &[usize]) -> Vec<(String, Value)> {
+        let mut inputs = Vec::with_capacity(set.len());
+        for (n, &k) in set.iter().enumerate() {
+            let (Some(input), Some(&slot)) = (sig.inputs.get(k), self.slots.get(k)) else {
+                continue;
+            };
+            let shared = set[n + 1..]
+                .iter()
+                .any(|&later| self.slots.get(later) == Some(&slot));
+            let value = match self.values.get_mut(slot) {
+                Some(value) if shared => value.clone().flatten(),
+                Some(value) => value.take().flatten(),
+                None => None,
+            };
+            if let Some(value) = value {
+                inputs.push((input.name.clone(), value));
+            }
+        }
+        inputs
+    }
 }
 
 /// Whether every key of an instance's record is an input of `sig` (or its `provider` or
