@@ -68,6 +68,11 @@ impl Entries {
         self.position(key).ok()
     }
 
+    /// The `i`-th entry in key order.
+    pub fn at(&self, i: usize) -> Option<(&str, &Slot)> {
+        self.0.get(i).map(|(key, slot)| (key.as_str(), slot))
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -199,6 +204,14 @@ impl Node {
             entries: Entries::default(),
             def,
             overrode: Vec::new(),
+        }
+    }
+
+    /// The child of a record at `key`.
+    pub fn child(&self, key: &str) -> Option<&Node> {
+        match self {
+            Node::Record { entries, .. } => entries.get(key).map(|slot| &slot.node),
+            Node::Leaf { .. } => None,
         }
     }
 

@@ -693,8 +693,11 @@ fn evaluate_layer<'db>(
     let mut modules = BTreeMap::new();
     for instance in layers.iter().flat_map(|l| l.instances.iter()) {
         let sig = eval.modules.get(&instance.kind).and_then(|s| s.as_ref());
-        // A resource type's instance calls no module.
-        if let Some(sig) = sig.filter(|sig| sig.resource.is_none()) {
+        // A resource type's instance calls no module; a module is noted once, at its first
+        // instance.
+        if let Some(sig) =
+            sig.filter(|sig| sig.resource.is_none() && !modules.contains_key(&sig.name))
+        {
             modules.insert(
                 sig.name.clone(),
                 ModuleSource {
@@ -3368,7 +3371,7 @@ impl<'a> Eval<'a> {
             return None;
         }
         self.input_stack.push(name.to_string());
-        let explicit = node.and_then(|n| n.get(std::slice::from_ref(&input.name)));
+        let explicit = node.and_then(|n| n.child(&input.name));
         let value = match explicit {
             Some(child) => {
                 // Explicit values were evaluated in the layer's scope already.
@@ -3827,6 +3830,7 @@ impl<'a> Eval<'a> {
         // resource type's instance has no resources inside to name).
         let import_attribute =
             sig.resource.is_none() && !sig.inputs.iter().any(|i| i.name == IMPORT_ATTRIBUTE);
+        self.input_values.reset(&sig, node);
         let mut ok = self.check_instance_keys(
             &instance.name.name,
             &sig,
@@ -3834,7 +3838,6 @@ impl<'a> Eval<'a> {
             provider_attribute,
             import_attribute,
         );
-        self.input_values.reset(&sig);
         self.input_stack.clear();
         self.current_inputs = Some((sig.clone(), node, instance.name.name.clone()));
         // Explicit inputs first, in the layer's scope.
@@ -3854,7 +3857,7 @@ impl<'a> Eval<'a> {
         let mut provider = None;
         if let Some(child) = node
             .filter(|_| provider_attribute)
-            .and_then(|n| n.get(&[PROVIDER_ATTRIBUTE.to_string()]))
+            .and_then(|n| n.child(PROVIDER_ATTRIBUTE))
         {
             match self.instance_provider(ctx, instance, child) {
                 Some(alias) => provider = Some(alias),
@@ -3906,7 +3909,7 @@ impl<'a> Eval<'a> {
                 .filter(|n| *n != lifecycle)
         };
         let (file, range) = node
-            .and_then(|n| n.get(&[lifecycle.to_string()]))
+            .and_then(|n| n.child(lifecycle))
             .map_or((file, at), |n| (n.def().file, n.def().range));
         let mut ok = true;
         for name in names {
@@ -4060,7 +4063,9 @@ impl<'a> Eval<'a> {
         let mut ok = true;
         if let Some(Node::Record { entries, .. }) = node {
             if sig.resource.is_none()
-                && sets_inputs_only(entries, sig, provider_attribute, import_attribute)
+                && self
+                    .input_values
+                    .sets_inputs_only(entries, provider_attribute, import_attribute)
             {
                 return true;
             }
@@ -4116,10 +4121,7 @@ impl<'a> Eval<'a> {
     ) -> bool {
         let mut ok = true;
         for (k, input) in sig.inputs.iter().enumerate() {
-            let Some(child) = node
-                .as_ref()
-                .and_then(|n| n.get(std::slice::from_ref(&input.name)))
-            else {
+            let Some(child) = self.input_values.explicit(k, node) else {
                 continue;
             };
             let scope = Scope {
@@ -4311,7 +4313,7 @@ impl<'a> Eval<'a> {
         sig: &ModuleSig,
         node: &Node,
     ) -> Option<Vec<Import>> {
-        let Some(child) = node.get(&[IMPORT_ATTRIBUTE.to_string()]) else {
+        let Some(child) = node.child(IMPORT_ATTRIBUTE) else {
             return Some(Vec::new());
         };
         let scope = Scope {
@@ -4678,14 +4680,45 @@ fn stdlib_resources(source: &str) -> Option<Vec<String>> {
 /// `None` until the input is evaluated, `Some(None)` once it failed or was left unset.
 #[derive(Default)]
 struct InputValues {
+    /// The interface `slots` and `by_name` were computed for: consecutive instances of one
+    /// module share it.
+    sig: Option<Rc<ModuleSig>>,
     /// Per input, the position of the first input of its name.
     slots: Vec<usize>,
+    /// The inputs' positions in name order, to pair them with an instance's keys in one walk.
+    by_name: Vec<usize>,
+    /// Per input, the position of the instance's key that sets it.
+    explicit: Vec<Option<usize>>,
     values: Vec<Option<Option<Value>>>,
 }
 
 impl InputValues {
-    /// Empties the values for an instance of `sig`.
-    fn reset(&mut self, sig: &ModuleSig) {
+    /// Empties the values for an instance of `sig` whose merged keys are `node`'s.
+    fn reset(&mut self, sig: &Rc<ModuleSig>, node: Option<&Node>) {
+        if !self.sig.as_ref().is_some_and(|known| Rc::ptr_eq(known, sig)) {
+            self.index(sig);
+        }
+        let inputs = &sig.inputs;
+        self.explicit.clear();
+        self.explicit.resize(inputs.len(), None);
+        if let Some(Node::Record { entries, .. }) = node {
+            // Both sides in name order: one walk pairs them.
+            let mut at = 0;
+            for &k in &self.by_name {
+                let name = inputs[k].name.as_str();
+                while entries.at(at).is_some_and(|(key, _)| key < name) {
+                    at += 1;
+                }
+                if entries.at(at).is_some_and(|(key, _)| key == name) {
+                    self.explicit[k] = Some(at);
+                }
+            }
+        }
+        self.values.clear();
+        self.values.resize(inputs.len(), None);
+    }
+
+    fn index(&mut self, sig: &Rc<ModuleSig>) {
         let inputs = &sig.inputs;
         self.slots.clear();
         self.slots.extend(inputs.iter().enumerate().map(|(k, input)| {
@@ -4694,8 +4727,38 @@ impl InputValues {
                 .position(|earlier| earlier.name == input.name)
                 .unwrap_or(k)
         }));
-        self.values.clear();
-        self.values.resize(inputs.len(), None);
+        self.by_name.clear();
+        self.by_name.extend(0..inputs.len());
+        self.by_name
+            .sort_by(|&a, &b| inputs[a].name.cmp(&inputs[b].name));
+        self.sig = Some(sig.clone());
+    }
+
+    /// The merged value that sets input `k`, when the instance sets it.
+    fn explicit<'n>(&self, k: usize, node: Option<&'n Node>) -> Option<&'n Node> {
+        let Some(Node::Record { entries, .. }) = node else {
+            return None;
+        };
+        let (_, slot) = entries.at((*self.explicit.get(k)?)?)?;
+        Some(&slot.node)
+    }
+
+    /// Whether every key of `entries` (the instance's) sets an input (or is its `provider` or
+    /// `import` attribute); `false` also when there are too many keys to mark.
+    fn sets_inputs_only(&self, entries: &Entries, provider: bool, import: bool) -> bool {
+        if entries.len() > u128::BITS as usize {
+            return false;
+        }
+        let attributes = [(provider, PROVIDER_ATTRIBUTE), (import, IMPORT_ATTRIBUTE)];
+        let allowed = attributes
+            .iter()
+            .filter(|(allowed, _)| *allowed)
+            .filter_map(|(_, name)| entries.index_of(name));
+        let mut marked: u128 = 0;
+        for i in self.explicit.iter().flatten().copied().chain(allowed) {
+            marked |= 1 << i;
+        }
+        marked.count_ones() as usize == entries.len()
     }
 
     fn get(&self, k: usize) -> Option<&Option<Value>> {
@@ -4730,29 +4793,6 @@ impl InputValues {
         }
         inputs
     }
-}
-
-/// Whether every key of an instance's record is an input of `sig` (or its `provider` or
-/// `import` attribute), found with one lookup per input instead of a scan of the inputs per key.
-/// `false` also when the record has too many keys to mark.
-fn sets_inputs_only(entries: &Entries, sig: &ModuleSig, provider: bool, import: bool) -> bool {
-    if entries.len() > u128::BITS as usize {
-        return false;
-    }
-    let attributes = [(provider, PROVIDER_ATTRIBUTE), (import, IMPORT_ATTRIBUTE)];
-    let names = sig.inputs.iter().map(|input| input.name.as_str()).chain(
-        attributes
-            .iter()
-            .filter(|(allowed, _)| *allowed)
-            .map(|(_, name)| *name),
-    );
-    let mut marked: u128 = 0;
-    for name in names {
-        if let Some(i) = entries.index_of(name) {
-            marked |= 1 << i;
-        }
-    }
-    marked.count_ones() as usize == entries.len()
 }
 
 /// Appends text to a template, joined to the text before it.
