@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{
     effective_config, env_chain, env_layer_anchor, merge_layer, placed_layer_item, EffectiveConfig,
-    EnvName, Entries, LayerConfig, LayerName, Node, Placement, SyntaxAt, MAX_PLACED_ENVS,
+    Entries, EnvName, LayerConfig, LayerName, Node, Placement, SyntaxAt, MAX_PLACED_ENVS,
 };
 use crate::db::{Db, SourceFile, Workspace};
 use crate::diagnostics::*;
@@ -4695,7 +4695,11 @@ struct InputValues {
 impl InputValues {
     /// Empties the values for an instance of `sig` whose merged keys are `node`'s.
     fn reset(&mut self, sig: &Rc<ModuleSig>, node: Option<&Node>) {
-        if !self.sig.as_ref().is_some_and(|known| Rc::ptr_eq(known, sig)) {
+        if !self
+            .sig
+            .as_ref()
+            .is_some_and(|known| Rc::ptr_eq(known, sig))
+        {
             self.index(sig);
         }
         let inputs = &sig.inputs;
@@ -4721,12 +4725,13 @@ impl InputValues {
     fn index(&mut self, sig: &Rc<ModuleSig>) {
         let inputs = &sig.inputs;
         self.slots.clear();
-        self.slots.extend(inputs.iter().enumerate().map(|(k, input)| {
-            inputs[..k]
-                .iter()
-                .position(|earlier| earlier.name == input.name)
-                .unwrap_or(k)
-        }));
+        self.slots
+            .extend(inputs.iter().enumerate().map(|(k, input)| {
+                inputs[..k]
+                    .iter()
+                    .position(|earlier| earlier.name == input.name)
+                    .unwrap_or(k)
+            }));
         self.by_name.clear();
         self.by_name.extend(0..inputs.len());
         self.by_name
@@ -4766,7 +4771,11 @@ impl InputValues {
     }
 
     fn set(&mut self, k: usize, value: Option<Value>) {
-        if let Some(slot) = self.slots.get(k).and_then(|&slot| self.values.get_mut(slot)) {
+        if let Some(slot) = self
+            .slots
+            .get(k)
+            .and_then(|&slot| self.values.get_mut(slot))
+        {
             *slot = Some(value);
         }
     }
