@@ -3,7 +3,7 @@
 //! The merge rule: records merge key by key, every other value replaces what it overrides, `+=`
 //! appends to a list, and one environment may set a key only once.
 
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap};
 use std::sync::Arc;
 
 use crate::db::{parse_file, Db, SourceFile, Workspace};
@@ -475,16 +475,17 @@ pub fn merge_layer<'db>(
     for instance in &l.instances {
         // A second instance of the same name is E0202 (reported by the model); its body must
         // not replace the first one's inputs.
-        if config.instances.contains_key(&instance.name.name) {
+        let btree_map::Entry::Vacant(vacant) = config.instances.entry(instance.name.name.clone())
+        else {
             continue;
-        }
+        };
         let def = Def {
             file,
             range: instance.body.range,
             env: None,
         };
         if let Some(node) = plain_instance(&instance.body, def.clone()) {
-            config.instances.insert(instance.name.name.clone(), node);
+            vacant.insert(node);
             continue;
         }
         let mut node = Node::empty_record(def);
@@ -510,7 +511,7 @@ pub fn merge_layer<'db>(
             }
             merger.apply(&mut node, &entry.path, entry, file);
         }
-        config.instances.insert(instance.name.name.clone(), node);
+        vacant.insert(node);
     }
     // `project` and parameters take precedence over a layer of the same name in overrides.
     if (layer_name == "project" && index.project.is_some()) || index.params.contains_key(layer_name)
@@ -585,32 +586,40 @@ pub fn merge_layer<'db>(
 /// the top or inside a record literal. Then the merge has nothing to report and would build the
 /// same node; `None` leaves any other body to the merge.
 fn plain_instance(body: &Block, def: Def) -> Option<Node> {
-    let mut entries = Entries(Vec::with_capacity(body.entries.len()));
-    let mut repeated = false;
+    let mut keyed = Vec::with_capacity(body.entries.len());
     for entry in &body.entries {
-        let [key] = entry.path.as_slice() else {
+        let ([key], false) = (entry.path.as_slice(), entry.append) else {
             return None;
         };
-        if entry.append {
-            return None;
-        }
-        let child_def = Def {
-            file: def.file,
-            range: entry.value.range,
-            env: None,
-        };
-        let slot = Slot {
-            key_file: def.file,
-            key_range: key.range,
-            node: Node::build(&entry.value, child_def, &mut repeated),
-        };
-        match entries.position(&key.name) {
-            Ok(_) => return None,
-            Err(i) => entries.0.insert(i, (key.name.clone(), slot)),
-        }
+        keyed.push((key, entry));
     }
+    // Sorted first, so that the slots are built in key order instead of moved into it.
+    keyed.sort_unstable_by(|(a, _), (b, _)| a.name.cmp(&b.name));
+    if keyed
+        .windows(2)
+        .any(|pair| pair[0].0.name == pair[1].0.name)
+    {
+        return None;
+    }
+    let mut repeated = false;
+    let entries = keyed
+        .into_iter()
+        .map(|(key, entry)| {
+            let child_def = Def {
+                file: def.file,
+                range: entry.value.range,
+                env: None,
+            };
+            let slot = Slot {
+                key_file: def.file,
+                key_range: key.range,
+                node: Node::build(&entry.value, child_def, &mut repeated),
+            };
+            (key.name.clone(), slot)
+        })
+        .collect();
     (!repeated).then_some(Node::Record {
-        entries,
+        entries: Entries(entries),
         def,
         overrode: Vec::new(),
     })

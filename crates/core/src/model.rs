@@ -3327,14 +3327,27 @@ impl<'a> Eval<'a> {
         file: SourceFile,
         range: TextRange,
     ) -> Option<Value> {
+        let k = self.evaluate_input(name, instance, file, range)?;
+        self.input_values.get(k).cloned().flatten()
+    }
+
+    /// Evaluates the input `name` of the instance being built into `input_values`, unless it is
+    /// there already; its position in the interface.
+    fn evaluate_input(
+        &mut self,
+        name: &str,
+        instance: &str,
+        file: SourceFile,
+        range: TextRange,
+    ) -> Option<usize> {
         let (sig, node) = match &self.current_inputs {
             Some((sig, node, _)) => (sig.clone(), *node),
             None => return None,
         };
         let k = sig.inputs.iter().position(|i| i.name == name)?;
         let input = &sig.inputs[k];
-        if let Some(value) = self.input_values.get(k) {
-            return value.clone();
+        if self.input_values.get(k).is_some() {
+            return Some(k);
         }
         if self.input_stack.iter().any(|n| n == name) {
             let mut cycle = self.input_stack.clone();
@@ -3352,7 +3365,7 @@ impl<'a> Eval<'a> {
             )
             .with_label_mut("part of the cycle");
             self.input_values.set(k, None);
-            return None;
+            return Some(k);
         }
         if self.input_stack.len() >= MAX_NESTING {
             // Diagnostic: E0105 nesting-too-deep
@@ -3368,7 +3381,7 @@ impl<'a> Eval<'a> {
             .with_label_mut("too deep here")
             .with_help_mut("read fewer inputs through each other");
             self.input_values.set(k, None);
-            return None;
+            return Some(k);
         }
         self.input_stack.push(name.to_string());
         let explicit = node.and_then(|n| n.child(&input.name));
@@ -3403,8 +3416,8 @@ impl<'a> Eval<'a> {
             },
         };
         self.input_stack.pop();
-        self.input_values.set(k, value.clone());
-        value
+        self.input_values.set(k, value);
+        Some(k)
     }
 
     /// The models of a layer in this environment: none when its condition is false, one per
@@ -4170,8 +4183,7 @@ impl<'a> Eval<'a> {
         match self.input_values.get(k) {
             Some(_) => {}
             None if input.default.is_some() => {
-                // Leaves the value in `input_values`.
-                self.input_value(&input.name, label, file, instance.name.range);
+                self.evaluate_input(&input.name, label, file, instance.name.range);
             }
             None => {
                 // Diagnostic: E0403 missing-field
