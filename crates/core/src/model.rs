@@ -4734,6 +4734,7 @@ impl InputValues {
         self.values.resize(inputs.len(), None);
     }
 
+    /// Notes where each name of `sig`'s inputs first appears, and their name order.
     fn index(&mut self, sig: &Rc<ModuleSig>) {
         let inputs = &sig.inputs;
         self.slots.clear();
