@@ -218,8 +218,14 @@ mod tests {
         assert_eq!(raw(&quoted("${$${")), r#""$${$$${""#);
         assert_eq!(raw(&quoted("é 名")), "\"é 名\"");
         // The C1 controls are two bytes in UTF-8, the first of them 0xC2 like `é`'s neighbours.
-        assert_eq!(raw(&quoted("a\u{85}b\u{9f}\u{a0}")), "\"a\\u0085b\\u009f\u{a0}\"");
-        assert_eq!(raw(&quoted("plain text, no escapes")), "\"plain text, no escapes\"");
+        assert_eq!(
+            raw(&quoted("a\u{85}b\u{9f}\u{a0}")),
+            "\"a\\u0085b\\u009f\u{a0}\""
+        );
+        assert_eq!(
+            raw(&quoted("plain text, no escapes")),
+            "\"plain text, no escapes\""
+        );
     }
 
     #[test]
