@@ -164,10 +164,14 @@ fn one_line_value(out: &mut String, value: &Value) {
         Value::Int(n) => {
             let _ = write!(out, "{n}");
         }
-        // hcl-rs's own number formatting, so that the text is the same as the general path's.
-        Value::Float(_) => out.push_str(
-            &hcl::format::to_string(&super::expression(value)).unwrap_or_else(|_| "null".into()),
-        ),
+        // hcl's own number, as the general path writes it (`expression` gives null for what
+        // is not finite).
+        Value::Float(f) => match hcl::Number::from_f64(f.0) {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => out.push_str("null"),
+        },
         Value::Str(text) => {
             out.push('"');
             escape_into(text, out);
@@ -256,7 +260,18 @@ mod tests {
                 _ => rng.next() as i64 % 100_000,
             }),
             3 => Value::Float(Float(
-                [0.5, 2.0, -0.0, 1e20, 1.5e-7, 16.0, 0.25, -3.75, 1e300][rng.below(9)],
+                [
+                    0.5,
+                    2.0,
+                    -0.0,
+                    1e20,
+                    1.5e-7,
+                    16.0,
+                    0.25,
+                    -3.75,
+                    1e300,
+                    f64::NAN,
+                ][rng.below(10)],
             )),
             _ => Value::Str(text(rng)),
         }
