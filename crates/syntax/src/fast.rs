@@ -44,7 +44,64 @@ fn is_ident_start(byte: u8) -> bool {
 }
 
 fn is_ident_char(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_'
+    IDENT_CHAR[usize::from(byte)]
+}
+
+/// `ident_char`, as a table: identifiers are most of a file, and a lookup is one load.
+static IDENT_CHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric() || byte == b'_' as usize;
+        byte += 1;
+    }
+    table
+};
+
+/// The bytes that may start whitespace or a comment: what `skip` has to look at.
+static TRIVIA_START: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b' ' as usize] = true;
+    table[b'\t' as usize] = true;
+    table[b'\r' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'/' as usize] = true;
+    table
+};
+
+/// The number of identifier characters at the start of `bytes`.
+fn ident_chars(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&byte| !is_ident_char(byte))
+        .unwrap_or(bytes.len())
+}
+
+/// Where the whitespace and comments that start at `pos` end (see `Parser::skip`).
+fn skip_trivia(src: &[u8], mut pos: usize) -> usize {
+    while let Some(rest) = src.get(pos..) {
+        match rest {
+            [b' ' | b'\t' | b'\r' | b'\n', ..] => pos += 1,
+            // `///` starts a doc comment, but `////` a comment.
+            [b'/', b'/', ..] if !rest.starts_with(b"///") || rest.starts_with(b"////") => {
+                pos += 2 + line_length(&rest[2..]);
+            }
+            [b'/', b'*', inside @ ..] => match inside.windows(2).position(|w| w == b"*/") {
+                Some(n) => pos += n + 4,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// The length of `bytes` up to the end of its first line.
+fn line_length(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&byte| byte == b'\n' || byte == b'\r')
+        .unwrap_or(bytes.len())
 }
 
 /// The text of a string, as the builder's `as_plain_str().unwrap_or_default()` gives it.
@@ -96,33 +153,17 @@ impl Parser<'_> {
 
     /// pest's implicit `(WHITESPACE | COMMENT)*`. `///` is a doc comment, not a comment, and an
     /// unclosed `/*` is not a comment either.
+    ///
+    /// Called between almost any two tokens, and most often with nothing to skip: the first byte
+    /// is tested here, inlined, and only trivia goes through the loop.
+    #[inline]
     fn skip(&mut self) {
-        loop {
-            match self.peek() {
-                Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
-                Some(b'/') => {
-                    let rest = &self.src[self.pos..];
-                    if rest.starts_with(b"////")
-                        || (rest.starts_with(b"//") && !rest.starts_with(b"///"))
-                    {
-                        self.pos += 2;
-                        while let Some(byte) = self.peek() {
-                            if byte == b'\n' || byte == b'\r' {
-                                break;
-                            }
-                            self.pos += 1;
-                        }
-                    } else if rest.starts_with(b"/*") {
-                        match rest[2..].windows(2).position(|w| w == b"*/") {
-                            Some(n) => self.pos += n + 4,
-                            None => return,
-                        }
-                    } else {
-                        return;
-                    }
-                }
-                _ => return,
-            }
+        if self
+            .src
+            .get(self.pos)
+            .is_some_and(|&byte| TRIVIA_START[usize::from(byte)])
+        {
+            self.pos = skip_trivia(self.src, self.pos);
         }
     }
 
@@ -146,10 +187,7 @@ impl Parser<'_> {
         if !self.peek().is_some_and(is_ident_start) {
             return None;
         }
-        self.pos += 1;
-        while self.peek().is_some_and(is_ident_char) {
-            self.pos += 1;
-        }
+        self.pos += 1 + ident_chars(&self.src[self.pos + 1..]);
         Some(Ident {
             name: self.text[start..self.pos].to_string(),
             range: self.range(start, self.pos),
