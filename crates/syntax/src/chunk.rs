@@ -43,46 +43,64 @@ pub(crate) fn chunk(text: &str) -> Chunks {
 /// Byte offsets where items start: a keyword line at column 0, moved up over the doc comments
 /// directly above it. Lines inside block comments do not count.
 fn item_starts(text: &str) -> Vec<usize> {
-    let mut starts = Vec::new();
-    let mut in_block_comment = false;
-    let mut doc_start: Option<usize> = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let mut line_start = offset;
-        offset += line.len();
-        // A byte order mark is not part of the first item.
-        let line = match line.strip_prefix(BOM) {
-            Some(rest) if line_start == 0 => {
-                line_start = BOM.len();
-                rest
-            }
-            _ => line,
-        };
-        if in_block_comment {
-            if line.contains("*/") {
-                in_block_comment = false;
-            }
+    let bytes = text.as_bytes();
+    let mut scan = LineScan::default();
+    // A byte order mark is not part of the first item.
+    let first = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let mut line_start = first;
+    let mut line_has_star = false;
+    // One pass over the file for the two bytes a line's fate depends on beyond its first few:
+    // where it ends, and whether it holds a `*` (most lines hold none).
+    for at in memchr::memchr2_iter(b'\n', b'*', &bytes[first..]).map(|at| at + first) {
+        if bytes[at] == b'*' {
+            line_has_star = true;
             continue;
         }
-        if line.starts_with("///") && !line.starts_with("////") {
-            doc_start.get_or_insert(line_start);
-            continue;
+        scan.line(&bytes[line_start..=at], line_start, line_has_star);
+        line_start = at + 1;
+        line_has_star = false;
+    }
+    if line_start < bytes.len() {
+        scan.line(&bytes[line_start..], line_start, line_has_star);
+    }
+    scan.starts
+}
+
+/// The state of `item_starts` between lines.
+#[derive(Default)]
+struct LineScan {
+    starts: Vec<usize>,
+    in_block_comment: bool,
+    doc_start: Option<usize>,
+}
+
+impl LineScan {
+    /// Takes the next line (with its newline, if any), which starts at `line_start`.
+    fn line(&mut self, line: &[u8], line_start: usize, has_star: bool) {
+        if self.in_block_comment {
+            if has_star && find(line, b"*/").is_some() {
+                self.in_block_comment = false;
+            }
+            return;
+        }
+        if line.starts_with(b"///") && !line.starts_with(b"////") {
+            self.doc_start.get_or_insert(line_start);
+            return;
         }
         if starts_with_keyword(line) {
-            starts.push(doc_start.unwrap_or(line_start));
+            self.starts.push(self.doc_start.unwrap_or(line_start));
         }
-        doc_start = None;
-        // Most lines hold no `*`; `contains` with a byte is a fast scan, `rfind` of a pattern is not.
-        if !line.as_bytes().contains(&b'*') {
-            continue;
+        self.doc_start = None;
+        if !has_star {
+            return;
         }
-        if let Some(open) = line.rfind("/*") {
-            if !line[open..].contains("*/") && !inside_line_comment_or_string(line, open) {
-                in_block_comment = true;
+        let last_open = line.windows(2).rposition(|window| window == b"/*");
+        if let Some(open) = last_open {
+            if find(&line[open..], b"*/").is_none() && !inside_line_comment_or_string(line, open) {
+                self.in_block_comment = true;
             }
         }
     }
-    starts
 }
 
 /// The byte order mark some editors put at the start of a file.
@@ -90,26 +108,22 @@ const BOM: &str = "\u{feff}";
 
 /// Whether a line starts an item: a keyword alone on its line counts, so that an item being typed
 /// (`env`) is an item and not stray text.
-fn starts_with_keyword(line: &str) -> bool {
+fn starts_with_keyword(line: &[u8]) -> bool {
     // Indented lines are the common case: no keyword starts with a blank.
-    if !matches!(
-        line.as_bytes().first(),
-        Some(b'p' | b't' | b'm' | b'l' | b'e' | b's')
-    ) {
+    if !matches!(line.first(), Some(b'p' | b't' | b'm' | b'l' | b'e' | b's')) {
         return false;
     }
     TOP_KEYWORDS.iter().any(|keyword| {
-        line.strip_prefix(keyword).is_some_and(|rest| {
-            rest.chars()
-                .next()
-                .is_none_or(|next| matches!(next, ' ' | '\t' | '{' | '\n' | '\r'))
+        line.strip_prefix(keyword.as_bytes()).is_some_and(|rest| {
+            rest.first()
+                .is_none_or(|next| matches!(next, b' ' | b'\t' | b'{' | b'\n' | b'\r'))
         })
     })
 }
 
-fn inside_line_comment_or_string(line: &str, at: usize) -> bool {
+fn inside_line_comment_or_string(line: &[u8], at: usize) -> bool {
     let before = &line[..at];
-    before.contains("//") || before.matches('"').count() % 2 == 1
+    find(before, b"//").is_some() || before.iter().filter(|&&byte| byte == b'"').count() % 2 == 1
 }
 
 fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
