@@ -9,10 +9,9 @@ pub(crate) const TOP_KEYWORDS: &[&str] = &[
     "project", "type", "param", "let", "module", "layer", "env", "policy", "shared",
 ];
 
-/// One top-level item's text, and the innermost bracket it leaves open, if any.
+/// One top-level item's text.
 pub(crate) struct Chunk {
     pub range: TextRange,
-    pub unclosed: Option<usize>,
 }
 
 /// The result of chunking: item chunks and stray text between them.
@@ -31,10 +30,8 @@ pub(crate) fn chunk(text: &str) -> Chunks {
     }
     for (idx, &start) in starts.iter().enumerate() {
         let end = starts.get(idx + 1).copied().unwrap_or(text.len());
-        let unclosed = unclosed_bracket(&text[start..end]).map(|at| at + start);
         items.push(Chunk {
             range: TextRange::new(start, end),
-            unclosed,
         });
     }
     Chunks { items, stray }
@@ -164,88 +161,6 @@ fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
     first.map(|first| TextRange::new(first, last.max(first + 1).min(end)))
 }
 
-/// The offset of the innermost bracket that is still open at the end of the chunk.
-fn unclosed_bracket(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut stack: Vec<usize> = Vec::new();
-    let mut idx = 0;
-    // Inside a string, the depth of `${` interpolations: `}` closes one of those first.
-    let mut in_string = false;
-    let mut interp_depth: Vec<usize> = Vec::new();
-    while idx < bytes.len() {
-        // Most bytes are neither brackets, quotes, slashes nor escapes: pass over them in a tight
-        // loop rather than through the matches below.
-        let special = if in_string {
-            &IN_STRING_SPECIAL
-        } else {
-            &OUTSIDE_SPECIAL
-        };
-        while idx < bytes.len() && !special[bytes[idx] as usize] {
-            idx += 1;
-        }
-        if idx >= bytes.len() {
-            break;
-        }
-        // Bytes, not `&str`: an index inside a multi-byte character must not be sliced as text.
-        let rest = &bytes[idx..];
-        if in_string {
-            match bytes[idx] {
-                b'\\' => idx += 1,
-                b'"' => in_string = false,
-                b'\n' => in_string = false,
-                b'$' if rest.starts_with(b"$${") => idx += 2,
-                b'$' if rest.starts_with(b"${") => {
-                    stack.push(idx + 1);
-                    interp_depth.push(stack.len());
-                    in_string = false;
-                    idx += 1;
-                }
-                _ => {}
-            }
-            idx += 1;
-            continue;
-        }
-        match bytes[idx] {
-            b'/' if rest.starts_with(b"//") => {
-                idx += find(rest, b"\n").unwrap_or(rest.len());
-                continue;
-            }
-            b'/' if rest.starts_with(b"/*") => {
-                idx += find(rest, b"*/").map_or(rest.len(), |n| n + 2);
-                continue;
-            }
-            b'"' => in_string = true,
-            b'{' | b'[' | b'(' => stack.push(idx),
-            b'}' | b']' | b')' => {
-                stack.pop();
-                if interp_depth.last() == Some(&(stack.len() + 1)) {
-                    interp_depth.pop();
-                    in_string = true;
-                }
-            }
-            _ => {}
-        }
-        idx += 1;
-    }
-    stack.last().copied()
-}
-
-/// The bytes that `unclosed_bracket` acts on outside strings.
-const OUTSIDE_SPECIAL: [bool; 256] = byte_set(b"/\"{[()]}");
-
-/// The bytes that `unclosed_bracket` acts on inside strings.
-const IN_STRING_SPECIAL: [bool; 256] = byte_set(b"\\\"\n$");
-
-const fn byte_set(bytes: &[u8]) -> [bool; 256] {
-    let mut set = [false; 256];
-    let mut idx = 0;
-    while idx < bytes.len() {
-        set[bytes[idx] as usize] = true;
-        idx += 1;
-    }
-    set
-}
-
 /// The position of `needle` in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if let [byte] = needle {
@@ -266,7 +181,6 @@ mod tests {
         let chunks = chunk(text);
         let starts: Vec<u32> = chunks.items.iter().map(|c| c.range.start).collect();
         assert_eq!(starts, vec![0, 31, 58]);
-        assert_eq!(chunks.items[2].unclosed, Some(66));
         assert!(chunks.stray.is_empty());
     }
 
@@ -276,13 +190,6 @@ mod tests {
             "project p {\n  tags = { owner = \"José 😀\" } /* é */\n}\nparam x: int = 1 // ü\n";
         let chunks = chunk(text);
         assert_eq!(chunks.items.len(), 2);
-        assert!(chunks.items.iter().all(|c| c.unclosed.is_none()));
         assert!(chunk("é {\nparam x: int = 1\n").stray.len() == 1);
-    }
-
-    #[test]
-    fn strings_and_interpolation_do_not_count_as_brackets() {
-        assert_eq!(unclosed_bracket("x { a = \"${b} { [\" }"), None);
-        assert_eq!(unclosed_bracket("x { a = \"${b\" "), Some(10));
     }
 }

@@ -167,7 +167,7 @@ fn parse_with(
             };
         }
         let mut one = Parse::default();
-        build::parse_item(chunk_text, start as usize, chunk.unclosed, fast, &mut one);
+        build::parse_item(chunk_text, start as usize, fast, &mut one);
         let placed = match previous {
             Some(_) => {
                 let delta = PLACED_AT.wrapping_sub(start);
