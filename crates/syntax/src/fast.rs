@@ -104,6 +104,16 @@ fn line_length(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len())
 }
 
+/// Appends `slice` to `text`; the first piece of a string's text, most often its only one, is
+/// copied into an allocation of its size.
+fn append(text: &mut String, slice: &str) {
+    if text.is_empty() {
+        *text = slice.to_owned();
+    } else {
+        text.push_str(slice);
+    }
+}
+
 /// The text of a string, as the builder's `as_plain_str().unwrap_or_default()` gives it.
 fn plain(parts: &[StrPart]) -> String {
     let mut text = String::new();
@@ -156,7 +166,7 @@ impl Parser<'_> {
     ///
     /// Called between almost any two tokens, and most often with nothing to skip: the first byte
     /// is tested here, inlined, and only trivia goes through the loop.
-    #[inline]
+    #[inline(always)]
     fn skip(&mut self) {
         if self
             .src
@@ -731,21 +741,7 @@ impl Parser<'_> {
 
     /// `assign = ${ path ~ hws* ~ assign_op ~ hws* ~ (missing_value | value) }`.
     fn assign(&mut self) -> Option<(Vec<Ident>, bool, Expr)> {
-        let mut path = vec![self.path_seg()?];
-        loop {
-            let save = self.pos;
-            if self.eat(b".") {
-                if let Some(seg) = self.path_seg() {
-                    path.push(seg);
-                    continue;
-                }
-                if self.declined {
-                    return None;
-                }
-            }
-            self.pos = save;
-            break;
-        }
+        let path = self.dotted(Self::path_seg)?;
         self.hws();
         let append = if self.eat(b"+=") {
             true
@@ -1114,6 +1110,11 @@ impl Parser<'_> {
 
     /// `unary = { unary_op* ~ postfix }`, with negative literals folded as the builder does.
     fn unary(&mut self) -> Option<Expr> {
+        // Most operands have no operator.
+        if !matches!(self.peek(), Some(b'-' | b'!')) {
+            self.skip();
+            return self.postfix();
+        }
         let mut ops: Vec<(UnaryOp, usize)> = Vec::new();
         loop {
             let save = self.pos;
@@ -1334,13 +1335,25 @@ impl Parser<'_> {
 
     /// `reference = ${ ref_seg ~ ("." ~ ref_seg)* }`.
     fn reference(&mut self) -> Option<Vec<Ident>> {
-        let mut segments = vec![self.ref_seg()?];
+        self.dotted(Self::ref_seg)
+    }
+
+    /// `seg ~ ("." ~ seg)*` without whitespace: a reference or an entry's path.
+    fn dotted(&mut self, seg: fn(&mut Self) -> Option<Ident>) -> Option<Vec<Ident>> {
+        let first = seg(self)?;
+        // Most paths are one segment; a longer one gets room for a few at once instead of
+        // growing from one.
+        let mut segments = Vec::with_capacity(if self.peek() == Some(b'.') { 4 } else { 1 });
+        segments.push(first);
         loop {
             let save = self.pos;
             if self.eat(b".") {
-                if let Some(seg) = self.ref_seg() {
-                    segments.push(seg);
+                if let Some(next) = seg(self) {
+                    segments.push(next);
                     continue;
+                }
+                if self.declined {
+                    return None;
                 }
             }
             self.pos = save;
@@ -1375,7 +1388,7 @@ impl Parser<'_> {
                 b'"' => break,
                 b'\n' | b'\r' => return None,
                 b'\\' => {
-                    text.push_str(&self.text[text_start..self.pos]);
+                    append(&mut text, &self.text[text_start..self.pos]);
                     let unescaped = match self.src.get(self.pos + 1) {
                         Some(b'n') => '\n',
                         Some(b't') => '\t',
@@ -1391,7 +1404,7 @@ impl Parser<'_> {
                     text_start = self.pos;
                 }
                 b'$' if self.at(b"${") => {
-                    text.push_str(&self.text[text_start..self.pos]);
+                    append(&mut text, &self.text[text_start..self.pos]);
                     let save = self.pos;
                     self.pos += 2;
                     self.skip();
@@ -1415,7 +1428,7 @@ impl Parser<'_> {
                     text_start = self.pos;
                 }
                 b'$' if self.at(b"$${") => {
-                    text.push_str(&self.text[text_start..self.pos]);
+                    append(&mut text, &self.text[text_start..self.pos]);
                     text.push_str("${");
                     self.pos += 3;
                     text_start = self.pos;
@@ -1423,7 +1436,7 @@ impl Parser<'_> {
                 _ => self.pos += 1,
             }
         }
-        text.push_str(&self.text[text_start..self.pos]);
+        append(&mut text, &self.text[text_start..self.pos]);
         self.pos += 1;
         if !text.is_empty() {
             parts.push(StrPart::Text(text));
