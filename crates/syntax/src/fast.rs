@@ -22,6 +22,7 @@ pub(super) fn parse_item(text: &str, offset: usize) -> Option<Item> {
         pos: 0,
         offset,
         declined: false,
+        scratch: Scratch::default(),
     };
     let item = parser.item_file();
     if parser.declined {
@@ -37,6 +38,18 @@ struct Parser<'t> {
     offset: usize,
     /// Set when the pest path would report a diagnostic here: the whole chunk goes to pest.
     declined: bool,
+    scratch: Scratch,
+}
+
+/// Stacks on which the items of lists are collected: a nested list pushes its items above its
+/// parent's and takes them off when it ends, in one allocation of the exact size, instead of
+/// growing a vector of its own (and copying it at every doubling).
+#[derive(Default)]
+struct Scratch {
+    entries: Vec<Entry>,
+    records: Vec<RecordEntry>,
+    fields: Vec<FieldType>,
+    exprs: Vec<Expr>,
 }
 
 fn is_ident_start(byte: u8) -> bool {
@@ -679,26 +692,48 @@ impl Parser<'_> {
         })
     }
 
-    /// `(ITEM ~ ","?)* ~ "}"` after an opening `{`: the items of a block, a record type or a
-    /// record value.
-    fn braced<T>(&mut self, item: fn(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        let mut items = Vec::new();
-        loop {
-            let save = self.pos;
-            self.skip();
-            match item(self) {
-                Some(found) => items.push(found),
-                None if self.declined => return None,
-                None => {
-                    self.pos = save;
-                    break;
-                }
-            }
-            self.skip();
-            self.eat(b",");
+    /// Runs `parse`, which pushes items onto the stack `stack` picks, and takes off what it
+    /// pushed.
+    fn collect<T>(
+        &mut self,
+        stack: fn(&mut Scratch) -> &mut Vec<T>,
+        parse: impl FnOnce(&mut Self) -> Option<()>,
+    ) -> Option<Vec<T>> {
+        let base = stack(&mut self.scratch).len();
+        let parsed = parse(self);
+        let pushed = stack(&mut self.scratch);
+        if parsed.is_none() {
+            pushed.truncate(base);
+            return None;
         }
-        self.skip();
-        self.eat(b"}").then_some(items)
+        Some(pushed.drain(base..).collect())
+    }
+
+    /// `(ITEM ~ ","?)* ~ "}"` after an opening `{`: the items of a block, a record type or a
+    /// record value, collected on `stack`.
+    fn braced<T>(
+        &mut self,
+        item: fn(&mut Self) -> Option<T>,
+        stack: fn(&mut Scratch) -> &mut Vec<T>,
+    ) -> Option<Vec<T>> {
+        self.collect(stack, |parser| {
+            loop {
+                let save = parser.pos;
+                parser.skip();
+                match item(parser) {
+                    Some(found) => stack(&mut parser.scratch).push(found),
+                    None if parser.declined => return None,
+                    None => {
+                        parser.pos = save;
+                        break;
+                    }
+                }
+                parser.skip();
+                parser.eat(b",");
+            }
+            parser.skip();
+            parser.eat(b"}").then_some(())
+        })
     }
 
     /// `block = { "{" ~ (entry ~ ","?)* ~ "}" }`.
@@ -707,7 +742,7 @@ impl Parser<'_> {
         if !self.eat(b"{") {
             return None;
         }
-        let entries = self.braced(Self::entry)?;
+        let entries = self.braced(Self::entry, |scratch| &mut scratch.entries)?;
         Some(Block {
             entries,
             range: self.range(start, self.pos),
@@ -833,7 +868,7 @@ impl Parser<'_> {
         if !self.eat(b"{") {
             return None;
         }
-        self.braced(Self::field_type)
+        self.braced(Self::field_type, |scratch| &mut scratch.fields)
     }
 
     /// `field_type = { docs ~ ident ~ ":" ~ type_expr ~ ("=" ~ expr)? }`.
@@ -1211,38 +1246,7 @@ impl Parser<'_> {
                 if self.at_keyword(b"for") {
                     return self.decline();
                 }
-                let mut items = Vec::new();
-                let save = self.pos;
-                match self.expr() {
-                    Some(first) => {
-                        items.push(first);
-                        self.skip();
-                        loop {
-                            let save = self.pos;
-                            if self.eat(b",") {
-                                self.skip();
-                                match self.expr() {
-                                    Some(item) => {
-                                        items.push(item);
-                                        self.skip();
-                                        continue;
-                                    }
-                                    None if self.declined => return None,
-                                    None => {}
-                                }
-                            }
-                            self.pos = save;
-                            break;
-                        }
-                        self.eat(b",");
-                    }
-                    None if self.declined => return None,
-                    None => self.pos = save,
-                }
-                self.skip();
-                if !self.eat(b"]") {
-                    return None;
-                }
+                let items = self.collect(|scratch| &mut scratch.exprs, Self::list_items)?;
                 Some(Expr {
                     kind: ExprKind::List(items),
                     range: self.range(start, self.pos),
@@ -1256,7 +1260,7 @@ impl Parser<'_> {
                     return self.decline();
                 }
                 self.pos = save;
-                let entries = self.braced(Self::record_entry)?;
+                let entries = self.braced(Self::record_entry, |scratch| &mut scratch.records)?;
                 Some(Expr {
                     kind: ExprKind::Record(entries),
                     range: self.range(start, self.pos),
@@ -1303,6 +1307,39 @@ impl Parser<'_> {
                 })
             }
         }
+    }
+
+    /// `(expr ~ ("," ~ expr)* ~ ","?)? ~ "]"` after `[`, the items pushed on `scratch.exprs`.
+    fn list_items(&mut self) -> Option<()> {
+        let save = self.pos;
+        match self.expr() {
+            Some(first) => {
+                self.scratch.exprs.push(first);
+                self.skip();
+                loop {
+                    let save = self.pos;
+                    if self.eat(b",") {
+                        self.skip();
+                        match self.expr() {
+                            Some(item) => {
+                                self.scratch.exprs.push(item);
+                                self.skip();
+                                continue;
+                            }
+                            None if self.declined => return None,
+                            None => {}
+                        }
+                    }
+                    self.pos = save;
+                    break;
+                }
+                self.eat(b",");
+            }
+            None if self.declined => return None,
+            None => self.pos = save,
+        }
+        self.skip();
+        self.eat(b"]").then_some(())
     }
 
     /// `record_entry = { (ident | string) ~ "=" ~ (expr | missing_value) }`.
@@ -1439,6 +1476,10 @@ impl Parser<'_> {
         append(&mut text, &self.text[text_start..self.pos]);
         self.pos += 1;
         if !text.is_empty() {
+            if parts.is_empty() {
+                // The common string, one text: allocated at its size rather than grown.
+                return Some(vec![StrPart::Text(text)]);
+            }
             parts.push(StrPart::Text(text));
         }
         Some(parts)
