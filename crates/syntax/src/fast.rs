@@ -71,6 +71,29 @@ static IDENT_CHAR: [bool; 256] = {
     table
 };
 
+/// The bytes that end a string's plain text.
+static IN_STRING_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[b'$' as usize] = true;
+    table
+};
+
+/// The first bytes of `bin_op`.
+static BIN_OP_START: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut idx = 0;
+    let starts = b"|&=!<>+-*/";
+    while idx < starts.len() {
+        table[starts[idx] as usize] = true;
+        idx += 1;
+    }
+    table
+};
+
 /// The bytes that may start whitespace or a comment: what `skip` has to look at.
 static TRIVIA_START: [bool; 256] = {
     let mut table = [false; 256];
@@ -1062,7 +1085,8 @@ impl Parser<'_> {
         let cond = self.binary()?;
         self.skip();
         let save = self.pos;
-        if self.eat(b"?") {
+        if self.peek() == Some(b'?') {
+            self.pos += 1;
             self.skip();
             if let Some(then) = self.expr() {
                 self.skip();
@@ -1091,9 +1115,16 @@ impl Parser<'_> {
     /// `binary = { unary ~ (bin_op ~ unary)* }`, folded by precedence.
     fn binary(&mut self) -> Option<Expr> {
         let first = self.unary()?;
+        self.skip();
+        // Most operands are the whole expression.
+        if !self
+            .peek()
+            .is_some_and(|byte| BIN_OP_START[usize::from(byte)])
+        {
+            return Some(first);
+        }
         let mut operands = Vec::new();
         let mut ops = Vec::new();
-        self.skip();
         loop {
             let save = self.pos;
             self.skip();
@@ -1192,6 +1223,10 @@ impl Parser<'_> {
     fn postfix(&mut self) -> Option<Expr> {
         let mut acc = self.primary()?;
         self.skip();
+        // Most primaries have no index or field after them.
+        if !matches!(self.peek(), Some(b'[' | b'.')) {
+            return Some(acc);
+        }
         loop {
             let save = self.pos;
             self.skip();
@@ -1421,6 +1456,11 @@ impl Parser<'_> {
         let mut text = String::new();
         let mut text_start = self.pos;
         loop {
+            // Plain text runs to the next byte a string acts on.
+            self.pos += self.src[self.pos..]
+                .iter()
+                .position(|&byte| IN_STRING_SPECIAL[usize::from(byte)])
+                .unwrap_or(self.src.len() - self.pos);
             match self.peek()? {
                 b'"' => break,
                 b'\n' | b'\r' => return None,
