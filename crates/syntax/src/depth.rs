@@ -49,7 +49,6 @@ pub(super) fn shape(text: &str) -> Shape {
     let mut too_deep = None;
     let mut idx = 0;
     while idx < bytes.len() {
-        deepest = deepest.max(depth);
         // Runs of bytes that change nothing (names, numbers, blanks; any text but `\`, `"`, a
         // newline and `$` in a string) are skipped in one tight loop: most of a file is such runs.
         let inert = if in_string {
@@ -74,7 +73,7 @@ pub(super) fn shape(text: &str) -> Shape {
                         open: idx + 1,
                     });
                     depth += 1;
-                    note_too_deep(depth, idx, &mut too_deep);
+                    note_depth(depth, idx, &mut deepest, &mut too_deep);
                     interps.push(levels.len());
                     in_string = false;
                     idx += 1;
@@ -102,7 +101,7 @@ pub(super) fn shape(text: &str) -> Shape {
             b'{' | b'[' | b'(' => {
                 levels.push(Level { ops: 0, open: idx });
                 depth += 1;
-                note_too_deep(depth, idx, &mut too_deep);
+                note_depth(depth, idx, &mut deepest, &mut too_deep);
                 false
             }
             b'}' | b']' | b')' => {
@@ -141,7 +140,7 @@ pub(super) fn shape(text: &str) -> Shape {
                 top.ops += 1;
             }
             depth += 1;
-            note_too_deep(depth, idx, &mut too_deep);
+            note_depth(depth, idx, &mut deepest, &mut too_deep);
         }
         idx += 1;
     }
@@ -155,8 +154,10 @@ pub(super) fn shape(text: &str) -> Shape {
     }
 }
 
-/// Notes `at` as the first token past the limit, if `depth` is past it and none was before.
-fn note_too_deep(depth: usize, at: usize, too_deep: &mut Option<usize>) {
+/// Notes the depth a token at `at` has just reached: the deepest so far, and the first token
+/// past the limit.
+fn note_depth(depth: usize, at: usize, deepest: &mut usize, too_deep: &mut Option<usize>) {
+    *deepest = (*deepest).max(depth);
     if depth > MAX_NESTING {
         too_deep.get_or_insert(at);
     }
