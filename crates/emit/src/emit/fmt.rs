@@ -118,10 +118,7 @@ fn flush_run(run: &mut Vec<(Cow<'_, str>, usize)>, out: &mut String) {
         for (line, eq) in run.iter() {
             let key = line[..*eq].trim_end();
             out.push_str(key);
-            for _ in columns(key)..width {
-                out.push(' ');
-            }
-            out.push(' ');
+            pad(out, width.saturating_sub(columns(key)) + 1);
             out.push_str(&line[*eq..]);
             out.push('\n');
         }
@@ -132,6 +129,16 @@ fn flush_run(run: &mut Vec<(Cow<'_, str>, usize)>, out: &mut String) {
         }
     }
     run.clear();
+}
+
+/// Appends `n` spaces.
+fn pad(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let take = n.min(SPACES.len());
+        out.push_str(&SPACES[..take]);
+        n -= take;
+    }
 }
 
 /// The columns a key takes as `terraform fmt` counts them: the grapheme clusters of each of its
@@ -218,33 +225,35 @@ fn single_line_attribute(line: &str) -> Option<usize> {
     if !quoted
         && (key.is_empty()
             || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')))
     {
         return None;
     }
     balanced(&line[eq + 1..]).then_some(eq)
 }
 
+/// Whether every bracket and quote the text opens it also closes. Bytes, not characters: the
+/// bytes it looks for are ASCII, which never occur inside a multi-byte UTF-8 sequence.
 fn balanced(text: &str) -> bool {
     let mut depth: i32 = 0;
     let mut in_string = false;
     let mut escaped = false;
-    for c in text.chars() {
+    for c in text.bytes() {
         if in_string {
             if escaped {
                 escaped = false;
-            } else if c == '\\' {
+            } else if c == b'\\' {
                 escaped = true;
-            } else if c == '"' {
+            } else if c == b'"' {
                 in_string = false;
             }
             continue;
         }
         match c {
-            '"' => in_string = true,
-            '{' | '[' | '(' => depth += 1,
-            '}' | ']' | ')' => depth -= 1,
+            b'"' => in_string = true,
+            b'{' | b'[' | b'(' => depth += 1,
+            b'}' | b']' | b')' => depth -= 1,
             _ => {}
         }
         if depth < 0 {
