@@ -341,7 +341,10 @@ pub fn plan(
         .iter()
         .map(|l| {
             let main_tf = files.get(&format!("{}/main.tf", l.dir));
-            (l.name.as_str(), Calls::new(main_tf.map_or("", String::as_str)))
+            (
+                l.name.as_str(),
+                Calls::new(main_tf.map_or("", String::as_str)),
+            )
         })
         .collect();
     let old_texts: BTreeMap<&str, String> = previous_layers

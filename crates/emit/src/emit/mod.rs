@@ -830,8 +830,13 @@ fn local_name(layer: &str, output: &str) -> String {
 
 fn ident(name: &str) -> Identifier {
     // An ASCII identifier is its own sanitized form: skip the Unicode tables.
-    let plain = name.as_bytes().first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let plain = name
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     match plain {
         true => Identifier::unchecked(name),
         false => Identifier::sanitized(name),
