@@ -164,20 +164,10 @@ fn note_depth(depth: usize, at: usize, deepest: &mut usize, too_deep: &mut Optio
 }
 
 /// The bytes outside strings and comments that the scan has nothing to do for.
-static CODE_INERT: [bool; 256] = inert_table(b"/\"{[(}]),\n!?+-*<>.&|=");
+static CODE_INERT: [bool; 256] = crate::byte_table(b"/\"{[(}]),\n!?+-*<>.&|=", false);
 
 /// The bytes inside a string that the scan has nothing to do for.
-static STRING_INERT: [bool; 256] = inert_table(b"\\\"\n$");
-
-const fn inert_table(special: &[u8]) -> [bool; 256] {
-    let mut table = [true; 256];
-    let mut idx = 0;
-    while idx < special.len() {
-        table[special[idx] as usize] = false;
-        idx += 1;
-    }
-    table
-}
+static STRING_INERT: [bool; 256] = crate::byte_table(b"\\\"\n$", false);
 
 /// Ends the expression of the innermost level: its operators no longer nest what follows.
 fn reset(levels: &mut [Level], depth: &mut usize) {

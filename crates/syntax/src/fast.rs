@@ -72,38 +72,13 @@ static IDENT_CHAR: [bool; 256] = {
 };
 
 /// The bytes that end a string's plain text.
-static IN_STRING_SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b'"' as usize] = true;
-    table[b'\n' as usize] = true;
-    table[b'\r' as usize] = true;
-    table[b'\\' as usize] = true;
-    table[b'$' as usize] = true;
-    table
-};
+static IN_STRING_SPECIAL: [bool; 256] = crate::byte_table(b"\"\n\r\\$", true);
 
 /// The first bytes of `bin_op`.
-static BIN_OP_START: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut idx = 0;
-    let starts = b"|&=!<>+-*/";
-    while idx < starts.len() {
-        table[starts[idx] as usize] = true;
-        idx += 1;
-    }
-    table
-};
+static BIN_OP_START: [bool; 256] = crate::byte_table(b"|&=!<>+-*/", true);
 
 /// The bytes that may start whitespace or a comment: what `skip` has to look at.
-static TRIVIA_START: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b' ' as usize] = true;
-    table[b'\t' as usize] = true;
-    table[b'\r' as usize] = true;
-    table[b'\n' as usize] = true;
-    table[b'/' as usize] = true;
-    table
-};
+static TRIVIA_START: [bool; 256] = crate::byte_table(b" \t\r\n/", true);
 
 /// The number of identifier characters at the start of `bytes`.
 fn ident_chars(bytes: &[u8]) -> usize {
