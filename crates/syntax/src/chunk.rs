@@ -192,4 +192,27 @@ mod tests {
         assert_eq!(chunks.items.len(), 2);
         assert!(chunk("é {\nparam x: int = 1\n").stray.len() == 1);
     }
+
+    #[test]
+    fn keyword_lines_inside_block_comments_start_nothing() {
+        let starts =
+            |text: &str| -> Vec<u32> { chunk(text).items.iter().map(|c| c.range.start).collect() };
+        // The comment opened on the first item's last line hides `layer b` until `*/`.
+        assert_eq!(
+            starts("layer a { } /* x\nlayer b {\n*/\nlayer c {}\n"),
+            vec![0, 30]
+        );
+        // A `/*` in a string or after `//`, or closed on its line, opens nothing.
+        assert_eq!(
+            starts("param a: string = \"/*\"\nlayer b {}\n"),
+            vec![0, 23]
+        );
+        assert_eq!(starts("param a: int = 1 // /*\nlayer b {}\n"), vec![0, 23]);
+        assert_eq!(
+            starts("param a: int = 1 /* x */\nlayer b {}\n"),
+            vec![0, 25]
+        );
+        // A byte order mark is not part of the first item; the last line needs no newline.
+        assert_eq!(starts("\u{feff}param a: int = 1\nlayer b {}"), vec![3, 20]);
+    }
 }
