@@ -82,6 +82,11 @@ impl Rng {
             "<<EOT",
             "e\u{301}",
             "\u{200d}",
+            // What the layout pass rewrites in code (`{for ` becomes `{ for `), which it must
+            // never do inside a string, whatever `$`s came before it.
+            "{for ",
+            "{for x in y : x}",
+            "$$",
         ];
         let len = self.below(12);
         let mut text = String::new();

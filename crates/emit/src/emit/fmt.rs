@@ -66,10 +66,13 @@ fn space_object_fors(text: &str) -> Cow<'_, str> {
                 '"' => {
                     stack.pop();
                 }
-                // `$${` and `%%{` are a literal `${` and `%{`.
-                '$' | '%' if text[at + 1..].starts_with(c) => {
-                    if let Some((_, second)) = chars.next() {
-                        out.push(second);
+                // `$${` and `%%{` are a literal `${` and `%{`; a `$` before another `$` that
+                // no `{` follows is a plain `$` (`$$${` is `$` then the escape `$${`).
+                '$' | '%' if text[at + 1..].starts_with(c) && text[at + 2..].starts_with('{') => {
+                    for _ in 0..2 {
+                        if let Some((_, next)) = chars.next() {
+                            out.push(next);
+                        }
                     }
                 }
                 '$' | '%' if text[at + 1..].starts_with('{') => {
@@ -132,7 +135,7 @@ fn flush_run(run: &mut Vec<(Cow<'_, str>, usize)>, out: &mut String) {
 }
 
 /// Appends `n` spaces.
-fn pad(out: &mut String, mut n: usize) {
+pub(super) fn pad(out: &mut String, mut n: usize) {
     const SPACES: &str = "                                ";
     while n > 0 {
         let take = n.min(SPACES.len());
@@ -145,7 +148,7 @@ fn pad(out: &mut String, mut n: usize) {
 /// tokens. A quoted key is the quotes and the literal's tokens, which HCL's scanner splits at
 /// every `$` and `%` (`$${`, `%%{`, each with a following `~`, and a lone `$` or `%` are tokens
 /// of their own).
-fn columns(key: &str) -> usize {
+pub(super) fn columns(key: &str) -> usize {
     use unicode_segmentation::UnicodeSegmentation as _;
     if key.is_ascii() {
         return key.len();
@@ -316,6 +319,10 @@ mod tests {
         );
         let escaped = "c = \"$${x} {for a}\"\n";
         assert_eq!(align_equals(escaped), escaped);
+        // `$$${` is a `$` and the escape `$${`, not `$$` and an interpolation: the string
+        // after it stays a string.
+        let dollars = "a = \"$$${ #\"\nb = \"{for x}\"\n";
+        assert_eq!(align_equals(dollars), "a = \"$$${ #\"\nb = \"{for x}\"\n");
         let nested = "b = \"${jsonencode({for k, v in m : k => v})}\"\n";
         assert_eq!(
             align_equals(nested),
