@@ -14,16 +14,13 @@ struct InfraParser;
 
 /// Parses one chunk; on failure adds an error item and one diagnostic. With `fast`, the
 /// hand-written parser tries the chunk first, and pest only parses what it declines.
-pub(super) fn parse_item(
-    text: &str,
-    offset: usize,
-    unclosed: Option<usize>,
-    fast: bool,
-    parse: &mut Parse,
-) {
+pub(super) fn parse_item(text: &str, offset: usize, fast: bool, parse: &mut Parse) {
     let chunk_range = TextRange::new(offset, offset + text.len());
-    if let Some(at) = unclosed {
-        let open = text.as_bytes()[at - offset] as char;
+    // One scan finds the bracket left open, if any, and bounds the nesting depth.
+    let shape = super::depth::shape(text);
+    if let Some(at) = shape.unclosed {
+        let open = text.as_bytes()[at] as char;
+        let at = at + offset;
         parse.errors.push(SyntaxError {
             // Diagnostic: E0101 unclosed-delimiter
             code: E0101,
@@ -37,7 +34,7 @@ pub(super) fn parse_item(
     }
     // Nothing recursive may see a chunk nested deeper than the limit: the parsers, the tree's
     // builder and every later walk of the tree recurse once per level.
-    let depth = super::depth::nesting(text);
+    let depth = shape.nesting;
     if let Err(at) = depth {
         let end = next_char_end(text, at);
         parse.errors.push(SyntaxError {

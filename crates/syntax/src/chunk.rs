@@ -9,10 +9,9 @@ pub(crate) const TOP_KEYWORDS: &[&str] = &[
     "project", "type", "param", "let", "module", "layer", "env", "policy", "shared",
 ];
 
-/// One top-level item's text, and the innermost bracket it leaves open, if any.
+/// One top-level item's text.
 pub(crate) struct Chunk {
     pub range: TextRange,
-    pub unclosed: Option<usize>,
 }
 
 /// The result of chunking: item chunks and stray text between them.
@@ -31,10 +30,8 @@ pub(crate) fn chunk(text: &str) -> Chunks {
     }
     for (idx, &start) in starts.iter().enumerate() {
         let end = starts.get(idx + 1).copied().unwrap_or(text.len());
-        let unclosed = unclosed_bracket(&text[start..end]).map(|at| at + start);
         items.push(Chunk {
             range: TextRange::new(start, end),
-            unclosed,
         });
     }
     Chunks { items, stray }
@@ -43,46 +40,64 @@ pub(crate) fn chunk(text: &str) -> Chunks {
 /// Byte offsets where items start: a keyword line at column 0, moved up over the doc comments
 /// directly above it. Lines inside block comments do not count.
 fn item_starts(text: &str) -> Vec<usize> {
-    let mut starts = Vec::new();
-    let mut in_block_comment = false;
-    let mut doc_start: Option<usize> = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let mut line_start = offset;
-        offset += line.len();
-        // A byte order mark is not part of the first item.
-        let line = match line.strip_prefix(BOM) {
-            Some(rest) if line_start == 0 => {
-                line_start = BOM.len();
-                rest
-            }
-            _ => line,
-        };
-        if in_block_comment {
-            if line.contains("*/") {
-                in_block_comment = false;
-            }
+    let bytes = text.as_bytes();
+    let mut scan = LineScan::default();
+    // A byte order mark is not part of the first item.
+    let first = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let mut line_start = first;
+    let mut line_has_star = false;
+    // One pass over the file for the two bytes a line's fate depends on beyond its first few:
+    // where it ends, and whether it holds a `*` (most lines hold none).
+    for at in memchr::memchr2_iter(b'\n', b'*', &bytes[first..]).map(|at| at + first) {
+        if bytes[at] == b'*' {
+            line_has_star = true;
             continue;
         }
-        if line.starts_with("///") && !line.starts_with("////") {
-            doc_start.get_or_insert(line_start);
-            continue;
+        scan.line(&bytes[line_start..=at], line_start, line_has_star);
+        line_start = at + 1;
+        line_has_star = false;
+    }
+    if line_start < bytes.len() {
+        scan.line(&bytes[line_start..], line_start, line_has_star);
+    }
+    scan.starts
+}
+
+/// The state of `item_starts` between lines.
+#[derive(Default)]
+struct LineScan {
+    starts: Vec<usize>,
+    in_block_comment: bool,
+    doc_start: Option<usize>,
+}
+
+impl LineScan {
+    /// Takes the next line (with its newline, if any), which starts at `line_start`.
+    fn line(&mut self, line: &[u8], line_start: usize, has_star: bool) {
+        if self.in_block_comment {
+            if has_star && find(line, b"*/").is_some() {
+                self.in_block_comment = false;
+            }
+            return;
+        }
+        if line.starts_with(b"///") && !line.starts_with(b"////") {
+            self.doc_start.get_or_insert(line_start);
+            return;
         }
         if starts_with_keyword(line) {
-            starts.push(doc_start.unwrap_or(line_start));
+            self.starts.push(self.doc_start.unwrap_or(line_start));
         }
-        doc_start = None;
-        // Most lines hold no `*`; `contains` with a byte is a fast scan, `rfind` of a pattern is not.
-        if !line.as_bytes().contains(&b'*') {
-            continue;
+        self.doc_start = None;
+        if !has_star {
+            return;
         }
-        if let Some(open) = line.rfind("/*") {
-            if !line[open..].contains("*/") && !inside_line_comment_or_string(line, open) {
-                in_block_comment = true;
+        let last_open = line.windows(2).rposition(|window| window == b"/*");
+        if let Some(open) = last_open {
+            if find(&line[open..], b"*/").is_none() && !inside_line_comment_or_string(line, open) {
+                self.in_block_comment = true;
             }
         }
     }
-    starts
 }
 
 /// The byte order mark some editors put at the start of a file.
@@ -90,26 +105,22 @@ const BOM: &str = "\u{feff}";
 
 /// Whether a line starts an item: a keyword alone on its line counts, so that an item being typed
 /// (`env`) is an item and not stray text.
-fn starts_with_keyword(line: &str) -> bool {
+fn starts_with_keyword(line: &[u8]) -> bool {
     // Indented lines are the common case: no keyword starts with a blank.
-    if !matches!(
-        line.as_bytes().first(),
-        Some(b'p' | b't' | b'm' | b'l' | b'e' | b's')
-    ) {
+    if !matches!(line.first(), Some(b'p' | b't' | b'm' | b'l' | b'e' | b's')) {
         return false;
     }
     TOP_KEYWORDS.iter().any(|keyword| {
-        line.strip_prefix(keyword).is_some_and(|rest| {
-            rest.chars()
-                .next()
-                .is_none_or(|next| matches!(next, ' ' | '\t' | '{' | '\n' | '\r'))
+        line.strip_prefix(keyword.as_bytes()).is_some_and(|rest| {
+            rest.first()
+                .is_none_or(|next| matches!(next, b' ' | b'\t' | b'{' | b'\n' | b'\r'))
         })
     })
 }
 
-fn inside_line_comment_or_string(line: &str, at: usize) -> bool {
+fn inside_line_comment_or_string(line: &[u8], at: usize) -> bool {
     let before = &line[..at];
-    before.contains("//") || before.matches('"').count() % 2 == 1
+    find(before, b"//").is_some() || before.iter().filter(|&&byte| byte == b'"').count() % 2 == 1
 }
 
 fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
@@ -150,88 +161,6 @@ fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
     first.map(|first| TextRange::new(first, last.max(first + 1).min(end)))
 }
 
-/// The offset of the innermost bracket that is still open at the end of the chunk.
-fn unclosed_bracket(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut stack: Vec<usize> = Vec::new();
-    let mut idx = 0;
-    // Inside a string, the depth of `${` interpolations: `}` closes one of those first.
-    let mut in_string = false;
-    let mut interp_depth: Vec<usize> = Vec::new();
-    while idx < bytes.len() {
-        // Most bytes are neither brackets, quotes, slashes nor escapes: pass over them in a tight
-        // loop rather than through the matches below.
-        let special = if in_string {
-            &IN_STRING_SPECIAL
-        } else {
-            &OUTSIDE_SPECIAL
-        };
-        while idx < bytes.len() && !special[bytes[idx] as usize] {
-            idx += 1;
-        }
-        if idx >= bytes.len() {
-            break;
-        }
-        // Bytes, not `&str`: an index inside a multi-byte character must not be sliced as text.
-        let rest = &bytes[idx..];
-        if in_string {
-            match bytes[idx] {
-                b'\\' => idx += 1,
-                b'"' => in_string = false,
-                b'\n' => in_string = false,
-                b'$' if rest.starts_with(b"$${") => idx += 2,
-                b'$' if rest.starts_with(b"${") => {
-                    stack.push(idx + 1);
-                    interp_depth.push(stack.len());
-                    in_string = false;
-                    idx += 1;
-                }
-                _ => {}
-            }
-            idx += 1;
-            continue;
-        }
-        match bytes[idx] {
-            b'/' if rest.starts_with(b"//") => {
-                idx += find(rest, b"\n").unwrap_or(rest.len());
-                continue;
-            }
-            b'/' if rest.starts_with(b"/*") => {
-                idx += find(rest, b"*/").map_or(rest.len(), |n| n + 2);
-                continue;
-            }
-            b'"' => in_string = true,
-            b'{' | b'[' | b'(' => stack.push(idx),
-            b'}' | b']' | b')' => {
-                stack.pop();
-                if interp_depth.last() == Some(&(stack.len() + 1)) {
-                    interp_depth.pop();
-                    in_string = true;
-                }
-            }
-            _ => {}
-        }
-        idx += 1;
-    }
-    stack.last().copied()
-}
-
-/// The bytes that `unclosed_bracket` acts on outside strings.
-const OUTSIDE_SPECIAL: [bool; 256] = byte_set(b"/\"{[()]}");
-
-/// The bytes that `unclosed_bracket` acts on inside strings.
-const IN_STRING_SPECIAL: [bool; 256] = byte_set(b"\\\"\n$");
-
-const fn byte_set(bytes: &[u8]) -> [bool; 256] {
-    let mut set = [false; 256];
-    let mut idx = 0;
-    while idx < bytes.len() {
-        set[bytes[idx] as usize] = true;
-        idx += 1;
-    }
-    set
-}
-
 /// The position of `needle` in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if let [byte] = needle {
@@ -252,7 +181,6 @@ mod tests {
         let chunks = chunk(text);
         let starts: Vec<u32> = chunks.items.iter().map(|c| c.range.start).collect();
         assert_eq!(starts, vec![0, 31, 58]);
-        assert_eq!(chunks.items[2].unclosed, Some(66));
         assert!(chunks.stray.is_empty());
     }
 
@@ -262,13 +190,29 @@ mod tests {
             "project p {\n  tags = { owner = \"José 😀\" } /* é */\n}\nparam x: int = 1 // ü\n";
         let chunks = chunk(text);
         assert_eq!(chunks.items.len(), 2);
-        assert!(chunks.items.iter().all(|c| c.unclosed.is_none()));
         assert!(chunk("é {\nparam x: int = 1\n").stray.len() == 1);
     }
 
     #[test]
-    fn strings_and_interpolation_do_not_count_as_brackets() {
-        assert_eq!(unclosed_bracket("x { a = \"${b} { [\" }"), None);
-        assert_eq!(unclosed_bracket("x { a = \"${b\" "), Some(10));
+    fn keyword_lines_inside_block_comments_start_nothing() {
+        let starts =
+            |text: &str| -> Vec<u32> { chunk(text).items.iter().map(|c| c.range.start).collect() };
+        // The comment opened on the first item's last line hides `layer b` until `*/`.
+        assert_eq!(
+            starts("layer a { } /* x\nlayer b {\n*/\nlayer c {}\n"),
+            vec![0, 30]
+        );
+        // A `/*` in a string or after `//`, or closed on its line, opens nothing.
+        assert_eq!(
+            starts("param a: string = \"/*\"\nlayer b {}\n"),
+            vec![0, 23]
+        );
+        assert_eq!(starts("param a: int = 1 // /*\nlayer b {}\n"), vec![0, 23]);
+        assert_eq!(
+            starts("param a: int = 1 /* x */\nlayer b {}\n"),
+            vec![0, 25]
+        );
+        // A byte order mark is not part of the first item; the last line needs no newline.
+        assert_eq!(starts("\u{feff}param a: int = 1\nlayer b {}"), vec![3, 20]);
     }
 }

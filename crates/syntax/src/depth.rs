@@ -17,23 +17,38 @@ pub const MAX_NESTING: usize = 256;
 /// The byte offset, in the chunk, of the first token that nests deeper than `MAX_NESTING`.
 #[cfg(test)]
 pub(super) fn too_deep(text: &str) -> Option<usize> {
-    nesting(text).err()
+    shape(text).nesting.err()
 }
 
-/// The deepest nesting of a chunk, or the offset of the first token past `MAX_NESTING`.
-pub(super) fn nesting(text: &str) -> Result<usize, usize> {
+/// What one scan of a chunk tells before it is parsed.
+pub(super) struct Shape {
+    /// The offset, in the chunk, of the innermost bracket (or `${`'s brace) still open at its end.
+    pub unclosed: Option<usize>,
+    /// The deepest nesting of the chunk, or the offset of the first token past `MAX_NESTING`.
+    pub nesting: Result<usize, usize>,
+}
+
+/// One bracket level: the operators counted in it, and where its bracket opened.
+struct Level {
+    ops: usize,
+    open: usize,
+}
+
+/// Scans a chunk once for its open brackets and its nesting depth.
+pub(super) fn shape(text: &str) -> Shape {
     let bytes = text.as_bytes();
-    // The operator count of every open bracket level; the chunk's top level is the first.
-    let mut levels: Vec<usize> = vec![0];
-    // The sum of `levels`, plus one per level beyond the first.
+    // Every open bracket level; the chunk's top level is the first.
+    let mut levels = vec![Level { ops: 0, open: 0 }];
+    // The sum of the levels' operator counts, plus one per level beyond the first.
     let mut depth = 0usize;
     // The `levels` length at each open `${`, whose `}` returns into the string.
     let mut interps: Vec<usize> = Vec::new();
     let mut in_string = false;
     let mut deepest = 0;
+    // Past the limit, the scan goes on for the brackets only.
+    let mut too_deep = None;
     let mut idx = 0;
     while idx < bytes.len() {
-        deepest = deepest.max(depth);
         // Runs of bytes that change nothing (names, numbers, blanks; any text but `\`, `"`, a
         // newline and `$` in a string) are skipped in one tight loop: most of a file is such runs.
         let inert = if in_string {
@@ -53,11 +68,12 @@ pub(super) fn nesting(text: &str) -> Result<usize, usize> {
                 b'"' | b'\n' => in_string = false,
                 b'$' if bytes[idx..].starts_with(b"$${") => idx += 2,
                 b'$' if bytes[idx..].starts_with(b"${") => {
-                    levels.push(0);
+                    levels.push(Level {
+                        ops: 0,
+                        open: idx + 1,
+                    });
                     depth += 1;
-                    if depth > MAX_NESTING {
-                        return Err(idx);
-                    }
+                    note_depth(depth, idx, &mut deepest, &mut too_deep);
                     interps.push(levels.len());
                     in_string = false;
                     idx += 1;
@@ -70,13 +86,11 @@ pub(super) fn nesting(text: &str) -> Result<usize, usize> {
         let next = bytes.get(idx + 1).copied();
         let counts = match byte {
             b'/' if next == Some(b'/') => {
-                idx += find(&bytes[idx..], b'\n').unwrap_or(bytes.len() - idx);
+                idx += memchr::memchr(b'\n', &bytes[idx..]).unwrap_or(bytes.len() - idx);
                 continue;
             }
             b'/' if next == Some(b'*') => {
-                idx += bytes[idx + 2..]
-                    .windows(2)
-                    .position(|w| w == b"*/")
+                idx += memchr::memmem::find(&bytes[idx + 2..], b"*/")
                     .map_or(bytes.len() - idx, |n| n + 4);
                 continue;
             }
@@ -85,16 +99,14 @@ pub(super) fn nesting(text: &str) -> Result<usize, usize> {
                 false
             }
             b'{' | b'[' | b'(' => {
-                levels.push(0);
+                levels.push(Level { ops: 0, open: idx });
                 depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(idx);
-                }
+                note_depth(depth, idx, &mut deepest, &mut too_deep);
                 false
             }
             b'}' | b']' | b')' => {
                 if levels.len() > 1 {
-                    let ops = levels.pop().unwrap_or(0);
+                    let ops = levels.pop().map_or(0, |level| level.ops);
                     depth -= ops + 1;
                     if interps.last() == Some(&(levels.len() + 1)) {
                         interps.pop();
@@ -109,7 +121,9 @@ pub(super) fn nesting(text: &str) -> Result<usize, usize> {
             }
             b'\n' => {
                 // Only a level with operators to forget needs to know where a member starts.
-                if levels.last().is_some_and(|ops| *ops > 0) && starts_a_member(&bytes[idx + 1..]) {
+                if levels.last().is_some_and(|level| level.ops > 0)
+                    && starts_a_member(&bytes[idx + 1..])
+                {
                     reset(&mut levels, &mut depth);
                 }
                 false
@@ -123,39 +137,43 @@ pub(super) fn nesting(text: &str) -> Result<usize, usize> {
         };
         if counts {
             if let Some(top) = levels.last_mut() {
-                *top += 1;
+                top.ops += 1;
             }
             depth += 1;
-            if depth > MAX_NESTING {
-                return Err(idx);
-            }
+            note_depth(depth, idx, &mut deepest, &mut too_deep);
         }
         idx += 1;
     }
-    Ok(deepest.max(depth))
+    let unclosed = match levels.as_slice() {
+        [_, .., innermost] => Some(innermost.open),
+        _ => None,
+    };
+    Shape {
+        unclosed,
+        nesting: too_deep.map_or(Ok(deepest.max(depth)), Err),
+    }
+}
+
+/// Notes the depth a token at `at` has just reached: the deepest so far, and the first token
+/// past the limit.
+fn note_depth(depth: usize, at: usize, deepest: &mut usize, too_deep: &mut Option<usize>) {
+    *deepest = (*deepest).max(depth);
+    if depth > MAX_NESTING {
+        too_deep.get_or_insert(at);
+    }
 }
 
 /// The bytes outside strings and comments that the scan has nothing to do for.
-static CODE_INERT: [bool; 256] = inert_table(b"/\"{[(}]),\n!?+-*<>.&|=");
+static CODE_INERT: [bool; 256] = crate::byte_table(b"/\"{[(}]),\n!?+-*<>.&|=", false);
 
 /// The bytes inside a string that the scan has nothing to do for.
-static STRING_INERT: [bool; 256] = inert_table(b"\\\"\n$");
-
-const fn inert_table(special: &[u8]) -> [bool; 256] {
-    let mut table = [true; 256];
-    let mut idx = 0;
-    while idx < special.len() {
-        table[special[idx] as usize] = false;
-        idx += 1;
-    }
-    table
-}
+static STRING_INERT: [bool; 256] = crate::byte_table(b"\\\"\n$", false);
 
 /// Ends the expression of the innermost level: its operators no longer nest what follows.
-fn reset(levels: &mut [usize], depth: &mut usize) {
+fn reset(levels: &mut [Level], depth: &mut usize) {
     if let Some(top) = levels.last_mut() {
-        *depth -= *top;
-        *top = 0;
+        *depth -= top.ops;
+        top.ops = 0;
     }
 }
 
@@ -212,16 +230,26 @@ fn starts_a_member(line: &[u8]) -> bool {
     }
 }
 
-fn find(haystack: &[u8], needle: u8) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn nested(open: &str, close: &str, n: usize) -> String {
         format!("param d: any = {}1{}\n", open.repeat(n), close.repeat(n))
+    }
+
+    #[test]
+    fn the_innermost_open_bracket_is_found() {
+        let unclosed = |text: &str| shape(text).unclosed;
+        assert_eq!(unclosed("x { a = \"${b} { [\" }"), None);
+        assert_eq!(unclosed("x { a = \"${b\" "), Some(10));
+        assert_eq!(unclosed("layer l {\n  a = [1, (2)\n"), Some(16));
+        // A comment ends at the first `*/` after its `/*`, as pest reads it.
+        assert_eq!(unclosed("x { /*/ { */ }"), None);
+        // Past the nesting limit, the brackets are still followed.
+        let deep = format!("p {}", "[".repeat(MAX_NESTING + 5));
+        assert_eq!(unclosed(&deep), Some(deep.len() - 1));
+        assert!(shape(&deep).nesting.is_err());
     }
 
     #[test]

@@ -83,9 +83,10 @@ fn check(name: &str, text: &str) -> (usize, usize) {
         let start = item.range.start as usize;
         let chunk_text = &text[start..item.range.end as usize];
         let mut reference = Parse::default();
-        build::parse_item(chunk_text, start, item.unclosed, false, &mut reference);
+        build::parse_item(chunk_text, start, false, &mut reference);
         // Neither parser sees an unclosed chunk, nor one nested too deep.
-        if item.unclosed.is_some() || super::depth::too_deep(chunk_text).is_some() {
+        let shape = super::depth::shape(chunk_text);
+        if shape.unclosed.is_some() || shape.nesting.is_err() {
             continue;
         }
         match fast::parse_item(chunk_text, start) {

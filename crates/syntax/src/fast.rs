@@ -22,6 +22,7 @@ pub(super) fn parse_item(text: &str, offset: usize) -> Option<Item> {
         pos: 0,
         offset,
         declined: false,
+        scratch: Scratch::default(),
     };
     let item = parser.item_file();
     if parser.declined {
@@ -37,6 +38,18 @@ struct Parser<'t> {
     offset: usize,
     /// Set when the pest path would report a diagnostic here: the whole chunk goes to pest.
     declined: bool,
+    scratch: Scratch,
+}
+
+/// Stacks on which the items of lists are collected: a nested list pushes its items above its
+/// parent's and takes them off when it ends, in one allocation of the exact size, instead of
+/// growing a vector of its own (and copying it at every doubling).
+#[derive(Default)]
+struct Scratch {
+    entries: Vec<Entry>,
+    records: Vec<RecordEntry>,
+    fields: Vec<FieldType>,
+    exprs: Vec<Expr>,
 }
 
 fn is_ident_start(byte: u8) -> bool {
@@ -44,7 +57,72 @@ fn is_ident_start(byte: u8) -> bool {
 }
 
 fn is_ident_char(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_'
+    IDENT_CHAR[usize::from(byte)]
+}
+
+/// `ident_char`, as a table: identifiers are most of a file, and a lookup is one load.
+static IDENT_CHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric() || byte == b'_' as usize;
+        byte += 1;
+    }
+    table
+};
+
+/// The bytes that end a string's plain text.
+static IN_STRING_SPECIAL: [bool; 256] = crate::byte_table(b"\"\n\r\\$", true);
+
+/// The first bytes of `bin_op`.
+static BIN_OP_START: [bool; 256] = crate::byte_table(b"|&=!<>+-*/", true);
+
+/// The bytes that may start whitespace or a comment: what `skip` has to look at.
+static TRIVIA_START: [bool; 256] = crate::byte_table(b" \t\r\n/", true);
+
+/// The number of identifier characters at the start of `bytes`.
+fn ident_chars(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&byte| !is_ident_char(byte))
+        .unwrap_or(bytes.len())
+}
+
+/// Where the whitespace and comments that start at `pos` end (see `Parser::skip`).
+fn skip_trivia(src: &[u8], mut pos: usize) -> usize {
+    while let Some(rest) = src.get(pos..) {
+        match rest {
+            [b' ' | b'\t' | b'\r' | b'\n', ..] => pos += 1,
+            // `///` starts a doc comment, but `////` a comment.
+            [b'/', b'/', ..] if !rest.starts_with(b"///") || rest.starts_with(b"////") => {
+                pos += 2 + line_length(&rest[2..]);
+            }
+            [b'/', b'*', inside @ ..] => match inside.windows(2).position(|w| w == b"*/") {
+                Some(n) => pos += n + 4,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// The length of `bytes` up to the end of its first line.
+fn line_length(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&byte| byte == b'\n' || byte == b'\r')
+        .unwrap_or(bytes.len())
+}
+
+/// Appends `slice` to `text`; the first piece of a string's text, most often its only one, is
+/// copied into an allocation of its size.
+fn append(text: &mut String, slice: &str) {
+    if text.is_empty() {
+        *text = slice.to_owned();
+    } else {
+        text.push_str(slice);
+    }
 }
 
 /// The text of a string, as the builder's `as_plain_str().unwrap_or_default()` gives it.
@@ -96,33 +174,17 @@ impl Parser<'_> {
 
     /// pest's implicit `(WHITESPACE | COMMENT)*`. `///` is a doc comment, not a comment, and an
     /// unclosed `/*` is not a comment either.
+    ///
+    /// Called between almost any two tokens, and most often with nothing to skip: the first byte
+    /// is tested here, inlined, and only trivia goes through the loop.
+    #[inline(always)]
     fn skip(&mut self) {
-        loop {
-            match self.peek() {
-                Some(b' ' | b'\t' | b'\r' | b'\n') => self.pos += 1,
-                Some(b'/') => {
-                    let rest = &self.src[self.pos..];
-                    if rest.starts_with(b"////")
-                        || (rest.starts_with(b"//") && !rest.starts_with(b"///"))
-                    {
-                        self.pos += 2;
-                        while let Some(byte) = self.peek() {
-                            if byte == b'\n' || byte == b'\r' {
-                                break;
-                            }
-                            self.pos += 1;
-                        }
-                    } else if rest.starts_with(b"/*") {
-                        match rest[2..].windows(2).position(|w| w == b"*/") {
-                            Some(n) => self.pos += n + 4,
-                            None => return,
-                        }
-                    } else {
-                        return;
-                    }
-                }
-                _ => return,
-            }
+        if self
+            .src
+            .get(self.pos)
+            .is_some_and(|&byte| TRIVIA_START[usize::from(byte)])
+        {
+            self.pos = skip_trivia(self.src, self.pos);
         }
     }
 
@@ -146,10 +208,7 @@ impl Parser<'_> {
         if !self.peek().is_some_and(is_ident_start) {
             return None;
         }
-        self.pos += 1;
-        while self.peek().is_some_and(is_ident_char) {
-            self.pos += 1;
-        }
+        self.pos += 1 + ident_chars(&self.src[self.pos + 1..]);
         Some(Ident {
             name: self.text[start..self.pos].to_string(),
             range: self.range(start, self.pos),
@@ -631,26 +690,48 @@ impl Parser<'_> {
         })
     }
 
-    /// `(ITEM ~ ","?)* ~ "}"` after an opening `{`: the items of a block, a record type or a
-    /// record value.
-    fn braced<T>(&mut self, item: fn(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        let mut items = Vec::new();
-        loop {
-            let save = self.pos;
-            self.skip();
-            match item(self) {
-                Some(found) => items.push(found),
-                None if self.declined => return None,
-                None => {
-                    self.pos = save;
-                    break;
-                }
-            }
-            self.skip();
-            self.eat(b",");
+    /// Runs `parse`, which pushes items onto the stack `stack` picks, and takes off what it
+    /// pushed.
+    fn collect<T>(
+        &mut self,
+        stack: fn(&mut Scratch) -> &mut Vec<T>,
+        parse: impl FnOnce(&mut Self) -> Option<()>,
+    ) -> Option<Vec<T>> {
+        let base = stack(&mut self.scratch).len();
+        let parsed = parse(self);
+        let pushed = stack(&mut self.scratch);
+        if parsed.is_none() {
+            pushed.truncate(base);
+            return None;
         }
-        self.skip();
-        self.eat(b"}").then_some(items)
+        Some(pushed.drain(base..).collect())
+    }
+
+    /// `(ITEM ~ ","?)* ~ "}"` after an opening `{`: the items of a block, a record type or a
+    /// record value, collected on `stack`.
+    fn braced<T>(
+        &mut self,
+        item: fn(&mut Self) -> Option<T>,
+        stack: fn(&mut Scratch) -> &mut Vec<T>,
+    ) -> Option<Vec<T>> {
+        self.collect(stack, |parser| {
+            loop {
+                let save = parser.pos;
+                parser.skip();
+                match item(parser) {
+                    Some(found) => stack(&mut parser.scratch).push(found),
+                    None if parser.declined => return None,
+                    None => {
+                        parser.pos = save;
+                        break;
+                    }
+                }
+                parser.skip();
+                parser.eat(b",");
+            }
+            parser.skip();
+            parser.eat(b"}").then_some(())
+        })
     }
 
     /// `block = { "{" ~ (entry ~ ","?)* ~ "}" }`.
@@ -659,7 +740,7 @@ impl Parser<'_> {
         if !self.eat(b"{") {
             return None;
         }
-        let entries = self.braced(Self::entry)?;
+        let entries = self.braced(Self::entry, |scratch| &mut scratch.entries)?;
         Some(Block {
             entries,
             range: self.range(start, self.pos),
@@ -693,21 +774,7 @@ impl Parser<'_> {
 
     /// `assign = ${ path ~ hws* ~ assign_op ~ hws* ~ (missing_value | value) }`.
     fn assign(&mut self) -> Option<(Vec<Ident>, bool, Expr)> {
-        let mut path = vec![self.path_seg()?];
-        loop {
-            let save = self.pos;
-            if self.eat(b".") {
-                if let Some(seg) = self.path_seg() {
-                    path.push(seg);
-                    continue;
-                }
-                if self.declined {
-                    return None;
-                }
-            }
-            self.pos = save;
-            break;
-        }
+        let path = self.dotted(Self::path_seg)?;
         self.hws();
         let append = if self.eat(b"+=") {
             true
@@ -799,7 +866,7 @@ impl Parser<'_> {
         if !self.eat(b"{") {
             return None;
         }
-        self.braced(Self::field_type)
+        self.braced(Self::field_type, |scratch| &mut scratch.fields)
     }
 
     /// `field_type = { docs ~ ident ~ ":" ~ type_expr ~ ("=" ~ expr)? }`.
@@ -993,7 +1060,8 @@ impl Parser<'_> {
         let cond = self.binary()?;
         self.skip();
         let save = self.pos;
-        if self.eat(b"?") {
+        if self.peek() == Some(b'?') {
+            self.pos += 1;
             self.skip();
             if let Some(then) = self.expr() {
                 self.skip();
@@ -1022,9 +1090,16 @@ impl Parser<'_> {
     /// `binary = { unary ~ (bin_op ~ unary)* }`, folded by precedence.
     fn binary(&mut self) -> Option<Expr> {
         let first = self.unary()?;
+        self.skip();
+        // Most operands are the whole expression.
+        if !self
+            .peek()
+            .is_some_and(|byte| BIN_OP_START[usize::from(byte)])
+        {
+            return Some(first);
+        }
         let mut operands = Vec::new();
         let mut ops = Vec::new();
-        self.skip();
         loop {
             let save = self.pos;
             self.skip();
@@ -1076,6 +1151,11 @@ impl Parser<'_> {
 
     /// `unary = { unary_op* ~ postfix }`, with negative literals folded as the builder does.
     fn unary(&mut self) -> Option<Expr> {
+        // Most operands have no operator.
+        if !matches!(self.peek(), Some(b'-' | b'!')) {
+            self.skip();
+            return self.postfix();
+        }
         let mut ops: Vec<(UnaryOp, usize)> = Vec::new();
         loop {
             let save = self.pos;
@@ -1118,6 +1198,10 @@ impl Parser<'_> {
     fn postfix(&mut self) -> Option<Expr> {
         let mut acc = self.primary()?;
         self.skip();
+        // Most primaries have no index or field after them.
+        if !matches!(self.peek(), Some(b'[' | b'.')) {
+            return Some(acc);
+        }
         loop {
             let save = self.pos;
             self.skip();
@@ -1172,38 +1256,7 @@ impl Parser<'_> {
                 if self.at_keyword(b"for") {
                     return self.decline();
                 }
-                let mut items = Vec::new();
-                let save = self.pos;
-                match self.expr() {
-                    Some(first) => {
-                        items.push(first);
-                        self.skip();
-                        loop {
-                            let save = self.pos;
-                            if self.eat(b",") {
-                                self.skip();
-                                match self.expr() {
-                                    Some(item) => {
-                                        items.push(item);
-                                        self.skip();
-                                        continue;
-                                    }
-                                    None if self.declined => return None,
-                                    None => {}
-                                }
-                            }
-                            self.pos = save;
-                            break;
-                        }
-                        self.eat(b",");
-                    }
-                    None if self.declined => return None,
-                    None => self.pos = save,
-                }
-                self.skip();
-                if !self.eat(b"]") {
-                    return None;
-                }
+                let items = self.collect(|scratch| &mut scratch.exprs, Self::list_items)?;
                 Some(Expr {
                     kind: ExprKind::List(items),
                     range: self.range(start, self.pos),
@@ -1217,7 +1270,7 @@ impl Parser<'_> {
                     return self.decline();
                 }
                 self.pos = save;
-                let entries = self.braced(Self::record_entry)?;
+                let entries = self.braced(Self::record_entry, |scratch| &mut scratch.records)?;
                 Some(Expr {
                     kind: ExprKind::Record(entries),
                     range: self.range(start, self.pos),
@@ -1266,6 +1319,39 @@ impl Parser<'_> {
         }
     }
 
+    /// `(expr ~ ("," ~ expr)* ~ ","?)? ~ "]"` after `[`, the items pushed on `scratch.exprs`.
+    fn list_items(&mut self) -> Option<()> {
+        let save = self.pos;
+        match self.expr() {
+            Some(first) => {
+                self.scratch.exprs.push(first);
+                self.skip();
+                loop {
+                    let save = self.pos;
+                    if self.eat(b",") {
+                        self.skip();
+                        match self.expr() {
+                            Some(item) => {
+                                self.scratch.exprs.push(item);
+                                self.skip();
+                                continue;
+                            }
+                            None if self.declined => return None,
+                            None => {}
+                        }
+                    }
+                    self.pos = save;
+                    break;
+                }
+                self.eat(b",");
+            }
+            None if self.declined => return None,
+            None => self.pos = save,
+        }
+        self.skip();
+        self.eat(b"]").then_some(())
+    }
+
     /// `record_entry = { (ident | string) ~ "=" ~ (expr | missing_value) }`.
     fn record_entry(&mut self) -> Option<RecordEntry> {
         let start = self.pos;
@@ -1296,13 +1382,25 @@ impl Parser<'_> {
 
     /// `reference = ${ ref_seg ~ ("." ~ ref_seg)* }`.
     fn reference(&mut self) -> Option<Vec<Ident>> {
-        let mut segments = vec![self.ref_seg()?];
+        self.dotted(Self::ref_seg)
+    }
+
+    /// `seg ~ ("." ~ seg)*` without whitespace: a reference or an entry's path.
+    fn dotted(&mut self, seg: fn(&mut Self) -> Option<Ident>) -> Option<Vec<Ident>> {
+        let first = seg(self)?;
+        // Most paths are one segment; a longer one gets room for a few at once instead of
+        // growing from one.
+        let mut segments = Vec::with_capacity(if self.peek() == Some(b'.') { 4 } else { 1 });
+        segments.push(first);
         loop {
             let save = self.pos;
             if self.eat(b".") {
-                if let Some(seg) = self.ref_seg() {
-                    segments.push(seg);
+                if let Some(next) = seg(self) {
+                    segments.push(next);
                     continue;
+                }
+                if self.declined {
+                    return None;
                 }
             }
             self.pos = save;
@@ -1333,11 +1431,16 @@ impl Parser<'_> {
         let mut text = String::new();
         let mut text_start = self.pos;
         loop {
+            // Plain text runs to the next byte a string acts on.
+            self.pos += self.src[self.pos..]
+                .iter()
+                .position(|&byte| IN_STRING_SPECIAL[usize::from(byte)])
+                .unwrap_or(self.src.len() - self.pos);
             match self.peek()? {
                 b'"' => break,
                 b'\n' | b'\r' => return None,
                 b'\\' => {
-                    text.push_str(&self.text[text_start..self.pos]);
+                    append(&mut text, &self.text[text_start..self.pos]);
                     let unescaped = match self.src.get(self.pos + 1) {
                         Some(b'n') => '\n',
                         Some(b't') => '\t',
@@ -1353,7 +1456,7 @@ impl Parser<'_> {
                     text_start = self.pos;
                 }
                 b'$' if self.at(b"${") => {
-                    text.push_str(&self.text[text_start..self.pos]);
+                    append(&mut text, &self.text[text_start..self.pos]);
                     let save = self.pos;
                     self.pos += 2;
                     self.skip();
@@ -1377,7 +1480,7 @@ impl Parser<'_> {
                     text_start = self.pos;
                 }
                 b'$' if self.at(b"$${") => {
-                    text.push_str(&self.text[text_start..self.pos]);
+                    append(&mut text, &self.text[text_start..self.pos]);
                     text.push_str("${");
                     self.pos += 3;
                     text_start = self.pos;
@@ -1385,9 +1488,13 @@ impl Parser<'_> {
                 _ => self.pos += 1,
             }
         }
-        text.push_str(&self.text[text_start..self.pos]);
+        append(&mut text, &self.text[text_start..self.pos]);
         self.pos += 1;
         if !text.is_empty() {
+            if parts.is_empty() {
+                // The common string, one text: allocated at its size rather than grown.
+                return Some(vec![StrPart::Text(text)]);
+            }
             parts.push(StrPart::Text(text));
         }
         Some(parts)

@@ -44,6 +44,18 @@ pub struct Parse {
 /// largest file read), so placed offsets never meet real ones.
 pub const PLACED_AT: u32 = 0xF000_0000;
 
+/// A table of the 256 byte values: `member` for the bytes listed, the opposite for the others,
+/// so that a scanner's test of a byte is one load.
+const fn byte_table(listed: &[u8], member: bool) -> [bool; 256] {
+    let mut table = [!member; 256];
+    let mut idx = 0;
+    while idx < listed.len() {
+        table[listed[idx] as usize] = member;
+        idx += 1;
+    }
+    table
+}
+
 /// Files larger than this parse their items in parallel.
 const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
 
@@ -167,7 +179,7 @@ fn parse_with(
             };
         }
         let mut one = Parse::default();
-        build::parse_item(chunk_text, start as usize, chunk.unclosed, fast, &mut one);
+        build::parse_item(chunk_text, start as usize, fast, &mut one);
         let placed = match previous {
             Some(_) => {
                 let delta = PLACED_AT.wrapping_sub(start);
