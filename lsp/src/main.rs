@@ -49,7 +49,9 @@ fn main() {
         }
     }
     infrac_emit::analysis::init_thread_pool();
-    // Analyses run on the runtime's blocking threads, with room for the deepest nesting.
+    // Analyses run on their own thread (`snapshot.rs`), but an edit's handler reads a few
+    // queries under the state's lock, so the runtime's threads get room for the deepest nesting
+    // too (the memory is only reserved).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_stack_size(infrac_emit::analysis::ANALYSIS_STACK)
         .enable_all()
