@@ -26,9 +26,48 @@ const MAX_BODY: usize = 64 << 20;
 /// without being buffered.
 const MAX_HEADER_LINE: usize = 8 << 10;
 
-/// The same allocator as the `infrac` binary (see docs/performance.md).
+/// The same allocator as the `infrac` binary (see docs/performance.md), with the options of
+/// `ALLOCATOR_OPTIONS`.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's options for a long-running server, as mimalloc reads them from the environment.
+/// `MIMALLOC_PURGE_DELAY=0` gives a freed page back to the system at once; by default mimalloc
+/// waits 10 ms and then purges only when the thread that owns the page allocates again, so the
+/// pages that the last analysis or answer of a thread freed stayed resident while it idled
+/// (docs/editors.md, "Memory").
+const ALLOCATOR_OPTIONS: &[(&str, &str)] = &[("MIMALLOC_PURGE_DELAY", "0")];
+
+/// Starts the server again with `ALLOCATOR_OPTIONS` in its environment, unless they are all set
+/// (by this function, or by the user, whose values are kept). mimalloc reads its options once,
+/// before `main`, and setting them from inside the process takes `unsafe` code, which the
+/// workspace forbids; `exec` replaces the process image in place (same process id, same standard
+/// input and output, nothing read yet). If the binary cannot be executed again, the server runs
+/// on with mimalloc's defaults.
+#[cfg(unix)]
+fn restart_with_allocator_options() {
+    use std::os::unix::process::CommandExt;
+    let missing: Vec<_> = ALLOCATOR_OPTIONS
+        .iter()
+        .filter(|(name, _)| std::env::var_os(name).is_none())
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut command = std::process::Command::new(exe);
+    command.args(std::env::args_os().skip(1));
+    for (name, value) in missing {
+        command.env(name, value);
+    }
+    let error = command.exec();
+    eprintln!("infrac-lsp: could not start again with mimalloc's options ({error}); going on without them");
+}
+
+#[cfg(not(unix))]
+fn restart_with_allocator_options() {}
 
 fn main() {
     for arg in std::env::args().skip(1) {
@@ -48,6 +87,7 @@ fn main() {
             }
         }
     }
+    restart_with_allocator_options();
     infrac_emit::analysis::init_thread_pool();
     // Analyses run on their own thread (`snapshot.rs`), but an edit's handler reads a few
     // queries under the state's lock, so the runtime's threads get room for the deepest nesting

@@ -638,6 +638,46 @@ fn survives_malformed_messages_unknown_files_and_a_burst_of_edits() {
 
 /// The peak resident memory of a process, in KiB (Linux).
 #[cfg(target_os = "linux")]
+/// The server's environment, as the kernel shows it (the process's own after `exec`).
+#[cfg(target_os = "linux")]
+fn server_environment(session: &Session) -> Vec<String> {
+    let environ = std::fs::read(format!("/proc/{}/environ", session.pid())).expect("environ");
+    environ
+        .split(|&b| b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_runs_with_mimallocs_purge_delay_and_keeps_the_users() {
+    let project = Project::new(&clean_shop());
+    let mut session = Session::start_with_env(project.dir.path(), false, &[]);
+    // Started again in place (same process, same pipes), it still serves.
+    session.open(&project, "base.infra");
+    assert_eq!(
+        session.diagnostics(&project.uri("base.infra"), Some(1)),
+        Vec::<Value>::new()
+    );
+    let expected = match std::env::var("MIMALLOC_PURGE_DELAY") {
+        Ok(users) => format!("MIMALLOC_PURGE_DELAY={users}"),
+        Err(_) => "MIMALLOC_PURGE_DELAY=0".to_string(),
+    };
+    assert!(server_environment(&session).contains(&expected));
+    session.shutdown();
+    let mut session =
+        Session::start_with_env(project.dir.path(), false, &[("MIMALLOC_PURGE_DELAY", "7")]);
+    let environment = server_environment(&session);
+    assert!(environment.contains(&"MIMALLOC_PURGE_DELAY=7".to_string()));
+    assert!(!environment.contains(&"MIMALLOC_PURGE_DELAY=0".to_string()));
+    session.open(&project, "dev.infra");
+    assert_eq!(
+        session.diagnostics(&project.uri("dev.infra"), Some(1)),
+        Vec::<Value>::new()
+    );
+    session.shutdown();
+}
+
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
     status
