@@ -2,6 +2,7 @@
 
 mod convert;
 mod diagnostics;
+mod direct;
 mod semantic;
 mod server;
 mod snapshot;
@@ -107,10 +108,74 @@ async fn serve() {
     // through a filter first: malformed ones are dropped and logged, the server keeps running.
     let (to_server, from_filter) = tokio::io::duplex(1 << 20);
     tokio::spawn(filter_frames(to_server));
-    let (service, socket) = tower_lsp_server::LspService::new(server::Server::new);
-    tower_lsp_server::Server::new(from_filter, tokio::io::stdout(), socket)
+    // Its frames, and the answers written past it (`direct.rs`), go out through one writer.
+    let (server_output, from_server) = tokio::io::duplex(1 << 20);
+    let (direct_answers, answers) = tokio::sync::mpsc::unbounded_channel();
+    let writer = tokio::spawn(write_frames(from_server, answers));
+    let (service, socket) =
+        tower_lsp_server::LspService::build(|client| server::Server::new(client, direct_answers))
+            .custom_method(direct::METHOD, server::Server::direct)
+            .finish();
+    tower_lsp_server::Server::new(from_filter, server_output, socket)
         .serve(service)
         .await;
+    // The server's output is closed: the writer writes what is left and ends.
+    let _ = writer.await;
+}
+
+/// Writes the server's frames and the direct answers to standard output, each frame whole.
+async fn write_frames(
+    from_server: tokio::io::DuplexStream,
+    mut answers: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+) {
+    let mut stdout = tokio::io::stdout();
+    let mut from_server = BufReader::new(from_server);
+    loop {
+        let frame = tokio::select! {
+            frame = read_frame(&mut from_server) => match frame {
+                Some(frame) => frame,
+                None => break,
+            },
+            Some(answer) = answers.recv() => answer,
+        };
+        if stdout.write_all(&frame).await.is_err() || stdout.flush().await.is_err() {
+            return;
+        }
+    }
+    // The session is over; answers computed before its end still go out.
+    while let Ok(answer) = answers.try_recv() {
+        if stdout.write_all(&answer).await.is_err() {
+            return;
+        }
+    }
+    let _ = stdout.flush().await;
+}
+
+/// One frame as tower-lsp-server writes it (`Content-Length` header, blank line, body), with
+/// its header; `None` at the end of its output.
+async fn read_frame(input: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>> {
+    let mut frame = Vec::new();
+    let mut length = None;
+    loop {
+        let HeaderLine::Line(line) = read_header_line(input).await else {
+            return None;
+        };
+        frame.extend_from_slice(&line);
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim();
+        if text.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = text.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let start = frame.len();
+    frame.resize(start + length?, 0);
+    input.read_exact(&mut frame[start..]).await.ok()?;
+    Some(frame)
 }
 
 /// One header line as read by `read_header_line`.
@@ -159,6 +224,7 @@ async fn read_header_line(input: &mut (impl AsyncBufRead + Unpin)) -> HeaderLine
 /// Copies well-formed frames from standard input to the server; drops the others.
 async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
     let mut stdin = BufReader::new(tokio::io::stdin());
+    let mut phase = direct::Phase::default();
     loop {
         let mut length: Option<usize> = None;
         let mut saw_header = false;
@@ -217,7 +283,7 @@ async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
         if stdin.read_exact(&mut body).await.is_err() {
             return;
         }
-        let Some(body) = checked(body) else {
+        let Some(body) = checked(body, &mut phase) else {
             continue;
         };
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
@@ -232,10 +298,15 @@ async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
 /// A body the server's transport accepts: a JSON-RPC request, notification or response. A
 /// malformed message that carries an id is replaced by a call of a method that does not exist,
 /// so that the client still gets an error answer for that id; other malformed messages are
-/// dropped.
-fn checked(body: Vec<u8>) -> Option<Vec<u8>> {
+/// dropped. A request with a large answer is carried to `Server::direct` (`direct.rs`).
+fn checked(body: Vec<u8>, phase: &mut direct::Phase) -> Option<Vec<u8>> {
     use tower_lsp_server::jsonrpc::{Request, Response};
     if let Ok(request) = serde_json::from_slice::<Request>(&body) {
+        // A request with a large answer goes on as a notification that `Server::direct`
+        // answers past tower-lsp-server's output.
+        if let Some(carried) = phase.rewrite(&request) {
+            return Some(carried);
+        }
         // The server never answers a method that starts with `$/`, which is right for the
         // protocol's notifications (`$/cancelRequest`, `$/setTrace`) but leaves a request for
         // one waiting forever: the request goes on under a name the server answers with
