@@ -27,6 +27,10 @@ const MAX_BODY: usize = 64 << 20;
 /// without being buffered.
 const MAX_HEADER_LINE: usize = 8 << 10;
 
+/// The most a pipe between the transport's tasks holds; a writer waits for the reader beyond
+/// it. A pipe's buffer keeps the largest size it reached, so it is kept small.
+const PIPE_BUFFER: usize = 64 << 10;
+
 /// The same allocator as the `infrac` binary (see docs/performance.md), with the options of
 /// `ALLOCATOR_OPTIONS`.
 #[global_allocator]
@@ -106,10 +110,10 @@ fn main() {
 async fn serve() {
     // tower-lsp-server ends the session on a frame whose body is not JSON, so frames pass
     // through a filter first: malformed ones are dropped and logged, the server keeps running.
-    let (to_server, from_filter) = tokio::io::duplex(1 << 20);
+    let (to_server, from_filter) = tokio::io::duplex(PIPE_BUFFER);
     tokio::spawn(filter_frames(to_server));
     // Its frames, and the answers written past it (`direct.rs`), go out through one writer.
-    let (server_output, from_server) = tokio::io::duplex(1 << 20);
+    let (server_output, from_server) = tokio::io::duplex(PIPE_BUFFER);
     let (direct_answers, answers) = tokio::sync::mpsc::unbounded_channel();
     let writer = tokio::spawn(write_frames(from_server, answers));
     let (service, socket) =
@@ -128,7 +132,22 @@ async fn write_frames(
     from_server: tokio::io::DuplexStream,
     mut answers: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
 ) {
-    let mut stdout = tokio::io::stdout();
+    // std's blocking writes, on a thread of their own: tokio's `Stdout` copies every write into
+    // a buffer of its own, which keeps the size of the largest answer for the whole session.
+    let (to_stdout, frames) = std::sync::mpsc::channel::<Vec<u8>>();
+    let stdout_thread = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        for frame in frames {
+            if stdout
+                .write_all(&frame)
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
     let mut from_server = BufReader::new(from_server);
     loop {
         let frame = tokio::select! {
@@ -138,17 +157,18 @@ async fn write_frames(
             },
             Some(answer) = answers.recv() => answer,
         };
-        if stdout.write_all(&frame).await.is_err() || stdout.flush().await.is_err() {
+        if to_stdout.send(frame).is_err() {
             return;
         }
     }
     // The session is over; answers computed before its end still go out.
     while let Ok(answer) = answers.try_recv() {
-        if stdout.write_all(&answer).await.is_err() {
+        if to_stdout.send(answer).is_err() {
             return;
         }
     }
-    let _ = stdout.flush().await;
+    drop(to_stdout);
+    let _ = tokio::task::spawn_blocking(move || stdout_thread.join()).await;
 }
 
 /// One frame as tower-lsp-server writes it (`Content-Length` header, blank line, body), with
