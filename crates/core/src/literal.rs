@@ -15,6 +15,13 @@ use hcl::Identifier;
 /// Appends the raw text of a quoted-template literal whose value is exactly `text`: quotes,
 /// backslashes and control characters escaped, `${` and `%{` doubled.
 pub fn escape_into(text: &str, out: &mut String) {
+    // Most strings hold nothing to escape: one byte scan, then one copy. Control characters
+    // are U+0000 to U+001F, U+007F and U+0080 to U+009F (which UTF-8 writes as 0xC2, 0x80..).
+    let special = |b: u8| b < 0x20 || matches!(b, b'"' | b'\\' | b'$' | b'%' | 0x7f | 0xc2);
+    if !text.bytes().any(special) {
+        out.push_str(text);
+        return;
+    }
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -210,6 +217,15 @@ mod tests {
         );
         assert_eq!(raw(&quoted("${$${")), r#""$${$$${""#);
         assert_eq!(raw(&quoted("é 名")), "\"é 名\"");
+        // The C1 controls are two bytes in UTF-8, the first of them 0xC2 like `é`'s neighbours.
+        assert_eq!(
+            raw(&quoted("a\u{85}b\u{9f}\u{a0}")),
+            "\"a\\u0085b\\u009f\u{a0}\""
+        );
+        assert_eq!(
+            raw(&quoted("plain text, no escapes")),
+            "\"plain text, no escapes\""
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! heuristic cannot know. Everything is sorted, so the same input and previous output give the
 //! same bytes.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -186,6 +187,34 @@ fn module_calls(main_tf: &str) -> Vec<(&str, Vec<&str>)> {
     out
 }
 
+/// The module calls of one `main.tf`, split into lines only when something asks for them: a
+/// rebuild whose layer text did not change needs none of them.
+struct Calls<'a> {
+    text: &'a str,
+    calls: OnceCell<Vec<(&'a str, Vec<&'a str>)>>,
+    names: OnceCell<BTreeSet<&'a str>>,
+}
+
+impl<'a> Calls<'a> {
+    fn new(text: &'a str) -> Self {
+        Calls {
+            text,
+            calls: OnceCell::new(),
+            names: OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> &[(&'a str, Vec<&'a str>)] {
+        self.calls.get_or_init(|| module_calls(self.text))
+    }
+
+    /// The instance names, in a set.
+    fn names(&self) -> &BTreeSet<&'a str> {
+        self.names
+            .get_or_init(|| self.get().iter().map(|(n, _)| *n).collect())
+    }
+}
+
 /// What identifies an instance apart from its name: its body with whitespace runs collapsed,
 /// references to other instances (`module.x.`) made anonymous, and its own name as a whole word
 /// replaced by a placeholder (module defaults such as `"${project}-${env}-${instance}"`).
@@ -308,13 +337,13 @@ pub fn plan(
         .filter(|(previous_env, _)| *previous_env == env)
         .map(|(_, layers)| layers)
         .unwrap_or_default();
-    let new_calls: BTreeMap<&str, Vec<(&str, Vec<&str>)>> = new_layers
+    let new_calls: BTreeMap<&str, Calls> = new_layers
         .iter()
         .map(|l| {
             let main_tf = files.get(&format!("{}/main.tf", l.dir));
             (
                 l.name.as_str(),
-                module_calls(main_tf.map_or("", String::as_str)),
+                Calls::new(main_tf.map_or("", String::as_str)),
             )
         })
         .collect();
@@ -325,12 +354,12 @@ pub fn plan(
             (l.name.as_str(), main_tf.unwrap_or_default())
         })
         .collect();
-    let old_calls: BTreeMap<&str, Vec<(&str, Vec<&str>)>> = old_texts
+    let old_calls: BTreeMap<&str, Calls> = old_texts
         .iter()
-        .map(|(name, text)| (*name, module_calls(text)))
+        .map(|(name, text)| (*name, Calls::new(text)))
         .collect();
-    let shape = |calls: &[(&str, Vec<&str>)]| {
-        let mut shape: Vec<String> = calls.iter().map(|(n, b)| signature(n, b)).collect();
+    let shape = |calls: &Calls| {
+        let mut shape: Vec<String> = calls.get().iter().map(|(n, b)| signature(n, b)).collect();
         shape.sort();
         shape
     };
@@ -350,7 +379,7 @@ pub fn plan(
         .iter()
         .filter(|l| !previous_of.contains_key(l.name.as_str()))
         .collect();
-    for layer in unmatched {
+    for layer in unmatched.into_iter().filter(|_| !gone.is_empty()) {
         let new_shape = shape(&new_calls[layer.name.as_str()]);
         if new_shape.is_empty() {
             continue;
@@ -366,10 +395,7 @@ pub fn plan(
 
     for layer in &new_layers {
         let mut moves: BTreeMap<String, String> = BTreeMap::new();
-        let now: BTreeSet<&str> = new_calls[layer.name.as_str()]
-            .iter()
-            .map(|(n, _)| *n)
-            .collect();
+        let calls = &new_calls[layer.name.as_str()];
         let mut fresh = Vec::new();
         if let Some(old) = previous_of.get(layer.name.as_str()) {
             if (&old.state_key, &old.bucket) != (&layer.state_key, &layer.bucket) {
@@ -385,23 +411,32 @@ pub fn plan(
             // Moves of earlier builds stay while nothing new takes their `from`.
             if let Some(text) = read(&previous.join(&old.dir).join("moved.tf")) {
                 for (from, to) in moves_of(&text) {
-                    if !now.contains(&from.as_str()) {
+                    if !calls.names().contains(&from.as_str()) {
                         moves.insert(from, to);
                     }
                 }
             }
             let before = &old_calls[old.name.as_str()];
-            let before_names: BTreeSet<&str> = before.iter().map(|(n, _)| *n).collect();
-            let removed: Vec<(&str, String)> = before
-                .iter()
-                .filter(|(n, _)| !now.contains(n))
-                .map(|(n, b)| (*n, signature(n, b)))
-                .collect();
-            let added: Vec<(&str, String)> = new_calls[layer.name.as_str()]
-                .iter()
-                .filter(|(n, _)| !before_names.contains(n))
-                .map(|(n, b)| (*n, signature(n, b)))
-                .collect();
+            // The same text has the same calls: nothing was added or removed.
+            let (removed, added) = match before.text == calls.text {
+                true => (Vec::new(), Vec::new()),
+                false => {
+                    let before_names = before.names();
+                    let removed: Vec<(&str, String)> = before
+                        .get()
+                        .iter()
+                        .filter(|(n, _)| !calls.names().contains(n))
+                        .map(|(n, b)| (*n, signature(n, b)))
+                        .collect();
+                    let added: Vec<(&str, String)> = calls
+                        .get()
+                        .iter()
+                        .filter(|(n, _)| !before_names.contains(n))
+                        .map(|(n, b)| (*n, signature(n, b)))
+                        .collect();
+                    (removed, added)
+                }
+            };
             for (to, sig) in &added {
                 if explicit
                     .iter()
@@ -436,12 +471,11 @@ pub fn plan(
                     .push((layer.dir.clone(), from.clone(), to.clone()));
                 let old_body = previous_of.get(layer.name.as_str()).and_then(|old| {
                     old_calls[old.name.as_str()]
+                        .get()
                         .iter()
                         .find(|(n, _)| *n == from)
                 });
-                let new_body = new_calls[layer.name.as_str()]
-                    .iter()
-                    .find(|(n, _)| *n == to);
+                let new_body = calls.get().iter().find(|(n, _)| *n == to);
                 if let (Some((_, old_body)), Some((_, new_body))) = (old_body, new_body) {
                     let inputs = name_changes(&from, old_body, &to, new_body);
                     if !inputs.is_empty() {
@@ -462,7 +496,7 @@ pub fn plan(
             for _ in 0..=moves.len() {
                 match moves.get(at) {
                     Some(next) => at = next,
-                    None => return now.contains(&at.as_str()),
+                    None => return calls.names().contains(&at.as_str()),
                 }
             }
             false
@@ -493,14 +527,14 @@ pub fn plan(
                 e.layer, e.from, e.to, e.layer
             ));
         };
-        let now = &new_calls[layer.name.as_str()];
-        if !now.iter().any(|(n, _)| *n == e.to) {
+        let now = new_calls[layer.name.as_str()].names();
+        if !now.contains(e.to.as_str()) {
             return Err(format!(
                 "--moved {}.{}={}: layer `{}` has no instance `{}`",
                 e.layer, e.from, e.to, e.layer, e.to
             ));
         }
-        if now.iter().any(|(n, _)| *n == e.from) {
+        if now.contains(e.from.as_str()) {
             return Err(format!(
                 "--moved {}.{}={}: layer `{}` still has an instance `{}`",
                 e.layer, e.from, e.to, e.layer, e.from

@@ -66,10 +66,13 @@ fn space_object_fors(text: &str) -> Cow<'_, str> {
                 '"' => {
                     stack.pop();
                 }
-                // `$${` and `%%{` are a literal `${` and `%{`.
-                '$' | '%' if text[at + 1..].starts_with(c) => {
-                    if let Some((_, second)) = chars.next() {
-                        out.push(second);
+                // `$${` and `%%{` are a literal `${` and `%{`; a `$` before another `$` that
+                // no `{` follows is a plain `$` (`$$${` is `$` then the escape `$${`).
+                '$' | '%' if text[at + 1..].starts_with(c) && text[at + 2..].starts_with('{') => {
+                    for _ in 0..2 {
+                        if let Some((_, next)) = chars.next() {
+                            out.push(next);
+                        }
                     }
                 }
                 '$' | '%' if text[at + 1..].starts_with('{') => {
@@ -118,10 +121,7 @@ fn flush_run(run: &mut Vec<(Cow<'_, str>, usize)>, out: &mut String) {
         for (line, eq) in run.iter() {
             let key = line[..*eq].trim_end();
             out.push_str(key);
-            for _ in columns(key)..width {
-                out.push(' ');
-            }
-            out.push(' ');
+            pad(out, width.saturating_sub(columns(key)) + 1);
             out.push_str(&line[*eq..]);
             out.push('\n');
         }
@@ -134,11 +134,21 @@ fn flush_run(run: &mut Vec<(Cow<'_, str>, usize)>, out: &mut String) {
     run.clear();
 }
 
+/// Appends `n` spaces.
+pub(super) fn pad(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let take = n.min(SPACES.len());
+        out.push_str(&SPACES[..take]);
+        n -= take;
+    }
+}
+
 /// The columns a key takes as `terraform fmt` counts them: the grapheme clusters of each of its
 /// tokens. A quoted key is the quotes and the literal's tokens, which HCL's scanner splits at
 /// every `$` and `%` (`$${`, `%%{`, each with a following `~`, and a lone `$` or `%` are tokens
 /// of their own).
-fn columns(key: &str) -> usize {
+pub(super) fn columns(key: &str) -> usize {
     use unicode_segmentation::UnicodeSegmentation as _;
     if key.is_ascii() {
         return key.len();
@@ -218,33 +228,35 @@ fn single_line_attribute(line: &str) -> Option<usize> {
     if !quoted
         && (key.is_empty()
             || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')))
     {
         return None;
     }
     balanced(&line[eq + 1..]).then_some(eq)
 }
 
+/// Whether every bracket and quote the text opens it also closes. Bytes, not characters: the
+/// bytes it looks for are ASCII, which never occur inside a multi-byte UTF-8 sequence.
 fn balanced(text: &str) -> bool {
     let mut depth: i32 = 0;
     let mut in_string = false;
     let mut escaped = false;
-    for c in text.chars() {
+    for c in text.bytes() {
         if in_string {
             if escaped {
                 escaped = false;
-            } else if c == '\\' {
+            } else if c == b'\\' {
                 escaped = true;
-            } else if c == '"' {
+            } else if c == b'"' {
                 in_string = false;
             }
             continue;
         }
         match c {
-            '"' => in_string = true,
-            '{' | '[' | '(' => depth += 1,
-            '}' | ']' | ')' => depth -= 1,
+            b'"' => in_string = true,
+            b'{' | b'[' | b'(' => depth += 1,
+            b'}' | b']' | b')' => depth -= 1,
             _ => {}
         }
         if depth < 0 {
@@ -307,6 +319,10 @@ mod tests {
         );
         let escaped = "c = \"$${x} {for a}\"\n";
         assert_eq!(align_equals(escaped), escaped);
+        // `$$${` is a `$` and the escape `$${`, not `$$` and an interpolation: the string
+        // after it stays a string.
+        let dollars = "a = \"$$${ #\"\nb = \"{for x}\"\n";
+        assert_eq!(align_equals(dollars), "a = \"$$${ #\"\nb = \"{for x}\"\n");
         let nested = "b = \"${jsonencode({for k, v in m : k => v})}\"\n";
         assert_eq!(
             align_equals(nested),

@@ -2,6 +2,7 @@
 //!
 //! Pure and ordered: the same model gives the same bytes. Only the CLI writes files.
 
+mod direct;
 pub mod endpoint;
 mod fmt;
 pub mod json;
@@ -437,11 +438,26 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
         }
         body = body.add_block(locals.build());
     }
+    // Blocks are rendered a group at a time; a plain module call is written directly. The
+    // groups are joined by the blank line hcl-rs puts between blocks.
+    let mut pieces: Vec<String> = Vec::new();
     for instance in layer.instances.iter() {
-        body = body.add_block(match &instance.resource {
+        let source = model.modules.get(&instance.kind);
+        let block = match &instance.resource {
             Some(shape) => resource::resource_block(instance, shape),
-            None => module_block(instance, &instance.kind, model.modules.get(&instance.kind)),
-        });
+            None => match direct::module_call(instance, &instance.kind, source) {
+                Some(text) => {
+                    let group = std::mem::replace(&mut body, Body::builder()).build();
+                    if !group.0.is_empty() {
+                        pieces.push(render(group));
+                    }
+                    pieces.push(text);
+                    continue;
+                }
+                None => module_block(instance, &instance.kind, source),
+            },
+        };
+        body = body.add_block(block);
     }
     // An instance taken out of the source: Terraform forgets its resources, AWS keeps them.
     for name in &layer.removed {
@@ -456,7 +472,11 @@ fn main_tf(model: &EnvModel, layer: &LayerModel) -> String {
                 .build(),
         );
     }
-    render(body.build())
+    let rest = body.build();
+    if pieces.is_empty() || !rest.0.is_empty() {
+        pieces.push(render(rest));
+    }
+    pieces.join("\n")
 }
 
 /// The Terraform conversion function that gives a remote-state value its declared type.
@@ -829,7 +849,18 @@ fn local_name(layer: &str, output: &str) -> String {
 }
 
 fn ident(name: &str) -> Identifier {
-    Identifier::sanitized(name)
+    // An ASCII identifier is its own sanitized form: skip the Unicode tables.
+    let plain = name
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    match plain {
+        true => Identifier::unchecked(name),
+        false => Identifier::sanitized(name),
+    }
 }
 
 /// A Terraform type constraint that the compiler wrote (`Ty::terraform`: `list(string)`,
