@@ -9,7 +9,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, Sender};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 pub enum ReadError {
     /// A newer edit cancelled the read; retry on a new snapshot or answer `ContentModified`.
@@ -21,23 +21,23 @@ pub enum ReadError {
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The sender of the analysis thread's queue, which starts on first use.
-fn analysis_queue() -> Option<Sender<Job>> {
-    static QUEUE: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
-    let queue = QUEUE.get_or_init(|| {
-        let (sender, jobs) = channel::<Job>();
-        std::thread::Builder::new()
-            .name("infrac-analysis".into())
-            .stack_size(infrac_emit::analysis::ANALYSIS_STACK)
-            .spawn(move || {
-                for job in jobs {
-                    job();
-                }
-            })
-            .ok()
-            .map(|_| Mutex::new(sender))
-    });
-    let sender = queue.as_ref()?.lock().ok()?;
-    Some(sender.clone())
+fn analysis_queue() -> Option<&'static Sender<Job>> {
+    static QUEUE: OnceLock<Option<Sender<Job>>> = OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (sender, jobs) = channel::<Job>();
+            std::thread::Builder::new()
+                .name("infrac-analysis".into())
+                .stack_size(infrac_emit::analysis::ANALYSIS_STACK)
+                .spawn(move || {
+                    for job in jobs {
+                        job();
+                    }
+                })
+                .ok()
+                .map(|_| sender)
+        })
+        .as_ref()
 }
 
 /// The message of a panic's payload.
