@@ -112,30 +112,34 @@ async fn serve() {
     // through a filter first: malformed ones are dropped and logged, the server keeps running.
     let (to_server, from_filter) = tokio::io::duplex(PIPE_BUFFER);
     tokio::spawn(filter_frames(to_server));
-    // Its frames, and the answers written past it (`direct.rs`), go out through one writer.
+    // Its frames, and the answers written past it (`direct.rs`), go out through one writer,
+    // each frame whole.
     let (server_output, from_server) = tokio::io::duplex(PIPE_BUFFER);
-    let (direct_answers, answers) = tokio::sync::mpsc::unbounded_channel();
-    let writer = tokio::spawn(write_frames(from_server, answers));
+    let (to_stdout, stdout_writer) = spawn_stdout_writer();
+    let forwarder = tokio::spawn(forward_frames(from_server, to_stdout.clone()));
     let (service, socket) =
-        tower_lsp_server::LspService::build(|client| server::Server::new(client, direct_answers))
+        tower_lsp_server::LspService::build(|client| server::Server::new(client, to_stdout))
             .custom_method(direct::METHOD, server::Server::direct)
             .finish();
     tower_lsp_server::Server::new(from_filter, server_output, socket)
         .serve(service)
         .await;
-    // The server's output is closed: the writer writes what is left and ends.
-    let _ = writer.await;
+    // The server's output is closed and the server gone with its sender: the writer writes what
+    // is left and ends (a second at most, should a sender linger).
+    let _ = forwarder.await;
+    let ended = tokio::task::spawn_blocking(move || stdout_writer.join());
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ended).await;
 }
 
-/// Writes the server's frames and the direct answers to standard output, each frame whole.
-async fn write_frames(
-    from_server: tokio::io::DuplexStream,
-    mut answers: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+/// The thread that writes frames to standard output, in the order they are sent, with std's
+/// blocking writes: tokio's `Stdout` copies every write into a buffer of its own, which keeps
+/// the size of the largest answer for the whole session.
+fn spawn_stdout_writer() -> (
+    std::sync::mpsc::Sender<Vec<u8>>,
+    std::thread::JoinHandle<()>,
 ) {
-    // std's blocking writes, on a thread of their own: tokio's `Stdout` copies every write into
-    // a buffer of its own, which keeps the size of the largest answer for the whole session.
     let (to_stdout, frames) = std::sync::mpsc::channel::<Vec<u8>>();
-    let stdout_thread = std::thread::spawn(move || {
+    let writer = std::thread::spawn(move || {
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
         for frame in frames {
@@ -148,27 +152,20 @@ async fn write_frames(
             }
         }
     });
+    (to_stdout, writer)
+}
+
+/// Sends tower-lsp-server's frames, each whole, to the standard output's writer.
+async fn forward_frames(
+    from_server: tokio::io::DuplexStream,
+    to_stdout: std::sync::mpsc::Sender<Vec<u8>>,
+) {
     let mut from_server = BufReader::new(from_server);
-    loop {
-        let frame = tokio::select! {
-            frame = read_frame(&mut from_server) => match frame {
-                Some(frame) => frame,
-                None => break,
-            },
-            Some(answer) = answers.recv() => answer,
-        };
+    while let Some(frame) = read_frame(&mut from_server).await {
         if to_stdout.send(frame).is_err() {
             return;
         }
     }
-    // The session is over; answers computed before its end still go out.
-    while let Ok(answer) = answers.try_recv() {
-        if to_stdout.send(answer).is_err() {
-            return;
-        }
-    }
-    drop(to_stdout);
-    let _ = tokio::task::spawn_blocking(move || stdout_thread.join()).await;
 }
 
 /// One frame as tower-lsp-server writes it (`Content-Length` header, blank line, body), with

@@ -25,8 +25,9 @@ pub struct Server {
     publishing: Arc<tokio::sync::Mutex<()>>,
     /// The last semantic tokens sent per open document, for `semanticTokens/full/delta`.
     tokens: Mutex<TokenCache>,
-    /// The output writer's queue of answers written past tower-lsp-server (`direct.rs`).
-    direct: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
+    /// The standard output writer's queue, for the answers written past tower-lsp-server
+    /// (`direct.rs`).
+    direct: std::sync::mpsc::Sender<Vec<u8>>,
 }
 
 /// How long to wait for the client to answer a request of ours.
@@ -56,7 +57,7 @@ fn request_failed(message: String) -> Error {
 }
 
 impl Server {
-    pub fn new(client: Client, direct: tokio::sync::mpsc::UnboundedSender<Vec<u8>>) -> Self {
+    pub fn new(client: Client, direct: std::sync::mpsc::Sender<Vec<u8>>) -> Self {
         Self {
             client,
             state: Arc::new(Mutex::new(State::new())),

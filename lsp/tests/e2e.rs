@@ -678,6 +678,40 @@ fn the_server_runs_with_mimallocs_purge_delay_and_keeps_the_users() {
     session.shutdown();
 }
 
+/// Direct answers (`lsp/src/direct.rs`) and tower-lsp-server's frames share standard output:
+/// each frame arrives whole, also when a frame of the server is larger than the pipes between
+/// the transport's tasks and the answers are sent while it is written.
+#[test]
+fn direct_answers_and_large_server_frames_go_out_whole() {
+    // Three thousand unknown names: a diagnostics frame of several hundred KB.
+    let mut text = String::from("project p {\n  region = \"eu-west-1\"\n}\nenv dev {\n");
+    for n in 0..3000 {
+        text.push_str(&format!("  unknown_name_{n} = {n}\n"));
+    }
+    text.push_str("}\n");
+    let project = Project::new(&format!("//- /dev.infra\n{text}"));
+    let mut session = Session::start(project.dir.path(), false);
+    let uri = project.uri("dev.infra");
+    session.open(&project, "dev.infra");
+    let document = json!({"textDocument": {"uri": uri}});
+    let ids: Vec<i64> = (1000..1010).collect();
+    for &id in &ids {
+        let method = if id % 2 == 0 {
+            "textDocument/documentSymbol"
+        } else {
+            "textDocument/semanticTokens/full"
+        };
+        session.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": document}));
+    }
+    for &id in &ids {
+        let answer = session.wait(&format!("the answer {id}"), |m| m["id"] == id);
+        assert!(answer.get("error").is_none(), "{answer}");
+    }
+    let diagnostics = session.diagnostics(&uri, Some(1));
+    assert!(diagnostics.len() >= 3000, "{}", diagnostics.len());
+    session.shutdown();
+}
+
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
     status
