@@ -2,6 +2,7 @@
 
 mod convert;
 mod diagnostics;
+mod direct;
 mod semantic;
 mod server;
 mod snapshot;
@@ -26,9 +27,52 @@ const MAX_BODY: usize = 64 << 20;
 /// without being buffered.
 const MAX_HEADER_LINE: usize = 8 << 10;
 
-/// The same allocator as the `infrac` binary (see docs/performance.md).
+/// The most a pipe between the transport's tasks holds; a writer waits for the reader beyond
+/// it. A pipe's buffer keeps the largest size it reached, so it is kept small.
+const PIPE_BUFFER: usize = 64 << 10;
+
+/// The same allocator as the `infrac` binary (see docs/performance.md), with the options of
+/// `ALLOCATOR_OPTIONS`.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's options for a long-running server, as mimalloc reads them from the environment.
+/// `MIMALLOC_PURGE_DELAY=0` gives a freed page back to the system at once; by default mimalloc
+/// waits 10 ms and then purges only when the thread that owns the page allocates again, so the
+/// pages that the last analysis or answer of a thread freed stayed resident while it idled
+/// (docs/editors.md, "Memory").
+const ALLOCATOR_OPTIONS: &[(&str, &str)] = &[("MIMALLOC_PURGE_DELAY", "0")];
+
+/// Starts the server again with `ALLOCATOR_OPTIONS` in its environment, unless they are all set
+/// (by this function, or by the user, whose values are kept). mimalloc reads its options once,
+/// before `main`, and setting them from inside the process takes `unsafe` code, which the
+/// workspace forbids; `exec` replaces the process image in place (same process id, same standard
+/// input and output, nothing read yet). If the binary cannot be executed again, the server runs
+/// on with mimalloc's defaults.
+#[cfg(unix)]
+fn restart_with_allocator_options() {
+    use std::os::unix::process::CommandExt;
+    let missing: Vec<_> = ALLOCATOR_OPTIONS
+        .iter()
+        .filter(|(name, _)| std::env::var_os(name).is_none())
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut command = std::process::Command::new(exe);
+    command.args(std::env::args_os().skip(1));
+    for (name, value) in missing {
+        command.env(name, value);
+    }
+    let error = command.exec();
+    eprintln!("infrac-lsp: could not start again with mimalloc's options ({error}); going on without them");
+}
+
+#[cfg(not(unix))]
+fn restart_with_allocator_options() {}
 
 fn main() {
     for arg in std::env::args().skip(1) {
@@ -48,8 +92,11 @@ fn main() {
             }
         }
     }
+    restart_with_allocator_options();
     infrac_emit::analysis::init_thread_pool();
-    // Analyses run on the runtime's blocking threads, with room for the deepest nesting.
+    // Analyses run on their own thread (`snapshot.rs`), but an edit's handler reads a few
+    // queries under the state's lock, so the runtime's threads get room for the deepest nesting
+    // too (the memory is only reserved).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_stack_size(infrac_emit::analysis::ANALYSIS_STACK)
         .enable_all()
@@ -63,12 +110,89 @@ fn main() {
 async fn serve() {
     // tower-lsp-server ends the session on a frame whose body is not JSON, so frames pass
     // through a filter first: malformed ones are dropped and logged, the server keeps running.
-    let (to_server, from_filter) = tokio::io::duplex(1 << 20);
+    let (to_server, from_filter) = tokio::io::duplex(PIPE_BUFFER);
     tokio::spawn(filter_frames(to_server));
-    let (service, socket) = tower_lsp_server::LspService::new(server::Server::new);
-    tower_lsp_server::Server::new(from_filter, tokio::io::stdout(), socket)
+    // Its frames, and the answers written past it (`direct.rs`), go out through one writer,
+    // each frame whole.
+    let (server_output, from_server) = tokio::io::duplex(PIPE_BUFFER);
+    let (to_stdout, stdout_writer) = spawn_stdout_writer();
+    let forwarder = tokio::spawn(forward_frames(from_server, to_stdout.clone()));
+    let (service, socket) =
+        tower_lsp_server::LspService::build(|client| server::Server::new(client, to_stdout))
+            .custom_method(direct::METHOD, server::Server::direct)
+            .finish();
+    tower_lsp_server::Server::new(from_filter, server_output, socket)
         .serve(service)
         .await;
+    // The server's output is closed and the server gone with its sender: the writer writes what
+    // is left and ends (a second at most, should a sender linger).
+    let _ = forwarder.await;
+    let ended = tokio::task::spawn_blocking(move || stdout_writer.join());
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ended).await;
+}
+
+/// The thread that writes frames to standard output, in the order they are sent, with std's
+/// blocking writes: tokio's `Stdout` copies every write into a buffer of its own, which keeps
+/// the size of the largest answer for the whole session.
+fn spawn_stdout_writer() -> (
+    std::sync::mpsc::Sender<Vec<u8>>,
+    std::thread::JoinHandle<()>,
+) {
+    let (to_stdout, frames) = std::sync::mpsc::channel::<Vec<u8>>();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        for frame in frames {
+            if stdout
+                .write_all(&frame)
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    (to_stdout, writer)
+}
+
+/// Sends tower-lsp-server's frames, each whole, to the standard output's writer.
+async fn forward_frames(
+    from_server: tokio::io::DuplexStream,
+    to_stdout: std::sync::mpsc::Sender<Vec<u8>>,
+) {
+    let mut from_server = BufReader::new(from_server);
+    while let Some(frame) = read_frame(&mut from_server).await {
+        if to_stdout.send(frame).is_err() {
+            return;
+        }
+    }
+}
+
+/// One frame as tower-lsp-server writes it (`Content-Length` header, blank line, body), with
+/// its header; `None` at the end of its output.
+async fn read_frame(input: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>> {
+    let mut frame = Vec::new();
+    let mut length = None;
+    loop {
+        let HeaderLine::Line(line) = read_header_line(input).await else {
+            return None;
+        };
+        frame.extend_from_slice(&line);
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim();
+        if text.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = text.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let start = frame.len();
+    frame.resize(start + length?, 0);
+    input.read_exact(&mut frame[start..]).await.ok()?;
+    Some(frame)
 }
 
 /// One header line as read by `read_header_line`.
@@ -117,6 +241,7 @@ async fn read_header_line(input: &mut (impl AsyncBufRead + Unpin)) -> HeaderLine
 /// Copies well-formed frames from standard input to the server; drops the others.
 async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
     let mut stdin = BufReader::new(tokio::io::stdin());
+    let mut phase = direct::Phase::default();
     loop {
         let mut length: Option<usize> = None;
         let mut saw_header = false;
@@ -175,7 +300,7 @@ async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
         if stdin.read_exact(&mut body).await.is_err() {
             return;
         }
-        let Some(body) = checked(body) else {
+        let Some(body) = checked(body, &mut phase) else {
             continue;
         };
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
@@ -190,10 +315,15 @@ async fn filter_frames(mut to_server: tokio::io::DuplexStream) {
 /// A body the server's transport accepts: a JSON-RPC request, notification or response. A
 /// malformed message that carries an id is replaced by a call of a method that does not exist,
 /// so that the client still gets an error answer for that id; other malformed messages are
-/// dropped.
-fn checked(body: Vec<u8>) -> Option<Vec<u8>> {
+/// dropped. A request with a large answer is carried to `Server::direct` (`direct.rs`).
+fn checked(body: Vec<u8>, phase: &mut direct::Phase) -> Option<Vec<u8>> {
     use tower_lsp_server::jsonrpc::{Request, Response};
     if let Ok(request) = serde_json::from_slice::<Request>(&body) {
+        // A request with a large answer goes on as a notification that `Server::direct`
+        // answers past tower-lsp-server's output.
+        if let Some(carried) = phase.rewrite(&request) {
+            return Some(carried);
+        }
         // The server never answers a method that starts with `$/`, which is right for the
         // protocol's notifications (`$/cancelRequest`, `$/setTrace`) but leaves a request for
         // one waiting forever: the request goes on under a name the server answers with

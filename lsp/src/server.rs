@@ -12,6 +12,7 @@ use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::convert::{self, Encoding, Lines, Texts};
+use crate::direct::{self, DirectRequest};
 use crate::semantic::TokenCache;
 use crate::snapshot::{run_blocking, ReadError};
 use crate::state::{materialize_stdlib, FileSnapshot, State};
@@ -24,6 +25,9 @@ pub struct Server {
     publishing: Arc<tokio::sync::Mutex<()>>,
     /// The last semantic tokens sent per open document, for `semanticTokens/full/delta`.
     tokens: Mutex<TokenCache>,
+    /// The standard output writer's queue, for the answers written past tower-lsp-server
+    /// (`direct.rs`).
+    direct: std::sync::mpsc::Sender<Vec<u8>>,
 }
 
 /// How long to wait for the client to answer a request of ours.
@@ -53,13 +57,37 @@ fn request_failed(message: String) -> Error {
 }
 
 impl Server {
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, direct: std::sync::mpsc::Sender<Vec<u8>>) -> Self {
         Self {
             client,
             state: Arc::new(Mutex::new(State::new())),
             publishing: Arc::new(tokio::sync::Mutex::new(())),
             tokens: Mutex::new(TokenCache::default()),
+            direct,
         }
+    }
+
+    /// Answers a request that the frame filter carried here (`direct.rs`) with the handler
+    /// tower-lsp-server would have called, and sends the answer to the output writer.
+    pub async fn direct(&self, request: DirectRequest) {
+        let DirectRequest { id, method, params } = request;
+        let framed = match method.as_str() {
+            "textDocument/documentSymbol" => {
+                answered(&id, params, |p| self.document_symbol(p)).await
+            }
+            "textDocument/semanticTokens/full" => {
+                answered(&id, params, |p| self.semantic_tokens_full(p)).await
+            }
+            "textDocument/semanticTokens/full/delta" => {
+                answered(&id, params, |p| self.semantic_tokens_full_delta(p)).await
+            }
+            "textDocument/semanticTokens/range" => {
+                answered(&id, params, |p| self.semantic_tokens_range(p)).await
+            }
+            _ => direct::frame::<()>(&id, Err(Error::method_not_found())),
+        };
+        // The writer is gone only when the session is over.
+        let _ = self.direct.send(framed);
     }
 
     fn path(&self, uri: &lsp::Uri) -> Option<PathBuf> {
@@ -763,6 +791,24 @@ impl LanguageServer for Server {
                 .collect()
         })
         .await
+    }
+}
+
+/// The framed answer of `handler` to the request `id` with `params`, or the error
+/// tower-lsp-server answers when the parameters do not parse.
+async fn answered<P, T, F>(
+    id: &tower_lsp_server::jsonrpc::Id,
+    params: serde_json::Value,
+    handler: impl FnOnce(P) -> F,
+) -> Vec<u8>
+where
+    P: serde::de::DeserializeOwned,
+    T: serde::Serialize,
+    F: std::future::Future<Output = Result<Option<T>>>,
+{
+    match serde_json::from_value(params) {
+        Ok(params) => direct::frame(id, handler(params).await),
+        Err(error) => direct::frame::<()>(id, Err(Error::invalid_params(error.to_string()))),
     }
 }
 

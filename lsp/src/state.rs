@@ -290,9 +290,13 @@ impl State {
             }
         }
         document.version = version;
-        let text = document.text.clone();
-        let project = self.set_text(path, &text)?;
-        Some((project, out_of_order))
+        // The text is lent to `set_text` rather than copied (a copy of a large file per edit).
+        let text = std::mem::take(&mut document.text);
+        let project = self.set_text(path, &text);
+        if let Some(document) = self.documents.get_mut(path) {
+            document.text = text;
+        }
+        Some((project?, out_of_order))
     }
 
     /// A closed document falls back to the file on disk (or is gone, if the file is).

@@ -638,6 +638,80 @@ fn survives_malformed_messages_unknown_files_and_a_burst_of_edits() {
 
 /// The peak resident memory of a process, in KiB (Linux).
 #[cfg(target_os = "linux")]
+/// The server's environment, as the kernel shows it (the process's own after `exec`).
+#[cfg(target_os = "linux")]
+fn server_environment(session: &Session) -> Vec<String> {
+    let environ = std::fs::read(format!("/proc/{}/environ", session.pid())).expect("environ");
+    environ
+        .split(|&b| b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_runs_with_mimallocs_purge_delay_and_keeps_the_users() {
+    let project = Project::new(&clean_shop());
+    let mut session = Session::start_with_env(project.dir.path(), false, &[]);
+    // Started again in place (same process, same pipes), it still serves.
+    session.open(&project, "base.infra");
+    assert_eq!(
+        session.diagnostics(&project.uri("base.infra"), Some(1)),
+        Vec::<Value>::new()
+    );
+    let expected = match std::env::var("MIMALLOC_PURGE_DELAY") {
+        Ok(users) => format!("MIMALLOC_PURGE_DELAY={users}"),
+        Err(_) => "MIMALLOC_PURGE_DELAY=0".to_string(),
+    };
+    assert!(server_environment(&session).contains(&expected));
+    session.shutdown();
+    let mut session =
+        Session::start_with_env(project.dir.path(), false, &[("MIMALLOC_PURGE_DELAY", "7")]);
+    let environment = server_environment(&session);
+    assert!(environment.contains(&"MIMALLOC_PURGE_DELAY=7".to_string()));
+    assert!(!environment.contains(&"MIMALLOC_PURGE_DELAY=0".to_string()));
+    session.open(&project, "dev.infra");
+    assert_eq!(
+        session.diagnostics(&project.uri("dev.infra"), Some(1)),
+        Vec::<Value>::new()
+    );
+    session.shutdown();
+}
+
+/// Direct answers (`lsp/src/direct.rs`) and tower-lsp-server's frames share standard output:
+/// each frame arrives whole, also when a frame of the server is larger than the pipes between
+/// the transport's tasks and the answers are sent while it is written.
+#[test]
+fn direct_answers_and_large_server_frames_go_out_whole() {
+    // Three thousand unknown names: a diagnostics frame of several hundred KB.
+    let mut text = String::from("project p {\n  region = \"eu-west-1\"\n}\nenv dev {\n");
+    for n in 0..3000 {
+        text.push_str(&format!("  unknown_name_{n} = {n}\n"));
+    }
+    text.push_str("}\n");
+    let project = Project::new(&format!("//- /dev.infra\n{text}"));
+    let mut session = Session::start(project.dir.path(), false);
+    let uri = project.uri("dev.infra");
+    session.open(&project, "dev.infra");
+    let document = json!({"textDocument": {"uri": uri}});
+    let ids: Vec<i64> = (1000..1010).collect();
+    for &id in &ids {
+        let method = if id % 2 == 0 {
+            "textDocument/documentSymbol"
+        } else {
+            "textDocument/semanticTokens/full"
+        };
+        session.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": document}));
+    }
+    for &id in &ids {
+        let answer = session.wait(&format!("the answer {id}"), |m| m["id"] == id);
+        assert!(answer.get("error").is_none(), "{answer}");
+    }
+    let diagnostics = session.diagnostics(&uri, Some(1));
+    assert!(diagnostics.len() >= 3000, "{}", diagnostics.len());
+    session.shutdown();
+}
+
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
     status

@@ -127,7 +127,13 @@ pub struct Session {
 impl Session {
     /// Starts the server and initializes it with `root` as the workspace folder.
     pub fn start(root: &Path, utf8: bool) -> Session {
+        Session::start_with_env(root, utf8, &[])
+    }
+
+    /// `start`, with variables added to the server's environment.
+    pub fn start_with_env(root: &Path, utf8: bool, env: &[(&str, &str)]) -> Session {
         let mut child = Command::new(env!("CARGO_BIN_EXE_infrac-lsp"))
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
