@@ -636,8 +636,6 @@ fn survives_malformed_messages_unknown_files_and_a_burst_of_edits() {
     session.shutdown();
 }
 
-/// The peak resident memory of a process, in KiB (Linux).
-#[cfg(target_os = "linux")]
 /// The server's environment, as the kernel shows it (the process's own after `exec`).
 #[cfg(target_os = "linux")]
 fn server_environment(session: &Session) -> Vec<String> {
@@ -712,6 +710,8 @@ fn direct_answers_and_large_server_frames_go_out_whole() {
     session.shutdown();
 }
 
+/// The peak resident memory of a process, in KiB (Linux).
+#[cfg(target_os = "linux")]
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
     status
