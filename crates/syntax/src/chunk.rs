@@ -75,7 +75,7 @@ impl LineScan {
     /// Takes the next line (with its newline, if any), which starts at `line_start`.
     fn line(&mut self, line: &[u8], line_start: usize, has_star: bool) {
         if self.in_block_comment {
-            if has_star && find(line, b"*/").is_some() {
+            if has_star && memchr::memmem::find(line, b"*/").is_some() {
                 self.in_block_comment = false;
             }
             return;
@@ -93,7 +93,9 @@ impl LineScan {
         }
         let last_open = line.windows(2).rposition(|window| window == b"/*");
         if let Some(open) = last_open {
-            if find(&line[open..], b"*/").is_none() && !inside_line_comment_or_string(line, open) {
+            if memchr::memmem::find(&line[open..], b"*/").is_none()
+                && !inside_line_comment_or_string(line, open)
+            {
                 self.in_block_comment = true;
             }
         }
@@ -120,7 +122,8 @@ fn starts_with_keyword(line: &[u8]) -> bool {
 
 fn inside_line_comment_or_string(line: &[u8], at: usize) -> bool {
     let before = &line[..at];
-    find(before, b"//").is_some() || before.iter().filter(|&&byte| byte == b'"').count() % 2 == 1
+    memchr::memmem::find(before, b"//").is_some()
+        || before.iter().filter(|&&byte| byte == b'"').count() % 2 == 1
 }
 
 fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
@@ -134,11 +137,11 @@ fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
     while idx < end {
         let rest = &bytes[idx..end];
         if rest.starts_with(b"//") {
-            idx += find(rest, b"\n").unwrap_or(end - idx);
+            idx += memchr::memchr(b'\n', rest).unwrap_or(end - idx);
             continue;
         }
         if rest.starts_with(b"/*") {
-            match find(rest, b"*/") {
+            match memchr::memmem::find(rest, b"*/") {
                 Some(n) => idx += n + 2,
                 // An unclosed comment hides the rest of the file: it is reported, not skipped.
                 None => {
@@ -151,7 +154,7 @@ fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
         }
         if !bytes[idx].is_ascii_whitespace() {
             first.get_or_insert(idx);
-            let line_end = find(&bytes[idx..end], b"\n").map_or(end, |n| idx + n);
+            let line_end = memchr::memchr(b'\n', &bytes[idx..end]).map_or(end, |n| idx + n);
             last = line_end;
             idx = line_end;
             continue;
@@ -159,16 +162,6 @@ fn non_trivia(text: &str, start: usize, end: usize) -> Option<TextRange> {
         idx += 1;
     }
     first.map(|first| TextRange::new(first, last.max(first + 1).min(end)))
-}
-
-/// The position of `needle` in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if let [byte] = needle {
-        return haystack.iter().position(|b| b == byte);
-    }
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
 }
 
 #[cfg(test)]

@@ -61,15 +61,10 @@ fn is_ident_char(byte: u8) -> bool {
 }
 
 /// `ident_char`, as a table: identifiers are most of a file, and a lookup is one load.
-static IDENT_CHAR: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        table[byte] = (byte as u8).is_ascii_alphanumeric() || byte == b'_' as usize;
-        byte += 1;
-    }
-    table
-};
+static IDENT_CHAR: [bool; 256] = crate::byte_table(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_",
+    true,
+);
 
 /// The bytes that end a string's plain text.
 static IN_STRING_SPECIAL: [bool; 256] = crate::byte_table(b"\"\n\r\\$", true);
@@ -907,23 +902,7 @@ impl Parser<'_> {
         self.skip();
         let mut args = vec![self.type_expr()?];
         self.skip();
-        loop {
-            let save = self.pos;
-            if self.eat(b",") {
-                self.skip();
-                match self.type_expr() {
-                    Some(arg) => {
-                        args.push(arg);
-                        self.skip();
-                        continue;
-                    }
-                    None if self.declined => return None,
-                    None => {}
-                }
-            }
-            self.pos = save;
-            break;
-        }
+        self.more_after(b",", true, Self::type_expr, |_, arg| args.push(arg))?;
         self.skip();
         self.eat(b">").then_some(args)
     }
@@ -1326,23 +1305,9 @@ impl Parser<'_> {
             Some(first) => {
                 self.scratch.exprs.push(first);
                 self.skip();
-                loop {
-                    let save = self.pos;
-                    if self.eat(b",") {
-                        self.skip();
-                        match self.expr() {
-                            Some(item) => {
-                                self.scratch.exprs.push(item);
-                                self.skip();
-                                continue;
-                            }
-                            None if self.declined => return None,
-                            None => {}
-                        }
-                    }
-                    self.pos = save;
-                    break;
-                }
+                self.more_after(b",", true, Self::expr, |parser, item| {
+                    parser.scratch.exprs.push(item)
+                })?;
                 self.eat(b",");
             }
             None if self.declined => return None,
@@ -1392,21 +1357,41 @@ impl Parser<'_> {
         // growing from one.
         let mut segments = Vec::with_capacity(if self.peek() == Some(b'.') { 4 } else { 1 });
         segments.push(first);
+        self.more_after(b".", false, seg, |_, next| segments.push(next))?;
+        Some(segments)
+    }
+
+    /// `(SEPARATOR ~ ITEM)*` after a first item, each further item handed to `found`; with
+    /// `spaced`, trivia may stand around the separator and after each item. A separator no item
+    /// follows is left unread; `None` when an item declined the chunk.
+    fn more_after<T>(
+        &mut self,
+        separator: &[u8],
+        spaced: bool,
+        item: fn(&mut Self) -> Option<T>,
+        mut found: impl FnMut(&mut Self, T),
+    ) -> Option<()> {
         loop {
             let save = self.pos;
-            if self.eat(b".") {
-                if let Some(next) = seg(self) {
-                    segments.push(next);
-                    continue;
+            if self.eat(separator) {
+                if spaced {
+                    self.skip();
                 }
-                if self.declined {
-                    return None;
+                match item(self) {
+                    Some(next) => {
+                        found(self, next);
+                        if spaced {
+                            self.skip();
+                        }
+                        continue;
+                    }
+                    None if self.declined => return None,
+                    None => {}
                 }
             }
             self.pos = save;
-            break;
+            return Some(());
         }
-        Some(segments)
     }
 
     fn ref_seg(&mut self) -> Option<Ident> {
