@@ -1978,10 +1978,10 @@ impl<'a> Eval<'a> {
         scope: Scope<'_>,
     ) -> Option<()> {
         match self.eval_expr(inner, file, scope)? {
-            Value::Str(s) => push_template_string(out, s),
-            Value::Int(n) => push_template_text(out, &n.to_string()),
-            Value::Float(f) => push_template_text(out, &f.0.to_string()),
-            Value::Bool(b) => push_template_text(out, &b.to_string()),
+            Value::Str(s) => push_template_text(out, s),
+            Value::Int(n) => push_template_text(out, n.to_string()),
+            Value::Float(f) => push_template_text(out, f.0.to_string()),
+            Value::Bool(b) => push_template_text(out, b.to_string()),
             Value::Rt(_, ty) if ty.contains_secret() => {
                 // Diagnostic: E0408 secret-literal
                 self.error(
@@ -2001,7 +2001,7 @@ impl<'a> Eval<'a> {
             Value::Template(more) => {
                 for p in more {
                     match p {
-                        TemplatePart::Text(t) => push_template_string(out, t),
+                        TemplatePart::Text(t) => push_template_text(out, t),
                         rt => out.push(rt),
                     }
                 }
@@ -4817,19 +4817,12 @@ impl InputValues {
     }
 }
 
-/// Appends text to a template, joined to the text before it.
-fn push_template_text(out: &mut Vec<TemplatePart>, text: &str) {
+/// Appends text to a template, joined to the text before it; an owned string that starts a
+/// part becomes it without a copy.
+fn push_template_text(out: &mut Vec<TemplatePart>, text: impl AsRef<str> + Into<String>) {
     match out.last_mut() {
-        Some(TemplatePart::Text(t)) => t.push_str(text),
-        _ => out.push(TemplatePart::Text(text.to_string())),
-    }
-}
-
-/// `push_template_text` of an owned string, which becomes the new part instead of a copy.
-fn push_template_string(out: &mut Vec<TemplatePart>, text: String) {
-    match out.last_mut() {
-        Some(TemplatePart::Text(t)) => t.push_str(&text),
-        _ => out.push(TemplatePart::Text(text)),
+        Some(TemplatePart::Text(t)) => t.push_str(text.as_ref()),
+        _ => out.push(TemplatePart::Text(text.into())),
     }
 }
 
