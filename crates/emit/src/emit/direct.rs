@@ -24,90 +24,52 @@ pub(super) fn module_call(
     module: &str,
     source: Option<&ModuleSource>,
 ) -> Option<String> {
-    if instance.provider.is_some() || instance.for_each.is_some() || !is_name(&instance.name) {
+    if instance.provider.is_some()
+        || instance.for_each.is_some()
+        || !super::bare_name(&instance.name)
+    {
         return None;
     }
-    let mut entries: Vec<(&str, Value)> = Vec::with_capacity(instance.inputs.len() + 2);
+    let mut sources: Vec<(&str, Value)> = Vec::with_capacity(2);
     match source.map(|s| (s.origin(), s)) {
         Some((Origin::Remote(remote), source)) => {
-            entries.push(("source", Value::Str(remote.to_string())));
+            sources.push(("source", Value::Str(remote.to_string())));
             if let Some(version) = &source.version {
-                entries.push(("version", Value::Str(version.clone())));
+                sources.push(("version", Value::Str(version.clone())));
             }
         }
-        _ => entries.push(("source", Value::Str(format!("../modules/{module}")))),
+        _ => sources.push(("source", Value::Str(format!("../modules/{module}")))),
+    }
+    let inputs = instance
+        .inputs
+        .iter()
+        .map(|(name, value)| (name.as_str(), value));
+    let mut entries = Vec::with_capacity(sources.len() + instance.inputs.len());
+    for (name, value) in sources.iter().map(|(k, v)| (*k, v)).chain(inputs) {
+        if !super::bare_name(name) {
+            return None;
+        }
+        entries.push((Cow::Borrowed(name), value));
     }
     let mut out = String::with_capacity(64 + instance.inputs.len() * 32);
     out.push_str("module \"");
     out.push_str(&instance.name);
     out.push_str("\" {\n");
-    let inputs = instance
-        .inputs
-        .iter()
-        .map(|(name, value)| (name.as_str(), value));
-    let all: Vec<(&str, &Value)> = entries.iter().map(|(k, v)| (*k, v)).chain(inputs).collect();
-    if !all
-        .iter()
-        .all(|(name, value)| is_name(name) && plain(value, 0))
-    {
-        return None;
-    }
-    body(
-        &mut out,
-        all.iter().map(|(k, v)| (Key::Bare(k), *v)).collect(),
-        2,
-    );
+    body(&mut out, entries, 2)?;
     out.push_str("}\n");
     Some(out)
 }
 
-/// An attribute name hcl-rs writes as it is: ASCII letters, digits, `_` and `-`.
-fn is_name(name: &str) -> bool {
-    name.as_bytes()
-        .first()
-        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-fn scalar(value: &Value) -> bool {
-    matches!(
-        value,
-        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_)
-    )
-}
-
-fn plain(value: &Value, depth: usize) -> bool {
-    match value {
-        Value::List(items) => items.iter().all(scalar),
-        Value::Record(entries) => {
-            depth < MAX_DEPTH && entries.values().all(|v| plain(v, depth + 1))
-        }
-        other => scalar(other),
+/// An object key as hcl-rs writes it once sealed: bare when a plain identifier, else quoted.
+fn object_key(key: &str) -> Cow<'_, str> {
+    if is_plain_identifier(key) {
+        return key.into();
     }
-}
-
-/// How a key is written: an attribute name as it is, an object key bare or quoted.
-enum Key<'a> {
-    Bare(&'a str),
-    Object(&'a str),
-}
-
-impl<'a> Key<'a> {
-    fn text(self) -> Cow<'a, str> {
-        match self {
-            Key::Bare(name) => name.into(),
-            Key::Object(key) if is_plain_identifier(key) => key.into(),
-            Key::Object(key) => {
-                let mut quoted = String::with_capacity(key.len() + 2);
-                quoted.push('"');
-                escape_into(key, &mut quoted);
-                quoted.push('"');
-                quoted.into()
-            }
-        }
-    }
+    let mut quoted = String::with_capacity(key.len() + 2);
+    quoted.push('"');
+    escape_into(key, &mut quoted);
+    quoted.push('"');
+    quoted.into()
 }
 
 /// A value on one line: everything but a record with entries.
@@ -116,12 +78,11 @@ fn one_line(value: &Value) -> bool {
 }
 
 /// The `key = value` lines of a block or object at `indent`: runs of one-line entries with
-/// their `=` aligned, as `terraform fmt` does.
-fn body<'a>(out: &mut String, entries: Vec<(Key<'a>, &'a Value)>, indent: usize) {
-    let entries: Vec<(Cow<'a, str>, &Value)> = entries
-        .into_iter()
-        .map(|(key, value)| (key.text(), value))
-        .collect();
+/// their `=` aligned, as `terraform fmt` does. `None` when a value is not plain data.
+fn body(out: &mut String, entries: Vec<(Cow<'_, str>, &Value)>, indent: usize) -> Option<()> {
+    if indent / 2 > MAX_DEPTH {
+        return None;
+    }
     let mut at = 0;
     while at < entries.len() {
         let end = entries[at..]
@@ -138,26 +99,26 @@ fn body<'a>(out: &mut String, entries: Vec<(Key<'a>, &'a Value)>, indent: usize)
             out.push_str(key);
             pad(out, width.saturating_sub(columns(key)) + 1);
             out.push_str("= ");
-            one_line_value(out, value);
+            one_line_value(out, value)?;
             out.push('\n');
         }
         if let Some((key, Value::Record(fields))) = entries.get(end) {
             pad(out, indent);
             out.push_str(key);
             out.push_str(" = {\n");
-            body(
-                out,
-                fields.iter().map(|(k, v)| (Key::Object(k), v)).collect(),
-                indent + 2,
-            );
+            let fields = fields.iter().map(|(k, v)| (object_key(k), v)).collect();
+            body(out, fields, indent + 2)?;
             pad(out, indent);
             out.push_str("}\n");
         }
         at = end + 1;
     }
+    Some(())
 }
 
-fn one_line_value(out: &mut String, value: &Value) {
+/// Writes a value that fits on one line; `None` for what only the general path writes: a
+/// reference, a template, a list of lists or records.
+fn one_line_value(out: &mut String, value: &Value) -> Option<()> {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -180,17 +141,21 @@ fn one_line_value(out: &mut String, value: &Value) {
         Value::List(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
+                if matches!(item, Value::List(_) | Value::Record(_)) {
+                    return None;
+                }
                 if i > 0 {
                     out.push_str(", ");
                 }
-                one_line_value(out, item);
+                one_line_value(out, item)?;
             }
             out.push(']');
         }
+        // `one_line` lets only an empty record here.
         Value::Record(_) => out.push_str("{}"),
-        // Never reached: `plain` admits neither, and such a call is rendered through hcl-rs.
-        Value::Rt(..) | Value::Template(_) => {}
+        Value::Rt(..) | Value::Template(_) => return None,
     }
+    Some(())
 }
 
 #[cfg(test)]
@@ -367,5 +332,24 @@ mod tests {
             Value::Template(vec![crate::value::TemplatePart::Text("x".into())]),
         ));
         assert!(super::module_call(&instance, "component", None).is_none());
+        // A list of lists, and records nested past `MAX_DEPTH`, go the general way too.
+        instance.inputs.pop();
+        instance.inputs.push((
+            "matrix".into(),
+            Value::List(vec![Value::List(vec![Value::Int(1)])]),
+        ));
+        assert!(super::module_call(&instance, "component", None).is_none());
+        instance.inputs.pop();
+        let deep = (0..super::MAX_DEPTH + 1).fold(Value::Int(1), |inner, _| {
+            Value::Record([("k".to_string(), inner)].into_iter().collect())
+        });
+        instance.inputs.push(("deep".into(), deep));
+        assert!(super::module_call(&instance, "component", None).is_none());
+        instance.inputs.pop();
+        let shallow = (0..super::MAX_DEPTH - 1).fold(Value::Int(1), |inner, _| {
+            Value::Record([("k".to_string(), inner)].into_iter().collect())
+        });
+        instance.inputs.push(("shallow".into(), shallow));
+        assert!(super::module_call(&instance, "component", None).is_some());
     }
 }

@@ -850,17 +850,21 @@ fn local_name(layer: &str, output: &str) -> String {
 
 fn ident(name: &str) -> Identifier {
     // An ASCII identifier is its own sanitized form: skip the Unicode tables.
-    let plain = name
-        .as_bytes()
+    match bare_name(name) {
+        true => Identifier::unchecked(name),
+        false => Identifier::sanitized(name),
+    }
+}
+
+/// A name hcl-rs writes as it is, as an attribute name or a block's label: ASCII letters,
+/// digits, `_` and `-`, not starting with a digit or `-`.
+fn bare_name(name: &str) -> bool {
+    name.as_bytes()
         .first()
         .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    match plain {
-        true => Identifier::unchecked(name),
-        false => Identifier::sanitized(name),
-    }
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// A Terraform type constraint that the compiler wrote (`Ty::terraform`: `list(string)`,
