@@ -177,16 +177,37 @@ class StepFailed(Exception):
 LOST_CREATE = re.compile(
     r"Error: creating [^\n(]*\(([^)\n]+)\):[^\n]*(?:AlreadyExists|already exists)[^\n]*\n\s*with ([^\s,]+),"
 )
+# WAFv2 answers the retried create with `WafV2DuplicateItem` and names only the ACL; its import id
+# is `ID/NAME/SCOPE`, so the id is looked up by name in the layer's account and region.
+LOST_WEB_ACL = re.compile(
+    r"Error: creating WAFv2 WebACL \(([^)\n]+)\):[^\n]*WafV2DuplicateItem[^\n]*\n\s*with ([^\s,]+),"
+)
 
 
-def apply(layer_dir, region, extra=()):
+def web_acl_import_id(wafv2, name):
+    """The import id of the regional web ACL called `name`, or None."""
+    for acl in wafv2.list_web_acls(Scope="REGIONAL").get("WebACLs", []):
+        if acl["Name"] == name:
+            return f"{acl['Id']}/{acl['Name']}/REGIONAL"
+    return None
+
+
+def apply(layer_dir, region, extra=(), wafv2=None):
     """`terraform apply`; a create the emulator answered but the SDK retried is imported and
-    the apply run again. Returns the (address, id) pairs so recovered."""
+    the apply run again. `wafv2` makes a client in the layer's account and region, to find the
+    id of a lost web ACL. Returns the (address, id) pairs so recovered."""
     args = ["apply", "-auto-approve", "-input=false", "-no-color", *extra]
     result = terraform(args, layer_dir, region, check=False)
     if result.returncode == 0:
         return []
-    lost = [(address, ident) for ident, address in LOST_CREATE.findall(result.stdout + result.stderr)]
+    text = result.stdout + result.stderr
+    lost = [(address, ident) for ident, address in LOST_CREATE.findall(text)]
+    for name, address in LOST_WEB_ACL.findall(text):
+        ident = web_acl_import_id(wafv2(), name) if wafv2 else None
+        if ident is None:
+            raise StepFailed(f"terraform apply in {os.path.basename(layer_dir)} failed: web ACL {name} reported as a duplicate "
+                             f"but not found in the emulator:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+        lost.append((address, ident))
     if not lost:
         raise StepFailed(f"terraform apply in {os.path.basename(layer_dir)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
     for address, ident in lost:
@@ -424,8 +445,10 @@ def main():
                 t0 = time.monotonic()
                 terraform(["init", "-input=false", "-no-color", plugin_arg, f"-backend-config={label}.s3.tfbackend",
                            "-backend-config=zz_infrac_test.backend.hcl"], layer_dir, region)
+                layer_info = next((l for l in part["manifest_layers"] if l["dir"] == directory), {})
+                wafv2 = lambda info=layer_info: client(moto, "wafv2", info.get("region") or region, info.get("role_arn"))
                 try:
-                    for address, ident in apply(layer_dir, region):
+                    for address, ident in apply(layer_dir, region, wafv2=wafv2):
                         report["checks"].append(f"recovered in {directory}: {address} ({ident}), created by a retried request")
                 finally:
                     applied.append((shown(part, directory), directory, layer_dir, part))
