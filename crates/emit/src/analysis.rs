@@ -52,10 +52,53 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
         files.push(file);
     }
     files.extend(stdlib_files(db));
+    parse_in_parallel(db, &files);
     let workspace = Workspace::new(db, files, dir.to_path_buf(), Vec::new(), Vec::new());
     reload_module_dirs(db, workspace);
     reload_provider_schemas(db, workspace);
     (workspace, diagnostics)
+}
+
+/// Parses `files` on one thread per core, largest first, before the project index asks for them
+/// one after the other. (A file larger than the syntax crate's parallel threshold is also cut
+/// into pieces on rayon's pool.) These are plain threads, not rayon's: a rayon thread that waits
+/// runs other queued jobs, and salsa refuses a query of one database handle inside a query of
+/// another.
+///
+/// A panic in a thread is raised again in the caller's.
+fn parse_in_parallel(db: &RootDatabase, files: &[SourceFile]) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || files.len() < 2 {
+        return;
+    }
+    let mut order: Vec<SourceFile> = files.to_vec();
+    order.sort_by_key(|file| std::cmp::Reverse(file.text(db).len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = |db: &RootDatabase| loop {
+        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(file) = order.get(index) else {
+            break;
+        };
+        parse_file(db, *file);
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads.min(files.len()))
+            .filter_map(|_| {
+                let snapshot = db.clone();
+                let work = &work;
+                std::thread::Builder::new()
+                    .stack_size(ANALYSIS_STACK)
+                    .spawn_scoped(scope, move || work(&snapshot))
+                    .ok()
+            })
+            .collect();
+        work(db);
+        for helper in helpers {
+            if let Err(panic) = helper.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
 }
 
 /// Reads the cached schemas of the providers whose resource types the project's instances name
