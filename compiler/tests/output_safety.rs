@@ -140,6 +140,77 @@ fn hand_written_files_are_kept_and_never_overwritten() {
     assert_eq!(tree(&out), before);
 }
 
+/// The inode of `path`: a directory that was swapped is a new inode, one left alone is not.
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::symlink_metadata(path).expect("stat").ino()
+}
+
+#[test]
+fn a_rebuild_that_changes_nothing_writes_nothing_and_any_difference_replaces_the_tree() {
+    let dir = project();
+    let out = dir.path().join("out");
+    assert!(build(dir.path(), "out").status.success());
+    std::fs::write(out.join("NOTES.md"), "hand-written\n").expect("write notes");
+    let before = tree(&out);
+    let (dir_inode, file_inode) = (inode(&out), inode(&out.join("layers.json")));
+
+    // The same input: the output already is the build, so nothing is touched.
+    assert!(build(dir.path(), "out").status.success());
+    assert_eq!(
+        tree(&out),
+        before,
+        "an unchanged rebuild changed the output"
+    );
+    assert_eq!(
+        inode(&out),
+        dir_inode,
+        "an unchanged rebuild swapped the tree"
+    );
+    assert_eq!(inode(&out.join("layers.json")), file_inode);
+    assert!(
+        scratch(dir.path()).is_empty(),
+        "scratch left: {:?}",
+        scratch(dir.path())
+    );
+
+    // A generated file edited by hand (its header kept) is written again.
+    let main_tf = out.join("01-foundation/main.tf");
+    let generated = std::fs::read_to_string(&main_tf).expect("read main.tf");
+    std::fs::write(&main_tf, format!("{generated}# edited\n")).expect("edit main.tf");
+    assert!(build(dir.path(), "out").status.success());
+    assert_eq!(
+        tree(&out),
+        before,
+        "an edited generated file was not restored"
+    );
+    assert_ne!(
+        inode(&out),
+        dir_inode,
+        "the restoring build did not swap the tree"
+    );
+
+    // A generated file the build does not produce is deleted, as by any build.
+    let stray = out.join("01-foundation/stray.tf");
+    std::fs::write(&stray, &generated).expect("write stray");
+    assert!(build(dir.path(), "out").status.success());
+    assert!(
+        !stray.exists(),
+        "a stray generated file survived the rebuild"
+    );
+    assert_eq!(tree(&out), before);
+
+    // A changed input changes the output.
+    std::fs::write(dir.path().join("pro.infra"), "env pro {\n  size = 4\n}\n").expect("edit pro");
+    assert!(build(dir.path(), "out").status.success());
+    let after = tree(&out);
+    assert_ne!(after, before, "a changed input left the output as it was");
+    assert_eq!(
+        after.get(Path::new("NOTES.md")).map(Vec::as_slice),
+        Some(&b"hand-written\n"[..])
+    );
+}
+
 #[test]
 fn a_busy_lock_refuses_a_concurrent_build() {
     // Issue 14, item 4f: the lock is an OS file lock, whatever the lock file holds.

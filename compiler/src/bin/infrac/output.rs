@@ -1,4 +1,5 @@
-//! Writes a build atomically: a temporary tree, then an atomic exchange. Files without the
+//! Writes a build atomically: a temporary tree, then an atomic exchange (nothing at all when the
+//! output already holds exactly what the build produces). Files without the
 //! generated-file header are never overwritten or deleted: they are carried over into the new tree.
 //! Links, FIFOs, sockets and devices are never followed or opened; they are kept like any other
 //! hand-written file. The output is locked with an OS file lock for the whole build.
@@ -376,6 +377,9 @@ fn fill_and_swap(
         Ok(_) => return Err(OutputError::Refused(out.to_path_buf())),
         Err(_) => None,
     };
+    if previous.is_some_and(|previous| holds_exactly(previous, &files)) {
+        return Ok(());
+    }
     let linked = write_files(tmp, &files, previous)?;
     let Some(previous) = previous else {
         return std::fs::rename(tmp, out).map_err(|e| io("cannot move into place", out, e));
@@ -460,6 +464,28 @@ fn fill_and_swap(
         }
     }
     Ok(())
+}
+
+/// Whether the previous output already is what this build would make of it: every file to write
+/// is there, a regular file with the same bytes, and no other file in it is generated (the others
+/// are hand-written, which a build keeps as they are). Then nothing is written: the exchange would
+/// put an equal tree in place. Anything this cannot read is left to the full build to report.
+fn holds_exactly(previous: &Path, files: &[(&String, &String)]) -> bool {
+    use rayon::prelude::*;
+    let same = files.par_iter().all(|(relative, contents)| {
+        same_file_contents(&previous.join(relative.as_str()), contents)
+    });
+    if !same {
+        return false;
+    }
+    let written: HashSet<PathBuf> = files
+        .iter()
+        .map(|(relative, _)| PathBuf::from(relative.as_str()))
+        .collect();
+    let mut found = Previous::default();
+    survey(previous, previous, &written, &mut found).is_ok()
+        && found.manifests.is_empty()
+        && found.generated.len() == written.len()
 }
 
 /// What the previous output holds, by path relative to it.
