@@ -5,8 +5,9 @@ usage: run.py [SIZE...] [--runs N] [--infrac PATH] [--pkl PATH] [--without-pkl]
   SIZE: small, medium, large or L,M (default: small medium large)
 
 For each size: generates the workload (benches/gen.py, which writes it as infrac and as Pkl), checks
-that both give the same values (below), then runs infrac's `check`, `eval` and `build` of pro and
-`pkl eval -f json pkl/pro.pkl` N times each (default 5), in turn (one run of each command, then the
+that both give the same values (below), then runs infrac's `check`, `eval`, `build` (into a new
+directory each run) and `rebuild` (a build into the directory of the previous run, which then holds
+exactly the build already) of pro and `pkl eval -f json pkl/pro.pkl` N times each (default 5), in turn (one run of each command, then the
 next round), so that a change in the machine's load touches every command alike. Reports the median
 wall time, the median CPU time (user + system) and the peak RSS (GNU time), and the
 ratio of Pkl's median to each infrac command's (wall and CPU). Start-up is measured on a trivial
@@ -64,9 +65,10 @@ def run_once(command, stdout=subprocess.DEVNULL):
 def measure(commands, runs):
     """Runs every command of COMMANDS ({name: argv}) RUNS times, in turn; medians and peak."""
     samples = {name: [] for name in commands}
-    for _ in range(runs):
+    for index in range(runs):
         for name, command in commands.items():
-            samples[name].append(run_once(command))
+            # A callable gives the argv of each run (a build into a directory of its own).
+            samples[name].append(run_once(command(index) if callable(command) else command))
     return {
         name: (
             statistics.median(s[0] for s in runs_),
@@ -194,14 +196,18 @@ def main():
         commands = {
             "check": [infrac, "check", pro],
             "eval": [infrac, "eval", pro],
-            "build": [infrac, "build", pro, "--out", os.path.join(work, f"out-{size}")],
+            # Into a new directory each run: the whole tree is written.
+            "build": lambda index: [infrac, "build", pro, "--out", os.path.join(work, f"new-{size}-{index}")],
+            # Into the same directory each run: after the first, the output already holds
+            # exactly the build, and nothing is written.
+            "rebuild": [infrac, "build", pro, "--out", os.path.join(work, f"out-{size}")],
         }
         if pkl:
             commands["pkl"] = [pkl, "eval", "-f", "json", pkl_pro]
         figures = measure(commands, runs)
         if pkl:
             row(size, components, "Pkl", "eval", figures["pkl"], None)
-        for name in ("check", "eval", "build"):
+        for name in ("check", "eval", "build", "rebuild"):
             row(size, components, "infrac", name, figures[name], figures.get("pkl"))
     shutil.rmtree(work, ignore_errors=True)
 
