@@ -67,15 +67,13 @@ impl LineIndex {
     /// Lines end at `\n`, `\r\n` or a lone `\r`, as LSP defines them.
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
-        let mut line_starts = vec![0];
-        let mut idx = 0;
-        while idx < bytes.len() {
-            match bytes[idx] {
-                b'\n' => line_starts.push(to_u32(idx + 1)),
-                b'\r' if bytes.get(idx + 1) != Some(&b'\n') => line_starts.push(to_u32(idx + 1)),
-                _ => {}
+        let mut line_starts = Vec::with_capacity(bytes.len() / 32 + 1);
+        line_starts.push(0);
+        // One vectorised pass over the line ends; the `\r` of a `\r\n` ends no line of its own.
+        for idx in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[idx] == b'\n' || bytes.get(idx + 1) != Some(&b'\n') {
+                line_starts.push(to_u32(idx + 1));
             }
-            idx += 1;
         }
         Self { line_starts }
     }
@@ -185,5 +183,27 @@ mod tests {
         let c = text.find('c').unwrap() as u32;
         assert_eq!(index.line_col(text, c), LineCol { line: 2, col: 0 });
         assert_eq!(index.offset(text, LineCol { line: 1, col: 99 }), c - 1);
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_a_lone_cr_in_every_combination() {
+        // Every text of up to six bytes over `a`, `\n` and `\r`, against the definition read
+        // byte by byte.
+        let alphabet = [b'a', b'\n', b'\r'];
+        for len in 0..=6u32 {
+            for code in 0..3usize.pow(len) {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|i| alphabet[code / 3usize.pow(i) % 3])
+                    .collect();
+                let text = std::str::from_utf8(&bytes).unwrap();
+                let mut expected = vec![0];
+                for (i, &b) in bytes.iter().enumerate() {
+                    if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                        expected.push(i as u32 + 1);
+                    }
+                }
+                assert_eq!(LineIndex::new(text).line_starts, expected, "{text:?}");
+            }
+        }
     }
 }
