@@ -104,8 +104,7 @@ fn near_long_line(text: &str, start: usize, end: usize) -> bool {
 
 /// `file:line:col`, 1-based, of a label.
 fn location(db: &dyn Db, label: &Label) -> String {
-    let text = label.file.text(db);
-    let pos = infrac_core::source::LineIndex::new(text).line_col(text, label.range.start);
+    let pos = infrac_core::db::line_col(db, label.file, label.range.start);
     format!(
         "{}:{}:{}",
         display_path(db, label.file),
@@ -222,8 +221,7 @@ pub fn render_plain(db: &dyn Db, diagnostic: &Diagnostic, width: usize) -> Strin
 /// `file:line:col: severity[CODE]: message`, one line, for logs and machine-readable output.
 pub fn one_line(db: &dyn Db, diagnostic: &Diagnostic) -> String {
     let label = diagnostic.primary();
-    let text = label.file.text(db);
-    let pos = infrac_core::source::LineIndex::new(text).line_col(text, label.range.start);
+    let pos = infrac_core::db::line_col(db, label.file, label.range.start);
     one_line_at(db, diagnostic, pos.line + 1, pos.col + 1)
 }
 

@@ -21,18 +21,29 @@ pub enum Encoding {
 /// Where the documentation pages of diagnostic codes live.
 const DIAGNOSTIC_DOCS: &str = "https://github.com/infrac/infrac/blob/main/docs/diagnostics";
 
-/// Converts offsets of one text; builds its line index once.
+/// Converts offsets of one text with its line index.
 pub struct Lines<'t> {
     pub text: &'t str,
-    index: LineIndex,
+    index: std::borrow::Cow<'t, LineIndex>,
     encoding: Encoding,
 }
 
 impl<'t> Lines<'t> {
+    /// For a text the database does not hold (a document before an edit is applied): builds the
+    /// index.
     pub fn new(text: &'t str, encoding: Encoding) -> Self {
         Self {
             text,
-            index: LineIndex::new(text),
+            index: std::borrow::Cow::Owned(LineIndex::new(text)),
+            encoding,
+        }
+    }
+
+    /// For a file of the database: its index is built once per version of the text.
+    pub fn of(db: &'t RootDatabase, file: SourceFile, encoding: Encoding) -> Self {
+        Self {
+            text: file.text(db),
+            index: std::borrow::Cow::Borrowed(infrac_core::db::line_index(db, file)),
             encoding,
         }
     }
@@ -129,7 +140,7 @@ impl<'db> Texts<'db> {
         let encoding = self.encoding;
         self.lines
             .entry(file)
-            .or_insert_with(|| Lines::new(file.text(db), encoding))
+            .or_insert_with(|| Lines::of(db, file, encoding))
     }
 
     pub fn location(

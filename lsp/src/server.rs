@@ -181,7 +181,7 @@ impl Server {
     ) -> Result<Option<T>> {
         let at = position.position;
         self.read(&position.text_document.uri, move |snap| {
-            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let lines = Lines::of(&snap.db, snap.file, snap.encoding);
             let offset = lines.offset(at);
             f(snap, &lines, offset)
         })
@@ -196,7 +196,7 @@ impl Server {
         range: Option<lsp::Range>,
     ) -> Result<Option<Vec<lsp::SemanticToken>>> {
         self.read(uri, move |snap| {
-            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let lines = Lines::of(&snap.db, snap.file, snap.encoding);
             let mut tokens = ide::tokens::semantic_tokens(&snap.db, snap.workspace, snap.file);
             if let Some(range) = range {
                 let range = lines.text_range(range);
@@ -587,7 +587,7 @@ impl LanguageServer for Server {
         params: lsp::DocumentSymbolParams,
     ) -> Result<Option<lsp::DocumentSymbolResponse>> {
         self.read(&params.text_document.uri, |snap| {
-            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let lines = Lines::of(&snap.db, snap.file, snap.encoding);
             let symbols = ide::outline::document_symbols(&snap.db, snap.file);
             lsp::DocumentSymbolResponse::Nested(
                 symbols.iter().map(|s| document_symbol(&lines, s)).collect(),
@@ -649,7 +649,7 @@ impl LanguageServer for Server {
     ) -> Result<Option<Vec<lsp::TextEdit>>> {
         self.read(&params.text_document.uri, |snap| {
             let text = snap.file.text(&snap.db);
-            let lines = Lines::new(text, snap.encoding);
+            let lines = Lines::of(&snap.db, snap.file, snap.encoding);
             ide::format::format_edits(text).map(|edits| {
                 edits
                     .into_iter()
@@ -703,7 +703,7 @@ impl LanguageServer for Server {
     ) -> Result<Option<Vec<lsp::InlayHint>>> {
         let range = params.range;
         self.read(&params.text_document.uri, move |snap| {
-            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let lines = Lines::of(&snap.db, snap.file, snap.encoding);
             let range = lines.text_range(range);
             ide::hints::inlay_hints(&snap.db, snap.workspace, snap.file, range)
                 .into_iter()
@@ -764,7 +764,7 @@ impl LanguageServer for Server {
     ) -> Result<Option<lsp::CodeActionResponse>> {
         let range = params.range;
         self.read(&params.text_document.uri, move |snap| {
-            let lines = Lines::new(snap.file.text(&snap.db), snap.encoding);
+            let lines = Lines::of(&snap.db, snap.file, snap.encoding);
             let range = lines.text_range(range);
             let diagnostics = crate::diagnostics::all_diagnostics(&snap.db, snap.workspace);
             let actions = ide::actions::code_actions(

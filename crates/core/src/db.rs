@@ -157,6 +157,18 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> Parse {
     parse
 }
 
+/// The line starts of a file, once per version of its text: every request of the language
+/// server converts positions with it, and building it reads the whole file.
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn line_index(db: &dyn Db, file: SourceFile) -> crate::source::LineIndex {
+    crate::source::LineIndex::new(file.text(db))
+}
+
+/// The line and column (UTF-8 bytes, both from 0) of an offset of a file.
+pub fn line_col(db: &dyn Db, file: SourceFile, offset: u32) -> crate::source::LineCol {
+    line_index(db, file).line_col(file.text(db), offset)
+}
+
 /// Syntax errors of a file as diagnostics.
 #[salsa::tracked(returns(ref))]
 pub fn syntax_diagnostics(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {

@@ -96,11 +96,7 @@ pub struct TfAt {
 impl TfAt {
     /// `variables.tf:12`, for messages.
     pub fn describe(&self, db: &dyn Db) -> String {
-        let text = self.file.text(db);
-        let line = crate::source::LineIndex::new(text)
-            .line_col(text, self.range.start)
-            .line
-            + 1;
+        let line = crate::db::line_col(db, self.file, self.range.start).line + 1;
         let name = self
             .file
             .path(db)

@@ -124,8 +124,7 @@ pub struct Location {
 
 impl Location {
     pub(crate) fn at(db: &dyn Db, file: SourceFile, offset: u32, file_name: String) -> Self {
-        let text = file.text(db);
-        let position = LineIndex::new(text).line_col(text, offset);
+        let position = infrac_core::db::line_col(db, file, offset);
         Location {
             file: file_name,
             line: position.line + 1,

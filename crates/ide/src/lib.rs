@@ -140,9 +140,7 @@ pub(crate) fn slice(db: &dyn Db, file: SourceFile, range: TextRange) -> String {
 
 /// `file.infra:12`: a file's name and a 1-based line.
 pub(crate) fn file_line(db: &dyn Db, file: SourceFile, offset: u32) -> String {
-    let text = file.text(db);
-    let index = crate::source::LineIndex::new(text);
-    let line = index.line_col(text, offset).line + 1;
+    let line = infrac_core::db::line_col(db, file, offset).line + 1;
     let name = file
         .path(db)
         .file_name()

@@ -119,8 +119,7 @@ pub fn diff(project: &Path, left: &str, right: &str) -> Result<Vec<Change>, Stri
 }
 
 fn location(db: &RootDatabase, file: infrac_core::db::SourceFile, offset: u32) -> String {
-    let text = file.text(db);
-    let pos = infrac_syntax::source::LineIndex::new(text).line_col(text, offset);
+    let pos = infrac_core::db::line_col(db, file, offset);
     format!(
         "{}:{}",
         infrac::render::display_path(db, file),

@@ -12,7 +12,6 @@ use infrac_core::diagnostics::{Diagnostic, Severity, ALL_CODES, E0506};
 use infrac_emit::analysis::{
     check_env, emit_env, envs_in_file, load_project, project_diagnostics, sort_diagnostics,
 };
-use infrac_syntax::source::LineIndex;
 
 use crate::output::is_generated;
 
@@ -235,10 +234,8 @@ pub fn env_range(db: &RootDatabase, file: SourceFile) -> infrac_syntax::source::
 
 fn position(db: &RootDatabase, diagnostic: &Diagnostic) -> (String, u32, u32, u32, u32) {
     let label = diagnostic.primary();
-    let text = label.file.text(db);
-    let index = LineIndex::new(text);
-    let start = index.line_col(text, label.range.start);
-    let end = index.line_col(text, label.range.end);
+    let start = infrac_core::db::line_col(db, label.file, label.range.start);
+    let end = infrac_core::db::line_col(db, label.file, label.range.end);
     (
         display_path(db, label.file),
         start.line + 1,

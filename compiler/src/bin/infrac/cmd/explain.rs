@@ -165,8 +165,7 @@ pub(crate) fn field(
 }
 
 pub(crate) fn location(db: &RootDatabase, file: SourceFile, offset: u32) -> String {
-    let text = file.text(db);
-    let pos = infrac_syntax::source::LineIndex::new(text).line_col(text, offset);
+    let pos = infrac_core::db::line_col(db, file, offset);
     format!(
         "{}:{}:{}",
         display_path(db, file),
