@@ -59,6 +59,10 @@ pub fn load_project(db: &mut RootDatabase, dir: &Path) -> (Workspace, Vec<Diagno
     (workspace, diagnostics)
 }
 
+/// Below this many bytes in the files other than the largest, `parse_in_parallel` parses on the
+/// caller's thread alone.
+const PARALLEL_FILES_BYTES: usize = 32 * 1024;
+
 /// Parses `files` on one thread per core, largest first, before the project index asks for them
 /// one after the other. (A file larger than the syntax crate's parallel threshold is also cut
 /// into pieces on rayon's pool.) These are plain threads, not rayon's: a rayon thread that waits
@@ -73,6 +77,12 @@ fn parse_in_parallel(db: &RootDatabase, files: &[SourceFile]) {
     }
     let mut order: Vec<SourceFile> = files.to_vec();
     order.sort_by_key(|file| std::cmp::Reverse(file.text(db).len()));
+    // A thread costs about half a millisecond to start and end: worth it only when the files
+    // besides the largest take longer than that to parse.
+    let rest: usize = order.iter().skip(1).map(|file| file.text(db).len()).sum();
+    if rest < PARALLEL_FILES_BYTES {
+        return;
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = |db: &RootDatabase| loop {
         let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
