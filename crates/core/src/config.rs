@@ -136,6 +136,22 @@ pub struct Slot {
     pub node: Node,
 }
 
+impl Slot {
+    /// The slot of `key = value` inside a record or body defined at `def`.
+    fn build(def: &Def, key: &Ident, value: &Arc<Expr>, repeated: &mut bool) -> Slot {
+        let child_def = Def {
+            file: def.file,
+            range: value.range,
+            env: def.env.clone(),
+        };
+        Slot {
+            key_file: def.file,
+            key_range: key.range,
+            node: Node::build(value, child_def, repeated),
+        }
+    }
+}
+
 impl Node {
     /// Builds a node from an expression; record literals become record nodes.
     pub fn from_expr(expr: &Arc<Expr>, def: Def) -> Node {
@@ -150,18 +166,9 @@ impl Node {
             ExprKind::Record(entries) => {
                 let mut map = Entries(Vec::with_capacity(entries.len()));
                 for entry in entries {
-                    let child_def = Def {
-                        file: def.file,
-                        range: entry.value.range,
-                        env: def.env.clone(),
-                    };
                     map.insert(
                         entry.key.name.clone(),
-                        Slot {
-                            key_file: def.file,
-                            key_range: entry.key.range,
-                            node: Node::build(&entry.value, child_def, repeated),
-                        },
+                        Slot::build(&def, &entry.key, &entry.value, repeated),
                     );
                 }
                 *repeated |= map.0.len() < entries.len();
@@ -605,16 +612,7 @@ fn plain_instance(body: &Block, def: Def) -> Option<Node> {
     let entries = keyed
         .into_iter()
         .map(|(key, entry)| {
-            let child_def = Def {
-                file: def.file,
-                range: entry.value.range,
-                env: None,
-            };
-            let slot = Slot {
-                key_file: def.file,
-                key_range: key.range,
-                node: Node::build(&entry.value, child_def, &mut repeated),
-            };
+            let slot = Slot::build(&def, key, &entry.value, &mut repeated);
             (key.name.clone(), slot)
         })
         .collect();
