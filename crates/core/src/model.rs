@@ -4207,9 +4207,9 @@ impl<'a> Eval<'a> {
         }
         match self.input_values.get(k) {
             Some(Some(Value::Null)) if input.default.is_none() => {
-                let at = node
-                    .as_ref()
-                    .and_then(|n| n.get(std::slice::from_ref(&input.name)))
+                let at = self
+                    .input_values
+                    .explicit(k, node)
                     .map_or((file, instance.name.range), |n| {
                         (n.def().file, n.def().range)
                     });
@@ -4701,6 +4701,8 @@ struct InputValues {
     by_name: Vec<usize>,
     /// Per input, the position of the instance's key that sets it.
     explicit: Vec<Option<usize>>,
+    /// How many of the instance's keys set an input.
+    keys_set: usize,
     values: Vec<Option<Option<Value>>>,
 }
 
@@ -4717,9 +4719,12 @@ impl InputValues {
         let inputs = &sig.inputs;
         self.explicit.clear();
         self.explicit.resize(inputs.len(), None);
+        self.keys_set = 0;
         if let Some(Node::Record { entries, .. }) = node {
-            // Both sides in name order: one walk pairs them.
+            // Both sides in name order: one walk pairs them (an input declared twice meets the
+            // same key twice, which counts once).
             let mut at = 0;
+            let mut last = None;
             for &k in &self.by_name {
                 let name = inputs[k].name.as_str();
                 while entries.at(at).is_some_and(|(key, _)| key < name) {
@@ -4727,6 +4732,10 @@ impl InputValues {
                 }
                 if entries.at(at).is_some_and(|(key, _)| key == name) {
                     self.explicit[k] = Some(at);
+                    if last != Some(at) {
+                        self.keys_set += 1;
+                        last = Some(at);
+                    }
                 }
             }
         }
@@ -4761,22 +4770,14 @@ impl InputValues {
         Some(&slot.node)
     }
 
-    /// Whether every key of `entries` (the instance's) sets an input (or is its `provider` or
-    /// `import` attribute); `false` also when there are too many keys to mark.
+    /// Whether every key of `entries` (the instance's, as given to `reset`) sets an input or is
+    /// its `provider` or `import` attribute (allowed only where no input has that name).
     fn sets_inputs_only(&self, entries: &Entries, provider: bool, import: bool) -> bool {
-        if entries.len() > u128::BITS as usize {
-            return false;
-        }
-        let attributes = [(provider, PROVIDER_ATTRIBUTE), (import, IMPORT_ATTRIBUTE)];
-        let allowed = attributes
+        let attributes = [(provider, PROVIDER_ATTRIBUTE), (import, IMPORT_ATTRIBUTE)]
             .iter()
-            .filter(|(allowed, _)| *allowed)
-            .filter_map(|(_, name)| entries.index_of(name));
-        let mut marked: u128 = 0;
-        for i in self.explicit.iter().flatten().copied().chain(allowed) {
-            marked |= 1 << i;
-        }
-        marked.count_ones() as usize == entries.len()
+            .filter(|(allowed, name)| *allowed && entries.index_of(name).is_some())
+            .count();
+        self.keys_set + attributes == entries.len()
     }
 
     fn get(&self, k: usize) -> Option<&Option<Value>> {
