@@ -377,10 +377,13 @@ fn fill_and_swap(
         Ok(_) => return Err(OutputError::Refused(out.to_path_buf())),
         Err(_) => None,
     };
-    if previous.is_some_and(|previous| holds_exactly(previous, &files)) {
+    // Which files the previous output already holds with the same bytes: all of them, and
+    // nothing else generated, and there is nothing to write; else those are linked, not written.
+    let unchanged = unchanged_files(previous, &files);
+    if previous.is_some_and(|previous| holds_exactly(previous, &files, &unchanged)) {
         return Ok(());
     }
-    let linked = write_files(tmp, &files, previous)?;
+    let linked = write_files(tmp, &files, previous, &unchanged)?;
     let Some(previous) = previous else {
         return std::fs::rename(tmp, out).map_err(|e| io("cannot move into place", out, e));
     };
@@ -466,16 +469,24 @@ fn fill_and_swap(
     Ok(())
 }
 
+/// Per file, whether `previous` holds it as a regular file with the same bytes.
+fn unchanged_files(previous: Option<&Path>, files: &[(&String, &String)]) -> Vec<bool> {
+    use rayon::prelude::*;
+    let Some(previous) = previous else {
+        return vec![false; files.len()];
+    };
+    files
+        .par_iter()
+        .map(|(relative, contents)| same_file_contents(&previous.join(relative.as_str()), contents))
+        .collect()
+}
+
 /// Whether the previous output already is what this build would make of it: every file to write
-/// is there, a regular file with the same bytes, and no other file in it is generated (the others
+/// is there with the same bytes (`unchanged`), and no other file in it is generated (the others
 /// are hand-written, which a build keeps as they are). Then nothing is written: the exchange would
 /// put an equal tree in place. Anything this cannot read is left to the full build to report.
-fn holds_exactly(previous: &Path, files: &[(&String, &String)]) -> bool {
-    use rayon::prelude::*;
-    let same = files.par_iter().all(|(relative, contents)| {
-        same_file_contents(&previous.join(relative.as_str()), contents)
-    });
-    if !same {
+fn holds_exactly(previous: &Path, files: &[(&String, &String)], unchanged: &[bool]) -> bool {
+    if !unchanged.iter().all(|&same| same) {
         return false;
     }
     let written: HashSet<PathBuf> = files
@@ -638,14 +649,16 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::ErrorKind::Unsupported.into())
 }
 /// Writes files (paths relative to `root`): each directory is created once, and the files are
-/// written on every core. A file whose bytes equal the same file of the previous output is a hard
-/// link to it instead: creating a file is most of a build's system time (ext4 searches for a free
-/// inode past the ones the previous build's removal just freed), and a link allocates none.
+/// written on every core. A file whose bytes equal the same file of the previous output
+/// (`unchanged`) is a hard link to it instead: creating a file is most of a build's system time
+/// (ext4 searches for a free inode past the ones the previous build's removal just freed), and a
+/// link allocates none.
 /// Returns the files that are links to the previous output's (generated files, by their bytes).
 fn write_files(
     root: &Path,
     files: &[(&String, &String)],
     previous: Option<&Path>,
+    unchanged: &[bool],
 ) -> Result<HashSet<PathBuf>, OutputError> {
     use rayon::prelude::*;
     // Every directory once, a level at a time (parents first), each level on every core:
@@ -673,10 +686,11 @@ fn write_files(
     }
     let linked: Vec<Option<PathBuf>> = files
         .par_iter()
-        .map(|(relative, contents)| {
+        .zip(unchanged)
+        .map(|((relative, contents), &same)| {
             let path = root.join(relative);
-            if let Some(old) = previous.map(|p| p.join(relative)) {
-                if same_file_contents(&old, contents) && std::fs::hard_link(&old, &path).is_ok() {
+            if let Some(old) = previous.filter(|_| same).map(|p| p.join(relative)) {
+                if std::fs::hard_link(&old, &path).is_ok() {
                     return Ok(Some(PathBuf::from(relative.as_str())));
                 }
             }
