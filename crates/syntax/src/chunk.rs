@@ -91,7 +91,7 @@ impl LineScan {
         if !has_star {
             return;
         }
-        let last_open = line.windows(2).rposition(|window| window == b"/*");
+        let last_open = memchr::memmem::rfind(line, b"/*");
         if let Some(open) = last_open {
             if memchr::memmem::find(&line[open..], b"*/").is_none()
                 && !inside_line_comment_or_string(line, open)

@@ -92,7 +92,7 @@ fn skip_trivia(src: &[u8], mut pos: usize) -> usize {
             [b'/', b'/', ..] if !rest.starts_with(b"///") || rest.starts_with(b"////") => {
                 pos += 2 + line_length(&rest[2..]);
             }
-            [b'/', b'*', inside @ ..] => match inside.windows(2).position(|w| w == b"*/") {
+            [b'/', b'*', inside @ ..] => match memchr::memmem::find(inside, b"*/") {
                 Some(n) => pos += n + 4,
                 None => break,
             },
@@ -104,20 +104,7 @@ fn skip_trivia(src: &[u8], mut pos: usize) -> usize {
 
 /// The length of `bytes` up to the end of its first line.
 fn line_length(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .position(|&byte| byte == b'\n' || byte == b'\r')
-        .unwrap_or(bytes.len())
-}
-
-/// Appends `slice` to `text`; the first piece of a string's text, most often its only one, is
-/// copied into an allocation of its size.
-fn append(text: &mut String, slice: &str) {
-    if text.is_empty() {
-        *text = slice.to_owned();
-    } else {
-        text.push_str(slice);
-    }
+    memchr::memchr2(b'\n', b'\r', bytes).unwrap_or(bytes.len())
 }
 
 /// The text of a string, as the builder's `as_plain_str().unwrap_or_default()` gives it.
@@ -1425,7 +1412,7 @@ impl Parser<'_> {
                 b'"' => break,
                 b'\n' | b'\r' => return None,
                 b'\\' => {
-                    append(&mut text, &self.text[text_start..self.pos]);
+                    text.push_str(&self.text[text_start..self.pos]);
                     let unescaped = match self.src.get(self.pos + 1) {
                         Some(b'n') => '\n',
                         Some(b't') => '\t',
@@ -1441,7 +1428,7 @@ impl Parser<'_> {
                     text_start = self.pos;
                 }
                 b'$' if self.at(b"${") => {
-                    append(&mut text, &self.text[text_start..self.pos]);
+                    text.push_str(&self.text[text_start..self.pos]);
                     let save = self.pos;
                     self.pos += 2;
                     self.skip();
@@ -1465,7 +1452,7 @@ impl Parser<'_> {
                     text_start = self.pos;
                 }
                 b'$' if self.at(b"$${") => {
-                    append(&mut text, &self.text[text_start..self.pos]);
+                    text.push_str(&self.text[text_start..self.pos]);
                     text.push_str("${");
                     self.pos += 3;
                     text_start = self.pos;
@@ -1473,7 +1460,7 @@ impl Parser<'_> {
                 _ => self.pos += 1,
             }
         }
-        append(&mut text, &self.text[text_start..self.pos]);
+        text.push_str(&self.text[text_start..self.pos]);
         self.pos += 1;
         if !text.is_empty() {
             if parts.is_empty() {

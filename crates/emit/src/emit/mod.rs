@@ -850,9 +850,10 @@ fn local_name(layer: &str, output: &str) -> String {
 
 fn ident(name: &str) -> Identifier {
     // An ASCII identifier is its own sanitized form: skip the Unicode tables.
-    match bare_name(name) {
-        true => Identifier::unchecked(name),
-        false => Identifier::sanitized(name),
+    if bare_name(name) {
+        Identifier::unchecked(name)
+    } else {
+        Identifier::sanitized(name)
     }
 }
 
