@@ -1,11 +1,8 @@
 //! Diagnostics as plain, serializable data: a code, a severity, a message, labels with file, line
 //! and column, and a help text.
 
-use std::collections::HashMap;
-
-use infrac_core::db::{Db, SourceFile};
+use infrac_core::db::{line_col, Db, SourceFile};
 use infrac_core::diagnostics as core;
-use infrac_syntax::source::LineIndex;
 use serde::Serialize;
 
 /// Error, warning or hint.
@@ -17,8 +14,8 @@ pub enum Severity {
     Hint,
 }
 
-/// A labelled span: lines and columns count from 1, columns in characters (Unicode scalar
-/// values), the end is exclusive.
+/// A labelled span: lines and columns count from 1, columns in bytes of the UTF-8 text (as the
+/// CLI's `file:line:col` counts them), the end is exclusive.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Label {
     /// The file's path, relative to the project directory when it is inside it; the standard
@@ -70,14 +67,14 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
-/// Converts the compiler's diagnostics to data; `file_name` spells each file's path. Line indexes
-/// are built once per file, not once per label: a file can have thousands of diagnostics.
+/// Converts the compiler's diagnostics to data; `file_name` spells each file's path. Positions come
+/// from each file's line index (`db::line_index`, built once per version of the file): a file can
+/// have thousands of diagnostics.
 pub fn diagnostics_data(
     db: &dyn Db,
     diagnostics: &[core::Diagnostic],
     file_name: &dyn Fn(SourceFile) -> String,
 ) -> Vec<Diagnostic> {
-    let mut indexes: HashMap<SourceFile, LineIndex> = HashMap::new();
     diagnostics
         .iter()
         .map(|diagnostic| Diagnostic {
@@ -93,12 +90,8 @@ pub fn diagnostics_data(
                 .labels
                 .iter()
                 .map(|label| {
-                    let text = label.file.text(db);
-                    let index = indexes
-                        .entry(label.file)
-                        .or_insert_with(|| LineIndex::new(text));
-                    let start = index.line_col(text, label.range.start);
-                    let end = index.line_col(text, label.range.end);
+                    let start = line_col(db, label.file, label.range.start);
+                    let end = line_col(db, label.file, label.range.end);
                     Label {
                         file: file_name(label.file),
                         line: start.line + 1,
@@ -114,7 +107,7 @@ pub fn diagnostics_data(
         .collect()
 }
 
-/// A place in a file, for provenance: lines and columns count from 1.
+/// A place in a file, for provenance: lines and columns count from 1, columns in bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Location {
     pub file: String,
@@ -124,7 +117,7 @@ pub struct Location {
 
 impl Location {
     pub(crate) fn at(db: &dyn Db, file: SourceFile, offset: u32, file_name: String) -> Self {
-        let position = infrac_core::db::line_col(db, file, offset);
+        let position = line_col(db, file, offset);
         Location {
             file: file_name,
             line: position.line + 1,
