@@ -15,6 +15,12 @@
 //! hints of the visible lines (the first 80). Before the edits, right after opening, the same
 //! requests in full (`semanticTokens/full`), then the server's resident memory: the footprint
 //! of an editor that shows the file, not of diagnostics alone.
+//!
+//! Edits come at a typing pace: 100 ms pass before each (`INFRAC_BENCH_PAUSE_MS` sets another pause; 0
+//! sends them back to back).
+//!
+//! `INFRAC_LSP_SERVER=PATH` times another build of the server instead of this one: run two builds
+//! in turn to compare them on a machine whose speed drifts.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -127,6 +133,17 @@ fn editor_requests(
     tokens["resultId"].as_str().map(str::to_string)
 }
 
+/// The pause before each edit: a fast typist's ten keystrokes a second, in which the server
+/// frees what the previous edit replaced (`State::collect_garbage`). `INFRAC_BENCH_PAUSE_MS`
+/// sets another; 0 sends each edit as soon as the previous one's requests are answered.
+fn typing_pause() -> Duration {
+    let ms = std::env::var("INFRAC_BENCH_PAUSE_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(100);
+    Duration::from_millis(ms)
+}
+
 /// One line of a file, edited back and forth between two values.
 struct Edit<'a> {
     name: &'a str,
@@ -150,7 +167,9 @@ fn edits(
     let line_text = text.lines().nth(line).expect("the edited line").to_string();
     let mut times = EditorTimes::default();
     let mut current = line_text.clone();
+    let pause = typing_pause();
     for round in 0..rounds {
+        std::thread::sleep(pause);
         let next = line_text.replace(values[0], values[round % 2]);
         let next = if next == current {
             line_text.replace(values[0], values[1])
@@ -196,7 +215,9 @@ fn main() {
         assert!(status.success(), "benches/gen.py {size} failed");
         let rounds = if size == "large" { 30 } else { 60 };
         let started = Instant::now();
-        let mut session = Session::start(project.dir.path(), false);
+        let server = std::env::var_os("INFRAC_LSP_SERVER")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_infrac-lsp").into());
+        let mut session = Session::start_server(&server, project.dir.path(), false, &[]);
         session.open(&project, "base.infra");
         session.diagnostics(&project.uri("base.infra"), Some(1));
         let first = started.elapsed();

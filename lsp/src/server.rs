@@ -34,9 +34,40 @@ pub struct Server {
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many times a request cancelled by an edit is retried on a newer snapshot.
 const RETRIES: usize = 3;
+/// How long the server waits, after an analysis ends, for another to start before it frees what
+/// the last edits replaced (`State::collect_garbage`). Shorter than the pause between two
+/// keystrokes, longer than between an edit's diagnostics and the requests an editor then makes.
+const IDLE: Duration = Duration::from_millis(20);
 
 fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Frees what the last edits replaced once the server has been idle for `IDLE`: no analysis
+/// started meanwhile, and none holds a database handle. The collection runs on the analysis
+/// thread, which allocated most of what it frees, and gives up if the state is locked: an edit
+/// that holds the lock may be waiting for that thread.
+fn collect_when_idle(state: &Arc<Mutex<State>>) {
+    let handles = lock(state).handles.clone();
+    let seen = handles.taken();
+    let state = state.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(IDLE).await;
+        if !handles.idle_since(seen) {
+            return;
+        }
+        let _ = run_blocking(move || {
+            let mut state = match state.try_lock() {
+                Ok(state) => state,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return,
+            };
+            if handles.idle_since(seen) {
+                state.collect_garbage();
+            }
+        })
+        .await;
+    });
 }
 
 fn content_modified() -> Error {
@@ -141,6 +172,7 @@ impl Server {
             for (uri, diagnostics, version) in to_publish {
                 client.publish_diagnostics(uri, diagnostics, version).await;
             }
+            collect_when_idle(&state);
         });
     }
 
@@ -156,7 +188,9 @@ impl Server {
                 return Ok(None);
             };
             let f = f.clone();
-            match run_blocking(move || f(&snapshot)).await {
+            let result = run_blocking(move || f(&snapshot)).await;
+            collect_when_idle(&self.state);
+            match result {
                 Ok(value) => return Ok(Some(value)),
                 Err(ReadError::Cancelled) => continue,
                 Err(ReadError::Panicked(message)) => {
@@ -600,39 +634,42 @@ impl LanguageServer for Server {
         &self,
         params: lsp::WorkspaceSymbolParams,
     ) -> Result<Option<lsp::WorkspaceSymbolResponse>> {
-        let (db, workspaces, encoding, paths) = {
+        let (db, live, workspaces, encoding, paths) = {
             let state = lock(&self.state);
             let workspaces: Vec<_> = state.projects.iter().map(|p| p.workspace).collect();
-            (
-                state.db.clone(),
-                workspaces,
-                state.encoding,
-                state.paths.clone(),
-            )
+            let (db, live) = state.fork();
+            (db, live, workspaces, state.encoding, state.paths.clone())
         };
         let query = params.query;
         let found = run_blocking(move || {
-            let mut texts = Texts::new(&db, encoding);
-            let mut out = Vec::new();
-            for (idx, workspace) in workspaces.iter().enumerate() {
-                for symbol in ide::outline::workspace_symbols(&db, *workspace, &query) {
-                    // The standard library is in every project; list it once.
-                    if idx > 0 && ide::is_stdlib(&db, symbol.file) {
-                        continue;
+            let out = {
+                let mut texts = Texts::new(&db, encoding);
+                let mut out = Vec::new();
+                for (idx, workspace) in workspaces.iter().enumerate() {
+                    for symbol in ide::outline::workspace_symbols(&db, *workspace, &query) {
+                        // The standard library is in every project; list it once.
+                        if idx > 0 && ide::is_stdlib(&db, symbol.file) {
+                            continue;
+                        }
+                        let Some(location) = texts.location(&paths, symbol.file, symbol.range)
+                        else {
+                            continue;
+                        };
+                        out.push(lsp::WorkspaceSymbol {
+                            name: symbol.name,
+                            kind: convert::symbol_kind(symbol.kind),
+                            tags: None,
+                            container_name: symbol.container,
+                            location: lsp::OneOf::Left(location),
+                            data: None,
+                        });
                     }
-                    let Some(location) = texts.location(&paths, symbol.file, symbol.range) else {
-                        continue;
-                    };
-                    out.push(lsp::WorkspaceSymbol {
-                        name: symbol.name,
-                        kind: convert::symbol_kind(symbol.kind),
-                        tags: None,
-                        container_name: symbol.container,
-                        location: lsp::OneOf::Left(location),
-                        data: None,
-                    });
                 }
-            }
+                out
+            };
+            // The handle goes before its count.
+            drop(db);
+            drop(live);
             out
         })
         .await;

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use infrac_core::db::{RootDatabase, SourceFile, Workspace};
@@ -49,6 +50,49 @@ pub struct State {
     pub watch_files: bool,
     /// Whether the client inserts completion items in snippet syntax.
     pub snippets: bool,
+    /// The database handles that analyses took (`snapshot`, `diagnostics_job`, `fork`).
+    pub handles: Handles,
+}
+
+/// Counts the database handles that analyses take and still hold, so that the idle collection
+/// (`State::collect_garbage`) runs only when the server is idle and its write waits for none.
+#[derive(Clone, Default)]
+pub struct Handles(Arc<HandleCounts>);
+
+#[derive(Default)]
+struct HandleCounts {
+    /// Handles taken so far: unchanged over a while means no analysis started in that while.
+    taken: AtomicU64,
+    /// Handles not yet dropped.
+    live: AtomicUsize,
+}
+
+/// One handle's share of `Handles`: held by a snapshot or a job beside its database, and
+/// declared after it, so that the count goes down once the database handle is gone.
+pub struct Live(Handles);
+
+impl Handles {
+    fn take(&self) -> Live {
+        self.0.taken.fetch_add(1, Ordering::SeqCst);
+        self.0.live.fetch_add(1, Ordering::SeqCst);
+        Live(self.clone())
+    }
+
+    /// How many handles were taken so far.
+    pub fn taken(&self) -> u64 {
+        self.0.taken.load(Ordering::SeqCst)
+    }
+
+    /// Whether no handle was taken since `taken` said `seen`, and none is held.
+    pub fn idle_since(&self, seen: u64) -> bool {
+        self.0.live.load(Ordering::SeqCst) == 0 && self.taken() == seen
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0 .0.live.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// What a diagnostics run needs, taken under the lock.
@@ -59,6 +103,7 @@ pub struct DiagnosticsJob {
     pub load_diagnostics: Vec<Diagnostic>,
     pub encoding: Encoding,
     pub paths: Paths,
+    pub _live: Live,
 }
 
 /// What a request needs, taken under the lock.
@@ -68,6 +113,7 @@ pub struct FileSnapshot {
     pub file: SourceFile,
     pub encoding: Encoding,
     pub paths: Paths,
+    pub _live: Live,
 }
 
 /// Directories that are never projects.
@@ -86,6 +132,7 @@ impl State {
             published: HashMap::new(),
             watch_files: false,
             snippets: false,
+            handles: Handles::default(),
         }
     }
 
@@ -172,7 +219,25 @@ impl State {
             file,
             encoding: self.encoding,
             paths: self.paths.clone(),
+            _live: self.handles.take(),
         })
+    }
+
+    /// A handle of the database for an analysis that is not about one file.
+    pub fn fork(&self) -> (RootDatabase, Live) {
+        (self.db.clone(), self.handles.take())
+    }
+
+    /// Frees the query results that the last edits replaced. salsa keeps them until its next
+    /// write, which would free them on the next keystroke's path: freeing the trees and symbols
+    /// an edit that moves a file's items replaced took a third of the next edit's time on the
+    /// medium workload (docs/editors.md). The server calls this when it has been idle for a
+    /// while, and only when no analysis holds a handle, so that the write waits for none.
+    pub fn collect_garbage(&mut self) {
+        // salsa's LRU step without a new revision: nothing is evicted (no query has an LRU
+        // capacity), but the results replaced since the last revision are dropped, and no
+        // result needs to be verified again.
+        salsa::Database::trigger_lru_eviction(&mut self.db);
     }
 
     pub fn diagnostics_job(&self, project: usize) -> DiagnosticsJob {
@@ -184,6 +249,7 @@ impl State {
             load_diagnostics: p.load_diagnostics.clone(),
             encoding: self.encoding,
             paths: self.paths.clone(),
+            _live: self.handles.take(),
         }
     }
 
@@ -404,4 +470,66 @@ pub fn materialize_stdlib() -> Option<PathBuf> {
         }
     }
     Some(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infrac_core::db::parse_file;
+
+    fn whole(text: &str) -> Vec<lsp::TextDocumentContentChangeEvent> {
+        vec![lsp::TextDocumentContentChangeEvent {
+            range: None,
+            range_length: None,
+            text: text.to_string(),
+        }]
+    }
+
+    /// The trees that an edit moving a file's items replaced stay in salsa, after the new
+    /// revision's analysis, until `collect_garbage` frees them (or the next edit would).
+    #[test]
+    fn collecting_garbage_frees_the_trees_an_edit_replaced() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("base.infra");
+        let text =
+            "project p {\n  region = \"eu-west-1\"\n}\n\nparam a: int = 1\n\nlayer one {\n}\n";
+        std::fs::write(&path, text).expect("write");
+        let mut state = State::new();
+        let project = state.open(&path, 1, text.into()).expect("a project");
+        let workspace = state.projects[project].workspace;
+        let (_, file) = state.find(&path).expect("the file");
+        let layer = |state: &State| parse_file(&state.db, file).items.last().cloned();
+        infrac_ide::workspace_diagnostics(&state.db, workspace);
+        let before = layer(&state).expect("the layer");
+
+        // A longer value moves the layer: its new tree is a moved copy.
+        state.change(&path, 2, whole(&text.replace("= 1", "= 1234")));
+        infrac_ide::workspace_diagnostics(&state.db, workspace);
+        let after = layer(&state).expect("the layer");
+        assert!(!Arc::ptr_eq(&before, &after));
+        assert!(
+            Arc::strong_count(&before) > 1,
+            "salsa still holds the replaced results"
+        );
+
+        state.collect_garbage();
+        assert_eq!(Arc::strong_count(&before), 1, "only this test holds it");
+        // Nothing the current revision reads was dropped.
+        assert!(Arc::ptr_eq(&after, &layer(&state).expect("the layer")));
+        assert!(infrac_ide::workspace_diagnostics(&state.db, workspace).is_empty());
+    }
+
+    /// The idle collection's condition: no handle taken since, none held.
+    #[test]
+    fn handles_are_idle_when_none_was_taken_since_and_none_is_held() {
+        let handles = Handles::default();
+        let seen = handles.taken();
+        assert!(handles.idle_since(seen));
+        let live = handles.take();
+        assert!(!handles.idle_since(seen), "one was taken");
+        assert!(!handles.idle_since(handles.taken()), "one is held");
+        drop(live);
+        assert!(handles.idle_since(handles.taken()));
+        assert!(!handles.idle_since(seen), "one was taken since");
+    }
 }

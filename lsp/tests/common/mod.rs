@@ -132,7 +132,17 @@ impl Session {
 
     /// `start`, with variables added to the server's environment.
     pub fn start_with_env(root: &Path, utf8: bool, env: &[(&str, &str)]) -> Session {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_infrac-lsp"))
+        Session::start_server(env!("CARGO_BIN_EXE_infrac-lsp").as_ref(), root, utf8, env)
+    }
+
+    /// `start_with_env` with another build of the server (the latency benchmark's paired runs).
+    pub fn start_server(
+        server: &std::ffi::OsStr,
+        root: &Path,
+        utf8: bool,
+        env: &[(&str, &str)],
+    ) -> Session {
+        let mut child = Command::new(server)
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
