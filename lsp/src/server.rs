@@ -642,34 +642,29 @@ impl LanguageServer for Server {
         };
         let query = params.query;
         let found = run_blocking(move || {
-            let out = {
-                let mut texts = Texts::new(&db, encoding);
-                let mut out = Vec::new();
-                for (idx, workspace) in workspaces.iter().enumerate() {
-                    for symbol in ide::outline::workspace_symbols(&db, *workspace, &query) {
-                        // The standard library is in every project; list it once.
-                        if idx > 0 && ide::is_stdlib(&db, symbol.file) {
-                            continue;
-                        }
-                        let Some(location) = texts.location(&paths, symbol.file, symbol.range)
-                        else {
-                            continue;
-                        };
-                        out.push(lsp::WorkspaceSymbol {
-                            name: symbol.name,
-                            kind: convert::symbol_kind(symbol.kind),
-                            tags: None,
-                            container_name: symbol.container,
-                            location: lsp::OneOf::Left(location),
-                            data: None,
-                        });
+            // Counted as a handle until the job ends.
+            let _live = live;
+            let mut texts = Texts::new(&db, encoding);
+            let mut out = Vec::new();
+            for (idx, workspace) in workspaces.iter().enumerate() {
+                for symbol in ide::outline::workspace_symbols(&db, *workspace, &query) {
+                    // The standard library is in every project; list it once.
+                    if idx > 0 && ide::is_stdlib(&db, symbol.file) {
+                        continue;
                     }
+                    let Some(location) = texts.location(&paths, symbol.file, symbol.range) else {
+                        continue;
+                    };
+                    out.push(lsp::WorkspaceSymbol {
+                        name: symbol.name,
+                        kind: convert::symbol_kind(symbol.kind),
+                        tags: None,
+                        container_name: symbol.container,
+                        location: lsp::OneOf::Left(location),
+                        data: None,
+                    });
                 }
-                out
-            };
-            // The handle goes before its count.
-            drop(db);
-            drop(live);
+            }
             out
         })
         .await;
